@@ -1,0 +1,69 @@
+import Foundation
+import CBLAS
+
+/// Single-precision GEMM: OpenBLAS when it loads, else the reference kernel (with one warning).
+public enum BLAS {
+    /// Whether an optimised BLAS was loaded (loads it on first call).
+    public static let isAvailable: Bool = {
+        let ok = genlab_blas_load(Int32(Threads.count)) != 0
+        if !ok {
+            FileHandleStderr.write("genlab: warning: OpenBLAS could not be loaded (\(String(cString: genlab_blas_error()))); "
+                + "using the slow reference GEMM. Install it with: apt-get install libopenblas0-pthread\n")
+        }
+        return ok
+    }()
+
+    /// The CPU kernel OpenBLAS selected (e.g. "Haswell", "SkylakeX", "Prescott" for the SSE3 fallback).
+    public static var kernel: String { _ = isAvailable; return String(cString: genlab_blas_corename()) }
+    /// The shared library that was loaded.
+    public static var library: String { _ = isAvailable; return String(cString: genlab_blas_library()) }
+    /// The OPENBLAS_CORETYPE GenLab set before loading, or nil when it left it alone.
+    public static var coreTypeSet: String? {
+        _ = isAvailable
+        let s = String(cString: genlab_blas_coretype_set())
+        return s.isEmpty ? nil : s
+    }
+
+    /// C[m×n] = alpha · op(A) · op(B) + beta · C, row-major; op(A) is m×k, op(B) is k×n.
+    @inline(__always)
+    public static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                             beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        if m == 0 || n == 0 { return }
+        if isAvailable {
+            genlab_sgemm(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda),
+                         b, Int32(ldb), beta, c, Int32(ldc))
+        } else {
+            Reference.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                            b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        }
+    }
+}
+
+/// Plain, obviously-correct kernels kept beside the optimised ones; tests compare the two.
+public enum Reference {
+    public static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                             beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        for i in 0..<m {
+            for j in 0..<n {
+                var acc: Double = 0
+                for p in 0..<k {
+                    let av = transA ? a[p * lda + i] : a[i * lda + p]
+                    let bv = transB ? b[j * ldb + p] : b[p * ldb + j]
+                    acc += Double(av) * Double(bv)
+                }
+                let prior = beta == 0 ? 0 : beta * c[i * ldc + j]
+                c[i * ldc + j] = alpha * Float(acc) + prior
+            }
+        }
+    }
+}
+
+/// Unbuffered writes to standard error.
+enum FileHandleStderr {
+    static func write(_ s: String) {
+        var s = s
+        s.withUTF8 { buf in _ = fwrite(buf.baseAddress, 1, buf.count, stderr) }
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+
+// Broadcasting arithmetic. Backward of a broadcast operand sums the gradient back to its shape.
+
+extension Tensor {
+    /// Sums a (broadcast) gradient back down to `target` shape.
+    public func sumTo(_ target: [Int]) -> Tensor {
+        if shape == target { return self }
+        let lead = rank - target.count
+        var axes = Array(0..<lead)
+        for (i, d) in target.enumerated() where d == 1 && shape[lead + i] != 1 { axes.append(lead + i) }
+        return sum(axes: axes, keepDims: true).reshape(target)
+    }
+
+    public static func + (a: Tensor, b: Tensor) -> Tensor {
+        let out = Elementwise.binary(a, b, op: "add") { $0 + $1 }
+        return record(out, "add", [a, b]) { g in [g.sumTo(a.shape), g.sumTo(b.shape)] }
+    }
+
+    public static func - (a: Tensor, b: Tensor) -> Tensor {
+        let out = Elementwise.binary(a, b, op: "sub") { $0 - $1 }
+        return record(out, "sub", [a, b]) { g in [g.sumTo(a.shape), (-g).sumTo(b.shape)] }
+    }
+
+    public static func * (a: Tensor, b: Tensor) -> Tensor {
+        let out = Elementwise.binary(a, b, op: "mul") { $0 * $1 }
+        // d(ab) = b·da + a·db
+        return record(out, "mul", [a, b]) { g in
+            [a.requiresGrad ? (g * b).sumTo(a.shape) : nil, b.requiresGrad ? (g * a).sumTo(b.shape) : nil]
+        }
+    }
+
+    public static func / (a: Tensor, b: Tensor) -> Tensor {
+        let out = Elementwise.binary(a, b, op: "div") { $0 / $1 }
+        // d(a/b) = da/b − a·db/b²
+        return record(out, "div", [a, b]) { g in
+            [a.requiresGrad ? (g / b).sumTo(a.shape) : nil,
+             b.requiresGrad ? (-(g * out) / b).sumTo(b.shape) : nil]
+        }
+    }
+
+    public static prefix func - (x: Tensor) -> Tensor {
+        let out = Elementwise.unary(x) { -$0 }
+        return record(out, "neg", [x]) { g in [-g] }
+    }
+
+    public static func + (a: Tensor, s: Float) -> Tensor {
+        let out = Elementwise.unary(a) { $0 + s }
+        return record(out, "addScalar", [a]) { g in [g] }
+    }
+    public static func + (s: Float, a: Tensor) -> Tensor { a + s }
+    public static func - (a: Tensor, s: Float) -> Tensor { a + (-s) }
+    public static func - (s: Float, a: Tensor) -> Tensor {
+        let out = Elementwise.unary(a) { s - $0 }
+        return record(out, "rsubScalar", [a]) { g in [-g] }
+    }
+    public static func * (a: Tensor, s: Float) -> Tensor {
+        let out = Elementwise.unary(a) { $0 * s }
+        return record(out, "mulScalar", [a]) { g in [g * s] }
+    }
+    public static func * (s: Float, a: Tensor) -> Tensor { a * s }
+    public static func / (a: Tensor, s: Float) -> Tensor { a * (1 / s) }
+    public static func / (s: Float, a: Tensor) -> Tensor {
+        let out = Elementwise.unary(a) { s / $0 }
+        // d(s/x) = −s/x² = −out/x
+        return record(out, "rdivScalar", [a]) { g in [-(g * out) / a] }
+    }
+
+    /// xᵖ for a constant exponent.
+    public func pow(_ p: Float) -> Tensor {
+        if p == 2 { return self * self }
+        let out = Elementwise.unary(self) { Foundation.pow($0, p) }
+        // d(xᵖ) = p·xᵖ⁻¹
+        return record(out, "pow", [self]) { [self] g in [g * (self.pow(p - 1) * p)] }
+    }
+
+    /// aᵇ elementwise with broadcasting.
+    public func pow(_ b: Tensor) -> Tensor {
+        let a = self
+        let out = Elementwise.binary(a, b, op: "pow") { Foundation.pow($0, $1) }
+        // d(aᵇ) = b·aᵇ⁻¹·da + aᵇ·ln(a)·db
+        return record(out, "powTensor", [a, b]) { g in
+            [a.requiresGrad ? (g * b * a.pow(b - 1)).sumTo(a.shape) : nil,
+             b.requiresGrad ? (g * out * a.log()).sumTo(b.shape) : nil]
+        }
+    }
+}

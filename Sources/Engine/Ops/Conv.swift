@@ -1,0 +1,128 @@
+// 2-D convolution and transposed convolution (NCHW), as im2col + GEMM.
+// Weights are laid out as PyTorch lays them: Conv2d [out, in, kh, kw], ConvTranspose2d [in, out, kh, kw].
+
+extension Tensor {
+    /// Cross-correlation of [N, C, H, W] with weight [O, C, kh, kw] (+ bias [O]) → [N, O, Ho, Wo].
+    public func conv2d(_ weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
+                       dilation: (Int, Int) = (1, 1)) -> Tensor {
+        let x = self
+        if x.rank != 4 || weight.rank != 4 || weight.shape[1] != x.shape[1] {
+            shapeFailure("conv2d", "input \(x.shape) and weight \(weight.shape) (expected [N, C, H, W] and [O, C, kh, kw])")
+        }
+        let O = weight.shape[0], N = x.shape[0]
+        if let bias, bias.shape != [O] { shapeFailure("conv2d", "bias \(bias.shape) for \(O) output channels") }
+        let g = ConvGeometry(channels: x.shape[1], height: x.shape[2], width: x.shape[3],
+                             kernel: (weight.shape[2], weight.shape[3]), stride: stride, padding: padding, dilation: dilation)
+        let out = Tensor(uninitialized: [N, O, g.outH, g.outW])
+        let P = g.positions, nb = Im2col.chunk(g, batch: N, columnsPerImage: P)
+        Scratch.with(g.patchSize * nb * P) { col in
+            Scratch.with(O * nb * P) { tmp in
+                for n0 in Swift.stride(from: 0, to: N, by: nb) {
+                    let b = Swift.min(nb, N - n0)
+                    Im2col.im2col(g, batch: b, x.storage.pointer + n0 * g.imageSize, col)
+                    BLAS.sgemm(transA: false, transB: false, m: O, n: b * P, k: g.patchSize, a: weight.storage.pointer,
+                               lda: g.patchSize, b: col, ldb: b * P, c: tmp, ldc: b * P)
+                    Im2col.fromChannelMajor(tmp, out.storage.pointer + n0 * O * P, batch: b, channels: O, length: P,
+                                            bias: bias?.storage.pointer)
+                }
+            }
+        }
+        let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
+        return record(out, "conv2d", inputs) { gOut in
+            // dW = dOut · colᵀ, dcol = Wᵀ · dOut, dx = col2im(dcol), db = Σ dOut.
+            let gx = x.requiresGrad ? Tensor.zeros(x.shape) : nil
+            let gw = weight.requiresGrad ? Tensor.zeros(weight.shape) : nil
+            Scratch.with(g.patchSize * nb * P) { col in
+                Scratch.with(O * nb * P) { gmat in
+                    for n0 in Swift.stride(from: 0, to: N, by: nb) {
+                        let b = Swift.min(nb, N - n0)
+                        Im2col.toChannelMajor(gOut.storage.pointer + n0 * O * P, gmat, batch: b, channels: O, length: P)
+                        if let gw {
+                            Im2col.im2col(g, batch: b, x.storage.pointer + n0 * g.imageSize, col)
+                            BLAS.sgemm(transA: false, transB: true, m: O, n: g.patchSize, k: b * P, a: gmat, lda: b * P,
+                                       b: col, ldb: b * P, beta: 1, c: gw.storage.pointer, ldc: g.patchSize)
+                        }
+                        if let gx {
+                            BLAS.sgemm(transA: true, transB: false, m: g.patchSize, n: b * P, k: O, a: weight.storage.pointer,
+                                       lda: g.patchSize, b: gmat, ldb: b * P, c: col, ldc: b * P)
+                            Im2col.col2im(g, batch: b, col, gx.storage.pointer + n0 * g.imageSize)
+                        }
+                    }
+                }
+            }
+            var grads: [Tensor?] = [gx, gw]
+            if let bias { grads.append(bias.requiresGrad ? gOut.sum(axes: [0, 2, 3]) : nil) }
+            return grads
+        }
+    }
+
+    /// Transposed convolution (the adjoint of conv2d) of [N, Cin, H, W] with weight
+    /// [Cin, Cout, kh, kw] (+ bias [Cout]) → [N, Cout, Ho, Wo],
+    /// Ho = (H − 1)·stride − 2·padding + dilation·(kh − 1) + outputPadding + 1.
+    public func convTranspose2d(_ weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
+                                outputPadding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1)) -> Tensor {
+        let x = self
+        if x.rank != 4 || weight.rank != 4 || weight.shape[0] != x.shape[1] {
+            shapeFailure("convTranspose2d", "input \(x.shape) and weight \(weight.shape) (expected [N, Cin, H, W] and [Cin, Cout, kh, kw])")
+        }
+        if outputPadding.0 < 0 || outputPadding.1 < 0 || (outputPadding.0 >= Swift.max(stride.0, dilation.0)) || (outputPadding.1 >= Swift.max(stride.1, dilation.1)) {
+            shapeFailure("convTranspose2d", "output padding \(outputPadding) must be smaller than stride \(stride) or dilation \(dilation)")
+        }
+        let N = x.shape[0], Cin = x.shape[1], H = x.shape[2], W = x.shape[3], Cout = weight.shape[1]
+        let kh = weight.shape[2], kw = weight.shape[3]
+        if let bias, bias.shape != [Cout] { shapeFailure("convTranspose2d", "bias \(bias.shape) for \(Cout) output channels") }
+        let Ho = (H - 1) * stride.0 - 2 * padding.0 + dilation.0 * (kh - 1) + outputPadding.0 + 1
+        let Wo = (W - 1) * stride.1 - 2 * padding.1 + dilation.1 * (kw - 1) + outputPadding.1 + 1
+        if Ho < 1 || Wo < 1 { shapeFailure("convTranspose2d", "input \(x.shape) with weight \(weight.shape) gives an empty \(Ho)×\(Wo) output") }
+        // Seen from the output: a convolution of the [Cout, Ho, Wo] image that lands on H×W positions.
+        var g = ConvGeometry(channels: Cout, height: Ho, width: Wo, kernel: (kh, kw), stride: stride, padding: padding,
+                             dilation: dilation, op: "convTranspose2d")
+        g.outH = H; g.outW = W
+        let P = H * W, nb = Im2col.chunk(g, batch: N, columnsPerImage: P)
+        let out = Tensor.zeros([N, Cout, Ho, Wo])
+        Scratch.with(g.patchSize * nb * P) { col in
+            Scratch.with(Cin * nb * P) { xmat in
+                for n0 in Swift.stride(from: 0, to: N, by: nb) {
+                    let b = Swift.min(nb, N - n0)
+                    Im2col.toChannelMajor(x.storage.pointer + n0 * Cin * P, xmat, batch: b, channels: Cin, length: P)
+                    BLAS.sgemm(transA: true, transB: false, m: g.patchSize, n: b * P, k: Cin, a: weight.storage.pointer,
+                               lda: g.patchSize, b: xmat, ldb: b * P, c: col, ldc: b * P)
+                    Im2col.col2im(g, batch: b, col, out.storage.pointer + n0 * g.imageSize)
+                }
+            }
+        }
+        if let bias {
+            let po = out.storage.pointer, pb = bias.storage.pointer, plane = Ho * Wo
+            parallelFor(N * Cout, grain: 1) { r in
+                for nc in r { let v = pb[nc % Cout], p = po + nc * plane; for i in 0..<plane { p[i] += v } }
+            }
+        }
+        let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
+        return record(out, "convTranspose2d", inputs) { gOut in
+            // dcol = im2col(dOut), dx = W · dcol, dW = x · dcolᵀ, db = Σ dOut.
+            let gx = x.requiresGrad ? Tensor(uninitialized: x.shape) : nil
+            let gw = weight.requiresGrad ? Tensor.zeros(weight.shape) : nil
+            Scratch.with(g.patchSize * nb * P) { col in
+                Scratch.with(Cin * nb * P) { xmat in
+                    for n0 in Swift.stride(from: 0, to: N, by: nb) {
+                        let b = Swift.min(nb, N - n0)
+                        Im2col.im2col(g, batch: b, gOut.storage.pointer + n0 * g.imageSize, col)
+                        if let gx {
+                            BLAS.sgemm(transA: false, transB: false, m: Cin, n: b * P, k: g.patchSize, a: weight.storage.pointer,
+                                       lda: g.patchSize, b: col, ldb: b * P, c: xmat, ldc: b * P)
+                            Im2col.fromChannelMajor(xmat, gx.storage.pointer + n0 * Cin * P, batch: b, channels: Cin, length: P, bias: nil)
+                        }
+                        if let gw {
+                            Im2col.toChannelMajor(x.storage.pointer + n0 * Cin * P, xmat, batch: b, channels: Cin, length: P)
+                            BLAS.sgemm(transA: false, transB: true, m: Cin, n: g.patchSize, k: b * P, a: xmat, lda: b * P,
+                                       b: col, ldb: b * P, beta: 1, c: gw.storage.pointer, ldc: g.patchSize)
+                        }
+                    }
+                }
+            }
+            var grads: [Tensor?] = [gx, gw]
+            if let bias { grads.append(bias.requiresGrad ? gOut.sum(axes: [0, 2, 3]) : nil) }
+            return grads
+        }
+    }
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian/Ubuntu packages GenLab needs, when they are missing.
+set -euo pipefail
+need=()
+# OpenBLAS is loaded at run time (see Sources/CBLAS); the -dev packages give pkg-config files and headers.
+for pkg in pkg-config libopenblas-dev libpng-dev libjpeg-dev libhdf5-dev zlib1g-dev; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+[ ${#need[@]} -eq 0 ] && exit 0
+echo "genlab: installing missing system packages: ${need[*]}" >&2
+if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null; then sudo="sudo"; else
+    echo "genlab: cannot install ${need[*]}: not root and no sudo. Ask an administrator to run:" >&2
+    echo "    apt-get install -y ${need[*]}" >&2
+    exit 1
+fi
+if ! command -v apt-get >/dev/null; then
+    echo "genlab: no apt-get on this system; install the equivalents of: ${need[*]}" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get install -y --no-install-recommends "${need[@]}" >/dev/null 2>&1 || {
+    $sudo apt-get update -qq && $sudo apt-get install -y --no-install-recommends "${need[@]}"
+}

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Creates (once) the git-ignored virtual environment the Python helpers use, with PyTorch's CPU
+# wheel pinned (an unpinned install drags in gigabytes of CUDA), and prints its python path.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+venv="$root/.venv-tools/venv"
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv" >&2
+    "$venv/bin/pip" install --quiet torch==2.13.0+cpu numpy safetensors >&2
+fi
+echo "$venv/bin/python"
