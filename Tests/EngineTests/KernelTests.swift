@@ -1,0 +1,95 @@
+import Engine
+import XCTest
+
+/// Optimised kernels against the plain reference kernels kept beside them.
+final class KernelTests: XCTestCase {
+    func testBLASGemmMatchesReferenceForAllTransposes() {
+        var rng = PRNG(seed: 7)
+        for (m, n, k) in [(1, 1, 1), (5, 7, 3), (33, 17, 65), (64, 128, 96)] {
+            for ta in [false, true] {
+                for tb in [false, true] {
+                    let a = Tensor.uniform(ta ? [k, m] : [m, k], low: -1, high: 1, rng: &rng)
+                    let b = Tensor.uniform(tb ? [n, k] : [k, n], low: -1, high: 1, rng: &rng)
+                    let fast = Tensor.zeros([m, n]), slow = Tensor.zeros([m, n])
+                    let lda = ta ? m : k, ldb = tb ? k : n
+                    BLAS.sgemm(transA: ta, transB: tb, m: m, n: n, k: k, a: a.storage.pointer, lda: lda,
+                               b: b.storage.pointer, ldb: ldb, c: fast.storage.pointer, ldc: n)
+                    Reference.sgemm(transA: ta, transB: tb, m: m, n: n, k: k, a: a.storage.pointer, lda: lda,
+                                    b: b.storage.pointer, ldb: ldb, c: slow.storage.pointer, ldc: n)
+                    XCTAssertLessThanOrEqual(mismatch(fast.scalars, slow.scalars, atol: 1e-4, rtol: 1e-4), 1, "\(m)×\(n)×\(k) \(ta) \(tb)")
+                }
+            }
+        }
+    }
+
+    func testBLASIsLoadedWithAKnownKernel() {
+        XCTAssertTrue(BLAS.isAvailable, "OpenBLAS should load on a machine set up by scripts/deps.sh")
+        XCTAssertNotEqual(BLAS.kernel, "none")
+    }
+
+    func testIm2colConvolutionMatchesDirectConvolution() {
+        var rng = PRNG(seed: 11)
+        let configs: [(n: Int, c: Int, h: Int, w: Int, o: Int, k: (Int, Int), s: (Int, Int), p: (Int, Int), d: (Int, Int))] = [
+            (3, 5, 11, 9, 6, (3, 3), (1, 1), (1, 1), (1, 1)),
+            (2, 4, 16, 16, 8, (4, 4), (2, 2), (1, 1), (1, 1)),
+            (1, 3, 13, 10, 2, (3, 2), (2, 3), (2, 0), (2, 1)),
+            (40, 2, 8, 8, 3, (5, 5), (1, 1), (2, 2), (1, 1)),
+        ]
+        for cfg in configs {
+            let x = Tensor.uniform([cfg.n, cfg.c, cfg.h, cfg.w], low: -1, high: 1, rng: &rng)
+            let wt = Tensor.uniform([cfg.o, cfg.c, cfg.k.0, cfg.k.1], low: -1, high: 1, rng: &rng)
+            let b = Tensor.uniform([cfg.o], low: -1, high: 1, rng: &rng)
+            let fast = x.conv2d(wt, bias: b, stride: cfg.s, padding: cfg.p, dilation: cfg.d)
+            let g = ConvGeometry(channels: cfg.c, height: cfg.h, width: cfg.w, kernel: cfg.k, stride: cfg.s, padding: cfg.p, dilation: cfg.d)
+            let slow = Tensor.zeros([cfg.n, cfg.o, g.outH, g.outW])
+            Reference.conv2d(g, batch: cfg.n, outChannels: cfg.o, x: x.storage.pointer, weight: wt.storage.pointer,
+                             bias: b.storage.pointer, out: slow.storage.pointer)
+            XCTAssertEqual(fast.shape, slow.shape)
+            XCTAssertLessThanOrEqual(mismatch(fast.scalars, slow.scalars, atol: 1e-4, rtol: 1e-4), 1, "\(cfg)")
+        }
+    }
+
+    func testTransposedConvolutionIsTheAdjointOfConvolution() {
+        // ⟨conv(x), y⟩ = ⟨x, convᵀ(y)⟩ for the same weight and geometry.
+        var rng = PRNG(seed: 5)
+        let x = Tensor.uniform([2, 3, 9, 9], low: -1, high: 1, rng: &rng)
+        let w = Tensor.uniform([4, 3, 3, 3], low: -1, high: 1, rng: &rng)
+        let y = Tensor.uniform([2, 4, 5, 5], low: -1, high: 1, rng: &rng)
+        let lhs = (x.conv2d(w, stride: (2, 2), padding: (1, 1)) * y).sum().item()
+        let rhs = (x * y.convTranspose2d(w, stride: (2, 2), padding: (1, 1))).sum().item()
+        XCTAssertEqual(lhs, rhs, accuracy: 1e-3 * abs(lhs))
+    }
+
+    func testParallelElementwiseAndReductionsMatchSerialLoops() {
+        var rng = PRNG(seed: 3)
+        let n = 1 << 20 + 3  // above the parallel grain, and not a multiple of the chunk count
+        let a = Tensor.uniform([n], low: -1, high: 1, rng: &rng), b = Tensor.uniform([n], low: -1, high: 1, rng: &rng)
+        let sum = (a * b + a).scalars
+        let pa = a.scalars, pb = b.scalars
+        var worst: Float = 0
+        var total: Double = 0
+        for i in 0..<n {
+            worst = max(worst, abs(sum[i] - (pa[i] * pb[i] + pa[i])))
+            total += Double(pa[i])
+        }
+        XCTAssertEqual(worst, 0)
+        XCTAssertEqual(Double(a.sum().item()), total, accuracy: 1e-2)
+        // Column sums of a tall matrix (the strided reduction path) against a Double loop.
+        let rows = 4099, cols = 37
+        let t = Tensor.uniform([rows, cols], rng: &rng)
+        let colSums = t.sum(axes: [0]).scalars, tv = t.scalars
+        for j in 0..<cols {
+            var s: Double = 0
+            for i in 0..<rows { s += Double(tv[i * cols + j]) }
+            XCTAssertEqual(Double(colSums[j]), s, accuracy: 1e-3 * s)
+        }
+    }
+
+    func testBroadcastPathsAgree() {
+        var rng = PRNG(seed: 9)
+        let a = Tensor.uniform([3, 1, 5, 1], rng: &rng), b = Tensor.uniform([4, 1, 6], rng: &rng)
+        let fast = (a + b).scalars
+        let viaExpand = (a.expand([3, 4, 5, 6]).copy() + b.expand([3, 4, 5, 6]).copy()).scalars
+        XCTAssertEqual(fast, viaExpand)
+    }
+}
