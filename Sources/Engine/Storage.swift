@@ -5,13 +5,13 @@
 public final class Storage: @unchecked Sendable {
     public let count: Int
     public let pointer: UnsafeMutablePointer<Float>
+    private let blockBytes: Int
 
     /// Uninitialised storage for `count` floats.
     public init(count: Int) {
         precondition(count >= 0, "GenLab: negative element count \(count)")
         self.count = count
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * 4, alignment: 64)
-        pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        (pointer, blockBytes) = StoragePool.allocate(bytes: max(count, 1) * 4)
     }
 
     /// Storage filled with `value`.
@@ -20,7 +20,7 @@ public final class Storage: @unchecked Sendable {
         pointer.initialize(repeating: value, count: count)
     }
 
-    deinit { UnsafeMutableRawPointer(pointer).deallocate() }
+    deinit { StoragePool.release(pointer, bytes: blockBytes) }
 
     public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: pointer, count: count) }
 }

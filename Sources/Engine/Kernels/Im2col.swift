@@ -44,14 +44,16 @@ enum Im2col {
                         }
                         let line = img + ih * g.width
                         let iw0 = kj * g.dilationW - g.padW
-                        if g.strideW == 1 && iw0 >= 0 && iw0 + g.outW <= g.width {
-                            out.update(from: line + iw0, count: g.outW)
+                        // Output columns whose input column lies inside the image: [lo, hi).
+                        let (lo, hi) = validColumns(iw0, g)
+                        for ow in 0..<lo { out[ow] = 0 }
+                        if g.strideW == 1 {
+                            (out + lo).update(from: line + lo + iw0, count: hi - lo)
                         } else {
-                            for ow in 0..<g.outW {
-                                let iw = ow * g.strideW + iw0
-                                out[ow] = (iw >= 0 && iw < g.width) ? line[iw] : 0
-                            }
+                            let s = g.strideW
+                            for ow in lo..<hi { out[ow] = line[ow * s + iw0] }
                         }
+                        for ow in hi..<g.outW { out[ow] = 0 }
                     }
                 }
             }
@@ -74,16 +76,24 @@ enum Im2col {
                             let ih = oh * g.strideH - g.padH + ki * g.dilationH
                             if ih < 0 || ih >= g.height { continue }
                             let line = img + ih * g.width, from = src + n * P + oh * g.outW
-                            let iw0 = kj * g.dilationW - g.padW
-                            for ow in 0..<g.outW {
-                                let iw = ow * g.strideW + iw0
-                                if iw >= 0 && iw < g.width { line[iw] += from[ow] }
-                            }
+                            let iw0 = kj * g.dilationW - g.padW, s = g.strideW
+                            let (lo, hi) = validColumns(iw0, g)
+                            for ow in lo..<hi { line[ow * s + iw0] += from[ow] }
                         }
                     }
                 }
             }
         }
+    }
+
+    /// The output columns ow with 0 ≤ ow·stride + iw0 < width, as a half-open range.
+    @inline(__always)
+    static func validColumns(_ iw0: Int, _ g: ConvGeometry) -> (Int, Int) {
+        let s = g.strideW
+        let lo = iw0 >= 0 ? 0 : (-iw0 + s - 1) / s
+        let hi = g.width - iw0 <= 0 ? 0 : (g.width - iw0 + s - 1) / s
+        let top = Swift.min(g.outW, hi)
+        return (Swift.min(lo, top), top)
     }
 
     /// [batch, C, L] → [C, batch·L] (channel-major, as the GEMMs want it).

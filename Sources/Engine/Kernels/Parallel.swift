@@ -1,4 +1,4 @@
-import Dispatch
+import CParallel
 import Foundation
 
 /// How many threads GenLab's own kernels (and BLAS) use: `GENLAB_THREADS`, else the core count.
@@ -23,10 +23,21 @@ public func parallelFor(_ count: Int, grain: Int = parallelGrain, _ body: (Range
         body(0..<count)
         return
     }
+    genlab_pool_start(Int32(Threads.count))
     withoutActuallyEscaping(body) { body in
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            let lo = count * c / chunks, hi = count * (c + 1) / chunks
-            body(lo..<hi)
+        var job = ChunkJob(body: body, count: count, chunks: chunks)
+        withUnsafeMutablePointer(to: &job) { ptr in
+            genlab_pool_run(chunks, { context, c in
+                let job = context!.assumingMemoryBound(to: ChunkJob.self).pointee
+                let c = Int(c)
+                job.body(job.count * c / job.chunks..<job.count * (c + 1) / job.chunks)
+            }, ptr)
         }
     }
+}
+
+private struct ChunkJob {
+    let body: (Range<Int>) -> Void
+    let count: Int
+    let chunks: Int
 }

@@ -1,5 +1,3 @@
-import Foundation
-
 // Broadcasting arithmetic. Backward of a broadcast operand sums the gradient back to its shape.
 
 extension Tensor {
@@ -13,17 +11,17 @@ extension Tensor {
     }
 
     public static func + (a: Tensor, b: Tensor) -> Tensor {
-        let out = Elementwise.binary(a, b, op: "add") { $0 + $1 }
+        let out = Elementwise.binary(a, b, op: "add", Fn.Add())
         return record(out, "add", [a, b]) { g in [g.sumTo(a.shape), g.sumTo(b.shape)] }
     }
 
     public static func - (a: Tensor, b: Tensor) -> Tensor {
-        let out = Elementwise.binary(a, b, op: "sub") { $0 - $1 }
+        let out = Elementwise.binary(a, b, op: "sub", Fn.Sub())
         return record(out, "sub", [a, b]) { g in [g.sumTo(a.shape), (-g).sumTo(b.shape)] }
     }
 
     public static func * (a: Tensor, b: Tensor) -> Tensor {
-        let out = Elementwise.binary(a, b, op: "mul") { $0 * $1 }
+        let out = Elementwise.binary(a, b, op: "mul", Fn.Mul())
         // d(ab) = b·da + a·db
         return record(out, "mul", [a, b]) { g in
             [a.requiresGrad ? (g * b).sumTo(a.shape) : nil, b.requiresGrad ? (g * a).sumTo(b.shape) : nil]
@@ -31,7 +29,7 @@ extension Tensor {
     }
 
     public static func / (a: Tensor, b: Tensor) -> Tensor {
-        let out = Elementwise.binary(a, b, op: "div") { $0 / $1 }
+        let out = Elementwise.binary(a, b, op: "div", Fn.Div())
         // d(a/b) = da/b − a·db/b²
         return record(out, "div", [a, b]) { g in
             [a.requiresGrad ? (g / b).sumTo(a.shape) : nil,
@@ -40,28 +38,28 @@ extension Tensor {
     }
 
     public static prefix func - (x: Tensor) -> Tensor {
-        let out = Elementwise.unary(x) { -$0 }
+        let out = Elementwise.unary(x, Fn.Neg())
         return record(out, "neg", [x]) { g in [-g] }
     }
 
     public static func + (a: Tensor, s: Float) -> Tensor {
-        let out = Elementwise.unary(a) { $0 + s }
+        let out = Elementwise.unary(a, Fn.AddScalar(s: s))
         return record(out, "addScalar", [a]) { g in [g] }
     }
     public static func + (s: Float, a: Tensor) -> Tensor { a + s }
     public static func - (a: Tensor, s: Float) -> Tensor { a + (-s) }
     public static func - (s: Float, a: Tensor) -> Tensor {
-        let out = Elementwise.unary(a) { s - $0 }
+        let out = Elementwise.unary(a, Fn.ScalarMinus(s: s))
         return record(out, "rsubScalar", [a]) { g in [-g] }
     }
     public static func * (a: Tensor, s: Float) -> Tensor {
-        let out = Elementwise.unary(a) { $0 * s }
+        let out = Elementwise.unary(a, Fn.MulScalar(s: s))
         return record(out, "mulScalar", [a]) { g in [g * s] }
     }
     public static func * (s: Float, a: Tensor) -> Tensor { a * s }
     public static func / (a: Tensor, s: Float) -> Tensor { a * (1 / s) }
     public static func / (s: Float, a: Tensor) -> Tensor {
-        let out = Elementwise.unary(a) { s / $0 }
+        let out = Elementwise.unary(a, Fn.ScalarOver(s: s))
         // d(s/x) = −s/x² = −out/x
         return record(out, "rdivScalar", [a]) { g in [-(g * out) / a] }
     }
@@ -69,7 +67,7 @@ extension Tensor {
     /// xᵖ for a constant exponent.
     public func pow(_ p: Float) -> Tensor {
         if p == 2 { return self * self }
-        let out = Elementwise.unary(self) { Foundation.pow($0, p) }
+        let out = Elementwise.unary(self, Fn.PowScalar(p: p))
         // d(xᵖ) = p·xᵖ⁻¹
         return record(out, "pow", [self]) { [self] g in [g * (self.pow(p - 1) * p)] }
     }
@@ -77,7 +75,7 @@ extension Tensor {
     /// aᵇ elementwise with broadcasting.
     public func pow(_ b: Tensor) -> Tensor {
         let a = self
-        let out = Elementwise.binary(a, b, op: "pow") { Foundation.pow($0, $1) }
+        let out = Elementwise.binary(a, b, op: "pow", Fn.Pow())
         // d(aᵇ) = b·aᵇ⁻¹·da + aᵇ·ln(a)·db
         return record(out, "powTensor", [a, b]) { g in
             [a.requiresGrad ? (g * b * a.pow(b - 1)).sumTo(a.shape) : nil,

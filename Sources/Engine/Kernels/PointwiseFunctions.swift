@@ -1,0 +1,74 @@
+import Foundation
+
+/// The scalar functions behind the elementwise ops (forward rules and backward rules), one small
+/// type each so the kernels specialise on them. `Fn.X` is the forward of op X, `Fn.XGrad` maps
+/// (upstream gradient, saved value) to the input gradient.
+enum Fn {
+    struct Add: Pointwise2 { @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { a + b } }
+    struct Sub: Pointwise2 { @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { a - b } }
+    struct Mul: Pointwise2 { @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { a * b } }
+    struct Div: Pointwise2 { @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { a / b } }
+    struct Pow: Pointwise2 { @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { Foundation.pow(a, b) } }
+
+    struct Neg: Pointwise1 { @inline(__always) func callAsFunction(_ x: Float) -> Float { -x } }
+    struct AddScalar: Pointwise1 { let s: Float; @inline(__always) func callAsFunction(_ x: Float) -> Float { x + s } }
+    struct MulScalar: Pointwise1 { let s: Float; @inline(__always) func callAsFunction(_ x: Float) -> Float { x * s } }
+    struct ScalarMinus: Pointwise1 { let s: Float; @inline(__always) func callAsFunction(_ x: Float) -> Float { s - x } }
+    struct ScalarOver: Pointwise1 { let s: Float; @inline(__always) func callAsFunction(_ x: Float) -> Float { s / x } }
+    struct PowScalar: Pointwise1 { let p: Float; @inline(__always) func callAsFunction(_ x: Float) -> Float { Foundation.pow(x, p) } }
+
+    struct Exp: Pointwise1 { @inline(__always) func callAsFunction(_ x: Float) -> Float { Foundation.exp(x) } }
+    struct Log: Pointwise1 { @inline(__always) func callAsFunction(_ x: Float) -> Float { Foundation.log(x) } }
+    struct Sqrt: Pointwise1 { @inline(__always) func callAsFunction(_ x: Float) -> Float { x.squareRoot() } }
+    struct Abs: Pointwise1 { @inline(__always) func callAsFunction(_ x: Float) -> Float { Swift.abs(x) } }
+    struct AbsGrad: Pointwise2 {
+        @inline(__always) func callAsFunction(_ g: Float, _ x: Float) -> Float { x > 0 ? g : (x < 0 ? -g : 0) }
+    }
+    struct Clamp: Pointwise1 {
+        let lo, hi: Float
+        @inline(__always) func callAsFunction(_ x: Float) -> Float { Swift.min(Swift.max(x, lo), hi) }
+    }
+    struct ClampGrad: Pointwise2 {
+        let lo, hi: Float
+        @inline(__always) func callAsFunction(_ g: Float, _ x: Float) -> Float { (x >= lo && x <= hi) ? g : 0 }
+    }
+    struct Relu: Pointwise1 { @inline(__always) func callAsFunction(_ x: Float) -> Float { Swift.max(x, 0) } }
+    /// Given the output y = relu(x): y > 0 exactly where x > 0.
+    struct ReluGrad: Pointwise2 { @inline(__always) func callAsFunction(_ g: Float, _ y: Float) -> Float { y > 0 ? g : 0 } }
+    struct LeakyRelu: Pointwise1 {
+        let slope: Float
+        @inline(__always) func callAsFunction(_ x: Float) -> Float { x > 0 ? x : x * slope }
+    }
+    struct LeakyReluGrad: Pointwise2 {
+        let slope: Float
+        @inline(__always) func callAsFunction(_ g: Float, _ x: Float) -> Float { x > 0 ? g : g * slope }
+    }
+    struct Sigmoid: Pointwise1 { @inline(__always) func callAsFunction(_ x: Float) -> Float { sigmoid(x) } }
+    /// Given the output s = σ(x): σ' = s(1 − s).
+    struct SigmoidGrad: Pointwise2 { @inline(__always) func callAsFunction(_ g: Float, _ s: Float) -> Float { g * s * (1 - s) } }
+    struct Tanh: Pointwise1 { @inline(__always) func callAsFunction(_ x: Float) -> Float { Foundation.tanh(x) } }
+    /// Given the output t = tanh(x): tanh' = 1 − t².
+    struct TanhGrad: Pointwise2 { @inline(__always) func callAsFunction(_ g: Float, _ t: Float) -> Float { g * (1 - t * t) } }
+    struct Softplus: Pointwise1 { @inline(__always) func callAsFunction(_ x: Float) -> Float { softplus(x) } }
+    /// softplus' = σ(x).
+    struct SoftplusGrad: Pointwise2 { @inline(__always) func callAsFunction(_ g: Float, _ x: Float) -> Float { g * sigmoid(x) } }
+    struct LogSigmoid: Pointwise1 { @inline(__always) func callAsFunction(_ x: Float) -> Float { -softplus(-x) } }
+    /// (log σ)' = σ(−x).
+    struct LogSigmoidGrad: Pointwise2 { @inline(__always) func callAsFunction(_ g: Float, _ x: Float) -> Float { g * sigmoid(-x) } }
+    struct Bernoulli: Pointwise1 {
+        let scale: Float
+        @inline(__always) func callAsFunction(_ m: Float) -> Float { m * scale }
+    }
+
+    /// σ(x), branching so that exp never overflows.
+    @inline(__always)
+    static func sigmoid(_ x: Float) -> Float {
+        if x >= 0 { return 1 / (1 + Foundation.exp(-x)) }
+        let e = Foundation.exp(x)
+        return e / (1 + e)
+    }
+
+    /// log(1 + eˣ) without overflow.
+    @inline(__always)
+    static func softplus(_ x: Float) -> Float { Swift.max(x, 0) + Foundation.log1p(Foundation.exp(-Swift.abs(x))) }
+}

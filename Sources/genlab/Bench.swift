@@ -1,0 +1,59 @@
+import ArgumentParser
+import Benchmarks
+import Engine
+import Foundation
+
+/// `genlab bench`: the engine's speed, optionally side by side with PyTorch on this machine.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure GEMM, convolution, elementwise throughput and per-op overhead (and PyTorch's, with --compare).")
+
+    @Flag(help: "Print the results as JSON.")
+    var json = false
+
+    @Flag(help: "Also measure PyTorch on the same workloads in this run and print the ratios.")
+    var compare = false
+
+    @Flag(help: "Shorter timing runs (less stable figures).")
+    var quick = false
+
+    @Option(help: "Python interpreter with PyTorch for --compare (default: the repo's .venv-tools, created on demand).")
+    var python: String?
+
+    func run() throws {
+        let verbose = !json
+        if verbose {
+            print("GenLab engine benchmark — \(Threads.count) threads")
+            let forced = BLAS.coreTypeSet.map { " (GenLab set OPENBLAS_CORETYPE=\($0))" } ?? ""
+            print("BLAS: \(BLAS.isAvailable ? BLAS.library : "reference kernel"), kernel \(BLAS.kernel)\(forced)")
+        }
+        var results = EngineBenchmark.run(quick: quick) { stage in if verbose { printErr("  measuring \(stage)…") } }
+        if compare {
+            if verbose { printErr("  measuring PyTorch…") }
+            let torch = try TorchComparison.run(script: "scripts/python/bench_engine_torch.py", python: python,
+                                                arguments: ["\(Threads.count)"] + (quick ? ["--quick"] : []))
+            for i in results.indices { results[i].torch = torch[results[i].name] }
+        }
+        if json {
+            let report = BenchReport(threads: Threads.count, blasLibrary: BLAS.library, blasKernel: BLAS.kernel,
+                                     coreTypeSet: BLAS.coreTypeSet, results: results)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            print(BenchTable.render(results))
+        }
+    }
+}
+
+struct BenchReport: Codable {
+    var threads: Int
+    var blasLibrary: String
+    var blasKernel: String
+    var coreTypeSet: String?
+    var results: [BenchResult]
+}
+
+func printErr(_ s: String) {
+    FileHandle.standardError.write((s + "\n").data(using: .utf8)!)
+}

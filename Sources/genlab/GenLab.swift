@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// `genlab`: GenLab's command-line program. Each subcommand parses its flags and calls the library.
+@main
+struct GenLab: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "genlab",
+        abstract: "A generative-model laboratory: GANs, VAEs, anomaly scoring and symmetry detection on one fast engine.",
+        version: "0.1.0",
+        subcommands: [Bench.self])
+}

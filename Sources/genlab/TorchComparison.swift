@@ -1,0 +1,67 @@
+import ArgumentParser
+import Benchmarks
+import Foundation
+
+/// Runs one of the repo's PyTorch reference scripts and reads its JSON list of {name, value}.
+enum TorchComparison {
+    static func run(script: String, python: String?, arguments: [String]) throws -> [String: Double] {
+        guard FileManager.default.fileExists(atPath: script) else {
+            throw ValidationError("--compare needs \(script): run genlab from the GenLab repository's root")
+        }
+        let interpreter = try python ?? defaultPython()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: interpreter)
+        process.arguments = [script] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0,
+              let list = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
+            throw ValidationError("\(interpreter) \(script) failed (exit \(process.terminationStatus)); see its output above")
+        }
+        var figures: [String: Double] = [:]
+        for item in list { if let n = item["name"] as? String, let v = item["value"] as? Double { figures[n] = v } }
+        return figures
+    }
+
+    /// The repo's tool environment, created by scripts/python/env.sh on first use.
+    private static func defaultPython() throws -> String {
+        let venv = ".venv-tools/venv/bin/python"
+        if FileManager.default.isExecutableFile(atPath: venv) { return venv }
+        printErr("  creating the PyTorch environment (.venv-tools, once)…")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["scripts/python/env.sh"]
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0, FileManager.default.isExecutableFile(atPath: venv) else {
+            throw ValidationError("could not create the PyTorch environment with scripts/python/env.sh")
+        }
+        return venv
+    }
+}
+
+/// A plain-text table of benchmark results, with PyTorch's figures and the ratio when present.
+enum BenchTable {
+    static func render(_ results: [BenchResult]) -> String {
+        let withTorch = results.contains { $0.torch != nil }
+        var rows = [["workload", "GenLab", "unit"] + (withTorch ? ["PyTorch", "GenLab speed ÷ PyTorch"] : [])]
+        for r in results {
+            var row = [r.name, format(r.value), r.unit]
+            if withTorch { row += [r.torch.map(format) ?? "–", r.speedRatio.map { String(format: "%.2f×", $0) } ?? "–"] }
+            rows.append(row)
+        }
+        let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max()! }
+        return rows.enumerated().map { i, row in
+            let line = row.enumerated().map { c, cell in
+                c == 0 ? cell.padding(toLength: widths[c], withPad: " ", startingAt: 0)
+                    : String(repeating: " ", count: widths[c] - cell.count) + cell
+            }.joined(separator: "  ")
+            return i == 0 ? line + "\n" + String(repeating: "-", count: line.count) : line
+        }.joined(separator: "\n")
+    }
+
+    static func format(_ v: Double) -> String { v >= 100 ? String(format: "%.0f", v) : String(format: "%.2f", v) }
+}
