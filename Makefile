@@ -9,7 +9,7 @@ build: deps
 
 # The main job on the bundled data.
 demo: build
-	.build/release/genlab bench
+	.build/release/genlab bench --compare
 
 # Every test, in release mode (the numeric kernels are too slow unoptimised).
 test: deps

@@ -10,6 +10,7 @@ let package = Package(
     products: [
         .executable(name: "genlab", targets: ["genlab"]),
         .library(name: "Engine", targets: ["Engine"]),
+        .library(name: "NN", targets: ["NN"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -22,12 +23,15 @@ let package = Package(
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
         .target(name: "CParallel", linkerSettings: [.linkedLibrary("pthread")]),
         .target(name: "Engine", dependencies: ["CBLAS", "CParallel"], swiftSettings: optimised),
+        .target(name: "Formats", dependencies: ["Engine"], swiftSettings: optimised),
+        .target(name: "NN", dependencies: ["Engine", "Formats"], swiftSettings: optimised),
         .target(name: "Benchmarks", dependencies: ["Engine"], swiftSettings: optimised),
         .executableTarget(
             name: "genlab",
             dependencies: ["Engine", "Benchmarks", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: optimised),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Formats", "Engine"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
 )

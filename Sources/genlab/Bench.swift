@@ -30,9 +30,13 @@ struct Bench: ParsableCommand {
         var results = EngineBenchmark.run(quick: quick) { stage in if verbose { printErr("  measuring \(stage)…") } }
         if compare {
             if verbose { printErr("  measuring PyTorch…") }
-            let torch = try TorchComparison.run(script: "scripts/python/bench_engine_torch.py", python: python,
-                                                arguments: ["\(Threads.count)"] + (quick ? ["--quick"] : []))
-            for i in results.indices { results[i].torch = torch[results[i].name] }
+            do {
+                let torch = try TorchComparison.run(script: "scripts/python/bench_engine_torch.py", python: python,
+                                                    arguments: ["\(Threads.count)"] + (quick ? ["--quick"] : []))
+                for i in results.indices { results[i].torch = torch[results[i].name] }
+            } catch {
+                printErr("genlab: PyTorch comparison skipped: \(error)")
+            }
         }
         if json {
             let report = BenchReport(threads: Threads.count, blasLibrary: BLAS.library, blasKernel: BLAS.kernel,

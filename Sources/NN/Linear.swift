@@ -1,0 +1,29 @@
+import Engine
+
+/// y = x·Wᵀ + b, with W of shape [out, in] as in PyTorch.
+public final class Linear: Module {
+    public let weight: Tensor
+    public let bias: Tensor?
+
+    public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, rng: inout PRNG) {
+        weight = Tensor.zeros([outFeatures, inFeatures], requiresGrad: true)
+        Init.kaimingUniform(weight, fanIn: inFeatures, rng: &rng)
+        if bias {
+            let b = Tensor.zeros([outFeatures], requiresGrad: true)
+            let bound = 1 / Float(inFeatures).squareRoot()
+            Init.uniform(b, low: -bound, high: bound, rng: &rng)
+            self.bias = b
+        } else {
+            self.bias = nil
+        }
+    }
+
+    public var inFeatures: Int { weight.shape[1] }
+    public var outFeatures: Int { weight.shape[0] }
+
+    public override func forward(_ x: Tensor) -> Tensor {
+        if x.shape.last != inFeatures { shapeFailure("Linear", "input \(x.shape) for a layer with \(inFeatures) input features") }
+        let y = x.matmul(weight, transposeB: true)
+        return bias.map { y + $0 } ?? y
+    }
+}

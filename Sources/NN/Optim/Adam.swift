@@ -1,0 +1,64 @@
+import Engine
+import Foundation
+
+/// Adam (Kingma & Ba) with torch.optim.Adam's update rule, and AdamW (decoupled weight decay,
+/// torch.optim.AdamW) when `decoupled` is set:
+///   AdamW: p ← p·(1 − lr·wd)          Adam: g ← grad + wd·p
+///   m ← m + (1 − β₁)(g − m);  v ← β₂·v + (1 − β₂)·g²;  t ← t + 1
+///   p ← p − (lr / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
+public class Adam: Optimizer {
+    public var learningRate: Float
+    public let beta1: Float, beta2: Float, eps: Float, weightDecay: Float
+    let decoupled: Bool
+    public let parameters: [(String, Tensor)]
+    var state = SlotState()
+
+    public convenience init(_ parameters: [(String, Tensor)], lr: Float = 1e-3, betas: (Float, Float) = (0.9, 0.999),
+                            eps: Float = 1e-8, weightDecay: Float = 0) {
+        self.init(parameters, lr: lr, betas: betas, eps: eps, weightDecay: weightDecay, decoupled: false)
+    }
+
+    init(_ parameters: [(String, Tensor)], lr: Float, betas: (Float, Float), eps: Float, weightDecay: Float, decoupled: Bool) {
+        self.parameters = parameters
+        learningRate = lr; (beta1, beta2) = betas; self.eps = eps; self.weightDecay = weightDecay
+        self.decoupled = decoupled
+    }
+
+    public func step() {
+        for (key, p) in parameters {
+            guard let grad = p.grad else { continue }
+            let m = state.slot(key, "exp_avg", like: p).storage.pointer
+            let v = state.slot(key, "exp_avg_sq", like: p).storage.pointer
+            let stepTensor = state.slots[key + ".step"] ?? Tensor(0)
+            state.slots[key + ".step"] = stepTensor
+            stepTensor.storage.pointer[0] += 1
+            let t = Double(stepTensor.storage.pointer[0])
+            // Bias corrections in double precision, as PyTorch computes them from a Python float.
+            let stepSize = Float(Double(learningRate) / (1 - pow(Double(beta1), t)))
+            let correction2 = Float((1 - pow(Double(beta2), t)).squareRoot())
+            let n = p.count, pp = p.storage.pointer, g = grad.storage.pointer
+            let b1 = beta1, b2 = beta2, e = eps, wd = weightDecay, lr = learningRate
+            if decoupled && wd != 0 { for i in 0..<n { pp[i] *= 1 - lr * wd } }
+            let l2 = decoupled ? 0 : wd
+            for i in 0..<n {
+                let gi = l2 != 0 ? g[i] + l2 * pp[i] : g[i]
+                m[i] += (1 - b1) * (gi - m[i])
+                v[i] = v[i] * b2 + (1 - b2) * gi * gi
+                pp[i] -= stepSize * (m[i] / (v[i].squareRoot() / correction2 + e))
+            }
+        }
+    }
+
+    public func stateDict() -> [String: Tensor] { state.slots }
+    public func loadStateDict(_ s: [String: Tensor]) throws {
+        try state.load(s, parameters: parameters, names: ["exp_avg", "exp_avg_sq", "step"])
+    }
+}
+
+/// Adam with decoupled weight decay (default 0.01, as torch.optim.AdamW).
+public final class AdamW: Adam {
+    public init(_ parameters: [(String, Tensor)], lr: Float = 1e-3, betas: (Float, Float) = (0.9, 0.999), eps: Float = 1e-8,
+                weightDecay: Float = 0.01) {
+        super.init(parameters, lr: lr, betas: betas, eps: eps, weightDecay: weightDecay, decoupled: true)
+    }
+}
