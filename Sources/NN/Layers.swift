@@ -69,3 +69,19 @@ public final class Upsample: Module {
     public init(scale: Int) { self.scale = scale }
     public override func forward(_ x: Tensor) -> Tensor { x.upsampleNearest(scale: scale) }
 }
+
+public final class MaxPool2d: Module {
+    public let kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int)
+    public init(_ kernel: Int, stride: Int? = nil, padding: Int = 0) {
+        self.kernel = (kernel, kernel); self.stride = (stride ?? kernel, stride ?? kernel); self.padding = (padding, padding)
+    }
+    public override func forward(_ x: Tensor) -> Tensor { x.maxPool2d(kernel: kernel, stride: stride, padding: padding) }
+}
+
+public final class AvgPool2d: Module {
+    public let kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int)
+    public init(_ kernel: Int, stride: Int? = nil, padding: Int = 0) {
+        self.kernel = (kernel, kernel); self.stride = (stride ?? kernel, stride ?? kernel); self.padding = (padding, padding)
+    }
+    public override func forward(_ x: Tensor) -> Tensor { x.avgPool2d(kernel: kernel, stride: stride, padding: padding) }
+}
