@@ -1,0 +1,232 @@
+#include "formats_shim.h"
+#include <hdf5.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+// A growable text buffer for listings.
+typedef struct { char *s; size_t len, cap; } text;
+static void append(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#include <stdarg.h>
+static void append(text *t, const char *fmt, ...) {
+    va_list ap;
+    for (;;) {
+        va_start(ap, fmt);
+        int n = vsnprintf(t->s + t->len, t->cap - t->len, fmt, ap);
+        va_end(ap);
+        if (n >= 0 && (size_t)n < t->cap - t->len) { t->len += n; return; }
+        t->cap = t->cap * 2 + (n > 0 ? n : 0) + 64;
+        t->s = realloc(t->s, t->cap);
+    }
+}
+
+static void quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+
+int64_t genlab_h5_open(const char *path, int writable, char *error) {
+    quiet();
+    if (H5Fis_hdf5(path) <= 0) { snprintf(error, 256, "not an HDF5 file (or truncated)"); return -1; }
+    hid_t f = H5Fopen(path, writable ? H5F_ACC_RDWR : H5F_ACC_RDONLY, H5P_DEFAULT);
+    if (f < 0) snprintf(error, 256, "HDF5 cannot open the file (truncated or corrupt?)");
+    return f;
+}
+
+int64_t genlab_h5_create(const char *path, char *error) {
+    quiet();
+    hid_t f = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (f < 0) snprintf(error, 256, "HDF5 cannot create the file");
+    return f;
+}
+
+void genlab_h5_close(int64_t file) { if (file >= 0) H5Fclose(file); }
+
+static const char *class_name(hid_t type) {
+    switch (H5Tget_class(type)) {
+    case H5T_FLOAT: return "float";
+    case H5T_INTEGER: return H5Tget_sign(type) == H5T_SGN_NONE ? "uint" : "int";
+    case H5T_STRING: return "string";
+    case H5T_COMPOUND: return "compound";
+    default: return "other";
+    }
+}
+
+static herr_t visit(hid_t obj, const char *name, const H5O_info_t *info, void *data) {
+    text *t = data;
+    if (strcmp(name, ".") == 0) return 0;
+    if (info->type == H5O_TYPE_GROUP) { append(t, "/%s\tgroup\n", name); return 0; }
+    if (info->type != H5O_TYPE_DATASET) return 0;
+    hid_t d = H5Dopen2(obj, name, H5P_DEFAULT);
+    if (d < 0) return 0;
+    hid_t type = H5Dget_type(d), space = H5Dget_space(d);
+    hsize_t dims[32];
+    int rank = H5Sget_simple_extent_ndims(space);
+    if (rank > 32) rank = 32;
+    H5Sget_simple_extent_dims(space, dims, NULL);
+    append(t, "/%s\tdataset\t%s\t%zu\t", name, class_name(type), H5Tget_size(type));
+    for (int i = 0; i < rank; i++) append(t, i ? ",%llu" : "%llu", (unsigned long long)dims[i]);
+    append(t, "\n");
+    H5Tclose(type); H5Sclose(space); H5Dclose(d);
+    return 0;
+}
+
+char *genlab_h5_list(int64_t file, char *error) {
+    text t = {malloc(256), 0, 256};
+    t.s[0] = 0;
+    if (H5Ovisit(file, H5_INDEX_NAME, H5_ITER_INC, visit, &t) < 0) {
+        snprintf(error, 256, "cannot walk the file's groups (corrupt?)");
+        free(t.s);
+        return NULL;
+    }
+    return t.s;
+}
+
+static herr_t attribute(hid_t obj, const char *name, const H5A_info_t *info, void *data) {
+    (void)info;
+    text *t = data;
+    hid_t a = H5Aopen(obj, name, H5P_DEFAULT);
+    if (a < 0) return 0;
+    hid_t type = H5Aget_type(a), space = H5Aget_space(a);
+    hssize_t n = H5Sget_simple_extent_npoints(space);
+    append(t, "%s\t", name);
+    if (H5Tget_class(type) == H5T_STRING && n == 1) {
+        if (H5Tis_variable_str(type) > 0) {
+            char *s = NULL;
+            hid_t mem = H5Tcopy(H5T_C_S1);
+            H5Tset_size(mem, H5T_VARIABLE);
+            H5Tset_cset(mem, H5Tget_cset(type));
+            if (H5Aread(a, mem, &s) >= 0 && s) { append(t, "%s", s); H5free_memory(s); }
+            H5Tclose(mem);
+        } else {
+            size_t size = H5Tget_size(type);
+            char *s = calloc(size + 1, 1);
+            if (H5Aread(a, type, s) >= 0) append(t, "%s", s);
+            free(s);
+        }
+    } else if ((H5Tget_class(type) == H5T_FLOAT || H5Tget_class(type) == H5T_INTEGER) && n > 0 && n < 4096) {
+        double *v = malloc(sizeof(double) * n);
+        if (H5Aread(a, H5T_NATIVE_DOUBLE, v) >= 0)
+            for (hssize_t i = 0; i < n; i++) append(t, i ? ",%.17g" : "%.17g", v[i]);
+        free(v);
+    } else {
+        append(t, "(%s, %lld values)", class_name(type), (long long)n);
+    }
+    append(t, "\n");
+    H5Tclose(type); H5Sclose(space); H5Aclose(a);
+    return 0;
+}
+
+char *genlab_h5_attributes(int64_t file, const char *object, char *error) {
+    hid_t obj = H5Oopen(file, object, H5P_DEFAULT);
+    if (obj < 0) { snprintf(error, 256, "no object %s", object); return NULL; }
+    text t = {malloc(256), 0, 256};
+    t.s[0] = 0;
+    H5Aiterate2(obj, H5_INDEX_NAME, H5_ITER_INC, NULL, attribute, &t);
+    H5Oclose(obj);
+    return t.s;
+}
+
+int genlab_h5_shape(int64_t file, const char *dataset, int64_t *dims, char *error) {
+    if (H5Lexists(file, dataset, H5P_DEFAULT) <= 0) { snprintf(error, 256, "no dataset %s", dataset); return -1; }
+    hid_t d = H5Dopen2(file, dataset, H5P_DEFAULT);
+    if (d < 0) { snprintf(error, 256, "%s is not a dataset", dataset); return -1; }
+    hid_t space = H5Dget_space(d);
+    int rank = H5Sget_simple_extent_ndims(space);
+    hsize_t h[32];
+    if (rank > 16) { snprintf(error, 256, "%s has rank %d (at most 16)", dataset, rank); rank = -1; }
+    else {
+        H5Sget_simple_extent_dims(space, h, NULL);
+        for (int i = 0; i < rank; i++) dims[i] = (int64_t)h[i];
+    }
+    H5Sclose(space); H5Dclose(d);
+    return rank;
+}
+
+int genlab_h5_read_rows(int64_t file, const char *dataset, int64_t start, int64_t count, float *out, char *error) {
+    hid_t d = H5Dopen2(file, dataset, H5P_DEFAULT);
+    if (d < 0) { snprintf(error, 256, "no dataset %s", dataset); return -1; }
+    hid_t type = H5Dget_type(d);
+    H5T_class_t cls = H5Tget_class(type);
+    H5Tclose(type);
+    if (cls != H5T_FLOAT && cls != H5T_INTEGER) {
+        H5Dclose(d);
+        snprintf(error, 256, "%s is not numeric", dataset);
+        return -1;
+    }
+    hid_t space = H5Dget_space(d);
+    int rank = H5Sget_simple_extent_ndims(space);
+    hsize_t dims[32], offset[32] = {0};
+    H5Sget_simple_extent_dims(space, dims, NULL);
+    int rc = 0;
+    if (rank == 0) {
+        rc = H5Dread(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0 ? -1 : 0;
+    } else {
+        if (start < 0 || count < 0 || (hsize_t)(start + count) > dims[0]) {
+            snprintf(error, 256, "rows %lld..<%lld outside %s (%llu rows)", (long long)start, (long long)(start + count), dataset,
+                     (unsigned long long)dims[0]);
+            H5Sclose(space); H5Dclose(d);
+            return -1;
+        }
+        offset[0] = start;
+        dims[0] = count;
+        H5Sselect_hyperslab(space, H5S_SELECT_SET, offset, NULL, dims, NULL);
+        hid_t mem = H5Screate_simple(rank, dims, NULL);
+        rc = H5Dread(d, H5T_NATIVE_FLOAT, mem, space, H5P_DEFAULT, out) < 0 ? -1 : 0;
+        H5Sclose(mem);
+    }
+    if (rc) snprintf(error, 256, "reading %s failed (truncated or corrupt data, or a missing filter)", dataset);
+    H5Sclose(space); H5Dclose(d);
+    return rc;
+}
+
+static hid_t ensure_parents(void) {
+    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+    H5Pset_create_intermediate_group(lcpl, 1);
+    return lcpl;
+}
+
+int genlab_h5_write(int64_t file, const char *dataset, int rank, const int64_t *dims, const float *data, int64_t chunk_rows,
+                    int gzip_level, char *error) {
+    hsize_t h[32], chunk[32];
+    for (int i = 0; i < rank; i++) { h[i] = dims[i]; chunk[i] = dims[i] ? dims[i] : 1; }
+    hid_t space = H5Screate_simple(rank, h, NULL);
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+    if (rank > 0 && dims[0] > 0 && (gzip_level > 0 || chunk_rows > 0)) {
+        chunk[0] = chunk_rows > 0 && chunk_rows < dims[0] ? chunk_rows : dims[0];
+        H5Pset_chunk(dcpl, rank, chunk);
+        if (gzip_level > 0) { H5Pset_shuffle(dcpl); H5Pset_deflate(dcpl, gzip_level); }
+    }
+    hid_t lcpl = ensure_parents();
+    hid_t d = H5Dcreate2(file, dataset, H5T_IEEE_F32LE, space, lcpl, dcpl, H5P_DEFAULT);
+    int rc = -1;
+    if (d < 0) snprintf(error, 256, "cannot create dataset %s (exists already?)", dataset);
+    else if (H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0) snprintf(error, 256, "writing %s failed", dataset);
+    else rc = 0;
+    if (d >= 0) H5Dclose(d);
+    H5Pclose(lcpl); H5Pclose(dcpl); H5Sclose(space);
+    return rc;
+}
+
+static int write_attribute(int64_t file, const char *object, const char *name, hid_t type, const void *value, char *error) {
+    hid_t obj = H5Oopen(file, object, H5P_DEFAULT);
+    if (obj < 0) { snprintf(error, 256, "no object %s", object); return -1; }
+    if (H5Aexists(obj, name) > 0) H5Adelete(obj, name);
+    hid_t space = H5Screate(H5S_SCALAR);
+    hid_t a = H5Acreate2(obj, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+    int rc = (a >= 0 && H5Awrite(a, type, value) >= 0) ? 0 : -1;
+    if (rc) snprintf(error, 256, "cannot write attribute %s on %s", name, object);
+    if (a >= 0) H5Aclose(a);
+    H5Sclose(space); H5Oclose(obj);
+    return rc;
+}
+
+int genlab_h5_write_attribute_string(int64_t file, const char *object, const char *name, const char *value, char *error) {
+    hid_t type = H5Tcopy(H5T_C_S1);
+    H5Tset_size(type, H5T_VARIABLE);
+    H5Tset_cset(type, H5T_CSET_UTF8);
+    int rc = write_attribute(file, object, name, type, &value, error);
+    H5Tclose(type);
+    return rc;
+}
+
+int genlab_h5_write_attribute_double(int64_t file, const char *object, const char *name, double value, char *error) {
+    return write_attribute(file, object, name, H5T_NATIVE_DOUBLE, &value, error);
+}

@@ -1,0 +1,71 @@
+import Engine
+import Foundation
+
+/// `genlab data describe`: what a file or folder holds, as text for people.
+public enum Describe {
+    public static func report(_ path: String) throws -> String {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw FormatError(path, "no such file or folder") }
+        if isDirectory.boolValue {
+            let set = try ImageSet.load(path)
+            var lines = ["\(path): image folder, \(set.count) images read, \(set.width)×\(set.height), \(set.channels) channel(s)"]
+            if !set.skipped.isEmpty {
+                lines.append("  skipped \(set.skipped.count): " + set.skipped.prefix(3).joined(separator: "; ") + (set.skipped.count > 3 ? "; …" : ""))
+            }
+            lines.append("  values " + statistics(set.images))
+            return lines.joined(separator: "\n")
+        }
+        let kind = try FileKind.detect(path)
+        switch kind {
+        case .png, .jpeg:
+            let im = try Image.read(path)
+            return "\(path): \(kind.rawValue.uppercased()) \(im.width)×\(im.height), \(im.channels) channel(s), \(im.bitDepth)-bit\n"
+                + "  values " + statistics(Tensor(shape: [im.pixels.count], data: im.pixels))
+        case .npy:
+            let t = try NPY.read(path)
+            return "\(path): .npy array \(t.shape)\n  values " + statistics(t)
+        case .idx:
+            let t = try IDX.read(path)
+            return "\(path): IDX array \(t.shape)\n  values " + statistics(t)
+        case .safetensors:
+            let f = try SafeTensors.read(path)
+            var lines = ["\(path): safetensors, \(f.tensors.count) tensors"]
+            for (k, v) in f.metadata.sorted(by: { $0.key < $1.key }) { lines.append("  metadata \(k) = \(v.prefix(120))") }
+            for k in f.tensors.keys.sorted() { lines.append("  \(k): \(f.dtypes[k]!) \(f.tensors[k]!.shape)  " + statistics(f.tensors[k]!)) }
+            return lines.joined(separator: "\n")
+        case .hdf5:
+            let file = try HDF5File(path)
+            var lines = ["\(path): HDF5"]
+            for (k, v) in try file.attributes().sorted(by: { $0.key < $1.key }) { lines.append("  @\(k) = \(v.prefix(160))") }
+            for e in try file.entries() {
+                if e.isGroup { lines.append("  \(e.path)/  (group)"); continue }
+                var line = "  \(e.path): \(e.dtype)\(e.elementBytes * 8) \(e.shape)"
+                if e.dtype == "float" || e.dtype == "int" || e.dtype == "uint" {
+                    // Statistics over at most the first 20 000 rows, read as a slab.
+                    let rows = Swift.min(e.shape.first ?? 1, 20_000)
+                    if let t = try? (e.shape.isEmpty ? file.read(e.path) : file.readRows(e.path, 0, rows)) {
+                        line += "  " + statistics(t) + (rows < (e.shape.first ?? 0) ? " (first \(rows) rows)" : "")
+                    }
+                }
+                lines.append(line)
+                for (k, v) in (try? file.attributes(of: e.path))?.sorted(by: { $0.key < $1.key }) ?? [] { lines.append("    @\(k) = \(v.prefix(120))") }
+            }
+            return lines.joined(separator: "\n")
+        default:
+            throw FormatError(path, "unrecognised file type (GenLab reads PNG, JPEG, .npy, IDX, HDF5, safetensors and image folders)")
+        }
+    }
+
+    /// min / mean / max / std and the NaN and Inf counts.
+    public static func statistics(_ t: Tensor) -> String {
+        var lo = Float.infinity, hi = -Float.infinity, sum = 0.0, sq = 0.0, nan = 0, inf = 0, n = 0
+        for v in t.storage.buffer {
+            if v.isNaN { nan += 1; continue }
+            if v.isInfinite { inf += 1; continue }
+            lo = Swift.min(lo, v); hi = Swift.max(hi, v); sum += Double(v); sq += Double(v) * Double(v); n += 1
+        }
+        guard n > 0 else { return "no finite values (NaN \(nan), Inf \(inf))" }
+        let mean = sum / Double(n), sd = Swift.max(sq / Double(n) - mean * mean, 0).squareRoot()
+        return String(format: "min %.4g  mean %.4g  max %.4g  std %.4g  NaN %d  Inf %d", lo, mean, hi, sd, nan, inf)
+    }
+}

@@ -1,0 +1,127 @@
+import CFormats
+import Engine
+import Foundation
+
+/// An HDF5 file through libhdf5: list groups and datasets, read whole datasets or row ranges
+/// (slabs) of any numeric dtype as Float32, read attributes; create files with chunked, gzip-
+/// compressed Float32 datasets and string/number attributes.
+public final class HDF5File {
+    public struct Entry: Equatable {
+        public var path: String
+        public var isGroup: Bool
+        public var dtype: String
+        public var elementBytes: Int
+        public var shape: [Int]
+    }
+
+    public let path: String
+    let handle: Int64
+
+    /// Opens an existing file (read-only unless `writable`).
+    public init(_ path: String, writable: Bool = false) throws {
+        guard FileManager.default.fileExists(atPath: path) else { throw FormatError(path, "no such file") }
+        var error = [CChar](repeating: 0, count: 256)
+        let h = genlab_h5_open(path, writable ? 1 : 0, &error)
+        guard h >= 0 else { throw FormatError(path, String(cString: error)) }
+        self.path = path
+        handle = h
+    }
+
+    private init(creating path: String, handle: Int64) { self.path = path; self.handle = handle }
+
+    /// Creates (truncates) a file. For atomic writes use `HDF5File.write(to:_:)`.
+    public static func create(_ path: String) throws -> HDF5File {
+        var error = [CChar](repeating: 0, count: 256)
+        let h = genlab_h5_create(path, &error)
+        guard h >= 0 else { throw FormatError(path, String(cString: error)) }
+        return HDF5File(creating: path, handle: h)
+    }
+
+    /// Builds a new file under a temporary name and renames it into place when `body` succeeds.
+    public static func write(to path: String, _ body: (HDF5File) throws -> Void) throws {
+        try AtomicFile.writeVia(path) { temporary in
+            let file = try create(temporary)
+            try body(file)
+            file.close()
+        }
+    }
+
+    private var closed = false
+    public func close() {
+        if !closed { genlab_h5_close(handle); closed = true }
+    }
+    deinit { close() }
+
+    /// Every group and dataset, depth first, by absolute path.
+    public func entries() throws -> [Entry] {
+        var error = [CChar](repeating: 0, count: 256)
+        guard let text = genlab_h5_list(handle, &error) else { throw FormatError(path, String(cString: error)) }
+        defer { genlab_free(text) }
+        return String(cString: text).split(separator: "\n").map { line in
+            let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
+            if f[1] == "group" { return Entry(path: f[0], isGroup: true, dtype: "", elementBytes: 0, shape: []) }
+            return Entry(path: f[0], isGroup: false, dtype: f[2], elementBytes: Int(f[3]) ?? 0,
+                         shape: f.count > 4 ? f[4].split(separator: ",").compactMap { Int($0) } : [])
+        }
+    }
+
+    /// Attributes of a group or dataset ("/" for the file) as text.
+    public func attributes(of object: String = "/") throws -> [String: String] {
+        var error = [CChar](repeating: 0, count: 256)
+        guard let text = genlab_h5_attributes(handle, object, &error) else { throw FormatError(path, String(cString: error)) }
+        defer { genlab_free(text) }
+        var out: [String: String] = [:]
+        for line in String(cString: text).split(separator: "\n") {
+            let parts = line.split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false)
+            out[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+        }
+        return out
+    }
+
+    public func shape(_ dataset: String) throws -> [Int] {
+        var error = [CChar](repeating: 0, count: 256)
+        var dims = [Int64](repeating: 0, count: 16)
+        let rank = genlab_h5_shape(handle, dataset, &dims, &error)
+        guard rank >= 0 else { throw FormatError(path, String(cString: error)) }
+        return dims.prefix(Int(rank)).map(Int.init)
+    }
+
+    public func contains(_ dataset: String) -> Bool { (try? shape(dataset)) != nil }
+
+    /// The whole dataset as Float32.
+    public func read(_ dataset: String) throws -> Tensor {
+        let s = try shape(dataset)
+        return try readRows(dataset, s.first ?? 0, s.isEmpty ? 0 : s[0])
+    }
+
+    /// Rows start..<start+count along the first axis, without reading the rest.
+    public func readRows(_ dataset: String, _ start: Int, _ count: Int) throws -> Tensor {
+        var s = try shape(dataset)
+        if !s.isEmpty { s[0] = count }
+        let t = Tensor(uninitialized: s)
+        var error = [CChar](repeating: 0, count: 256)
+        guard genlab_h5_read_rows(handle, dataset, Int64(start), Int64(count), t.storage.pointer, &error) == 0 else {
+            throw FormatError(path, String(cString: error))
+        }
+        return t
+    }
+
+    /// Writes a Float32 dataset, chunked by rows and gzip-compressed.
+    public func write(_ dataset: String, _ t: Tensor, chunkRows: Int = 256, gzip: Int = 4) throws {
+        var error = [CChar](repeating: 0, count: 256)
+        let dims = t.shape.map(Int64.init)
+        guard genlab_h5_write(handle, dataset, Int32(t.rank), dims, t.storage.pointer, Int64(chunkRows), Int32(gzip), &error) == 0 else {
+            throw FormatError(path, String(cString: error))
+        }
+    }
+
+    public func setAttribute(_ name: String, _ value: String, on object: String = "/") throws {
+        var error = [CChar](repeating: 0, count: 256)
+        guard genlab_h5_write_attribute_string(handle, object, name, value, &error) == 0 else { throw FormatError(path, String(cString: error)) }
+    }
+
+    public func setAttribute(_ name: String, _ value: Double, on object: String = "/") throws {
+        var error = [CChar](repeating: 0, count: 256)
+        guard genlab_h5_write_attribute_double(handle, object, name, value, &error) == 0 else { throw FormatError(path, String(cString: error)) }
+    }
+}

@@ -1,0 +1,259 @@
+import Engine
+import Foundation
+
+/// A data set of images in memory as one [N, C, H, W] tensor, loaded from an image folder or an
+/// array file (.npy, IDX, HDF5), with a note of what was skipped.
+public struct ImageSet {
+    public var images: Tensor
+    /// Labels when the source has them (HDF5 `labels`, IDX label files are not paired).
+    public var labels: [Int]?
+    /// Where it came from and any skipped files, for the user.
+    public var source: String
+    public var skipped: [String] = []
+    /// Attributes from the source file (HDF5), e.g. the jet-image preprocessing.
+    public var attributes: [String: String] = [:]
+
+    public var count: Int { images.shape[0] }
+    public var channels: Int { images.shape[1] }
+    public var height: Int { images.shape[2] }
+    public var width: Int { images.shape[3] }
+
+    public enum Scaling: String, CaseIterable, Codable, Sendable {
+        /// [0, 1] → [−1, 1] (tanh generators).
+        case minusOneToOne
+        /// Values as loaded, in [0, 1] for image files.
+        case zeroToOne
+        /// Each image divided by its sum (jet images: pT fractions).
+        case unitSum
+        /// Each image divided by its maximum.
+        case unitMax
+    }
+
+    public struct Options {
+        /// Target size (square) after centre-crop + resize; nil keeps the source size.
+        public var size: Int?
+        /// 1 (grey), 3 (RGB) or nil (grey when every source image is grey).
+        public var channels: Int?
+        public var resampling: Image.Resampling = .area
+        /// HDF5 dataset to read; nil picks `images` or the first rank-3/4 dataset.
+        public var dataset: String?
+        /// At most this many images (nil: all).
+        public var limit: Int?
+        public init(size: Int? = nil, channels: Int? = nil, resampling: Image.Resampling = .area, dataset: String? = nil, limit: Int? = nil) {
+            self.size = size; self.channels = channels; self.resampling = resampling; self.dataset = dataset; self.limit = limit
+        }
+    }
+
+    public init(images: Tensor, labels: [Int]? = nil, source: String) {
+        precondition(images.rank == 4, "GenLab ImageSet: images \(images.shape) are not [N, C, H, W]")
+        self.images = images; self.labels = labels; self.source = source
+    }
+
+    /// Loads `path`: a folder of PNG/JPEG files, or a .npy / IDX (.gz) / HDF5 file. A path like
+    /// `file.h5:/group/images` names the HDF5 dataset.
+    public static func load(_ path: String, options: Options = Options()) throws -> ImageSet {
+        var path = path, options = options
+        if let r = path.range(of: ".h5:") ?? path.range(of: ".hdf5:") {
+            options.dataset = String(path[path.index(before: r.upperBound)...].dropFirst())
+            path = String(path[..<path.index(before: r.upperBound)])
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw FormatError(path, "no such file or folder") }
+        var set: ImageSet
+        if isDirectory.boolValue {
+            set = try loadFolder(path, options)
+        } else {
+            let kind = try FileKind.detect(path)
+            switch kind {
+            case .npy: set = ImageSet(images: try asImages(NPY.read(path), path, integersAreBytes: true), source: path)
+            case .idx: set = ImageSet(images: try asImages(IDX.read(path), path, integersAreBytes: true), source: path)
+            case .hdf5: set = try loadHDF5(path, options)
+            case .png, .jpeg:
+                let im = try Image.read(path)
+                set = ImageSet(images: im.tensor().reshape([1, im.channels, im.height, im.width]), source: path)
+            default: throw FormatError(path, "holds no images GenLab can read (\(kind.rawValue))")
+            }
+            if let limit = options.limit, limit < set.count { set.images = set.images.slice(axis: 0, start: 0, end: limit).detach() }
+            set = try set.conformed(options)
+        }
+        try set.checkFinite()
+        return set
+    }
+
+    /// Fails when any value is NaN or infinite, naming the first image that has one.
+    public func checkFinite() throws {
+        let per = channels * height * width, p = images.storage.pointer
+        for i in 0..<(count * per) where !p[i].isFinite {
+            throw FormatError(source, "image \(i / per) holds \(p[i]) (NaN/Inf values are not allowed)")
+        }
+        if count == 0 { throw FormatError(source, "holds no images") }
+    }
+
+    /// A copy with every image scaled as asked.
+    public func scaled(_ scaling: Scaling) -> ImageSet {
+        var out = self
+        switch scaling {
+        case .zeroToOne: return self
+        case .minusOneToOne: out.images = noGrad { images * 2 - 1 }
+        case .unitSum, .unitMax:
+            let per = channels * height * width
+            let t = images.copy(), p = t.storage.pointer
+            for i in 0..<count {
+                var s: Float = 0
+                for k in 0..<per { s = scaling == .unitSum ? s + p[i * per + k] : Swift.max(s, p[i * per + k]) }
+                if s > 0 { for k in 0..<per { p[i * per + k] /= s } }
+            }
+            out.images = t
+        }
+        return out
+    }
+
+    /// Seeded shuffled mini-batches of indices (the last partial batch is kept unless `dropLast`).
+    public func batchIndices(size: Int, rng: inout PRNG, dropLast: Bool = false) -> [[Int]] {
+        let order = rng.permutation(count)
+        var out: [[Int]] = []
+        var i = 0
+        while i < order.count {
+            let end = Swift.min(i + size, order.count)
+            if dropLast && end - i < size { break }
+            out.append(Array(order[i..<end]))
+            i = end
+        }
+        return out
+    }
+
+    /// The images at `indices` as one [B, C, H, W] tensor.
+    public func batch(_ indices: [Int]) -> Tensor { images.indexSelect(axis: 0, indices: indices).detach() }
+
+    // MARK: Loading
+
+    static func asImages(_ t: Tensor, _ path: String, integersAreBytes: Bool) throws -> Tensor {
+        var t = t
+        switch t.rank {
+        case 2: t = t.reshape([1, 1] + t.shape)
+        case 3: t = t.reshape([t.shape[0], 1, t.shape[1], t.shape[2]])
+        case 4 where t.shape[3] <= 4 && t.shape[1] > 4: t = t.permute([0, 3, 1, 2]).detach()  // NHWC → NCHW
+        case 4: break
+        default: throw FormatError(path, "array of shape \(t.shape) is not images ([N, H, W], [N, H, W, C] or [N, C, H, W])")
+        }
+        if integersAreBytes {
+            let v = t.storage.buffer
+            if let mx = v.max(), mx > 1, mx <= 255, v.allSatisfy({ $0 >= 0 && $0 == $0.rounded() }) { t = noGrad { t / 255 } }
+        }
+        return t
+    }
+
+    static func loadHDF5(_ path: String, _ options: Options) throws -> ImageSet {
+        let file = try HDF5File(path)
+        let entries = try file.entries().filter { !$0.isGroup }
+        let name: String
+        if let d = options.dataset {
+            name = d.hasPrefix("/") ? d : "/" + d
+            guard entries.contains(where: { $0.path == name }) else {
+                throw FormatError(path, "no dataset \(name) (datasets: \(entries.map(\.path).joined(separator: ", ")))")
+            }
+        } else if let e = entries.first(where: { $0.path.hasSuffix("/images") }) ?? entries.first(where: { [3, 4].contains($0.shape.count) && $0.dtype != "string" }) {
+            name = e.path
+        } else {
+            throw FormatError(path, "no images dataset (looked for 'images' or any rank-3/4 dataset); use FILE.h5:/dataset")
+        }
+        let limit = options.limit.map { Swift.min($0, (try? file.shape(name).first) ?? 0) }
+        let raw = try limit.map { try file.readRows(name, 0, $0) } ?? file.read(name)
+        var set = ImageSet(images: try asImages(raw, path, integersAreBytes: false), source: path + ":" + name)
+        if file.contains("/labels"), let labels = try? file.read("/labels"), labels.count >= set.count {
+            set.labels = labels.scalars.prefix(set.count).map { Int($0) }
+        }
+        set.attributes = (try? file.attributes()) ?? [:]
+        return set
+    }
+
+    static func loadFolder(_ path: String, _ options: Options) throws -> ImageSet {
+        var files: [String] = []
+        let walker = FileManager.default.enumerator(atPath: path)
+        while let f = walker?.nextObject() as? String {
+            let lower = f.lowercased()
+            if lower.hasSuffix(".png") || lower.hasSuffix(".jpg") || lower.hasSuffix(".jpeg") { files.append(f) }
+        }
+        files.sort()
+        if let limit = options.limit { files = Array(files.prefix(limit)) }
+        guard !files.isEmpty else { throw FormatError(path, "folder holds no PNG or JPEG files") }
+        // Decode in parallel (one slot per file; nothing is held twice).
+        var decoded = [Image?](repeating: nil, count: files.count)
+        var failures = [String?](repeating: nil, count: files.count)
+        decoded.withUnsafeMutableBufferPointer { images in
+            failures.withUnsafeMutableBufferPointer { errors in
+                parallelFor(files.count, grain: 1) { r in
+                    for i in r {
+                        do { images[i] = try Image.read(path + "/" + files[i]) } catch { errors[i] = "\(error)" }
+                    }
+                }
+            }
+        }
+        let ok = decoded.compactMap { $0 }
+        guard let first = ok.first else {
+            throw FormatError(path, "none of its \(files.count) image files could be read; first: \(failures.compactMap { $0 }.first ?? "?")")
+        }
+        let channels = options.channels ?? (ok.allSatisfy { $0.channels <= 2 } ? 1 : 3)
+        let size = options.size
+        let w = size ?? first.width, h = size ?? first.height
+        var skipped = failures.compactMap { $0 }
+        let tensor = Tensor(uninitialized: [ok.count, channels, h, w])
+        var kept = 0
+        for im in ok {
+            var im = channels == 1 ? im.grey() : im.rgb()
+            if size != nil { im = im.centreCropSquare().resized(width: w, height: h, method: options.resampling) }
+            guard im.width == w, im.height == h else {
+                skipped.append("\(im.width)×\(im.height) image differs from the first (\(w)×\(h)); pass an image size to resize")
+                continue
+            }
+            let t = im.tensor()
+            (tensor.storage.pointer + kept * channels * h * w).update(from: t.storage.pointer, count: t.count)
+            kept += 1
+        }
+        var set = ImageSet(images: tensor.slice(axis: 0, start: 0, end: kept).detach(), source: path)
+        set.skipped = skipped
+        return set
+    }
+
+    func conformed(_ options: Options) throws -> ImageSet {
+        var out = self
+        if let c = options.channels, c != channels {
+            guard channels == 3 && c == 1 || channels == 1 && c == 3 else {
+                throw FormatError(source, "cannot turn \(channels)-channel images into \(c)-channel ones")
+            }
+            out.images = c == 1 ? images.mean(axes: [1], keepDims: true).detach() : images.expand([count, 3, height, width])
+        }
+        if let s = options.size, s != height || s != width {
+            let t = Tensor(uninitialized: [count, out.channels, s, s])
+            for i in 0..<count {
+                let im = Image(tensor: out.images.slice(axis: 0, start: i, end: i + 1).reshape([out.channels, height, width]).detach(),
+                               range: 0...1)
+                let r = im.centreCropSquare().resized(width: s, height: s, method: options.resampling).tensor()
+                (t.storage.pointer + i * r.count).update(from: r.storage.pointer, count: r.count)
+            }
+            out.images = t
+        }
+        return out
+    }
+}
+
+/// What a file holds, by its first bytes.
+public enum FileKind: String {
+    case png, jpeg, npy, npz = "npz (zip)", idx, hdf5, safetensors, gzip, unknown
+
+    public static func detect(_ path: String) throws -> FileKind {
+        guard let h = FileHandle(forReadingAtPath: path) else { throw FormatError(path, "cannot be read") }
+        defer { try? h.close() }
+        let b = [UInt8](h.readData(ofLength: 16))
+        if b.isEmpty { throw FormatError(path, "empty file") }
+        if b.starts(with: [0x89, 0x50, 0x4E, 0x47]) { return .png }
+        if b.starts(with: [0xFF, 0xD8]) { return .jpeg }
+        if b.starts(with: [0x93] + Array("NUMPY".utf8)) { return .npy }
+        if b.starts(with: [0x50, 0x4B, 0x03, 0x04]) { return .npz }
+        if b.starts(with: [0x89, 0x48, 0x44, 0x46]) { return .hdf5 }
+        if b.starts(with: [0x1F, 0x8B]) { return .idx }  // gzip: GenLab reads gzip-compressed IDX
+        if b.count >= 4, b[0] == 0, b[1] == 0, [0x08, 0x09, 0x0B, 0x0C, 0x0D, 0x0E].contains(b[2]) { return .idx }
+        if b.count >= 9, b[8] == UInt8(ascii: "{") { return .safetensors }
+        return .unknown
+    }
+}

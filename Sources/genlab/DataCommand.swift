@@ -1,0 +1,36 @@
+import ArgumentParser
+import Formats
+import Foundation
+
+/// `genlab data describe|preview`: look at a data set before training on it.
+struct DataCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "data", abstract: "Inspect data files and folders.", subcommands: [Describe.self, Preview.self])
+
+    struct Describe: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print what a file or folder holds: datasets, shapes, dtypes, attributes, statistics, NaN counts.")
+        @Argument(help: "An image folder, or a PNG, JPEG, .npy, IDX, HDF5 or safetensors file.")
+        var path: String
+
+        func run() throws { print(try Formats.Describe.report(path)) }
+    }
+
+    struct Preview: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write a grid of the first images of a data set as a PNG.")
+        @Argument(help: "An image folder or an image/array file (FILE.h5:/dataset picks an HDF5 dataset).")
+        var path: String
+        @Option(help: "Output PNG.") var out: String
+        @Option(help: "How many images.") var count = 64
+        @Flag(help: "Stretch each image to its own range (default for HDF5 jet images).") var normalizeEach = false
+
+        func run() throws {
+            let set = try ImageSet.load(path, options: .init(limit: count))
+            let stretch = normalizeEach || set.attributes["image_preprocessing"] != nil
+            let n = Swift.min(count, set.count)
+            let grid = imageGrid(set.batch(Array(0..<n)), padding: 1, normalizeEach: stretch)
+            try grid.writePNG(out)
+            print("wrote \(out): \(n) images of \(set.width)×\(set.height) from \(set.source)")
+        }
+    }
+}
