@@ -91,7 +91,7 @@ public final class HDF5File {
     /// The whole dataset as Float32.
     public func read(_ dataset: String) throws -> Tensor {
         let s = try shape(dataset)
-        return try readRows(dataset, s.first ?? 0, s.isEmpty ? 0 : s[0])
+        return try readRows(dataset, 0, s.first ?? 0)
     }
 
     /// Rows start..<start+count along the first axis, without reading the rest.

@@ -71,6 +71,7 @@ public struct ImageSet {
             case .png, .jpeg:
                 let im = try Image.read(path)
                 set = ImageSet(images: im.tensor().reshape([1, im.channels, im.height, im.width]), source: path)
+            case .unknown: throw FormatError(path, "unrecognised format: not a PNG, JPEG, .npy, IDX or HDF5 file")
             default: throw FormatError(path, "holds no images GenLab can read (\(kind.rawValue))")
             }
             if let limit = options.limit, limit < set.count { set.images = set.images.slice(axis: 0, start: 0, end: limit).detach() }
