@@ -29,10 +29,12 @@ let package = Package(
         .target(name: "Engine", dependencies: ["CBLAS", "CParallel"], swiftSettings: optimised),
         .target(name: "Formats", dependencies: ["Engine", "CFormats"], swiftSettings: optimised),
         .target(name: "NN", dependencies: ["Engine", "Formats"], swiftSettings: optimised),
+        .target(name: "Models", dependencies: ["Engine", "NN"], swiftSettings: optimised),
+        .target(name: "Lab", dependencies: ["Engine", "NN", "Formats", "Models"], swiftSettings: optimised),
         .target(name: "Benchmarks", dependencies: ["Engine"], swiftSettings: optimised),
         .executableTarget(
             name: "genlab",
-            dependencies: ["Engine", "Formats", "NN", "Benchmarks", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Engine", "Formats", "NN", "Models", "Lab", "Benchmarks", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: optimised),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Engine"], resources: [.copy("Fixtures")]),

@@ -1,0 +1,76 @@
+import Engine
+import Foundation
+import Formats
+import Models
+import NN
+
+/// GAN training: one discriminator step and one generator step per batch, Adam(2e-4, β₁ = 0.5),
+/// BCE on logits, non-saturating generator loss (or the original minimax one), one-sided label
+/// smoothing for real images.
+public final class GANTask: TrainingTask {
+    public let kind = "gan"
+    public let gan: DCGAN
+    let optG: Adam, optD: Adam
+    let fixedNoise: Tensor
+    public var nonSaturating = true
+    public var labelSmoothing: Float = 0.1
+
+    public init(_ config: DCGAN.Config, lr: Float = 2e-4, seed: UInt64) {
+        var rng = PRNG(seed: seed).fork(3)
+        gan = DCGAN(config, rng: &rng)
+        optG = Adam(gan.generator.namedParameters(prefix: "generator."), lr: lr, betas: (0.5, 0.999))
+        optD = Adam(gan.discriminator.namedParameters(prefix: "discriminator."), lr: lr, betas: (0.5, 0.999))
+        var fixed = PRNG(seed: seed).fork(4)
+        fixedNoise = Tensor.normal([64, config.latentDim], rng: &fixed)
+    }
+
+    public var metricNames: [String] { ["loss_D", "loss_G", "D_real", "D_fake"] }
+    public var plottedMetrics: [String] { ["loss_D", "loss_G"] }
+
+    public func step(_ real: Tensor, noise: inout PRNG) -> [String: Double] {
+        let n = real.shape[0]
+        let z = Tensor.normal([n, gan.config.latentDim], rng: &noise)
+        let fake = gan.generator(z)
+        // Discriminator: real → 1 − smoothing, fake → 0.
+        let dReal = gan.discriminator(real), dFake = gan.discriminator(fake.detach())
+        let lossD = Loss.bceWithLogits(dReal, Tensor.full([n], 1 - labelSmoothing)) + Loss.bceWithLogits(dFake, Tensor.zeros([n]))
+        optD.zeroGrad()
+        lossD.backward()
+        optD.step()
+        // Generator: maximise log D(G(z)) (non-saturating) or minimise log(1 − D(G(z))).
+        let dGen = gan.discriminator(fake)
+        let lossG = nonSaturating ? Loss.bceWithLogits(dGen, Tensor.ones([n])) : -Loss.bceWithLogits(dGen, Tensor.zeros([n]))
+        optG.zeroGrad()
+        lossG.backward()
+        optG.step()
+        return ["loss_D": Double(lossD.item()), "loss_G": Double(lossG.item()),
+                "D_real": Double(noGrad { dReal.sigmoid().mean() }.item()), "D_fake": Double(noGrad { dFake.sigmoid().mean() }.item())]
+    }
+
+    public func evaluate(noise: inout PRNG) -> [String: Double] { [:] }
+
+    public func samples() -> Tensor {
+        gan.generator.eval()
+        defer { gan.generator.train() }
+        return gan.generator(fixedNoise)
+    }
+
+    public func checkpoint(training: TrainingState, data: DataSpec) throws -> Checkpoint {
+        var optimiser = optG.stateDict()
+        for (k, v) in optD.stateDict() { optimiser[k] = v }
+        var c = try Checkpoint(kind: kind, config: gan.config, module: gan.module, training: training,
+                               metadata: ["genlab.data": String(decoding: try JSONEncoder().encode(data), as: UTF8.self)])
+        c.optimizer = optimiser
+        return c
+    }
+
+    public func restore(_ checkpoint: Checkpoint, file: String) throws {
+        try checkpoint.restore(into: gan.module, file: file)
+        if let state = checkpoint.optimizer {
+            do {
+                try optG.loadStateDict(state.filter { $0.key.hasPrefix("generator.") })
+                try optD.loadStateDict(state.filter { $0.key.hasPrefix("discriminator.") })
+            } catch { throw FormatError(file, "\(error)") }
+        }
+    }
+}

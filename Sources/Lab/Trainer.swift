@@ -1,0 +1,138 @@
+import Engine
+import Foundation
+import Formats
+import NN
+
+/// The training loop shared by every model family: seeded batches, a progress bar, metrics.csv,
+/// loss.png, a sample grid every epoch, an atomic checkpoint every epoch and at the end, Ctrl-C
+/// that saves and stops, and `resume` that continues exactly where the checkpoint left off (the
+/// same losses as an uninterrupted run with the same seed).
+public final class Trainer {
+    public let task: TrainingTask
+    public let data: ImageSet
+    public let spec: DataSpec
+    public let run: RunFolder
+    public let options: TrainOptions
+
+    public static let checkpointName = "checkpoint.safetensors"
+
+    public init(task: TrainingTask, data: ImageSet, spec: DataSpec, run: RunFolder, options: TrainOptions) {
+        self.task = task; self.data = data; self.spec = spec; self.run = run; self.options = options
+    }
+
+    public struct Summary {
+        public var epochs: Int
+        public var steps: Int
+        public var interrupted: Bool
+        public var lastMetrics: [String: Double]
+        public var seconds: Double
+    }
+
+    /// Runs (or resumes) training. Returns when all epochs are done or Ctrl-C was pressed.
+    @discardableResult
+    public func train(resume: Bool = false) throws -> Summary {
+        var dataRNG = PRNG(seed: options.seed).fork(1)
+        var noiseRNG = PRNG(seed: options.seed).fork(2)
+        var epoch = 0, step = 0, skip = 0
+        let ckptPath = run.file(Trainer.checkpointName)
+        if resume {
+            guard FileManager.default.fileExists(atPath: ckptPath) else {
+                throw FormatError(ckptPath, "no checkpoint to resume from (train without --resume first)")
+            }
+            let ckpt = try Checkpoint.load(ckptPath)
+            guard ckpt.kind == task.kind else { throw FormatError(ckptPath, "is a \(ckpt.kind) checkpoint, not \(task.kind)") }
+            if let saved = ckpt.metadata["genlab.data"], let s = try? JSONDecoder().decode(DataSpec.self, from: Data(saved.utf8)),
+               s.imageSize != spec.imageSize || s.channels != spec.channels || s.scaling != spec.scaling {
+                throw FormatError(ckptPath, "was trained on \(s.channels)×\(s.imageSize)² \(s.scaling) data, now given \(spec.channels)×\(spec.imageSize)² \(spec.scaling)")
+            }
+            try task.restore(ckpt, file: ckptPath)
+            guard let t = ckpt.training, let d = t.rng("epochData"), let n = t.rng("noise") else {
+                throw FormatError(ckptPath, "holds no training state to resume from")
+            }
+            epoch = t.epoch; step = t.step; skip = Int(t.extra["batch"] ?? "0") ?? 0
+            dataRNG = d; noiseRNG = n
+        }
+        let metrics = try MetricsLog(run.file("metrics.csv"), columns: ["step", "epoch"] + task.metricNames + ["samples_per_s"],
+                                     keepRowsUpToStep: resume ? step : -1)
+        Interrupt.install()
+        let started = Date()
+        var last: [String: Double] = [:]
+        var interrupted = false
+        let perEpoch = data.count / options.batchSize
+        guard perEpoch > 0 else {
+            throw FormatError(data.source, "\(data.count) training images are fewer than one batch of \(options.batchSize)")
+        }
+        while epoch < options.epochs && !interrupted {
+            let epochStart = dataRNG
+            var order = dataRNG
+            let batches = data.batchIndices(size: options.batchSize, rng: &order, dropLast: true)
+            let bar = ProgressBar(total: batches.count, label: "epoch \(epoch + 1)/\(options.epochs)", unit: "img")
+            bar.quiet = options.quiet
+            let t0 = Date()
+            var seen = 0
+            for b in skip..<batches.count {
+                let stepStart = Date()
+                var m = task.step(data.batch(batches[b]), noise: &noiseRNG)
+                step += 1
+                seen += batches[b].count
+                m["step"] = Double(step); m["epoch"] = Double(epoch + 1)
+                m["samples_per_s"] = Double(batches[b].count) / max(Date().timeIntervalSince(stepStart), 1e-9)
+                metrics.append(m)
+                last = m
+                bar.update(b + 1, items: seen, status: task.plottedMetrics.compactMap { k in m[k].map { String(format: "%@ %.4g", k, $0) } }
+                    .joined(separator: "  "))
+                _ = t0
+                if Interrupt.requested || (options.maxSteps.map { step >= $0 } ?? false) {
+                    interrupted = Interrupt.requested
+                    let state = TrainingState(epoch: epoch, step: step, rngStates: ["epochData": epochStart, "noise": noiseRNG],
+                                              extra: ["batch": String(b + 1)])
+                    try save(state, epochDone: false)
+                    bar.finish(interrupted ? "interrupted: checkpoint saved at step \(step) (resume with --resume)" : "")
+                    return Summary(epochs: epoch, steps: step, interrupted: interrupted, lastMetrics: last,
+                                   seconds: Date().timeIntervalSince(started))
+                }
+            }
+            skip = 0
+            dataRNG = order
+            epoch += 1
+            var evaluation = task.evaluate(noise: &noiseRNG)
+            if !evaluation.isEmpty {
+                evaluation["step"] = Double(step); evaluation["epoch"] = Double(epoch)
+                metrics.append(evaluation)
+                for (k, v) in evaluation { last[k] = v }
+            }
+            let state = TrainingState(epoch: epoch, step: step, rngStates: ["epochData": dataRNG, "noise": noiseRNG], extra: ["batch": "0"])
+            try save(state, epochDone: true)
+            try writeSamples(epoch: epoch)
+            try plotLosses(metrics)
+            bar.finish(options.quiet ? "" : "epoch \(epoch)/\(options.epochs): " + task.plottedMetrics.compactMap { k in
+                last[k].map { String(format: "%@ %.4g", k, $0) } }.joined(separator: "  ") + evaluation.filter { !["step", "epoch"].contains($0.key) }
+                .sorted { $0.key < $1.key }.map { String(format: "  %@ %.4g", $0.key, $0.value) }.joined())
+        }
+        return Summary(epochs: epoch, steps: step, interrupted: false, lastMetrics: last, seconds: Date().timeIntervalSince(started))
+    }
+
+    private func save(_ state: TrainingState, epochDone: Bool) throws {
+        let ckpt = try task.checkpoint(training: state, data: spec)
+        try ckpt.save(to: run.file(Trainer.checkpointName))
+    }
+
+    private func writeSamples(epoch: Int) throws {
+        let images = noGrad { task.samples() }
+        let grid = imageGrid(images, padding: 1, range: spec.displayRange, normalizeEach: spec.isJetImages)
+        try grid.writePNG(run.file(String(format: "samples_epoch_%03d.png", epoch)))
+        try grid.writePNG(run.file("samples.png"))
+    }
+
+    private func plotLosses(_ metrics: MetricsLog) throws {
+        let columns = metrics.read()
+        var plot = Plot(title: "\(task.kind.uppercased()) TRAINING", xLabel: "step", yLabel: "loss")
+        for name in task.plottedMetrics {
+            guard let ys = columns[name], let steps = columns["step"] else { continue }
+            // Rows without this metric (evaluation rows) have no value: align by filtering.
+            let rows = zip(steps, ys).filter { $0.1.isFinite }
+            plot.add(name, x: rows.map(\.0), y: rows.map(\.1))
+        }
+        try plot.write(run.file("loss.png"))
+    }
+}

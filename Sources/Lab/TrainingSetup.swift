@@ -1,0 +1,65 @@
+import Engine
+import Foundation
+import Formats
+import Models
+import NN
+
+/// Builds a trainer from what `genlab train` is told: loads the data, chooses the scaling that
+/// suits the model and the data (images in [−1, 1] for a tanh GAN, [0, 1] for a Bernoulli VAE,
+/// pT fractions for jet images), holds out a validation split, and records it all in the run.
+public enum TrainingSetup {
+    public struct ModelOptions: Codable, Sendable {
+        public var architecture = "conv"
+        public var beta: Float = 1
+        public var warmupSteps = 0
+        public var likelihood: String?
+        public var hidden: [Int]?
+        public var features: Int?
+        public var channels: Int?
+        public init() {}
+    }
+
+    public static func make(kind: String, data path: String, out: String, options: TrainOptions, model: ModelOptions) throws -> Trainer {
+        guard ["gan", "vae", "ae"].contains(kind) else { throw FormatError(kind, "unknown model kind (gan, vae or ae)") }
+        var set = try ImageSet.load(path, options: .init(size: options.imageSize, channels: model.channels))
+        let jets = set.attributes["image_preprocessing"] != nil
+        let size = set.height
+        guard set.width == size else { throw FormatError(path, "images are \(set.width)×\(set.height); pass --image-size to crop them square") }
+        let scaling: ImageSet.Scaling = jets ? .unitSum : (kind == "gan" ? .minusOneToOne : .zeroToOne)
+        set = set.scaled(scaling)
+        var spec = DataSpec(source: set.source, imageSize: size, channels: set.channels, scaling: scaling)
+        if jets {
+            spec.preprocessing = ["image_preprocessing", "image_size", "image_window", "jet_radius"]
+                .compactMap { k in set.attributes[k].map { "\(k)=\($0)" } }.joined(separator: "; ")
+        }
+        let run = try RunFolder(out)
+        let task: TrainingTask
+        if kind == "gan" {
+            var c = DCGAN.Config(imageSize: size, channels: set.channels, latentDim: options.latentDim ?? 100, output: jets ? "relu" : "tanh")
+            if let f = model.features { c.generatorFeatures = f; c.discriminatorFeatures = f }
+            task = GANTask(c, lr: options.learningRate ?? 2e-4, seed: options.seed)
+            try run.writeJSON(c, to: "config.json")
+        } else {
+            // A seeded validation split for the negative ELBO.
+            var rng = PRNG(seed: options.seed).fork(5)
+            let order = rng.permutation(set.count)
+            let nVal = options.validationFraction > 0 ? max(1, Int(Double(set.count) * options.validationFraction)) : 0
+            let validation = nVal > 0 ? set.batch(Array(order.prefix(nVal))) : nil
+            var train = set
+            train.images = set.batch(Array(order.dropFirst(nVal)))
+            train.labels = nil
+            set = train
+            let likelihood = model.likelihood ?? (jets ? "gaussian" : "bernoulli")
+            let c = VAE.Config(imageSize: size, channels: set.channels, latentDim: options.latentDim ?? (jets ? 8 : 16),
+                               architecture: model.architecture, hidden: model.hidden, likelihood: likelihood,
+                               sigma: jets ? 0.01 : 0.1, beta: model.beta, plain: kind == "ae")
+            let t = VAETask(c, lr: options.learningRate ?? 1e-3, seed: options.seed, validation: validation)
+            t.warmupSteps = model.warmupSteps
+            task = t
+            try run.writeJSON(c, to: "config.json")
+        }
+        try run.writeJSON(spec, to: "data.json")
+        try run.writeJSON(options, to: "options.json")
+        return Trainer(task: task, data: set, spec: spec, run: run, options: options)
+    }
+}

@@ -1,0 +1,52 @@
+import Engine
+import Foundation
+import Formats
+import Models
+import NN
+
+/// How a model's data was prepared: recorded in every checkpoint, so sampling, interpolation and
+/// scoring undo (or repeat) exactly the same preparation, and a mismatch is caught.
+public struct DataSpec: Codable, Equatable, Sendable {
+    public var source: String
+    public var imageSize: Int
+    public var channels: Int
+    public var scaling: ImageSet.Scaling
+    /// The source file's jet-image preprocessing attributes ("" for ordinary images).
+    public var preprocessing: String = ""
+    public var isJetImages: Bool { !preprocessing.isEmpty }
+
+    /// Maps model-space values back to display range for PNG output.
+    public var displayRange: ClosedRange<Float> { scaling == .minusOneToOne ? -1...1 : 0...1 }
+}
+
+/// What the shared training loop needs from a model family (GAN, VAE/AE).
+public protocol TrainingTask: AnyObject {
+    var kind: String { get }
+    var metricNames: [String] { get }
+    /// Trains on one batch; returns the figures for metrics.csv.
+    func step(_ batch: Tensor, noise: inout PRNG) -> [String: Double]
+    /// End-of-epoch figures (validation), if any.
+    func evaluate(noise: inout PRNG) -> [String: Double]
+    /// Images to show this epoch (from fixed noise), in model space.
+    func samples() -> Tensor
+    /// Everything that must be saved to resume: model (+ optimisers) as a checkpoint.
+    func checkpoint(training: TrainingState, data: DataSpec) throws -> Checkpoint
+    func restore(_ checkpoint: Checkpoint, file: String) throws
+    /// The curves for loss.png.
+    var plottedMetrics: [String] { get }
+}
+
+/// The options `genlab train` passes to every model family.
+public struct TrainOptions: Codable, Sendable {
+    public var epochs = 5
+    public var batchSize = 64
+    public var learningRate: Float?
+    public var latentDim: Int?
+    public var imageSize: Int?
+    public var seed: UInt64 = 0
+    public var validationFraction: Double = 0.1
+    /// Stop after this many steps in total (tests, quick demos); nil: run all epochs.
+    public var maxSteps: Int?
+    public var quiet = false
+    public init() {}
+}

@@ -1,0 +1,123 @@
+import Engine
+import Foundation
+import Formats
+import Models
+import NN
+
+/// A trained generator/decoder rebuilt from a checkpoint alone.
+public enum LoadedModel {
+    case gan(DCGAN, DataSpec)
+    case vae(VAE, DataSpec)
+
+    public static func load(_ path: String) throws -> LoadedModel {
+        guard FileManager.default.fileExists(atPath: path) else { throw FormatError(path, "no such checkpoint") }
+        let ckpt = try Checkpoint.load(path)
+        guard let specText = ckpt.metadata["genlab.data"],
+              let spec = try? JSONDecoder().decode(DataSpec.self, from: Data(specText.utf8)) else {
+            throw FormatError(path, "is not a GenLab model checkpoint (no genlab.data metadata; kind '\(ckpt.kind)')")
+        }
+        var rng = PRNG(seed: 0)
+        switch ckpt.kind {
+        case "gan":
+            let gan = DCGAN(try ckpt.decodeConfig(DCGAN.Config.self, file: path), rng: &rng)
+            try ckpt.restore(into: gan.module, file: path)
+            gan.generator.eval(); gan.discriminator.eval()
+            return .gan(gan, spec)
+        case "vae", "ae":
+            let vae = VAE(try ckpt.decodeConfig(VAE.Config.self, file: path), rng: &rng)
+            try ckpt.restore(into: vae, file: path)
+            vae.eval()
+            return .vae(vae, spec)
+        default:
+            throw FormatError(path, "holds a '\(ckpt.kind)' model, which cannot generate images (expected gan, vae or ae)")
+        }
+    }
+
+    public var spec: DataSpec {
+        switch self { case let .gan(_, s), let .vae(_, s): return s }
+    }
+
+    public var latentDim: Int {
+        switch self {
+        case let .gan(g, _): return g.config.latentDim
+        case let .vae(v, _): return v.config.latentDim
+        }
+    }
+
+    /// Latent points → images in model space.
+    public func generate(_ z: Tensor) -> Tensor {
+        noGrad {
+            switch self {
+            case let .gan(g, _): return g.generator(z)
+            case let .vae(v, _): return v.decode(z)
+            }
+        }
+    }
+
+    /// Images for PNG output: display range [0, 1] (jet images stretched per image).
+    public func displayable(_ images: Tensor) -> [Image] {
+        let n = images.shape[0], per = images.count / max(n, 1)
+        return (0..<n).map { i in
+            let one = images.slice(axis: 0, start: i, end: i + 1).reshape(Array(images.shape.dropFirst())).detach()
+            if spec.isJetImages {
+                let mx = max(one.scalars.max() ?? 1, 1e-12)
+                _ = per
+                return Image(tensor: one, range: 0...mx)
+            }
+            return Image(tensor: one, range: spec.displayRange)
+        }
+    }
+}
+
+/// `genlab sample`: draws from the prior.
+public enum Sampler {
+    public static func sample(_ model: LoadedModel, count: Int, seed: UInt64) -> Tensor {
+        var rng = PRNG(seed: seed)
+        return model.generate(Tensor.normal([count, model.latentDim], rng: &rng))
+    }
+}
+
+/// `genlab interpolate`: latent walks between points, decoded frame by frame.
+public enum Interpolator {
+    public enum Mode: String, CaseIterable, Sendable { case linear, slerp }
+
+    /// `steps` points from a to b inclusive (rows of [steps, D]).
+    public static func path(from a: [Float], to b: [Float], steps: Int, mode: Mode) -> [[Float]] {
+        precondition(a.count == b.count && steps >= 2)
+        let dot = zip(a, b).map { Double($0) * Double($1) }.reduce(0, +)
+        let na = a.map { Double($0) * Double($0) }.reduce(0, +).squareRoot(), nb = b.map { Double($0) * Double($0) }.reduce(0, +).squareRoot()
+        let omega = acos(max(-1, min(1, dot / max(na * nb, 1e-12))))
+        return (0..<steps).map { i in
+            let t = Double(i) / Double(steps - 1)
+            // Spherical interpolation keeps the norm typical of Gaussian samples; it falls back to
+            // linear when the points are (anti)parallel.
+            let (wa, wb): (Double, Double) = mode == .slerp && sin(omega) > 1e-6
+                ? (sin((1 - t) * omega) / sin(omega), sin(t * omega) / sin(omega)) : (1 - t, t)
+            return zip(a, b).map { Float(wa * Double($0) + wb * Double($1)) }
+        }
+    }
+
+    /// A walk through `points` (closed into a loop when `loop`), `steps` frames per leg.
+    public static func walk(_ points: [[Float]], steps: Int, mode: Mode, loop: Bool) -> [[Float]] {
+        var frames: [[Float]] = []
+        let legs = loop ? points.count : points.count - 1
+        for i in 0..<legs {
+            let leg = path(from: points[i], to: points[(i + 1) % points.count], steps: steps, mode: mode)
+            frames += i == legs - 1 && !loop ? leg : Array(leg.dropLast())
+        }
+        return frames
+    }
+
+    /// Writes frame_000.png … and walk.gif into `folder`; returns the number of frames.
+    @discardableResult
+    public static func render(_ model: LoadedModel, frames: [[Float]], folder: String, scale: Int = 4) throws -> Int {
+        let z = Tensor(shape: [frames.count, model.latentDim], data: frames.flatMap { $0 })
+        let images = model.displayable(model.generate(z)).map { im in
+            im.resized(width: im.width * scale, height: im.height * scale, method: .bilinear)
+        }
+        let run = try RunFolder(folder)
+        for (i, im) in images.enumerated() { try im.writePNG(run.file(String(format: "frame_%03d.png", i))) }
+        try GIF.write(images, to: run.file("walk.gif"), delayCentiseconds: 8)
+        return images.count
+    }
+}

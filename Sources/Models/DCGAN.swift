@@ -1,0 +1,126 @@
+import Engine
+import NN
+
+/// A DCGAN (Radford et al. 2016) whose depth follows the image size: a transposed-convolution
+/// generator (BatchNorm + ReLU) and a convolutional discriminator (LeakyReLU 0.2), with the
+/// paper's N(0, 0.02) initialisation. The discriminator outputs logits (BCE on logits).
+public final class DCGAN {
+    public struct Config: Codable, Equatable, Sendable {
+        public var imageSize: Int
+        public var channels: Int
+        public var latentDim: Int = 100
+        /// Feature maps of the generator's last hidden layer (doubling towards the noise).
+        public var generatorFeatures: Int = 64
+        /// Feature maps of the discriminator's first layer (doubling with depth).
+        public var discriminatorFeatures: Int = 64
+        /// The generator's output: "tanh" for images in [−1, 1], "relu" for non-negative jet images
+        /// (pT deposits), "sigmoid" for [0, 1].
+        public var output: String = "tanh"
+        /// The stabiliser: minibatch standard deviation (Karras et al. 2018) appended as a feature
+        /// map before the discriminator's last layer, so it can see a collapsed batch.
+        public var minibatchStd: Bool = true
+
+        public init(imageSize: Int, channels: Int, latentDim: Int = 100, generatorFeatures: Int = 64, discriminatorFeatures: Int = 64,
+                    output: String = "tanh", minibatchStd: Bool = true) {
+            self.imageSize = imageSize; self.channels = channels; self.latentDim = latentDim
+            self.generatorFeatures = generatorFeatures; self.discriminatorFeatures = discriminatorFeatures
+            self.output = output; self.minibatchStd = minibatchStd
+        }
+    }
+
+    public let config: Config
+    public let generator: Generator
+    public let discriminator: Discriminator
+
+    public init(_ config: Config, rng: inout PRNG) {
+        self.config = config
+        generator = Generator(config, rng: &rng)
+        discriminator = Discriminator(config, rng: &rng)
+        Init.dcgan(generator, rng: &rng)
+        Init.dcgan(discriminator, rng: &rng)
+    }
+
+    /// Both networks under one key space: "generator.…" and "discriminator.…".
+    public var module: Module { Pair(generator: generator, discriminator: discriminator) }
+
+    final class Pair: Module {
+        let generator: Generator
+        let discriminator: Discriminator
+        init(generator: Generator, discriminator: Discriminator) { self.generator = generator; self.discriminator = discriminator }
+    }
+
+    /// Noise → image.
+    public final class Generator: Module {
+        public let project: Linear
+        public let bn0: BatchNorm2d
+        public let blocks: [Module]
+        public let toImage: ConvTranspose2d
+        let plan: UpsamplingPlan
+        let width: Int, output: String
+
+        init(_ c: Config, rng: inout PRNG) {
+            plan = UpsamplingPlan(size: c.imageSize)
+            output = c.output
+            width = c.generatorFeatures << (plan.doublings - 1)
+            project = Linear(c.latentDim, width * plan.start * plan.start, bias: false, rng: &rng)
+            bn0 = BatchNorm2d(width)
+            var blocks: [Module] = []
+            var ch = width
+            for _ in 0..<(plan.doublings - 1) {
+                blocks.append(Sequential([ConvTranspose2d(ch, ch / 2, kernel: 4, stride: 2, padding: 1, bias: false, rng: &rng),
+                                          BatchNorm2d(ch / 2), ReLU()]))
+                ch /= 2
+            }
+            self.blocks = blocks
+            toImage = ConvTranspose2d(ch, c.channels, kernel: 4, stride: 2, padding: 1, rng: &rng)
+        }
+
+        public override func forward(_ z: Tensor) -> Tensor {
+            var h = bn0(project(z).reshape([z.shape[0], width, plan.start, plan.start])).relu()
+            for b in blocks { h = b(h) }
+            h = toImage(h).centreCrop(plan.size)
+            switch output {
+            case "relu": return h.relu()
+            case "sigmoid": return h.sigmoid()
+            case "linear": return h
+            default: return h.tanh()
+            }
+        }
+    }
+
+    /// Image → real/fake logit.
+    public final class Discriminator: Module {
+        public let blocks: [Module]
+        public let classify: Linear
+        let minibatchStd: Bool
+
+        init(_ c: Config, rng: inout PRNG) {
+            let plan = UpsamplingPlan(size: c.imageSize)
+            var blocks: [Module] = []
+            var ch = c.channels, next = c.discriminatorFeatures, size = c.imageSize
+            for i in 0..<plan.doublings {
+                var layers: [Module] = [Conv2d(ch, next, kernel: 4, stride: 2, padding: 1, bias: i == 0, rng: &rng)]
+                if i > 0 { layers.append(BatchNorm2d(next)) }
+                layers.append(LeakyReLU(0.2))
+                blocks.append(Sequential(layers))
+                ch = next
+                next *= 2
+                size = (size + 2 - 4) / 2 + 1
+            }
+            self.blocks = blocks
+            minibatchStd = c.minibatchStd
+            classify = Linear((ch + (c.minibatchStd ? 1 : 0)) * size * size, 1, rng: &rng)
+        }
+
+        public override func forward(_ x: Tensor) -> Tensor {
+            var h = x
+            for b in blocks { h = b(h) }
+            if minibatchStd {
+                // One extra map: the batch's mean per-feature standard deviation.
+                let sd = (h.variance(axes: [0], unbiased: false) + 1e-8).sqrt().mean()
+                h = Tensor.concat([h, sd.reshape([1, 1, 1, 1]).expand([h.shape[0], 1, h.shape[2], h.shape[3]])], axis: 1)
+            }
+            return classify(h.flatten(from: 1)).reshape([x.shape[0]])
+        }
+    }
+}

@@ -1,0 +1,124 @@
+import Engine
+import Foundation
+import NN
+
+/// A variational autoencoder (Kingma & Welling 2014), MLP or convolutional, with the
+/// reparameterisation trick, a KL weight β (with warm-up in the trainer), and a Bernoulli or
+/// Gaussian decoder likelihood. `plain` turns it into a deterministic autoencoder (no KL, z = μ).
+public final class VAE: Module {
+    public struct Config: Codable, Equatable, Sendable {
+        public var imageSize: Int
+        public var channels: Int
+        public var latentDim: Int = 16
+        /// "mlp" or "conv".
+        public var architecture: String = "conv"
+        /// Hidden widths: MLP layer sizes, or the two conv layers' channels.
+        public var hidden: [Int] = [32, 64]
+        /// "bernoulli" (data in [0, 1], BCE) or "gaussian" (fixed σ).
+        public var likelihood: String = "bernoulli"
+        public var sigma: Float = 0.1
+        public var beta: Float = 1
+        /// An autoencoder: no sampling, no KL term.
+        public var plain: Bool = false
+
+        public init(imageSize: Int, channels: Int, latentDim: Int = 16, architecture: String = "conv", hidden: [Int]? = nil,
+                    likelihood: String = "bernoulli", sigma: Float = 0.1, beta: Float = 1, plain: Bool = false) {
+            self.imageSize = imageSize; self.channels = channels; self.latentDim = latentDim; self.architecture = architecture
+            self.hidden = hidden ?? (architecture == "mlp" ? [400] : [32, 64])
+            self.likelihood = likelihood; self.sigma = sigma; self.beta = beta; self.plain = plain
+        }
+    }
+
+    public let config: Config
+    public let encoder: Sequential
+    public let mu: Linear
+    public let logVar: Linear
+    public let decoder: Sequential
+    let pixels: Int
+
+    public init(_ c: Config, rng: inout PRNG) {
+        config = c
+        pixels = c.channels * c.imageSize * c.imageSize
+        precondition(["mlp", "conv"].contains(c.architecture), "GenLab VAE: architecture must be mlp or conv")
+        let features: Int
+        if c.architecture == "mlp" {
+            var layers: [Module] = [Flatten()]
+            var width = pixels
+            for h in c.hidden { layers += [Linear(width, h, rng: &rng), ReLU()]; width = h }
+            encoder = Sequential(layers)
+            features = width
+            var dec: [Module] = []
+            width = c.latentDim
+            for h in c.hidden.reversed() { dec += [Linear(width, h, rng: &rng), ReLU()]; width = h }
+            dec += [Linear(width, pixels, rng: &rng), Reshape([c.channels, c.imageSize, c.imageSize])]
+            decoder = Sequential(dec)
+        } else {
+            let (c1, c2) = (c.hidden[0], c.hidden.count > 1 ? c.hidden[1] : c.hidden[0] * 2)
+            let s = ((c.imageSize + 2 - 4) / 2 + 1 + 2 - 4) / 2 + 1
+            encoder = Sequential([Conv2d(c.channels, c1, kernel: 4, stride: 2, padding: 1, rng: &rng), ReLU(),
+                                  Conv2d(c1, c2, kernel: 4, stride: 2, padding: 1, rng: &rng), ReLU(), Flatten()])
+            features = c2 * s * s
+            let start = (c.imageSize + 3) / 4
+            decoder = Sequential([Linear(c.latentDim, c2 * start * start, rng: &rng), ReLU(), Reshape([c2, start, start]),
+                                  ConvTranspose2d(c2, c1, kernel: 4, stride: 2, padding: 1, rng: &rng), ReLU(),
+                                  ConvTranspose2d(c1, c.channels, kernel: 4, stride: 2, padding: 1, rng: &rng),
+                                  CentreCrop(c.imageSize)])
+        }
+        mu = Linear(features, c.latentDim, rng: &rng)
+        logVar = Linear(features, c.latentDim, rng: &rng)
+    }
+
+    /// (μ, log σ²) of q(z | x).
+    public func encode(_ x: Tensor) -> (mu: Tensor, logVar: Tensor) {
+        guard x.rank == 4, x.shape[1] == config.channels, x.shape[2] == config.imageSize, x.shape[3] == config.imageSize else {
+            shapeFailure("VAE.encode", "input \(x.shape), model expects [N, \(config.channels), \(config.imageSize), \(config.imageSize)]")
+        }
+        let h = encoder(x)
+        return (mu(h), logVar(h).clamp(min: -20, max: 20))
+    }
+
+    /// Decoder output before the likelihood's link: logits (Bernoulli) or means (Gaussian).
+    public func decodeRaw(_ z: Tensor) -> Tensor { decoder(z) }
+
+    /// The decoder's mean image.
+    public func decode(_ z: Tensor) -> Tensor {
+        let raw = decodeRaw(z)
+        return config.likelihood == "bernoulli" ? raw.sigmoid() : raw
+    }
+
+    public override func forward(_ x: Tensor) -> Tensor { decode(encode(x).mu) }
+
+    /// z = μ + σ·ε with ε from the given stream (the reparameterisation trick); μ for a plain AE.
+    public func sample(mu: Tensor, logVar: Tensor, rng: inout PRNG) -> Tensor {
+        if config.plain { return mu }
+        return mu + (logVar * 0.5).exp() * Tensor.normal(mu.shape, rng: &rng)
+    }
+
+    /// Per-example terms of the negative ELBO: reconstruction −log p(x | z) and KL(q ‖ p), each [N].
+    public func terms(_ x: Tensor, rng: inout PRNG) -> (reconstruction: Tensor, kl: Tensor, mu: Tensor) {
+        let (m, lv) = encode(x)
+        let z = sample(mu: m, logVar: lv, rng: &rng)
+        let recon = reconstructionNLL(decodeRaw(z), x)
+        let kl = config.plain ? Tensor.zeros([x.shape[0]]) : Loss.gaussianKL(mu: m, logVar: lv, reduction: .none)
+        return (recon, kl, m)
+    }
+
+    /// −log p(x | decoder output), summed over pixels, one value per example.
+    public func reconstructionNLL(_ raw: Tensor, _ x: Tensor) -> Tensor {
+        let n = x.shape[0]
+        if config.likelihood == "bernoulli" {
+            return Loss.bceWithLogits(raw, x, reduction: .none).reshape([n, -1]).sum(axes: [1])
+        }
+        let s = config.sigma
+        let constant = Float(pixels) * (Foundation.log(s) + 0.5 * Foundation.log(2 * Float.pi))
+        let d = raw - x
+        return (d * d).reshape([n, -1]).sum(axes: [1]) * (0.5 / (s * s)) + constant
+    }
+}
+
+/// Crops the centred size×size window (decoders that overshoot the image size).
+public final class CentreCrop: Module {
+    public let size: Int
+    public init(_ size: Int) { self.size = size }
+    public override func forward(_ x: Tensor) -> Tensor { x.centreCrop(size) }
+}
