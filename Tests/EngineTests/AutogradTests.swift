@@ -99,3 +99,25 @@ final class AutogradTests: XCTestCase {
         XCTAssertEqual(x.grad!.scalars, y.scalars, "gradient is the scaled mask")
     }
 }
+
+/// Recorded graphs must be freed with their last reference: a backward rule that captured its own
+/// output would form a cycle and leak every step's activations.
+final class GraphLifetimeTests: XCTestCase {
+    func testGraphsAreFreedWhenDropped() {
+        let ops: [(String, (Tensor) -> Tensor)] = [
+            ("exp", { $0.exp() }), ("sqrt", { $0.abs().sqrt() }), ("relu", { $0.relu() }), ("sigmoid", { $0.sigmoid() }),
+            ("tanh", { $0.tanh() }), ("div", { $0 / ($0.abs() + 1) }), ("rdiv", { 1 / ($0.abs() + 1) }),
+            ("pow", { ($0.abs() + 1).pow($0) }), ("conv", { $0.reshape([1, 1, 2, 2]).conv2d(Tensor.ones([1, 1, 1, 1])) }),
+        ]
+        for (name, op) in ops {
+            weak var weakOut: Tensor?
+            do {
+                let x = Tensor(shape: [4], data: [0.5, -1, 2, 0.25], requiresGrad: true)
+                let y = op(x)
+                weakOut = y
+                y.sum().backward()
+            }
+            XCTAssertNil(weakOut, "\(name): the output outlived its graph (reference cycle)")
+        }
+    }
+}

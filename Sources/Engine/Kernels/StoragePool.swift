@@ -8,7 +8,7 @@ import Foundation
 /// `GENLAB_CACHE_MB`, default 2048) and handed out again.
 enum StoragePool {
     /// Blocks smaller than this go straight to malloc, which already reuses them well.
-    static let minimumPooledBytes = 256 << 10
+    static let minimumPooledBytes = 16 << 10
     static let limitBytes: Int = {
         if let s = ProcessInfo.processInfo.environment["GENLAB_CACHE_MB"], let mb = Int(s), mb >= 0 { return mb << 20 }
         return 2048 << 20

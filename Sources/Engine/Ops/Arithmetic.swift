@@ -31,7 +31,7 @@ extension Tensor {
     public static func / (a: Tensor, b: Tensor) -> Tensor {
         let out = Elementwise.binary(a, b, op: "div", Fn.Div())
         // d(a/b) = da/b − a·db/b²
-        return record(out, "div", [a, b]) { g in
+        return record(out, "div", [a, b]) { [out = out.detach()] g in
             [a.requiresGrad ? (g / b).sumTo(a.shape) : nil,
              b.requiresGrad ? (-(g * out) / b).sumTo(b.shape) : nil]
         }
@@ -61,7 +61,7 @@ extension Tensor {
     public static func / (s: Float, a: Tensor) -> Tensor {
         let out = Elementwise.unary(a, Fn.ScalarOver(s: s))
         // d(s/x) = −s/x² = −out/x
-        return record(out, "rdivScalar", [a]) { g in [-(g * out) / a] }
+        return record(out, "rdivScalar", [a]) { [out = out.detach()] g in [-(g * out) / a] }
     }
 
     /// xᵖ for a constant exponent.
@@ -77,7 +77,7 @@ extension Tensor {
         let a = self
         let out = Elementwise.binary(a, b, op: "pow", Fn.Pow())
         // d(aᵇ) = b·aᵇ⁻¹·da + aᵇ·ln(a)·db
-        return record(out, "powTensor", [a, b]) { g in
+        return record(out, "powTensor", [a, b]) { [out = out.detach()] g in
             [a.requiresGrad ? (g * b * a.pow(b - 1)).sumTo(a.shape) : nil,
              b.requiresGrad ? (g * out * a.log()).sumTo(b.shape) : nil]
         }

@@ -3,7 +3,7 @@
 extension Tensor {
     public func exp() -> Tensor {
         let out = Elementwise.unary(self, Fn.Exp())
-        return record(out, "exp", [self]) { g in [g * out] }                                  // d eˣ = eˣ
+        return record(out, "exp", [self]) { [out = out.detach()] g in [g * out] }                                  // d eˣ = eˣ
     }
 
     public func log() -> Tensor {
@@ -13,7 +13,7 @@ extension Tensor {
 
     public func sqrt() -> Tensor {
         let out = Elementwise.unary(self, Fn.Sqrt())
-        return record(out, "sqrt", [self]) { g in [g / (out * 2)] }                           // d √x = 1/(2√x)
+        return record(out, "sqrt", [self]) { [out = out.detach()] g in [g / (out * 2)] }                           // d √x = 1/(2√x)
     }
 
     public func abs() -> Tensor {
@@ -29,7 +29,7 @@ extension Tensor {
 
     public func relu() -> Tensor {
         let out = Elementwise.unary(self, Fn.Relu())
-        return record(out, "relu", [self]) { g in [Elementwise.binary(g, out, op: "relu", Fn.ReluGrad())] }     // 1 where x > 0
+        return record(out, "relu", [self]) { [out = out.detach()] g in [Elementwise.binary(g, out, op: "relu", Fn.ReluGrad())] }     // 1 where x > 0
     }
 
     public func leakyRelu(_ slope: Float = 0.01) -> Tensor {
@@ -41,12 +41,12 @@ extension Tensor {
 
     public func sigmoid() -> Tensor {
         let out = Elementwise.unary(self, Fn.Sigmoid())
-        return record(out, "sigmoid", [self]) { g in [Elementwise.binary(g, out, op: "sigmoid", Fn.SigmoidGrad())] }  // σ(1−σ)
+        return record(out, "sigmoid", [self]) { [out = out.detach()] g in [Elementwise.binary(g, out, op: "sigmoid", Fn.SigmoidGrad())] }  // σ(1−σ)
     }
 
     public func tanh() -> Tensor {
         let out = Elementwise.unary(self, Fn.Tanh())
-        return record(out, "tanh", [self]) { g in [Elementwise.binary(g, out, op: "tanh", Fn.TanhGrad())] }      // 1 − tanh²
+        return record(out, "tanh", [self]) { [out = out.detach()] g in [Elementwise.binary(g, out, op: "tanh", Fn.TanhGrad())] }      // 1 − tanh²
     }
 
     /// log(1 + eˣ), computed without overflow.
