@@ -128,7 +128,7 @@ public struct ImageSet {
 
     // MARK: Loading
 
-    static func asImages(_ t: Tensor, _ path: String, integersAreBytes: Bool) throws -> Tensor {
+    public static func asImages(_ t: Tensor, _ path: String, integersAreBytes: Bool) throws -> Tensor {
         var t = t
         switch t.rank {
         case 2: t = t.reshape([1, 1] + t.shape)

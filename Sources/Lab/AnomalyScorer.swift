@@ -1,0 +1,217 @@
+import Engine
+import Foundation
+import Formats
+import Models
+import NN
+
+/// Scores events with a model trained on background only: reconstruction error (MSE and a
+/// pT-normalised variant), KL term, negative ELBO and latent distance for a VAE/AE, the
+/// discriminator's verdict for a GAN. Files are read in chunks (bounded memory); events that
+/// cannot be scored (NaN/Inf, empty jets) get NaN scores and a reason, never a silent number.
+public final class AnomalyScorer {
+    public let model: LoadedModel
+    public let checkpointPath: String
+    public var chunkSize = 1024
+
+    public init(checkpoint: String) throws {
+        let ckpt = try Checkpoint.load(checkpoint)
+        switch ckpt.kind {
+        case "vae", "ae":
+            model = try LoadedModel.load(checkpoint)
+        case "gan":
+            model = try LoadedModel.load(checkpoint)
+        default:
+            throw FormatError(checkpoint, "a '\(ckpt.kind)' checkpoint cannot score events (train a vae, ae or gan on background)")
+        }
+        checkpointPath = checkpoint
+    }
+
+    public var scoreNames: [String] {
+        if case .gan = model { return ["discriminator"] }
+        return ["mse", "mse_pt", "kl", "neg_elbo", "latent_distance"]
+    }
+
+    /// The score thresholds and plots use unless told otherwise.
+    public var primaryScore: String {
+        switch model {
+        case .gan: return "discriminator"
+        case let .vae(v, _): return v.config.plain ? "mse" : "neg_elbo"
+        }
+    }
+
+    /// Per-event scores and what is known of each event.
+    public struct Table {
+        public var names: [String]
+        public var scores: [[Double]] = []      // [score][event]
+        public var labels: [Int?] = []
+        public var mass: [Double?] = []
+        public var file: [String] = []
+        public var index: [Int] = []
+        public var problem: [String?] = []
+        public var count: Int { index.count }
+
+        public init(names: [String]) { self.names = names }
+
+        public mutating func append(_ other: Table) {
+            if scores.isEmpty { scores = other.scores } else { for i in scores.indices { scores[i] += other.scores[i] } }
+            labels += other.labels; mass += other.mass; file += other.file; index += other.index; problem += other.problem
+        }
+
+        public func column(_ name: String) -> [Double] { scores[names.firstIndex(of: name)!] }
+    }
+
+    /// Scores every event of an HDF5 (images or constituents) or .npy (images) file.
+    public func score(_ path: String, progress: ProgressBar? = nil) throws -> Table {
+        let source = try EventSource(path, spec: model.spec)
+        var table = Table(names: scoreNames)
+        var start = 0
+        while start < source.count {
+            let n = min(chunkSize, source.count - start)
+            let chunk = try source.read(start, n)
+            var part = Table(names: scoreNames)
+            part.scores = scoreImages(chunk.images, valid: chunk.problem.map { $0 == nil })
+            part.labels = chunk.labels; part.mass = chunk.mass; part.problem = chunk.problem
+            part.file = Array(repeating: path, count: n); part.index = Array(start..<(start + n))
+            table.append(part)
+            start += n
+            progress?.update(start, status: (path as NSString).lastPathComponent)
+        }
+        return table
+    }
+
+    /// Scores for a batch of raw images [N, 1, H, W] (scaled here as at training).
+    func scoreImages(_ raw: Tensor, valid: [Bool]) -> [[Double]] {
+        let n = raw.shape[0]
+        let spec = model.spec
+        let x = ImageSet(images: raw, source: "").scaled(spec.scaling).images
+        var out = [[Double]](repeating: [Double](repeating: .nan, count: n), count: scoreNames.count)
+        noGrad {
+            switch model {
+            case let .gan(g, _):
+                let logits = g.discriminator(x).scalars
+                for i in 0..<n where valid[i] { out[0][i] = Double(-logits[i]) }
+            case let .vae(v, _):
+                let (mu, logVar) = v.encode(x)
+                let raw = v.decodeRaw(mu)
+                let recon = v.config.likelihood == "bernoulli" ? raw.sigmoid() : raw
+                let d = recon - x
+                let se = (d * d).reshape([n, -1])
+                let mse = se.mean(axes: [1]).scalars
+                let energy = (x * x).reshape([n, -1]).sum(axes: [1]).scalars, sse = se.sum(axes: [1]).scalars
+                let kl = v.config.plain ? [Float](repeating: 0, count: n) : Loss.gaussianKL(mu: mu, logVar: logVar, reduction: .none).scalars
+                let nll = v.reconstructionNLL(raw, x).scalars
+                let dist = (mu * mu).sum(axes: [1]).sqrt().scalars
+                for i in 0..<n where valid[i] {
+                    out[0][i] = Double(mse[i]); out[1][i] = Double(sse[i] / max(energy[i], 1e-12))
+                    out[2][i] = Double(kl[i]); out[3][i] = Double(nll[i] + kl[i]); out[4][i] = Double(dist[i])
+                }
+            }
+        }
+        return out
+    }
+}
+
+/// Events from a file, as raw jet images: an `images` dataset used directly, or `constituents`
+/// (N, M, 3) of (pT, η, φ) turned into images with the checkpoint's preprocessing.
+struct EventSource {
+    let path: String
+    let count: Int
+    let file: HDF5File?
+    let npy: Tensor?
+    let imagesDataset: String?
+    let spec: DataSpec
+    let jetImage: JetImage
+
+    init(_ path: String, spec: DataSpec) throws {
+        self.path = path
+        self.spec = spec
+        let size = spec.imageSize
+        let window = spec.preprocessing.split(separator: ";").compactMap { part -> Double? in
+            let kv = part.split(separator: "=").map { $0.trimmingCharacters(in: .whitespaces) }
+            return kv.count == 2 && kv[0] == "image_window" ? Double(kv[1]) : nil
+        }.first ?? 1.25
+        jetImage = JetImage(size: size, window: window)
+        switch try FileKind.detect(path) {
+        case .npy:
+            let t = try ImageSet.asImages(NPY.read(path), path, integersAreBytes: false)
+            guard t.shape[1] == spec.channels, t.shape[2] == size, t.shape[3] == size else {
+                throw FormatError(path, "images are \(t.shape[1])×\(t.shape[2])×\(t.shape[3]); the model was trained on \(spec.channels)×\(size)×\(size)")
+            }
+            npy = t; file = nil; imagesDataset = nil; count = t.shape[0]
+        case .hdf5:
+            let f = try HDF5File(path)
+            file = f; npy = nil
+            if f.contains("/images") {
+                let s = try f.shape("/images")
+                let (h, w) = s.count == 4 ? (s[2], s[3]) : (s.count == 3 ? s[1] : 0, s.count == 3 ? s[2] : 0)
+                guard h == size, w == size else {
+                    throw FormatError(path, "/images are \(h)×\(w) but the model was trained on \(size)×\(size) images; "
+                        + "image size and preprocessing must match the checkpoint")
+                }
+                imagesDataset = "/images"
+                count = s[0]
+            } else if f.contains("/constituents") {
+                let s = try f.shape("/constituents")
+                guard s.count == 3, s[2] >= 3 else { throw FormatError(path, "/constituents has shape \(s), expected (N, M, 3) of (pT, η, φ)") }
+                guard spec.isJetImages else { throw FormatError(path, "holds jet constituents but the model was not trained on jet images") }
+                imagesDataset = nil
+                count = s[0]
+            } else {
+                throw FormatError(path, "has neither /images nor /constituents (for whole events in the LHC Olympics layout, cluster them into jets first)")
+            }
+        default:
+            throw FormatError(path, "events must be HDF5 (images or constituents) or .npy images")
+        }
+        if count == 0 { throw FormatError(path, "holds no events") }
+    }
+
+    struct Chunk {
+        var images: Tensor
+        var labels: [Int?]
+        var mass: [Double?]
+        var problem: [String?]
+    }
+
+    func read(_ start: Int, _ n: Int) throws -> Chunk {
+        let size = spec.imageSize
+        var labels = [Int?](repeating: nil, count: n), mass = [Double?](repeating: nil, count: n)
+        let images: Tensor
+        if let npy {
+            images = npy.slice(axis: 0, start: start, end: start + n).detach()
+        } else if let file, let imagesDataset {
+            images = try file.readRows(imagesDataset, start, n).reshape([n, 1, size, size])
+        } else if let file {
+            let c = try file.readRows("/constituents", start, n)
+            let m = c.shape[1], p = c.storage.pointer
+            let jets = file.contains("/jets") ? try file.readRows("/jets", start, n).scalars : nil
+            images = Tensor.zeros([n, 1, size, size])
+            for i in 0..<n {
+                let rows = (0..<m).map { k in (pt: Double(p[(i * m + k) * 3]), eta: Double(p[(i * m + k) * 3 + 1]), phi: Double(p[(i * m + k) * 3 + 2])) }
+                // The jet axis: the stored jet, or the leading constituent.
+                let axis = jets.map { (Double($0[i * 4 + 1]), Double($0[i * 4 + 2])) } ?? (rows.max { $0.pt < $1.pt }.map { ($0.eta, $0.phi) } ?? (0, 0))
+                if let img = jetImage.image(rows, jetEta: axis.0, jetPhi: axis.1) {
+                    (images.storage.pointer + i * size * size).update(from: img, count: img.count)
+                }
+            }
+        } else { fatalError("unreachable") }
+        if let file {
+            if file.contains("/labels") { labels = try file.readRows("/labels", start, n).scalars.map { Int($0) } }
+            if file.contains("/jets") {
+                let j = try file.readRows("/jets", start, n)
+                mass = (0..<n).map { Double(j.storage.pointer[$0 * j.shape[1] + 3]) }
+            }
+        }
+        // Per-event checks: a NaN or an empty jet gets a reason instead of a score.
+        var problem = [String?](repeating: nil, count: n)
+        let per = images.count / max(n, 1), px = images.storage.pointer
+        for i in 0..<n {
+            var sum: Float = 0, finite = true
+            for k in 0..<per { let v = px[i * per + k]; if !v.isFinite { finite = false; break }; sum += v }
+            if !finite { problem[i] = "non-finite input (NaN/Inf)" } else if sum <= 0 { problem[i] = "empty jet (zero total pT)" }
+        }
+        if problem.contains(where: { $0 != nil }) {
+            for i in 0..<n where problem[i] != nil { for k in 0..<per { px[i * per + k] = 0 } }
+        }
+        return Chunk(images: images, labels: labels, mass: mass, problem: problem)
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+
+/// Receiver-operating-characteristic analysis of a score where larger means "more anomalous".
+public struct ROC {
+    /// Background efficiency (false-positive rate) and signal efficiency (true-positive rate) at
+    /// every distinct threshold, from (0, 0) to (1, 1).
+    public let backgroundEfficiency: [Double]
+    public let signalEfficiency: [Double]
+    public let thresholds: [Double]
+
+    public init(scores: [Double], labels: [Int]) {
+        precondition(scores.count == labels.count)
+        let order = scores.indices.sorted { scores[$0] > scores[$1] }
+        let nSig = Double(labels.filter { $0 != 0 }.count), nBkg = Double(labels.count) - nSig
+        var fpr = [0.0], tpr = [0.0], thr = [Double.infinity]
+        var tp = 0.0, fp = 0.0
+        var i = 0
+        while i < order.count {
+            let s = scores[order[i]]
+            // Ties move together: one point per distinct threshold.
+            while i < order.count && scores[order[i]] == s {
+                if labels[order[i]] != 0 { tp += 1 } else { fp += 1 }
+                i += 1
+            }
+            fpr.append(nBkg > 0 ? fp / nBkg : 0); tpr.append(nSig > 0 ? tp / nSig : 0); thr.append(s)
+        }
+        backgroundEfficiency = fpr; signalEfficiency = tpr; thresholds = thr
+    }
+
+    /// Area under the curve (trapezoids): the probability that a signal event scores above a
+    /// background one (ties count half).
+    public var auc: Double {
+        var a = 0.0
+        for i in 1..<backgroundEfficiency.count {
+            a += (backgroundEfficiency[i] - backgroundEfficiency[i - 1]) * (signalEfficiency[i] + signalEfficiency[i - 1]) / 2
+        }
+        return a
+    }
+
+    /// Background efficiency where the signal efficiency first reaches `target` (interpolated).
+    public func backgroundEfficiency(atSignal target: Double) -> Double {
+        for i in 1..<signalEfficiency.count where signalEfficiency[i] >= target {
+            let s0 = signalEfficiency[i - 1], s1 = signalEfficiency[i]
+            let t = s1 > s0 ? (target - s0) / (s1 - s0) : 1
+            return backgroundEfficiency[i - 1] + t * (backgroundEfficiency[i] - backgroundEfficiency[i - 1])
+        }
+        return 1
+    }
+
+    /// Background rejection 1/εB at signal efficiency `target`.
+    public func rejection(atSignal target: Double) -> Double {
+        let e = backgroundEfficiency(atSignal: target)
+        return e > 0 ? 1 / e : .infinity
+    }
+}
+
+/// The score threshold with a given false-positive rate on background scores.
+public func threshold(forFalsePositiveRate fpr: Double, background: [Double]) -> Double {
+    let sorted = background.sorted(by: >)
+    guard !sorted.isEmpty else { return .infinity }
+    let k = Int((fpr * Double(sorted.count)).rounded(.down))
+    return k >= sorted.count ? sorted.last! - 1e-12 : sorted[k]
+}
+
+/// Pearson correlation.
+public func correlation(_ a: [Double], _ b: [Double]) -> Double {
+    let n = Double(a.count)
+    guard n > 1 else { return 0 }
+    let ma = a.reduce(0, +) / n, mb = b.reduce(0, +) / n
+    var sab = 0.0, saa = 0.0, sbb = 0.0
+    for (x, y) in zip(a, b) { sab += (x - ma) * (y - mb); saa += (x - ma) * (x - ma); sbb += (y - mb) * (y - mb) }
+    return saa > 0 && sbb > 0 ? sab / (saa * sbb).squareRoot() : 0
+}
+
+/// A histogram over [lo, hi) with `bins` bins, normalised to unit area when `density`.
+public func histogram(_ values: [Double], bins: Int, range: (Double, Double), density: Bool = true) -> (edges: [Double], counts: [Double]) {
+    let (lo, hi) = range
+    let width = (hi - lo) / Double(bins)
+    var counts = [Double](repeating: 0, count: bins)
+    for v in values where v.isFinite {
+        let b = Int(((v - lo) / width).rounded(.down))
+        if b >= 0 && b < bins { counts[b] += 1 }
+    }
+    if density, values.count > 0 { counts = counts.map { $0 / (Double(values.count) * width) } }
+    return ((0...bins).map { lo + Double($0) * width }, counts)
+}

@@ -1,0 +1,148 @@
+import Foundation
+import Formats
+import Engine
+
+/// Writes what `genlab score` produces: the scores file (CSV or HDF5) with the event index, the
+/// flagged events above the threshold, and — when the events carry labels of both classes — ROC
+/// curves, AUCs, background rejections, significance improvement, score histograms and the jet-mass
+/// sculpting check.
+public struct ScoreReport {
+    public var table: AnomalyScorer.Table
+    public var primary: String
+    public var threshold: Double
+    public var thresholdSource: String
+
+    public init(table: AnomalyScorer.Table, primary: String, threshold: Double, thresholdSource: String) {
+        self.table = table; self.primary = primary; self.threshold = threshold; self.thresholdSource = thresholdSource
+    }
+
+    public struct Summary: Codable {
+        public var events: Int
+        public var unscorable: Int
+        public var primaryScore: String
+        public var threshold: Double
+        public var thresholdSource: String
+        public var flagged: Int
+        public var expectedBackground: Double?
+        public var auc: [String: Double] = [:]
+        public var rejectionAt30: [String: Double] = [:]
+        public var rejectionAt50: [String: Double] = [:]
+        public var massCorrelation: [String: Double] = [:]
+    }
+
+    /// Adds a mass-decorrelated version of `name`: each score replaced by its quantile among
+    /// background events in the same jet-mass bin (10 bins of equal background population), so
+    /// that a cut keeps the background mass distribution's shape.
+    public static func massDecorrelated(_ table: inout AnomalyScorer.Table, score name: String, background: [Bool]) {
+        guard let col = table.names.firstIndex(of: name) else { return }
+        let scores = table.scores[col]
+        let masses = table.mass.map { $0 ?? .nan }
+        let bkgMass = zip(masses, background).filter { $0.1 && $0.0.isFinite }.map(\.0).sorted()
+        guard bkgMass.count >= 100 else { return }
+        let edges = (1..<10).map { bkgMass[$0 * bkgMass.count / 10] }
+        func bin(_ m: Double) -> Int { edges.firstIndex { m < $0 } ?? 9 }
+        var perBin = [[Double]](repeating: [], count: 10)
+        for i in scores.indices where background[i] && masses[i].isFinite && scores[i].isFinite { perBin[bin(masses[i])].append(scores[i]) }
+        for b in perBin.indices { perBin[b].sort() }
+        table.names.append(name + "_mass_decorrelated")
+        table.scores.append(scores.indices.map { i in
+            guard masses[i].isFinite, scores[i].isFinite else { return .nan }
+            let ref = perBin[bin(masses[i])]
+            guard !ref.isEmpty else { return .nan }
+            var lo = 0, hi = ref.count
+            while lo < hi { let mid = (lo + hi) / 2; if ref[mid] < scores[i] { lo = mid + 1 } else { hi = mid } }
+            return Double(lo) / Double(ref.count)
+        })
+    }
+
+    public func write(scoresPath: String, flaggedPath: String, plotsFolder: String?) throws -> Summary {
+        let p = table.column(primary)
+        var header = ["index", "file", "label", "jet_mass"] + table.names + ["flagged", "problem"]
+        var lines = [header.joined(separator: ",")]
+        var flaggedLines = [header.joined(separator: ",")]
+        var flagged = 0
+        for i in 0..<table.count {
+            let isFlagged = p[i].isFinite && p[i] > threshold
+            if isFlagged { flagged += 1 }
+            var row = [String(table.index[i]), csv(table.file[i]), table.labels[i].map(String.init) ?? "", table.mass[i].map { String(format: "%.4g", $0) } ?? ""]
+            row += table.scores.map { $0[i].isFinite ? String(format: "%.6g", $0[i]) : "nan" }
+            row += [isFlagged ? "1" : "0", csv(table.problem[i] ?? "")]
+            let line = row.joined(separator: ",")
+            lines.append(line)
+            if isFlagged || table.problem[i] != nil { flaggedLines.append(line) }
+        }
+        header = []
+        if scoresPath.hasSuffix(".h5") || scoresPath.hasSuffix(".hdf5") {
+            try HDF5File.write(to: scoresPath) { f in
+                try f.write("/index", Tensor(shape: [table.count], data: table.index.map(Float.init)))
+                for (k, name) in table.names.enumerated() {
+                    try f.write("/scores/" + name, Tensor(shape: [table.count], data: table.scores[k].map(Float.init)))
+                }
+                try f.write("/flagged", Tensor(shape: [table.count], data: p.map { $0.isFinite && $0 > threshold ? 1 : 0 }))
+                if table.labels.allSatisfy({ $0 != nil }) { try f.write("/labels", Tensor(shape: [table.count], data: table.labels.map { Float($0!) })) }
+                try f.setAttribute("primary_score", primary)
+                try f.setAttribute("threshold", threshold)
+                try f.setAttribute("threshold_source", thresholdSource)
+            }
+        } else {
+            try AtomicFile.write(Data((lines.joined(separator: "\n") + "\n").utf8), to: scoresPath)
+        }
+        try AtomicFile.write(Data((flaggedLines.joined(separator: "\n") + "\n").utf8), to: flaggedPath)
+
+        var summary = Summary(events: table.count, unscorable: table.problem.filter { $0 != nil }.count, primaryScore: primary,
+                              threshold: threshold, thresholdSource: thresholdSource, flagged: flagged)
+        let labels = table.labels
+        let labelled = labels.allSatisfy { $0 != nil } && Set(labels.compactMap { $0 }).count == 2
+        if let fpr = Double(thresholdSource.split(separator: " ").last ?? ""), thresholdSource.hasPrefix("fpr") {
+            let nBkg = labelled ? labels.filter { $0 == 0 }.count : table.count
+            summary.expectedBackground = fpr * Double(nBkg)
+        }
+        guard labelled else { return summary }
+        var roc = Plot(title: "ROC (SIGNAL VS BACKGROUND)", xLabel: "signal efficiency", yLabel: "1/eB")
+        roc.logY = true
+        var sic = Plot(title: "SIGNIFICANCE IMPROVEMENT", xLabel: "signal efficiency", yLabel: "eS/sqrt(eB)")
+        for (k, name) in table.names.enumerated() {
+            let ok = table.scores[k].indices.filter { table.scores[k][$0].isFinite }
+            let r = ROC(scores: ok.map { table.scores[k][$0] }, labels: ok.map { labels[$0]! })
+            summary.auc[name] = r.auc
+            summary.rejectionAt30[name] = r.rejection(atSignal: 0.3)
+            summary.rejectionAt50[name] = r.rejection(atSignal: 0.5)
+            let bkgWithMass = ok.filter { labels[$0] == 0 && table.mass[$0] != nil }
+            if bkgWithMass.count > 10 {
+                summary.massCorrelation[name] = correlation(bkgWithMass.map { table.scores[k][$0] }, bkgWithMass.map { table.mass[$0]! })
+            }
+            let pts = zip(r.signalEfficiency, r.backgroundEfficiency).filter { $0.0 > 0.01 && $0.1 > 0 }
+            roc.add(name, x: pts.map(\.0), y: pts.map { 1 / $0.1 })
+            sic.add(name, x: pts.map(\.0), y: pts.map { $0.0 / $0.1.squareRoot() })
+        }
+        if let folder = plotsFolder {
+            let run = try RunFolder(folder)
+            try roc.write(run.file("roc.png"))
+            try sic.write(run.file("significance.png"))
+            // Score distributions per class.
+            let ok = p.indices.filter { p[$0].isFinite }
+            let sorted = ok.map { p[$0] }.sorted()
+            let lo = sorted[sorted.count / 200], hi = sorted[sorted.count - 1 - sorted.count / 200]
+            var hist = Plot(title: "\(primary.uppercased()) BY CLASS", xLabel: primary, yLabel: "density")
+            for (cls, label) in [(0, "background"), (1, "signal")] {
+                let h = histogram(ok.filter { labels[$0] == cls }.map { p[$0] }, bins: 40, range: (lo, hi > lo ? hi : lo + 1))
+                hist.add(label, x: h.edges, y: h.counts, steps: true)
+            }
+            try hist.write(run.file("score_histogram.png"))
+            // Mass sculpting: background jet mass before and after the cut.
+            let bkg = ok.filter { labels[$0] == 0 && table.mass[$0] != nil }
+            if !bkg.isEmpty {
+                var mass = Plot(title: "BACKGROUND MASS BEFORE/AFTER CUT", xLabel: "jet mass (GeV)", yLabel: "density")
+                let before = histogram(bkg.map { table.mass[$0]! }, bins: 30, range: (0, 300))
+                let after = histogram(bkg.filter { p[$0] > threshold }.map { table.mass[$0]! }, bins: 30, range: (0, 300))
+                mass.add("all background", x: before.edges, y: before.counts, steps: true)
+                mass.add("after cut", x: after.edges, y: after.counts, steps: true)
+                try mass.write(run.file("mass_sculpting.png"))
+            }
+            try run.writeJSON(summary, to: "report.json")
+        }
+        return summary
+    }
+
+    private func csv(_ s: String) -> String { s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
+}

@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import Lab
+
+/// `genlab score`.
+struct Score: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Score events for anomalies with a model trained on background only.",
+        discussion: """
+        EVENTS: HDF5 files with /images or /constituents (N, M, 3) of (pT, η, φ) (made into jet images with the \
+        checkpoint's preprocessing), or .npy images; labels and jet masses are used when the files have them. \
+        OUT: a folder (scores.csv, flagged.csv, roc.png, report.json, …) or a .csv / .h5 scores file.
+        """)
+    @Option(help: "A vae, ae or gan checkpoint trained on background.") var checkpoint: String
+    @Argument(help: "Event files.") var events: [String]
+    @Option(help: "Output folder, or a .csv / .h5 scores file.") var out: String
+    @Option(help: "The score to threshold (default: neg_elbo for a VAE, mse for an AE, discriminator for a GAN).") var score: String?
+    @Option(help: "Threshold at this false-positive rate on background.") var fpr: Double = 0.01
+    @Option(help: "Threshold at this quantile of all scores instead (no labels needed).") var quantile: Double?
+    @Option(help: "A background-only file to set the threshold on (instead of labelled background).") var calibration: String?
+    @Flag(name: .customLong("decorrelate-mass"), help: "Add a jet-mass-decorrelated version of the score (quantile within background mass bins).")
+    var decorrelateMass = false
+    @Flag(help: "Print the summary as JSON.") var json = false
+
+    func run() throws {
+        guard (0...1).contains(fpr) else { throw ValidationError("--fpr must be in [0, 1]") }
+        let scorer = try AnomalyScorer(checkpoint: checkpoint)
+        let primary = score ?? scorer.primaryScore
+        guard scorer.scoreNames.contains(primary) else {
+            throw ValidationError("--score must be one of \(scorer.scoreNames.joined(separator: ", "))")
+        }
+        var table = AnomalyScorer.Table(names: scorer.scoreNames)
+        for path in events {
+            var part = try scorer.score(path, progress: nil)
+            // Single-class files without labels of their own are taken as given.
+            if part.labels.allSatisfy({ $0 == nil }) { part.labels = Array(repeating: nil, count: part.count) }
+            table.append(part)
+        }
+        let background = table.labels.map { $0 == 0 }
+        var primaryName = primary
+        if decorrelateMass {
+            ScoreReport.massDecorrelated(&table, score: primary, background: background)
+            if table.names.contains(primary + "_mass_decorrelated") { primaryName = primary + "_mass_decorrelated" }
+        }
+        let p = table.column(primaryName)
+        let threshold: Double, source: String
+        if let quantile {
+            let v = p.filter { $0.isFinite }.sorted()
+            threshold = v.isEmpty ? .infinity : v[min(v.count - 1, Int(quantile * Double(v.count)))]
+            source = "quantile \(quantile)"
+        } else if let calibration {
+            let cal = try scorer.score(calibration).column(primary).filter { $0.isFinite }
+            threshold = Lab.threshold(forFalsePositiveRate: fpr, background: cal)
+            source = "fpr on \(calibration) \(fpr)"
+        } else if background.contains(true) {
+            threshold = Lab.threshold(forFalsePositiveRate: fpr, background: zip(p, background).filter { $0.1 && $0.0.isFinite }.map { $0.0 })
+            source = "fpr on labelled background \(fpr)"
+        } else {
+            let v = p.filter { $0.isFinite }
+            threshold = Lab.threshold(forFalsePositiveRate: fpr, background: v)
+            source = "fpr on all events (no labels) \(fpr)"
+        }
+        let folder: String, scoresPath: String, flaggedPath: String
+        if out.hasSuffix(".csv") || out.hasSuffix(".h5") {
+            folder = (out as NSString).deletingLastPathComponent.isEmpty ? "." : (out as NSString).deletingLastPathComponent
+            scoresPath = out
+            flaggedPath = (out as NSString).deletingPathExtension + "_flagged.csv"
+        } else {
+            folder = out; scoresPath = out + "/scores.csv"; flaggedPath = out + "/flagged.csv"
+        }
+        _ = try RunFolder(folder)
+        let report = ScoreReport(table: table, primary: primaryName, threshold: threshold, thresholdSource: source)
+        let s = try report.write(scoresPath: scoresPath, flaggedPath: flaggedPath, plotsFolder: folder)
+        if json {
+            let e = JSONEncoder(); e.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try e.encode(s), as: UTF8.self))
+            return
+        }
+        print("scored \(s.events) events (\(s.unscorable) could not be scored) with \(checkpoint)")
+        print(String(format: "threshold on %@: %.5g (%@)", primaryName, threshold, source))
+        print("flagged \(s.flagged) events" + (s.expectedBackground.map { String(format: " (expected background: %.1f)", $0) } ?? ""))
+        if !s.auc.isEmpty {
+            print("score                              AUC   1/eB@eS=0.3  1/eB@eS=0.5  corr(mass)")
+            for name in table.names {
+                print(name.padding(toLength: 30, withPad: " ", startingAt: 0) + String(format: " %7.3f  %11.1f  %11.1f  %10.2f", s.auc[name] ?? Double.nan, s.rejectionAt30[name] ?? Double.nan,
+                             s.rejectionAt50[name] ?? Double.nan, s.massCorrelation[name] ?? Double.nan))
+            }
+        }
+        print("wrote \(scoresPath), \(flaggedPath)" + (s.auc.isEmpty ? "" : ", \(folder)/roc.png, significance.png, score_histogram.png, mass_sculpting.png, report.json"))
+    }
+}
