@@ -1,0 +1,75 @@
+import Engine
+import Foundation
+import Formats
+
+/// `genlab demo`: the main job on the bundled data, a few minutes on two cores.
+public enum Demo {
+    public struct Step {
+        public var title: String
+        public var outputs: [String]
+        public var figures: [String]
+    }
+
+    public static func run(root: String = "Outputs/demo", datasets: String = "Datasets", log: (String) -> Void) throws -> [Step] {
+        var steps: [Step] = []
+        let faces = datasets + "/faces", jets = datasets + "/jets"
+
+        // 1. A convolutional VAE on the bundled faces, then a walk between two real faces.
+        log("1/4  VAE on \(faces)")
+        var o = TrainOptions()
+        o.epochs = 60; o.batchSize = 16; o.seed = 1; o.quiet = true
+        var m = TrainingSetup.ModelOptions()
+        m.warmupSteps = 100
+        let vae = try TrainingSetup.make(kind: "vae", data: faces, out: root + "/faces_vae", options: o, model: m)
+        let v = try vae.train()
+        let vaeModel = try LoadedModel.load(vae.run.file(Trainer.checkpointName))
+        let a = try ImageSet.load(faces + "/face_000.png", options: .init(size: 25, channels: 1)).scaled(vae.spec.scaling)
+        let b = try ImageSet.load(faces + "/face_007.png", options: .init(size: 25, channels: 1)).scaled(vae.spec.scaling)
+        guard case let .vae(net, _) = vaeModel else { fatalError("unreachable") }
+        let za = noGrad { net.encode(a.images).mu }.scalars, zb = noGrad { net.encode(b.images).mu }.scalars
+        let frames = try Interpolator.render(vaeModel, frames: Interpolator.walk([za, zb], steps: 16, mode: .linear, loop: false),
+                                             folder: root + "/faces_vae/walk")
+        steps.append(Step(title: "VAE on faces", outputs: [vae.run.file("samples.png"), vae.run.file("loss.png"), root + "/faces_vae/walk/walk.gif"],
+                          figures: [String(format: "validation negative ELBO %.1f nats after %d steps", v.lastMetrics["val_neg_elbo"] ?? .nan, v.steps),
+                                    "\(frames) frames from face_000 to face_007"]))
+
+        // 2. A DCGAN on the same faces, and a looping walk through its latent space.
+        log("2/4  GAN on \(faces)")
+        o.epochs = 120; o.batchSize = 20
+        let gan = try TrainingSetup.make(kind: "gan", data: faces, out: root + "/faces_gan", options: o, model: .init())
+        let g = try gan.train()
+        let ganModel = try LoadedModel.load(gan.run.file(Trainer.checkpointName))
+        let loop = (0..<4).map { i -> [Float] in var r = PRNG(seed: 100 + UInt64(i)); return Tensor.normal([ganModel.latentDim], rng: &r).scalars }
+        let n = try Interpolator.render(ganModel, frames: Interpolator.walk(loop, steps: 12, mode: .slerp, loop: true), folder: root + "/faces_gan/walk")
+        steps.append(Step(title: "GAN on faces", outputs: [gan.run.file("samples.png"), gan.run.file("loss.png"), root + "/faces_gan/walk/walk.gif"],
+                          figures: [String(format: "after %d steps: D(real) %.2f, D(fake) %.2f", g.steps, g.lastMetrics["D_real"] ?? .nan,
+                                           g.lastMetrics["D_fake"] ?? .nan), "\(n)-frame latent loop"]))
+
+        // 3. An autoencoder on QCD jets only; 4. score top and W′ jets it never saw.
+        log("3/4  autoencoder on QCD jets (\(jets)/qcd_train.h5)")
+        o.epochs = 10; o.batchSize = 128
+        let ae = try TrainingSetup.make(kind: "ae", data: jets + "/qcd_train.h5", out: root + "/jets_ae", options: o, model: .init())
+        try ae.train()
+        log("4/4  anomaly scores: top and W′ against held-out QCD")
+        let scorer = try AnomalyScorer(checkpoint: ae.run.file(Trainer.checkpointName))
+        let background = try scorer.score(jets + "/qcd_test.h5")
+        var figures: [String] = []
+        var outputs: [String] = []
+        for signal in ["top", "wprime"] {
+            var table = background
+            table.append(try scorer.score(jets + "/\(signal)_test.h5"))
+            let bkg = table.labels.map { $0 == 0 }
+            let p = table.column(scorer.primaryScore)
+            let cut = threshold(forFalsePositiveRate: 0.01, background: zip(p, bkg).filter { $0.1 }.map { $0.0 })
+            let folder = root + "/scores_\(signal)"
+            let s = try ScoreReport(table: table, primary: scorer.primaryScore, threshold: cut, thresholdSource: "fpr on labelled background 0.01")
+                .write(scoresPath: folder + "/scores.csv", flaggedPath: folder + "/flagged.csv", plotsFolder: folder)
+            figures.append(String(format: "%@ vs QCD: AUC %.3f (%@), %.3f (mse_pt); 1/εB at εS = 0.3: %.1f", signal == "top" ? "top" : "W′",
+                                  s.auc[scorer.primaryScore] ?? .nan, scorer.primaryScore, s.auc["mse_pt"] ?? .nan,
+                                  s.rejectionAt30[scorer.primaryScore] ?? .nan))
+            outputs.append(folder + "/roc.png")
+        }
+        steps.append(Step(title: "Anomaly scoring (trained on QCD only)", outputs: outputs, figures: figures))
+        return steps
+    }
+}
