@@ -28,9 +28,10 @@ let package = Package(
         .target(name: "CParallel", linkerSettings: [.linkedLibrary("pthread")]),
         .target(name: "Engine", dependencies: ["CBLAS", "CParallel"], swiftSettings: optimised),
         .target(name: "Formats", dependencies: ["Engine", "CFormats"], swiftSettings: optimised),
+        .target(name: "Physics", swiftSettings: optimised),
         .target(name: "NN", dependencies: ["Engine", "Formats"], swiftSettings: optimised),
         .target(name: "Models", dependencies: ["Engine", "NN"], swiftSettings: optimised),
-        .target(name: "Lab", dependencies: ["Engine", "NN", "Formats", "Models"], swiftSettings: optimised),
+        .target(name: "Lab", dependencies: ["Engine", "NN", "Formats", "Models", "Physics"], swiftSettings: optimised),
         .target(name: "Benchmarks", dependencies: ["Engine"], swiftSettings: optimised),
         .executableTarget(
             name: "genlab",
@@ -38,7 +39,7 @@ let package = Package(
             swiftSettings: optimised),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Engine"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "LabTests", dependencies: ["Lab", "Models", "NN", "Formats", "Engine"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "LabTests", dependencies: ["Lab", "Models", "NN", "Formats", "Engine", "Physics"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Formats", "Engine"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]

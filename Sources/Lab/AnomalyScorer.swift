@@ -1,4 +1,5 @@
 import Engine
+import Physics
 import Foundation
 import Formats
 import Models

@@ -1,6 +1,7 @@
 import Engine
 import Formats
 import Lab
+import Physics
 import XCTest
 
 final class ROCTests: XCTestCase {

@@ -202,13 +202,18 @@ def main():
     ap.add_argument("--out", default="Datasets/jets")
     ap.add_argument("--scale", type=float, default=1.0, help="multiply every count (quick trial runs)")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--only", nargs="*", help="make only these files (e.g. top_train)")
     args = ap.parse_args()
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     plan = [("qcd_train", "qcd", 10000, 1000), ("qcd_test", "qcd", 3000, 2000),
-            ("top_test", "top", 2000, 3000), ("wprime_test", "wprime", 2000, 4000)]
+            ("top_test", "top", 2000, 3000), ("wprime_test", "wprime", 2000, 4000),
+            # Labelled signal for the supervised baseline tagger (never for the unsupervised scorer).
+            ("top_train", "top", 2000, 6000)]
     with mp.Pool(args.workers) as pool:
         for name, kind, n, seed0 in plan:
+            if args.only and name not in args.only:
+                continue
             n = max(4, int(n * args.scale))
             shards = 8
             jobs = [(kind, n // shards + (1 if i < n % shards else 0), seed0 + i, False) for i in range(shards)]
@@ -217,6 +222,8 @@ def main():
             rows = [r for rs, _ in results for r in rs]
             write(out / f"{name}.h5", kind, rows, [j[2] for j in jobs], sum(tr for _, tr in results), time.time() - t)
             print(f"{name}: {len(rows)} jets in {time.time() - t:.0f} s", flush=True)
+        if args.only and "lhco_events" not in args.only:
+            return
         n = max(4, int(150 * args.scale))
         results = pool.map(worker, [("qcd", n, 5000, True), ("wprime", n // 3, 5001, True)])
         write_events(out / "lhco_events.h5", [r for rs, _ in results for r in rs], [5000, 5001])
