@@ -142,7 +142,16 @@ struct EventSource {
         case .hdf5:
             let f = try HDF5File(path)
             file = f; npy = nil
-            if f.contains("/images") {
+            if f.contains("/df/block0_values") {
+                // LHC Olympics layout: whole events, clustered here (anti-kT, R = 1.0); the leading jet is scored.
+                let s = try f.shape("/df/block0_values")
+                guard s.count == 2, s[1] >= 3, (s[1] - 1) % 3 == 0 else {
+                    throw FormatError(path, "/df/block0_values has shape \(s), expected (N, 3·particles + 1) as in the LHC Olympics files")
+                }
+                guard spec.isJetImages else { throw FormatError(path, "holds whole events but the model was not trained on jet images") }
+                imagesDataset = nil
+                count = s[0]
+            } else if f.contains("/images") {
                 let s = try f.shape("/images")
                 let (h, w) = s.count == 4 ? (s[2], s[3]) : (s.count == 3 ? s[1] : 0, s.count == 3 ? s[2] : 0)
                 guard h == size, w == size else {
@@ -181,6 +190,24 @@ struct EventSource {
             images = npy.slice(axis: 0, start: start, end: start + n).detach()
         } else if let file, let imagesDataset {
             images = try file.readRows(imagesDataset, start, n).reshape([n, 1, size, size])
+        } else if let file, file.contains("/df/block0_values") {
+            let rows = try file.readRows("/df/block0_values", start, n)
+            let width = rows.shape[1], p = rows.storage.pointer
+            images = Tensor.zeros([n, 1, size, size])
+            let clustering = JetClustering(.antiKt, radius: 1.0)
+            for i in 0..<n {
+                let base = p + i * width
+                let particles = (0..<((width - 1) / 3)).compactMap { k -> (pt: Double, eta: Double, phi: Double)? in
+                    let pt = Double(base[3 * k])
+                    return pt > 0 ? (pt, Double(base[3 * k + 1]), Double(base[3 * k + 2])) : nil
+                }
+                labels[i] = Int(base[width - 1])
+                guard let lead = clustering.cluster(particles.map { FourVector(pt: $0.pt, eta: $0.eta, phi: $0.phi) }, ptMin: 20).first else { continue }
+                mass[i] = lead.mass
+                if let img = jetImage.image(lead.constituents.map { particles[$0] }, jetEta: lead.eta, jetPhi: lead.phi) {
+                    (images.storage.pointer + i * size * size).update(from: img, count: img.count)
+                }
+            }
         } else if let file {
             let c = try file.readRows("/constituents", start, n)
             let m = c.shape[1], p = c.storage.pointer
@@ -195,7 +222,7 @@ struct EventSource {
                 }
             }
         } else { fatalError("unreachable") }
-        if let file {
+        if let file, !file.contains("/df/block0_values") {
             if file.contains("/labels") { labels = try file.readRows("/labels", start, n).scalars.map { Int($0) } }
             if file.contains("/jets") {
                 let j = try file.readRows("/jets", start, n)
