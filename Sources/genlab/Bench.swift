@@ -6,7 +6,10 @@ import Foundation
 /// `genlab bench`: the engine's speed, optionally side by side with PyTorch on this machine.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure GEMM, convolution, elementwise throughput and per-op overhead (and PyTorch's, with --compare).")
+        abstract: "Measure GEMM, convolution, elementwise throughput and per-op overhead (and PyTorch's, with --compare).",
+        discussion: "genlab bench models measures training throughput on the reference model workloads instead.")
+
+    @Argument(help: "engine (default) or models.") var suite = "engine"
 
     @Flag(help: "Print the results as JSON.")
     var json = false
@@ -23,15 +26,18 @@ struct Bench: ParsableCommand {
     func run() throws {
         let verbose = !json
         if verbose {
-            print("GenLab engine benchmark — \(Threads.count) threads")
+            print("GenLab \(suite) benchmark — \(Threads.count) threads")
             let forced = BLAS.coreTypeSet.map { " (GenLab set OPENBLAS_CORETYPE=\($0))" } ?? ""
             print("BLAS: \(BLAS.isAvailable ? BLAS.library : "reference kernel"), kernel \(BLAS.kernel)\(forced)")
         }
-        var results = EngineBenchmark.run(quick: quick) { stage in if verbose { printErr("  measuring \(stage)…") } }
+        guard ["engine", "models"].contains(suite) else { throw ValidationError("suite must be engine or models") }
+        let progress: (String) -> Void = { stage in if verbose { printErr("  measuring \(stage)…") } }
+        var results = suite == "models" ? ModelBenchmark.run(quick: quick, progress: progress) : EngineBenchmark.run(quick: quick, progress: progress)
+        let script = suite == "models" ? "scripts/python/bench_models_torch.py" : "scripts/python/bench_engine_torch.py"
         if compare {
             if verbose { printErr("  measuring PyTorch…") }
             do {
-                let torch = try TorchComparison.run(script: "scripts/python/bench_engine_torch.py", python: python,
+                let torch = try TorchComparison.run(script: script, python: python,
                                                     arguments: ["\(Threads.count)"] + (quick ? ["--quick"] : []))
                 for i in results.indices { results[i].torch = torch[results[i].name] }
             } catch {

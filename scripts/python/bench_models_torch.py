@@ -1,0 +1,112 @@
+"""PyTorch eager (and torch.compile where it works) on the same model workloads as
+`genlab bench models`, same architectures, batch sizes, thread count. Prints a JSON list."""
+import json
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+threads = int(sys.argv[1]) if len(sys.argv) > 1 else 2
+torch.set_num_threads(threads)
+quick = "--quick" in sys.argv
+MIN = 0.3 if quick else 2.0
+
+
+def per_call(fn, batches=5):
+    fn(); fn()
+    t0 = time.perf_counter(); fn(); once = max(time.perf_counter() - t0, 1e-7)
+    n = max(1, int(MIN / 5 / once))
+    times = []
+    for _ in range(batches):
+        s = time.perf_counter()
+        for _ in range(n):
+            fn()
+        times.append((time.perf_counter() - s) / n)
+    return sorted(times)[len(times) // 2]
+
+
+class VAE(nn.Module):
+    def __init__(self, conv, size, latent, hidden):
+        super().__init__()
+        self.conv, self.size = conv, size
+        if conv:
+            c1, c2 = hidden
+            s = ((size + 2 - 4) // 2 + 1 + 2 - 4) // 2 + 1
+            self.enc = nn.Sequential(nn.Conv2d(1, c1, 4, 2, 1), nn.ReLU(), nn.Conv2d(c1, c2, 4, 2, 1), nn.ReLU(), nn.Flatten())
+            feat = c2 * s * s
+            start = (size + 3) // 4
+            self.dec = nn.Sequential(nn.Linear(latent, c2 * start * start), nn.ReLU(), nn.Unflatten(1, (c2, start, start)),
+                                     nn.ConvTranspose2d(c2, c1, 4, 2, 1), nn.ReLU(), nn.ConvTranspose2d(c1, 1, 4, 2, 1))
+        else:
+            h = hidden[0]
+            self.enc = nn.Sequential(nn.Flatten(), nn.Linear(size * size, h), nn.ReLU())
+            feat = h
+            self.dec = nn.Sequential(nn.Linear(latent, h), nn.ReLU(), nn.Linear(h, size * size), nn.Unflatten(1, (1, size, size)))
+        self.mu, self.lv = nn.Linear(feat, latent), nn.Linear(feat, latent)
+
+    def forward(self, x):
+        h = self.enc(x)
+        mu, lv = self.mu(h), self.lv(h).clamp(-20, 20)
+        z = mu + (0.5 * lv).exp() * torch.randn_like(mu)
+        raw = self.dec(z)
+        rec = F.binary_cross_entropy_with_logits(raw, x, reduction="none").flatten(1).sum(1)
+        kl = -0.5 * (1 + lv - mu ** 2 - lv.exp()).sum(1)
+        return (rec + kl).mean()
+
+
+def vae_step(model, x):
+    opt = torch.optim.Adam(model.parameters(), 1e-3)
+    def step():
+        loss = model(x)
+        opt.zero_grad(); loss.backward(); opt.step()
+    return step
+
+
+G = nn.Sequential(nn.Linear(100, 256 * 16, bias=False), nn.Unflatten(1, (256, 4, 4)), nn.BatchNorm2d(256), nn.ReLU(),
+                  nn.ConvTranspose2d(256, 128, 4, 2, 1, bias=False), nn.BatchNorm2d(128), nn.ReLU(),
+                  nn.ConvTranspose2d(128, 64, 4, 2, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
+                  nn.ConvTranspose2d(64, 1, 4, 2, 1), nn.Tanh())
+D = nn.Sequential(nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2),
+                  nn.Conv2d(64, 128, 4, 2, 1, bias=False), nn.BatchNorm2d(128), nn.LeakyReLU(0.2),
+                  nn.Conv2d(128, 256, 4, 2, 1, bias=False), nn.BatchNorm2d(256), nn.LeakyReLU(0.2),
+                  nn.Flatten(), nn.Linear(256 * 16, 1))
+
+
+def gan_step():
+    optG = torch.optim.Adam(G.parameters(), 2e-4, betas=(0.5, 0.999))
+    optD = torch.optim.Adam(D.parameters(), 2e-4, betas=(0.5, 0.999))
+    real = torch.rand(64, 1, 32, 32) * 2 - 1
+    ones, zeros = torch.ones(64, 1), torch.zeros(64, 1)
+    def step():
+        fake = G(torch.randn(64, 100))
+        lossD = F.binary_cross_entropy_with_logits(D(real), ones) + F.binary_cross_entropy_with_logits(D(fake.detach()), zeros)
+        optD.zero_grad(); lossD.backward(); optD.step()
+        lossG = F.binary_cross_entropy_with_logits(D(fake), ones)
+        optG.zero_grad(); lossG.backward(); optG.step()
+    return step
+
+
+coord = nn.Sequential(nn.Linear(2, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 1))
+ys, xs = torch.meshgrid(torch.arange(64), torch.arange(64), indexing="ij")
+coords = torch.stack([xs.flatten() / 32 - 1, ys.flatten() / 32 - 1], 1).float()
+target = torch.rand(4096, 1)
+
+
+def coord_step():
+    opt = torch.optim.Adam(coord.parameters(), 1e-3)
+    def step():
+        loss = F.mse_loss(coord(coords), target)
+        opt.zero_grad(); loss.backward(); opt.step()
+    return step
+
+
+work = {
+    "mlp vae 784-400-20 b128": vae_step(VAE(False, 28, 20, [400]), torch.rand(128, 1, 28, 28)),
+    "dcgan 32x32 b64 (D+G step)": gan_step(),
+    "conv vae 32x32 b128": vae_step(VAE(True, 32, 16, [32, 64]), torch.rand(128, 1, 32, 32)),
+    "coordinate mlp 2-64-64-64-1 on 64x64": coord_step(),
+}
+out = [{"name": k, "value": 1 / per_call(f)} for k, f in work.items()]
+print(json.dumps(out))
