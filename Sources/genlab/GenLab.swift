@@ -7,5 +7,5 @@ struct GenLab: ParsableCommand {
         commandName: "genlab",
         abstract: "A generative-model laboratory: GANs, VAEs, anomaly scoring and symmetry detection on one fast engine.",
         version: "0.1.0",
-        subcommands: [Demo.self, Train.self, Sample.self, Interpolate.self, Score.self, Classify.self, DataCommand.self, Bench.self])
+        subcommands: [Demo.self, Train.self, Sample.self, Interpolate.self, Score.self, Classify.self, QualityCommand.self, DataCommand.self, Bench.self])
 }

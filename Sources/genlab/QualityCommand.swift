@@ -1,0 +1,43 @@
+import ArgumentParser
+import Engine
+import Formats
+import Foundation
+import Lab
+
+/// `genlab quality`.
+struct QualityCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quality",
+        abstract: "Judge a generator: jet observables' Wasserstein-1 distances to real jets (with a trivial baseline), or a memorisation check.")
+    @Option(help: "A gan or vae checkpoint.") var checkpoint: String
+    @Option(help: "Real images to compare with (held-out jets, or the training images for the memorisation check).") var reference: String
+    @Option(help: "How many samples.") var count = 2000
+    @Option var seed: UInt64 = 0
+    @Option(help: "Write the report as JSON here.") var out: String?
+
+    func run() throws {
+        let model = try LoadedModel.load(checkpoint)
+        let spec = model.spec
+        var real = try ImageSet.load(reference, options: .init(size: spec.imageSize, channels: spec.channels, limit: spec.isJetImages ? count : nil))
+        real = real.scaled(spec.scaling)
+        let generated = Sampler.sample(model, count: spec.isJetImages ? count : min(count, 256), seed: seed)
+        let report = spec.isJetImages ? Quality.jets(generated: generated, real: real.images, seed: seed)
+            : Quality.memorisation(generated: generated, training: real.images)
+        if spec.isJetImages {
+            print("observable              W1(model, real)   W1(baseline, real)")
+            for k in report.wasserstein.keys.sorted() {
+                print(k.padding(toLength: 22, withPad: " ", startingAt: 0)
+                      + String(format: "  %15.5g   %18.5g", report.wasserstein[k]!, report.baselineWasserstein[k]!))
+            }
+        } else {
+            print(String(format: "median distance of a sample to its nearest training image: %.3f", report.nearestTrainingDistance!))
+            print(String(format: "median nearest-neighbour distance between training images: %.3f", report.realNearestNeighbourDistance!))
+            print(report.nearestTrainingDistance! < 0.5 * report.realNearestNeighbourDistance! ? "warning: samples sit much closer to training images than real images to each other (memorisation?)"
+                  : "samples are no closer to the training images than real images are to each other: no sign of memorisation")
+        }
+        if let out {
+            let e = JSONEncoder(); e.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try AtomicFile.write(try e.encode(report), to: out)
+        }
+    }
+}
