@@ -23,8 +23,18 @@ struct DataCommand: ParsableCommand {
         @Option(help: "Output PNG.") var out: String
         @Option(help: "How many images.") var count = 64
         @Flag(help: "Stretch each image to its own range (default for HDF5 jet images).") var normalizeEach = false
+        @Flag(help: "Write the mean image of the whole set instead (enlarged 8×).") var mean = false
 
         func run() throws {
+            if mean {
+                let set = try ImageSet.load(path)
+                let m = set.images.mean(axes: [0]).detach()
+                let lo = m.scalars.min() ?? 0, hi = max(m.scalars.max() ?? 1, lo + 1e-12)
+                let im = Image(tensor: m, range: lo...hi)
+                try im.resized(width: im.width * 8, height: im.height * 8, method: .area).writePNG(out)
+                print("wrote \(out): the mean of \(set.count) images from \(set.source)")
+                return
+            }
             let set = try ImageSet.load(path, options: .init(limit: count))
             let stretch = normalizeEach || set.attributes["image_preprocessing"] != nil
             let n = Swift.min(count, set.count)

@@ -5,7 +5,7 @@ import ArgumentParser
 struct GenLab: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "genlab",
-        abstract: "A generative-model laboratory: GANs, VAEs, anomaly scoring and symmetry detection on one fast engine.",
+        abstract: "A generative-model laboratory: GANs, VAEs and anomaly scoring on one fast, tested engine.",
         version: "0.1.0",
         subcommands: [Demo.self, Train.self, Sample.self, Interpolate.self, Score.self, Classify.self, QualityCommand.self, DataCommand.self, Bench.self])
 }
