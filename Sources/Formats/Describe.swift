@@ -27,6 +27,10 @@ public enum Describe {
         case .idx:
             let t = try IDX.read(path)
             return "\(path): IDX array \(t.shape)\n  values " + statistics(t)
+        case .npz:
+            let arrays = try NPZ.read(path)
+            return (["\(path): .npz archive, \(arrays.count) arrays"] + arrays.keys.sorted().map { "  \($0): \(arrays[$0]!.shape)  " + statistics(arrays[$0]!) })
+                .joined(separator: "\n")
         case .safetensors:
             let f = try SafeTensors.read(path)
             var lines = ["\(path): safetensors, \(f.tensors.count) tensors"]

@@ -49,11 +49,19 @@ public struct ImageSet {
         self.images = images; self.labels = labels; self.source = source
     }
 
-    /// Loads `path`: a folder of PNG/JPEG files, or a .npy / IDX (.gz) / HDF5 file. A path like
-    /// `file.h5:/group/images` names the HDF5 dataset.
+    /// Loads `path`: a folder of PNG/JPEG files, or a .npy / .npz / IDX (.gz) / HDF5 file. A path
+    /// like `file.h5:/group/images` (or `file.npz:images`) names the dataset. "fashion-mnist" finds
+    /// Debian's dataset-fashion-mnist training images.
     public static func load(_ path: String, options: Options = Options()) throws -> ImageSet {
         var path = path, options = options
-        if let r = path.range(of: ".h5:") ?? path.range(of: ".hdf5:") {
+        if path == "fashion-mnist" || path == "fashion-mnist:test" {
+            let which = path.hasSuffix(":test") ? "t10k" : "train"
+            path = "/usr/share/datasets/fashion-mnist/\(which)-images-idx3-ubyte.gz"
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw FormatError(path, "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)")
+            }
+        }
+        if let r = path.range(of: ".h5:") ?? path.range(of: ".hdf5:") ?? path.range(of: ".npz:") {
             options.dataset = String(path[path.index(before: r.upperBound)...].dropFirst())
             path = String(path[..<path.index(before: r.upperBound)])
         }
@@ -67,6 +75,13 @@ public struct ImageSet {
             switch kind {
             case .npy: set = ImageSet(images: try asImages(NPY.read(path), path, integersAreBytes: true), source: path)
             case .idx: set = ImageSet(images: try asImages(IDX.read(path), path, integersAreBytes: true), source: path)
+            case .npz:
+                let arrays = try NPZ.read(path)
+                let key = options.dataset ?? (arrays["images"] != nil ? "images" : arrays.keys.sorted().first { [3, 4].contains(arrays[$0]!.rank) })
+                guard let key, let t = arrays[key] else {
+                    throw FormatError(path, "no images array (members: \(arrays.keys.sorted().joined(separator: ", ")))")
+                }
+                set = ImageSet(images: try asImages(t, path + ":" + key, integersAreBytes: true), source: path + ":" + key)
             case .hdf5: set = try loadHDF5(path, options)
             case .png, .jpeg:
                 let im = try Image.read(path)

@@ -152,3 +152,30 @@ final class FormatsTests: XCTestCase {
         }
     }
 }
+
+final class NPZTests: XCTestCase {
+    func fixture(_ name: String) -> String { Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Fixtures")!.path }
+
+    func testStoredAndDeflatedArchivesFromNumpy() throws {
+        let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixture("expected.json")))) as! [String: Any]
+        let images = (expected["npz_images"] as! [NSNumber]).map(\.floatValue)
+        let stored = try NPZ.read(fixture("stored.npz"))
+        XCTAssertEqual(stored["images"]!.scalars, images)
+        XCTAssertEqual(stored["labels"]!.scalars, [0, 1, 2, 3])
+        let deflated = try NPZ.read(fixture("deflated.npz"))
+        XCTAssertEqual(deflated["images"]!.scalars, images)
+        XCTAssertEqual(deflated["other"]!.scalars, [1, 1, 1, 1])
+        XCTAssertEqual(try ImageSet.load(fixture("deflated.npz")).images.shape, [4, 1, 5, 6])
+    }
+
+    func testTruncatedAndMutatedArchivesAreErrorsNotCrashes() throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: fixture("deflated.npz")))
+        XCTAssertThrowsError(try NPZ.decode(data.prefix(data.count - 30), file: "t.npz")) { XCTAssertTrue("\($0)".hasPrefix("t.npz"), "\($0)") }
+        var rng = PRNG(seed: 11)
+        for _ in 0..<2000 {
+            var d = data
+            for _ in 0..<(1 + rng.nextInt(3)) { d[rng.nextInt(d.count)] = UInt8(rng.nextInt(256)) }
+            _ = try? NPZ.decode(d, file: "fuzz.npz")
+        }
+    }
+}

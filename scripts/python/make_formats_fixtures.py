@@ -63,3 +63,10 @@ with gzip.open(OUT / "images-idx3-ubyte.gz", "wb") as f:
 expected["idx"] = images.flatten().tolist()
 (OUT / "expected.json").write_text(json.dumps(expected))
 print("wrote", sorted(p.name for p in OUT.iterdir()))
+
+# .npz, stored and deflated (appended to the fixtures above; same generator seed order).
+npz_imgs = np.random.default_rng(9).random((4, 5, 6)).astype(np.float32)
+np.savez(OUT / "stored.npz", images=npz_imgs, labels=np.arange(4))
+np.savez_compressed(OUT / "deflated.npz", images=npz_imgs, other=np.ones((2, 2), ">f8"))
+expected["npz_images"] = npz_imgs.flatten().tolist()
+(OUT / "expected.json").write_text(json.dumps(expected))
