@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "NN", dependencies: ["Engine", "Formats"], swiftSettings: optimised),
         .target(name: "Models", dependencies: ["Engine", "NN"], swiftSettings: optimised),
         .target(name: "Lab", dependencies: ["Engine", "NN", "Formats", "Models", "Physics"], swiftSettings: optimised),
-        .target(name: "Benchmarks", dependencies: ["Engine", "NN", "Models"], swiftSettings: optimised),
+        .target(name: "Benchmarks", dependencies: ["Engine", "NN", "Models", "Formats", "Physics"], swiftSettings: optimised),
         .executableTarget(
             name: "genlab",
             dependencies: ["Engine", "Formats", "NN", "Models", "Lab", "Benchmarks", .product(name: "ArgumentParser", package: "swift-argument-parser")],

@@ -17,7 +17,7 @@ public enum Demo {
         // 1. A convolutional VAE on the bundled faces, then a walk between two real faces.
         log("1/4  VAE on \(faces)")
         var o = TrainOptions()
-        o.epochs = 60; o.batchSize = 16; o.seed = 1; o.quiet = true
+        o.epochs = 60; o.batchSize = 16; o.seed = 0; o.quiet = true
         var m = TrainingSetup.ModelOptions()
         m.warmupSteps = 100
         let vae = try TrainingSetup.make(kind: "vae", data: faces, out: root + "/faces_vae", options: o, model: m)

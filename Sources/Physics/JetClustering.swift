@@ -28,8 +28,9 @@ public struct JetClustering: Sendable {
 
     public init(_ algorithm: Algorithm = .antiKt, radius: Double = 1.0) { self.algorithm = algorithm; self.radius = radius }
 
-    /// Inclusive jets with pT ≥ ptMin, hardest first.
-    public func cluster(_ particles: [FourVector], ptMin: Double = 0) -> [Jet] {
+    /// Inclusive jets with pT ≥ ptMin, hardest first — the plain O(N²)-per-event reference
+    /// (every nearest-neighbour search scans all particles).
+    public func clusterReference(_ particles: [FourVector], ptMin: Double = 0) -> [Jet] {
         let n = particles.count
         if n == 0 { return [] }
         var p = particles
@@ -94,5 +95,106 @@ public struct JetClustering: Sendable {
         case .kt: return v.pt2
         case .cambridgeAachen: return 1
         }
+    }
+
+    /// Inclusive jets with pT ≥ ptMin, hardest first. FastJet's tiled strategy: the (y, φ) plane is
+    /// cut into tiles at least R wide, so a particle's neighbours within R lie in its own and the
+    /// eight surrounding tiles, and nearest-neighbour searches touch a few dozen particles instead
+    /// of all of them. Same results as `clusterReference` (tested against it and FastJet).
+    public func cluster(_ particles: [FourVector], ptMin: Double = 0) -> [Jet] {
+        let n = particles.count
+        if n == 0 { return [] }
+        var p = particles
+        var members = (0..<n).map { [$0] }
+        var active = [Bool](repeating: true, count: n)
+        var y = p.map { min(max($0.rapidity, -1e4), 1e4) }, phi = p.map(\.phi), kt2p = p.map { weight($0) }
+        let r2 = radius * radius
+        // Tiles: nPhi columns in φ (wrapping), nY rows over the particles' rapidity range.
+        let nPhi = max(3, Int((2 * Double.pi / radius).rounded(.down)))
+        let tilePhi = 2 * Double.pi / Double(nPhi)
+        let yMin = y.min()! - 1e-9, yMax = y.max()! + 1e-9
+        let nY = max(1, min(Int(((yMax - yMin) / radius).rounded(.down)), 1000))
+        let tileY = (yMax - yMin) / Double(nY)
+        func tileOf(_ i: Int) -> Int {
+            let iy = min(nY - 1, max(0, Int((y[i] - yMin) / tileY)))
+            let ip = (Int(((phi[i] + .pi) / tilePhi).rounded(.down)) % nPhi + nPhi) % nPhi
+            return iy * nPhi + ip
+        }
+        var tiles = [[Int]](repeating: [], count: nY * nPhi)
+        var tile = [Int](repeating: 0, count: n)
+        for i in 0..<n { tile[i] = tileOf(i); tiles[tile[i]].append(i) }
+        // The tiles around a tile (itself included), φ wrapping, y clamped.
+        func neighbourhood(_ t: Int) -> [Int] {
+            let iy = t / nPhi, ip = t % nPhi
+            var out: [Int] = []
+            for dy in -1...1 where iy + dy >= 0 && iy + dy < nY {
+                for dp in -1...1 {
+                    let q = (iy + dy) * nPhi + (ip + dp + nPhi) % nPhi
+                    if !out.contains(q) { out.append(q) }
+                }
+            }
+            return out
+        }
+        let around = (0..<(nY * nPhi)).map(neighbourhood)
+        func distance(_ i: Int, _ j: Int) -> Double {
+            var dphi = abs(phi[i] - phi[j])
+            if dphi > .pi { dphi = 2 * .pi - dphi }
+            let dy = y[i] - y[j]
+            return dy * dy + dphi * dphi
+        }
+        var nnDist = [Double](repeating: r2, count: n), nn = [Int](repeating: -1, count: n)
+        var dij = [Double](repeating: 0, count: n)
+        func refreshD(_ i: Int) { dij[i] = nn[i] >= 0 ? min(kt2p[i], kt2p[nn[i]]) * nnDist[i] / r2 : kt2p[i] }
+        func updateNN(_ i: Int) {
+            nnDist[i] = r2; nn[i] = -1
+            for t in around[tile[i]] {
+                for j in tiles[t] where j != i {
+                    let d = distance(i, j)
+                    if d < nnDist[i] { nnDist[i] = d; nn[i] = j }
+                }
+            }
+            refreshD(i)
+        }
+        for i in 0..<n { updateNN(i) }
+        func removeFromTile(_ i: Int) {
+            if let k = tiles[tile[i]].firstIndex(of: i) { tiles[tile[i]].remove(at: k) }
+        }
+        var jets: [Jet] = []
+        var remaining = n
+        while remaining > 0 {
+            var i = -1, bestD = Double.infinity
+            for k in 0..<n where active[k] && dij[k] < bestD { bestD = dij[k]; i = k }
+            // Tiles whose particles may have pointed at the objects that change.
+            var touched = around[tile[i]]
+            if nn[i] >= 0 {
+                let j = nn[i]
+                for t in around[tile[j]] where !touched.contains(t) { touched.append(t) }
+                p[i] = p[i] + p[j]
+                members[i] += members[j]
+                active[j] = false
+                removeFromTile(j)
+                removeFromTile(i)
+                y[i] = min(max(p[i].rapidity, -1e4), 1e4); phi[i] = p[i].phi; kt2p[i] = weight(p[i])
+                tile[i] = tileOf(i)
+                tiles[tile[i]].append(i)
+                for t in around[tile[i]] where !touched.contains(t) { touched.append(t) }
+                remaining -= 1
+                updateNN(i)
+                for t in touched {
+                    for k in tiles[t] where k != i {
+                        if nn[k] == i || nn[k] == j { updateNN(k); continue }
+                        let d = distance(k, i)
+                        if d < nnDist[k] { nnDist[k] = d; nn[k] = i; refreshD(k) }
+                    }
+                }
+            } else {
+                active[i] = false
+                removeFromTile(i)
+                remaining -= 1
+                if p[i].pt >= ptMin { jets.append(Jet(momentum: p[i], constituents: members[i])) }
+                for t in touched { for k in tiles[t] where nn[k] == i { updateNN(k) } }
+            }
+        }
+        return jets.sorted { $0.pt > $1.pt }
     }
 }

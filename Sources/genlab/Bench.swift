@@ -9,7 +9,7 @@ struct Bench: ParsableCommand {
         abstract: "Measure GEMM, convolution, elementwise throughput and per-op overhead (and PyTorch's, with --compare).",
         discussion: "genlab bench models measures training throughput on the reference model workloads instead.")
 
-    @Argument(help: "engine (default) or models.") var suite = "engine"
+    @Argument(help: "engine (default), models, or physics (jet clustering and images; no PyTorch counterpart).") var suite = "engine"
 
     @Flag(help: "Print the results as JSON.")
     var json = false
@@ -30,11 +30,12 @@ struct Bench: ParsableCommand {
             let forced = BLAS.coreTypeSet.map { " (GenLab set OPENBLAS_CORETYPE=\($0))" } ?? ""
             print("BLAS: \(BLAS.isAvailable ? BLAS.library : "reference kernel"), kernel \(BLAS.kernel)\(forced)")
         }
-        guard ["engine", "models"].contains(suite) else { throw ValidationError("suite must be engine or models") }
+        guard ["engine", "models", "physics"].contains(suite) else { throw ValidationError("suite must be engine, models or physics") }
         let progress: (String) -> Void = { stage in if verbose { printErr("  measuring \(stage)…") } }
-        var results = suite == "models" ? ModelBenchmark.run(quick: quick, progress: progress) : EngineBenchmark.run(quick: quick, progress: progress)
+        var results = suite == "models" ? ModelBenchmark.run(quick: quick, progress: progress)
+            : suite == "physics" ? try PhysicsBenchmark.run(quick: quick) : EngineBenchmark.run(quick: quick, progress: progress)
         let script = suite == "models" ? "scripts/python/bench_models_torch.py" : "scripts/python/bench_engine_torch.py"
-        if compare {
+        if compare && suite != "physics" {
             if verbose { printErr("  measuring PyTorch…") }
             do {
                 let torch = try TorchComparison.run(script: script, python: python,

@@ -128,6 +128,8 @@ final class JetClusteringTests: XCTestCase {
                     return b[0] > 0 ? FourVector(pt: Double(b[0]), eta: Double(b[1]), phi: Double(b[2])) : nil
                 }
                 let jets = clustering.cluster(particles, ptMin: 20)
+                let reference = clustering.clusterReference(particles, ptMin: 20)
+                XCTAssertEqual(jets.map(\.constituents), reference.map(\.constituents), "\(name) event \(e): tiled vs reference kernel")
                 XCTAssertEqual(jets.count, expected.count, "\(name) event \(e): number of jets")
                 for (jet, ref) in zip(jets, expected) {
                     let pt = (ref["pt"] as! NSNumber).doubleValue
@@ -150,5 +152,42 @@ final class JetClusteringTests: XCTestCase {
         XCTAssertEqual(Set(t.labels.compactMap { $0 }), [0, 1])
         XCTAssertGreaterThan(t.column("mse").filter(\.isFinite).count, 190)
         XCTAssertTrue(t.mass.compactMap { $0 }.allSatisfy { $0 > 0 })
+    }
+}
+
+final class ObservablesTests: XCTestCase {
+    /// pT, mass, multiplicity and N-subjettiness against an independent numpy implementation.
+    func testMatchIndependentPythonComputation() throws {
+        let url = Bundle.module.url(forResource: "observables", withExtension: "json", subdirectory: "Fixtures")!
+        let reference = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: [[String: Any]]]
+        var checked = 0
+        var tau21: [String: [Double]] = [:], tau32: [String: [Double]] = [:]
+        for (name, rows) in reference {
+            let file = try HDF5File(repositoryRoot + "/Datasets/jets/\(name).h5")
+            let c = try file.readRows("/constituents", 0, rows.count), img = try file.readRows("/images", 0, rows.count)
+            let m = c.shape[1], p = c.storage.pointer
+            for row in rows {
+                let k = row["index"] as! Int
+                let particles = (0..<m).compactMap { i -> FourVector? in
+                    let b = p + (k * m + i) * 3
+                    return b[0] > 0 ? FourVector(pt: Double(b[0]), eta: Double(b[1]), phi: Double(b[2])) : nil
+                }
+                let s = Observables.summary(particles)
+                let taus = (row["tau"] as! [NSNumber]).map(\.doubleValue)
+                XCTAssertEqual(s.pt, (row["pt"] as! NSNumber).doubleValue, accuracy: 1e-6 * s.pt)
+                XCTAssertEqual(s.mass, (row["mass"] as! NSNumber).doubleValue, accuracy: 1e-5 * max(1, s.mass))
+                XCTAssertEqual(s.multiplicity, (row["multiplicity"] as! NSNumber).intValue)
+                for (a, b) in zip([s.tau1, s.tau2, s.tau3], taus) { XCTAssertEqual(a, b, accuracy: 1e-6, "\(name) jet \(k)") }
+                // The same quantities estimated from the jet image agree roughly (pixelisation).
+                let fromImage = Observables.summary(image: Array(UnsafeBufferPointer(start: img.storage.pointer + k * 625, count: 625)), size: 25)
+                XCTAssertEqual(fromImage.mass, s.mass, accuracy: 0.15 * s.mass + 5, "\(name) jet \(k): mass from the image")
+                tau21[name, default: []].append(s.tau21); tau32[name, default: []].append(s.tau32)
+                checked += 1
+            }
+        }
+        XCTAssertEqual(checked, 18)
+        func mean(_ v: [Double]) -> Double { v.reduce(0, +) / Double(v.count) }
+        XCTAssertLessThan(mean(tau21["wprime_test"]!), mean(tau21["qcd_test"]!), "two-prong W jets have smaller τ21")
+        XCTAssertLessThan(mean(tau32["top_test"]!), mean(tau32["qcd_test"]!), "three-prong top jets have smaller τ32")
     }
 }
