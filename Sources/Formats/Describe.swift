@@ -7,6 +7,25 @@ public enum Describe {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw FormatError(path, "no such file or folder") }
         if isDirectory.boolValue {
+            // Every image file, whatever its size: what a training run would see before resizing.
+            var sizes: [String: Int] = [:], unreadable: [String] = [], files = 0
+            let walker = FileManager.default.enumerator(atPath: path)
+            while let f = walker?.nextObject() as? String {
+                let lower = f.lowercased()
+                guard lower.hasSuffix(".png") || lower.hasSuffix(".jpg") || lower.hasSuffix(".jpeg") else { continue }
+                files += 1
+                do {
+                    let im = try Image.read(path + "/" + f)
+                    sizes["\(im.width)×\(im.height)×\(im.channels)", default: 0] += 1
+                } catch { unreadable.append("\(error)") }
+            }
+            if sizes.count > 1 || !unreadable.isEmpty {
+                var lines = ["\(path): image folder, \(files) image files, \(files - unreadable.count) readable"]
+                lines.append("  sizes (w×h×channels): " + sizes.sorted { $0.value > $1.value }.map { "\($0.key) (\($0.value))" }.joined(separator: ", "))
+                if !unreadable.isEmpty { lines.append("  unreadable \(unreadable.count): " + unreadable.prefix(3).joined(separator: "; ")) }
+                lines.append("  mixed sizes: train with --image-size N to centre-crop and resize them")
+                return lines.joined(separator: "\n")
+            }
             let set = try ImageSet.load(path)
             var lines = ["\(path): image folder, \(set.count) images read, \(set.width)×\(set.height), \(set.channels) channel(s)"]
             if !set.skipped.isEmpty {

@@ -106,7 +106,7 @@ public final class Trainer {
             try writeSamples(epoch: epoch)
             try plotLosses(metrics)
             bar.finish(options.quiet ? "" : "epoch \(epoch)/\(options.epochs): " + task.plottedMetrics.compactMap { k in
-                last[k].map { String(format: "%@ %.4g", k, $0) } }.joined(separator: "  ") + evaluation.filter { !["step", "epoch"].contains($0.key) }
+                last[k].map { String(format: "%@ %.4g", k, $0) } }.joined(separator: "  ") + evaluation.filter { !["step", "epoch"].contains($0.key) && !task.plottedMetrics.contains($0.key) }
                 .sorted { $0.key < $1.key }.map { String(format: "  %@ %.4g", $0.key, $0.value) }.joined())
         }
         return Summary(epochs: epoch, steps: step, interrupted: false, lastMetrics: last, seconds: Date().timeIntervalSince(started))
