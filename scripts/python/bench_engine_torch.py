@@ -4,28 +4,18 @@ Prints a JSON list of {"name", "value"}. `genlab bench --compare` runs it and pr
 """
 import json
 import sys
-import time
 
 import torch
+
+import timing
 
 torch.set_num_threads(int(sys.argv[1]) if len(sys.argv) > 1 else 2)
 quick = "--quick" in sys.argv
 MIN = 0.02 if quick else 0.15
 
 
-def per_call(fn, batches=5):
-    fn()
-    t0 = time.perf_counter()
-    fn()
-    once = max(time.perf_counter() - t0, 1e-7)
-    n = max(1, int(MIN / once))
-    times = []
-    for _ in range(batches):
-        s = time.perf_counter()
-        for _ in range(n):
-            fn()
-        times.append((time.perf_counter() - s) / n)
-    return sorted(times)[len(times) // 2]
+def per_call(fn):
+    return timing.per_call(fn, MIN)
 
 
 out = []

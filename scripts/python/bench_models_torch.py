@@ -2,11 +2,12 @@
 `genlab bench models`, same architectures, batch sizes, thread count. Prints a JSON list."""
 import json
 import sys
-import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+import timing
 
 threads = int(sys.argv[1]) if len(sys.argv) > 1 else 2
 torch.set_num_threads(threads)
@@ -14,17 +15,9 @@ quick = "--quick" in sys.argv
 MIN = 0.3 if quick else 2.0
 
 
-def per_call(fn, batches=5):
-    fn(); fn()
-    t0 = time.perf_counter(); fn(); once = max(time.perf_counter() - t0, 1e-7)
-    n = max(1, int(MIN / 5 / once))
-    times = []
-    for _ in range(batches):
-        s = time.perf_counter()
-        for _ in range(n):
-            fn()
-        times.append((time.perf_counter() - s) / n)
-    return sorted(times)[len(times) // 2]
+def per_call(fn):
+    fn()  # one extra warm-up step (optimiser state allocation)
+    return timing.per_call(fn, MIN / 5)
 
 
 class VAE(nn.Module):
