@@ -28,33 +28,36 @@ public struct ConvGeometry: Equatable, Sendable {
 enum Im2col {
     /// col[(c·kh + i)·kw + j, n·P + p] = x[n, c, ih, iw] (0 in the padding), for `batch` images.
     static func im2col(_ g: ConvGeometry, batch: Int, _ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>) {
-        let P = g.positions, rowLen = batch * P
+        let P = g.positions, rowLen = batch * P, outW = g.outW, s = g.strideW
         parallelFor(g.patchSize, grain: 1) { rows in
             for row in rows {
                 let c = row / (g.kernelH * g.kernelW), ki = (row / g.kernelW) % g.kernelH, kj = row % g.kernelW
                 let dst = col + row * rowLen
+                // Everything that depends only on the kernel offset is worked out once per row:
+                // the output columns [lo, hi) and output rows [ohLo, ohHi) that read inside the image.
+                let iw0 = kj * g.dilationW - g.padW
+                let (lo, hi) = validColumns(iw0, g)
+                let ih0 = ki * g.dilationH - g.padH
+                let ohLo = ih0 >= 0 ? 0 : Swift.min(g.outH, (-ih0 + g.strideH - 1) / g.strideH)
+                let ohHi = Swift.max(ohLo, Swift.min(g.outH, g.height - ih0 <= 0 ? 0 : (g.height - ih0 + g.strideH - 1) / g.strideH))
                 for n in 0..<batch {
                     let img = x + (n * g.channels + c) * g.height * g.width
-                    for oh in 0..<g.outH {
-                        let ih = oh * g.strideH - g.padH + ki * g.dilationH
-                        let out = dst + n * P + oh * g.outW
-                        if ih < 0 || ih >= g.height {
-                            out.update(repeating: 0, count: g.outW)
-                            continue
-                        }
-                        let line = img + ih * g.width
-                        let iw0 = kj * g.dilationW - g.padW
-                        // Output columns whose input column lies inside the image: [lo, hi).
-                        let (lo, hi) = validColumns(iw0, g)
+                    let base = dst + n * P
+                    if ohLo > 0 { base.update(repeating: 0, count: ohLo * outW) }
+                    for oh in ohLo..<ohHi {
+                        let line = img + (oh * g.strideH + ih0) * g.width + iw0
+                        let out = base + oh * outW
                         for ow in 0..<lo { out[ow] = 0 }
-                        if g.strideW == 1 {
-                            (out + lo).update(from: line + lo + iw0, count: hi - lo)
+                        if s == 1 {
+                            (out + lo).update(from: line + lo, count: hi - lo)
+                        } else if s == 2 {
+                            for ow in lo..<hi { out[ow] = line[2 * ow] }
                         } else {
-                            let s = g.strideW
-                            for ow in lo..<hi { out[ow] = line[ow * s + iw0] }
+                            for ow in lo..<hi { out[ow] = line[ow * s] }
                         }
-                        for ow in hi..<g.outW { out[ow] = 0 }
+                        for ow in hi..<outW { out[ow] = 0 }
                     }
+                    if ohHi < g.outH { (base + ohHi * outW).update(repeating: 0, count: (g.outH - ohHi) * outW) }
                 }
             }
         }
@@ -63,22 +66,27 @@ enum Im2col {
     /// The adjoint of im2col: x[n, c, ih, iw] += col[…] for every window position that read it.
     /// `x` must be zeroed (or hold what to add to) beforehand.
     static func col2im(_ g: ConvGeometry, batch: Int, _ col: UnsafePointer<Float>, _ x: UnsafeMutablePointer<Float>) {
-        let P = g.positions, rowLen = batch * P, kk = g.kernelH * g.kernelW
+        let P = g.positions, rowLen = batch * P, kk = g.kernelH * g.kernelW, outW = g.outW, s = g.strideW
         // Parallel over channels: rows of one channel add into the same image plane.
         parallelFor(g.channels, grain: 1) { channels in
             for c in channels {
                 for r in 0..<kk {
                     let ki = r / g.kernelW, kj = r % g.kernelW
                     let src = col + (c * kk + r) * rowLen
+                    let iw0 = kj * g.dilationW - g.padW
+                    let (lo, hi) = validColumns(iw0, g)
+                    let ih0 = ki * g.dilationH - g.padH
+                    let ohLo = ih0 >= 0 ? 0 : Swift.min(g.outH, (-ih0 + g.strideH - 1) / g.strideH)
+                    let ohHi = Swift.max(ohLo, Swift.min(g.outH, g.height - ih0 <= 0 ? 0 : (g.height - ih0 + g.strideH - 1) / g.strideH))
                     for n in 0..<batch {
                         let img = x + (n * g.channels + c) * g.height * g.width
-                        for oh in 0..<g.outH {
-                            let ih = oh * g.strideH - g.padH + ki * g.dilationH
-                            if ih < 0 || ih >= g.height { continue }
-                            let line = img + ih * g.width, from = src + n * P + oh * g.outW
-                            let iw0 = kj * g.dilationW - g.padW, s = g.strideW
-                            let (lo, hi) = validColumns(iw0, g)
-                            for ow in lo..<hi { line[ow * s + iw0] += from[ow] }
+                        for oh in ohLo..<ohHi {
+                            let line = img + (oh * g.strideH + ih0) * g.width + iw0, from = src + n * P + oh * outW
+                            if s == 2 {
+                                for ow in lo..<hi { line[2 * ow] += from[ow] }
+                            } else {
+                                for ow in lo..<hi { line[ow * s] += from[ow] }
+                            }
                         }
                     }
                 }
