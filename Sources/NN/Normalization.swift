@@ -28,25 +28,22 @@ open class BatchNorm: Module {
         guard ranks.contains(x.rank), x.shape[1] == features else {
             shapeFailure(String(describing: type(of: self)), "input \(x.shape) for \(features) features (rank \(ranks.sorted()))")
         }
-        let axes = [0] + Array(2..<x.rank)
         var statShape = [Int](repeating: 1, count: x.rank)
         statShape[1] = features
-        let mean: Tensor, variance: Tensor
         if isTraining {
             let n = x.count / features
-            mean = x.mean(axes: axes, keepDims: true)
-            variance = x.variance(axes: axes, unbiased: false, keepDims: true)
+            let (y, mean, variance) = x.batchNorm(weight: weight, bias: bias, eps: eps)
             noGrad {
                 let m = momentum
-                running_mean.value = running_mean.value * (1 - m) + mean.reshape([features]) * m
-                let unbiased = variance.reshape([features]) * (Float(n) / Float(max(n - 1, 1)))
+                running_mean.value = running_mean.value * (1 - m) + Tensor(shape: [features], data: mean) * m
+                let unbiased = Tensor(shape: [features], data: variance) * (Float(n) / Float(max(n - 1, 1)))
                 running_var.value = running_var.value * (1 - m) + unbiased * m
                 num_batches_tracked.value = num_batches_tracked.value + 1
             }
-        } else {
-            mean = running_mean.value.reshape(statShape)
-            variance = running_var.value.reshape(statShape)
+            return y
         }
+        let mean = running_mean.value.reshape(statShape)
+        let variance = running_var.value.reshape(statShape)
         var y = (x - mean) / (variance + eps).sqrt()
         if let weight, let bias { y = y * weight.reshape(statShape) + bias.reshape(statShape) }
         return y

@@ -32,3 +32,33 @@ final class FiniteDifferenceTests: XCTestCase {
         }
     }
 }
+
+/// The fused batch-norm op (not in the PyTorch op fixtures; the NN golden traces cover it against
+/// PyTorch) against finite differences, for input, weight and bias.
+final class BatchNormGradientTests: XCTestCase {
+    func testFusedBatchNormAgainstFiniteDifferences() {
+        var rng = PRNG(seed: 4)
+        let x = Tensor.normal([3, 2, 2, 3], rng: &rng, requiresGrad: true)
+        let w = Tensor(shape: [2], data: [1.5, -0.5], requiresGrad: true), b = Tensor(shape: [2], data: [0.2, 0.1], requiresGrad: true)
+        let upstream = Tensor.normal([3, 2, 2, 3], rng: &rng)
+        func loss(_ x: Tensor, _ w: Tensor, _ b: Tensor) -> Double {
+            let y = noGrad { x.batchNorm(weight: w, bias: b, eps: 1e-5).out }.scalars
+            return zip(y, upstream.scalars).reduce(0) { $0 + Double($1.0) * Double($1.1) }
+        }
+        (x.batchNorm(weight: w, bias: b, eps: 1e-5).out * upstream).sum().backward()
+        let eps: Float = 1e-3
+        for (k, t) in [x, w, b].enumerated() {
+            for j in 0..<t.count {
+                var plus = t.scalars, minus = t.scalars
+                plus[j] += eps; minus[j] -= eps
+                var args = [x.detach(), w.detach(), b.detach()], args2 = args
+                args[k] = Tensor(shape: t.shape, data: plus); args2[k] = Tensor(shape: t.shape, data: minus)
+                let numeric = (loss(args[0], args[1], args[2]) - loss(args2[0], args2[1], args2[2])) / Double(2 * eps)
+                XCTAssertEqual(Double(t.grad!.scalars[j]), numeric, accuracy: 3e-3 + 1e-2 * abs(numeric), "input \(k) element \(j)")
+            }
+        }
+        let (_, mean, variance) = noGrad { x.batchNorm(weight: nil, bias: nil, eps: 1e-5) }
+        let ref = x.detach().variance(axes: [0, 2, 3], unbiased: false).scalars
+        for c in 0..<2 { XCTAssertEqual(variance[c], ref[c], accuracy: 1e-5); XCTAssertFalse(mean[c].isNaN) }
+    }
+}
