@@ -13,6 +13,9 @@ public final class AnomalyScorer {
     public let model: LoadedModel
     public let checkpointPath: String
     public var chunkSize = 1024
+    /// Whole events (LHC Olympics layout): score the leading jet (1) or the two leading jets (2,
+    /// the event's score being the larger, i.e. more anomalous, of the two).
+    public var jetsPerEvent = 1
 
     public init(checkpoint: String) throws {
         let ckpt = try Checkpoint.load(checkpoint)
@@ -63,7 +66,7 @@ public final class AnomalyScorer {
 
     /// Scores every event of an HDF5 (images or constituents) or .npy (images) file.
     public func score(_ path: String, progress: ProgressBar? = nil) throws -> Table {
-        let source = try EventSource(path, spec: model.spec)
+        let source = try EventSource(path, spec: model.spec, jetsPerEvent: jetsPerEvent)
         var table = Table(names: scoreNames)
         var start = 0
         while start < source.count {
@@ -71,6 +74,13 @@ public final class AnomalyScorer {
             let chunk = try source.read(start, n)
             var part = Table(names: scoreNames)
             part.scores = scoreImages(chunk.images, valid: chunk.problem.map { $0 == nil })
+            if let second = chunk.second {
+                // The more anomalous of the two leading jets; an event with one jet keeps its score.
+                let other = scoreImages(second, valid: chunk.secondValid)
+                for k in part.scores.indices {
+                    for i in 0..<n where other[k][i].isFinite && !(part.scores[k][i] >= other[k][i]) { part.scores[k][i] = other[k][i] }
+                }
+            }
             part.labels = chunk.labels; part.mass = chunk.mass; part.problem = chunk.problem
             part.file = Array(repeating: path, count: n); part.index = Array(start..<(start + n))
             table.append(part)
@@ -122,10 +132,12 @@ struct EventSource {
     let imagesDataset: String?
     let spec: DataSpec
     let jetImage: JetImage
+    let jetsPerEvent: Int
 
-    init(_ path: String, spec: DataSpec) throws {
+    init(_ path: String, spec: DataSpec, jetsPerEvent: Int = 1) throws {
         self.path = path
         self.spec = spec
+        self.jetsPerEvent = jetsPerEvent
         let size = spec.imageSize
         let window = spec.preprocessing.split(separator: ";").compactMap { part -> Double? in
             let kv = part.split(separator: "=").map { $0.trimmingCharacters(in: .whitespaces) }
@@ -180,12 +192,17 @@ struct EventSource {
         var labels: [Int?]
         var mass: [Double?]
         var problem: [String?]
+        /// Second-leading jets of whole events, when two jets an event are scored.
+        var second: Tensor? = nil
+        var secondValid: [Bool] = []
     }
 
     func read(_ start: Int, _ n: Int) throws -> Chunk {
         let size = spec.imageSize
         var labels = [Int?](repeating: nil, count: n), mass = [Double?](repeating: nil, count: n)
         let images: Tensor
+        var second: Tensor?
+        var secondValid = [Bool](repeating: false, count: n)
         if let npy {
             images = npy.slice(axis: 0, start: start, end: start + n).detach()
         } else if let file, let imagesDataset {
@@ -194,6 +211,7 @@ struct EventSource {
             let rows = try file.readRows("/df/block0_values", start, n)
             let width = rows.shape[1], p = rows.storage.pointer
             images = Tensor.zeros([n, 1, size, size])
+            if jetsPerEvent > 1 { second = Tensor.zeros([n, 1, size, size]) }
             let clustering = JetClustering(.antiKt, radius: 1.0)
             for i in 0..<n {
                 let base = p + i * width
@@ -202,8 +220,14 @@ struct EventSource {
                     return pt > 0 ? (pt, Double(base[3 * k + 1]), Double(base[3 * k + 2])) : nil
                 }
                 labels[i] = Int(base[width - 1])
-                guard let lead = clustering.cluster(particles.map { FourVector(pt: $0.pt, eta: $0.eta, phi: $0.phi) }, ptMin: 20).first else { continue }
+                let jets = clustering.cluster(particles.map { FourVector(pt: $0.pt, eta: $0.eta, phi: $0.phi) }, ptMin: 20)
+                guard let lead = jets.first else { continue }
                 mass[i] = lead.mass
+                if let second, jets.count > 1,
+                   let img = jetImage.image(jets[1].constituents.map { particles[$0] }, jetEta: jets[1].eta, jetPhi: jets[1].phi) {
+                    (second.storage.pointer + i * size * size).update(from: img, count: img.count)
+                    secondValid[i] = true
+                }
                 if let img = jetImage.image(lead.constituents.map { particles[$0] }, jetEta: lead.eta, jetPhi: lead.phi) {
                     (images.storage.pointer + i * size * size).update(from: img, count: img.count)
                 }
@@ -240,6 +264,6 @@ struct EventSource {
         if problem.contains(where: { $0 != nil }) {
             for i in 0..<n where problem[i] != nil { for k in 0..<per { px[i * per + k] = 0 } }
         }
-        return Chunk(images: images, labels: labels, mass: mass, problem: problem)
+        return Chunk(images: images, labels: labels, mass: mass, problem: problem, second: second, secondValid: secondValid)
     }
 }

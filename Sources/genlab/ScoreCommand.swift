@@ -21,10 +21,13 @@ struct Score: ParsableCommand {
     @Flag(name: .customLong("decorrelate-mass"), help: "Add a jet-mass-decorrelated version of the score (quantile within background mass bins).")
     var decorrelateMass = false
     @Flag(help: "Print the summary as JSON.") var json = false
+    @Option(help: "Whole events: score the leading jet (1) or the two leading jets (2; the event gets the larger score).") var jets = 1
 
     func run() throws {
         guard (0...1).contains(fpr) else { throw ValidationError("--fpr must be in [0, 1]") }
+        guard [1, 2].contains(jets) else { throw ValidationError("--jets must be 1 or 2") }
         let scorer = try AnomalyScorer(checkpoint: checkpoint)
+        scorer.jetsPerEvent = jets
         let primary = score ?? scorer.primaryScore
         guard scorer.scoreNames.contains(primary) else {
             throw ValidationError("--score must be one of \(scorer.scoreNames.joined(separator: ", "))")

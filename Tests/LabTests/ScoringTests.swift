@@ -152,6 +152,11 @@ final class JetClusteringTests: XCTestCase {
         XCTAssertEqual(Set(t.labels.compactMap { $0 }), [0, 1])
         XCTAssertGreaterThan(t.column("mse").filter(\.isFinite).count, 190)
         XCTAssertTrue(t.mass.compactMap { $0 }.allSatisfy { $0 > 0 })
+        // Two jets an event: each event's score is the larger of its two jets'.
+        scorer.jetsPerEvent = 2
+        let two = try scorer.score(repositoryRoot + "/Datasets/jets/lhco_events.h5")
+        for (a, b) in zip(t.column("mse"), two.column("mse")) where a.isFinite { XCTAssertGreaterThanOrEqual(b, a) }
+        XCTAssertTrue(zip(t.column("mse"), two.column("mse")).contains { $0.1 > $0.0 })
     }
 }
 
