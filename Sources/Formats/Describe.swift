@@ -8,15 +8,18 @@ public enum Describe {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw FormatError(path, "no such file or folder") }
         if isDirectory.boolValue {
             // Every image file, whatever its size: what a training run would see before resizing.
-            var sizes: [String: Int] = [:], unreadable: [String] = [], files = 0
-            let walker = FileManager.default.enumerator(atPath: path)
-            while let f = walker?.nextObject() as? String {
-                let lower = f.lowercased()
-                guard lower.hasSuffix(".png") || lower.hasSuffix(".jpg") || lower.hasSuffix(".jpeg") else { continue }
-                files += 1
+            // Each file is decoded once; its pixels feed the statistics.
+            var sizes: [String: Int] = [:], unreadable: [String] = [], values: [Float] = []
+            let names = ImageSet.imageFiles(in: path)
+            let files = names.count
+            guard files > 0 else { throw FormatError(path, "folder holds no PNG or JPEG files") }
+            var first: Image?
+            for f in names {
                 do {
                     let im = try Image.read(path + "/" + f)
                     sizes["\(im.width)×\(im.height)×\(im.channels)", default: 0] += 1
+                    values += im.pixels
+                    if first == nil { first = im }
                 } catch { unreadable.append("\(error)") }
             }
             if sizes.count > 1 || !unreadable.isEmpty {
@@ -26,13 +29,9 @@ public enum Describe {
                 lines.append("  mixed sizes: train with --image-size N to centre-crop and resize them")
                 return lines.joined(separator: "\n")
             }
-            let set = try ImageSet.load(path)
-            var lines = ["\(path): image folder, \(set.count) images read, \(set.width)×\(set.height), \(set.channels) channel(s)"]
-            if !set.skipped.isEmpty {
-                lines.append("  skipped \(set.skipped.count): " + set.skipped.prefix(3).joined(separator: "; ") + (set.skipped.count > 3 ? "; …" : ""))
-            }
-            lines.append("  values " + statistics(set.images))
-            return lines.joined(separator: "\n")
+            let im = first!
+            return "\(path): image folder, \(files) images read, \(im.width)×\(im.height), \(im.channels) channel(s)\n"
+                + "  values " + statistics(Tensor(shape: [values.count], data: values))
         }
         let kind = try FileKind.detect(path)
         switch kind {

@@ -183,14 +183,19 @@ public struct ImageSet {
         return set
     }
 
-    static func loadFolder(_ path: String, _ options: Options) throws -> ImageSet {
+    /// The PNG and JPEG files under a folder (recursively), as sorted relative paths.
+    public static func imageFiles(in path: String) -> [String] {
         var files: [String] = []
         let walker = FileManager.default.enumerator(atPath: path)
         while let f = walker?.nextObject() as? String {
             let lower = f.lowercased()
             if lower.hasSuffix(".png") || lower.hasSuffix(".jpg") || lower.hasSuffix(".jpeg") { files.append(f) }
         }
-        files.sort()
+        return files.sorted()
+    }
+
+    static func loadFolder(_ path: String, _ options: Options) throws -> ImageSet {
+        var files = imageFiles(in: path)
         if let limit = options.limit { files = Array(files.prefix(limit)) }
         guard !files.isEmpty else { throw FormatError(path, "folder holds no PNG or JPEG files") }
         // Decode in parallel (one slot per file; nothing is held twice).

@@ -19,14 +19,10 @@ public final class AnomalyScorer {
 
     public init(checkpoint: String) throws {
         let ckpt = try Checkpoint.load(checkpoint)
-        switch ckpt.kind {
-        case "vae", "ae":
-            model = try LoadedModel.load(checkpoint)
-        case "gan":
-            model = try LoadedModel.load(checkpoint)
-        default:
+        guard ["vae", "ae", "gan"].contains(ckpt.kind) else {
             throw FormatError(checkpoint, "a '\(ckpt.kind)' checkpoint cannot score events (train a vae, ae or gan on background)")
         }
+        model = try LoadedModel.load(checkpoint)
         checkpointPath = checkpoint
     }
 
@@ -62,6 +58,11 @@ public final class AnomalyScorer {
         }
 
         public func column(_ name: String) -> [Double] { scores[names.firstIndex(of: name)!] }
+
+        /// The finite scores of labelled background events (label 0), for thresholds.
+        public func backgroundScores(_ name: String) -> [Double] {
+            zip(column(name), labels).filter { $0.1 == 0 && $0.0.isFinite }.map(\.0)
+        }
     }
 
     /// Scores every event of an HDF5 (images or constituents) or .npy (images) file.

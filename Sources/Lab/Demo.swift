@@ -58,9 +58,7 @@ public enum Demo {
         for signal in ["top", "wprime"] {
             var table = background
             table.append(try scorer.score(jets + "/\(signal)_test.h5"))
-            let bkg = table.labels.map { $0 == 0 }
-            let p = table.column(scorer.primaryScore)
-            let cut = threshold(forFalsePositiveRate: 0.01, background: zip(p, bkg).filter { $0.1 }.map { $0.0 })
+            let cut = threshold(forFalsePositiveRate: 0.01, background: table.backgroundScores(scorer.primaryScore))
             let folder = root + "/scores_\(signal)"
             let s = try ScoreReport(table: table, primary: scorer.primaryScore, threshold: cut, thresholdSource: "fpr on labelled background 0.01")
                 .write(scoresPath: folder + "/scores.csv", flaggedPath: folder + "/flagged.csv", plotsFolder: folder)

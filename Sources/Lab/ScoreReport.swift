@@ -57,7 +57,7 @@ public struct ScoreReport {
 
     public func write(scoresPath: String, flaggedPath: String, plotsFolder: String?) throws -> Summary {
         let p = table.column(primary)
-        var header = ["index", "file", "label", "jet_mass"] + table.names + ["flagged", "problem"]
+        let header = ["index", "file", "label", "jet_mass"] + table.names + ["flagged", "problem"]
         var lines = [header.joined(separator: ",")]
         var flaggedLines = [header.joined(separator: ",")]
         var flagged = 0
@@ -71,7 +71,6 @@ public struct ScoreReport {
             lines.append(line)
             if isFlagged || table.problem[i] != nil { flaggedLines.append(line) }
         }
-        header = []
         if scoresPath.hasSuffix(".h5") || scoresPath.hasSuffix(".hdf5") {
             try HDF5File.write(to: scoresPath) { f in
                 try f.write("/index", Tensor(shape: [table.count], data: table.index.map(Float.init)))

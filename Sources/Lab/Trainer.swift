@@ -68,7 +68,6 @@ public final class Trainer {
             let batches = data.batchIndices(size: options.batchSize, rng: &order, dropLast: true)
             let bar = ProgressBar(total: batches.count, label: "epoch \(epoch + 1)/\(options.epochs)", unit: "img")
             bar.quiet = options.quiet
-            let t0 = Date()
             var seen = 0
             for b in skip..<batches.count {
                 let stepStart = Date()
@@ -81,12 +80,11 @@ public final class Trainer {
                 last = m
                 bar.update(b + 1, items: seen, status: task.plottedMetrics.compactMap { k in m[k].map { String(format: "%@ %.4g", k, $0) } }
                     .joined(separator: "  "))
-                _ = t0
                 if Interrupt.requested || (options.maxSteps.map { step >= $0 } ?? false) {
                     interrupted = Interrupt.requested
                     let state = TrainingState(epoch: epoch, step: step, rngStates: ["epochData": epochStart, "noise": noiseRNG],
                                               extra: ["batch": String(b + 1)])
-                    try save(state, epochDone: false)
+                    try save(state)
                     bar.finish(interrupted ? "interrupted: checkpoint saved at step \(step) (resume with --resume)" : "")
                     return Summary(epochs: epoch, steps: step, interrupted: interrupted, lastMetrics: last,
                                    seconds: Date().timeIntervalSince(started))
@@ -102,7 +100,7 @@ public final class Trainer {
                 for (k, v) in evaluation { last[k] = v }
             }
             let state = TrainingState(epoch: epoch, step: step, rngStates: ["epochData": dataRNG, "noise": noiseRNG], extra: ["batch": "0"])
-            try save(state, epochDone: true)
+            try save(state)
             try writeSamples(epoch: epoch)
             try plotLosses(metrics)
             bar.finish(options.quiet ? "" : "epoch \(epoch)/\(options.epochs): " + task.plottedMetrics.compactMap { k in
@@ -112,7 +110,7 @@ public final class Trainer {
         return Summary(epochs: epoch, steps: step, interrupted: false, lastMetrics: last, seconds: Date().timeIntervalSince(started))
     }
 
-    private func save(_ state: TrainingState, epochDone: Bool) throws {
+    private func save(_ state: TrainingState) throws {
         let ckpt = try task.checkpoint(training: state, data: spec)
         try ckpt.save(to: run.file(Trainer.checkpointName))
     }

@@ -70,10 +70,8 @@ public final class VAETask: TrainingTask {
     public func checkpoint(training: TrainingState, data: DataSpec) throws -> Checkpoint {
         var t = training
         t.extra["vae_steps"] = String(steps)
-        var c = try Checkpoint(kind: kind, config: vae.config, module: vae, optimizer: optimizer, training: t,
-                               metadata: ["genlab.data": String(decoding: try JSONEncoder().encode(data), as: UTF8.self)])
-        c.kind = kind
-        return c
+        return try Checkpoint(kind: kind, config: vae.config, module: vae, optimizer: optimizer, training: t,
+                              metadata: ["genlab.data": String(decoding: try JSONEncoder().encode(data), as: UTF8.self)])
     }
 
     public func restore(_ checkpoint: Checkpoint, file: String) throws {

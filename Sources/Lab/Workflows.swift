@@ -56,12 +56,11 @@ public enum LoadedModel {
 
     /// Images for PNG output: display range [0, 1] (jet images stretched per image).
     public func displayable(_ images: Tensor) -> [Image] {
-        let n = images.shape[0], per = images.count / max(n, 1)
+        let n = images.shape[0]
         return (0..<n).map { i in
             let one = images.slice(axis: 0, start: i, end: i + 1).reshape(Array(images.shape.dropFirst())).detach()
             if spec.isJetImages {
                 let mx = max(one.scalars.max() ?? 1, 1e-12)
-                _ = per
                 return Image(tensor: one, range: 0...mx)
             }
             return Image(tensor: one, range: spec.displayRange)

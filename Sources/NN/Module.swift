@@ -58,22 +58,18 @@ open class Module {
     }
 
     /// Every parameter under its key path, depth first in declaration order.
-    public func namedParameters(prefix: String = "") -> [(String, Tensor)] {
-        var out: [(String, Tensor)] = []
-        forEachProperty { name, value in
-            if let t = value as? Tensor { out.append((prefix + name, t)) }
-        }
-        for (name, m) in namedChildren() { out += m.namedParameters(prefix: prefix + name + ".") }
-        return out
-    }
+    public func namedParameters(prefix: String = "") -> [(String, Tensor)] { named(Tensor.self, prefix: prefix) }
 
     /// Every buffer under its key path.
-    public func namedBuffers(prefix: String = "") -> [(String, Buffer)] {
-        var out: [(String, Buffer)] = []
+    public func namedBuffers(prefix: String = "") -> [(String, Buffer)] { named(Buffer.self, prefix: prefix) }
+
+    /// Stored properties of type T here, then in every submodule, under their key paths.
+    private func named<T>(_ type: T.Type, prefix: String) -> [(String, T)] {
+        var out: [(String, T)] = []
         forEachProperty { name, value in
-            if let b = value as? Buffer { out.append((prefix + name, b)) }
+            if let t = value as? T { out.append((prefix + name, t)) }
         }
-        for (name, m) in namedChildren() { out += m.namedBuffers(prefix: prefix + name + ".") }
+        for (name, m) in namedChildren() { out += m.named(type, prefix: prefix + name + ".") }
         return out
     }
 

@@ -82,12 +82,8 @@ public final class LayerNorm: Module {
         }
         let axes = Array((x.rank - normalizedShape.count)..<x.rank)
         let centred = x - x.mean(axes: axes, keepDims: true)
-        var y = centred / (centred * centred).mean(axes: axes, keepDims: true).add(eps).sqrt()
+        var y = centred / ((centred * centred).mean(axes: axes, keepDims: true) + eps).sqrt()
         if let weight, let bias { y = y * weight + bias }
         return y
     }
-}
-
-extension Tensor {
-    func add(_ s: Float) -> Tensor { self + s }
 }

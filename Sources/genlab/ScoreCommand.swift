@@ -56,7 +56,7 @@ struct Score: ParsableCommand {
             threshold = Lab.threshold(forFalsePositiveRate: fpr, background: cal)
             source = "fpr on \(calibration) \(fpr)"
         } else if background.contains(true) {
-            threshold = Lab.threshold(forFalsePositiveRate: fpr, background: zip(p, background).filter { $0.1 && $0.0.isFinite }.map { $0.0 })
+            threshold = Lab.threshold(forFalsePositiveRate: fpr, background: table.backgroundScores(primaryName))
             source = "fpr on labelled background \(fpr)"
         } else {
             let v = p.filter { $0.isFinite }

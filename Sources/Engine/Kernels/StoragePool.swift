@@ -55,13 +55,4 @@ enum StoragePool {
         }
         raw.deallocate()
     }
-
-    /// Returns every cached block to the system.
-    static func emptyCache() {
-        lock.lock()
-        defer { lock.unlock() }
-        for (_, blocks) in free { for b in blocks { b.deallocate() } }
-        free = [:]
-        cachedBytes = 0
-    }
 }
