@@ -263,9 +263,13 @@ public enum FileKind: String {
     case png, jpeg, npy, npz = "npz (zip)", idx, hdf5, safetensors, gzip, unknown
 
     public static func detect(_ path: String) throws -> FileKind {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw FormatError(path, "is a folder, not a file")
+        }
         guard let h = FileHandle(forReadingAtPath: path) else { throw FormatError(path, "cannot be read") }
         defer { try? h.close() }
-        let b = [UInt8](h.readData(ofLength: 16))
+        let b = [UInt8]((try? h.read(upToCount: 16)) ?? Data())
         if b.isEmpty { throw FormatError(path, "empty file") }
         if b.starts(with: [0x89, 0x50, 0x4E, 0x47]) { return .png }
         if b.starts(with: [0xFF, 0xD8]) { return .jpeg }

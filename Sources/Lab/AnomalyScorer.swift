@@ -140,11 +140,7 @@ struct EventSource {
         self.spec = spec
         self.jetsPerEvent = jetsPerEvent
         let size = spec.imageSize
-        let window = spec.preprocessing.split(separator: ";").compactMap { part -> Double? in
-            let kv = part.split(separator: "=").map { $0.trimmingCharacters(in: .whitespaces) }
-            return kv.count == 2 && kv[0] == "image_window" ? Double(kv[1]) : nil
-        }.first ?? 1.25
-        jetImage = JetImage(size: size, window: window)
+        jetImage = spec.jetImage
         switch try FileKind.detect(path) {
         case .npy:
             let t = try ImageSet.asImages(NPY.read(path), path, integersAreBytes: false)

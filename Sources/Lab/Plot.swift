@@ -12,6 +12,8 @@ public struct Plot {
         public var color: (Float, Float, Float)
         /// Draw as a step histogram (x are bin edges, y one shorter).
         public var steps: Bool
+        /// Draw as points, each in its own colour (a scatter plot), instead of a line.
+        public var pointColors: [(Float, Float, Float)]?
 
         public init(name: String, x: [Double], y: [Double], color: (Float, Float, Float)? = nil, steps: Bool = false) {
             self.name = name; self.x = x; self.y = y; self.color = color ?? (0, 0, 0); self.steps = steps
@@ -32,6 +34,24 @@ public struct Plot {
 
     public mutating func add(_ name: String, x: [Double], y: [Double], steps: Bool = false) {
         series.append(Series(name: name, x: x, y: y, color: Plot.palette[series.count % Plot.palette.count], steps: steps))
+    }
+
+    /// Adds a scatter of points coloured by `values` on a blue → yellow scale (by rank, so a few
+    /// extreme values do not wash out the rest); the legend shows the scale from low to high.
+    public mutating func scatter(_ name: String, x: [Double], y: [Double], values: [Double]) {
+        let r = Statistics.ranks(values.map { $0.isFinite ? $0 : -.infinity })
+        let n = Double(max(values.count - 1, 1))
+        var s = Series(name: name, x: x, y: y, color: Plot.colorScale(0.5))
+        s.pointColors = r.map { Plot.colorScale(($0 - 1) / n) }
+        series.append(s)
+    }
+
+    /// A perceptually ordered colour scale (dark blue → teal → yellow), t in [0, 1].
+    public static func colorScale(_ t: Double) -> (Float, Float, Float) {
+        let anchors: [(Float, Float, Float)] = [(0.27, 0.00, 0.33), (0.23, 0.32, 0.55), (0.13, 0.57, 0.55), (0.37, 0.79, 0.38), (0.99, 0.91, 0.14)]
+        let u = max(0, min(1, t)) * Double(anchors.count - 1), i = min(Int(u), anchors.count - 2), f = Float(u - Double(i))
+        let a = anchors[i], b = anchors[i + 1]
+        return (a.0 + (b.0 - a.0) * f, a.1 + (b.1 - a.1) * f, a.2 + (b.2 - a.2) * f)
     }
 
     public func render() -> Image {
@@ -64,7 +84,11 @@ public struct Plot {
         canvas.text(yLabel, x: 4, y: 6 + 14, scale: 1)
         // Data.
         for s in series {
-            if s.steps {
+            if let colors = s.pointColors {
+                for i in s.x.indices where s.x[i].isFinite && s.y[i].isFinite {
+                    canvas.fill(Int(px(s.x[i])) - 1, Int(py(s.y[i])) - 1, 3, 3, colors[i])
+                }
+            } else if s.steps {
                 for i in 0..<min(s.y.count, s.x.count - 1) where s.y[i].isFinite {
                     let Y = py(s.y[i])
                     canvas.line(px(s.x[i]), Y, px(s.x[i + 1]), Y, s.color)
@@ -79,7 +103,12 @@ public struct Plot {
         // Legend, top right.
         for (i, s) in series.enumerated() {
             let y = top + 6 + i * 14, x = right - 10 - max(s.name.count * 8, 40)
-            canvas.fill(x - 14, y + 1, 10, 8, s.color)
+            if s.pointColors != nil {
+                // The colour scale, low (left) to high (right).
+                for k in 0..<24 { canvas.fill(x - 32 + k, y + 1, 1, 8, Plot.colorScale(Double(k) / 23)) }
+            } else {
+                canvas.fill(x - 14, y + 1, 10, 8, s.color)
+            }
             canvas.text(s.name, x: x, y: y, scale: 2)
         }
         return canvas.image

@@ -16,9 +16,16 @@ public struct RunFolder {
 
     /// Writes an encodable value as pretty JSON, atomically.
     public func writeJSON<T: Encodable>(_ value: T, to name: String) throws {
+        try AtomicFile.write(try RunFolder.json(value), to: file(name))
+    }
+
+    /// Pretty JSON with sorted keys; NaN and infinities (an undefined correlation, say) as the
+    /// strings "nan", "inf", "-inf", which JSON has no numbers for.
+    public static func json<T: Encodable>(_ value: T) throws -> Data {
         let e = JSONEncoder()
         e.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try e.encode(value), to: file(name))
+        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try e.encode(value)
     }
 }
 

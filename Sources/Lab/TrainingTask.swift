@@ -3,6 +3,7 @@ import Foundation
 import Formats
 import Models
 import NN
+import Physics
 
 /// How a model's data was prepared: recorded in every checkpoint, so sampling, interpolation and
 /// scoring undo (or repeat) exactly the same preparation, and a mismatch is caught.
@@ -14,6 +15,19 @@ public struct DataSpec: Codable, Equatable, Sendable {
     /// The source file's jet-image preprocessing attributes ("" for ordinary images).
     public var preprocessing: String = ""
     public var isJetImages: Bool { !preprocessing.isEmpty }
+
+    public init(source: String, imageSize: Int, channels: Int, scaling: ImageSet.Scaling, preprocessing: String = "") {
+        self.source = source; self.imageSize = imageSize; self.channels = channels; self.scaling = scaling; self.preprocessing = preprocessing
+    }
+
+    /// The jet-image geometry recorded in `preprocessing` (window 1.25 when unrecorded).
+    public var jetImage: JetImage {
+        let window = preprocessing.split(separator: ";").compactMap { part -> Double? in
+            let kv = part.split(separator: "=").map { $0.trimmingCharacters(in: .whitespaces) }
+            return kv.count == 2 && kv[0] == "image_window" ? Double(kv[1]) : nil
+        }.first ?? 1.25
+        return JetImage(size: imageSize, window: window)
+    }
 
     /// Maps model-space values back to display range for PNG output.
     public var displayRange: ClosedRange<Float> { scaling == .minusOneToOne ? -1...1 : 0...1 }

@@ -36,8 +36,7 @@ struct QualityCommand: ParsableCommand {
                   : "samples are no closer to the training images than real images are to each other: no sign of memorisation")
         }
         if let out {
-            let e = JSONEncoder(); e.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try AtomicFile.write(try e.encode(report), to: out)
+            try AtomicFile.write(try RunFolder.json(report), to: out)
         }
     }
 }

@@ -75,8 +75,7 @@ struct Score: ParsableCommand {
         let report = ScoreReport(table: table, primary: primaryName, threshold: threshold, thresholdSource: source)
         let s = try report.write(scoresPath: scoresPath, flaggedPath: flaggedPath, plotsFolder: folder)
         if json {
-            let e = JSONEncoder(); e.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try e.encode(s), as: UTF8.self))
+            print(String(decoding: try RunFolder.json(s), as: UTF8.self))
             return
         }
         print("scored \(s.events) events (\(s.unscorable) could not be scored) with \(checkpoint)")
