@@ -12,6 +12,9 @@ let package = Package(
         .library(name: "Engine", targets: ["Engine"]),
         .library(name: "NN", targets: ["NN"]),
         .library(name: "Formats", targets: ["Formats"]),
+        .library(name: "Physics", targets: ["Physics"]),
+        .library(name: "Models", targets: ["Models"]),
+        .library(name: "Lab", targets: ["Lab"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -28,7 +31,7 @@ let package = Package(
         .target(name: "CParallel", linkerSettings: [.linkedLibrary("pthread")]),
         .target(name: "Engine", dependencies: ["CBLAS", "CParallel"], swiftSettings: optimised),
         .target(name: "Formats", dependencies: ["Engine", "CFormats"], swiftSettings: optimised),
-        .target(name: "Physics", swiftSettings: optimised),
+        .target(name: "Physics", dependencies: ["Engine"], swiftSettings: optimised),
         .target(name: "NN", dependencies: ["Engine", "Formats"], swiftSettings: optimised),
         .target(name: "Models", dependencies: ["Engine", "NN"], swiftSettings: optimised),
         .target(name: "Lab", dependencies: ["Engine", "NN", "Formats", "Models", "Physics"], swiftSettings: optimised),

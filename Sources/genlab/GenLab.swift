@@ -7,5 +7,5 @@ struct GenLab: ParsableCommand {
         commandName: "genlab",
         abstract: "A generative-model laboratory: GANs, VAEs and anomaly scoring on one fast, tested engine.",
         version: "0.1.0",
-        subcommands: [Demo.self, Train.self, Sample.self, Interpolate.self, Score.self, Classify.self, QualityCommand.self, DataCommand.self, Inspect.self, Bench.self])
+        subcommands: [Demo.self, Train.self, Sample.self, Interpolate.self, Score.self, Classify.self, QualityCommand.self, DataCommand.self, Inspect.self, Symmetry.self, Bench.self])
 }

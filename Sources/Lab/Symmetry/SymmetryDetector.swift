@@ -1,0 +1,152 @@
+import Engine
+import Foundation
+import Formats
+import Models
+import NN
+import Physics
+
+/// `genlab symmetry score`: how symmetric is an image, and which way?
+///
+/// The image is made two-colour (grey, centre-cropped square, area-resized to the model's size,
+/// then Otsu's threshold: pixels darker than it are 1, as ink on paper), a decoy network is fitted
+/// to it under several seeds, and the classifier reads each fit's PCA images. Reported: the class
+/// probabilities (mean and spread over seeds), the most likely symmetry, the estimated breaking ε̂,
+/// and the score (1 − P(none))·(1 − ε̂) in [0, 1] with its spread.
+public final class SymmetryDetector {
+    public static let kind = "symmetry"
+
+    public struct Config: Codable, Sendable {
+        public var cnn: SymmetryCNN.Config
+        public var representation: SymmetryRepresentation
+        public var classes: [String]
+    }
+
+    public struct Score: Codable, Sendable {
+        public var image: String?
+        public var probabilities: [String: Double]
+        public var probabilitySpread: [String: Double]
+        /// The most likely class, and the most likely symmetry (the best class other than none).
+        public var mostLikely: String
+        public var symmetry: String
+        public var epsilon: Double
+        public var score: Double
+        public var scoreSpread: Double
+        public var seeds: Int
+        /// Fraction of pixels set after binarisation, and the threshold used (grey level in [0, 1]).
+        public var fill: Double?
+        public var threshold: Double?
+    }
+
+    public let model: SymmetryCNN
+    public let config: Config
+
+    public init(model: SymmetryCNN, config: Config) {
+        self.model = model; self.config = config
+        model.eval()
+    }
+
+    public convenience init(checkpoint path: String) throws {
+        guard FileManager.default.fileExists(atPath: path) else { throw FormatError(path, "no such checkpoint") }
+        let ckpt = try Checkpoint.load(path)
+        guard ckpt.kind == Self.kind else { throw FormatError(path, "holds a '\(ckpt.kind)' model, not a symmetry detector") }
+        let config = try ckpt.decodeConfig(Config.self, file: path)
+        guard config.classes == SymmetryClass.allCases.map(\.name) else {
+            throw FormatError(path, "was trained on classes \(config.classes), this GenLab knows \(SymmetryClass.allCases.map(\.name))")
+        }
+        var rng = PRNG(seed: 0)
+        let model = SymmetryCNN(config.cnn, rng: &rng)
+        try ckpt.restore(into: model, file: path)
+        self.init(model: model, config: config)
+    }
+
+    /// Where the shipped checkpoint lives: $GENLAB_HOME/Pretrained, ./Pretrained, or beside the
+    /// repository the executable was built in.
+    public static func defaultCheckpoint() -> String? {
+        var candidates: [String] = []
+        if let home = ProcessInfo.processInfo.environment["GENLAB_HOME"] { candidates.append(home + "/Pretrained/symmetry.safetensors") }
+        candidates.append(FileManager.default.currentDirectoryPath + "/Pretrained/symmetry.safetensors")
+        var exe = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
+        for _ in 0..<4 {
+            exe.deleteLastPathComponent()
+            candidates.append(exe.path + "/Pretrained/symmetry.safetensors")
+        }
+        return candidates.first { FileManager.default.fileExists(atPath: $0) }
+    }
+
+    public var size: Int { config.representation.size }
+
+    /// Scores two-colour images (size² values of 0/1 each), each under every seed.
+    public func score(_ images: [[Float]], seeds: [UInt64]) -> [Score] {
+        precondition(!seeds.isEmpty, "SymmetryDetector.score: no seeds")
+        let k = SymmetryClass.allCases.count
+        var probs = [[[Double]]](repeating: [], count: images.count), eps = [[Double]](repeating: [], count: images.count)
+        for seed in seeds {
+            let features = config.representation.make(images, seed: seed).images
+            let (p, e) = SymmetryTraining.predict(model, features)
+            for i in images.indices { probs[i].append(p[i]); eps[i].append(e[i]) }
+        }
+        return images.indices.map { i in
+            let names = SymmetryClass.allCases.map(\.name)
+            var mean = [Double](repeating: 0, count: k), spread = mean
+            for c in 0..<k {
+                let (m, s) = Statistics.meanAndSpread(probs[i].map { $0[c] })
+                mean[c] = m; spread[c] = s
+            }
+            let scores = zip(probs[i], eps[i]).map { SymmetryTraining.score(probabilities: $0.0, epsilon: $0.1) }
+            let (scoreMean, scoreSpread) = Statistics.meanAndSpread(scores)
+            let best = mean.indices.max { mean[$0] < mean[$1] }!
+            let bestSymmetric = mean.indices.filter { $0 != SymmetryClass.none.rawValue }.max { mean[$0] < mean[$1] }!
+            return Score(image: nil, probabilities: Dictionary(uniqueKeysWithValues: zip(names, mean)),
+                         probabilitySpread: Dictionary(uniqueKeysWithValues: zip(names, spread)), mostLikely: names[best],
+                         symmetry: names[bestSymmetric], epsilon: Statistics.meanAndSpread(eps[i]).mean, score: scoreMean,
+                         scoreSpread: scoreSpread, seeds: seeds.count, fill: Double(images[i].reduce(0, +)) / Double(max(images[i].count, 1)))
+        }
+    }
+
+    /// Otsu's threshold of grey levels in [0, 1] (256 bins): the level that maximises the
+    /// between-class variance of the two sides.
+    public static func otsu(_ grey: [Float]) -> Float {
+        var hist = [Double](repeating: 0, count: 256)
+        for g in grey where g.isFinite { hist[min(255, max(0, Int(g * 255)))] += 1 }
+        let total = hist.reduce(0, +), sumAll = hist.enumerated().reduce(0.0) { $0 + Double($1.offset) * $1.element }
+        var wB = 0.0, sumB = 0.0, best = -1.0, threshold = 0
+        for t in 0..<256 {
+            wB += hist[t]
+            if wB == 0 { continue }
+            let wF = total - wB
+            if wF == 0 { break }
+            sumB += Double(t) * hist[t]
+            let mB = sumB / wB, mF = (sumAll - sumB) / wF
+            let between = wB * wF * (mB - mF) * (mB - mF)
+            if between > best { best = between; threshold = t }
+        }
+        return (Float(threshold) + 0.5) / 255
+    }
+
+    /// An image made two-colour for the detector: grey, centre-cropped, resized to size × size,
+    /// 1 where darker than the Otsu threshold. Fails on a blank image (nothing to binarise).
+    public static func binarise(_ image: Image, size: Int, source: String) throws -> (pixels: [Float], threshold: Float) {
+        let grey = image.grey().centreCropSquare().resized(width: size, height: size, method: .area).pixels
+        guard grey.allSatisfy(\.isFinite) else { throw FormatError(source, "has non-finite pixel values") }
+        let t = otsu(grey)
+        let pixels = grey.map { $0 < t ? Float(1) : 0 }
+        let ones = pixels.reduce(0, +)
+        guard ones > 0, ones < Float(pixels.count) else {
+            throw FormatError(source, "is a single colour after binarisation (threshold \(t)); there is no shape to judge")
+        }
+        return (pixels, t)
+    }
+
+    /// A report picture: the input, the two-colour image, and the first PCA images of one decoy fit.
+    public func reportImage(original: Image, binary: [Float], seed: UInt64) -> Image {
+        let n = size
+        var tiles: [Float] = original.grey().centreCropSquare().resized(width: n, height: n, method: .area).pixels
+        tiles += binary.map { 1 - $0 }
+        var rep = config.representation
+        if rep.input == .raw { rep.input = .pca }
+        let pcs = rep.make([binary], seed: seed).images.scalars
+        for c in 0..<rep.components { tiles += pcs[(c * n * n)..<((c + 1) * n * n)].map { min(max(($0 + 2.5) / 5, 0), 1) } }
+        let grid = imageGrid(Tensor(shape: [tiles.count / (n * n), 1, n, n], data: tiles), columns: tiles.count / (n * n))
+        return grid.resized(width: grid.width * 4, height: grid.height * 4, method: .bilinear)
+    }
+}

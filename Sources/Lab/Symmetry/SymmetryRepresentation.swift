@@ -1,0 +1,73 @@
+import Engine
+import Foundation
+import Models
+
+/// What the symmetry classifier reads, for a batch of two-colour images:
+/// - `pca` — fit a decoy network to each image, take its last hidden layer over all pixels
+///   (pixels × neurons), and keep the first `components` principal-component scores, each laid
+///   back on the pixel grid as an image (standardised; the sign chosen so the component
+///   correlates positively with the image, or by its skewness when it does not correlate);
+/// - `untrained` — the same from a decoy that was never fitted (the control: how much does
+///   fitting add?);
+/// - `raw` — the image itself, as ±1 (the control: does the decoy add anything at all?).
+public struct SymmetryRepresentation: Codable, Equatable, Sendable {
+    public enum Input: String, CaseIterable, Codable, Sendable { case pca, raw, untrained }
+
+    public var input: Input = .pca
+    public var size = 32
+    public var components = 2
+    public var decoy = DecoyNet.Config()
+    /// Decoys fitted side by side in one batched graph.
+    public var batch = 64
+
+    public init(input: Input = .pca) { self.input = input }
+
+    public var channels: Int { input == .raw ? 1 : components }
+
+    public struct Output {
+        /// [N, channels, size, size].
+        public var images: Tensor
+        /// Each decoy's pixel accuracy (nil for raw and untrained).
+        public var decoyAccuracy: [Float]?
+        /// Variance fraction each kept component explains, per image.
+        public var explained: [[Double]]
+    }
+
+    /// The classifier's input for `images` (each size² values of 0/1); decoys are seeded from `seed`.
+    public func make(_ images: [[Float]], seed: UInt64, progress: ((Int) -> Void)? = nil) -> Output {
+        let p = size * size
+        for (i, im) in images.enumerated() { precondition(im.count == p, "SymmetryRepresentation: image \(i) has \(im.count) pixels, expected \(p)") }
+        var out = [Float](), accuracy = [Float](), explained = [[Double]]()
+        out.reserveCapacity(images.count * channels * p)
+        if input == .raw {
+            for im in images { out += im.map { 2 * $0 - 1 } }
+            progress?(images.count)
+            return Output(images: Tensor(shape: [images.count, 1, size, size], data: out), decoyAccuracy: nil, explained: [])
+        }
+        var rng = PRNG(seed: seed)
+        for start in stride(from: 0, to: images.count, by: batch) {
+            let chunk = Array(images[start..<min(images.count, start + batch)])
+            var stream = rng.fork(UInt64(start))
+            let net = DecoyNet(count: chunk.count, decoy, rng: &stream)
+            if input == .pca { accuracy += net.fit(Tensor(shape: [chunk.count, p], data: chunk.flatMap { $0 }), size: size) }
+            let hidden = noGrad { net.representation(net.coordinates(size: size)) }
+            let width = hidden.shape[2]
+            for (b, im) in chunk.enumerated() {
+                let (scores, fractions) = PCA.scores(hidden.storage.pointer + b * p * width, rows: p, features: width, k: components)
+                explained.append(fractions)
+                let mean = Double(im.reduce(0, +)) / Double(p)
+                for s in scores {
+                    let corr = zip(s, im).reduce(0.0) { $0 + $1.0 * (Double($1.1) - mean) } / Double(p)
+                    let skew = s.reduce(0.0) { $0 + $1 * $1 * $1 }
+                    let sign: Double = abs(corr) > 0.05 ? (corr > 0 ? 1 : -1) : (skew >= 0 ? 1 : -1)
+                    out += s.map { Float(sign * $0) }
+                }
+                for _ in scores.count..<components { out += [Float](repeating: 0, count: p) }
+            }
+            progress?(min(images.count, start + batch))
+            _ = rng.next()
+        }
+        return Output(images: Tensor(shape: [images.count, components, size, size], data: out),
+                      decoyAccuracy: input == .pca ? accuracy : nil, explained: explained)
+    }
+}

@@ -1,0 +1,25 @@
+import Foundation
+import Formats
+
+/// Scoring image files end to end (what `genlab symmetry score` and the demo do): read, binarise,
+/// score under several seeds, and write one report picture per image.
+public enum SymmetryRun {
+    public static func score(_ paths: [String], detector: SymmetryDetector, seeds: Int, out: String) throws -> [SymmetryDetector.Score] {
+        let run = try RunFolder(out)
+        var binary: [[Float]] = [], originals: [Image] = [], thresholds: [Float] = []
+        for path in paths {
+            let image = try Image.read(path)
+            let (pixels, t) = try SymmetryDetector.binarise(image, size: detector.size, source: path)
+            binary.append(pixels); originals.append(image); thresholds.append(t)
+        }
+        var scores = detector.score(binary, seeds: (0..<UInt64(seeds)).map { $0 })
+        for i in paths.indices {
+            scores[i].image = paths[i]
+            scores[i].threshold = Double(thresholds[i])
+            let name = URL(fileURLWithPath: paths[i]).deletingPathExtension().lastPathComponent
+            try detector.reportImage(original: originals[i], binary: binary[i], seed: 0).writePNG(run.file("\(name)_report.png"))
+        }
+        try run.writeJSON(scores, to: "scores.json")
+        return scores
+    }
+}

@@ -1,0 +1,32 @@
+import Engine
+
+/// `count` independent linear layers applied side by side: y[b] = x[b]·W[b] + b[b], with W of shape
+/// [count, in, out]. An ensemble of small networks trained at once (the symmetry detector fits
+/// hundreds of decoy networks) becomes one batched graph instead of hundreds of tiny ones; the
+/// members share nothing, so their gradients — and Adam's per-element updates — stay independent.
+public final class EnsembleLinear: Module {
+    public let weight: Tensor
+    public let bias: Tensor
+
+    /// Each member initialised as `Linear` would be (PyTorch's defaults, U(±1/√in)).
+    public init(count: Int, _ inFeatures: Int, _ outFeatures: Int, rng: inout PRNG) {
+        weight = Tensor.zeros([count, inFeatures, outFeatures], requiresGrad: true)
+        Init.kaimingUniform(weight, fanIn: inFeatures, rng: &rng)
+        bias = Tensor.zeros([count, 1, outFeatures], requiresGrad: true)
+        let bound = 1 / Float(inFeatures).squareRoot()
+        Init.uniform(bias, low: -bound, high: bound, rng: &rng)
+    }
+
+    public var count: Int { weight.shape[0] }
+    public var inFeatures: Int { weight.shape[1] }
+    public var outFeatures: Int { weight.shape[2] }
+
+    /// x: [count, N, in] (or [N, in], shared by all members) → [count, N, out].
+    public override func forward(_ x: Tensor) -> Tensor {
+        if x.shape.last != inFeatures || (x.rank == 3 && x.shape[0] != count) || !(2...3).contains(x.rank) {
+            shapeFailure("EnsembleLinear", "input \(x.shape) for \(count) members with \(inFeatures) input features")
+        }
+        let input = x.rank == 2 ? x.reshape([1] + x.shape).expand([count] + x.shape) : x
+        return input.matmul(weight) + bias
+    }
+}

@@ -1,0 +1,189 @@
+import Engine
+import Foundation
+
+/// The symmetry a 2-D potential V(x, y) has (the classes the symmetry detector tells apart).
+public enum SymmetryClass: Int, CaseIterable, Codable, Sendable {
+    /// Continuous rotations about a point: V = f(r).
+    case rotation
+    /// Reflection in one axis: V(u, v) = V(−u, v) in a rotated frame.
+    case reflection
+    /// Reflection in two perpendicular axes (Z2 × Z2), not rotation-symmetric.
+    case reflectionBoth
+    /// Discrete rotations Cₙ, n ≥ 3: r²(1 + a cos nθ) and kin.
+    case discreteRotation
+    /// Translation along one direction: V = f(u).
+    case translation
+    /// None: sums of off-centre Gaussians.
+    case none
+
+    public var name: String { ["rotation", "reflection", "reflection_both", "discrete_rotation", "translation", "none"][rawValue] }
+    public static func named(_ s: String) -> SymmetryClass? { allCases.first { $0.name == s } }
+}
+
+/// A library of 2-D potentials with known symmetry on [−1, 1]², with random parameters, and an
+/// approximate-symmetry knob: the template is V̂ + ε·δV̂, where V̂ and δV̂ (a generic potential
+/// of the `none` kind) are each standardised over the grid, so ε = 0 is exact symmetry and ε ≈ 1
+/// leaves little of it. The image is two-colour: 1 where the potential is below its `fill` quantile.
+///
+/// Orientations (axes, stripe directions, the Cₙ phase) and centres are random, so a detector
+/// cannot key on where the symmetry sits. `extrapolate` draws the parameters that have a natural
+/// range outside the training one (higher ring and stripe frequencies, C₇ and C₈, stronger
+/// anisotropy), for held-out tests.
+public struct SymmetryTemplates: Sendable {
+    public var size: Int
+    public var extrapolate: Bool
+
+    public init(size: Int = 32, extrapolate: Bool = false) { self.size = size; self.extrapolate = extrapolate }
+
+    public struct Template: Sendable {
+        public var symmetry: SymmetryClass
+        public var epsilon: Double
+        /// size × size, row-major (row = y from −1 to 1), 1 inside the region V < threshold.
+        public var pixels: [Float]
+        public var description: String
+    }
+
+    /// A template of class `c` with symmetry breaking ε (ignored for `none`).
+    public func template(_ c: SymmetryClass, epsilon: Double, rng: inout PRNG) -> Template {
+        let (v, what) = potential(c, rng: &rng)
+        var values = grid(v)
+        let eps = c == .none ? 0 : epsilon
+        if eps > 0 {
+            let (dv, _) = potential(.none, rng: &rng)
+            let breaking = standardised(grid(dv))
+            values = zip(standardised(values), breaking).map { $0 + eps * $1 }
+        }
+        let fill = Double(uniform(&rng, 0.3, 0.7))
+        return Template(symmetry: c, epsilon: c == .none ? 1 : eps, pixels: Self.binarise(values, fill: fill),
+                        description: what + String(format: ", ε = %.2f, fill %.2f", eps, fill))
+    }
+
+    /// The potential on the pixel centres.
+    func grid(_ v: (Double, Double) -> Double) -> [Double] {
+        (0..<(size * size)).map { k in
+            let x = -1 + (Double(k % size) + 0.5) * 2 / Double(size), y = -1 + (Double(k / size) + 0.5) * 2 / Double(size)
+            return v(x, y)
+        }
+    }
+
+    func standardised(_ v: [Double]) -> [Double] {
+        let m = v.reduce(0, +) / Double(v.count)
+        let s = (v.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(v.count)).squareRoot()
+        return v.map { s > 0 ? ($0 - m) / s : 0 }
+    }
+
+    /// 1 where the value is below its `fill` quantile (ties broken by position, so exactly
+    /// round(fill · count) pixels are set).
+    public static func binarise(_ values: [Double], fill: Double) -> [Float] {
+        let order = values.indices.sorted { values[$0] < values[$1] }
+        var out = [Float](repeating: 0, count: values.count)
+        for i in order.prefix(Int((fill * Double(values.count)).rounded())) { out[i] = 1 }
+        return out
+    }
+
+    func uniform(_ rng: inout PRNG, _ lo: Double, _ hi: Double) -> Double { lo + (hi - lo) * Double(rng.nextFloat()) }
+
+    /// A random potential of class `c` and a description of it.
+    public func potential(_ c: SymmetryClass, rng: inout PRNG) -> (@Sendable (Double, Double) -> Double, String) {
+        let theta = uniform(&rng, 0, .pi), (co, si) = (cos(theta), sin(theta))
+        let cx = uniform(&rng, -0.2, 0.2), cy = uniform(&rng, -0.2, 0.2)
+        // (u, v): the frame rotated by θ about the centre; u is across the axis / along the stripes' normal.
+        @Sendable func frame(_ x: Double, _ y: Double) -> (Double, Double) {
+            let dx = x - cx, dy = y - cy
+            return (co * dx + si * dy, -si * dx + co * dy)
+        }
+        switch c {
+        case .rotation:
+            let kind = rng.nextInt(4)
+            switch kind {
+            case 0:
+                let a = uniform(&rng, 0.3, 1.2)
+                return ({ x, y in let r2 = (x - cx) * (x - cx) + (y - cy) * (y - cy); return r2 * r2 - a * r2 }, "Mexican hat r⁴ − \(fmt(a)) r²")
+            case 1:
+                let k = extrapolate ? uniform(&rng, 12, 15) : uniform(&rng, 5, 11)
+                return ({ x, y in cos(k * ((x - cx) * (x - cx) + (y - cy) * (y - cy)).squareRoot()) }, "rings cos(\(fmt(k)) r)")
+            case 2:
+                let r0 = uniform(&rng, 0.3, 0.7), w = uniform(&rng, 0.1, 0.3)
+                return ({ x, y in let r = ((x - cx) * (x - cx) + (y - cy) * (y - cy)).squareRoot(); return -exp(-(r - r0) * (r - r0) / (w * w)) },
+                        "Gaussian ring at r = \(fmt(r0))")
+            default:
+                let p = uniform(&rng, 0.5, 3)
+                return ({ x, y in Foundation.pow((x - cx) * (x - cx) + (y - cy) * (y - cy), p / 2) }, "r^\(fmt(p))")
+            }
+        case .reflection:
+            if rng.nextInt(2) == 0 {
+                let a = uniform(&rng, 0.5, 1.5), b = uniform(&rng, 0.4, 1) * (rng.nextInt(2) == 0 ? 1 : -1)
+                let cc = uniform(&rng, -1, 1), d = uniform(&rng, -1, 1), e = uniform(&rng, -1.5, 1.5)
+                return ({ x, y in let (u, v) = frame(x, y); return a * u * u + b * v + cc * v * v + d * v * v * v + e * u * u * v },
+                        "polynomial even in u (axis at \(fmt(theta * 180 / .pi))°)")
+            }
+            let blobs = mirroredBlobs(rng: &rng, both: false)
+            return ({ x, y in let (u, v) = frame(x, y); return blobs(u, v) }, "Gaussians mirrored in one axis (\(fmt(theta * 180 / .pi))°)")
+        case .reflectionBoth:
+            if rng.nextInt(2) == 0 {
+                let a = uniform(&rng, 0.3, 1), ratio = extrapolate ? uniform(&rng, 3, 4) : uniform(&rng, 1.7, 3)
+                let b = a * ratio, cc = uniform(&rng, -0.5, 0.5), d = uniform(&rng, -0.5, 0.5), e = uniform(&rng, -1, 1)
+                return ({ x, y in let (u, v) = frame(x, y); return a * u * u + b * v * v + cc * u * u * u * u + d * v * v * v * v + e * u * u * v * v },
+                        "polynomial even in u and v (axes at \(fmt(theta * 180 / .pi))°)")
+            }
+            let blobs = mirroredBlobs(rng: &rng, both: true)
+            return ({ x, y in let (u, v) = frame(x, y); return blobs(u, v) }, "Gaussians mirrored in two axes")
+        case .discreteRotation:
+            let n = extrapolate ? 7 + rng.nextInt(2) : 3 + rng.nextInt(4)
+            let a = uniform(&rng, 0.35, 0.9), phase = uniform(&rng, 0, 2 * .pi)
+            if rng.nextInt(2) == 0 {
+                return ({ x, y in let (u, v) = frame(x, y); return (u * u + v * v) * (1 + a * cos(Double(n) * atan2(v, u) + phase)) },
+                        "C\(n): r²(1 + \(fmt(a)) cos \(n)θ)")
+            }
+            return ({ x, y in let (u, v) = frame(x, y); let r = (u * u + v * v).squareRoot(); return r - a * 0.6 * r * r * cos(Double(n) * atan2(v, u) + phase) },
+                    "C\(n): r − \(fmt(0.6 * a)) r² cos \(n)θ")
+        case .translation:
+            if rng.nextInt(2) == 0 {
+                let k = extrapolate ? uniform(&rng, 10, 13) : uniform(&rng, 3, 9), phase = uniform(&rng, 0, 2 * .pi)
+                return ({ x, y in let (u, _) = frame(x, y); return sin(k * u + phase) }, "stripes sin(\(fmt(k)) u)")
+            }
+            let a = uniform(&rng, -1, 1), b = uniform(&rng, -1, 1), cc = uniform(&rng, 0.5, 2)
+            return ({ x, y in let (u, _) = frame(x, y); return cc * u * u * u + a * u * u + b * u }, "cubic in u only")
+        case .none:
+            let count = 3 + rng.nextInt(3)
+            let blobs: [(Double, Double, Double, Double)] = (0..<count).map { _ in
+                (uniform(&rng, -0.8, 0.8), uniform(&rng, -0.8, 0.8), uniform(&rng, 0.2, 0.6),
+                 uniform(&rng, 0.5, 1.5) * (rng.nextInt(3) == 0 ? -1 : 1))
+            }
+            let gx = uniform(&rng, -0.3, 0.3), gy = uniform(&rng, -0.3, 0.3)
+            return ({ x, y in
+                var s = gx * x + gy * y
+                for (bx, by, w, amp) in blobs { s -= amp * exp(-((x - bx) * (x - bx) + (y - by) * (y - by)) / (w * w)) }
+                return s
+            }, "\(count) off-centre Gaussians")
+        }
+    }
+
+    /// Gaussians placed in mirror pairs (u → −u), and in fours when `both` (also v → −v), with
+    /// the two axes' offsets kept different so the pattern is not more symmetric than asked.
+    func mirroredBlobs(rng: inout PRNG, both: Bool) -> @Sendable (Double, Double) -> Double {
+        var centres: [(Double, Double, Double, Double)] = []
+        for _ in 0..<(both ? 1 + rng.nextInt(2) : 2 + rng.nextInt(2)) {
+            let u = uniform(&rng, 0.15, 0.7), v = both ? u * uniform(&rng, 0.3, 0.6) : uniform(&rng, -0.7, 0.7)
+            let w = uniform(&rng, 0.15, 0.4), amp = uniform(&rng, 0.6, 1.4)
+            centres.append((u, v, w, amp))
+        }
+        let onAxis = both ? 0 : uniform(&rng, -0.6, 0.6)
+        let hasAxisBlob = !both && rng.nextInt(2) == 0
+        let blobs = centres
+        return { u, v in
+            var s = 0.0
+            for (cu, cv, w, amp) in blobs {
+                for su in [-1.0, 1.0] {
+                    for sv in (both ? [-1.0, 1.0] : [1.0]) {
+                        s -= amp * exp(-((u - su * cu) * (u - su * cu) + (v - sv * cv) * (v - sv * cv)) / (w * w))
+                    }
+                }
+            }
+            if hasAxisBlob { s -= 0.8 * exp(-(u * u + (v - onAxis) * (v - onAxis)) / 0.04) }
+            return s
+        }
+    }
+
+    func fmt(_ v: Double) -> String { String(format: "%.2f", v) }
+}

@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import Formats
+import Lab
+
+/// `genlab symmetry train|score`.
+struct Symmetry: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Does a network that only learns to draw an image discover its symmetry? Train the detector, score images.",
+        subcommands: [TrainDetector.self, ScoreImages.self])
+
+    struct TrainDetector: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "train",
+            abstract: "Generate symmetry templates, fit a decoy network to each, train the classifier on their PCA images.",
+            discussion: """
+            OUT gets checkpoint.safetensors, metrics.csv, loss.png, confusion.png (held-out templates with exact \
+            symmetry) and evaluation.json (accuracy per class, Spearman ρ between ε and the score, the score's \
+            spread across decoy seeds). --input raw or untrained trains the controls: the same CNN on the image \
+            itself, or on PCA images of a decoy that was never fitted.
+            """)
+        @Option(help: "Run folder.") var out = "Outputs/symmetry"
+        @Option(name: .customLong("per-class"), help: "Training templates per class.") var perClass = 150
+        @Option(name: .customLong("validation-per-class"), help: "Validation templates per class.") var validationPerClass = 30
+        @Option(name: .customLong("held-out-per-class"), help: "Held-out templates per class (new seeds, extrapolated parameters).") var heldOutPerClass = 40
+        @Option(help: "Classifier input: pca, raw or untrained.") var input = "pca"
+        @Option(help: "Principal components (PCA images) the classifier reads.") var components = 2
+        @Option(name: .customLong("decoy-steps"), help: "Optimisation steps per decoy fit.") var decoySteps = 150
+        @Option(name: .customLong("decoy-width"), help: "Width of the decoy's two hidden layers.") var decoyWidth = 32
+        @Option var epochs = 40
+        @Option var seed: UInt64 = 0
+        @Flag var quiet = false
+        @Flag(help: "Print the evaluation as JSON.") var json = false
+
+        func run() throws {
+            guard let kind = SymmetryRepresentation.Input(rawValue: input) else { throw ValidationError("--input must be pca, raw or untrained") }
+            guard perClass > 0, validationPerClass > 0, heldOutPerClass > 0, epochs > 0, components > 0, decoySteps > 0, decoyWidth > 1 else {
+                throw ValidationError("counts, epochs, components, decoy steps and width must be positive")
+            }
+            var o = SymmetryTraining.Options()
+            o.perClass = perClass; o.validationPerClass = validationPerClass; o.heldOutPerClass = heldOutPerClass
+            o.epochs = epochs; o.seed = seed; o.quiet = quiet || json
+            o.representation = SymmetryRepresentation(input: kind)
+            o.representation.components = components
+            o.representation.decoy.steps = decoySteps
+            o.representation.decoy.hidden = [decoyWidth, decoyWidth]
+            let r = try SymmetryTraining.train(o, out: out) { if !json { print($0) } }
+            if json { print(String(decoding: try RunFolder.json(r), as: UTF8.self)); return }
+            let h = r.heldOut
+            print(String(format: "held-out (%d templates): accuracy %.1f %% on exact symmetries, %.1f %% overall; ρ(ε, score) = %.3f%@",
+                         h.templates, 100 * h.accuracyExact, 100 * h.accuracyAll, h.spearmanEpsilonScore,
+                         h.scoreSpreadAcrossSeeds.map { String(format: "; score spread across seeds %.3f", $0) } ?? ""))
+            for (name, a) in h.perClassExact.sorted(by: { $0.key < $1.key }) { print(String(format: "  %-18@ %.1f %%", name as NSString, 100 * a)) }
+            print(String(format: "%.0f s; wrote %@ (checkpoint.safetensors, confusion.png, evaluation.json, metrics.csv, loss.png)", r.seconds, out))
+        }
+    }
+
+    struct ScoreImages: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "score",
+            abstract: "Score PNG/JPEG images: class probabilities, the symmetry score and its spread over decoy seeds.",
+            discussion: """
+            Each image is made grey, centre-cropped, resized to 32×32 and binarised at Otsu's threshold (darker \
+            pixels are the shape). Writes a report picture per image (input, two-colour image, PCA images) into --out.
+            """)
+        @Argument(help: "PNG or JPEG images.") var images: [String]
+        @Option(help: "A symmetry checkpoint (default: the shipped Pretrained/symmetry.safetensors).") var checkpoint: String?
+        @Option(help: "Decoy fits per image (different seeds).") var seeds = 5
+        @Option(help: "Folder for the report pictures.") var out = "Outputs/symmetry_scores"
+        @Flag(help: "Print the scores as JSON.") var json = false
+
+        func run() throws {
+            guard seeds > 0 else { throw ValidationError("--seeds must be positive") }
+            guard let path = checkpoint ?? SymmetryDetector.defaultCheckpoint() else {
+                throw ValidationError("no --checkpoint given and no Pretrained/symmetry.safetensors found (set GENLAB_HOME to the repository)")
+            }
+            let detector = try SymmetryDetector(checkpoint: path)
+            var scores = try SymmetryRun.score(images, detector: detector, seeds: seeds, out: out)
+            for i in scores.indices { scores[i].image = images[i] }
+            if json { print(String(decoding: try RunFolder.json(scores), as: UTF8.self)); return }
+            for s in scores {
+                print(String(format: "%@: score %.2f ± %.2f — %@ (P = %.2f), ε̂ = %.2f, P(none) = %.2f", s.image ?? "", s.score, s.scoreSpread, s.symmetry,
+                             s.probabilities[s.symmetry] ?? .nan, s.epsilon, s.probabilities["none"] ?? .nan))
+            }
+            print("report pictures in \(out)/")
+        }
+    }
+}
