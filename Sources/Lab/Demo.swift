@@ -15,7 +15,7 @@ public enum Demo {
         let faces = datasets + "/faces", jets = datasets + "/jets"
 
         // 1. A convolutional VAE on the bundled faces, then a walk between two real faces.
-        log("1/4  VAE on \(faces)")
+        log("1/5  VAE on \(faces)")
         var o = TrainOptions()
         o.epochs = 60; o.batchSize = 16; o.seed = 0; o.quiet = true
         var m = TrainingSetup.ModelOptions()
@@ -34,7 +34,7 @@ public enum Demo {
                                     "\(frames) frames from face_000 to face_007"]))
 
         // 2. A DCGAN on the same faces, and a looping walk through its latent space.
-        log("2/4  GAN on \(faces)")
+        log("2/5  GAN on \(faces)")
         o.epochs = 120; o.batchSize = 20
         let gan = try TrainingSetup.make(kind: "gan", data: faces, out: root + "/faces_gan", options: o, model: .init())
         let g = try gan.train()
@@ -46,11 +46,11 @@ public enum Demo {
                                            g.lastMetrics["D_fake"] ?? .nan), "\(n)-frame latent loop"]))
 
         // 3. An autoencoder on QCD jets only; 4. score top and W′ jets it never saw.
-        log("3/4  autoencoder on QCD jets (\(jets)/qcd_train.h5)")
+        log("3/5  autoencoder on QCD jets (\(jets)/qcd_train.h5)")
         o.epochs = 10; o.batchSize = 128
         let ae = try TrainingSetup.make(kind: "ae", data: jets + "/qcd_train.h5", out: root + "/jets_ae", options: o, model: .init())
         try ae.train()
-        log("4/4  anomaly scores: top and W′ against held-out QCD")
+        log("4/5  anomaly scores: top and W′ against held-out QCD")
         let scorer = try AnomalyScorer(checkpoint: ae.run.file(Trainer.checkpointName))
         let background = try scorer.score(jets + "/qcd_test.h5")
         var figures: [String] = []
@@ -68,6 +68,21 @@ public enum Demo {
             outputs.append(folder + "/roc.png")
         }
         steps.append(Step(title: "Anomaly scoring (trained on QCD only)", outputs: outputs, figures: figures))
+
+        // 5. The shipped symmetry detector on bundled fractals, a face and a jet image.
+        log("5/5  symmetry scores of \(datasets)/symmetry/*.png")
+        guard let checkpoint = SymmetryDetector.defaultCheckpoint() else {
+            throw FormatError("Pretrained/symmetry.safetensors", "the shipped symmetry checkpoint is missing")
+        }
+        let detector = try SymmetryDetector(checkpoint: checkpoint)
+        let images = ImageSet.imageFiles(in: datasets + "/symmetry").map { datasets + "/symmetry/" + $0 }
+        let scores = try SymmetryRun.score(images, detector: detector, seeds: 5, out: root + "/symmetry")
+        steps.append(Step(title: "Symmetry detector (shipped checkpoint)", outputs: [root + "/symmetry/scores.json"] + images.map {
+            root + "/symmetry/" + URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent + "_report.png"
+        }.prefix(2), figures: scores.map {
+            String(format: "%@: score %.2f ± %.2f, %@ (P = %.2f)", URL(fileURLWithPath: $0.image ?? "").lastPathComponent, $0.score, $0.scoreSpread,
+                   $0.symmetry, $0.probabilities[$0.symmetry] ?? .nan)
+        }))
         return steps
     }
 }

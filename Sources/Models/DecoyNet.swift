@@ -32,6 +32,14 @@ public final class DecoyNet: Module {
         widths.removeAll()
     }
 
+    /// One stream per decoy: decoy b starts from `rngs[b]` alone, whatever else is in the batch.
+    public init(_ c: Config, rngs: [PRNG]) {
+        config = c
+        var streams = rngs
+        let widths = [2] + c.hidden + [1]
+        layers = (0..<(widths.count - 1)).map { EnsembleLinear(widths[$0], widths[$0 + 1], rngs: &streams) }
+    }
+
     public var count: Int { layers[0].count }
 
     /// Pixel-centre coordinates of a size × size grid, row-major, as [size², 2] of (x, y).

@@ -11,11 +11,14 @@ public final class SymmetryCNN: Module {
     public struct Config: Codable, Equatable, Sendable {
         public var imageSize = 32
         /// Input channels: the number of PCA images (1 for the raw-image control).
-        public var channels = 2
+        public var channels = 4
         public var classes = 6
         public var features = 16
-        public init(imageSize: Int = 32, channels: Int = 2, classes: Int = 6, features: Int = 16) {
-            self.imageSize = imageSize; self.channels = channels; self.classes = classes; self.features = features
+        /// Side of the feature map the head reads (1: a global average pool; larger keeps the
+        /// layout, which relations across the image — mirror pairs — need).
+        public var headGrid = 4
+        public init(imageSize: Int = 32, channels: Int = 4, classes: Int = 6, features: Int = 16, headGrid: Int = 4) {
+            self.imageSize = imageSize; self.channels = channels; self.classes = classes; self.features = features; self.headGrid = headGrid
         }
     }
 
@@ -31,8 +34,8 @@ public final class SymmetryCNN: Module {
             Conv2d(c.channels, f, kernel: 3, padding: 1, rng: &rng), ReLU(), MaxPool2d(2),
             Conv2d(f, 2 * f, kernel: 3, padding: 1, rng: &rng), ReLU(), MaxPool2d(2),
             Conv2d(2 * f, 4 * f, kernel: 3, padding: 1, rng: &rng), ReLU(),
-            AvgPool2d(c.imageSize / 4), Flatten(),
-            Linear(4 * f, 4 * f, rng: &rng), ReLU(),
+            AvgPool2d(c.imageSize / 4 / c.headGrid), Flatten(),
+            Linear(4 * f * c.headGrid * c.headGrid, 4 * f, rng: &rng), ReLU(),
         ])
         classifier = Linear(4 * f, c.classes, rng: &rng)
         degree = Linear(4 * f, 1, rng: &rng)

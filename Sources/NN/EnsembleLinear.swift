@@ -17,6 +17,21 @@ public final class EnsembleLinear: Module {
         Init.uniform(bias, low: -bound, high: bound, rng: &rng)
     }
 
+    /// Member b initialised from its own stream `rngs[b]` (weights, then bias), so a member's
+    /// start does not depend on which other members share the ensemble.
+    public init(_ inFeatures: Int, _ outFeatures: Int, rngs: inout [PRNG]) {
+        let count = rngs.count
+        weight = Tensor.zeros([count, inFeatures, outFeatures], requiresGrad: true)
+        bias = Tensor.zeros([count, 1, outFeatures], requiresGrad: true)
+        let wBound = (1 / Float(max(inFeatures, 1))).squareRoot(), bBound = 1 / Float(inFeatures).squareRoot()
+        let per = inFeatures * outFeatures
+        for b in 0..<count {
+            // kaiming_uniform(a = √5) is U(±1/√fanIn), as in the shared-stream initialiser.
+            rngs[b].fillUniform(UnsafeMutableBufferPointer(start: weight.storage.pointer + b * per, count: per), low: -wBound, high: wBound)
+            rngs[b].fillUniform(UnsafeMutableBufferPointer(start: bias.storage.pointer + b * outFeatures, count: outFeatures), low: -bBound, high: bBound)
+        }
+    }
+
     public var count: Int { weight.shape[0] }
     public var inFeatures: Int { weight.shape[1] }
     public var outFeatures: Int { weight.shape[2] }

@@ -32,8 +32,12 @@ public enum SymmetryClass: Int, CaseIterable, Codable, Sendable {
 public struct SymmetryTemplates: Sendable {
     public var size: Int
     public var extrapolate: Bool
+    /// Symmetry centres are drawn from [−jitter, jitter]² (the image spans [−1, 1]²).
+    public var centreJitter: Double
 
-    public init(size: Int = 32, extrapolate: Bool = false) { self.size = size; self.extrapolate = extrapolate }
+    public init(size: Int = 32, extrapolate: Bool = false, centreJitter: Double = 0.05) {
+        self.size = size; self.extrapolate = extrapolate; self.centreJitter = centreJitter
+    }
 
     public struct Template: Sendable {
         public var symmetry: SymmetryClass
@@ -41,16 +45,77 @@ public struct SymmetryTemplates: Sendable {
         /// size × size, row-major (row = y from −1 to 1), 1 inside the region V < threshold.
         public var pixels: [Float]
         public var description: String
+
+        public init(symmetry: SymmetryClass, epsilon: Double, pixels: [Float], description: String) {
+            self.symmetry = symmetry; self.epsilon = epsilon; self.pixels = pixels; self.description = description
+        }
     }
 
-    /// A template of class `c` with symmetry breaking ε (ignored for `none`).
+    /// A template of class `c` with symmetry breaking ε (ignored for `none`). Candidates whose
+    /// two-colour image has more symmetry than their class says (`looksLikeAnotherClass`) are
+    /// drawn again, so labels describe the image and not only the potential.
     public func template(_ c: SymmetryClass, epsilon: Double, rng: inout PRNG) -> Template {
-        let (v, what) = potential(c, rng: &rng)
-        var values = grid(v)
+        var t = candidate(c, epsilon: epsilon, rng: &rng)
+        for _ in 0..<20 where looksLikeAnotherClass(t) { t = candidate(c, epsilon: epsilon, rng: &rng) }
+        return t
+    }
+
+    /// Overlap (intersection over union) of the image's set pixels with their image under a map
+    /// of the plane about the image centre.
+    public func agreement(_ pixels: [Float], _ map: (Double, Double) -> (Double, Double)) -> Double {
+        let h = Double(size - 1) / 2
+        var both = 0, total = 0, ones = 0
+        for k in 0..<(size * size) where pixels[k] > 0.5 {
+            ones += 1
+            let (x, y) = map(Double(k % size) - h, Double(k / size) - h)
+            let c = Int((x + h).rounded()), r = Int((y + h).rounded())
+            if c >= 0, r >= 0, c < size, r < size, pixels[r * size + c] > 0.5 { both += 1 }
+        }
+        total = 2 * ones - both
+        return total > 0 ? Double(both) / Double(total) : 0
+    }
+
+    /// Best mirror agreement over axes through the centre every 5°, and rotation agreement.
+    func mirror(_ p: [Float], angle a: Double) -> Double {
+        agreement(p) { x, y in
+            let (c, s) = (cos(2 * a), sin(2 * a))
+            return (c * x + s * y, s * x - c * y)
+        }
+    }
+    func rotated(_ p: [Float], by a: Double) -> Double { agreement(p) { x, y in (cos(a) * x - sin(a) * y, sin(a) * x + cos(a) * y) } }
+
+    /// Exact templates whose image is (nearly, IoU > 0.9) symmetric in a way its class excludes:
+    /// a `reflection` image that is also mirror-symmetric in a second axis or round, a
+    /// `reflection_both` or Cₙ image that is round, a `none` image with a mirror axis or a
+    /// rotation symmetry. Broken templates are left alone (their ε says how much is left).
+    public func looksLikeAnotherClass(_ t: Template) -> Bool {
+        let p = t.pixels, limit = 0.9
+        let round = [0.4, 1.1, 2.0].map { rotated(p, by: $0) }.min()! > limit
+        switch t.symmetry {
+        case .rotation, .translation: return false
+        case .reflection, .reflectionBoth, .discreteRotation:
+            guard t.epsilon == 0 else { return false }
+            if round { return true }
+            if t.symmetry == .reflection {
+                let angles = (0..<36).map { Double($0) * .pi / 36 }
+                let scores = angles.map { mirror(p, angle: $0) }
+                let best = scores.indices.max { scores[$0] < scores[$1] }!
+                return scores[(best + 18) % 36] > limit
+            }
+            return false
+        case .none:
+            let mirrored = (0..<36).map { mirror(p, angle: Double($0) * .pi / 36) }.max()!
+            return mirrored > 0.85 || rotated(p, by: .pi) > 0.85 || rotated(p, by: .pi / 2) > 0.85
+        }
+    }
+
+    func candidate(_ c: SymmetryClass, epsilon: Double, rng: inout PRNG) -> Template {
+        let v = potential(c, rng: &rng)
+        let what = v.description
+        var values = grid(v.value)
         let eps = c == .none ? 0 : epsilon
         if eps > 0 {
-            let (dv, _) = potential(.none, rng: &rng)
-            let breaking = standardised(grid(dv))
+            let breaking = standardised(grid(potential(.none, rng: &rng).value))
             values = zip(standardised(values), breaking).map { $0 + eps * $1 }
         }
         let fill = Double(uniform(&rng, 0.3, 0.7))
@@ -83,10 +148,46 @@ public struct SymmetryTemplates: Sendable {
 
     func uniform(_ rng: inout PRNG, _ lo: Double, _ hi: Double) -> Double { lo + (hi - lo) * Double(rng.nextFloat()) }
 
-    /// A random potential of class `c` and a description of it.
-    public func potential(_ c: SymmetryClass, rng: inout PRNG) -> (@Sendable (Double, Double) -> Double, String) {
-        let theta = uniform(&rng, 0, .pi), (co, si) = (cos(theta), sin(theta))
-        let cx = uniform(&rng, -0.2, 0.2), cy = uniform(&rng, -0.2, 0.2)
+    /// A potential, what it is, and maps of the plane that leave it unchanged (its symmetries;
+    /// empty for `none`) — the ground truth the tests check the library against.
+    public struct Potential: Sendable {
+        public var value: @Sendable (Double, Double) -> Double
+        public var description: String
+        public var invariances: [@Sendable (Double, Double) -> (Double, Double)]
+    }
+
+    /// A random potential of class `c`.
+    public func potential(_ c: SymmetryClass, rng: inout PRNG) -> Potential {
+        let theta = uniform(&rng, 0, .pi)
+        let cx = uniform(&rng, -centreJitter, centreJitter), cy = uniform(&rng, -centreJitter, centreJitter)
+        var n = 0
+        let (value, what) = shape(c, theta: theta, cx: cx, cy: cy, n: &n, rng: &rng)
+        let (co, si) = (cos(theta), sin(theta))
+        // A map written in the template's own frame (u, v), carried to the plane.
+        func inFrame(_ f: @escaping @Sendable (Double, Double) -> (Double, Double)) -> @Sendable (Double, Double) -> (Double, Double) {
+            { x, y in
+                let (u, v) = f(co * (x - cx) + si * (y - cy), -si * (x - cx) + co * (y - cy))
+                return (cx + co * u - si * v, cy + si * u + co * v)
+            }
+        }
+        func rotation(_ a: Double) -> @Sendable (Double, Double) -> (Double, Double) {
+            inFrame { u, v in (cos(a) * u - sin(a) * v, sin(a) * u + cos(a) * v) }
+        }
+        let maps: [@Sendable (Double, Double) -> (Double, Double)]
+        switch c {
+        case .rotation: maps = [rotation(0.7), rotation(2.1)]
+        case .reflection: maps = [inFrame { u, v in (-u, v) }]
+        case .reflectionBoth: maps = [inFrame { u, v in (-u, v) }, inFrame { u, v in (u, -v) }]
+        case .discreteRotation: maps = [rotation(2 * .pi / Double(n))]
+        case .translation: maps = [inFrame { u, v in (u, v + 0.37) }]
+        case .none: maps = []
+        }
+        return Potential(value: value, description: what, invariances: maps)
+    }
+
+    func shape(_ c: SymmetryClass, theta: Double, cx: Double, cy: Double, n chosen: inout Int,
+               rng: inout PRNG) -> (@Sendable (Double, Double) -> Double, String) {
+        let (co, si) = (cos(theta), sin(theta))
         // (u, v): the frame rotated by θ about the centre; u is across the axis / along the stripes' normal.
         @Sendable func frame(_ x: Double, _ y: Double) -> (Double, Double) {
             let dx = x - cx, dy = y - cy
@@ -130,6 +231,7 @@ public struct SymmetryTemplates: Sendable {
             return ({ x, y in let (u, v) = frame(x, y); return blobs(u, v) }, "Gaussians mirrored in two axes")
         case .discreteRotation:
             let n = extrapolate ? 7 + rng.nextInt(2) : 3 + rng.nextInt(4)
+            chosen = n
             let a = uniform(&rng, 0.35, 0.9), phase = uniform(&rng, 0, 2 * .pi)
             if rng.nextInt(2) == 0 {
                 return ({ x, y in let (u, v) = frame(x, y); return (u * u + v * v) * (1 + a * cos(Double(n) * atan2(v, u) + phase)) },

@@ -5,7 +5,7 @@ import Lab
 /// `genlab demo`: README's first command.
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train a small VAE and GAN on the bundled faces, walk their latent spaces, and score jets for anomalies.")
+        abstract: "Train a small VAE and GAN on the bundled faces, walk their latent spaces, score jets for anomalies and images for symmetry.")
     @Option(help: "Where the runs go.") var out = "Outputs/demo"
     @Option(help: "The bundled data folder.") var datasets = "Datasets"
 

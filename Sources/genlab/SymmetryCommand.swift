@@ -20,11 +20,11 @@ struct Symmetry: ParsableCommand {
             itself, or on PCA images of a decoy that was never fitted.
             """)
         @Option(help: "Run folder.") var out = "Outputs/symmetry"
-        @Option(name: .customLong("per-class"), help: "Training templates per class.") var perClass = 150
+        @Option(name: .customLong("per-class"), help: "Training templates per class.") var perClass = 300
         @Option(name: .customLong("validation-per-class"), help: "Validation templates per class.") var validationPerClass = 30
-        @Option(name: .customLong("held-out-per-class"), help: "Held-out templates per class (new seeds, extrapolated parameters).") var heldOutPerClass = 40
+        @Option(name: .customLong("held-out-per-class"), help: "Held-out templates per class (new seeds, extrapolated parameters).") var heldOutPerClass = 60
         @Option(help: "Classifier input: pca, raw or untrained.") var input = "pca"
-        @Option(help: "Principal components (PCA images) the classifier reads.") var components = 2
+        @Option(help: "Principal components (PCA images) the classifier reads.") var components = 4
         @Option(name: .customLong("decoy-steps"), help: "Optimisation steps per decoy fit.") var decoySteps = 150
         @Option(name: .customLong("decoy-width"), help: "Width of the decoy's two hidden layers.") var decoyWidth = 32
         @Option var epochs = 40
@@ -49,7 +49,8 @@ struct Symmetry: ParsableCommand {
             let h = r.heldOut
             print(String(format: "held-out (%d templates): accuracy %.1f %% on exact symmetries, %.1f %% overall; ρ(ε, score) = %.3f%@",
                          h.templates, 100 * h.accuracyExact, 100 * h.accuracyAll, h.spearmanEpsilonScore,
-                         h.scoreSpreadAcrossSeeds.map { String(format: "; score spread across seeds %.3f", $0) } ?? ""))
+                         h.scoreSpreadAcrossSeeds.map { String(format: "; score spread across seeds %.3f per fit, %.3f for the %d-fit mean", $0,
+                                                                   h.reportedScoreSpread ?? .nan, 5) } ?? ""))
             for (name, a) in h.perClassExact.sorted(by: { $0.key < $1.key }) { print(String(format: "  %-18@ %.1f %%", name as NSString, 100 * a)) }
             print(String(format: "%.0f s; wrote %@ (checkpoint.safetensors, confusion.png, evaluation.json, metrics.csv, loss.png)", r.seconds, out))
         }

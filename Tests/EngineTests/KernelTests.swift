@@ -1,4 +1,5 @@
 import Engine
+import Foundation
 import XCTest
 
 /// Optimised kernels against the plain reference kernels kept beside them.
@@ -20,6 +21,17 @@ final class KernelTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// The rational tanh kernel against libm's tanhf (the reference) over and beyond its range.
+    func testFastTanhMatchesLibm() {
+        let xs = stride(from: Float(-12), to: 12, by: 0.00037).map { $0 } + [0, 1e-5, -3e-4, .greatestFiniteMagnitude, -.infinity]
+        let t = Tensor(shape: [xs.count], data: xs).tanh().scalars
+        var worst: Float = 0
+        for (x, y) in zip(xs, t) { worst = max(worst, abs(y - Foundation.tanh(x))) }
+        XCTAssertLessThan(worst, 5e-7)
+        XCTAssertEqual(t[xs.count - 4], 1e-5, "tiny inputs pass through")
+        XCTAssertTrue(Tensor(shape: [1], data: [.nan]).tanh().item().isNaN)
     }
 
     func testBLASIsLoadedWithAKnownKernel() {

@@ -23,8 +23,8 @@ public enum BetaSweep {
         for beta in betas {
             var m = model
             m.beta = beta
-            let folder = run.file("beta_\(beta)")
-            log("β = \(beta): training into \(folder)")
+            let folder = run.file(String(format: "beta_%g", beta))
+            log(String(format: "β = %g: training into %@", beta, folder))
             let trainer = try TrainingSetup.make(kind: "vae", data: data, out: folder, options: options, model: m)
             let summary = try trainer.train()
             let inspector = try LatentInspector(checkpoint: trainer.run.file(Trainer.checkpointName))

@@ -9,6 +9,10 @@ public struct SymmetryDataset {
     public var features: Tensor
     public var decoyAccuracy: [Float]?
 
+    public init(templates: [SymmetryTemplates.Template], features: Tensor, decoyAccuracy: [Float]? = nil) {
+        self.templates = templates; self.features = features; self.decoyAccuracy = decoyAccuracy
+    }
+
     public var labels: [Int] { templates.map(\.symmetry.rawValue) }
     public var epsilons: [Float] { templates.map { Float($0.epsilon) } }
     public var count: Int { templates.count }

@@ -32,6 +32,8 @@ public final class SymmetryDetector {
         public var score: Double
         public var scoreSpread: Double
         public var seeds: Int
+        /// The score of each decoy fit, seed by seed.
+        public var seedScores: [Double]
         /// Fraction of pixels set after binarisation, and the threshold used (grey level in [0, 1]).
         public var fill: Double?
         public var threshold: Double?
@@ -99,7 +101,7 @@ public final class SymmetryDetector {
             return Score(image: nil, probabilities: Dictionary(uniqueKeysWithValues: zip(names, mean)),
                          probabilitySpread: Dictionary(uniqueKeysWithValues: zip(names, spread)), mostLikely: names[best],
                          symmetry: names[bestSymmetric], epsilon: Statistics.meanAndSpread(eps[i]).mean, score: scoreMean,
-                         scoreSpread: scoreSpread, seeds: seeds.count, fill: Double(images[i].reduce(0, +)) / Double(max(images[i].count, 1)))
+                         scoreSpread: scoreSpread, seeds: seeds.count, seedScores: scores, fill: Double(images[i].reduce(0, +)) / Double(max(images[i].count, 1)))
         }
     }
 
@@ -120,7 +122,8 @@ public final class SymmetryDetector {
             let between = wB * wF * (mB - mF) * (mB - mF)
             if between > best { best = between; threshold = t }
         }
-        return (Float(threshold) + 0.5) / 255
+        // Bins 0…threshold are the dark side: the cut sits at the upper edge of that bin.
+        return Float(threshold + 1) / 255
     }
 
     /// An image made two-colour for the detector: grey, centre-cropped, resized to size × size,

@@ -15,7 +15,7 @@ public struct SymmetryRepresentation: Codable, Equatable, Sendable {
 
     public var input: Input = .pca
     public var size = 32
-    public var components = 2
+    public var components = 4
     public var decoy = DecoyNet.Config()
     /// Decoys fitted side by side in one batched graph.
     public var batch = 64
@@ -33,6 +33,13 @@ public struct SymmetryRepresentation: Codable, Equatable, Sendable {
         public var explained: [[Double]]
     }
 
+    /// FNV-1a over the pixels' bits.
+    static func fingerprint(_ pixels: [Float]) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for v in pixels { h = (h ^ UInt64(v.bitPattern)) &* 0x100_0000_01b3 }
+        return h
+    }
+
     /// The classifier's input for `images` (each size² values of 0/1); decoys are seeded from `seed`.
     public func make(_ images: [[Float]], seed: UInt64, progress: ((Int) -> Void)? = nil) -> Output {
         let p = size * size
@@ -44,11 +51,12 @@ public struct SymmetryRepresentation: Codable, Equatable, Sendable {
             progress?(images.count)
             return Output(images: Tensor(shape: [images.count, 1, size, size], data: out), decoyAccuracy: nil, explained: [])
         }
-        var rng = PRNG(seed: seed)
+        let base = PRNG(seed: seed)
         for start in stride(from: 0, to: images.count, by: batch) {
             let chunk = Array(images[start..<min(images.count, start + batch)])
-            var stream = rng.fork(UInt64(start))
-            let net = DecoyNet(count: chunk.count, decoy, rng: &stream)
+            // Each decoy's stream comes from the seed and the image itself, so an image gets the
+            // same decoy (and score) whichever images it is scored with.
+            let net = DecoyNet(decoy, rngs: chunk.map { base.fork(Self.fingerprint($0)) })
             if input == .pca { accuracy += net.fit(Tensor(shape: [chunk.count, p], data: chunk.flatMap { $0 }), size: size) }
             let hidden = noGrad { net.representation(net.coordinates(size: size)) }
             let width = hidden.shape[2]
@@ -65,7 +73,6 @@ public struct SymmetryRepresentation: Codable, Equatable, Sendable {
                 for _ in scores.count..<components { out += [Float](repeating: 0, count: p) }
             }
             progress?(min(images.count, start + batch))
-            _ = rng.next()
         }
         return Output(images: Tensor(shape: [images.count, components, size, size], data: out),
                       decoyAccuracy: input == .pca ? accuracy : nil, explained: explained)

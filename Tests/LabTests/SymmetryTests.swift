@@ -1,0 +1,201 @@
+import Engine
+import Formats
+import Foundation
+import Lab
+import Models
+import Physics
+import XCTest
+
+final class SymmetryTemplateTests: XCTestCase {
+    /// Every class's potential is invariant under the maps that define its symmetry, and the
+    /// two-colour image sets the asked fraction of pixels.
+    func testTemplatesHaveTheirSymmetry() {
+        for extrapolate in [false, true] {
+            let lib = SymmetryTemplates(size: 32, extrapolate: extrapolate)
+            var rng = PRNG(seed: 11)
+            for c in SymmetryClass.allCases {
+                for _ in 0..<20 {
+                    let p = lib.potential(c, rng: &rng)
+                    XCTAssertEqual(p.invariances.isEmpty, c == .none, c.name)
+                    let scale = (0..<50).map { i in abs(p.value(-0.9 + 0.036 * Double(i), 0.3)) }.max()! + 1e-9
+                    for g in p.invariances {
+                        for i in 0..<40 {
+                            let x = -0.5 + 0.025 * Double(i), y = 0.4 - 0.02 * Double(i)
+                            let (gx, gy) = g(x, y)
+                            XCTAssertEqual(p.value(gx, gy), p.value(x, y), accuracy: 1e-9 * scale, "\(c.name): \(p.description)")
+                        }
+                    }
+                }
+                let t = lib.template(c, epsilon: 0.3, rng: &rng)
+                let fill = t.pixels.reduce(0, +) / Float(t.pixels.count)
+                XCTAssertTrue(t.pixels.allSatisfy { $0 == 0 || $0 == 1 })
+                XCTAssertTrue((0.29...0.71).contains(fill), "fill \(fill)")
+                XCTAssertEqual(t.epsilon, c == .none ? 1 : 0.3)
+            }
+        }
+        // A generic potential has none of the other classes' symmetries.
+        var rng = PRNG(seed: 3)
+        let generic = SymmetryTemplates().potential(.none, rng: &rng)
+        let mirror = SymmetryTemplates().potential(.reflection, rng: &rng).invariances[0]
+        let broken = (0..<40).map { i -> Double in
+            let x = -0.5 + 0.025 * Double(i), y = 0.4 - 0.02 * Double(i), (gx, gy) = mirror(x, y)
+            return abs(generic.value(gx, gy) - generic.value(x, y))
+        }.max()!
+        XCTAssertGreaterThan(broken, 1e-3)
+    }
+
+    func testSquareSymmetriesFormTheGroup() {
+        let n = 4
+        let src = (0..<(n * n)).map(Float.init)
+        var images: Set<[Float]> = []
+        for k in 0..<8 {
+            var out = [Float](repeating: 0, count: n * n)
+            src.withUnsafeBufferPointer { s in out.withUnsafeMutableBufferPointer { SquareSymmetry.apply(k, s.baseAddress!, $0.baseAddress!, channels: 1, n: n) } }
+            images.insert(out)
+        }
+        XCTAssertEqual(images.count, 8, "eight distinct transforms")
+        var x = src
+        for _ in 0..<4 {
+            var out = [Float](repeating: 0, count: n * n)
+            x.withUnsafeBufferPointer { s in out.withUnsafeMutableBufferPointer { SquareSymmetry.apply(1, s.baseAddress!, $0.baseAddress!, channels: 1, n: n) } }
+            x = out
+        }
+        XCTAssertEqual(x, src, "four quarter turns are the identity")
+    }
+}
+
+final class SymmetryPipelineTests: XCTestCase {
+    func testJacobiEigenAndPCA() {
+        // [[2, 1], [1, 2]]: eigenvalues 3 and 1, eigenvectors (1, 1)/√2 and (1, −1)/√2.
+        let (values, vectors) = PCA.symmetricEigen([2, 1, 1, 2], n: 2)
+        XCTAssertEqual(values[0], 3, accuracy: 1e-12); XCTAssertEqual(values[1], 1, accuracy: 1e-12)
+        XCTAssertEqual(abs(vectors[0][0]), 0.5.squareRoot(), accuracy: 1e-12)
+        XCTAssertEqual(vectors[0][0] * vectors[0][1], 0.5, accuracy: 1e-12)
+        // A random symmetric 5 × 5 matrix: every pair satisfies A v = λ v, in descending order.
+        var rng = PRNG(seed: 4)
+        let a: [Double] = Tensor.normal([5, 5], rng: &rng).scalars.map(Double.init)
+        var sym = [Double](repeating: 0, count: 25)
+        for i in 0..<5 { for j in 0..<5 { sym[i * 5 + j] = a[i * 5 + j] + a[j * 5 + i] } }
+        let (ev, vecs) = PCA.symmetricEigen(sym, n: 5)
+        for (lambda, v) in zip(ev, vecs) {
+            for i in 0..<5 {
+                let av = (0..<5).reduce(0.0) { $0 + sym[i * 5 + $1] * v[$1] }
+                XCTAssertEqual(av, lambda * v[i], accuracy: 1e-9, "A v = λ v")
+            }
+        }
+        XCTAssertEqual(ev, ev.sorted(by: >))
+        // Data stretched along (1, 1, 0): the first component carries most of the variance.
+        var data = [Float]()
+        for _ in 0..<500 {
+            let t = rng.nextNormal() * 3, e = (rng.nextNormal(), rng.nextNormal(), rng.nextNormal())
+            data += [t + 0.1 * e.0, t + 0.1 * e.1, 0.1 * e.2]
+        }
+        let (scores, explained) = data.withUnsafeBufferPointer { PCA.scores($0.baseAddress!, rows: 500, features: 3, k: 2) }
+        XCTAssertGreaterThan(explained[0], 0.99)
+        XCTAssertEqual(Statistics.meanAndSpread(scores[0]).std, 1, accuracy: 1e-9)
+    }
+
+    func testDecoyMembersLearnIndependently() {
+        var rng = PRNG(seed: 9)
+        var config = DecoyNet.Config()
+        config.steps = 150
+        let net = DecoyNet(count: 2, config, rng: &rng)
+        // Member 0: a disc; member 1: the left half.
+        let size = 16
+        var targets = [Float]()
+        for b in 0..<2 {
+            for r in 0..<size {
+                for c in 0..<size {
+                    let x = Float(c) - 7.5, y = Float(r) - 7.5
+                    targets.append(b == 0 ? (x * x + y * y < 25 ? 1 : 0) : (x < 0 ? 1 : 0))
+                }
+            }
+        }
+        let before = net.layers[0].weight.scalars
+        let accuracy = net.fit(Tensor(shape: [2, size * size], data: targets), size: size)
+        XCTAssertGreaterThan(accuracy[0], 0.95); XCTAssertGreaterThan(accuracy[1], 0.95)
+        XCTAssertNotEqual(net.layers[0].weight.scalars, before)
+        // A loss on member 0 alone leaves member 1's gradients at zero.
+        for p in net.parameters() { p.zeroGrad() }
+        net(net.coordinates(size: size)).slice(axis: 0, start: 0, end: 1).sum().backward()
+        let g = net.layers[1].weight.grad!.scalars, per = g.count / 2
+        XCTAssertGreaterThan(g[0..<per].map(abs).max()!, 0)
+        XCTAssertEqual(g[per...].map(abs).max()!, 0)
+    }
+
+    func testAnImagesRepresentationDoesNotDependOnItsBatch() {
+        var rng = PRNG(seed: 8)
+        let lib = SymmetryTemplates(size: 16)
+        let images = (0..<3).map { lib.template(SymmetryClass(rawValue: $0)!, epsilon: 0, rng: &rng).pixels }
+        var rep = SymmetryRepresentation()
+        rep.size = 16; rep.decoy.steps = 10
+        let together = rep.make(images, seed: 5).images
+        let alone = rep.make([images[2]], seed: 5).images
+        XCTAssertEqual(together.slice(axis: 0, start: 2, end: 3).scalars, alone.scalars)
+        XCTAssertNotEqual(rep.make([images[2]], seed: 6).images.scalars, alone.scalars, "another seed, another decoy")
+    }
+
+    func testOtsuSplitsTwoModes() {
+        let grey: [Float] = Array(repeating: 0.2, count: 60) + Array(repeating: 0.25, count: 40) + Array(repeating: 0.8, count: 50)
+        let t = SymmetryDetector.otsu(grey)
+        XCTAssertGreaterThan(t, 0.25); XCTAssertLessThan(t, 0.8)
+    }
+
+    func testTrainingRunWritesItsReport() throws {
+        let folder = scratchFolder("symmetry-train")
+        var o = SymmetryTraining.Options()
+        o.perClass = 4; o.validationPerClass = 1; o.heldOutPerClass = 1; o.epochs = 2; o.quiet = true
+        o.stabilityImages = 2; o.stabilitySeeds = 2
+        o.representation.decoy.steps = 20
+        let r = try SymmetryTraining.train(o, out: folder) { _ in }
+        for name in ["checkpoint.safetensors", "confusion.png", "evaluation.json", "metrics.csv", "loss.png"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/" + name), name)
+        }
+        XCTAssertEqual(r.heldOut.templates, 6)
+        XCTAssertEqual(r.heldOut.confusionExact.map(\.count), Array(repeating: 6, count: 6))
+        XCTAssertNotNil(r.heldOut.scoreSpreadAcrossSeeds)
+        let detector = try SymmetryDetector(checkpoint: r.checkpoint)
+        XCTAssertEqual(detector.config.representation, o.representation)
+    }
+}
+
+/// The shipped detector (Pretrained/symmetry.safetensors) on fresh templates and real files.
+final class ShippedSymmetryDetectorTests: XCTestCase {
+    static let checkpoint = repositoryRoot + "/Pretrained/symmetry.safetensors"
+
+    func testClassifiesFreshExactTemplates() throws {
+        let detector = try SymmetryDetector(checkpoint: Self.checkpoint)
+        let lib = SymmetryTemplates(size: detector.size, extrapolate: true)
+        var rng = PRNG(seed: 2026)
+        var templates: [SymmetryTemplates.Template] = []
+        for _ in 0..<5 { for c in SymmetryClass.allCases { templates.append(lib.template(c, epsilon: 0, rng: &rng)) } }
+        let scores = detector.score(templates.map(\.pixels), seeds: [7])
+        let right = zip(templates, scores).filter { $0.0.symmetry.name == $0.1.mostLikely }.count
+        // The full held-out measurement (README) is larger; 30 templates bound it loosely.
+        XCTAssertGreaterThanOrEqual(Double(right) / Double(templates.count), 0.7, "\(right) of \(templates.count)")
+        for s in scores {
+            XCTAssertEqual(s.probabilities.values.reduce(0, +), 1, accuracy: 1e-5)
+            XCTAssertTrue((0...1).contains(s.score))
+        }
+    }
+
+    func testScoresFilesAndRejectsBadOnes() throws {
+        let detector = try SymmetryDetector(checkpoint: Self.checkpoint)
+        let out = scratchFolder("symmetry-score")
+        let scores = try SymmetryRun.score([repositoryRoot + "/Datasets/faces/face_000.png"], detector: detector, seeds: 2, out: out)
+        XCTAssertEqual(scores.count, 1)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/face_000_report.png"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/scores.json"))
+        // A blank image, a corrupt file and a wrong checkpoint are errors naming the file.
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        try Image(width: 8, height: 8, channels: 1, pixels: Array(repeating: 0.5, count: 64)).writePNG(out + "/blank.png")
+        try Data([0x89, 0x50, 0x4E, 0x47, 0, 1, 2]).write(to: URL(fileURLWithPath: out + "/broken.png"))
+        for bad in [out + "/blank.png", out + "/broken.png"] {
+            XCTAssertThrowsError(try SymmetryRun.score([bad], detector: detector, seeds: 1, out: out)) {
+                XCTAssertTrue("\($0)".contains(bad), "\($0)")
+            }
+        }
+        XCTAssertThrowsError(try SymmetryDetector(checkpoint: out + "/scores.json")) { XCTAssertTrue("\($0)".contains("scores.json"), "\($0)") }
+        XCTAssertThrowsError(try SymmetryDetector(checkpoint: out + "/missing.safetensors"))
+    }
+}
