@@ -32,11 +32,15 @@ struct Symmetry: ParsableCommand {
         @Flag var quiet = false
         @Flag(help: "Print the evaluation as JSON.") var json = false
 
-        func run() throws {
-            guard let kind = SymmetryRepresentation.Input(rawValue: input) else { throw ValidationError("--input must be pca, raw or untrained") }
+        func validate() throws {
+            guard SymmetryRepresentation.Input(rawValue: input) != nil else { throw ValidationError("--input must be pca, raw or untrained") }
             guard perClass > 0, validationPerClass > 0, heldOutPerClass > 0, epochs > 0, components > 0, decoySteps > 0, decoyWidth > 1 else {
                 throw ValidationError("counts, epochs, components, decoy steps and width must be positive")
             }
+        }
+
+        func run() throws {
+            let kind = SymmetryRepresentation.Input(rawValue: input)!
             var o = SymmetryTraining.Options()
             o.perClass = perClass; o.validationPerClass = validationPerClass; o.heldOutPerClass = heldOutPerClass
             o.epochs = epochs; o.seed = seed; o.quiet = quiet || json
@@ -70,8 +74,11 @@ struct Symmetry: ParsableCommand {
         @Option(help: "Folder for the report pictures.") var out = "Outputs/symmetry_scores"
         @Flag(help: "Print the scores as JSON.") var json = false
 
-        func run() throws {
+        func validate() throws {
             guard seeds > 0 else { throw ValidationError("--seeds must be positive") }
+        }
+
+        func run() throws {
             guard let path = checkpoint ?? SymmetryDetector.defaultCheckpoint() else {
                 throw ValidationError("no --checkpoint given and no Pretrained/symmetry.safetensors found (set GENLAB_HOME to the repository)")
             }

@@ -139,5 +139,17 @@ final class LatentInspectorTests: XCTestCase {
         XCTAssertThrowsError(try LatentInspector(checkpoint: "/nonexistent/ckpt.safetensors")) {
             XCTAssertTrue("\($0)".contains("/nonexistent/ckpt.safetensors"), "\($0)")
         }
+        // A jet model asked about face pictures, and an observable the data cannot give.
+        let jets = try LatentInspector(checkpoint: AnomalyScorerTests.checkpoint)
+        XCTAssertThrowsError(try jets.encode([repositoryRoot + "/Datasets/faces"], observables: nil, limit: 10)) {
+            XCTAssertTrue("\($0)".contains("Datasets/faces") && "\($0)".contains("jet images"), "\($0)")
+        }
+        XCTAssertThrowsError(try jets.encode([repositoryRoot + "/Datasets/jets/qcd_test.h5"], observables: ["brightness"], limit: 10)) {
+            XCTAssertTrue("\($0)".contains("brightness") && "\($0)".contains("tau21"), "\($0)")
+        }
+        let e = try jets.encode([repositoryRoot + "/Datasets/jets/qcd_test.h5"], observables: ["mass", "tau21"], limit: 50)
+        XCTAssertEqual(e.count, 50)
+        XCTAssertEqual(Set(e.observables.keys), ["mass", "tau21"])
+        XCTAssertNil(e.sigma, "an autoencoder has no posterior σ")
     }
 }

@@ -117,6 +117,16 @@ public final class LatentInspector {
             guard set.height == spec.imageSize, set.width == spec.imageSize, set.channels == spec.channels else {
                 throw FormatError(path, "images are \(set.channels)×\(set.height)×\(set.width); the model was trained on \(spec.channels)×\(spec.imageSize)×\(spec.imageSize)")
             }
+            let holdsJets = set.attributes["image_preprocessing"] != nil
+            var isFolder: ObjCBool = false
+            let isPictures = FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) && isFolder.boolValue
+                || [.png, .jpeg].contains(try? FileKind.detect(path))
+            if spec.isJetImages && isPictures {
+                throw FormatError(path, "holds pictures, but the model was trained on jet images (\(spec.source))")
+            }
+            if !spec.isJetImages && holdsJets {
+                throw FormatError(path, "holds jet images, but the model was trained on ordinary images (\(spec.source))")
+            }
             set = set.scaled(spec.scaling)
             let n = set.count
             for start in stride(from: 0, to: n, by: 256) {
