@@ -24,12 +24,13 @@ public final class DecoyNet: Module {
     public let config: Config
     public let layers: [EnsembleLinear]
 
+    /// `count` decoys drawn one after another from a single stream.
     public init(count: Int, _ c: Config = Config(), rng: inout PRNG) {
         config = c
-        var widths = [2] + c.hidden + [1], built: [EnsembleLinear] = []
+        let widths = [2] + c.hidden + [1]
+        var built: [EnsembleLinear] = []
         for i in 0..<(widths.count - 1) { built.append(EnsembleLinear(count: count, widths[i], widths[i + 1], rng: &rng)) }
         layers = built
-        widths.removeAll()
     }
 
     /// One stream per decoy: decoy b starts from `rngs[b]` alone, whatever else is in the batch.
