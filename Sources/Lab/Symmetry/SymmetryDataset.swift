@@ -24,12 +24,11 @@ public struct SymmetryDataset {
                                 maxEpsilon: Double = 1, seed: UInt64, progress: ((Int) -> Void)? = nil) -> SymmetryDataset {
         var rng = PRNG(seed: seed)
         var templates: [SymmetryTemplates.Template] = []
-        for i in 0..<perClass {
+        for _ in 0..<perClass {
             for c in SymmetryClass.allCases {
                 let eps = Double(rng.nextFloat()) < exact ? 0 : maxEpsilon * Double(max(rng.nextFloat(), 1e-3))
                 templates.append(library.template(c, epsilon: eps, rng: &rng))
             }
-            _ = i
         }
         return make(templates, representation: representation, seed: seed &+ 1, progress: progress)
     }

@@ -79,7 +79,6 @@ public enum SymmetryTraining {
             metrics.append(["epoch": Double(epoch), "loss": loss, "val_accuracy_exact": v.accuracyExact,
                             "val_accuracy": v.accuracyAll, "val_spearman": v.spearmanEpsilonScore])
         }
-        model.eval()
         let config = SymmetryDetector.Config(cnn: model.config, representation: rep, classes: SymmetryClass.allCases.map(\.name))
         try Checkpoint(kind: SymmetryDetector.kind, config: config, module: model).save(to: run.file("checkpoint.safetensors"))
 
