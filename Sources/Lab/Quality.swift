@@ -32,26 +32,6 @@ public enum Quality {
         return d / Double(n)
     }
 
-    /// Observables of one jet image (pixels as massless particles at the pixel centres), in the
-    /// image's own pT units: mass/pT (scale-free), pixel multiplicity above 1 % of the hardest.
-    static func observables(_ img: UnsafePointer<Float>, size: Int, window: Double) -> (massOverPt: Double, multiplicity: Double) {
-        var px = 0.0, py = 0.0, pz = 0.0, e = 0.0, hardest: Float = 0, total = 0.0
-        for k in 0..<(size * size) { hardest = max(hardest, img[k]); total += Double(max(img[k], 0)) }
-        var count = 0
-        let step = 2 * window / Double(size)
-        for r in 0..<size {
-            for c in 0..<size {
-                let pt = Double(max(img[r * size + c], 0))
-                if pt <= 0 { continue }
-                if img[r * size + c] > 0.01 * hardest { count += 1 }
-                let eta = -window + (Double(c) + 0.5) * step, phi = -window + (Double(r) + 0.5) * step
-                px += pt * cos(phi); py += pt * sin(phi); pz += pt * sinh(eta); e += pt * cosh(eta)
-            }
-        }
-        let m2 = max(e * e - px * px - py * py - pz * pz, 0)
-        return (total > 0 ? m2.squareRoot() / total : 0, Double(count))
-    }
-
     public static func jets(generated: Tensor, real: Tensor, window: Double = 1.25, seed: UInt64 = 0) -> Report {
         let size = real.shape[2], per = size * size
         // The baseline: the mean real image plus Gaussian noise of the real pixels' spread, clamped at 0.
@@ -67,9 +47,9 @@ public enum Quality {
                 // Normalise each image to unit sum so the comparison is scale-free.
                 var total: Float = 0
                 for k in 0..<per { total += max(img[k], 0) }
-                let o = observables(img, size: size, window: window)
-                out["mass/pT"]!.append(o.massOverPt)
-                out["pixel multiplicity"]!.append(o.multiplicity)
+                let o = ObservableCatalogue.jetPixels(size: size, window: window) { Double(img[$0]) }
+                out["mass/pT"]!.append(o?.massOverPt ?? 0)
+                out["pixel multiplicity"]!.append(Double(o?.kept.count ?? 0))
                 for k in 0..<per where img[k] > 0 && total > 0 { out["pixel intensity"]!.append(Double(img[k] / total)) }
             }
             return out

@@ -49,22 +49,32 @@ public enum ObservableCatalogue {
         return result
     }
 
-    static func jet(_ pixels: [Double], size: Int, window: Double) -> [String: Double] {
-        let hardest = pixels.max() ?? 0
-        guard hardest > 0 else { return [:] }
+    /// A jet image's pixels (row φ, column η, over [−window, window]²) as massless particles at the
+    /// pixel centres: m/ΣpT over all positive pixels, and the particles above 1 % of the hardest
+    /// pixel (the ones multiplicity and N-subjettiness count). Nil for an image without positive pT.
+    static func jetPixels(size: Int, window: Double, _ pixel: (Int) -> Double) -> (massOverPt: Double, kept: [FourVector])? {
+        var hardest = 0.0
+        for k in 0..<(size * size) { hardest = max(hardest, pixel(k)) }
+        guard hardest > 0 else { return nil }
         let step = 2 * window / Double(size)
         var all = FourVector(px: 0, py: 0, pz: 0, e: 0), total = 0.0
         var kept: [FourVector] = []
         for r in 0..<size {
-            for col in 0..<size where pixels[r * size + col] > 0 {
-                let p = FourVector(pt: pixels[r * size + col], eta: -window + (Double(col) + 0.5) * step, phi: -window + (Double(r) + 0.5) * step)
+            for col in 0..<size where pixel(r * size + col) > 0 {
+                let pt = pixel(r * size + col)
+                let p = FourVector(pt: pt, eta: -window + (Double(col) + 0.5) * step, phi: -window + (Double(r) + 0.5) * step)
                 all = all + p
-                total += pixels[r * size + col]
-                if pixels[r * size + col] > 0.01 * hardest { kept.append(p) }
+                total += pt
+                if pt > 0.01 * hardest { kept.append(p) }
             }
         }
+        return (all.mass / total, kept)
+    }
+
+    static func jet(_ pixels: [Double], size: Int, window: Double) -> [String: Double] {
+        guard let (massOverPt, kept) = jetPixels(size: size, window: window, { pixels[$0] }) else { return [:] }
         let s = Observables.summary(kept)
-        return ["mass_over_pt": all.mass / total, "multiplicity": Double(kept.count), "tau21": s.tau21, "tau32": s.tau32]
+        return ["mass_over_pt": massOverPt, "multiplicity": Double(kept.count), "tau21": s.tau21, "tau32": s.tau32]
     }
 
     static func picture(_ grey: [Double], height h: Int, width w: Int) -> [String: Double] {
