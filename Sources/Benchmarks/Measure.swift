@@ -9,6 +9,13 @@ public struct BenchResult: Codable, Sendable {
     public var higherIsBetter: Bool
     /// PyTorch's figure for the same workload, measured in the same run, when asked for.
     public var torch: Double?
+    /// PyTorch with `torch.compile`, when asked for and when it compiles here.
+    public var torchCompiled: Double?
+    /// Memory the workload took (peak resident size over the size before it), MiB, both sides.
+    public var memoryMB: Double?
+    public var torchMemoryMB: Double?
+    /// GenLab ÷ PyTorch speed in each interleaved round (its spread shows the machine's noise).
+    public var roundRatios: [Double]?
 
     public init(name: String, unit: String, value: Double, higherIsBetter: Bool, torch: Double? = nil) {
         self.name = name; self.unit = unit; self.value = value; self.higherIsBetter = higherIsBetter; self.torch = torch

@@ -4,53 +4,75 @@ import NN
 
 /// Training throughput on the reference workloads of issue 6; scripts/python/bench_models_torch.py
 /// builds the same architectures in PyTorch and reports the same names.
+///
+/// Each workload is built by its own factory, so a fresh process can run exactly one (`genlab
+/// bench models` runs every workload in a child process of its own, interleaved with PyTorch's),
+/// and its memory — the peak resident size while it is built and trained, over the resident size
+/// just before — is not muddied by buffers another workload left behind.
 public enum ModelBenchmark {
-    public static func run(quick: Bool = false, progress: (String) -> Void = { _ in }) -> [BenchResult] {
+    /// The workloads' names, in the order they run.
+    public static let names = ["mlp vae 784-400-20 b128", "dcgan 32x32 b64 (D+G step)", "conv vae 32x32 b128",
+                               "coordinate mlp 2-64-64-64-1 on 64x64"]
+
+    /// Measures the named workloads (all by default) in this process.
+    public static func run(quick: Bool = false, only: [String]? = nil, progress: (String) -> Void = { _ in }) -> [BenchResult] {
         let minTime = quick ? 0.3 : 2.0
-        var rng = PRNG(seed: 0)
-        var results: [BenchResult] = []
-
-        progress("MLP VAE")
-        let mlp = VAE(VAE.Config(imageSize: 28, channels: 1, latentDim: 20, architecture: "mlp", hidden: [400]), rng: &rng)
-        results.append(steps("mlp vae 784-400-20 b128", minTime, vaeStep(mlp, batch: 128, size: 28, rng: &rng)))
-
-        progress("DCGAN")
-        let gan = DCGAN(DCGAN.Config(imageSize: 32, channels: 1, latentDim: 100, generatorFeatures: 64, discriminatorFeatures: 64,
-                                     output: "tanh", minibatchStd: false), rng: &rng)
-        let optG = Adam(gan.generator.namedParameters(), lr: 2e-4, betas: (0.5, 0.999))
-        let optD = Adam(gan.discriminator.namedParameters(), lr: 2e-4, betas: (0.5, 0.999))
-        let real = Tensor.uniform([64, 1, 32, 32], low: -1, high: 1, rng: &rng)
-        var noise = rng.fork(9)
-        results.append(steps("dcgan 32x32 b64 (D+G step)", minTime) {
-            let z = Tensor.normal([64, 100], rng: &noise)
-            let fake = gan.generator(z)
-            let lossD = Loss.bceWithLogits(gan.discriminator(real), Tensor.ones([64]))
-                + Loss.bceWithLogits(gan.discriminator(fake.detach()), Tensor.zeros([64]))
-            optD.zeroGrad(); lossD.backward(); optD.step()
-            let lossG = Loss.bceWithLogits(gan.discriminator(fake), Tensor.ones([64]))
-            optG.zeroGrad(); lossG.backward(); optG.step()
-        })
-
-        progress("conv VAE")
-        let conv = VAE(VAE.Config(imageSize: 32, channels: 1, latentDim: 16, architecture: "conv", hidden: [32, 64]), rng: &rng)
-        results.append(steps("conv vae 32x32 b128", minTime, vaeStep(conv, batch: 128, size: 32, rng: &rng)))
-
-        progress("coordinate network")
-        let net = Sequential([Linear(2, 64, rng: &rng), ReLU(), Linear(64, 64, rng: &rng), ReLU(), Linear(64, 64, rng: &rng), ReLU(),
-                              Linear(64, 1, rng: &rng)])
-        var grid: [Float] = []
-        for i in 0..<4096 {
-            grid.append(Float(i % 64) / 32 - 1)
-            grid.append(Float(i / 64) / 32 - 1)
+        return (only ?? names).map { name in
+            progress(name)
+            ProcessMemory.resetPeak()
+            let before = ProcessMemory.resident()
+            let body = workload(name)
+            let s = Measure.secondsPerCall(minBatchTime: minTime / 5, batches: 5, body)
+            var r = BenchResult(name: name, unit: "steps/s", value: 1 / s, higherIsBetter: true)
+            if let before, let peak = ProcessMemory.peak() { r.memoryMB = Double(max(peak - before, 0)) / 1_048_576 }
+            return r
         }
-        let coords = Tensor(shape: [4096, 2], data: grid)
-        let target = Tensor.uniform([4096, 1], rng: &rng)
-        let opt = Adam(net.namedParameters(), lr: 1e-3)
-        results.append(steps("coordinate mlp 2-64-64-64-1 on 64x64", minTime) {
-            let loss = Loss.mse(net(coords), target)
-            opt.zeroGrad(); loss.backward(); opt.step()
-        })
-        return results
+    }
+
+    /// One training step of the named workload, with its model, optimiser and data built.
+    static func workload(_ name: String) -> () -> Void {
+        var rng = PRNG(seed: 0)
+        switch name {
+        case names[0]:
+            let mlp = VAE(VAE.Config(imageSize: 28, channels: 1, latentDim: 20, architecture: "mlp", hidden: [400]), rng: &rng)
+            return vaeStep(mlp, batch: 128, size: 28, rng: &rng)
+        case names[1]:
+            let gan = DCGAN(DCGAN.Config(imageSize: 32, channels: 1, latentDim: 100, generatorFeatures: 64, discriminatorFeatures: 64,
+                                         output: "tanh", minibatchStd: false), rng: &rng)
+            let optG = Adam(gan.generator.namedParameters(), lr: 2e-4, betas: (0.5, 0.999))
+            let optD = Adam(gan.discriminator.namedParameters(), lr: 2e-4, betas: (0.5, 0.999))
+            let real = Tensor.uniform([64, 1, 32, 32], low: -1, high: 1, rng: &rng)
+            var noise = rng.fork(9)
+            return {
+                let z = Tensor.normal([64, 100], rng: &noise)
+                let fake = gan.generator(z)
+                let lossD = Loss.bceWithLogits(gan.discriminator(real), Tensor.ones([64]))
+                    + Loss.bceWithLogits(gan.discriminator(fake.detach()), Tensor.zeros([64]))
+                optD.zeroGrad(); lossD.backward(); optD.step()
+                let lossG = Loss.bceWithLogits(gan.discriminator(fake), Tensor.ones([64]))
+                optG.zeroGrad(); lossG.backward(); optG.step()
+            }
+        case names[2]:
+            let conv = VAE(VAE.Config(imageSize: 32, channels: 1, latentDim: 16, architecture: "conv", hidden: [32, 64]), rng: &rng)
+            return vaeStep(conv, batch: 128, size: 32, rng: &rng)
+        case names[3]:
+            let net = Sequential([Linear(2, 64, rng: &rng), ReLU(), Linear(64, 64, rng: &rng), ReLU(), Linear(64, 64, rng: &rng), ReLU(),
+                                  Linear(64, 1, rng: &rng)])
+            var grid: [Float] = []
+            for i in 0..<4096 {
+                grid.append(Float(i % 64) / 32 - 1)
+                grid.append(Float(i / 64) / 32 - 1)
+            }
+            let coords = Tensor(shape: [4096, 2], data: grid)
+            let target = Tensor.uniform([4096, 1], rng: &rng)
+            let opt = Adam(net.namedParameters(), lr: 1e-3)
+            return {
+                let loss = Loss.mse(net(coords), target)
+                opt.zeroGrad(); loss.backward(); opt.step()
+            }
+        default:
+            preconditionFailure("ModelBenchmark: unknown workload \(name); known: \(names)")
+        }
     }
 
     static func vaeStep(_ vae: VAE, batch: Int, size: Int, rng: inout PRNG) -> () -> Void {
@@ -62,10 +84,5 @@ public enum ModelBenchmark {
             let loss = (t.reconstruction + t.kl).mean()
             opt.zeroGrad(); loss.backward(); opt.step()
         }
-    }
-
-    static func steps(_ name: String, _ minTime: Double, _ body: () -> Void) -> BenchResult {
-        let s = Measure.secondsPerCall(minBatchTime: minTime / 5, batches: 5, body)
-        return BenchResult(name: name, unit: "steps/s", value: 1 / s, higherIsBetter: true)
     }
 }

@@ -4,15 +4,23 @@
 /// maps the gradient of its output to the gradients of its inputs. `backward()` visits the recorded
 /// graph in reverse topological order. Backward closures are written with tensor ops, run with
 /// recording switched off; switching it on would give gradients of gradients (not needed yet).
+///
+/// As in PyTorch, `backward()` frees what each entry saved for it (its inputs and the closure's
+/// captures: activations, unfolded columns) once it has run, unless asked to keep the graph.
 public final class GradFn {
     public let name: String
-    let inputs: [Tensor]
-    let backward: (Tensor) -> [Tensor?]
+    private(set) var inputs: [Tensor]
+    private(set) var backward: ((Tensor) -> [Tensor?])?
 
     init(name: String, inputs: [Tensor], backward: @escaping (Tensor) -> [Tensor?]) {
         self.name = name
         self.inputs = inputs
         self.backward = backward
+    }
+
+    func release() {
+        inputs = []
+        backward = nil
     }
 }
 
@@ -41,8 +49,9 @@ func record(_ out: Tensor, _ name: String, _ inputs: [Tensor], _ backward: @esca
 
 extension Tensor {
     /// Accumulates d(self)/d(leaf) into `.grad` of every leaf that requires a gradient.
-    /// `gradient` defaults to 1 for a one-element tensor.
-    public func backward(_ gradient: Tensor? = nil) {
+    /// `gradient` defaults to 1 for a one-element tensor. The graph's saved values are freed as
+    /// it goes unless `retainGraph` (needed to run backward through the same graph again).
+    public func backward(_ gradient: Tensor? = nil, retainGraph: Bool = false) {
         precondition(requiresGrad, "GenLab backward: tensor \(shape) does not require a gradient")
         let seed: Tensor
         if let gradient {
@@ -59,8 +68,14 @@ extension Tensor {
                 guard let g = grads.removeValue(forKey: ObjectIdentifier(t)) else { continue }
                 guard let fn = t.gradFn else { t.accumulateGrad(g); continue }
                 if t.retainsGrad { t.accumulateGrad(g) }
-                let inputGrads = fn.backward(g)
-                for (input, gi) in zip(fn.inputs, inputGrads) {
+                guard let rule = fn.backward else {
+                    preconditionFailure("GenLab backward: the graph through \(fn.name) was already freed by an earlier backward(); "
+                        + "pass retainGraph: true to the first backward to go through it again")
+                }
+                let inputs = fn.inputs
+                if !retainGraph { fn.release() }
+                let inputGrads = rule(g)
+                for (input, gi) in zip(inputs, inputGrads) {
                     guard input.requiresGrad, let gi else { continue }
                     assert(gi.shape == input.shape, "GenLab \(fn.name) backward: gradient \(gi.shape) for input \(input.shape)")
                     let key = ObjectIdentifier(input)

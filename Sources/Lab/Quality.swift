@@ -32,35 +32,64 @@ public enum Quality {
         return d / Double(n)
     }
 
-    public static func jets(generated: Tensor, real: Tensor, window: Double = 1.25, seed: UInt64 = 0) -> Report {
-        let size = real.shape[2], per = size * size
-        // The baseline: the mean real image plus Gaussian noise of the real pixels' spread, clamped at 0.
+    /// The three jet spectra of a batch of jet images: mass/pT and pixel multiplicity per image
+    /// (from pixels above 1 % of the hardest, `ObservableCatalogue.jetPixels`), and every non-zero
+    /// pixel's share of its image's total (the pixel-intensity spectrum).
+    public static func jetSpectra(_ t: Tensor, window: Double = 1.25) -> [String: [Double]] {
+        let size = t.shape[2], per = size * size
+        var out: [String: [Double]] = ["mass/pT": [], "pixel multiplicity": [], "pixel intensity": []]
+        let p = t.storage.pointer
+        for i in 0..<t.shape[0] {
+            let img = p + i * per
+            // Normalise each image to unit sum so the comparison is scale-free.
+            var total: Float = 0
+            for k in 0..<per { total += max(img[k], 0) }
+            let o = ObservableCatalogue.jetPixels(size: size, window: window) { Double(img[$0]) }
+            out["mass/pT"]!.append(o?.massOverPt ?? 0)
+            out["pixel multiplicity"]!.append(Double(o?.kept.count ?? 0))
+            for k in 0..<per where img[k] > 0 && total > 0 { out["pixel intensity"]!.append(Double(img[k] / total)) }
+        }
+        return out
+    }
+
+    /// The trivial baseline a generator must beat: the mean real image plus Gaussian noise of the
+    /// real pixels' spread, clamped at 0.
+    public static func jetBaseline(real: Tensor, count: Int, seed: UInt64) -> Tensor {
         var rng = PRNG(seed: seed)
         let mean = real.mean(axes: [0], keepDims: true)
         let spread = (real - mean).pow(2).mean().item().squareRoot()
-        let baseline = noGrad { (mean.expand(generated.shape) + Tensor.normal(generated.shape, std: spread, rng: &rng)).relu() }
-        func stats(_ t: Tensor) -> [String: [Double]] {
-            var out: [String: [Double]] = ["mass/pT": [], "pixel multiplicity": [], "pixel intensity": []]
-            let p = t.storage.pointer
-            for i in 0..<t.shape[0] {
-                let img = p + i * per
-                // Normalise each image to unit sum so the comparison is scale-free.
-                var total: Float = 0
-                for k in 0..<per { total += max(img[k], 0) }
-                let o = ObservableCatalogue.jetPixels(size: size, window: window) { Double(img[$0]) }
-                out["mass/pT"]!.append(o?.massOverPt ?? 0)
-                out["pixel multiplicity"]!.append(Double(o?.kept.count ?? 0))
-                for k in 0..<per where img[k] > 0 && total > 0 { out["pixel intensity"]!.append(Double(img[k] / total)) }
-            }
-            return out
-        }
-        let r = stats(real), g = stats(generated), b = stats(baseline)
+        let shape = [count] + Array(real.shape.dropFirst())
+        return noGrad { (mean.expand(shape) + Tensor.normal(shape, std: spread, rng: &rng)).relu() }
+    }
+
+    public static func jets(generated: Tensor, real: Tensor, window: Double = 1.25, seed: UInt64 = 0) -> Report {
+        jetComparison(generated: generated, real: real, window: window, seed: seed).report
+    }
+
+    /// The W1 report and, per observable, a histogram of real, generated and baseline jets.
+    public static func jetComparison(generated: Tensor, real: Tensor, window: Double = 1.25,
+                                     seed: UInt64 = 0) -> (report: Report, figures: [String: Plot]) {
+        let baseline = jetBaseline(real: real, count: generated.shape[0], seed: seed)
+        let r = jetSpectra(real, window: window), g = jetSpectra(generated, window: window), b = jetSpectra(baseline, window: window)
         var report = Report(kind: "jets", samples: generated.shape[0])
+        var figures: [String: Plot] = [:]
         for k in r.keys {
             report.wasserstein[k] = wasserstein1(g[k]!, r[k]!)
             report.baselineWasserstein[k] = wasserstein1(b[k]!, r[k]!)
+            // Intensities span five decades: histogram their log10.
+            let isIntensity = k == "pixel intensity"
+            let f: (Double) -> Double = isIntensity ? { log10(max($0, 1e-7)) } : { $0 }
+            let range: (Double, Double) = isIntensity ? (-7, 0) : k == "mass/pT" ? (0, 1) : (0, (r[k]!.max() ?? 1) * 2 + 1)
+            var plot = Plot(title: String(format: "%@: W1 MODEL %.3g, BASELINE %.3g", k.uppercased(), report.wasserstein[k]!,
+                                          report.baselineWasserstein[k]!),
+                            xLabel: isIntensity ? "log10 pixel share of the jet" : k, yLabel: "density")
+            for (name, values) in [("real (held out)", r[k]!), ("generated", g[k]!), ("baseline", b[k]!)] {
+                let h = histogram(values.map(f), bins: 40, range: range)
+                plot.add(name, x: h.edges, y: h.counts, steps: true)
+            }
+            figures[k] = plot
         }
-        return report
+        return (report, figures)
     }
 
     public static func memorisation(generated: Tensor, training: Tensor) -> Report {

@@ -35,7 +35,7 @@ public enum TrainingSetup {
         let run = try RunFolder(out)
         let task: TrainingTask
         if kind == "gan" {
-            var c = DCGAN.Config(imageSize: size, channels: set.channels, latentDim: options.latentDim ?? 100, output: jets ? "relu" : "tanh")
+            var c = DCGAN.Config(imageSize: size, channels: set.channels, latentDim: options.latentDim ?? 100, output: jets ? "square" : "tanh")
             if let f = model.features { c.generatorFeatures = f; c.discriminatorFeatures = f }
             task = GANTask(c, lr: options.learningRate ?? 2e-4, seed: options.seed)
             try run.writeJSON(c, to: "config.json")

@@ -13,8 +13,10 @@ public final class DCGAN {
         public var generatorFeatures: Int = 64
         /// Feature maps of the discriminator's first layer (doubling with depth).
         public var discriminatorFeatures: Int = 64
-        /// The generator's output: "tanh" for images in [−1, 1], "relu" for non-negative jet images
-        /// (pT deposits), "sigmoid" for [0, 1].
+        /// The generator's output: "tanh" for images in [−1, 1], "relu" for non-negative images,
+        /// "sigmoid" for [0, 1], or "square" for jet images: s² with s = ReLU(·) ≥ 0, while the
+        /// discriminator reads √x — the game is played on √pT, where the soft deposits that
+        /// make up most of a jet's pixels are not negligible beside the hardest one.
         public var output: String = "tanh"
         /// The stabiliser: minibatch standard deviation (Karras et al. 2018) appended as a feature
         /// map before the discriminator's last layer, so it can see a collapsed batch.
@@ -81,6 +83,7 @@ public final class DCGAN {
             h = toImage(h).centreCrop(plan.size)
             switch output {
             case "relu": return h.relu()
+            case "square": let s = h.relu(); return s * s
             case "sigmoid": return h.sigmoid()
             case "linear": return h
             default: return h.tanh()
@@ -93,6 +96,7 @@ public final class DCGAN {
         public let blocks: [Module]
         public let classify: Linear
         let minibatchStd: Bool
+        let readsRoot: Bool
 
         init(_ c: Config, rng: inout PRNG) {
             let plan = UpsamplingPlan(size: c.imageSize)
@@ -109,11 +113,13 @@ public final class DCGAN {
             }
             self.blocks = blocks
             minibatchStd = c.minibatchStd
+            readsRoot = c.output == "square"
             classify = Linear((ch + (c.minibatchStd ? 1 : 0)) * size * size, 1, rng: &rng)
         }
 
         public override func forward(_ x: Tensor) -> Tensor {
-            var h = x
+            // √(x + 10⁻⁸): finite gradient where a generated pixel is exactly 0.
+            var h = readsRoot ? (x + 1e-8).sqrt() : x
             for b in blocks { h = b(h) }
             if minibatchStd {
                 // One extra map: the batch's mean per-feature standard deviation.

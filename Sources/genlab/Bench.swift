@@ -20,6 +20,14 @@ struct Bench: ParsableCommand {
     @Flag(help: "Shorter timing runs (less stable figures).")
     var quick = false
 
+    @Option(help: "Interleaved rounds of GenLab and PyTorch for the models suite (default: 3 with --compare, else 1).")
+    var rounds: Int?
+
+    @Flag(help: "Models suite with --compare: also measure PyTorch with torch.compile (first round; compiling takes minutes).")
+    var torchCompile = false
+
+    @Option(help: .hidden) var only: [String] = []
+
     @Option(help: "Python interpreter with PyTorch for --compare (default: the repo's .venv-tools, created on demand).")
     var python: String?
 
@@ -32,10 +40,25 @@ struct Bench: ParsableCommand {
         }
         guard ["engine", "models", "physics"].contains(suite) else { throw ValidationError("suite must be engine, models or physics") }
         let progress: (String) -> Void = { stage in if verbose { printErr("  measuring \(stage)…") } }
-        var results = suite == "models" ? ModelBenchmark.run(quick: quick, progress: progress)
-            : suite == "physics" ? try PhysicsBenchmark.run(quick: quick) : EngineBenchmark.run(quick: quick, progress: progress)
-        let script = suite == "models" ? "scripts/python/bench_models_torch.py" : "scripts/python/bench_engine_torch.py"
-        if compare && suite != "physics" {
+        if !only.isEmpty {
+            // A child of `genlab bench models`: just the named workloads, in this fresh process.
+            guard suite == "models", only.allSatisfy(ModelBenchmark.names.contains) else {
+                throw ValidationError("--only takes model workloads: \(ModelBenchmark.names.joined(separator: ", "))")
+            }
+            let results = ModelBenchmark.run(quick: quick, only: only)
+            try printReport(results)
+            return
+        }
+        if let rounds, rounds < 1 { throw ValidationError("--rounds must be at least 1") }
+        var results: [BenchResult]
+        if suite == "models" {
+            results = try ModelComparison.run(rounds: rounds ?? (compare ? 3 : 1), compare: compare, torchCompile: torchCompile,
+                                              quick: quick, python: python, progress: progress)
+        } else {
+            results = suite == "physics" ? try PhysicsBenchmark.run(quick: quick) : EngineBenchmark.run(quick: quick, progress: progress)
+        }
+        if compare && suite == "engine" {
+            let script = "scripts/python/bench_engine_torch.py"
             if verbose { printErr("  measuring PyTorch…") }
             do {
                 let torch = try TorchComparison.run(script: script, python: python,
@@ -45,15 +68,15 @@ struct Bench: ParsableCommand {
                 printErr("genlab: PyTorch comparison skipped: \(error)")
             }
         }
-        if json {
-            let report = BenchReport(threads: Threads.count, blasLibrary: BLAS.library, blasKernel: BLAS.kernel,
-                                     coreTypeSet: BLAS.coreTypeSet, results: results)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
-        } else {
-            print(BenchTable.render(results))
-        }
+        if json { try printReport(results) } else { print(BenchTable.render(results)) }
+    }
+
+    func printReport(_ results: [BenchResult]) throws {
+        let report = BenchReport(threads: Threads.count, blasLibrary: BLAS.library, blasKernel: BLAS.kernel,
+                                 coreTypeSet: BLAS.coreTypeSet, results: results)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        print(String(decoding: try encoder.encode(report), as: UTF8.self))
     }
 }
 

@@ -14,6 +14,7 @@ struct QualityCommand: ParsableCommand {
     @Option(help: "How many samples.") var count = 2000
     @Option var seed: UInt64 = 0
     @Option(help: "Write the report as JSON here.") var out: String?
+    @Option(help: "Folder for the jet histograms (quality_*.png; default: the checkpoint's run folder).") var plots: String?
 
     func run() throws {
         let model = try LoadedModel.load(checkpoint)
@@ -21,8 +22,22 @@ struct QualityCommand: ParsableCommand {
         var real = try ImageSet.load(reference, options: .init(size: spec.imageSize, channels: spec.channels, limit: spec.isJetImages ? count : nil))
         real = real.scaled(spec.scaling)
         let generated = Sampler.sample(model, count: spec.isJetImages ? count : min(count, 256), seed: seed)
-        let report = spec.isJetImages ? Quality.jets(generated: generated, real: real.images, seed: seed)
-            : Quality.memorisation(generated: generated, training: real.images)
+        var report: Quality.Report
+        var written: [String] = []
+        if spec.isJetImages {
+            let comparison = Quality.jetComparison(generated: generated, real: real.images, seed: seed)
+            report = comparison.report
+            let folder = plots ?? URL(fileURLWithPath: checkpoint).deletingLastPathComponent().path
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            for (name, plot) in comparison.figures.sorted(by: { $0.key < $1.key }) {
+                let file = (folder as NSString).appendingPathComponent("quality_" + name.replacingOccurrences(of: "/", with: "_over_")
+                    .replacingOccurrences(of: " ", with: "_") + ".png")
+                try plot.write(file)
+                written.append(file)
+            }
+        } else {
+            report = Quality.memorisation(generated: generated, training: real.images)
+        }
         if spec.isJetImages {
             print("observable              W1(model, real)   W1(baseline, real)")
             for k in report.wasserstein.keys.sorted() {
@@ -35,6 +50,7 @@ struct QualityCommand: ParsableCommand {
             print(report.nearestTrainingDistance! < 0.5 * report.realNearestNeighbourDistance! ? "warning: samples sit much closer to training images than real images to each other (memorisation?)"
                   : "samples are no closer to the training images than real images are to each other: no sign of memorisation")
         }
+        if !written.isEmpty { print("histograms: " + written.joined(separator: ", ")) }
         if let out {
             try AtomicFile.write(try RunFolder.json(report), to: out)
         }

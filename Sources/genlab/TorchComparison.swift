@@ -4,11 +4,26 @@ import Foundation
 
 /// Runs one of the repo's PyTorch reference scripts and reads its JSON list of {name, value}.
 enum TorchComparison {
+    /// A PyTorch script's figure for one workload.
+    struct Figure {
+        var value: Double
+        var memoryMB: Double?
+        var compiled: Double?
+    }
+
     static func run(script: String, python: String?, arguments: [String]) throws -> [String: Double] {
+        try measure(script: script, interpreter: interpreter(script: script, python: python), arguments: arguments).mapValues(\.value)
+    }
+
+    /// The interpreter to run `script` with (checking the script is there).
+    static func interpreter(script: String, python: String?) throws -> String {
         guard FileManager.default.fileExists(atPath: script) else {
             throw ValidationError("--compare needs \(script): run genlab from the GenLab repository's root")
         }
-        let interpreter = try python ?? defaultPython()
+        return try python ?? defaultPython()
+    }
+
+    static func measure(script: String, interpreter: String, arguments: [String]) throws -> [String: Figure] {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: interpreter)
         process.arguments = [script] + arguments
@@ -21,8 +36,12 @@ enum TorchComparison {
               let list = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
             throw ValidationError("\(interpreter) \(script) failed (exit \(process.terminationStatus)); see its output above")
         }
-        var figures: [String: Double] = [:]
-        for item in list { if let n = item["name"] as? String, let v = item["value"] as? Double { figures[n] = v } }
+        var figures: [String: Figure] = [:]
+        for item in list {
+            if let n = item["name"] as? String, let v = item["value"] as? Double {
+                figures[n] = Figure(value: v, memoryMB: item["memory_mb"] as? Double, compiled: item["compiled"] as? Double)
+            }
+        }
         return figures
     }
 
@@ -47,10 +66,23 @@ enum TorchComparison {
 enum BenchTable {
     static func render(_ results: [BenchResult]) -> String {
         let withTorch = results.contains { $0.torch != nil }
-        var rows = [["workload", "GenLab", "unit"] + (withTorch ? ["PyTorch", "GenLab speed ÷ PyTorch"] : [])]
+        let withCompiled = results.contains { $0.torchCompiled != nil }
+        let withMemory = results.contains { $0.memoryMB != nil }
+        var header = ["workload", "GenLab", "unit"] + (withTorch ? ["PyTorch", "GenLab speed ÷ PyTorch"] : [])
+        if withCompiled { header += ["compiled", "÷ compiled"] }
+        if withMemory { header += ["GenLab MiB"] + (withTorch ? ["PyTorch MiB"] : []) }
+        var rows = [header]
         for r in results {
             var row = [r.name, format(r.value), r.unit]
-            if withTorch { row += [r.torch.map(format) ?? "–", r.speedRatio.map { String(format: "%.2f×", $0) } ?? "–"] }
+            if withTorch {
+                var ratio = r.speedRatio.map { String(format: "%.2f×", $0) } ?? "–"
+                if let rs = r.roundRatios, rs.count > 1 { ratio += String(format: " (%.2f–%.2f)", rs.min()!, rs.max()!) }
+                row += [r.torch.map(format) ?? "–", ratio]
+            }
+            if withCompiled {
+                row += [r.torchCompiled.map(format) ?? "–", r.torchCompiled.map { String(format: "%.2f×", r.value / $0) } ?? "–"]
+            }
+            if withMemory { row += [r.memoryMB.map { String(format: "%.0f", $0) } ?? "–"] + (withTorch ? [r.torchMemoryMB.map { String(format: "%.0f", $0) } ?? "–"] : []) }
             rows.append(row)
         }
         let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max()! }

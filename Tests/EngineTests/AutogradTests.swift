@@ -103,6 +103,27 @@ final class AutogradTests: XCTestCase {
 /// Recorded graphs must be freed with their last reference: a backward rule that captured its own
 /// output would form a cycle and leak every step's activations.
 final class GraphLifetimeTests: XCTestCase {
+    func testBackwardFreesWhatTheGraphSavedUnlessRetained() {
+        // PyTorch's retain_graph: a second backward through the same graph needs the first to keep it.
+        let x = Tensor(shape: [3], data: [1, 2, 3], requiresGrad: true)
+        let y = (x * x).sum()
+        y.backward(retainGraph: true)
+        y.backward()
+        XCTAssertEqual(x.grad!.scalars, [4, 8, 12])
+        // After a plain backward, the activations the rules captured are released at once,
+        // while the loss tensor itself is still referenced.
+        weak var activation: Tensor?
+        let loss: Tensor
+        do {
+            let h = x.exp()
+            activation = h
+            loss = (h * 2).sum()
+        }
+        XCTAssertNotNil(activation)
+        loss.backward()
+        XCTAssertNil(activation, "backward() kept the graph's saved tensors alive")
+    }
+
     func testGraphsAreFreedWhenDropped() {
         let ops: [(String, (Tensor) -> Tensor)] = [
             ("exp", { $0.exp() }), ("sqrt", { $0.abs().sqrt() }), ("relu", { $0.relu() }), ("sigmoid", { $0.sigmoid() }),

@@ -1,5 +1,6 @@
 import Engine
 import Formats
+import Models
 import Lab
 import NN
 import XCTest
@@ -92,5 +93,36 @@ func validationELBO(_ path: String) -> [Double] {
     return rows.dropFirst().compactMap { r -> Double? in
         let cells = r.split(separator: ",", omittingEmptySubsequences: false)
         return col < cells.count ? Double(cells[col]) : nil
+    }
+}
+
+/// The jet GAN plays its game on √pT: the generator emits s² (s ≥ 0) and the discriminator reads
+/// √x, with finite gradients where pixels are exactly zero; the quality report tells a real jet
+/// sample from the trivial baseline.
+final class JetGANTests: XCTestCase {
+    func testSquareOutputIsNonNegativeAndTheDiscriminatorSeesItsRoot() {
+        var rng = PRNG(seed: 2)
+        let gan = DCGAN(DCGAN.Config(imageSize: 25, channels: 1, latentDim: 8, generatorFeatures: 8, discriminatorFeatures: 8,
+                                     output: "square"), rng: &rng)
+        let fake = gan.generator(Tensor.normal([6, 8], rng: &rng))
+        XCTAssertEqual(fake.shape, [6, 1, 25, 25])
+        XCTAssertGreaterThanOrEqual(fake.scalars.min()!, 0)
+        XCTAssertTrue(fake.scalars.contains(0), "a ReLU'd root should leave empty pixels")
+        let lossG = Loss.bceWithLogits(gan.discriminator(fake), Tensor.ones([6]))
+        lossG.backward()
+        for (name, p) in gan.generator.namedParameters() {
+            XCTAssertTrue(p.grad?.scalars.allSatisfy(\.isFinite) ?? false, "\(name): gradient not finite through √x at zero pixels")
+        }
+    }
+
+    func testQualityReportSeparatesRealJetsFromTheBaseline() throws {
+        let set = try ImageSet.load(repositoryRoot + "/Datasets/jets/qcd_test.h5", options: .init(limit: 800)).scaled(.unitSum)
+        let a = set.images.slice(axis: 0, start: 0, end: 400).detach(), b = set.images.slice(axis: 0, start: 400, end: 800).detach()
+        let (report, figures) = Quality.jetComparison(generated: a, real: b)
+        XCTAssertEqual(Set(figures.keys), ["mass/pT", "pixel multiplicity", "pixel intensity"])
+        for (k, w) in report.wasserstein {
+            // Two halves of the same real sample sit far closer to each other than the baseline does.
+            XCTAssertLessThan(w * 4, report.baselineWasserstein[k]!, "\(k): real \(w), baseline \(report.baselineWasserstein[k]!)")
+        }
     }
 }

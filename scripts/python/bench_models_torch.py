@@ -1,5 +1,12 @@
-"""PyTorch eager (and torch.compile where it works) on the same model workloads as
-`genlab bench models`, same architectures, batch sizes, thread count. Prints a JSON list."""
+"""PyTorch eager (and, with --compile, torch.compile) on the same model workloads as
+`genlab bench models`: same architectures, batch sizes, thread count. Prints a JSON list of
+{name, value (steps/s), memory_mb, compiled (steps/s or null)}.
+
+    python bench_models_torch.py THREADS [--quick] [--compile] [--only NAME]
+
+Memory is measured as GenLab measures it: the peak resident size while the workload is built and
+trained, over the resident size just before (/proc/self/status, peak reset via clear_refs), so
+it should run one workload per process (--only) for a clean figure."""
 import json
 import sys
 
@@ -12,6 +19,8 @@ import timing
 threads = int(sys.argv[1]) if len(sys.argv) > 1 else 2
 torch.set_num_threads(threads)
 quick = "--quick" in sys.argv
+compile_too = "--compile" in sys.argv
+only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else None
 MIN = 0.3 if quick else 2.0
 
 
@@ -49,57 +58,97 @@ class VAE(nn.Module):
         return (rec + kl).mean()
 
 
-def vae_step(model, x):
+def vae_step(model, run, x):
     opt = torch.optim.Adam(model.parameters(), 1e-3)
+
     def step():
-        loss = model(x)
+        loss = run(x)
         opt.zero_grad(); loss.backward(); opt.step()
     return step
 
 
-G = nn.Sequential(nn.Linear(100, 256 * 16, bias=False), nn.Unflatten(1, (256, 4, 4)), nn.BatchNorm2d(256), nn.ReLU(),
-                  nn.ConvTranspose2d(256, 128, 4, 2, 1, bias=False), nn.BatchNorm2d(128), nn.ReLU(),
-                  nn.ConvTranspose2d(128, 64, 4, 2, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
-                  nn.ConvTranspose2d(64, 1, 4, 2, 1), nn.Tanh())
-D = nn.Sequential(nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2),
-                  nn.Conv2d(64, 128, 4, 2, 1, bias=False), nn.BatchNorm2d(128), nn.LeakyReLU(0.2),
-                  nn.Conv2d(128, 256, 4, 2, 1, bias=False), nn.BatchNorm2d(256), nn.LeakyReLU(0.2),
-                  nn.Flatten(), nn.Linear(256 * 16, 1))
-
-
-def gan_step():
+def dcgan(compiled=False):
+    G = nn.Sequential(nn.Linear(100, 256 * 16, bias=False), nn.Unflatten(1, (256, 4, 4)), nn.BatchNorm2d(256), nn.ReLU(),
+                      nn.ConvTranspose2d(256, 128, 4, 2, 1, bias=False), nn.BatchNorm2d(128), nn.ReLU(),
+                      nn.ConvTranspose2d(128, 64, 4, 2, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
+                      nn.ConvTranspose2d(64, 1, 4, 2, 1), nn.Tanh())
+    D = nn.Sequential(nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2),
+                      nn.Conv2d(64, 128, 4, 2, 1, bias=False), nn.BatchNorm2d(128), nn.LeakyReLU(0.2),
+                      nn.Conv2d(128, 256, 4, 2, 1, bias=False), nn.BatchNorm2d(256), nn.LeakyReLU(0.2),
+                      nn.Flatten(), nn.Linear(256 * 16, 1))
     optG = torch.optim.Adam(G.parameters(), 2e-4, betas=(0.5, 0.999))
     optD = torch.optim.Adam(D.parameters(), 2e-4, betas=(0.5, 0.999))
+    g, d = (torch.compile(G), torch.compile(D)) if compiled else (G, D)
     real = torch.rand(64, 1, 32, 32) * 2 - 1
     ones, zeros = torch.ones(64, 1), torch.zeros(64, 1)
+
     def step():
-        fake = G(torch.randn(64, 100))
-        lossD = F.binary_cross_entropy_with_logits(D(real), ones) + F.binary_cross_entropy_with_logits(D(fake.detach()), zeros)
+        fake = g(torch.randn(64, 100))
+        lossD = F.binary_cross_entropy_with_logits(d(real), ones) + F.binary_cross_entropy_with_logits(d(fake.detach()), zeros)
         optD.zero_grad(); lossD.backward(); optD.step()
-        lossG = F.binary_cross_entropy_with_logits(D(fake), ones)
+        lossG = F.binary_cross_entropy_with_logits(d(fake), ones)
         optG.zero_grad(); lossG.backward(); optG.step()
     return step
 
 
-coord = nn.Sequential(nn.Linear(2, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 1))
-ys, xs = torch.meshgrid(torch.arange(64), torch.arange(64), indexing="ij")
-coords = torch.stack([xs.flatten() / 32 - 1, ys.flatten() / 32 - 1], 1).float()
-target = torch.rand(4096, 1)
+def coordinate(compiled=False):
+    net = nn.Sequential(nn.Linear(2, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 1))
+    ys, xs = torch.meshgrid(torch.arange(64), torch.arange(64), indexing="ij")
+    coords = torch.stack([xs.flatten() / 32 - 1, ys.flatten() / 32 - 1], 1).float()
+    target = torch.rand(4096, 1)
+    opt = torch.optim.Adam(net.parameters(), 1e-3)
+    f = torch.compile(net) if compiled else net
 
-
-def coord_step():
-    opt = torch.optim.Adam(coord.parameters(), 1e-3)
     def step():
-        loss = F.mse_loss(coord(coords), target)
+        loss = F.mse_loss(f(coords), target)
         opt.zero_grad(); loss.backward(); opt.step()
     return step
 
 
+def vae(conv, size, latent, hidden, batch):
+    def build(compiled=False):
+        model = VAE(conv, size, latent, hidden)
+        return vae_step(model, torch.compile(model) if compiled else model, torch.rand(batch, 1, size, size))
+    return build
+
+
+def memory_field(name):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(name):
+                return int(line.split()[1]) * 1024
+    return None
+
+
+def measure(build):
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
+    before = memory_field("VmRSS:")
+    rate = 1 / per_call(build())
+    peak = memory_field("VmHWM:")
+    return rate, (peak - before) / 1048576 if peak and before else None
+
+
+def compiled_rate(build):
+    try:
+        return 1 / per_call(build(compiled=True))
+    except Exception as e:  # torch.compile needs a working C++ toolchain; report why it is missing
+        print(f"torch.compile failed: {type(e).__name__}: {e}".splitlines()[0], file=sys.stderr)
+        return None
+
+
 work = {
-    "mlp vae 784-400-20 b128": vae_step(VAE(False, 28, 20, [400]), torch.rand(128, 1, 28, 28)),
-    "dcgan 32x32 b64 (D+G step)": gan_step(),
-    "conv vae 32x32 b128": vae_step(VAE(True, 32, 16, [32, 64]), torch.rand(128, 1, 32, 32)),
-    "coordinate mlp 2-64-64-64-1 on 64x64": coord_step(),
+    "mlp vae 784-400-20 b128": vae(False, 28, 20, [400], 128),
+    "dcgan 32x32 b64 (D+G step)": dcgan,
+    "conv vae 32x32 b128": vae(True, 32, 16, [32, 64], 128),
+    "coordinate mlp 2-64-64-64-1 on 64x64": coordinate,
 }
-out = [{"name": k, "value": 1 / per_call(f)} for k, f in work.items()]
+if only is not None and only not in work:
+    sys.exit(f"unknown workload {only!r}; known: {list(work)}")
+out = []
+for name, build in work.items():
+    if only is not None and name != only:
+        continue
+    rate, memory = measure(build)
+    out.append({"name": name, "value": rate, "memory_mb": memory, "compiled": compiled_rate(build) if compile_too else None})
 print(json.dumps(out))

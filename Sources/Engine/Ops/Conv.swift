@@ -15,7 +15,10 @@ extension Tensor {
                              kernel: (weight.shape[2], weight.shape[3]), stride: stride, padding: padding, dilation: dilation)
         let out = Tensor(uninitialized: [N, O, g.outH, g.outW])
         let P = g.positions, nb = Im2col.chunk(g, batch: N, columnsPerImage: P)
-        Scratch.with(g.patchSize * nb * P) { col in
+        // When training and the whole batch unfolds at once, the column matrix is kept for dW, so
+        // the backward pass does not unfold x a second time.
+        let kept = GradMode.isEnabled && weight.requiresGrad && nb == N ? Storage(count: g.patchSize * N * P) : nil
+        func unfoldAndMultiply(_ col: UnsafeMutablePointer<Float>) {
             Scratch.with(O * nb * P) { tmp in
                 for n0 in Swift.stride(from: 0, to: N, by: nb) {
                     let b = Swift.min(nb, N - n0)
@@ -27,6 +30,7 @@ extension Tensor {
                 }
             }
         }
+        if let kept { unfoldAndMultiply(kept.pointer) } else { Scratch.with(g.patchSize * nb * P, unfoldAndMultiply) }
         let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
         return record(out, "conv2d", inputs) { gOut in
             // dW = dOut · colᵀ, dcol = Wᵀ · dOut, dx = col2im(dcol), db = Σ dOut.
@@ -38,9 +42,10 @@ extension Tensor {
                         let b = Swift.min(nb, N - n0)
                         Im2col.toChannelMajor(gOut.storage.pointer + n0 * O * P, gmat, batch: b, channels: O, length: P)
                         if let gw {
-                            Im2col.im2col(g, batch: b, x.storage.pointer + n0 * g.imageSize, col)
+                            let unfolded = kept?.pointer ?? col
+                            if kept == nil { Im2col.im2col(g, batch: b, x.storage.pointer + n0 * g.imageSize, col) }
                             BLAS.sgemm(transA: false, transB: true, m: O, n: g.patchSize, k: b * P, a: gmat, lda: b * P,
-                                       b: col, ldb: b * P, beta: 1, c: gw.storage.pointer, ldc: g.patchSize)
+                                       b: unfolded, ldb: b * P, beta: 1, c: gw.storage.pointer, ldc: g.patchSize)
                         }
                         if let gx {
                             BLAS.sgemm(transA: true, transB: false, m: g.patchSize, n: b * P, k: O, a: weight.storage.pointer,
@@ -50,6 +55,7 @@ extension Tensor {
                     }
                 }
             }
+            withExtendedLifetime(kept) {}
             var grads: [Tensor?] = [gx, gw]
             if let bias { grads.append(bias.requiresGrad ? gOut.sum(axes: [0, 2, 3]) : nil) }
             return grads
