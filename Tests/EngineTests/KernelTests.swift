@@ -34,6 +34,18 @@ final class KernelTests: XCTestCase {
         XCTAssertTrue(Tensor(shape: [1], data: [.nan]).tanh().item().isNaN)
     }
 
+    func testSoftplusMatchesDoublePrecision() {
+        let xs = stride(from: Float(-30), to: 30, by: 0.0011).map { $0 } + [0, 1e-6, -1e-6, 88, -104, .infinity, -.infinity]
+        let y = Tensor(shape: [xs.count], data: xs).softplus().scalars
+        for (x, v) in zip(xs, y) where x.isFinite {
+            let exact = Swift.max(Double(x), 0) + Foundation.log1p(Foundation.exp(-Swift.abs(Double(x))))
+            XCTAssertEqual(Double(v), exact, accuracy: 3e-7 * Swift.max(exact, 1e-30) + 1e-30, "softplus(\(x))")
+        }
+        XCTAssertEqual(y[xs.count - 2], .infinity)
+        XCTAssertEqual(y[xs.count - 1], 0)
+        XCTAssertTrue(Tensor(shape: [1], data: [.nan]).softplus().item().isNaN)
+    }
+
     func testBLASIsLoadedWithAKnownKernel() {
         XCTAssertTrue(BLAS.isAvailable, "OpenBLAS should load on a machine set up by scripts/deps.sh")
         XCTAssertNotEqual(BLAS.kernel, "none")

@@ -90,7 +90,24 @@ enum Fn {
         return e / (1 + e)
     }
 
-    /// log(1 + eˣ) without overflow.
+    /// log(1 + eˣ) without overflow: max(x, 0) + log1p(e^−|x|).
     @inline(__always)
-    static func softplus(_ x: Float) -> Float { Swift.max(x, 0) + Foundation.log1p(Foundation.exp(-Swift.abs(x))) }
+    static func softplus(_ x: Float) -> Float { Swift.max(x, 0) + log1pUnit(Foundation.exp(-Swift.abs(x))) }
+
+    /// log(1 + y) for y in [0, 1], as 2·atanh(s) with s = y / (2 + y) ≤ 1/3 (exact, no cancellation
+    /// for small y), summed to s¹³: truncation below 2·10⁻⁸ relative. Pure arithmetic, so it inlines
+    /// where glibc's log1pf is a call (it was 10 % of a BCE-heavy training step). Tested against
+    /// double precision.
+    @inline(__always)
+    static func log1pUnit(_ y: Float) -> Float {
+        let s = y / (2 + y), s2 = s * s
+        var p: Float = 1 / 13
+        p = p * s2 + 1 / 11
+        p = p * s2 + 1 / 9
+        p = p * s2 + 1 / 7
+        p = p * s2 + 1 / 5
+        p = p * s2 + 1 / 3
+        p = p * s2 + 1
+        return 2 * s * p
+    }
 }

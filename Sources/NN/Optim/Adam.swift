@@ -38,13 +38,31 @@ public class Adam: Optimizer {
             let correction2 = Float((1 - pow(Double(beta2), t)).squareRoot())
             let n = p.count, pp = p.storage.pointer, g = grad.storage.pointer
             let b1 = beta1, b2 = beta2, e = eps, wd = weightDecay, lr = learningRate
-            if decoupled && wd != 0 { for i in 0..<n { pp[i] *= 1 - lr * wd } }
+            let decay: Float = decoupled && wd != 0 ? 1 - lr * wd : 1
             let l2 = decoupled ? 0 : wd
-            for i in 0..<n {
-                let gi = l2 != 0 ? g[i] + l2 * pp[i] : g[i]
-                m[i] += (1 - b1) * (gi - m[i])
-                v[i] = v[i] * b2 + (1 - b2) * gi * gi
-                pp[i] -= stepSize * (m[i] / (v[i].squareRoot() / correction2 + e))
+            // Eight lanes at a time on every core; each lane computes exactly the scalar rule.
+            parallelFor(n, grain: 1 << 14) { r in
+                var i = r.lowerBound
+                while i + 8 <= r.upperBound {
+                    var pv = SIMD8<Float>(UnsafeBufferPointer(start: pp + i, count: 8)) * decay
+                    var gv = SIMD8<Float>(UnsafeBufferPointer(start: g + i, count: 8))
+                    if l2 != 0 { gv += l2 * pv }
+                    var mv = SIMD8<Float>(UnsafeBufferPointer(start: m + i, count: 8))
+                    var vv = SIMD8<Float>(UnsafeBufferPointer(start: v + i, count: 8))
+                    mv += (1 - b1) * (gv - mv)
+                    vv = vv * b2 + (1 - b2) * gv * gv
+                    pv -= stepSize * (mv / (vv.squareRoot() / correction2 + e))
+                    for k in 0..<8 { pp[i + k] = pv[k]; m[i + k] = mv[k]; v[i + k] = vv[k] }
+                    i += 8
+                }
+                while i < r.upperBound {
+                    pp[i] *= decay
+                    let gi = l2 != 0 ? g[i] + l2 * pp[i] : g[i]
+                    m[i] += (1 - b1) * (gi - m[i])
+                    v[i] = v[i] * b2 + (1 - b2) * gi * gi
+                    pp[i] -= stepSize * (m[i] / (v[i].squareRoot() / correction2 + e))
+                    i += 1
+                }
             }
         }
     }
