@@ -27,7 +27,8 @@ struct QualityCommand: ParsableCommand {
         if spec.isJetImages {
             let comparison = Quality.jetComparison(generated: generated, real: real.images, seed: seed)
             report = comparison.report
-            let folder = plots ?? URL(fileURLWithPath: checkpoint).deletingLastPathComponent().path
+            let parent = (checkpoint as NSString).deletingLastPathComponent
+            let folder = plots ?? (parent.isEmpty ? "." : parent)
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             for (name, plot) in comparison.figures.sorted(by: { $0.key < $1.key }) {
                 let file = (folder as NSString).appendingPathComponent("quality_" + name.replacingOccurrences(of: "/", with: "_over_")
