@@ -55,7 +55,6 @@ extension Tensor {
                     }
                 }
             }
-            withExtendedLifetime(kept) {}
             var grads: [Tensor?] = [gx, gw]
             if let bias { grads.append(bias.requiresGrad ? gOut.sum(axes: [0, 2, 3]) : nil) }
             return grads

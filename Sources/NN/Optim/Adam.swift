@@ -40,31 +40,34 @@ public class Adam: Optimizer {
             let b1 = beta1, b2 = beta2, e = eps, wd = weightDecay, lr = learningRate
             let decay: Float = decoupled && wd != 0 ? 1 - lr * wd : 1
             let l2 = decoupled ? 0 : wd
-            // Eight lanes at a time on every core; each lane computes exactly the scalar rule.
+            // Eight lanes at a time on every core; the tail goes through the same rule in padded lanes.
             parallelFor(n, grain: 1 << 14) { r in
-                var i = r.lowerBound
-                while i + 8 <= r.upperBound {
-                    var pv = SIMD8<Float>(UnsafeBufferPointer(start: pp + i, count: 8)) * decay
-                    var gv = SIMD8<Float>(UnsafeBufferPointer(start: g + i, count: 8))
-                    if l2 != 0 { gv += l2 * pv }
-                    var mv = SIMD8<Float>(UnsafeBufferPointer(start: m + i, count: 8))
-                    var vv = SIMD8<Float>(UnsafeBufferPointer(start: v + i, count: 8))
-                    mv += (1 - b1) * (gv - mv)
-                    vv = vv * b2 + (1 - b2) * gv * gv
-                    pv -= stepSize * (mv / (vv.squareRoot() / correction2 + e))
-                    for k in 0..<8 { pp[i + k] = pv[k]; m[i + k] = mv[k]; v[i + k] = vv[k] }
-                    i += 8
-                }
-                while i < r.upperBound {
-                    pp[i] *= decay
-                    let gi = l2 != 0 ? g[i] + l2 * pp[i] : g[i]
-                    m[i] += (1 - b1) * (gi - m[i])
-                    v[i] = v[i] * b2 + (1 - b2) * gi * gi
-                    pp[i] -= stepSize * (m[i] / (v[i].squareRoot() / correction2 + e))
-                    i += 1
+                for i in Swift.stride(from: r.lowerBound, to: r.upperBound, by: 8) {
+                    Self.update(at: i, count: Swift.min(8, r.upperBound - i), pp, g, m, v, decay: decay, l2: l2, b1: b1, b2: b2,
+                                e: e, stepSize: stepSize, correction2: correction2)
                 }
             }
         }
+    }
+
+    /// One Adam/AdamW update of elements i..<i+count (count ≤ 8), as eight SIMD lanes.
+    @inline(__always)
+    static func update(at i: Int, count: Int, _ p: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>,
+                       _ m: UnsafeMutablePointer<Float>, _ v: UnsafeMutablePointer<Float>, decay: Float, l2: Float,
+                       b1: Float, b2: Float, e: Float, stepSize: Float, correction2: Float) {
+        func load(_ q: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
+            if count == 8 { return SIMD8(UnsafeBufferPointer(start: q + i, count: 8)) }
+            var x = SIMD8<Float>()
+            for k in 0..<count { x[k] = q[i + k] }
+            return x
+        }
+        func store(_ x: SIMD8<Float>, _ q: UnsafeMutablePointer<Float>) { for k in 0..<count { q[i + k] = x[k] } }
+        var pv = load(p) * decay, gv = load(g), mv = load(m), vv = load(v)
+        if l2 != 0 { gv += l2 * pv }
+        mv += (1 - b1) * (gv - mv)
+        vv = vv * b2 + (1 - b2) * gv * gv
+        pv -= stepSize * (mv / (vv.squareRoot() / correction2 + e))
+        store(pv, p); store(mv, m); store(vv, v)
     }
 
     public func stateDict() -> [String: Tensor] { state.slots }
