@@ -64,6 +64,9 @@ public struct Plot {
         if y1 <= y0 { y1 = y0 + 1 }
         let pad = (y1 - y0) * 0.05
         y0 -= pad; y1 += pad
+        // Headroom for the legend (top right), so it does not sit on the data.
+        let legend = Double(series.count * 14 + 8), plotHeight = Double(bottom - top)
+        if !series.isEmpty && legend < plotHeight / 2 { y1 += (y1 - y0) * legend / (plotHeight - legend) }
         func px(_ x: Double) -> Double { Double(left) + (x - x0) / (x1 - x0) * Double(right - left) }
         func py(_ y: Double) -> Double { Double(bottom) - (ty(y) - y0) / (y1 - y0) * Double(bottom - top) }
         // Axes, ticks and labels.
