@@ -62,10 +62,6 @@ public enum Quality {
         return noGrad { (mean.expand(shape) + Tensor.normal(shape, std: spread, rng: &rng)).relu() }
     }
 
-    public static func jets(generated: Tensor, real: Tensor, window: Double = 1.25, seed: UInt64 = 0) -> Report {
-        jetComparison(generated: generated, real: real, window: window, seed: seed).report
-    }
-
     /// The W1 report and, per observable, a histogram of real, generated and baseline jets.
     public static func jetComparison(generated: Tensor, real: Tensor, window: Double = 1.25,
                                      seed: UInt64 = 0) -> (report: Report, figures: [String: Plot]) {

@@ -24,13 +24,11 @@ public final class DecoyNet: Module {
     public let config: Config
     public let layers: [EnsembleLinear]
 
-    /// `count` decoys drawn one after another from a single stream.
-    public init(count: Int, _ c: Config = Config(), rng: inout PRNG) {
-        config = c
-        let widths = [2] + c.hidden + [1]
-        var built: [EnsembleLinear] = []
-        for i in 0..<(widths.count - 1) { built.append(EnsembleLinear(count: count, widths[i], widths[i + 1], rng: &rng)) }
-        layers = built
+    /// `count` decoys, each from its own stream forked from `rng`.
+    public convenience init(count: Int, _ c: Config = Config(), rng: inout PRNG) {
+        let base = rng.fork(0x6465_636f_79)
+        _ = rng.next()
+        self.init(c, rngs: (0..<count).map { base.fork(UInt64($0)) })
     }
 
     /// One stream per decoy: decoy b starts from `rngs[b]` alone, whatever else is in the batch.

@@ -8,17 +8,9 @@ public final class EnsembleLinear: Module {
     public let weight: Tensor
     public let bias: Tensor
 
-    /// Each member initialised as `Linear` would be (PyTorch's defaults, U(±1/√in)).
-    public init(count: Int, _ inFeatures: Int, _ outFeatures: Int, rng: inout PRNG) {
-        weight = Tensor.zeros([count, inFeatures, outFeatures], requiresGrad: true)
-        Init.kaimingUniform(weight, fanIn: inFeatures, rng: &rng)
-        bias = Tensor.zeros([count, 1, outFeatures], requiresGrad: true)
-        let bound = 1 / Float(inFeatures).squareRoot()
-        Init.uniform(bias, low: -bound, high: bound, rng: &rng)
-    }
-
-    /// Member b initialised from its own stream `rngs[b]` (weights, then bias), so a member's
-    /// start does not depend on which other members share the ensemble.
+    /// Member b initialised as `Linear` would be (PyTorch's defaults, U(±1/√in)) from its own
+    /// stream `rngs[b]` (weights, then bias), so a member's start does not depend on which other
+    /// members share the ensemble.
     public init(_ inFeatures: Int, _ outFeatures: Int, rngs: inout [PRNG]) {
         let count = rngs.count
         weight = Tensor.zeros([count, inFeatures, outFeatures], requiresGrad: true)
@@ -26,7 +18,7 @@ public final class EnsembleLinear: Module {
         let wBound = (1 / Float(max(inFeatures, 1))).squareRoot(), bBound = 1 / Float(inFeatures).squareRoot()
         let per = inFeatures * outFeatures
         for b in 0..<count {
-            // kaiming_uniform(a = √5) is U(±1/√fanIn), as in the shared-stream initialiser.
+            // kaiming_uniform(a = √5) is U(±1/√fanIn).
             rngs[b].fillUniform(UnsafeMutableBufferPointer(start: weight.storage.pointer + b * per, count: per), low: -wBound, high: wBound)
             rngs[b].fillUniform(UnsafeMutableBufferPointer(start: bias.storage.pointer + b * outFeatures, count: outFeatures), low: -bBound, high: bBound)
         }

@@ -54,7 +54,7 @@ struct Symmetry: ParsableCommand {
             print(String(format: "held-out (%d templates): accuracy %.1f %% on exact symmetries, %.1f %% overall; ρ(ε, score) = %.3f%@",
                          h.templates, 100 * h.accuracyExact, 100 * h.accuracyAll, h.spearmanEpsilonScore,
                          h.scoreSpreadAcrossSeeds.map { String(format: "; score spread across seeds %.3f per fit, %.3f for the %d-fit mean", $0,
-                                                                   h.reportedScoreSpread ?? .nan, 5) } ?? ""))
+                                                                   h.reportedScoreSpread ?? .nan, o.stabilitySeeds) } ?? ""))
             for (name, a) in h.perClassExact.sorted(by: { $0.key < $1.key }) { print(String(format: "  %-18@ %.1f %%", name as NSString, 100 * a)) }
             print(String(format: "%.0f s; wrote %@ (checkpoint.safetensors, confusion.png, evaluation.json, metrics.csv, loss.png)", r.seconds, out))
         }

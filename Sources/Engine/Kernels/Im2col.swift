@@ -51,7 +51,7 @@ enum Im2col {
                         if s == 1 {
                             (out + lo).update(from: line + lo, count: hi - lo)
                         } else if s == 2 {
-                            evenElements(line, out, lo, hi, available: g.width - iw0)
+                            for ow in lo..<hi { out[ow] = line[2 * ow] }
                         } else {
                             for ow in lo..<hi { out[ow] = line[ow * s] }
                         }
@@ -92,25 +92,6 @@ enum Im2col {
                 }
             }
         }
-    }
-
-    /// out[ow] = line[2·ow] for ow in lo..<hi, eight at a time (16 contiguous loads, even lanes
-    /// kept) while the loads stay below `available`, the row's readable length from `line`.
-    @inline(__always)
-    static func evenElements(_ line: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ lo: Int, _ hi: Int, available: Int) {
-        var ow = lo
-        let raw = UnsafeRawPointer(line)
-        while ow + 8 <= hi && 2 * ow + 16 <= available {
-            let v = raw.loadUnaligned(fromByteOffset: 2 * ow * MemoryLayout<Float>.stride, as: SIMD16<Float>.self)
-            UnsafeMutableRawPointer(out + ow).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
-            ow += 8
-        }
-        while ow + 4 <= hi && 2 * ow + 8 <= available {
-            let v = raw.loadUnaligned(fromByteOffset: 2 * ow * MemoryLayout<Float>.stride, as: SIMD8<Float>.self)
-            UnsafeMutableRawPointer(out + ow).storeBytes(of: v.evenHalf, as: SIMD4<Float>.self)
-            ow += 4
-        }
-        while ow < hi { out[ow] = line[2 * ow]; ow += 1 }
     }
 
     /// The output columns ow with 0 ≤ ow·stride + iw0 < width, as a half-open range.
