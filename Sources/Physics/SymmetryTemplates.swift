@@ -21,9 +21,11 @@ public enum SymmetryClass: Int, CaseIterable, Codable, Sendable {
 }
 
 /// A library of 2-D potentials with known symmetry on [−1, 1]², with random parameters, and an
-/// approximate-symmetry knob: the template is V̂ + ε·δV̂, where V̂ and δV̂ (a generic potential
-/// of the `none` kind) are each standardised over the grid, so ε = 0 is exact symmetry and ε ≈ 1
-/// leaves little of it. The image is two-colour: 1 where the potential is below its `fill` quantile.
+/// approximate-symmetry knob: the template is V̂ + λ·δV̂, where V̂ and δV̂ (a generic potential
+/// of the `none` kind) are each standardised over the grid, and λ is chosen so that the image
+/// breaks its symmetry by ε (see SymmetryBreaking.swift): ε = 0 is exact symmetry, ε = 1 as broken
+/// as the library gets, and `none` images are further than that from every probed symmetry.
+/// The image is two-colour: 1 where the potential is below its `fill` quantile.
 ///
 /// Orientations (axes, stripe directions, the Cₙ phase) and centres are random, so a detector
 /// cannot key on where the symmetry sits. `extrapolate` draws the parameters that have a natural
@@ -86,8 +88,8 @@ public struct SymmetryTemplates: Sendable {
 
     /// Exact templates whose image is (nearly, IoU > 0.9) symmetric in a way its class excludes:
     /// a `reflection` image that is also mirror-symmetric in a second axis or round, a
-    /// `reflection_both` or Cₙ image that is round, a `none` image with a mirror axis or a
-    /// rotation symmetry. Broken templates are left alone (their ε says how much is left).
+    /// `reflection_both` or Cₙ image that is round, and a `none` image nearer to a mirror, rotation
+    /// or shift symmetry than ε = 1 is. Broken templates are left alone (their ε says how much is left).
     public func looksLikeAnotherClass(_ t: Template) -> Bool {
         let p = t.pixels, limit = 0.9
         let round = [0.4, 1.1, 2.0].map { rotated(p, by: $0) }.min()! > limit
@@ -104,23 +106,24 @@ public struct SymmetryTemplates: Sendable {
             }
             return false
         case .none:
-            let mirrored = (0..<36).map { mirror(p, angle: Double($0) * .pi / 36) }.max()!
-            return mirrored > 0.85 || rotated(p, by: .pi) > 0.85 || rotated(p, by: .pi / 2) > 0.85
+            // A generic image closer to a symmetry than a fully broken (ε = 1) template would be is
+            // an approximately symmetric image, not a `none`.
+            return nearestSymmetry(p) < Self.fullBreak
         }
     }
 
     func candidate(_ c: SymmetryClass, epsilon: Double, rng: inout PRNG) -> Template {
         let v = potential(c, rng: &rng)
-        let what = v.description
-        var values = grid(v.value)
-        let eps = c == .none ? 0 : epsilon
-        if eps > 0 {
-            let breaking = standardised(grid(potential(.none, rng: &rng).value))
-            values = zip(standardised(values), breaking).map { $0 + eps * $1 }
+        let values = standardised(grid(v.value))
+        let fill = uniform(&rng, 0.3, 0.7)
+        guard c != .none, epsilon > 0 else {
+            return Template(symmetry: c, epsilon: c == .none ? 1 : 0, pixels: Self.binarise(values, fill: fill),
+                            description: v.description + String(format: ", ε = %.2f, fill %.2f", c == .none ? 1 : 0, fill))
         }
-        let fill = Double(uniform(&rng, 0.3, 0.7))
-        return Template(symmetry: c, epsilon: c == .none ? 1 : eps, pixels: Self.binarise(values, fill: fill),
-                        description: what + String(format: ", ε = %.2f, fill %.2f", eps, fill))
+        let breaking = standardised(grid(potential(.none, rng: &rng).value))
+        let b = broken(values, breaking, maps: v.invariances, epsilon: epsilon, fill: fill)
+        return Template(symmetry: c, epsilon: b.epsilon, pixels: b.pixels,
+                        description: v.description + String(format: ", ε = %.2f (λ = %.3f), fill %.2f", b.epsilon, b.lambda, fill))
     }
 
     /// The potential on the pixel centres.

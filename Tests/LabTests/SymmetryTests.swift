@@ -30,7 +30,8 @@ final class SymmetryTemplateTests: XCTestCase {
                 let fill = t.pixels.reduce(0, +) / Float(t.pixels.count)
                 XCTAssertTrue(t.pixels.allSatisfy { $0 == 0 || $0 == 1 })
                 XCTAssertTrue((0.29...0.71).contains(fill), "fill \(fill)")
-                XCTAssertEqual(t.epsilon, c == .none ? 1 : 0.3)
+                // ε is what the image shows, calibrated to the asked 0.3 (bisection on λ).
+                XCTAssertEqual(t.epsilon, c == .none ? 1 : 0.3, accuracy: 0.06, "\(c.name): \(t.description)")
             }
         }
         // A generic potential has none of the other classes' symmetries.
@@ -42,6 +43,42 @@ final class SymmetryTemplateTests: XCTestCase {
             return abs(generic.value(gx, gy) - generic.value(x, y))
         }.max()!
         XCTAssertGreaterThan(broken, 1e-3)
+    }
+
+    /// The disagreement measure: 0 for an image invariant under the map, about 1 for a map that
+    /// scrambles it, independent of the fill.
+    func testDisagreementMeasuresBrokenSymmetry() {
+        let lib = SymmetryTemplates(size: 32)
+        // Left half set: invariant under v → −v, fully inverted by u → −u (every pixel flips).
+        let half = (0..<1024).map { Float($0 % 32 < 16 ? 1 : 0) }
+        XCTAssertEqual(lib.disagreement(half, under: { x, y in (x, -y) }), 0)
+        XCTAssertEqual(lib.disagreement(half, under: { x, y in (-x, y) }), 2, accuracy: 1e-12, "all differ, over 2f(1 − f) = ½")
+        var rng = PRNG(seed: 1)
+        let noise = (0..<1024).map { _ in Float(rng.nextFloat() < 0.3 ? 1 : 0) }
+        XCTAssertEqual(lib.disagreement(noise, under: { x, y in (-x, y) }), 1, accuracy: 0.15, "unrelated pixels")
+    }
+
+    /// Calibrated breaking: a larger ε shows as a larger disagreement under the template's own
+    /// symmetries, and `none` images are at least as far from every probed symmetry as ε = 1.
+    func testEpsilonIsTheBreakingTheImageShows() {
+        for extrapolate in [false, true] {
+            let lib = SymmetryTemplates(size: 32, extrapolate: extrapolate)
+            for c in SymmetryClass.allCases where c != .none {
+                let rng = PRNG(seed: 21)
+                var labels: [Double] = []
+                for target in [0.1, 0.4, 0.7, 1.0] {
+                    var r = rng
+                    labels.append(lib.template(c, epsilon: target, rng: &r).epsilon)
+                    XCTAssertEqual(labels.last!, target, accuracy: 0.06, "\(c.name)")
+                }
+                XCTAssertEqual(labels, labels.sorted(), c.name)
+            }
+            var rng = PRNG(seed: 23)
+            for _ in 0..<10 {
+                let t = lib.template(.none, epsilon: 0, rng: &rng)
+                XCTAssertGreaterThanOrEqual(lib.nearestSymmetry(t.pixels), SymmetryTemplates.fullBreak, t.description)
+            }
+        }
     }
 
     func testSquareSymmetriesFormTheGroup() {
@@ -145,7 +182,7 @@ final class SymmetryPipelineTests: XCTestCase {
         let folder = scratchFolder("symmetry-train")
         var o = SymmetryTraining.Options()
         o.perClass = 4; o.validationPerClass = 1; o.heldOutPerClass = 1; o.epochs = 2; o.quiet = true
-        o.stabilityImages = 2; o.stabilitySeeds = 2
+        o.stabilityImages = 2; o.stabilitySeeds = 2; o.heldOutSeeds = 2; o.sweepsPerClass = 1
         o.representation.decoy.steps = 20
         let r = try SymmetryTraining.train(o, out: folder) { _ in }
         for name in ["checkpoint.safetensors", "confusion.png", "evaluation.json", "metrics.csv", "loss.png"] {
@@ -154,6 +191,10 @@ final class SymmetryPipelineTests: XCTestCase {
         XCTAssertEqual(r.heldOut.templates, 6)
         XCTAssertEqual(r.heldOut.confusionExact.map(\.count), Array(repeating: 6, count: 6))
         XCTAssertNotNil(r.heldOut.scoreSpreadAcrossSeeds)
+        XCTAssertEqual(r.heldOutReported?.seeds, 2)
+        XCTAssertEqual(r.heldOutReported?.templates, 6)
+        XCTAssertEqual(r.sweeps?.sweeps, 5, "one sweep per symmetric class")
+        XCTAssertEqual(r.sweeps?.meanScore.count, 6)
         let detector = try SymmetryDetector(checkpoint: r.checkpoint)
         XCTAssertEqual(detector.config.representation, o.representation)
     }

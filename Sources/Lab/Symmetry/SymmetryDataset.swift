@@ -60,13 +60,18 @@ public enum SquareSymmetry {
         }
     }
 
-    /// A batch [N, C, n, n] with each image under a random square symmetry.
-    public static func augment(_ batch: Tensor, rng: inout PRNG) -> Tensor {
+    /// A batch [N, C, n, n] with image i under square symmetry `transform(i)`.
+    public static func apply(_ batch: Tensor, _ transform: (Int) -> Int) -> Tensor {
         let n = batch.shape[2], c = batch.shape[1], per = c * n * n
         let out = Tensor.zeros(batch.shape)
         for i in 0..<batch.shape[0] {
-            apply(rng.nextInt(8), batch.storage.pointer + i * per, out.storage.pointer + i * per, channels: c, n: n)
+            apply(transform(i), batch.storage.pointer + i * per, out.storage.pointer + i * per, channels: c, n: n)
         }
         return out
+    }
+
+    /// A batch [N, C, n, n] with each image under a random square symmetry.
+    public static func augment(_ batch: Tensor, rng: inout PRNG) -> Tensor {
+        apply(batch) { _ in rng.nextInt(8) }
     }
 }

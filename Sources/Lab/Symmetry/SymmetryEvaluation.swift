@@ -1,0 +1,160 @@
+import Engine
+import Foundation
+import Formats
+import Models
+import Physics
+
+/// How well a symmetry detector does on templates whose symmetry and ε are known: accuracy on
+/// exact symmetries, the confusion matrix, and whether the score falls as ε grows — pooled over
+/// templates, and along sweeps that break one template more and more.
+extension SymmetryTraining {
+    public struct Evaluation: Codable, Sendable {
+        public var templates: Int
+        /// Accuracy on templates with exact symmetry (ε = 0; every `none` template counts).
+        public var accuracyExact: Double
+        public var accuracyAll: Double
+        public var perClassExact: [String: Double]
+        /// Rows: true class; columns: predicted (exact templates), in `SymmetryClass` order.
+        public var confusionExact: [[Int]]
+        /// Spearman ρ between ε and the symmetry score over the symmetric classes' templates.
+        public var spearmanEpsilonScore: Double
+        /// Decoy fits averaged per template (1: one fit, as during training; more: the reported
+        /// score of `genlab symmetry score`).
+        public var seeds: Int = 1
+        /// Mean over images of the standard deviation of one decoy fit's score across seeds.
+        public var scoreSpreadAcrossSeeds: Double?
+        /// The same for the reported score, the mean over `stabilitySeeds` fits: its standard
+        /// deviation across three disjoint sets of seeds.
+        public var reportedScoreSpread: Double?
+    }
+
+    /// Sweeps: one template (potential, breaking field, fill) at ε = 0, 0.2, …, 1, scored as
+    /// `genlab symmetry score` does; does the score fall along each?
+    public struct SweepEvaluation: Codable, Sendable {
+        public var sweeps: Int
+        public var epsilons: [Double]
+        public var seeds: Int
+        /// Spearman ρ between ε and the score within each sweep: mean, median, per class (mean).
+        public var meanSpearman: Double
+        public var medianSpearman: Double
+        public var perClassMeanSpearman: [String: Double]
+        /// Fraction of sweeps whose score falls with ρ ≤ −0.8.
+        public var fractionFalling: Double
+        /// The mean score at each ε over all sweeps.
+        public var meanScore: [Double]
+    }
+
+    /// The classifier alone (one decoy fit per template, as the features were made).
+    public static func evaluate(_ model: SymmetryCNN, _ data: SymmetryDataset) -> Evaluation {
+        let wasTraining = model.isTraining
+        model.eval()
+        defer { model.train(wasTraining) }
+        let (probs, eps) = predict(model, data.features)
+        return summarise(data.templates, probabilities: probs, scores: zip(probs, eps).map { score(probabilities: $0.0, epsilon: $0.1) })
+    }
+
+    /// The whole detector as users run it: each template's decoy fitted under every seed, class
+    /// probabilities and score averaged over the fits.
+    public static func evaluate(_ detector: SymmetryDetector, _ templates: [SymmetryTemplates.Template], seeds: [UInt64]) -> Evaluation {
+        let scored = detector.score(templates.map(\.pixels), seeds: seeds)
+        let names = SymmetryClass.allCases.map(\.name)
+        var e = summarise(templates, probabilities: scored.map { s in names.map { s.probabilities[$0] ?? 0 } }, scores: scored.map(\.score))
+        e.seeds = seeds.count
+        return e
+    }
+
+    static func summarise(_ templates: [SymmetryTemplates.Template], probabilities probs: [[Double]], scores: [Double]) -> Evaluation {
+        let k = SymmetryClass.allCases.count
+        var confusion = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
+        var right = 0, rightExact = 0, exact = 0
+        var symmetricScores: [Double] = [], trueEps: [Double] = []
+        for (i, t) in templates.enumerated() {
+            let predicted = probs[i].indices.max { probs[i][$0] < probs[i][$1] }!
+            if predicted == t.symmetry.rawValue { right += 1 }
+            if t.epsilon == 0 || t.symmetry == .none {
+                exact += 1
+                confusion[t.symmetry.rawValue][predicted] += 1
+                if predicted == t.symmetry.rawValue { rightExact += 1 }
+            }
+            if t.symmetry != .none {
+                symmetricScores.append(scores[i])
+                trueEps.append(t.epsilon)
+            }
+        }
+        var perClass: [String: Double] = [:]
+        for c in SymmetryClass.allCases {
+            let row = confusion[c.rawValue], n = row.reduce(0, +)
+            perClass[c.name] = n > 0 ? Double(row[c.rawValue]) / Double(n) : .nan
+        }
+        return Evaluation(templates: templates.count, accuracyExact: Double(rightExact) / Double(max(exact, 1)),
+                          accuracyAll: Double(right) / Double(max(templates.count, 1)), perClassExact: perClass, confusionExact: confusion,
+                          spearmanEpsilonScore: Statistics.spearman(trueEps, symmetricScores), scoreSpreadAcrossSeeds: nil)
+    }
+
+    /// `perClass` sweeps of every symmetric class: the same draw (potential, breaking field, fill)
+    /// at each ε in `epsilons`.
+    public static func sweeps(perClass: Int, library: SymmetryTemplates, epsilons: [Double], seed: UInt64) -> [[SymmetryTemplates.Template]] {
+        var rng = PRNG(seed: seed)
+        var out: [[SymmetryTemplates.Template]] = []
+        for _ in 0..<perClass {
+            for c in SymmetryClass.allCases where c != .none {
+                let start = rng.fork(UInt64(out.count))
+                out.append(epsilons.map { e in
+                    var r = start
+                    return library.template(c, epsilon: e, rng: &r)
+                })
+            }
+        }
+        return out
+    }
+
+    /// Scores `sweeps` (drawn at the asked `epsilons`) under every seed; ρ within a sweep uses the
+    /// ε each image shows.
+    public static func evaluateSweeps(_ detector: SymmetryDetector, _ sweeps: [[SymmetryTemplates.Template]], epsilons: [Double],
+                                      seeds: [UInt64]) -> SweepEvaluation {
+        let flat = sweeps.flatMap { $0 }
+        let scores = detector.score(flat.map(\.pixels), seeds: seeds).map(\.score)
+        let steps = sweeps.first?.count ?? 0
+        var rhos: [Double] = [], perClass: [String: [Double]] = [:], mean = [Double](repeating: 0, count: steps)
+        for (i, sweep) in sweeps.enumerated() {
+            let s = Array(scores[(i * steps)..<((i + 1) * steps)])
+            let rho = Statistics.spearman(sweep.map(\.epsilon), s)
+            rhos.append(rho)
+            perClass[sweep[0].symmetry.name, default: []].append(rho)
+            for j in 0..<steps { mean[j] += s[j] / Double(sweeps.count) }
+        }
+        let sorted = rhos.sorted()
+        return SweepEvaluation(sweeps: sweeps.count, epsilons: epsilons, seeds: seeds.count,
+                               meanSpearman: rhos.reduce(0, +) / Double(max(rhos.count, 1)),
+                               medianSpearman: sorted.isEmpty ? .nan : sorted[sorted.count / 2],
+                               perClassMeanSpearman: perClass.mapValues { $0.reduce(0, +) / Double($0.count) },
+                               fractionFalling: Double(rhos.filter { $0 <= -0.8 }.count) / Double(max(rhos.count, 1)),
+                               meanScore: mean)
+    }
+
+    /// A confusion matrix as a picture: rows true class, columns predicted, shade = row fraction.
+    public static func confusionImage(_ m: [[Int]], title: String) -> Image {
+        let names = SymmetryClass.allCases.map(\.name), k = names.count, cell = 56
+        let left = 150, top = 60
+        var canvas = Canvas(width: left + k * cell + 20, height: top + k * cell + 100)
+        canvas.text(title, x: 10, y: 10, scale: 2)
+        canvas.text("TRUE (ROWS) / PREDICTED (COLUMNS)", x: 10, y: 34, scale: 2)
+        for (i, row) in m.enumerated() {
+            let n = max(row.reduce(0, +), 1)
+            canvas.text(names[i], x: 6, y: top + i * cell + cell / 2 - 5, scale: 2)
+            for (j, count) in row.enumerated() {
+                let f = Float(count) / Float(n)
+                canvas.fill(left + j * cell, top + i * cell, cell - 2, cell - 2, (1 - 0.8 * f, 1 - 0.5 * f, 1 - 0.1 * f))
+                let s = String(count)
+                canvas.text(s, x: left + j * cell + cell / 2 - s.count * 4, y: top + i * cell + cell / 2 - 5, scale: 2,
+                            color: f > 0.6 ? (1, 1, 1) : (0, 0, 0))
+            }
+        }
+        for (j, name) in names.enumerated() {
+            // Column labels, one short line each under the matrix.
+            canvas.text("\(j + 1) \(name)", x: left, y: top + k * cell + 10 + j * 14, scale: 2)
+            canvas.text("\(j + 1)", x: left + j * cell + cell / 2 - 4, y: top - 14, scale: 2)
+        }
+        return canvas.image
+    }
+}
