@@ -18,10 +18,11 @@ public struct SymmetryDataset {
     public var count: Int { templates.count }
 
     /// `perClass` templates of every class: a fraction `exact` with ε = 0, the rest with ε drawn
-    /// uniformly from (0, maxEpsilon]; then the representation, with a progress callback
-    /// (templates done so far).
+    /// uniformly from (0, maxEpsilon]; then the representation. `drawn` and `progress` are told
+    /// how many templates are drawn, and represented, so far.
     public static func generate(perClass: Int, library: SymmetryTemplates, representation: SymmetryRepresentation, exact: Double = 0.4,
-                                maxEpsilon: Double = 1, seed: UInt64, progress: ((Int) -> Void)? = nil) -> SymmetryDataset {
+                                maxEpsilon: Double = 1, seed: UInt64, drawn: ((Int) -> Void)? = nil,
+                                progress: ((Int) -> Void)? = nil) -> SymmetryDataset {
         var rng = PRNG(seed: seed)
         var templates: [SymmetryTemplates.Template] = []
         for _ in 0..<perClass {
@@ -29,6 +30,7 @@ public struct SymmetryDataset {
                 let eps = Double(rng.nextFloat()) < exact ? 0 : maxEpsilon * Double(max(rng.nextFloat(), 1e-3))
                 templates.append(library.template(c, epsilon: eps, rng: &rng))
             }
+            drawn?(templates.count)
         }
         return make(templates, representation: representation, seed: seed &+ 1, progress: progress)
     }

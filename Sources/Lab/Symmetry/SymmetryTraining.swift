@@ -55,10 +55,22 @@ public enum SymmetryTraining {
         let rep = o.representation
         let library = SymmetryTemplates(size: rep.size)
         func build(_ label: String, _ perClass: Int, _ lib: SymmetryTemplates, _ seed: UInt64) -> SymmetryDataset {
-            let bar = ProgressBar(total: perClass * SymmetryClass.allCases.count, label: label, unit: rep.input == .raw ? "img" : "decoy")
-            bar.quiet = o.quiet
-            let d = SymmetryDataset.generate(perClass: perClass, library: lib, representation: rep, seed: seed) { bar.update($0, items: $0) }
-            bar.finish(o.quiet ? "" : "\(label): \(d.count) templates" + (d.decoyAccuracy.map {
+            let total = perClass * SymmetryClass.allCases.count
+            let drawing = ProgressBar(total: total, label: label.replacingOccurrences(of: "decoys", with: "templates"), unit: "template")
+            drawing.quiet = o.quiet
+            // The decoy bar starts once the templates are drawn, so its rate counts decoys only.
+            var bar: ProgressBar?
+            let d = SymmetryDataset.generate(perClass: perClass, library: lib, representation: rep, seed: seed, drawn: { n in
+                drawing.update(n, items: n)
+                if n == total {
+                    drawing.finish()
+                    bar = ProgressBar(total: total, label: label, unit: rep.input == .raw ? "img" : "decoy")
+                    bar?.quiet = o.quiet
+                }
+            }) { bar?.update($0, items: $0) }
+            let shown = bar ?? ProgressBar(total: total, label: label)
+            shown.quiet = o.quiet
+            shown.finish(o.quiet ? "" : "\(label): \(d.count) templates" + (d.decoyAccuracy.map {
                 String(format: ", decoys reproduce %.1f %% of pixels", 100 * Double($0.reduce(0, +)) / Double(max($0.count, 1)))
             } ?? ""))
             return d
