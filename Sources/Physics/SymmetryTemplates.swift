@@ -62,6 +62,24 @@ public struct SymmetryTemplates: Sendable {
         return t
     }
 
+    /// One draw of class `c` broken step by step: the same potential, breaking field and fill at
+    /// each ε (the draw is the first exact one that passes `looksLikeAnotherClass`). `rng` moves on
+    /// to a stream of its own.
+    public func sweep(_ c: SymmetryClass, epsilons: [Double], rng: inout PRNG) -> [Template] {
+        var start = rng
+        for _ in 0..<20 {
+            var probe = start
+            if !looksLikeAnotherClass(candidate(c, epsilon: 0, rng: &probe)) { break }
+            start = probe
+        }
+        // Exact and broken candidates draw the potential and the fill first, in the same order.
+        rng = start.fork(0x5eed)
+        return epsilons.map { e -> Template in
+            var r = start
+            return candidate(c, epsilon: e, rng: &r)
+        }
+    }
+
     /// Overlap (intersection over union) of the image's set pixels with their image under a map
     /// of the plane about the image centre.
     public func agreement(_ pixels: [Float], _ map: (Double, Double) -> (Double, Double)) -> Double {

@@ -64,14 +64,14 @@ final class SymmetryTemplateTests: XCTestCase {
         for extrapolate in [false, true] {
             let lib = SymmetryTemplates(size: 32, extrapolate: extrapolate)
             for c in SymmetryClass.allCases where c != .none {
-                let rng = PRNG(seed: 21)
-                var labels: [Double] = []
-                for target in [0.1, 0.4, 0.7, 1.0] {
-                    var r = rng
-                    labels.append(lib.template(c, epsilon: target, rng: &r).epsilon)
-                    XCTAssertEqual(labels.last!, target, accuracy: 0.06, "\(c.name)")
+                var rng = PRNG(seed: 21), same = rng
+                let sweep = lib.sweep(c, epsilons: [0, 0.1, 0.4, 0.7, 1.0], rng: &rng)
+                // The sweep starts from the exact template this stream would give.
+                XCTAssertEqual(sweep[0].pixels, lib.template(c, epsilon: 0, rng: &same).pixels, c.name)
+                XCTAssertEqual(Set(sweep.map { $0.description.components(separatedBy: ", ε")[0] }).count, 1, "one potential")
+                for (t, target) in zip(sweep, [0, 0.1, 0.4, 0.7, 1.0]) {
+                    XCTAssertEqual(t.epsilon, target, accuracy: 0.06, "\(c.name): \(t.description)")
                 }
-                XCTAssertEqual(labels, labels.sorted(), c.name)
             }
             var rng = PRNG(seed: 23)
             for _ in 0..<10 {

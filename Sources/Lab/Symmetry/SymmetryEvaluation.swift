@@ -98,11 +98,8 @@ extension SymmetryTraining {
         var out: [[SymmetryTemplates.Template]] = []
         for _ in 0..<perClass {
             for c in SymmetryClass.allCases where c != .none {
-                let start = rng.fork(UInt64(out.count))
-                out.append(epsilons.map { e in
-                    var r = start
-                    return library.template(c, epsilon: e, rng: &r)
-                })
+                var r = rng.fork(UInt64(out.count))
+                out.append(library.sweep(c, epsilons: epsilons, rng: &r))
             }
         }
         return out
