@@ -15,8 +15,9 @@ struct Symmetry: ParsableCommand {
             abstract: "Generate symmetry templates, fit a decoy network to each, train the classifier on their PCA images.",
             discussion: """
             OUT gets checkpoint.safetensors, metrics.csv, loss.png, confusion.png (held-out templates with exact \
-            symmetry) and evaluation.json (accuracy per class, Spearman ρ between ε and the score, the score's \
-            spread across decoy seeds). --input raw or untrained trains the controls: the same CNN on the image \
+            symmetry, scored as `symmetry score` does) and evaluation.json (accuracy per class for one decoy fit \
+            and for the reported mean of --held-out-seeds fits, Spearman ρ between ε and the score pooled and \
+            within --sweeps-per-class templates broken step by step, the score's spread across decoy seeds). --input raw or untrained trains the controls: the same CNN on the image \
             itself, or on PCA images of a decoy that was never fitted.
             """)
         @Option(help: "Run folder.") var out = "Outputs/symmetry"
