@@ -23,7 +23,7 @@ public struct RunFolder {
     /// strings "nan", "inf", "-inf", which JSON has no numbers for.
     public static func json<T: Encodable>(_ value: T) throws -> Data {
         let e = JSONEncoder()
-        e.outputFormatting = [.prettyPrinted, .sortedKeys]
+        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return try e.encode(value)
     }

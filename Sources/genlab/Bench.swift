@@ -75,7 +75,7 @@ struct Bench: ParsableCommand {
         let report = BenchReport(threads: Threads.count, blasLibrary: BLAS.library, blasKernel: BLAS.kernel,
                                  coreTypeSet: BLAS.coreTypeSet, results: results)
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         print(String(decoding: try encoder.encode(report), as: UTF8.self))
     }
 }
