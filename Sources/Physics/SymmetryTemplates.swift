@@ -57,8 +57,9 @@ public struct SymmetryTemplates: Sendable {
     /// two-colour image has more symmetry than their class says (`looksLikeAnotherClass`) are
     /// drawn again, so labels describe the image and not only the potential.
     public func template(_ c: SymmetryClass, epsilon: Double, rng: inout PRNG) -> Template {
-        var t = candidate(c, epsilon: epsilon, rng: &rng)
-        for _ in 0..<20 where looksLikeAnotherClass(t) { t = candidate(c, epsilon: epsilon, rng: &rng) }
+        var r = acceptedDraw(c, epsilon: epsilon, rng: rng)
+        let t = candidate(c, epsilon: epsilon, rng: &r)
+        rng = r
         return t
     }
 
@@ -66,18 +67,26 @@ public struct SymmetryTemplates: Sendable {
     /// each ε (the draw is the first exact one that passes `looksLikeAnotherClass`). `rng` moves on
     /// to a stream of its own.
     public func sweep(_ c: SymmetryClass, epsilons: [Double], rng: inout PRNG) -> [Template] {
-        var start = rng
-        for _ in 0..<20 {
-            var probe = start
-            if !looksLikeAnotherClass(candidate(c, epsilon: 0, rng: &probe)) { break }
-            start = probe
-        }
-        // Exact and broken candidates draw the potential and the fill first, in the same order.
+        let start = acceptedDraw(c, epsilon: 0, rng: rng)
         rng = start.fork(0x5eed)
+        // Exact and broken candidates draw the potential and the fill first, in the same order.
         return epsilons.map { e -> Template in
             var r = start
             return candidate(c, epsilon: e, rng: &r)
         }
+    }
+
+    /// The stream state a candidate of class `c` at ε is drawn from so that it passes
+    /// `looksLikeAnotherClass`: each rejected candidate's stream continues into the next, and
+    /// after 20 rejections the 21st candidate is taken as it is.
+    func acceptedDraw(_ c: SymmetryClass, epsilon: Double, rng: PRNG) -> PRNG {
+        var start = rng
+        for _ in 0..<20 {
+            var probe = start
+            if !looksLikeAnotherClass(candidate(c, epsilon: epsilon, rng: &probe)) { break }
+            start = probe
+        }
+        return start
     }
 
     /// Overlap (intersection over union) of the image's set pixels with their image under a map
@@ -125,8 +134,9 @@ public struct SymmetryTemplates: Sendable {
             return false
         case .none:
             // A generic image closer to a symmetry than a fully broken (ε = 1) template would be is
-            // an approximately symmetric image, not a `none`.
-            return nearestSymmetry(p) < Self.fullBreak
+            // an approximately symmetric image, not a `none` (nearestSymmetry < fullBreak, stopping
+            // at the first probe that shows it).
+            return Self.probes.contains { disagreement(p, under: $0) < Self.fullBreak }
         }
     }
 

@@ -17,8 +17,9 @@ struct Symmetry: ParsableCommand {
             OUT gets checkpoint.safetensors, metrics.csv, loss.png, confusion.png (held-out templates with exact \
             symmetry, scored as `symmetry score` does) and evaluation.json (accuracy per class for one decoy fit \
             and for the reported mean of --held-out-seeds fits, Spearman ρ between ε and the score pooled and \
-            within --sweeps-per-class templates broken step by step, the score's spread across decoy seeds). --input raw or untrained trains the controls: the same CNN on the image \
-            itself, or on PCA images of a decoy that was never fitted.
+            within --sweeps-per-class templates broken step by step, the score's spread across decoy seeds). \
+            --input raw or untrained trains the controls: the same CNN on the image itself, or on PCA images of a \
+            decoy that was never fitted.
             """)
         @Option(help: "Run folder.") var out = "Outputs/symmetry"
         @Option(name: .customLong("per-class"), help: "Training templates per class.") var perClass = 300
@@ -38,7 +39,7 @@ struct Symmetry: ParsableCommand {
         func validate() throws {
             guard SymmetryRepresentation.Input(rawValue: input) != nil else { throw ValidationError("--input must be pca, raw or untrained") }
             guard perClass > 0, validationPerClass > 0, heldOutPerClass > 0, heldOutSeeds >= 0, sweepsPerClass >= 0, epochs > 0, components > 0, decoySteps > 0, decoyWidth > 1 else {
-                throw ValidationError("counts, epochs, components, decoy steps and width must be positive")
+                throw ValidationError("counts, epochs, components, decoy steps and width must be positive (--held-out-seeds and --sweeps-per-class may be 0)")
             }
         }
 
