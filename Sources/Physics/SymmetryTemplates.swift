@@ -30,7 +30,10 @@ public enum SymmetryClass: Int, CaseIterable, Codable, Sendable {
 /// Orientations (axes, stripe directions, the Cₙ phase) and centres are random, so a detector
 /// cannot key on where the symmetry sits. `extrapolate` draws the parameters that have a natural
 /// range outside the training one (higher ring and stripe frequencies, C₇ and C₈, stronger
-/// anisotropy), for held-out tests.
+/// anisotropy), for held-out tests. The held-out frequencies stay within what the decoy can draw
+/// at 32 × 32 (it reproduces ≥ 95 % of the pixels up to rings cos(11 r) and stripes sin(12 u);
+/// measured: 89 % at cos(12 r), 72 % at cos(15 r)): beyond that a test measures the decoy's
+/// resolution, not whether the detector generalises.
 public struct SymmetryTemplates: Sendable {
     public var size: Int
     public var extrapolate: Bool
@@ -232,7 +235,7 @@ public struct SymmetryTemplates: Sendable {
                 let a = uniform(&rng, 0.3, 1.2)
                 return ({ x, y in let r2 = (x - cx) * (x - cx) + (y - cy) * (y - cy); return r2 * r2 - a * r2 }, "Mexican hat r⁴ − \(fmt(a)) r²")
             case 1:
-                let k = extrapolate ? uniform(&rng, 12, 15) : uniform(&rng, 5, 11)
+                let k = extrapolate ? uniform(&rng, 9.5, 11) : uniform(&rng, 4, 9.5)
                 return ({ x, y in cos(k * ((x - cx) * (x - cx) + (y - cy) * (y - cy)).squareRoot()) }, "rings cos(\(fmt(k)) r)")
             case 2:
                 let r0 = uniform(&rng, 0.3, 0.7), w = uniform(&rng, 0.1, 0.3)
@@ -272,7 +275,7 @@ public struct SymmetryTemplates: Sendable {
                     "C\(n): r − \(fmt(0.6 * a)) r² cos \(n)θ")
         case .translation:
             if rng.nextInt(2) == 0 {
-                let k = extrapolate ? uniform(&rng, 10, 13) : uniform(&rng, 3, 9), phase = uniform(&rng, 0, 2 * .pi)
+                let k = extrapolate ? uniform(&rng, 9, 12) : uniform(&rng, 3, 9), phase = uniform(&rng, 0, 2 * .pi)
                 return ({ x, y in let (u, _) = frame(x, y); return sin(k * u + phase) }, "stripes sin(\(fmt(k)) u)")
             }
             let a = uniform(&rng, -1, 1), b = uniform(&rng, -1, 1), cc = uniform(&rng, 0.5, 2)

@@ -29,9 +29,9 @@ struct Symmetry: ParsableCommand {
         @Option(name: .customLong("sweeps-per-class"), help: "Held-out templates per symmetric class broken step by step, ε = 0 … 1 (0: skip).") var sweepsPerClass = 10
         @Option(help: "Classifier input: pca, raw or untrained.") var input = "pca"
         @Option(help: "Principal components (PCA images) the classifier reads.") var components = 4
-        @Option(name: .customLong("decoy-steps"), help: "Optimisation steps per decoy fit.") var decoySteps = 150
+        @Option(name: .customLong("decoy-steps"), help: "Optimisation steps per decoy fit.") var decoySteps = 300
         @Option(name: .customLong("decoy-width"), help: "Width of the decoy's two hidden layers.") var decoyWidth = 32
-        @Option var epochs = 40
+        @Option(help: "Classifier training epochs.") var epochs = 80
         @Option var seed: UInt64 = 0
         @Flag var quiet = false
         @Flag(help: "Print the evaluation as JSON.") var json = false

@@ -22,7 +22,7 @@ public enum SymmetryTraining {
         public var heldOutSeeds = 5
         /// Sweeps per symmetric class (held-out library) at ε = 0, 0.2, …, 1 (0: skip).
         public var sweepsPerClass = 10
-        public var epochs = 40
+        public var epochs = 80
         public var batchSize = 32
         public var learningRate: Float = 2e-3
         /// Weight of the ε head's loss beside the class cross-entropy.
