@@ -21,18 +21,20 @@ struct Symmetry: ParsableCommand {
             --input raw or untrained trains the controls: the same CNN on the image itself, or on PCA images of a \
             decoy that was never fitted.
             """)
+        // The library's defaults, so the CLI cannot drift from them.
+        static let defaults = SymmetryTraining.Options()
         @Option(help: "Run folder.") var out = "Outputs/symmetry"
-        @Option(name: .customLong("per-class"), help: "Training templates per class.") var perClass = 300
-        @Option(name: .customLong("validation-per-class"), help: "Validation templates per class.") var validationPerClass = 30
-        @Option(name: .customLong("held-out-per-class"), help: "Held-out templates per class (new seeds, extrapolated parameters).") var heldOutPerClass = 60
-        @Option(name: .customLong("held-out-seeds"), help: "Decoy fits per held-out template for the reported-score evaluation (0: skip).") var heldOutSeeds = 5
-        @Option(name: .customLong("sweeps-per-class"), help: "Held-out templates per symmetric class broken step by step, ε = 0 … 1 (0: skip).") var sweepsPerClass = 10
+        @Option(name: .customLong("per-class"), help: "Training templates per class.") var perClass = Self.defaults.perClass
+        @Option(name: .customLong("validation-per-class"), help: "Validation templates per class.") var validationPerClass = Self.defaults.validationPerClass
+        @Option(name: .customLong("held-out-per-class"), help: "Held-out templates per class (new seeds, extrapolated parameters).") var heldOutPerClass = Self.defaults.heldOutPerClass
+        @Option(name: .customLong("held-out-seeds"), help: "Decoy fits per held-out template for the reported-score evaluation (0: skip).") var heldOutSeeds = Self.defaults.heldOutSeeds
+        @Option(name: .customLong("sweeps-per-class"), help: "Held-out templates per symmetric class broken step by step, ε = 0 … 1 (0: skip).") var sweepsPerClass = Self.defaults.sweepsPerClass
         @Option(help: "Classifier input: pca, raw or untrained.") var input = "pca"
-        @Option(help: "Principal components (PCA images) the classifier reads.") var components = 4
-        @Option(name: .customLong("decoy-steps"), help: "Optimisation steps per decoy fit.") var decoySteps = 300
-        @Option(name: .customLong("decoy-width"), help: "Width of the decoy's two hidden layers.") var decoyWidth = 32
-        @Option(help: "Classifier training epochs.") var epochs = 80
-        @Option var seed: UInt64 = 0
+        @Option(help: "Principal components (PCA images) the classifier reads.") var components = Self.defaults.representation.components
+        @Option(name: .customLong("decoy-steps"), help: "Optimisation steps per decoy fit.") var decoySteps = Self.defaults.representation.decoy.steps
+        @Option(name: .customLong("decoy-width"), help: "Width of the decoy's two hidden layers.") var decoyWidth = Self.defaults.representation.decoy.hidden.last!
+        @Option(help: "Classifier training epochs.") var epochs = Self.defaults.epochs
+        @Option(help: "Seed of every random stream: templates, decoys, classifier.") var seed = Self.defaults.seed
         @Flag var quiet = false
         @Flag(help: "Print the evaluation as JSON.") var json = false
 

@@ -94,7 +94,7 @@ extension SymmetryTraining {
     /// `perClass` sweeps of every symmetric class: the same draw (potential, breaking field, fill)
     /// at each ε in `epsilons`.
     public static func sweeps(perClass: Int, library: SymmetryTemplates, epsilons: [Double], seed: UInt64) -> [[SymmetryTemplates.Template]] {
-        var rng = PRNG(seed: seed)
+        let rng = PRNG(seed: seed)
         var out: [[SymmetryTemplates.Template]] = []
         for _ in 0..<perClass {
             for c in SymmetryClass.allCases where c != .none {

@@ -137,7 +137,7 @@ public enum SymmetryTraining {
     public static func fitClassifier(train: SymmetryDataset, validation: SymmetryDataset, options o: Options,
                                      epochEnd: (Int, Double, Evaluation) -> Void = { _, _, _ in }) -> SymmetryCNN {
         let rep = o.representation
-        var rng = PRNG(seed: o.seed).fork(7)
+        let rng = PRNG(seed: o.seed).fork(7)
         var initRNG = rng.fork(1)
         let model = SymmetryCNN(.init(imageSize: rep.size, channels: rep.channels, classes: SymmetryClass.allCases.count,
                                       features: o.features, headGrid: o.headGrid), rng: &initRNG)
