@@ -29,6 +29,7 @@ struct Symmetry: ParsableCommand {
         @Option(name: .customLong("held-out-per-class"), help: "Held-out templates per class (new seeds, extrapolated parameters).") var heldOutPerClass = Self.defaults.heldOutPerClass
         @Option(name: .customLong("held-out-seeds"), help: "Decoy fits per held-out template for the reported-score evaluation (0: skip).") var heldOutSeeds = Self.defaults.heldOutSeeds
         @Option(name: .customLong("sweeps-per-class"), help: "Held-out templates per symmetric class broken step by step, ε = 0 … 1 (0: skip).") var sweepsPerClass = Self.defaults.sweepsPerClass
+        @Option(name: .customLong("training-sweeps-per-class"), help: "Training templates per symmetric class broken step by step, ε = 0 … 1; the ε head also learns to rank each by ε (0: off).") var trainingSweepsPerClass = Self.defaults.trainingSweepsPerClass
         @Option(help: "Classifier input: pca, raw or untrained.") var input = "pca"
         @Option(help: "Principal components (PCA images) the classifier reads.") var components = Self.defaults.representation.components
         @Option(name: .customLong("decoy-steps"), help: "Optimisation steps per decoy fit.") var decoySteps = Self.defaults.representation.decoy.steps
@@ -40,8 +41,8 @@ struct Symmetry: ParsableCommand {
 
         func validate() throws {
             guard SymmetryRepresentation.Input(rawValue: input) != nil else { throw ValidationError("--input must be pca, raw or untrained") }
-            guard perClass > 0, validationPerClass > 0, heldOutPerClass > 0, heldOutSeeds >= 0, sweepsPerClass >= 0, epochs > 0, components > 0, decoySteps > 0, decoyWidth > 1 else {
-                throw ValidationError("counts, epochs, components, decoy steps and width must be positive (--held-out-seeds and --sweeps-per-class may be 0)")
+            guard perClass > 0, validationPerClass > 0, heldOutPerClass > 0, heldOutSeeds >= 0, sweepsPerClass >= 0, trainingSweepsPerClass >= 0, epochs > 0, components > 0, decoySteps > 0, decoyWidth > 1 else {
+                throw ValidationError("counts, epochs, components, decoy steps and width must be positive (--held-out-seeds and the sweep counts may be 0)")
             }
         }
 
@@ -49,7 +50,7 @@ struct Symmetry: ParsableCommand {
             let kind = SymmetryRepresentation.Input(rawValue: input)!
             var o = SymmetryTraining.Options()
             o.perClass = perClass; o.validationPerClass = validationPerClass; o.heldOutPerClass = heldOutPerClass
-            o.heldOutSeeds = heldOutSeeds; o.sweepsPerClass = sweepsPerClass
+            o.heldOutSeeds = heldOutSeeds; o.sweepsPerClass = sweepsPerClass; o.trainingSweepsPerClass = trainingSweepsPerClass
             o.epochs = epochs; o.seed = seed; o.quiet = quiet || json
             o.representation = SymmetryRepresentation(input: kind)
             o.representation.components = components

@@ -172,6 +172,25 @@ final class SymmetryPipelineTests: XCTestCase {
         XCTAssertNotEqual(rep.make([images[2]], seed: 6).images.scalars, alone.scalars, "another seed, another decoy")
     }
 
+    /// The ranking loss is small when each sweep's logits rise with ε, large when they fall, and
+    /// descending its gradient raises the higher-ε image; pairs with (nearly) equal ε do not count.
+    func testRankingLossOrdersEachSweep() {
+        let eps: [Float] = [0, 0.5, 1, 0, 0.02, 0.9]
+        let rising = SymmetryTraining.rankingLoss(Tensor(shape: [6], data: [-4, 0, 4, -4, -3.9, 4]), epsilons: eps, length: 3).item()
+        let falling = SymmetryTraining.rankingLoss(Tensor(shape: [6], data: [4, 0, -4, 4, 3.9, -4]), epsilons: eps, length: 3).item()
+        XCTAssertLessThan(rising, 0.05)
+        XCTAssertGreaterThan(falling, 4)
+        // Pairs: (0,1) (0,2) (1,2) in the first sweep, (3,5) (4,5) in the second; logits 0 give log 2 each.
+        let d = Tensor.zeros([6], requiresGrad: true)
+        let loss = SymmetryTraining.rankingLoss(d, epsilons: eps, length: 3)
+        XCTAssertEqual(loss.item(), Float(log(2.0)), accuracy: 1e-6)
+        loss.backward()
+        let g = d.grad!.scalars
+        // Each pair adds σ(0)/5 = 0.1 to its lower image's gradient and takes 0.1 from its higher one's.
+        for (got, want) in zip(g, [0.2, 0, -0.2, 0.1, 0.1, -0.2] as [Float]) { XCTAssertEqual(got, want, accuracy: 1e-6) }
+        XCTAssertEqual(SymmetryTraining.rankingLoss(Tensor(shape: [2], data: [1, 2]), epsilons: [0.3, 0.3], length: 2).item(), 0)
+    }
+
     func testOtsuSplitsTwoModes() {
         let grey: [Float] = Array(repeating: 0.2, count: 60) + Array(repeating: 0.25, count: 40) + Array(repeating: 0.8, count: 50)
         let t = SymmetryDetector.otsu(grey)
@@ -182,7 +201,7 @@ final class SymmetryPipelineTests: XCTestCase {
         let folder = scratchFolder("symmetry-train")
         var o = SymmetryTraining.Options()
         o.perClass = 4; o.validationPerClass = 1; o.heldOutPerClass = 1; o.epochs = 2; o.quiet = true
-        o.stabilityImages = 2; o.stabilitySeeds = 2; o.heldOutSeeds = 2; o.sweepsPerClass = 1
+        o.stabilityImages = 2; o.stabilitySeeds = 2; o.heldOutSeeds = 2; o.sweepsPerClass = 1; o.trainingSweepsPerClass = 1
         o.representation.decoy.steps = 20
         let r = try SymmetryTraining.train(o, out: folder) { _ in }
         for name in ["checkpoint.safetensors", "confusion.png", "evaluation.json", "metrics.csv", "loss.png"] {

@@ -22,6 +22,11 @@ public enum SymmetryTraining {
         public var heldOutSeeds = 5
         /// Sweeps per symmetric class (held-out library) at ε = 0, 0.2, …, 1 (0: skip).
         public var sweepsPerClass = 10
+        /// Training-range sweeps per symmetric class (ε = 0, 0.2, …, 1): the ε head is then also
+        /// trained to rank each sweep's images by ε, through the whole CNN (0: off).
+        public var trainingSweepsPerClass = 0
+        /// Weight of that ranking loss.
+        public var rankingWeight: Float = 1
         public var epochs = 80
         public var batchSize = 32
         public var learningRate: Float = 2e-3
@@ -77,9 +82,18 @@ public enum SymmetryTraining {
         }
         let train = build("training decoys", o.perClass, library, o.seed)
         let validation = build("validation decoys", o.validationPerClass, library, o.seed &+ 1000)
+        var trainingSweeps: SymmetryDataset?
+        if o.trainingSweepsPerClass > 0 {
+            let drawn = Self.sweeps(perClass: o.trainingSweepsPerClass, library: library, epsilons: sweepEpsilons, seed: o.seed &+ 4000)
+            let flat = drawn.flatMap { $0 }
+            let bar = ProgressBar(total: flat.count, label: "training sweeps", unit: rep.input == .raw ? "img" : "decoy")
+            bar.quiet = o.quiet
+            trainingSweeps = SymmetryDataset.make(flat, representation: rep, seed: o.seed &+ 4001) { bar.update($0, items: $0) }
+            bar.finish(o.quiet ? "" : "training sweeps: \(drawn.count) templates at ε = 0 … 1")
+        }
 
         let metrics = try MetricsLog(run.file("metrics.csv"), columns: ["epoch", "loss", "val_accuracy_exact", "val_accuracy", "val_spearman"])
-        let model = fitClassifier(train: train, validation: validation, options: o) { epoch, loss, v in
+        let model = fitClassifier(train: train, validation: validation, sweeps: trainingSweeps, options: o) { epoch, loss, v in
             metrics.append(["epoch": Double(epoch), "loss": loss, "val_accuracy_exact": v.accuracyExact,
                             "val_accuracy": v.accuracyAll, "val_spearman": v.spearmanEpsilonScore])
         }
@@ -108,11 +122,10 @@ public enum SymmetryTraining {
         }
         var sweeps: SweepEvaluation?
         if o.sweepsPerClass > 0 && !reportedSeeds.isEmpty {
-            let epsilons = [0, 0.2, 0.4, 0.6, 0.8, 1]
             if !o.quiet { log("sweeps: \(o.sweepsPerClass * 5) templates at ε = 0 … 1, \(reportedSeeds.count) decoy fits each…") }
             let drawn = Self.sweeps(perClass: o.sweepsPerClass, library: SymmetryTemplates(size: rep.size, extrapolate: true),
-                                    epsilons: epsilons, seed: o.seed &+ 3000)
-            sweeps = evaluateSweeps(detector, drawn, epsilons: epsilons, seeds: reportedSeeds)
+                                    epsilons: sweepEpsilons, seed: o.seed &+ 3000)
+            sweeps = evaluateSweeps(detector, drawn, epsilons: sweepEpsilons, seeds: reportedSeeds)
         }
         let losses = metrics.read()
         var plot = Plot(title: "SYMMETRY CNN TRAINING", xLabel: "epoch", yLabel: "")
@@ -131,10 +144,29 @@ public enum SymmetryTraining {
         return result
     }
 
+    /// The steps of every sweep, training and held-out.
+    public static let sweepEpsilons = [0, 0.2, 0.4, 0.6, 0.8, 1]
+
+    /// Pairwise ranking loss of ε-head logits over consecutive sweeps of `length` images each:
+    /// the mean of softplus(d_p − d_q) over the pairs of a sweep whose labels rise by more than
+    /// 0.05 from p to q (RankNet's logistic loss; 0 when there is no such pair).
+    public static func rankingLoss(_ degree: Tensor, epsilons: [Float], length: Int) -> Tensor {
+        precondition(degree.shape == [epsilons.count] && epsilons.count % length == 0, "rankingLoss: \(degree.shape) logits, \(epsilons.count) labels, sweeps of \(length)")
+        var lower: [Int] = [], higher: [Int] = []
+        for start in stride(from: 0, to: epsilons.count, by: length) {
+            for p in start..<(start + length) {
+                for q in start..<(start + length) where epsilons[q] > epsilons[p] + 0.05 { lower.append(p); higher.append(q) }
+            }
+        }
+        guard !lower.isEmpty else { return Tensor(0) }
+        return (degree.indexSelect(axis: 0, indices: lower) - degree.indexSelect(axis: 0, indices: higher)).softplus().mean()
+    }
+
     /// Trains a SymmetryCNN on precomputed features (Adam, cross-entropy on the class plus the
-    /// weighted BCE of the ε head, a random square symmetry per image and step); `epochEnd` gets
-    /// the epoch, its mean loss and the validation evaluation.
-    public static func fitClassifier(train: SymmetryDataset, validation: SymmetryDataset, options o: Options,
+    /// weighted BCE of the ε head, a random square symmetry per image and step; with `sweeps`, also
+    /// the ranking loss on two random sweeps per step); `epochEnd` gets the epoch, its mean loss and
+    /// the validation evaluation.
+    public static func fitClassifier(train: SymmetryDataset, validation: SymmetryDataset, sweeps: SymmetryDataset? = nil, options o: Options,
                                      epochEnd: (Int, Double, Evaluation) -> Void = { _, _, _ in }) -> SymmetryCNN {
         let rep = o.representation
         let rng = PRNG(seed: o.seed).fork(7)
@@ -154,8 +186,15 @@ public enum SymmetryTraining {
                 let idx = Array(perm[s..<min(s + o.batchSize, perm.count)])
                 let x = SquareSymmetry.augment(train.features.indexSelect(axis: 0, indices: idx).detach(), rng: &dataRNG)
                 let (logits, degree) = model.predict(x)
-                let loss = Loss.crossEntropy(logits, targets: idx.map { labels[$0] })
+                var loss = Loss.crossEntropy(logits, targets: idx.map { labels[$0] })
                     + Loss.bceWithLogits(degree, Tensor(shape: [idx.count], data: idx.map { eps[$0] })) * o.degreeWeight
+                if let sw = sweeps {
+                    let n = sweepEpsilons.count
+                    let starts = (0..<2).map { _ in dataRNG.nextInt(sw.count / n) * n }
+                    let picked = starts.flatMap { Array($0..<($0 + n)) }
+                    let x = SquareSymmetry.augment(sw.features.indexSelect(axis: 0, indices: picked).detach(), rng: &dataRNG)
+                    loss = loss + rankingLoss(model.predict(x).degreeLogit, epsilons: picked.map { sw.epsilons[$0] }, length: n) * o.rankingWeight
+                }
                 opt.zeroGrad()
                 loss.backward()
                 opt.step()
