@@ -8,8 +8,8 @@ import Foundation
 /// very different amounts from template to template — a smooth bowl barely moves where a fine
 /// ring pattern is scrambled. Measured on the true symmetry maps, the image's disagreement with
 /// its own mirror/rotated/shifted copy ranks with λ only at Spearman 0.67 (0.65 with the
-/// extrapolated parameters), so no detector that looks at the image could track λ much better. ε is therefore the breaking the image
-/// shows: λ is chosen per template (bisection) so that the disagreement, above the exact
+/// extrapolated parameters), so no detector that looks at the image could track λ much better.
+/// ε is therefore the breaking the image shows: λ is chosen per template (bisection) so that the disagreement, above the exact
 /// template's own pixelisation floor, is ε · `fullBreak`. ε = 1 is as broken as the library gets
 /// and `none` images are at least that far from every probed symmetry.
 extension SymmetryTemplates {

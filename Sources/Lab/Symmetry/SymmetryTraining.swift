@@ -174,7 +174,7 @@ public enum SymmetryTraining {
         let model = SymmetryCNN(.init(imageSize: rep.size, channels: rep.channels, classes: SymmetryClass.allCases.count,
                                       features: o.features, headGrid: o.headGrid), rng: &initRNG)
         let opt = Adam(model.namedParameters(), lr: o.learningRate)
-        let labels = train.labels, eps = train.epsilons
+        let labels = train.labels, eps = train.epsilons, sweepLabels = sweeps?.epsilons ?? []
         var dataRNG = rng.fork(2)
         for epoch in 1...o.epochs {
             model.train()
@@ -193,7 +193,7 @@ public enum SymmetryTraining {
                     let starts = (0..<2).map { _ in dataRNG.nextInt(sw.count / n) * n }
                     let picked = starts.flatMap { Array($0..<($0 + n)) }
                     let x = SquareSymmetry.augment(sw.features.indexSelect(axis: 0, indices: picked).detach(), rng: &dataRNG)
-                    loss = loss + rankingLoss(model.predict(x).degreeLogit, epsilons: picked.map { sw.epsilons[$0] }, length: n) * o.rankingWeight
+                    loss = loss + rankingLoss(model.predict(x).degreeLogit, epsilons: picked.map { sweepLabels[$0] }, length: n) * o.rankingWeight
                 }
                 opt.zeroGrad()
                 loss.backward()
