@@ -13,6 +13,7 @@ extension SymmetryTraining {
         /// Accuracy on templates with exact symmetry (ε = 0; every `none` template counts).
         public var accuracyExact: Double
         public var accuracyAll: Double
+        /// Accuracy per class on its exact templates; a class with none in the set is left out.
         public var perClassExact: [String: Double]
         /// Rows: true class; columns: predicted (exact templates), in `SymmetryClass` order.
         public var confusionExact: [[Int]]
@@ -84,7 +85,7 @@ extension SymmetryTraining {
         var perClass: [String: Double] = [:]
         for c in SymmetryClass.allCases {
             let row = confusion[c.rawValue], n = row.reduce(0, +)
-            perClass[c.name] = n > 0 ? Double(row[c.rawValue]) / Double(n) : .nan
+            if n > 0 { perClass[c.name] = Double(row[c.rawValue]) / Double(n) }
         }
         return Evaluation(templates: templates.count, accuracyExact: Double(rightExact) / Double(max(exact, 1)),
                           accuracyAll: Double(right) / Double(max(templates.count, 1)), perClassExact: perClass, confusionExact: confusion,

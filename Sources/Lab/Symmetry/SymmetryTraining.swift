@@ -122,7 +122,7 @@ public enum SymmetryTraining {
         }
         var sweeps: SweepEvaluation?
         if o.sweepsPerClass > 0 && !reportedSeeds.isEmpty {
-            if !o.quiet { log("sweeps: \(o.sweepsPerClass * 5) templates at ε = 0 … 1, \(reportedSeeds.count) decoy fits each…") }
+            if !o.quiet { log("sweeps: \(o.sweepsPerClass * (SymmetryClass.allCases.count - 1)) templates at ε = 0 … 1, \(reportedSeeds.count) decoy fits each…") }
             let drawn = Self.sweeps(perClass: o.sweepsPerClass, library: SymmetryTemplates(size: rep.size, extrapolate: true),
                                     epsilons: sweepEpsilons, seed: o.seed &+ 3000)
             sweeps = evaluateSweeps(detector, drawn, epsilons: sweepEpsilons, seeds: reportedSeeds)
