@@ -3,11 +3,11 @@ import Foundation
 import Formats
 import Lab
 
-/// `genlab symmetry train|score`.
+/// `genlab symmetry train|score|evaluate`.
 struct Symmetry: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Does a network that only learns to draw an image discover its symmetry? Train the detector, score images.",
-        subcommands: [TrainDetector.self, ScoreImages.self])
+        abstract: "Does a network that only learns to draw an image discover its symmetry? Train the detector, score images, measure a checkpoint.",
+        subcommands: [TrainDetector.self, ScoreImages.self, EvaluateDetector.self])
 
     struct TrainDetector: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -63,18 +63,74 @@ struct Symmetry: ParsableCommand {
                          h.templates, 100 * h.accuracyExact, 100 * h.accuracyAll, h.spearmanEpsilonScore,
                          h.scoreSpreadAcrossSeeds.map { String(format: "; score spread across seeds %.3f per fit, %.3f for the %d-fit mean", $0,
                                                                    h.reportedScoreSpread ?? .nan, o.stabilitySeeds) } ?? ""))
-            let shown = r.heldOutReported ?? h
-            if let m = r.heldOutReported, m.seeds > 1 {
-                print(String(format: "held-out, as reported (mean of %d fits): accuracy %.1f %% on exact symmetries, %.1f %% overall; ρ(ε, score) = %.3f",
-                             m.seeds, 100 * m.accuracyExact, 100 * m.accuracyAll, m.spearmanEpsilonScore))
-            }
-            for (name, a) in shown.perClassExact.sorted(by: { $0.key < $1.key }) { print(String(format: "  %-18@ %.1f %%", name as NSString, 100 * a)) }
-            if let w = r.sweeps {
-                print(String(format: "sweeps (%d templates broken step by step, ε = 0 … 1): ρ(ε, score) within a sweep: mean %.3f, median %.3f; %.0f %% fall with ρ ≤ −0.8",
-                             w.sweeps, w.meanSpearman, w.medianSpearman, 100 * w.fractionFalling))
-                print("  mean score by ε: " + zip(w.epsilons, w.meanScore).map { String(format: "%.1f → %.2f", $0.0, $0.1) }.joined(separator: ", "))
-            }
+            if let m = r.heldOutReported, m.seeds > 1 { printReported(m) }
+            printPerClass(r.heldOutReported ?? h)
+            r.sweeps.map(printSweeps)
             print(String(format: "%.0f s; wrote %@ (checkpoint.safetensors, confusion.png, evaluation.json, metrics.csv, loss.png)", r.seconds, out))
+        }
+    }
+
+    static func printReported(_ m: SymmetryTraining.Evaluation) {
+        print(String(format: "held-out, as reported (mean of %d fits): accuracy %.1f %% on exact symmetries, %.1f %% overall; ρ(ε, score) = %.3f",
+                     m.seeds, 100 * m.accuracyExact, 100 * m.accuracyAll, m.spearmanEpsilonScore))
+    }
+
+    static func printPerClass(_ e: SymmetryTraining.Evaluation) {
+        for (name, a) in e.perClassExact.sorted(by: { $0.key < $1.key }) { print("  " + name.padding(toLength: 18, withPad: " ", startingAt: 0) + String(format: " %.1f %%", 100 * a)) }
+    }
+
+    static func printSweeps(_ w: SymmetryTraining.SweepEvaluation) {
+        print(String(format: "sweeps (%d templates broken step by step, ε = 0 … 1): ρ(ε, score) within a sweep: mean %.3f, median %.3f; %.0f %% fall with ρ ≤ −0.8",
+                     w.sweeps, w.meanSpearman, w.medianSpearman, 100 * w.fractionFalling))
+        print("  mean score by ε: " + zip(w.epsilons, w.meanScore).map { String(format: "%.1f → %.2f", $0.0, $0.1) }.joined(separator: ", "))
+    }
+
+    /// The checkpoint given, or the shipped one.
+    static func checkpointPath(_ given: String?) throws -> String {
+        guard let path = given ?? SymmetryDetector.defaultCheckpoint() else {
+            throw ValidationError("no --checkpoint given and no Pretrained/symmetry.safetensors found (set GENLAB_HOME to the repository)")
+        }
+        return path
+    }
+
+    struct EvaluateDetector: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "evaluate",
+            abstract: "Measure a symmetry checkpoint on freshly drawn held-out templates and sweeps, scored as `symmetry score` does.",
+            discussion: """
+            Held-out templates (new seeds, parameters outside the training ranges where a class allows) are drawn \
+            from --seed, the sweeps (one template broken step by step, ε = 0 … 1) from --seed + 1000. \
+            `symmetry train --seed s` measures its model at s + 2000, so the default --seed 2000 repeats the \
+            measurement of a model trained with the default seed; any other seed draws sets it never saw. \
+            OUT gets evaluation.json and confusion.png.
+            """)
+        static let defaults = SymmetryTraining.Options()
+        @Option(help: "A symmetry checkpoint (default: the shipped Pretrained/symmetry.safetensors).") var checkpoint: String?
+        @Option(name: .customLong("held-out-per-class"), help: "Held-out templates per class (0: skip).") var heldOutPerClass = Self.defaults.heldOutPerClass
+        @Option(name: .customLong("sweeps-per-class"), help: "Sweeps per symmetric class (0: skip).") var sweepsPerClass = Self.defaults.sweepsPerClass
+        @Option(help: "Decoy fits per template; the score is their mean, as `symmetry score` reports it.") var seeds = Self.defaults.heldOutSeeds
+        @Option(help: "Seed of the held-out templates; the sweeps use seed + 1000.") var seed: UInt64 = 2000
+        @Option(help: "Run folder.") var out = "Outputs/symmetry_evaluation"
+        @Flag(help: "No progress bars.") var quiet = false
+        @Flag(help: "Print the evaluation as JSON.") var json = false
+
+        func validate() throws {
+            guard heldOutPerClass >= 0, sweepsPerClass >= 0, heldOutPerClass + sweepsPerClass > 0 else {
+                throw ValidationError("--held-out-per-class and --sweeps-per-class must be ≥ 0, and not both 0")
+            }
+            guard seeds > 0 else { throw ValidationError("--seeds must be positive") }
+        }
+
+        func run() throws {
+            let path = try checkpointPath(checkpoint)
+            let detector = try SymmetryDetector(checkpoint: path)
+            let r = try SymmetryTraining.evaluate(detector, checkpoint: path, heldOutPerClass: heldOutPerClass, sweepsPerClass: sweepsPerClass,
+                                                  seeds: seeds, seed: seed, out: out, quiet: quiet || json)
+            if json { print(String(decoding: try RunFolder.json(r), as: UTF8.self)); return }
+            print("\(path): \(r.heldOut?.templates ?? 0) held-out templates (seed \(seed)), \(r.sweeps?.sweeps ?? 0) sweeps (seed \(seed + 1000))")
+            if let m = r.heldOut { printReported(m); printPerClass(m) }
+            r.sweeps.map(printSweeps)
+            print(String(format: "%.0f s; wrote %@ (evaluation.json%@)", r.seconds, out, r.heldOut == nil ? "" : ", confusion.png"))
         }
     }
 
@@ -97,9 +153,7 @@ struct Symmetry: ParsableCommand {
         }
 
         func run() throws {
-            guard let path = checkpoint ?? SymmetryDetector.defaultCheckpoint() else {
-                throw ValidationError("no --checkpoint given and no Pretrained/symmetry.safetensors found (set GENLAB_HOME to the repository)")
-            }
+            let path = try checkpointPath(checkpoint)
             let detector = try SymmetryDetector(checkpoint: path)
             var scores = try SymmetryRun.score(images, detector: detector, seeds: seeds, out: out)
             for i in scores.indices { scores[i].image = images[i] }

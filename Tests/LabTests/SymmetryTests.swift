@@ -216,6 +216,15 @@ final class SymmetryPipelineTests: XCTestCase {
         XCTAssertEqual(r.sweeps?.meanScore.count, 6)
         let detector = try SymmetryDetector(checkpoint: r.checkpoint)
         XCTAssertEqual(detector.config.representation, o.representation)
+
+        // `genlab symmetry evaluate` at the training seed + 2000 repeats the run's own measurement.
+        let again = scratchFolder("symmetry-evaluate")
+        let m = try SymmetryTraining.evaluate(detector, checkpoint: r.checkpoint, heldOutPerClass: 1, sweepsPerClass: 1, seeds: 2,
+                                              seed: o.seed + 2000, out: again, quiet: true)
+        XCTAssertEqual(m.heldOut?.confusionExact, r.heldOutReported?.confusionExact)
+        XCTAssertEqual(m.heldOut?.accuracyAll, r.heldOutReported?.accuracyAll)
+        XCTAssertEqual(m.sweeps?.meanScore, r.sweeps?.meanScore)
+        for name in ["confusion.png", "evaluation.json"] { XCTAssertTrue(FileManager.default.fileExists(atPath: again + "/" + name), name) }
     }
 }
 

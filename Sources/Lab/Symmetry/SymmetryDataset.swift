@@ -23,6 +23,13 @@ public struct SymmetryDataset {
     public static func generate(perClass: Int, library: SymmetryTemplates, representation: SymmetryRepresentation, exact: Double = 0.4,
                                 maxEpsilon: Double = 1, seed: UInt64, drawn: ((Int) -> Void)? = nil,
                                 progress: ((Int) -> Void)? = nil) -> SymmetryDataset {
+        let templates = draw(perClass: perClass, library: library, exact: exact, maxEpsilon: maxEpsilon, seed: seed, drawn: drawn)
+        return make(templates, representation: representation, seed: seed &+ 1, progress: progress)
+    }
+
+    /// The templates `generate` draws from `seed`, without their representation.
+    public static func draw(perClass: Int, library: SymmetryTemplates, exact: Double = 0.4, maxEpsilon: Double = 1, seed: UInt64,
+                            drawn: ((Int) -> Void)? = nil) -> [SymmetryTemplates.Template] {
         var rng = PRNG(seed: seed)
         var templates: [SymmetryTemplates.Template] = []
         for _ in 0..<perClass {
@@ -32,7 +39,7 @@ public struct SymmetryDataset {
             }
             drawn?(templates.count)
         }
-        return make(templates, representation: representation, seed: seed &+ 1, progress: progress)
+        return templates
     }
 
     /// The representation of given templates.

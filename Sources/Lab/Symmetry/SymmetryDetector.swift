@@ -77,13 +77,14 @@ public final class SymmetryDetector {
 
     public var size: Int { config.representation.size }
 
-    /// Scores two-colour images (size² values of 0/1 each), each under every seed.
-    public func score(_ images: [[Float]], seeds: [UInt64]) -> [Score] {
+    /// Scores two-colour images (size² values of 0/1 each), each under every seed; `progress` is
+    /// told how many decoy fits (images × seeds) are done.
+    public func score(_ images: [[Float]], seeds: [UInt64], progress: ((Int) -> Void)? = nil) -> [Score] {
         precondition(!seeds.isEmpty, "SymmetryDetector.score: no seeds")
         let k = SymmetryClass.allCases.count
         var probs = [[[Double]]](repeating: [], count: images.count), eps = [[Double]](repeating: [], count: images.count)
-        for seed in seeds {
-            let features = config.representation.make(images, seed: seed).images
+        for (j, seed) in seeds.enumerated() {
+            let features = config.representation.make(images, seed: seed) { progress?(j * images.count + $0) }.images
             let (p, e) = SymmetryTraining.predict(model, features)
             for i in images.indices { probs[i].append(p[i]); eps[i].append(e[i]) }
         }

@@ -56,8 +56,9 @@ extension SymmetryTraining {
 
     /// The whole detector as users run it: each template's decoy fitted under every seed, class
     /// probabilities and score averaged over the fits.
-    public static func evaluate(_ detector: SymmetryDetector, _ templates: [SymmetryTemplates.Template], seeds: [UInt64]) -> Evaluation {
-        let scored = detector.score(templates.map(\.pixels), seeds: seeds)
+    public static func evaluate(_ detector: SymmetryDetector, _ templates: [SymmetryTemplates.Template], seeds: [UInt64],
+                                progress: ((Int) -> Void)? = nil) -> Evaluation {
+        let scored = detector.score(templates.map(\.pixels), seeds: seeds, progress: progress)
         let names = SymmetryClass.allCases.map(\.name)
         var e = summarise(templates, probabilities: scored.map { s in names.map { s.probabilities[$0] ?? 0 } }, scores: scored.map(\.score))
         e.seeds = seeds.count
@@ -109,9 +110,9 @@ extension SymmetryTraining {
     /// Scores `sweeps` (drawn at the asked `epsilons`) under every seed; ρ within a sweep uses the
     /// ε each image shows.
     public static func evaluateSweeps(_ detector: SymmetryDetector, _ sweeps: [[SymmetryTemplates.Template]], epsilons: [Double],
-                                      seeds: [UInt64]) -> SweepEvaluation {
+                                      seeds: [UInt64], progress: ((Int) -> Void)? = nil) -> SweepEvaluation {
         let flat = sweeps.flatMap { $0 }
-        let scores = detector.score(flat.map(\.pixels), seeds: seeds).map(\.score)
+        let scores = detector.score(flat.map(\.pixels), seeds: seeds, progress: progress).map(\.score)
         let steps = sweeps.first?.count ?? 0
         var rhos: [Double] = [], perClass: [String: [Double]] = [:], mean = [Double](repeating: 0, count: steps)
         for (i, sweep) in sweeps.enumerated() {
@@ -128,6 +129,64 @@ extension SymmetryTraining {
                                perClassMeanSpearman: perClass.mapValues { $0.reduce(0, +) / Double($0.count) },
                                fractionFalling: Double(rhos.filter { $0 <= -0.8 }.count) / Double(max(rhos.count, 1)),
                                meanScore: mean)
+    }
+
+    /// A detector measured as users get it: `heldOut` templates each scored as `genlab symmetry
+    /// score` does (the mean of `seeds` decoy fits), and `sweepsPerClass` sweeps per symmetric
+    /// class drawn from the held-out library with `sweepSeed`. Nothing when there are no seeds.
+    public static func measure(_ detector: SymmetryDetector, heldOut: [SymmetryTemplates.Template], sweepsPerClass: Int, sweepSeed: UInt64,
+                               seeds: [UInt64], quiet: Bool = false) -> (heldOut: Evaluation?, sweeps: SweepEvaluation?) {
+        guard !seeds.isEmpty else { return (nil, nil) }
+        let unit = detector.config.representation.input == .raw ? "img" : "decoy"
+        func bar(_ label: String, _ total: Int) -> ProgressBar {
+            let b = ProgressBar(total: total, label: label, unit: unit)
+            b.quiet = quiet
+            return b
+        }
+        var evaluation: Evaluation?
+        if !heldOut.isEmpty {
+            let b = bar("held-out, reported", heldOut.count * seeds.count)
+            evaluation = evaluate(detector, heldOut, seeds: seeds) { b.update($0, items: $0) }
+            b.finish(quiet ? "" : "held-out set: \(heldOut.count) templates, \(seeds.count) decoy fits each (the reported score)")
+        }
+        guard sweepsPerClass > 0 else { return (evaluation, nil) }
+        let drawn = sweeps(perClass: sweepsPerClass, library: SymmetryTemplates(size: detector.size, extrapolate: true),
+                           epsilons: sweepEpsilons, seed: sweepSeed)
+        let b = bar("sweeps", drawn.count * sweepEpsilons.count * seeds.count)
+        let result = evaluateSweeps(detector, drawn, epsilons: sweepEpsilons, seeds: seeds) { b.update($0, items: $0) }
+        b.finish(quiet ? "" : "sweeps: \(drawn.count) templates at ε = 0 … 1, \(seeds.count) decoy fits each")
+        return (evaluation, result)
+    }
+
+    /// What `genlab symmetry evaluate` measures and writes to evaluation.json.
+    public struct Measurement: Codable, Sendable {
+        public var checkpoint: String
+        public var seed: UInt64
+        public var heldOut: Evaluation?
+        public var sweeps: SweepEvaluation?
+        public var seconds: Double
+    }
+
+    /// `genlab symmetry evaluate`: a detector on `heldOutPerClass` held-out templates per class drawn
+    /// from `seed` (the set `train` draws at its seed + 2000) and on sweeps drawn from `seed` + 1000,
+    /// each scored as the mean of `seeds` decoy fits. Writes evaluation.json and confusion.png to `out`.
+    public static func evaluate(_ detector: SymmetryDetector, checkpoint: String, heldOutPerClass: Int, sweepsPerClass: Int, seeds: Int,
+                                seed: UInt64, out: String, quiet: Bool = false) throws -> Measurement {
+        let start = Date()
+        let run = try RunFolder(out)
+        let templates = SymmetryDataset.draw(perClass: heldOutPerClass, library: SymmetryTemplates(size: detector.size, extrapolate: true), seed: seed)
+        // The same decoy seeds as `train`'s reported evaluation, so seed 2000 repeats it exactly.
+        let (heldOut, sweeps) = measure(detector, heldOut: templates, sweepsPerClass: sweepsPerClass, sweepSeed: seed &+ 1000,
+                                        seeds: (0..<UInt64(detector.config.representation.input == .raw ? 1 : seeds)).map { 100 + $0 }, quiet: quiet)
+        if let h = heldOut { try confusionImage(h).writePNG(run.file("confusion.png")) }
+        let m = Measurement(checkpoint: checkpoint, seed: seed, heldOut: heldOut, sweeps: sweeps, seconds: Date().timeIntervalSince(start))
+        try run.writeJSON(m, to: "evaluation.json")
+        return m
+    }
+
+    /// The confusion matrix of an evaluation's exact templates, titled with its accuracy.
+    public static func confusionImage(_ e: Evaluation) -> Image {
+        confusionImage(e.confusionExact, title: String(format: "HELD-OUT, EXACT SYMMETRY (%d-FIT MEAN): ACCURACY %.1f%%", e.seeds, 100 * e.accuracyExact))
     }
 
     /// A confusion matrix as a picture: rows true class, columns predicted, shade = row fraction.

@@ -115,27 +115,14 @@ public enum SymmetryTraining {
         }
         // Reported scores: the raw control has no decoy, so one "fit" is all there is.
         let reportedSeeds = (0..<UInt64(rep.input == .raw ? 1 : o.heldOutSeeds)).map { 100 + $0 }
-        var heldOutReported: Evaluation?
-        if !reportedSeeds.isEmpty {
-            if rep.input != .raw && !o.quiet { log("held-out set again, \(reportedSeeds.count) decoy fits per template (the reported score)…") }
-            heldOutReported = evaluate(detector, heldOutSet.templates, seeds: reportedSeeds)
-        }
-        var sweeps: SweepEvaluation?
-        if o.sweepsPerClass > 0 && !reportedSeeds.isEmpty {
-            if !o.quiet { log("sweeps: \(o.sweepsPerClass * (SymmetryClass.allCases.count - 1)) templates at ε = 0 … 1, \(reportedSeeds.count) decoy fits each…") }
-            let drawn = Self.sweeps(perClass: o.sweepsPerClass, library: SymmetryTemplates(size: rep.size, extrapolate: true),
-                                    epsilons: sweepEpsilons, seed: o.seed &+ 3000)
-            sweeps = evaluateSweeps(detector, drawn, epsilons: sweepEpsilons, seeds: reportedSeeds)
-        }
+        let (heldOutReported, sweeps) = measure(detector, heldOut: heldOutSet.templates, sweepsPerClass: o.sweepsPerClass,
+                                                sweepSeed: o.seed &+ 3000, seeds: reportedSeeds, quiet: o.quiet)
         let losses = metrics.read()
         var plot = Plot(title: "SYMMETRY CNN TRAINING", xLabel: "epoch", yLabel: "")
         plot.add("loss", x: losses["epoch"] ?? [], y: losses["loss"] ?? [])
         plot.add("val accuracy", x: losses["epoch"] ?? [], y: losses["val_accuracy"] ?? [])
         try plot.write(run.file("loss.png"))
-        let shown = heldOutReported ?? heldOut
-        try confusionImage(shown.confusionExact, title: String(format: "HELD-OUT, EXACT SYMMETRY (%d-FIT MEAN): ACCURACY %.1f%%",
-                                                              shown.seeds, 100 * shown.accuracyExact))
-            .writePNG(run.file("confusion.png"))
+        try confusionImage(heldOutReported ?? heldOut).writePNG(run.file("confusion.png"))
         let result = Result(checkpoint: run.file("checkpoint.safetensors"), validation: validationResult, heldOut: heldOut,
                             heldOutReported: heldOutReported, sweeps: sweeps,
                             meanDecoyAccuracy: train.decoyAccuracy.map { Double($0.reduce(0, +)) / Double(max($0.count, 1)) },
