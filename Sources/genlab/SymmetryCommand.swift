@@ -83,6 +83,9 @@ struct Symmetry: ParsableCommand {
         print(String(format: "sweeps (%d templates broken step by step, ε = 0 … 1): ρ(ε, score) within a sweep: mean %.3f, median %.3f; %.0f %% fall with ρ ≤ −0.8",
                      w.sweeps, w.meanSpearman, w.medianSpearman, 100 * w.fractionFalling))
         print("  mean score by ε: " + zip(w.epsilons, w.meanScore).map { String(format: "%.1f → %.2f", $0.0, $0.1) }.joined(separator: ", "))
+        if let p = w.probeMeanSpearman {
+            print(String(format: "  reference: the images' own disagreement with their nearest probed symmetry gives mean ρ %.3f", p))
+        }
     }
 
     /// The checkpoint given, or the shipped one.
@@ -127,7 +130,8 @@ struct Symmetry: ParsableCommand {
             let r = try SymmetryTraining.evaluate(detector, checkpoint: path, heldOutPerClass: heldOutPerClass, sweepsPerClass: sweepsPerClass,
                                                   seeds: seeds, seed: seed, out: out, quiet: quiet || json)
             if json { print(String(decoding: try RunFolder.json(r), as: UTF8.self)); return }
-            print("\(path): \(r.heldOut?.templates ?? 0) held-out templates (seed \(seed)), \(r.sweeps?.sweeps ?? 0) sweeps (seed \(seed + 1000))")
+            let sets = [r.heldOut.map { "\($0.templates) held-out templates (seed \(seed))" }, r.sweeps.map { "\($0.sweeps) sweeps (seed \(seed + 1000))" }]
+            print("\(path): " + sets.compactMap { $0 }.joined(separator: ", "))
             if let m = r.heldOut { printReported(m); printPerClass(m) }
             r.sweeps.map(printSweeps)
             print(String(format: "%.0f s; wrote %@ (evaluation.json%@)", r.seconds, out, r.heldOut == nil ? "" : ", confusion.png"))

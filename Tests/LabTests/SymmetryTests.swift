@@ -214,6 +214,7 @@ final class SymmetryPipelineTests: XCTestCase {
         XCTAssertEqual(r.heldOutReported?.templates, 6)
         XCTAssertEqual(r.sweeps?.sweeps, 5, "one sweep per symmetric class")
         XCTAssertEqual(r.sweeps?.meanScore.count, 6)
+        XCTAssertLessThan(r.sweeps?.probeMeanSpearman ?? 0, -0.5, "the images break more as ε grows")
         let detector = try SymmetryDetector(checkpoint: r.checkpoint)
         XCTAssertEqual(detector.config.representation, o.representation)
 

@@ -43,6 +43,10 @@ extension SymmetryTraining {
         public var fractionFalling: Double
         /// The mean score at each ε over all sweeps.
         public var meanScore: [Double]
+        /// Reference: mean ρ within a sweep between ε and minus the image's disagreement with its
+        /// nearest probed symmetry (`SymmetryTemplates.nearestSymmetry`) — a hand-made measure that
+        /// is told the symmetry maps, so how well ε can be read off the pixels at all.
+        public var probeMeanSpearman: Double?
     }
 
     /// The classifier alone (one decoy fit per template, as the features were made).
@@ -123,12 +127,14 @@ extension SymmetryTraining {
             for j in 0..<steps { mean[j] += s[j] / Double(sweeps.count) }
         }
         let sorted = rhos.sorted()
+        let library = SymmetryTemplates(size: detector.size)
+        let probe = sweeps.map { sweep in Statistics.spearman(sweep.map(\.epsilon), sweep.map { -library.nearestSymmetry($0.pixels) }) }
         return SweepEvaluation(sweeps: sweeps.count, epsilons: epsilons, seeds: seeds.count,
                                meanSpearman: rhos.reduce(0, +) / Double(max(rhos.count, 1)),
                                medianSpearman: sorted.isEmpty ? .nan : sorted[sorted.count / 2],
                                perClassMeanSpearman: perClass.mapValues { $0.reduce(0, +) / Double($0.count) },
                                fractionFalling: Double(rhos.filter { $0 <= -0.8 }.count) / Double(max(rhos.count, 1)),
-                               meanScore: mean)
+                               meanScore: mean, probeMeanSpearman: probe.reduce(0, +) / Double(max(probe.count, 1)))
     }
 
     /// A detector measured as users get it: `heldOut` templates each scored as `genlab symmetry
