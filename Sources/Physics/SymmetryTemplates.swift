@@ -149,7 +149,7 @@ public struct SymmetryTemplates: Sendable {
         let fill = uniform(&rng, 0.3, 0.7)
         guard c != .none, epsilon > 0 else {
             return Template(symmetry: c, epsilon: c == .none ? 1 : 0, pixels: Self.binarise(values, fill: fill),
-                            description: v.description + String(format: ", ε = %.2f, fill %.2f", c == .none ? 1 : 0, fill))
+                            description: v.description + String(format: ", ε = %.2f, fill %.2f", c == .none ? 1.0 : 0.0, fill))
         }
         let breaking = standardised(grid(potential(.none, rng: &rng).value))
         let b = broken(values, breaking, maps: v.invariances, epsilon: epsilon, fill: fill)

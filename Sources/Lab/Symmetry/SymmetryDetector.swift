@@ -66,7 +66,7 @@ public final class SymmetryDetector {
     public static func defaultCheckpoint() -> String? {
         var candidates: [String] = []
         if let home = ProcessInfo.processInfo.environment["GENLAB_HOME"] { candidates.append(home + "/Pretrained/symmetry.safetensors") }
-        candidates.append(FileManager.default.currentDirectoryPath + "/Pretrained/symmetry.safetensors")
+        candidates.append("Pretrained/symmetry.safetensors")  // relative, so messages show it as the user would type it
         var exe = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
         for _ in 0..<4 {
             exe.deleteLastPathComponent()

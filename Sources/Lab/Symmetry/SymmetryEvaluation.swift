@@ -37,12 +37,16 @@ extension SymmetryTraining {
         public var seeds: Int
         /// Spearman ρ between ε and the score within each sweep: mean, median, per class (mean).
         public var meanSpearman: Double
+        /// Standard error of that mean (the sweeps' standard deviation over √(count − 1)).
+        public var meanSpearmanError: Double?
         public var medianSpearman: Double
         public var perClassMeanSpearman: [String: Double]
         /// Fraction of sweeps whose score falls with ρ ≤ −0.8.
         public var fractionFalling: Double
         /// The mean score at each ε over all sweeps.
         public var meanScore: [Double]
+        /// ρ of each sweep, in drawing order (for paired comparisons of two checkpoints).
+        public var spearman: [Double]?
         /// Reference: mean ρ within a sweep between ε and minus the image's disagreement with its
         /// nearest probed symmetry (`SymmetryTemplates.nearestSymmetry`) — a hand-made measure that
         /// is told the symmetry maps, so how well ε can be read off the pixels at all.
@@ -131,10 +135,11 @@ extension SymmetryTraining {
         let probe = sweeps.map { sweep in Statistics.spearman(sweep.map(\.epsilon), sweep.map { -library.nearestSymmetry($0.pixels) }) }
         return SweepEvaluation(sweeps: sweeps.count, epsilons: epsilons, seeds: seeds.count,
                                meanSpearman: rhos.reduce(0, +) / Double(max(rhos.count, 1)),
+                               meanSpearmanError: Statistics.meanAndSpread(rhos).std / Double(max(rhos.count - 1, 1)).squareRoot(),
                                medianSpearman: sorted.isEmpty ? .nan : sorted[sorted.count / 2],
                                perClassMeanSpearman: perClass.mapValues { $0.reduce(0, +) / Double($0.count) },
                                fractionFalling: Double(rhos.filter { $0 <= -0.8 }.count) / Double(max(rhos.count, 1)),
-                               meanScore: mean, probeMeanSpearman: probe.reduce(0, +) / Double(max(probe.count, 1)))
+                               meanScore: mean, spearman: rhos, probeMeanSpearman: probe.reduce(0, +) / Double(max(probe.count, 1)))
     }
 
     /// A detector measured as users get it: `heldOut` templates each scored as `genlab symmetry
