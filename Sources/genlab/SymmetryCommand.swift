@@ -71,8 +71,8 @@ struct Symmetry: ParsableCommand {
     }
 
     static func printReported(_ m: SymmetryTraining.Evaluation) {
-        print(String(format: "held-out, as reported (mean of %d fits): accuracy %.1f %% on exact symmetries, %.1f %% overall; ρ(ε, score) = %.3f",
-                     m.seeds, 100 * m.accuracyExact, 100 * m.accuracyAll, m.spearmanEpsilonScore))
+        print(String(format: "held-out, as reported (%@): accuracy %.1f %% on exact symmetries, %.1f %% overall; ρ(ε, score) = %.3f",
+                     m.seeds == 1 ? "one fit" : "mean of \(m.seeds) fits", 100 * m.accuracyExact, 100 * m.accuracyAll, m.spearmanEpsilonScore))
     }
 
     static func printPerClass(_ e: SymmetryTraining.Evaluation) {
@@ -130,7 +130,7 @@ struct Symmetry: ParsableCommand {
             let r = try SymmetryTraining.evaluate(detector, checkpoint: path, heldOutPerClass: heldOutPerClass, sweepsPerClass: sweepsPerClass,
                                                   seeds: seeds, seed: seed, out: out, quiet: quiet || json)
             if json { print(String(decoding: try RunFolder.json(r), as: UTF8.self)); return }
-            let sets = [r.heldOut.map { "\($0.templates) held-out templates (seed \(seed))" }, r.sweeps.map { "\($0.sweeps) sweeps (seed \(seed + 1000))" }]
+            let sets = [r.heldOut.map { "\($0.templates) held-out templates (seed \(seed))" }, r.sweeps.map { "\($0.sweeps) sweeps (seed \(seed &+ 1000))" }]
             print("\(path): " + sets.compactMap { $0 }.joined(separator: ", "))
             if let m = r.heldOut { printReported(m); printPerClass(m) }
             r.sweeps.map(printSweeps)
