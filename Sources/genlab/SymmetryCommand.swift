@@ -103,8 +103,11 @@ struct Symmetry: ParsableCommand {
             discussion: """
             Held-out templates (new seeds, parameters outside the training ranges where a class allows) are drawn \
             from --seed, the sweeps (one template broken step by step, ε = 0 … 1) from --seed + 1000. \
-            `symmetry train --seed s` measures its model at s + 2000, so the default --seed 2000 repeats the \
-            measurement of a model trained with the default seed; any other seed draws sets it never saw. \
+            `symmetry train --seed s` draws its training templates from s, validation from s + 1000, held-out \
+            templates from s + 2000, held-out sweeps from s + 3000 and training sweeps (--training-sweeps-per-class) \
+            from s + 4000: the default --seed 2000 repeats the measurement of a model trained with the default \
+            seed, and --seed 3000 would draw, as sweeps, the training sweeps' potentials again (only the parameters the held-out \
+            library extrapolates differ). Seeds 5000 and up are sets such a model never saw. \
             OUT gets evaluation.json and confusion.png.
             """)
         static let defaults = SymmetryTraining.Options()

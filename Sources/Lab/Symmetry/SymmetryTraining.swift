@@ -22,8 +22,10 @@ public enum SymmetryTraining {
         public var heldOutSeeds = 5
         /// Sweeps per symmetric class (held-out library) at ε = 0, 0.2, …, 1 (0: skip).
         public var sweepsPerClass = 10
-        /// Training-range sweeps per symmetric class (ε = 0, 0.2, …, 1): the ε head is then also
-        /// trained to rank each sweep's images by ε, through the whole CNN (0: off).
+        /// Training-range sweeps per symmetric class (ε = 0, 0.2, …, 1), drawn from seed + 4000:
+        /// the ε head is then also trained to rank each sweep's images by ε, through the whole CNN
+        /// (0: off). Held-out sweeps drawn from that same seed share their potentials but for the
+        /// parameters the held-out library extrapolates, so `evaluate` must not use it.
         public var trainingSweepsPerClass = 0
         /// Weight of that ranking loss.
         public var rankingWeight: Float = 1
