@@ -130,7 +130,7 @@ struct Symmetry: ParsableCommand {
         func run() throws {
             let path = try checkpointPath(checkpoint)
             let detector = try SymmetryDetector(checkpoint: path)
-            let r = try SymmetryTraining.evaluate(detector, checkpoint: path, heldOutPerClass: heldOutPerClass, sweepsPerClass: sweepsPerClass,
+            let r = try SymmetryTraining.evaluateCheckpoint(detector, checkpoint: path, heldOutPerClass: heldOutPerClass, sweepsPerClass: sweepsPerClass,
                                                   seeds: seeds, seed: seed, out: out, quiet: quiet || json)
             if json { print(String(decoding: try RunFolder.json(r), as: UTF8.self)); return }
             let sets = [r.heldOut.map { "\($0.templates) held-out templates (seed \(seed))" }, r.sweeps.map { "\($0.sweeps) sweeps (seed \(seed &+ 1000))" }]

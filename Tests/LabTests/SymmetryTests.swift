@@ -221,7 +221,7 @@ final class SymmetryPipelineTests: XCTestCase {
 
         // `genlab symmetry evaluate` at the training seed + 2000 repeats the run's own measurement.
         let again = scratchFolder("symmetry-evaluate")
-        let m = try SymmetryTraining.evaluate(detector, checkpoint: r.checkpoint, heldOutPerClass: 1, sweepsPerClass: 1, seeds: 2,
+        let m = try SymmetryTraining.evaluateCheckpoint(detector, checkpoint: r.checkpoint, heldOutPerClass: 1, sweepsPerClass: 1, seeds: 2,
                                               seed: o.seed + 2000, out: again, quiet: true)
         XCTAssertEqual(m.heldOut?.confusionExact, r.heldOutReported?.confusionExact)
         XCTAssertEqual(m.heldOut?.accuracyAll, r.heldOutReported?.accuracyAll)

@@ -181,8 +181,8 @@ extension SymmetryTraining {
     /// `genlab symmetry evaluate`: a detector on `heldOutPerClass` held-out templates per class drawn
     /// from `seed` (the set `train` draws at its seed + 2000) and on sweeps drawn from `seed` + 1000,
     /// each scored as the mean of `seeds` decoy fits. Writes evaluation.json and confusion.png to `out`.
-    public static func evaluate(_ detector: SymmetryDetector, checkpoint: String, heldOutPerClass: Int, sweepsPerClass: Int, seeds: Int,
-                                seed: UInt64, out: String, quiet: Bool = false) throws -> Measurement {
+    public static func evaluateCheckpoint(_ detector: SymmetryDetector, checkpoint: String, heldOutPerClass: Int, sweepsPerClass: Int, seeds: Int,
+                                          seed: UInt64, out: String, quiet: Bool = false) throws -> Measurement {
         let start = Date()
         let run = try RunFolder(out)
         let templates = SymmetryDataset.draw(perClass: heldOutPerClass, library: SymmetryTemplates(size: detector.size, extrapolate: true), seed: seed)
