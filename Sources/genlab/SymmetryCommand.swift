@@ -132,6 +132,7 @@ struct Symmetry: ParsableCommand {
             let detector = try SymmetryDetector(checkpoint: path)
             let r = try SymmetryTraining.evaluateCheckpoint(detector, checkpoint: path, heldOutPerClass: heldOutPerClass, sweepsPerClass: sweepsPerClass,
                                                   seeds: seeds, seed: seed, out: out, quiet: quiet || json)
+            for w in r.warnings { FileHandle.standardError.write(Data("warning: \(w): not a held-out number\n".utf8)) }
             if json { print(String(decoding: try RunFolder.json(r), as: UTF8.self)); return }
             let sets = [r.heldOut.map { "\($0.templates) held-out templates (seed \(seed))" }, r.sweeps.map { "\($0.sweeps) sweeps (seed \(seed &+ 1000))" }]
             print("\(path): " + sets.compactMap { $0 }.joined(separator: ", "))

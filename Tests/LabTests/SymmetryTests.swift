@@ -227,6 +227,11 @@ final class SymmetryPipelineTests: XCTestCase {
         XCTAssertEqual(m.heldOut?.accuracyAll, r.heldOutReported?.accuracyAll)
         XCTAssertEqual(m.sweeps?.meanScore, r.sweeps?.meanScore)
         for name in ["confusion.png", "evaluation.json"] { XCTAssertTrue(FileManager.default.fileExists(atPath: again + "/" + name), name) }
+        XCTAssertEqual(m.warnings, [], "seed + 2000 and + 3000 are new to the run")
+        XCTAssertEqual(detector.config.training?.trainingSweepsPerClass, 1, "the checkpoint records how it was trained")
+        let training = try XCTUnwrap(detector.config.training)
+        XCTAssertEqual(SymmetryTraining.seenBefore(training, heldOutSeed: o.seed, sweepSeed: o.seed + 4000).count, 2)
+        XCTAssertEqual(SymmetryTraining.seenBefore(training, heldOutSeed: o.seed + 5000, sweepSeed: o.seed + 6000), [])
     }
 }
 

@@ -19,6 +19,9 @@ public final class SymmetryDetector {
         public var cnn: SymmetryCNN.Config
         public var representation: SymmetryRepresentation
         public var classes: [String]
+        /// How the classifier was trained (seeds and set sizes), so an evaluation can tell whether
+        /// its sets are new to it; absent in checkpoints written before it was recorded.
+        public var training: SymmetryTraining.Options? = nil
     }
 
     public struct Score: Codable, Sendable {

@@ -175,7 +175,24 @@ extension SymmetryTraining {
         public var seed: UInt64
         public var heldOut: Evaluation?
         public var sweeps: SweepEvaluation?
+        /// The sets that are not new to the checkpoint (see `seenBefore`).
+        public var warnings: [String] = []
         public var seconds: Double
+    }
+
+    /// Which of an evaluation's sets the classifier met while it trained, by the seeds `train`
+    /// derives from its own (templates s, validation s + 1000, training sweeps s + 4000): the held-out
+    /// library draws the same potentials from the same stream but for its extrapolated parameters.
+    public static func seenBefore(_ training: Options, heldOutSeed: UInt64?, sweepSeed: UInt64?) -> [String] {
+        let s = training.seed
+        var seen: [String] = []
+        if let h = heldOutSeed, h == s || h == s &+ 1000 {
+            seen.append("held-out templates (seed \(h)) repeat the checkpoint's \(h == s ? "training" : "validation") templates' stream")
+        }
+        if let w = sweepSeed, training.trainingSweepsPerClass > 0, w == s &+ 4000 {
+            seen.append("sweeps (seed \(w)) repeat the checkpoint's training sweeps' stream")
+        }
+        return seen
     }
 
     /// `genlab symmetry evaluate`: a detector on `heldOutPerClass` held-out templates per class drawn
@@ -190,7 +207,11 @@ extension SymmetryTraining {
         let (heldOut, sweeps) = measure(detector, heldOut: templates, sweepsPerClass: sweepsPerClass, sweepSeed: seed &+ 1000,
                                         seeds: (0..<UInt64(detector.config.representation.input == .raw ? 1 : seeds)).map { 100 + $0 }, quiet: quiet)
         if let h = heldOut { try confusionImage(h).writePNG(run.file("confusion.png")) }
-        let m = Measurement(checkpoint: checkpoint, seed: seed, heldOut: heldOut, sweeps: sweeps, seconds: Date().timeIntervalSince(start))
+        let warnings = detector.config.training.map {
+            seenBefore($0, heldOutSeed: heldOutPerClass > 0 ? seed : nil, sweepSeed: sweepsPerClass > 0 ? seed &+ 1000 : nil)
+        } ?? []
+        let m = Measurement(checkpoint: checkpoint, seed: seed, heldOut: heldOut, sweeps: sweeps, warnings: warnings,
+                            seconds: Date().timeIntervalSince(start))
         try run.writeJSON(m, to: "evaluation.json")
         return m
     }

@@ -99,7 +99,7 @@ public enum SymmetryTraining {
             metrics.append(["epoch": Double(epoch), "loss": loss, "val_accuracy_exact": v.accuracyExact,
                             "val_accuracy": v.accuracyAll, "val_spearman": v.spearmanEpsilonScore])
         }
-        let config = SymmetryDetector.Config(cnn: model.config, representation: rep, classes: SymmetryClass.allCases.map(\.name))
+        let config = SymmetryDetector.Config(cnn: model.config, representation: rep, classes: SymmetryClass.allCases.map(\.name), training: o)
         try Checkpoint(kind: SymmetryDetector.kind, config: config, module: model).save(to: run.file("checkpoint.safetensors"))
 
         let validationResult = evaluate(model, validation)
