@@ -115,7 +115,7 @@ struct Symmetry: ParsableCommand {
         @Option(name: .customLong("held-out-per-class"), help: "Held-out templates per class (0: skip).") var heldOutPerClass = Self.defaults.heldOutPerClass
         @Option(name: .customLong("sweeps-per-class"), help: "Sweeps per symmetric class (0: skip).") var sweepsPerClass = Self.defaults.sweepsPerClass
         @Option(help: "Decoy fits per template; the score is their mean, as `symmetry score` reports it.") var seeds = Self.defaults.heldOutSeeds
-        @Option(help: "Seed of the held-out templates; the sweeps use seed + 1000.") var seed: UInt64 = 2000
+        @Option(help: "Seed of the held-out templates; the sweeps use seed + 1000.") var seed = SymmetryTraining.Stream.heldOut
         @Option(help: "Run folder.") var out = "Outputs/symmetry_evaluation"
         @Flag(help: "No progress bars.") var quiet = false
         @Flag(help: "Print the evaluation as JSON.") var json = false
@@ -134,7 +134,7 @@ struct Symmetry: ParsableCommand {
                                                   seeds: seeds, seed: seed, out: out, quiet: quiet || json)
             for w in r.warnings { FileHandle.standardError.write(Data("warning: \(w): not a held-out number\n".utf8)) }
             if json { print(String(decoding: try RunFolder.json(r), as: UTF8.self)); return }
-            let sets = [r.heldOut.map { "\($0.templates) held-out templates (seed \(seed))" }, r.sweeps.map { "\($0.sweeps) sweeps (seed \(seed &+ 1000))" }]
+            let sets = [r.heldOut.map { "\($0.templates) held-out templates (seed \(seed))" }, r.sweeps.map { "\($0.sweeps) sweeps (seed \(seed &+ SymmetryTraining.Stream.sweepsAfterHeldOut))" }]
             print("\(path): " + sets.compactMap { $0 }.joined(separator: ", "))
             if let m = r.heldOut { printReported(m); printPerClass(m) }
             r.sweeps.map(printSweeps)

@@ -186,10 +186,10 @@ extension SymmetryTraining {
     public static func seenBefore(_ training: Options, heldOutSeed: UInt64?, sweepSeed: UInt64?) -> [String] {
         let s = training.seed
         var seen: [String] = []
-        if let h = heldOutSeed, h == s || h == s &+ 1000 {
+        if let h = heldOutSeed, h == s || h == s &+ Stream.validation {
             seen.append("held-out templates (seed \(h)) repeat the checkpoint's \(h == s ? "training" : "validation") templates' stream")
         }
-        if let w = sweepSeed, training.trainingSweepsPerClass > 0, w == s &+ 4000 {
+        if let w = sweepSeed, training.trainingSweepsPerClass > 0, w == s &+ Stream.trainingSweeps {
             seen.append("sweeps (seed \(w)) repeat the checkpoint's training sweeps' stream")
         }
         return seen
@@ -204,11 +204,12 @@ extension SymmetryTraining {
         let run = try RunFolder(out)
         let templates = SymmetryDataset.draw(perClass: heldOutPerClass, library: SymmetryTemplates(size: detector.size, extrapolate: true), seed: seed)
         // The same decoy seeds as `train`'s reported evaluation, so seed 2000 repeats it exactly.
-        let (heldOut, sweeps) = measure(detector, heldOut: templates, sweepsPerClass: sweepsPerClass, sweepSeed: seed &+ 1000,
-                                        seeds: (0..<UInt64(detector.config.representation.input == .raw ? 1 : seeds)).map { 100 + $0 }, quiet: quiet)
+        let sweepSeed = seed &+ Stream.sweepsAfterHeldOut
+        let (heldOut, sweeps) = measure(detector, heldOut: templates, sweepsPerClass: sweepsPerClass, sweepSeed: sweepSeed,
+                                        seeds: Stream.reportedFits(seeds, input: detector.config.representation.input), quiet: quiet)
         if let h = heldOut { try confusionImage(h).writePNG(run.file("confusion.png")) }
         let warnings = detector.config.training.map {
-            seenBefore($0, heldOutSeed: heldOutPerClass > 0 ? seed : nil, sweepSeed: sweepsPerClass > 0 ? seed &+ 1000 : nil)
+            seenBefore($0, heldOutSeed: heldOutPerClass > 0 ? seed : nil, sweepSeed: sweepsPerClass > 0 ? sweepSeed : nil)
         } ?? []
         let m = Measurement(checkpoint: checkpoint, seed: seed, heldOut: heldOut, sweeps: sweeps, warnings: warnings,
                             seconds: Date().timeIntervalSince(start))

@@ -83,14 +83,14 @@ public enum SymmetryTraining {
             return d
         }
         let train = build("training decoys", o.perClass, library, o.seed)
-        let validation = build("validation decoys", o.validationPerClass, library, o.seed &+ 1000)
+        let validation = build("validation decoys", o.validationPerClass, library, o.seed &+ Stream.validation)
         var trainingSweeps: SymmetryDataset?
         if o.trainingSweepsPerClass > 0 {
-            let drawn = Self.sweeps(perClass: o.trainingSweepsPerClass, library: library, epsilons: sweepEpsilons, seed: o.seed &+ 4000)
+            let drawn = Self.sweeps(perClass: o.trainingSweepsPerClass, library: library, epsilons: sweepEpsilons, seed: o.seed &+ Stream.trainingSweeps)
             let flat = drawn.flatMap { $0 }
             let bar = ProgressBar(total: flat.count, label: "training sweeps", unit: rep.input == .raw ? "img" : "decoy")
             bar.quiet = o.quiet
-            trainingSweeps = SymmetryDataset.make(flat, representation: rep, seed: o.seed &+ 4001) { bar.update($0, items: $0) }
+            trainingSweeps = SymmetryDataset.make(flat, representation: rep, seed: o.seed &+ Stream.trainingSweepFits) { bar.update($0, items: $0) }
             bar.finish(o.quiet ? "" : "training sweeps: \(drawn.count) templates at ε = 0 … 1")
         }
 
@@ -103,7 +103,7 @@ public enum SymmetryTraining {
         try Checkpoint(kind: SymmetryDetector.kind, config: config, module: model).save(to: run.file("checkpoint.safetensors"))
 
         let validationResult = evaluate(model, validation)
-        let heldOutSet = build("held-out decoys", o.heldOutPerClass, SymmetryTemplates(size: rep.size, extrapolate: true), o.seed &+ 2000)
+        let heldOutSet = build("held-out decoys", o.heldOutPerClass, SymmetryTemplates(size: rep.size, extrapolate: true), o.seed &+ Stream.heldOut)
         var heldOut = evaluate(model, heldOutSet)
         let detector = SymmetryDetector(model: model, config: config)
         if o.stabilityImages > 0 && o.stabilitySeeds > 1 && rep.input != .raw {
@@ -115,10 +115,9 @@ public enum SymmetryTraining {
                 Statistics.meanAndSpread((0..<3).map { g in s.seedScores[(g * r)..<((g + 1) * r)].reduce(0, +) / Double(r) }).std
             }.reduce(0, +) / Double(max(scores.count, 1))
         }
-        // Reported scores: the raw control has no decoy, so one "fit" is all there is.
-        let reportedSeeds = (0..<UInt64(rep.input == .raw ? 1 : o.heldOutSeeds)).map { 100 + $0 }
+        let reportedSeeds = Stream.reportedFits(o.heldOutSeeds, input: rep.input)
         let (heldOutReported, sweeps) = measure(detector, heldOut: heldOutSet.templates, sweepsPerClass: o.sweepsPerClass,
-                                                sweepSeed: o.seed &+ 3000, seeds: reportedSeeds, quiet: o.quiet)
+                                                sweepSeed: o.seed &+ Stream.heldOutSweeps, seeds: reportedSeeds, quiet: o.quiet)
         let losses = metrics.read()
         var plot = Plot(title: "SYMMETRY CNN TRAINING", xLabel: "epoch", yLabel: "")
         plot.add("loss", x: losses["epoch"] ?? [], y: losses["loss"] ?? [])
@@ -131,6 +130,24 @@ public enum SymmetryTraining {
                             seconds: Date().timeIntervalSince(start))
         try run.writeJSON(result, to: "evaluation.json")
         return result
+    }
+
+    /// What `train` adds to its seed for each random stream. `evaluate` and `seenBefore` read the
+    /// offsets from here, so the check for sets a checkpoint has seen cannot drift from `train`.
+    public enum Stream {
+        public static let validation: UInt64 = 1000
+        public static let heldOut: UInt64 = 2000
+        public static let heldOutSweeps: UInt64 = 3000
+        public static let trainingSweeps: UInt64 = 4000
+        public static let trainingSweepFits: UInt64 = 4001
+        /// How far above its held-out templates an evaluation draws its sweeps.
+        public static let sweepsAfterHeldOut = heldOutSweeps - heldOut
+
+        /// The decoy seeds of the reported score's `count` fits (the raw control has no decoy, so
+        /// one "fit" is all there is); `train` and `evaluate` use the same ones.
+        public static func reportedFits(_ count: Int, input: SymmetryRepresentation.Input) -> [UInt64] {
+            (0..<UInt64(input == .raw ? 1 : count)).map { 100 + $0 }
+        }
     }
 
     /// The steps of every sweep, training and held-out.
