@@ -62,7 +62,7 @@ struct Symmetry: ParsableCommand {
             print(String(format: "held-out (%d templates), one decoy fit each: accuracy %.1f %% on exact symmetries, %.1f %% overall; ρ(ε, score) = %.3f%@",
                          h.templates, 100 * h.accuracyExact, 100 * h.accuracyAll, h.spearmanEpsilonScore,
                          h.scoreSpreadAcrossSeeds.map { String(format: "; score spread across seeds %.3f per fit, %.3f for the %d-fit mean", $0,
-                                                                   h.reportedScoreSpread ?? .nan, o.stabilitySeeds) } ?? ""))
+                                                                   h.reportedScoreSpread ?? .nan, o.heldOutSeeds) } ?? ""))
             if let m = r.heldOutReported, m.seeds > 1 { printReported(m) }
             printPerClass(r.heldOutReported ?? h)
             r.sweeps.map(printSweeps)
@@ -152,7 +152,7 @@ struct Symmetry: ParsableCommand {
             """)
         @Argument(help: "PNG or JPEG images.") var images: [String]
         @Option(help: "A symmetry checkpoint (default: the shipped Pretrained/symmetry.safetensors).") var checkpoint: String?
-        @Option(help: "Decoy fits per image (different seeds).") var seeds = 5
+        @Option(help: "Decoy fits per image (different seeds); the score is their mean.") var seeds = SymmetryTraining.Options().heldOutSeeds
         @Option(help: "Folder for the report pictures.") var out = "Outputs/symmetry_scores"
         @Flag(help: "Print the scores as JSON.") var json = false
 

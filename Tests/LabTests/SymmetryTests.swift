@@ -171,6 +171,10 @@ final class SymmetryPipelineTests: XCTestCase {
         let alone = rep.make([images[2]], seed: 5).images
         XCTAssertEqual(together.slice(axis: 0, start: 2, end: 3).scalars, alone.scalars)
         XCTAssertNotEqual(rep.make([images[2]], seed: 6).images.scalars, alone.scalars, "another seed, another decoy")
+        // Several fits of one image in one batch, each under its own seed, are the fits made alone.
+        let mixed = rep.make([images[0], images[2], images[2]], seeds: [5, 6, 5]).images
+        XCTAssertEqual(mixed.slice(axis: 0, start: 1, end: 2).scalars, rep.make([images[2]], seed: 6).images.scalars)
+        XCTAssertEqual(mixed.slice(axis: 0, start: 2, end: 3).scalars, alone.scalars)
     }
 
     /// The ranking loss is small when each sweep's logits rise with ε, large when they fall, and
@@ -202,7 +206,7 @@ final class SymmetryPipelineTests: XCTestCase {
         let folder = scratchFolder("symmetry-train")
         var o = SymmetryTraining.Options()
         o.perClass = 4; o.validationPerClass = 1; o.heldOutPerClass = 1; o.epochs = 2; o.quiet = true
-        o.stabilityImages = 2; o.stabilitySeeds = 2; o.heldOutSeeds = 2; o.sweepsPerClass = 1; o.trainingSweepsPerClass = 1
+        o.stabilityImages = 2; o.heldOutSeeds = 2; o.sweepsPerClass = 1; o.trainingSweepsPerClass = 1
         o.representation.decoy.steps = 20
         let r = try SymmetryTraining.train(o, out: folder) { _ in }
         for name in ["checkpoint.safetensors", "confusion.png", "evaluation.json", "metrics.csv", "loss.png"] {
@@ -246,6 +250,11 @@ final class ShippedSymmetryDetectorTests: XCTestCase {
         var templates: [SymmetryTemplates.Template] = []
         for _ in 0..<5 { for c in SymmetryClass.allCases { templates.append(lib.template(c, epsilon: 0, rng: &rng)) } }
         let scores = detector.score(templates.map(\.pixels), seeds: [7])
+        // Fits batched across seeds give each seed's own score.
+        let twoSeeds = detector.score([templates[0].pixels], seeds: [8, 7])[0].seedScores
+        // (equal up to float rounding: the classifier's batched convolutions sum in another order)
+        for (a, b) in zip(twoSeeds, [detector.score([templates[0].pixels], seeds: [8])[0].score, scores[0].score]) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+        XCTAssertEqual(twoSeeds.count, 2)
         let right = zip(templates, scores).filter { $0.0.symmetry.name == $0.1.mostLikely }.count
         // The full held-out measurement (README, 360 templates) gives 93 % for one fit (29 of these
         // 30 today); 30 templates only bound it loosely, far above chance (17 %).

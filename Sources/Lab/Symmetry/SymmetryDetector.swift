@@ -86,10 +86,15 @@ public final class SymmetryDetector {
         precondition(!seeds.isEmpty, "SymmetryDetector.score: no seeds")
         let k = SymmetryClass.allCases.count
         var probs = [[[Double]]](repeating: [], count: images.count), eps = [[Double]](repeating: [], count: images.count)
-        for (j, seed) in seeds.enumerated() {
-            let features = config.representation.make(images, seed: seed) { progress?(j * images.count + $0) }.images
+        // Every (seed, image) fit in one list, seed-major, fitted a few decoy batches at a time: a
+        // single image's fits then share batches instead of running one small batch per seed.
+        let fits = seeds.flatMap { s in images.indices.map { (seed: s, image: $0) } }
+        let chunk = 8 * config.representation.batch
+        for start in stride(from: 0, to: fits.count, by: chunk) {
+            let part = fits[start..<min(fits.count, start + chunk)]
+            let features = config.representation.make(part.map { images[$0.image] }, seeds: part.map(\.seed)) { progress?(start + $0) }.images
             let (p, e) = SymmetryTraining.predict(model, features)
-            for i in images.indices { probs[i].append(p[i]); eps[i].append(e[i]) }
+            for (k, fit) in part.enumerated() { probs[fit.image].append(p[k]); eps[fit.image].append(e[k]) }
         }
         return images.indices.map { i in
             let names = SymmetryClass.allCases.map(\.name)

@@ -24,7 +24,7 @@ extension SymmetryTraining {
         public var seeds: Int = 1
         /// Mean over images of the standard deviation of one decoy fit's score across seeds.
         public var scoreSpreadAcrossSeeds: Double?
-        /// The same for the reported score, the mean over `stabilitySeeds` fits: its standard
+        /// The same for the reported score, the mean over `heldOutSeeds` fits: its standard
         /// deviation across three disjoint sets of seeds.
         public var reportedScoreSpread: Double?
     }

@@ -42,7 +42,14 @@ public struct SymmetryRepresentation: Codable, Equatable, Sendable {
 
     /// The classifier's input for `images` (each size² values of 0/1); decoys are seeded from `seed`.
     public func make(_ images: [[Float]], seed: UInt64, progress: ((Int) -> Void)? = nil) -> Output {
+        make(images, seeds: [UInt64](repeating: seed, count: images.count), progress: progress)
+    }
+
+    /// The same with image i's decoy seeded from `seeds[i]`, so one batch can hold several fits of
+    /// one image (what `SymmetryDetector.score` does: one image under 20 seeds is one batch).
+    public func make(_ images: [[Float]], seeds: [UInt64], progress: ((Int) -> Void)? = nil) -> Output {
         let p = size * size
+        precondition(seeds.count == images.count, "SymmetryRepresentation: \(seeds.count) seeds for \(images.count) images")
         for (i, im) in images.enumerated() { precondition(im.count == p, "SymmetryRepresentation: image \(i) has \(im.count) pixels, expected \(p)") }
         var out = [Float](), accuracy = [Float](), explained = [[Double]]()
         out.reserveCapacity(images.count * channels * p)
@@ -51,12 +58,12 @@ public struct SymmetryRepresentation: Codable, Equatable, Sendable {
             progress?(images.count)
             return Output(images: Tensor(shape: [images.count, 1, size, size], data: out), decoyAccuracy: nil, explained: [])
         }
-        let base = PRNG(seed: seed)
         for start in stride(from: 0, to: images.count, by: batch) {
-            let chunk = Array(images[start..<min(images.count, start + batch)])
-            // Each decoy's stream comes from the seed and the image itself, so an image gets the
+            let range = start..<min(images.count, start + batch)
+            let chunk = Array(images[range])
+            // Each decoy's stream comes from its seed and the image itself, so an image gets the
             // same decoy (and score) whichever images it is scored with.
-            let net = DecoyNet(decoy, rngs: chunk.map { base.fork(Self.fingerprint($0)) })
+            let net = DecoyNet(decoy, rngs: range.map { PRNG(seed: seeds[$0]).fork(Self.fingerprint(images[$0])) })
             if input == .pca { accuracy += net.fit(Tensor(shape: [chunk.count, p], data: chunk.flatMap { $0 }), size: size) }
             let hidden = noGrad { net.representation(net.coordinates(size: size)) }
             let width = hidden.shape[2]
