@@ -76,7 +76,7 @@ public enum Demo {
         }
         let detector = try SymmetryDetector(checkpoint: checkpoint)
         let images = ImageSet.imageFiles(in: datasets + "/symmetry").map { datasets + "/symmetry/" + $0 }
-        let scores = try SymmetryRun.score(images, detector: detector, seeds: SymmetryTraining.Options().heldOutSeeds, out: root + "/symmetry")
+        let scores = try SymmetryRun.score(images, detector: detector, seeds: SymmetryDetector.defaultFits, out: root + "/symmetry")
         steps.append(Step(title: "Symmetry detector (shipped checkpoint)", outputs: [root + "/symmetry/scores.json"] + images.map {
             root + "/symmetry/" + URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent + "_report.png"
         }.prefix(2), figures: scores.map {

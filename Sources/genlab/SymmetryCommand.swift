@@ -152,7 +152,7 @@ struct Symmetry: ParsableCommand {
             """)
         @Argument(help: "PNG or JPEG images.") var images: [String]
         @Option(help: "A symmetry checkpoint (default: the shipped Pretrained/symmetry.safetensors).") var checkpoint: String?
-        @Option(help: "Decoy fits per image (different seeds); the score is their mean.") var seeds = SymmetryTraining.Options().heldOutSeeds
+        @Option(help: "Decoy fits per image (different seeds); the score is their mean.") var seeds = SymmetryDetector.defaultFits
         @Option(help: "Folder for the report pictures.") var out = "Outputs/symmetry_scores"
         @Flag(help: "Print the scores as JSON.") var json = false
 

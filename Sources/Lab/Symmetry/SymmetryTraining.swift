@@ -18,11 +18,8 @@ public enum SymmetryTraining {
         /// stability: per fit, and for the reported mean of `heldOutSeeds` fits.
         public var stabilityImages = 24
         /// The held-out set is also scored as `genlab symmetry score` does: this many decoy fits
-        /// per template, averaged (0: skip). The score's order within a sweep is limited by the
-        /// decoy's randomness more than by the classifier: over the shipped model's 150 held-out
-        /// sweeps (both sets), mean ρ is −0.63 for one fit, −0.78 for the mean of 5, −0.81 of 10
-        /// and −0.85 of 20 — so `score`, `evaluate` and this measurement all average 20.
-        public var heldOutSeeds = 20
+        /// per template, averaged (0: skip).
+        public var heldOutSeeds = SymmetryDetector.defaultFits
         /// Sweeps per symmetric class (held-out library) at ε = 0, 0.2, …, 1 (0: skip).
         public var sweepsPerClass = 10
         /// Training-range sweeps per symmetric class (ε = 0, 0.2, …, 1), drawn from seed + 4000:
