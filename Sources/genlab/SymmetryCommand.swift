@@ -116,6 +116,7 @@ struct Symmetry: ParsableCommand {
         @Option(name: .customLong("sweeps-per-class"), help: "Sweeps per symmetric class (0: skip).") var sweepsPerClass = Self.defaults.sweepsPerClass
         @Option(help: "Decoy fits per template; the score is their mean, as `symmetry score` reports it.") var seeds = Self.defaults.heldOutSeeds
         @Option(help: "Seed of the held-out templates; the sweeps use seed + 1000.") var seed = SymmetryTraining.Stream.heldOut
+        @Option(name: .customLong("stability-images"), help: "Also measure the score's stability on this many held-out templates, each under 3 × --seeds decoy seeds, as `train` does with \(Self.defaults.stabilityImages) (0: skip).") var stabilityImages = 0
         @Option(help: "Run folder.") var out = "Outputs/symmetry_evaluation"
         @Flag(help: "No progress bars.") var quiet = false
         @Flag(help: "Print the evaluation as JSON.") var json = false
@@ -125,18 +126,25 @@ struct Symmetry: ParsableCommand {
                 throw ValidationError("--held-out-per-class and --sweeps-per-class must be ≥ 0, and not both 0")
             }
             guard seeds > 0 else { throw ValidationError("--seeds must be positive") }
+            guard stabilityImages >= 0, stabilityImages == 0 || heldOutPerClass > 0 else {
+                throw ValidationError("--stability-images must be ≥ 0, and needs held-out templates (--held-out-per-class > 0)")
+            }
         }
 
         func run() throws {
             let path = try checkpointPath(checkpoint)
             let detector = try SymmetryDetector(checkpoint: path)
             let r = try SymmetryTraining.evaluateCheckpoint(detector, checkpoint: path, heldOutPerClass: heldOutPerClass, sweepsPerClass: sweepsPerClass,
-                                                  seeds: seeds, seed: seed, out: out, quiet: quiet || json)
+                                                  seeds: seeds, seed: seed, stabilityImages: stabilityImages, out: out, quiet: quiet || json)
             for w in r.warnings { FileHandle.standardError.write(Data("warning: \(w): not a held-out number\n".utf8)) }
             if json { print(String(decoding: try RunFolder.json(r), as: UTF8.self)); return }
             let sets = [r.heldOut.map { "\($0.templates) held-out templates (seed \(seed))" }, r.sweeps.map { "\($0.sweeps) sweeps (seed \(seed &+ SymmetryTraining.Stream.sweepsAfterHeldOut))" }]
             print("\(path): " + sets.compactMap { $0 }.joined(separator: ", "))
             if let m = r.heldOut { printReported(m); printPerClass(m) }
+            if let s = r.stability {
+                print(String(format: "stability (%d held-out templates, %d decoy seeds each): one fit's score varies by %.3f, the %d-fit mean by %.3f (standard deviations)",
+                             s.images, 3 * s.fits, s.perFit, s.fits, s.reported))
+            }
             r.sweeps.map(printSweeps)
             print(String(format: "%.0f s; wrote %@ (evaluation.json%@)", r.seconds, out, r.heldOut == nil ? "" : ", confusion.png"))
         }

@@ -226,10 +226,13 @@ final class SymmetryPipelineTests: XCTestCase {
         // `genlab symmetry evaluate` at the training seed + 2000 repeats the run's own measurement.
         let again = scratchFolder("symmetry-evaluate")
         let m = try SymmetryTraining.evaluateCheckpoint(detector, checkpoint: r.checkpoint, heldOutPerClass: 1, sweepsPerClass: 1, seeds: 2,
-                                              seed: o.seed + 2000, out: again, quiet: true)
+                                              seed: o.seed + 2000, stabilityImages: 2, out: again, quiet: true)
         XCTAssertEqual(m.heldOut?.confusionExact, r.heldOutReported?.confusionExact)
         XCTAssertEqual(m.heldOut?.accuracyAll, r.heldOutReported?.accuracyAll)
         XCTAssertEqual(m.sweeps?.meanScore, r.sweeps?.meanScore)
+        XCTAssertEqual(m.stability?.images, 2)
+        XCTAssertEqual(m.stability?.perFit, r.heldOut.scoreSpreadAcrossSeeds, "the same stability measurement as train's")
+        XCTAssertEqual(m.stability?.reported, r.heldOut.reportedScoreSpread)
         for name in ["confusion.png", "evaluation.json"] { XCTAssertTrue(FileManager.default.fileExists(atPath: again + "/" + name), name) }
         XCTAssertEqual(m.warnings, [], "seed + 2000 and + 3000 are new to the run")
         XCTAssertEqual(detector.config.training?.trainingSweepsPerClass, 1, "the checkpoint records how it was trained")

@@ -169,12 +169,36 @@ extension SymmetryTraining {
         return (evaluation, result)
     }
 
+    /// How much the score of an image varies with the decoys' seeds.
+    public struct Stability: Codable, Sendable {
+        public var images: Int
+        /// Fits in the reported mean.
+        public var fits: Int
+        /// Mean over the images of one fit's score's standard deviation across 3 × `fits` seeds.
+        public var perFit: Double
+        /// Mean over the images of the standard deviation of the `fits`-fit mean across three
+        /// disjoint sets of seeds (the first is the reported score's).
+        public var reported: Double
+    }
+
+    /// The score's stability on `images`, each scored under 3 × `fits` decoy seeds.
+    public static func stability(_ detector: SymmetryDetector, _ images: [[Float]], fits r: Int,
+                                 progress: ((Int) -> Void)? = nil) -> Stability {
+        let scores = detector.score(images, seeds: Stream.reportedFits(3 * r, input: .pca), progress: progress)
+        let n = Double(max(scores.count, 1))
+        return Stability(images: images.count, fits: r, perFit: scores.map(\.scoreSpread).reduce(0, +) / n, reported: scores.map { s in
+            Statistics.meanAndSpread((0..<3).map { g in s.seedScores[(g * r)..<((g + 1) * r)].reduce(0, +) / Double(r) }).std
+        }.reduce(0, +) / n)
+    }
+
     /// What `genlab symmetry evaluate` measures and writes to evaluation.json.
     public struct Measurement: Codable, Sendable {
         public var checkpoint: String
         public var seed: UInt64
         public var heldOut: Evaluation?
         public var sweeps: SweepEvaluation?
+        /// The score's stability on the first held-out templates (nil when not asked for).
+        public var stability: Stability?
         /// The sets that are not new to the checkpoint (see `seenBefore`).
         public var warnings: [String] = []
         public var seconds: Double
@@ -197,9 +221,11 @@ extension SymmetryTraining {
 
     /// `genlab symmetry evaluate`: a detector on `heldOutPerClass` held-out templates per class drawn
     /// from `seed` (the set `train` draws at its seed + 2000) and on sweeps drawn from `seed` + 1000,
-    /// each scored as the mean of `seeds` decoy fits. Writes evaluation.json and confusion.png to `out`.
+    /// each scored as the mean of `seeds` decoy fits; with `stabilityImages`, the score's stability
+    /// on that many of the held-out templates (as `train` measures it). Writes evaluation.json and
+    /// confusion.png to `out`.
     public static func evaluateCheckpoint(_ detector: SymmetryDetector, checkpoint: String, heldOutPerClass: Int, sweepsPerClass: Int, seeds: Int,
-                                          seed: UInt64, out: String, quiet: Bool = false) throws -> Measurement {
+                                          seed: UInt64, stabilityImages: Int = 0, out: String, quiet: Bool = false) throws -> Measurement {
         let start = Date()
         let run = try RunFolder(out)
         let templates = SymmetryDataset.draw(perClass: heldOutPerClass, library: SymmetryTemplates(size: detector.size, extrapolate: true), seed: seed)
@@ -208,10 +234,18 @@ extension SymmetryTraining {
         let (heldOut, sweeps) = measure(detector, heldOut: templates, sweepsPerClass: sweepsPerClass, sweepSeed: sweepSeed,
                                         seeds: Stream.reportedFits(seeds, input: detector.config.representation.input), quiet: quiet)
         if let h = heldOut { try confusionImage(h).writePNG(run.file("confusion.png")) }
+        var stable: Stability?
+        if stabilityImages > 0, !templates.isEmpty, detector.config.representation.input != .raw {
+            let picked = templates.prefix(stabilityImages).map(\.pixels)
+            let bar = ProgressBar(total: picked.count * 3 * seeds, label: "stability", unit: "decoy")
+            bar.quiet = quiet
+            stable = stability(detector, picked, fits: seeds) { bar.update($0, items: $0) }
+            bar.finish(quiet ? "" : "stability: \(picked.count) templates, \(3 * seeds) decoy fits each")
+        }
         let warnings = detector.config.training.map {
             seenBefore($0, heldOutSeed: heldOutPerClass > 0 ? seed : nil, sweepSeed: sweepsPerClass > 0 ? sweepSeed : nil)
         } ?? []
-        let m = Measurement(checkpoint: checkpoint, seed: seed, heldOut: heldOut, sweeps: sweeps, warnings: warnings,
+        let m = Measurement(checkpoint: checkpoint, seed: seed, heldOut: heldOut, sweeps: sweeps, stability: stable, warnings: warnings,
                             seconds: Date().timeIntervalSince(start))
         try run.writeJSON(m, to: "evaluation.json")
         return m

@@ -107,13 +107,9 @@ public enum SymmetryTraining {
         var heldOut = evaluate(model, heldOutSet)
         let detector = SymmetryDetector(model: model, config: config)
         if o.stabilityImages > 0 && o.heldOutSeeds > 1 && rep.input != .raw {
-            let picked = Array(heldOutSet.templates.prefix(o.stabilityImages))
-            let r = o.heldOutSeeds
-            let scores = detector.score(picked.map(\.pixels), seeds: (0..<UInt64(3 * r)).map { 100 + $0 })
-            heldOut.scoreSpreadAcrossSeeds = scores.map(\.scoreSpread).reduce(0, +) / Double(max(scores.count, 1))
-            heldOut.reportedScoreSpread = scores.map { s in
-                Statistics.meanAndSpread((0..<3).map { g in s.seedScores[(g * r)..<((g + 1) * r)].reduce(0, +) / Double(r) }).std
-            }.reduce(0, +) / Double(max(scores.count, 1))
+            let s = stability(detector, heldOutSet.templates.prefix(o.stabilityImages).map(\.pixels), fits: o.heldOutSeeds)
+            heldOut.scoreSpreadAcrossSeeds = s.perFit
+            heldOut.reportedScoreSpread = s.reported
         }
         let reportedSeeds = Stream.reportedFits(o.heldOutSeeds, input: rep.input)
         let (heldOutReported, sweeps) = measure(detector, heldOut: heldOutSet.templates, sweepsPerClass: o.sweepsPerClass,
