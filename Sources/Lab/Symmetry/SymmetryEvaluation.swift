@@ -181,10 +181,13 @@ extension SymmetryTraining {
         public var reported: Double
     }
 
-    /// The score's stability on `images`, each scored under 3 × `fits` decoy seeds.
+    /// The score's stability on `images`, each scored under 3 × `fits` decoy seeds (the reported
+    /// fits' seeds first); nil without images, or for the raw-image control, which has no decoy.
     public static func stability(_ detector: SymmetryDetector, _ images: [[Float]], fits r: Int,
-                                 progress: ((Int) -> Void)? = nil) -> Stability {
-        let scores = detector.score(images, seeds: Stream.reportedFits(3 * r, input: .pca), progress: progress)
+                                 progress: ((Int) -> Void)? = nil) -> Stability? {
+        let input = detector.config.representation.input
+        guard !images.isEmpty, r > 0, input != .raw else { return nil }
+        let scores = detector.score(images, seeds: Stream.reportedFits(3 * r, input: input), progress: progress)
         let n = Double(max(scores.count, 1))
         return Stability(images: images.count, fits: r, perFit: scores.map(\.scoreSpread).reduce(0, +) / n, reported: scores.map { s in
             Statistics.meanAndSpread((0..<3).map { g in s.seedScores[(g * r)..<((g + 1) * r)].reduce(0, +) / Double(r) }).std
@@ -235,12 +238,12 @@ extension SymmetryTraining {
                                         seeds: Stream.reportedFits(seeds, input: detector.config.representation.input), quiet: quiet)
         if let h = heldOut { try confusionImage(h).writePNG(run.file("confusion.png")) }
         var stable: Stability?
-        if stabilityImages > 0, !templates.isEmpty, detector.config.representation.input != .raw {
+        if stabilityImages > 0 {
             let picked = templates.prefix(stabilityImages).map(\.pixels)
             let bar = ProgressBar(total: picked.count * 3 * seeds, label: "stability", unit: "decoy")
             bar.quiet = quiet
             stable = stability(detector, picked, fits: seeds) { bar.update($0, items: $0) }
-            bar.finish(quiet ? "" : "stability: \(picked.count) templates, \(3 * seeds) decoy fits each")
+            bar.finish(quiet || stable == nil ? "" : "stability: \(picked.count) templates, \(3 * seeds) decoy fits each")
         }
         let warnings = detector.config.training.map {
             seenBefore($0, heldOutSeed: heldOutPerClass > 0 ? seed : nil, sweepSeed: sweepsPerClass > 0 ? sweepSeed : nil)

@@ -106,8 +106,7 @@ public enum SymmetryTraining {
         let heldOutSet = build("held-out decoys", o.heldOutPerClass, SymmetryTemplates(size: rep.size, extrapolate: true), o.seed &+ Stream.heldOut)
         var heldOut = evaluate(model, heldOutSet)
         let detector = SymmetryDetector(model: model, config: config)
-        if o.stabilityImages > 0 && o.heldOutSeeds > 1 && rep.input != .raw {
-            let s = stability(detector, heldOutSet.templates.prefix(o.stabilityImages).map(\.pixels), fits: o.heldOutSeeds)
+        if o.heldOutSeeds > 1, let s = stability(detector, heldOutSet.templates.prefix(o.stabilityImages).map(\.pixels), fits: o.heldOutSeeds) {
             heldOut.scoreSpreadAcrossSeeds = s.perFit
             heldOut.reportedScoreSpread = s.reported
         }
