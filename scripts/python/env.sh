@@ -6,6 +6,6 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 venv="$root/.venv-tools/venv"
 if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv" >&2
-    "$venv/bin/pip" install --quiet torch==2.13.0+cpu numpy safetensors >&2
+    "$venv/bin/pip" install --quiet torch==2.13.0+cpu numpy safetensors h5py pillow >&2
 fi
 echo "$venv/bin/python"

@@ -1,0 +1,190 @@
+#!/usr/bin/env python3
+"""Runs the real `genlab` binary on crafted bad files and careless flags, as a hostile user would,
+and checks each run: no crash (signal), no hang (timeout), no run over 1 GiB of resident memory,
+and an error that names the file or flag for what must fail. Needs the tools venv for the corpus
+(h5py, Pillow); the checks themselves use the standard library.
+
+    python3 scripts/check_bad_inputs.py [--genlab .build/release/genlab] [--work /tmp/genlab-bad]
+
+Prints one line a case and a summary; exits 1 if any case failed.
+"""
+import argparse
+import json
+import os
+import pathlib
+import shutil
+import struct
+import subprocess
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+LIMIT_KIB = 1024 * 1024
+TIMEOUT = 120
+
+
+def run(genlab, args, cwd, timeout=TIMEOUT):
+    cmd = ["/usr/bin/time", "-f", "MAXRSS %M", genlab] + args
+    start = time.time()
+    try:
+        p = subprocess.run(cmd, cwd=cwd, capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"rc": "timeout", "rss": 0, "err": "", "out": "", "seconds": timeout}
+    err = p.stderr.decode("utf-8", "replace")
+    rss = 0
+    lines = []
+    for line in err.splitlines():
+        if line.startswith("MAXRSS "):
+            rss = int(line.split()[1])
+        elif line.startswith("Command terminated by signal") or line.startswith("Command exited with non-zero"):
+            if "signal" in line:
+                lines.append(line)
+        else:
+            lines.append(line)
+    rc = p.returncode
+    if any(l.startswith("Command terminated by signal") for l in lines):
+        rc = "signal " + lines[-1].split()[-1]
+    return {"rc": rc, "rss": rss, "err": "\n".join(lines), "out": p.stdout.decode("utf-8", "replace"),
+            "seconds": time.time() - start}
+
+
+def rewrite_safetensors_metadata(src, dst, change):
+    data = pathlib.Path(src).read_bytes()
+    n = struct.unpack("<Q", data[:8])[0]
+    header = json.loads(data[8:8 + n])
+    change(header["__metadata__"])
+    h = json.dumps(header).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    pathlib.Path(dst).write_bytes(struct.pack("<Q", len(h)) + h + data[8 + n:])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--genlab", default=str(ROOT / ".build/release/genlab"))
+    ap.add_argument("--work", default="/tmp/genlab-bad")
+    ap.add_argument("--only", default="")
+    a = ap.parse_args()
+    genlab = os.path.abspath(a.genlab)
+    work = pathlib.Path(a.work)
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    bad = work / "bad"
+    venv_python = subprocess.run([str(ROOT / "scripts/python/env.sh")], capture_output=True, text=True, check=True).stdout.strip()
+    subprocess.run([venv_python, str(ROOT / "scripts/python/make_bad_inputs.py"), "--out", str(bad), "--bombs"], check=True)
+    # Files the generator cannot make: a FIFO and a folder named like images, a non-UTF-8 name.
+    (work / "fifo_folder").mkdir()
+    shutil.copy(ROOT / "Datasets/faces/face_000.png", work / "fifo_folder/a.png")
+    os.mkfifo(work / "fifo_folder/x.png")
+    (work / "dir_folder/x.png").mkdir(parents=True)
+    shutil.copy(ROOT / "Datasets/faces/face_000.png", work / "dir_folder/a.png")
+    (work / "mixed").mkdir()
+    for i in range(4):
+        shutil.copy(ROOT / f"Datasets/faces/face_00{i}.png", work / f"mixed/f{i}.png")
+    shutil.copy(bad / "jpeg_truncated.jpg", work / "mixed/broken.jpg")
+    shutil.copy(bad / "jpeg_huge_dims.jpg", work / "mixed/huge.jpg")
+    shutil.copy(ROOT / "Datasets/symmetry/koch_snowflake.png", work / "mixed/other_size.png")
+    os.symlink(ROOT / "Datasets/faces/face_000.png", os.fsencode(str(work)) + b"/caf\xe9.png")
+    faces = str(ROOT / "Datasets/faces")
+    qcd = str(ROOT / "Datasets/jets/qcd_test.h5")
+    top = str(ROOT / "Datasets/jets/top_test.h5")
+
+    # Small models to point the commands at.
+    r = run(genlab, ["train", "ae", "--data", str(ROOT / "Datasets/jets/qcd_train.h5"), "--out", str(work / "ae"),
+                     "--epochs", "1", "--batch-size", "256", "--quiet"], work)
+    assert r["rc"] == 0, r
+    r = run(genlab, ["train", "gan", "--data", faces, "--out", str(work / "gan"), "--epochs", "1", "--batch-size", "20", "--quiet"], work)
+    assert r["rc"] == 0, r
+    ae, gan = str(work / "ae/checkpoint.safetensors"), str(work / "gan/checkpoint.safetensors")
+    for name, change in {
+        "ck_image_size_0": lambda m: m.update({"genlab.config": m["genlab.config"].replace('"imageSize":25', '"imageSize":0')}),
+        "ck_latent_1e8": lambda m: m.update({"genlab.config": m["genlab.config"].replace('"latentDim":8', '"latentDim":100000000')}),
+        "ck_empty_kind": lambda m: m.update({"genlab.kind": ""}),
+        "ck_bad_json": lambda m: m.update({"genlab.config": "{not json"}),
+        "ck_negative_channels": lambda m: m.update({"genlab.config": m["genlab.config"].replace('"channels":1', '"channels":-3')}),
+    }.items():
+        rewrite_safetensors_metadata(ae, work / f"{name}.safetensors", change)
+
+    cases = []  # (name, args, expect) with expect "error" (must fail cleanly) or "ok"
+
+    def case(name, args, expect="error", needle=None):
+        cases.append((name, args, expect, needle))
+
+    readers = sorted(p.name for p in bad.iterdir())
+    for f in readers:
+        path = str(bad / f)
+        case(f"describe {f}", ["data", "describe", path], "any", f)
+        case(f"preview {f}", ["data", "preview", path, "--out", str(work / f"preview_{f}.png")], "error", f)
+        if f.endswith(".h5") or f.endswith(".npy"):
+            case(f"score {f}", ["score", "--checkpoint", ae, path, "--out", str(work / f"score_{f}")], "any", f)
+        if f.endswith(".safetensors"):
+            case(f"sample {f}", ["sample", "--checkpoint", path, "--out", str(work / f"s_{f}.png")], "error", f)
+    for name in ["ck_image_size_0", "ck_latent_1e8", "ck_empty_kind", "ck_bad_json", "ck_negative_channels"]:
+        ck = str(work / f"{name}.safetensors")
+        case(f"sample {name}", ["sample", "--checkpoint", ck, "--out", str(work / f"{name}.png")], "error", name)
+        case(f"score {name}", ["score", "--checkpoint", ck, qcd, "--out", str(work / f"{name}_scores")], "error", name)
+    for f in ["png_1x1.png", "png_truncated.png", "jpeg_truncated.jpg", "jpeg_huge_dims.jpg", "png_huge_dims.png", "png_2e28_pixels.png"]:
+        case(f"symmetry {f}", ["symmetry", "score", str(bad / f), "--seeds", "1", "--out", str(work / "sym")], "error", f)
+        case(f"train on {f}", ["train", "gan", "--data", str(bad / f), "--out", str(work / f"t_{f}"), "--epochs", "1"], "error", f)
+    case("folder with a FIFO", ["data", "preview", str(work / "fifo_folder"), "--out", str(work / "fifo.png")], "any", "x.png")
+    case("folder with a dir x.png", ["data", "preview", str(work / "dir_folder"), "--out", str(work / "dir.png")], "any")
+    case("mixed folder", ["data", "preview", str(work / "mixed"), "--out", str(work / "mixed.png")], "any", "broken.jpg")
+    case("non-UTF-8 name", ["data", "describe", os.fsdecode(os.fsencode(str(work)) + b"/caf\xe9.png")], "ok")
+    # Careless flags.
+    t = ["train", "gan", "--data", faces, "--epochs", "1"]
+    for flag, value in [("--image-size", "0"), ("--image-size", "1"), ("--image-size", "2"), ("--image-size", "4096"),
+                        ("--channels", "0"), ("--channels", "2"), ("--features", "0"), ("--batch-size", "0"), ("--latent-dim", "0"),
+                        ("--lr", "-1"), ("--lr", "nan"), ("--max-steps", "-5"), ("--epochs", "0")]:
+        case(f"train gan {flag} {value}", t + [flag, value, "--out", str(work / f"flags{flag}{value}")], "error", flag)
+    v = ["train", "vae", "--data", faces, "--epochs", "1"]
+    for flag, value in [("--beta", "nan"), ("--beta", "-1"), ("--hidden", "0,0"), ("--hidden", "x"), ("--warmup", "-1"),
+                        ("--latent-dim", "100000000"), ("--hidden", "100000000")]:
+        case(f"train vae {flag} {value}", v + [flag, value, "--out", str(work / f"vflags{flag}{value}")], "error", flag)
+    case("classify --epochs 0", ["classify", "train", "--signal", top, "--background", qcd, "--out", str(work / "cl"), "--epochs", "0"], "error")
+    case("classify --batch-size 0", ["classify", "train", "--signal", top, "--background", qcd, "--out", str(work / "cl"), "--batch-size", "0"], "error")
+    case("sample --count 1e5", ["sample", "--checkpoint", gan, "--count", "100000", "--out", str(work / "big.png")], "error", "--count")
+    case("interpolate --loop 1e5", ["interpolate", "--checkpoint", gan, "--loop", "100000", "--out", str(work / "walk")], "error", "--loop")
+    case("interpolate --steps 1e6", ["interpolate", "--checkpoint", gan, "--steps", "1000000", "--out", str(work / "walk")], "error", "--steps")
+    case("score --quantile 2", ["score", "--checkpoint", ae, qcd, "--out", str(work / "q"), "--quantile", "2"], "error", "--quantile")
+    case("score --fpr -0.1", ["score", "--checkpoint", ae, qcd, "--out", str(work / "q"), "--fpr", "-0.1"], "error", "--fpr")
+    case("score with a face model", ["score", "--checkpoint", gan, qcd, "--out", str(work / "facejets")], "error")
+    case("inspect --limit 0", ["inspect", "--checkpoint", ae, "--data", qcd, "--out", str(work / "insp"), "--limit", "0"], "error", "--limit")
+    case("inspect on constituents", ["inspect", "--checkpoint", ae, "--data", str(bad / "h5_constituents_4_features.h5"),
+                                     "--out", str(work / "insp2")], "any")
+    case("symmetry --seeds 0", ["symmetry", "score", str(ROOT / "Datasets/symmetry/face.png"), "--seeds", "0"], "error", "--seeds")
+    # Data loss.
+    shutil.copy(qcd, work / "victim.h5")
+    case("score --out names an input", ["score", "--checkpoint", ae, str(work / "victim.h5"), "--out", str(work / "victim.h5")], "error", "victim.h5")
+    case("sample into a run folder", ["sample", "--checkpoint", gan, "--out", str(work / "gan")], "error", "gan")
+    case("train into a finished run", ["train", "gan", "--data", faces, "--out", str(work / "gan"), "--epochs", "1"], "error", "--resume")
+
+    failures = 0
+    summary = {"crash": 0, "hang": 0, "memory": 0, "bad-message": 0, "accepted": 0, "ok": 0}
+    for name, args, expect, needle in cases:
+        if a.only and a.only not in name:
+            continue
+        r = run(genlab, args, work)
+        verdict = "ok"
+        first = (r["err"].strip().splitlines() or [""])[-1][:150]
+        if r["rc"] == "timeout":
+            verdict = "hang"
+        elif isinstance(r["rc"], str) or r["rc"] >= 128 or "Fatal error" in r["err"] or "Segmentation" in r["err"]:
+            verdict = "crash"
+        elif r["rss"] > LIMIT_KIB:
+            verdict = "memory"
+        elif expect == "error" and r["rc"] == 0:
+            verdict = "accepted"
+        elif expect == "ok" and r["rc"] != 0:
+            verdict = "bad-message"
+        elif r["rc"] != 0 and needle and needle not in r["err"]:
+            verdict = "bad-message"
+        summary[verdict] += 1
+        if verdict != "ok":
+            failures += 1
+        print(f"{verdict:11s} rc={r['rc']!s:9s} {r['rss'] // 1024:5d} MiB {r['seconds']:5.1f}s  {name}: {first}")
+    print("summary:", json.dumps(summary), f"({len(cases)} cases)")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
