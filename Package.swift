@@ -1,8 +1,10 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Release-mode settings for the numeric code: bounds checks stay on in debug builds only.
-let optimised: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"], .when(configuration: .release))]
+// Release builds keep Swift's bounds, overflow and precondition checks (-O, not -Ounchecked):
+// hostile input must end in an error, never in undefined behaviour. The kernels' inner loops work
+// on unsafe pointers and wrapping arithmetic where they are vetted, so the checks cost them little.
+let optimised: [SwiftSetting] = [.unsafeFlags(["-O", "-wmo"], .when(configuration: .release))]
 
 let package = Package(
     name: "GenLab",
@@ -35,13 +37,16 @@ let package = Package(
         .target(name: "NN", dependencies: ["Engine", "Formats"], swiftSettings: optimised),
         .target(name: "Models", dependencies: ["Engine", "NN"], swiftSettings: optimised),
         .target(name: "Lab", dependencies: ["Engine", "NN", "Formats", "Models", "Physics"], swiftSettings: optimised),
+        // Fuzz targets for every reader; genlab-fuzz drives them (`make fuzz`, or replaying files).
+        .target(name: "Fuzzing", dependencies: ["Engine", "Formats", "NN", "Models", "Lab"], swiftSettings: optimised),
+        .executableTarget(name: "genlab-fuzz", dependencies: ["Fuzzing"], swiftSettings: optimised),
         .target(name: "Benchmarks", dependencies: ["Engine", "NN", "Models", "Formats", "Physics"], swiftSettings: optimised),
         .executableTarget(
             name: "genlab",
             dependencies: ["Engine", "Formats", "NN", "Models", "Lab", "Benchmarks", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: optimised),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "FormatsTests", dependencies: ["Formats", "Engine"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "FormatsTests", dependencies: ["Formats", "Engine", "Fuzzing"], resources: [.copy("Fixtures")]),
         .testTarget(name: "LabTests", dependencies: ["Lab", "Models", "NN", "Formats", "Engine", "Physics"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Formats", "Engine"], resources: [.copy("Fixtures")]),
     ],

@@ -58,6 +58,62 @@ def rewrite_safetensors_metadata(src, dst, change):
     pathlib.Path(dst).write_bytes(struct.pack("<Q", len(h)) + h + data[8 + n:])
 
 
+def process_checks(genlab, work, faces, summary):
+    """Ctrl-C, two runs on one folder, a full disk: each prints one line and counts in the summary."""
+    failures = 0
+
+    def report(ok, name, detail):
+        nonlocal failures
+        verdict = "ok" if ok else "lost-data"
+        summary[verdict] = summary.get(verdict, 0) + 1
+        failures += 0 if ok else 1
+        print(f"{verdict:11s} {name}: {detail}")
+
+    train = [genlab, "train", "gan", "--data", faces, "--epochs", "400", "--batch-size", "10", "--quiet"]
+    # Ctrl-C: exit 130 with a checkpoint that resumes.
+    p = subprocess.Popen(train + ["--out", str(work / "sigint")], cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(4)
+    p.send_signal(2)
+    rc = p.wait(timeout=60)
+    resumed = subprocess.run([genlab, "train", "gan", "--data", faces, "--epochs", "1", "--batch-size", "10", "--quiet",
+                              "--out", str(work / "sigint"), "--resume"], cwd=work, capture_output=True)
+    report(rc == 130 and (work / "sigint/checkpoint.safetensors").exists(), "Ctrl-C during training",
+           f"exit {rc}, checkpoint {'kept' if (work / 'sigint/checkpoint.safetensors').exists() else 'missing'}, "
+           f"resume exit {resumed.returncode}")
+    # Two runs into one folder: the second is refused while the first holds the lock.
+    p = subprocess.Popen(train + ["--out", str(work / "locked")], cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(3)
+    second = subprocess.run(train + ["--out", str(work / "locked"), "--overwrite"], cwd=work, capture_output=True, text=True)
+    p.send_signal(2)
+    p.wait(timeout=60)
+    report(second.returncode != 0 and "in use" in second.stderr, "two runs into one folder",
+           (second.stderr.strip().splitlines() or ["(no message)"])[-1][:150])
+    # A full disk: a small tmpfs (needs root; skipped with a note where mounting is not allowed).
+    full = work / "full"
+    full.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", str(full)], capture_output=True).returncode != 0:
+        print("skipped     full disk: cannot mount a tmpfs here (not root?)")
+        return failures
+    try:
+        r = subprocess.run([genlab, "train", "vae", "--data", faces, "--out", str(full / "run"), "--epochs", "50", "--batch-size", "10",
+                            "--quiet"], cwd=work, capture_output=True, text=True, timeout=300)
+        crashed = r.returncode < 0 or r.returncode >= 128
+        metrics = (full / "run/metrics.csv")
+        whole = not metrics.exists() or metrics.read_bytes().endswith(b"\n")
+        report(not crashed and r.returncode != 0 and whole, "training onto a full disk",
+               f"exit {r.returncode}, metrics {'whole lines' if whole else 'a half line'}: "
+               + (r.stderr.strip().splitlines() or ["(no message)"])[-1][:120])
+        subprocess.run(["dd", "if=/dev/zero", f"of={full / 'filler'}", "bs=4k"], capture_output=True)  # fill what is left
+        r = subprocess.run([genlab, "score", "--checkpoint", str(work / "ae/checkpoint.safetensors"), str(ROOT / "Datasets/jets/qcd_test.h5"),
+                            "--out", str(full / "scores.h5")], cwd=work, capture_output=True, text=True, timeout=300)
+        left = [p.name for p in full.iterdir() if p.name.startswith(".scores")]
+        report(0 < r.returncode < 128 and not left and not (full / "scores.h5").exists(), "score --out x.h5 onto a full disk",
+               f"exit {r.returncode}: " + (r.stderr.strip().splitlines() or ["(no message)"])[-1][:120])
+    finally:
+        subprocess.run(["umount", str(full)])
+    return failures
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--genlab", default=str(ROOT / ".build/release/genlab"))
@@ -114,7 +170,11 @@ def main():
     for f in readers:
         path = str(bad / f)
         case(f"describe {f}", ["data", "describe", path], "any", f)
-        case(f"preview {f}", ["data", "preview", path, "--out", str(work / f"preview_{f}.png")], "error", f)
+        # Files that hold readable images (bad only for other commands) may be previewed.
+        readable = f in {"png_1x1.png", "npy_1x1_images.npy", "h5_sparse_huge.h5"} or (f.startswith("h5_") and f not in {
+            "h5_string_images.h5", "h5_images_empty.h5", "h5_images_rank1.h5", "h5_lhco_bad_width.h5",
+            "h5_labels_nan.h5", "h5_labels_three.h5", "h5_labels_short.h5", "h5_constituents_4_features.h5"})
+        case(f"preview {f}", ["data", "preview", path, "--out", str(work / f"preview_{f}.png")], "any" if readable else "error", f)
         if f.endswith(".h5") or f.endswith(".npy"):
             case(f"score {f}", ["score", "--checkpoint", ae, path, "--out", str(work / f"score_{f}")], "any", f)
         if f.endswith(".safetensors"):
@@ -129,7 +189,7 @@ def main():
     case("folder with a FIFO", ["data", "preview", str(work / "fifo_folder"), "--out", str(work / "fifo.png")], "any", "x.png")
     case("folder with a dir x.png", ["data", "preview", str(work / "dir_folder"), "--out", str(work / "dir.png")], "any")
     case("mixed folder", ["data", "preview", str(work / "mixed"), "--out", str(work / "mixed.png")], "any", "broken.jpg")
-    case("non-UTF-8 name", ["data", "describe", os.fsdecode(os.fsencode(str(work)) + b"/caf\xe9.png")], "ok")
+    case("non-UTF-8 name", ["data", "describe", os.fsdecode(os.fsencode(str(work)) + b"/caf\xe9.png")], "error", "UTF-8")
     # Careless flags.
     t = ["train", "gan", "--data", faces, "--epochs", "1"]
     for flag, value in [("--image-size", "0"), ("--image-size", "1"), ("--image-size", "2"), ("--image-size", "4096"),
@@ -158,6 +218,18 @@ def main():
     case("sample into a run folder", ["sample", "--checkpoint", gan, "--out", str(work / "gan")], "error", "gan")
     case("train into a finished run", ["train", "gan", "--data", faces, "--out", str(work / "gan"), "--epochs", "1"], "error", "--resume")
 
+    # Jet constituents only (no stored images): inspect must make images from them as score does.
+    subprocess.run([venv_python, "-c", f"""
+import h5py
+with h5py.File({qcd!r}) as src, h5py.File({str(work / 'constituents_only.h5')!r}, 'w') as dst:
+    for k in ['constituents', 'jets', 'labels']:
+        dst.create_dataset(k, data=src[k][:300])
+    for k, v in src.attrs.items():
+        dst.attrs[k] = v
+"""], check=True)
+    case("inspect on real constituents", ["inspect", "--checkpoint", ae, "--data", str(work / "constituents_only.h5"),
+                                          "--out", str(work / "insp3"), "--limit", "300", "--json"], "ok")
+
     failures = 0
     summary = {"crash": 0, "hang": 0, "memory": 0, "bad-message": 0, "accepted": 0, "ok": 0}
     for name, args, expect, needle in cases:
@@ -165,7 +237,8 @@ def main():
             continue
         r = run(genlab, args, work)
         verdict = "ok"
-        first = (r["err"].strip().splitlines() or [""])[-1][:150]
+        lines = r["err"].strip().splitlines() or [""]
+        first = next((l for l in lines if l.startswith("Error") or l.startswith("genlab: warning")), lines[-1])[:150]
         if r["rc"] == "timeout":
             verdict = "hang"
         elif isinstance(r["rc"], str) or r["rc"] >= 128 or "Fatal error" in r["err"] or "Segmentation" in r["err"]:
@@ -182,7 +255,8 @@ def main():
         if verdict != "ok":
             failures += 1
         print(f"{verdict:11s} rc={r['rc']!s:9s} {r['rss'] // 1024:5d} MiB {r['seconds']:5.1f}s  {name}: {first}")
-    print("summary:", json.dumps(summary), f"({len(cases)} cases)")
+    failures += process_checks(genlab, work, faces, summary)
+    print("summary:", json.dumps(summary), f"({len(cases)} cases and the process checks)")
     sys.exit(1 if failures else 0)
 
 

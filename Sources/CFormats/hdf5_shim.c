@@ -39,6 +39,14 @@ int64_t genlab_h5_create(const char *path, char *error) {
 
 void genlab_h5_close(int64_t file) { if (file >= 0) H5Fclose(file); }
 
+int genlab_h5_finish(int64_t file, char *error) {
+    // Flush first: a full disk shows here (or at close), not in the writes that only filled caches.
+    int rc = H5Fflush(file, H5F_SCOPE_GLOBAL) < 0 ? -1 : 0;
+    if (H5Fclose(file) < 0) rc = -1;
+    if (rc) snprintf(error, 256, "HDF5 could not finish the file (disk full or write error)");
+    return rc;
+}
+
 static const char *class_name(hid_t type) {
     switch (H5Tget_class(type)) {
     case H5T_FLOAT: return "float";

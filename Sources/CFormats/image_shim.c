@@ -2,6 +2,7 @@
 #include <setjmp.h>
 #include <stdio.h>
 #include <jpeglib.h>
+#include <jerror.h>
 #include <png.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,7 @@ static void png_error_handler(png_structp png, png_const_charp message) {
 }
 static void png_warning_handler(png_structp png, png_const_charp message) { (void)png; (void)message; }
 
-int genlab_png_read(const char *path, genlab_image *out, char *error) {
+int genlab_png_read(const char *path, genlab_image *out, size_t max_bytes, char *error) {
     memset(out, 0, sizeof *out);
     FILE *f = fopen(path, "rb");
     if (!f) { snprintf(error, 256, "cannot open"); return 1; }
@@ -47,6 +48,10 @@ int genlab_png_read(const char *path, genlab_image *out, char *error) {
     }
     png_init_io(png, f);
     png_set_sig_bytes(png, 8);
+    // Truncated or damaged image data is an error, not a warning with a half-filled image.
+    png_set_benign_errors(png, 0);
+    png_set_user_limits(png, 1000000, 1000000);
+    png_set_chunk_malloc_max(png, 8 << 20);
     png_read_info(png, info);
     png_set_expand(png);  // palette → RGB, grey < 8 bit → 8 bit, tRNS → alpha
     png_set_interlace_handling(png);
@@ -54,7 +59,14 @@ int genlab_png_read(const char *path, genlab_image *out, char *error) {
     int w = (int)png_get_image_width(png, info), h = (int)png_get_image_height(png, info);
     int channels = png_get_channels(png, info), depth = png_get_bit_depth(png, info);
     size_t rowbytes = png_get_rowbytes(png, info);
-    if ((size_t)w * h > (size_t)1 << 28) { snprintf(error, 256, "image too large (%dx%d)", w, h); longjmp(guard.jump, 1); }
+    // The decoded size is checked against the caller's limit before anything is allocated.
+    size_t need = rowbytes * (size_t)h + sizeof(float) * (size_t)w * h * channels;
+    // (png_set_user_limits keeps w and h under 10^6, so this cannot overflow.)
+    if (w <= 0 || h <= 0 || need > max_bytes) {
+        snprintf(error, 256, "image of %dx%d pixels (%d channels) needs %zu MiB to decode, over the input limit of %zu MiB "
+                 "(raise it with --max-input-mib if the file is genuine)", w, h, channels, need >> 20, max_bytes >> 20);
+        longjmp(guard.jump, 1);
+    }
     buffer = malloc(rowbytes * h);
     rows = malloc(sizeof(png_bytep) * h);
     pixels = malloc(sizeof(float) * (size_t)w * h * channels);
@@ -104,7 +116,7 @@ int genlab_png_write(const char *path, int width, int height, int channels, int 
 
 // MARK: JPEG
 
-typedef struct { struct jpeg_error_mgr base; jmp_buf jump; char *error; } jpeg_guard;
+typedef struct { struct jpeg_error_mgr base; jmp_buf jump; char *error; int damaged; } jpeg_guard;
 
 static void jpeg_error_exit(j_common_ptr cinfo) {
     jpeg_guard *g = (jpeg_guard *)cinfo->err;
@@ -115,16 +127,33 @@ static void jpeg_error_exit(j_common_ptr cinfo) {
 }
 static void jpeg_silent(j_common_ptr cinfo) { (void)cinfo; }
 
-int genlab_jpeg_read(const char *path, genlab_image *out, char *error) {
+// libjpeg reports a truncated or damaged stream as a warning and fills the rest grey: GenLab
+// treats those warnings as errors so a broken file is never read as a plausible image.
+static void jpeg_warning(j_common_ptr cinfo, int level) {
+    jpeg_guard *g = (jpeg_guard *)cinfo->err;
+    if (level >= 0) return;
+    int code = cinfo->err->msg_code;
+    if (code == JWRN_JPEG_EOF || code == JWRN_HIT_MARKER || code == JWRN_MUST_RESYNC || code == JWRN_HUFF_BAD_CODE ||
+        code == JWRN_NOT_SEQUENTIAL || code == JWRN_BOGUS_PROGRESSION) {
+        char message[JMSG_LENGTH_MAX];
+        cinfo->err->format_message(cinfo, message);
+        if (!g->damaged) snprintf(g->error, 256, "%s", message);
+        g->damaged = 1;
+    }
+}
+
+int genlab_jpeg_read(const char *path, genlab_image *out, size_t max_bytes, char *error) {
     memset(out, 0, sizeof *out);
     FILE *f = fopen(path, "rb");
     if (!f) { snprintf(error, 256, "cannot open"); return 1; }
     struct jpeg_decompress_struct cinfo;
     jpeg_guard guard;
     guard.error = error;
+    guard.damaged = 0;
     cinfo.err = jpeg_std_error(&guard.base);
     guard.base.error_exit = jpeg_error_exit;
     guard.base.output_message = jpeg_silent;
+    guard.base.emit_message = jpeg_warning;
     unsigned char *volatile row = NULL;
     float *volatile pixels = NULL;
     if (setjmp(guard.jump)) {
@@ -137,6 +166,18 @@ int genlab_jpeg_read(const char *path, genlab_image *out, char *error) {
     jpeg_stdio_src(&cinfo, f);
     jpeg_read_header(&cinfo, TRUE);
     if (cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK) cinfo.out_color_space = JCS_RGB;
+    {
+        // The declared size is checked before libjpeg allocates its buffers for it.
+        size_t comps = cinfo.num_components > 0 ? (size_t)cinfo.num_components : 1;
+        size_t need = (size_t)cinfo.image_width * cinfo.image_height * comps * (sizeof(float) + 1);
+        if (need > max_bytes) {
+            snprintf(error, 256, "image of %ux%u pixels needs %zu MiB to decode, over the input limit of %zu MiB "
+                     "(raise it with --max-input-mib if the file is genuine)", cinfo.image_width, cinfo.image_height,
+                     need >> 20, max_bytes >> 20);
+            longjmp(guard.jump, 1);
+        }
+        cinfo.mem->max_memory_to_use = (long)(max_bytes < 0x7fffffff ? max_bytes : 0x7fffffff);
+    }
     jpeg_start_decompress(&cinfo);
     int w = cinfo.output_width, h = cinfo.output_height, c = cinfo.output_components;
     if (c != 1 && c != 3) { snprintf(error, 256, "unsupported JPEG with %d components", c); longjmp(guard.jump, 1); }
@@ -147,9 +188,11 @@ int genlab_jpeg_read(const char *path, genlab_image *out, char *error) {
         int y = cinfo.output_scanline;
         JSAMPROW rp = row;
         jpeg_read_scanlines(&cinfo, &rp, 1);
+        if (guard.damaged) longjmp(guard.jump, 1);
         for (int i = 0; i < w * c; i++) pixels[(size_t)y * w * c + i] = row[i] / 255.0f;
     }
     jpeg_finish_decompress(&cinfo);
+    if (guard.damaged) longjmp(guard.jump, 1);
     jpeg_destroy_decompress(&cinfo);
     free(row);
     fclose(f);
@@ -186,17 +229,28 @@ int genlab_jpeg_write(const char *path, int width, int height, int channels, con
 
 // MARK: zlib
 
-uint8_t *genlab_inflate(const uint8_t *data, size_t size, int raw, size_t expected, size_t *out_size, char *error) {
+uint8_t *genlab_inflate(const uint8_t *data, size_t size, int raw, size_t max_out, int partial_ok, size_t *out_size,
+                        char *error) {
     z_stream s;
     memset(&s, 0, sizeof s);
     if (inflateInit2(&s, raw ? -15 : 15 + 32) != Z_OK) { snprintf(error, 256, "zlib init failed"); return NULL; }
-    size_t cap = expected ? expected : size * 4 + 1024, len = 0;
+    // Grow the output as it fills, never past max_out: a small bomb cannot take more than that.
+    size_t cap = size * 4 + 1024, len = 0;
+    if (cap > max_out) cap = max_out ? max_out : 1;
     uint8_t *out = malloc(cap);
+    if (!out) { inflateEnd(&s); snprintf(error, 256, "out of memory"); return NULL; }
     s.next_in = (Bytef *)data;
     s.avail_in = (uInt)size;
-    int rc;
+    int rc, over = 0;
     do {
-        if (len == cap) { cap *= 2; out = realloc(out, cap); }
+        if (len == cap) {
+            if (cap >= max_out) { over = 1; break; }
+            size_t next = cap * 2 > max_out ? max_out : cap * 2;
+            uint8_t *grown = realloc(out, next);
+            if (!grown) { free(out); inflateEnd(&s); snprintf(error, 256, "out of memory"); return NULL; }
+            out = grown;
+            cap = next;
+        }
         s.next_out = out + len;
         s.avail_out = (uInt)(cap - len);
         rc = inflate(&s, Z_NO_FLUSH);
@@ -208,6 +262,13 @@ uint8_t *genlab_inflate(const uint8_t *data, size_t size, int raw, size_t expect
         }
     } while (rc == Z_OK || (rc == Z_BUF_ERROR && s.avail_out == 0));
     inflateEnd(&s);
+    if (over && partial_ok) { *out_size = len; return out; }
+    if (over) {
+        free(out);
+        snprintf(error, 256, "decompresses to more than %zu bytes (what its header declares, or the input limit): "
+                 "a decompression bomb or a corrupt file", max_out);
+        return NULL;
+    }
     if (rc != Z_STREAM_END) {
         free(out);
         snprintf(error, 256, "compressed data is corrupt or truncated (zlib: %s)", s.msg ? s.msg : "unexpected end");

@@ -1,10 +1,23 @@
 /// Shape arithmetic shared by the ops: element counts, strides, broadcasting, axis normalisation.
 public enum Shape {
-    /// Number of elements of a shape (1 for a scalar).
+    /// Number of elements of a shape (1 for a scalar). Traps on overflow: shapes from files are
+    /// checked with `checkedCount` before they get here.
     @inline(__always)
     public static func count(_ shape: [Int]) -> Int {
         var n = 1
-        for d in shape { n &*= d }
+        for d in shape { n *= d }
+        return n
+    }
+
+    /// Number of elements, or nil when a dimension is negative or the product overflows.
+    public static func checkedCount(_ shape: [Int]) -> Int? {
+        var n = 1
+        for d in shape {
+            guard d >= 0 else { return nil }
+            let (p, overflow) = n.multipliedReportingOverflow(by: d)
+            if overflow { return nil }
+            n = p
+        }
         return n
     }
 

@@ -19,7 +19,7 @@ public final class HDF5File {
 
     /// Opens an existing file (read-only unless `writable`).
     public init(_ path: String, writable: Bool = false) throws {
-        guard FileManager.default.fileExists(atPath: path) else { throw FormatError(path, "no such file") }
+        try InputFile.requireRegular(path)
         var error = [CChar](repeating: 0, count: 256)
         let h = genlab_h5_open(path, writable ? 1 : 0, &error)
         guard h >= 0 else { throw FormatError(path, String(cString: error)) }
@@ -42,8 +42,18 @@ public final class HDF5File {
         try AtomicFile.writeVia(path) { temporary in
             let file = try create(temporary)
             try body(file)
-            file.close()
+            try file.finish()
         }
+    }
+
+    /// Flushes and closes a file being written, failing when its data did not reach the disk.
+    public func finish() throws {
+        guard !closed else { return }
+        closed = true
+        var error = [CChar](repeating: 0, count: 256)
+        guard genlab_h5_finish(handle, &error) == 0 else { throw FormatError(path, String(cString: error)) }
+        // A last check of what HDF5 wrote: the file must be readable.
+        guard (try? HDF5File(path).entries()) != nil else { throw FormatError(path, "the file HDF5 wrote cannot be read back") }
     }
 
     private var closed = false
@@ -57,9 +67,11 @@ public final class HDF5File {
         var error = [CChar](repeating: 0, count: 256)
         guard let text = genlab_h5_list(handle, &error) else { throw FormatError(path, String(cString: error)) }
         defer { genlab_free(text) }
-        return String(cString: text).split(separator: "\n").map { line in
+        // A name holding a tab or a newline would break a line apart: such lines are left out.
+        return String(cString: text).split(separator: "\n").compactMap { line -> Entry? in
             let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-            if f[1] == "group" { return Entry(path: f[0], isGroup: true, dtype: "", elementBytes: 0, shape: []) }
+            if f.count == 2 && f[1] == "group" { return Entry(path: f[0], isGroup: true, dtype: "", elementBytes: 0, shape: []) }
+            guard f.count >= 4, f[1] == "dataset" else { return nil }
             return Entry(path: f[0], isGroup: false, dtype: f[2], elementBytes: Int(f[3]) ?? 0,
                          shape: f.count > 4 ? f[4].split(separator: ",").compactMap { Int($0) } : [])
         }
@@ -83,7 +95,9 @@ public final class HDF5File {
         var dims = [Int64](repeating: 0, count: 16)
         let rank = genlab_h5_shape(handle, dataset, &dims, &error)
         guard rank >= 0 else { throw FormatError(path, String(cString: error)) }
-        return dims.prefix(Int(rank)).map(Int.init)
+        let shape = dims.prefix(Int(rank)).map(Int.init)
+        guard Shape.checkedCount(shape) != nil else { throw FormatError(path, "\(dataset) declares shape \(shape), whose size overflows") }
+        return shape
     }
 
     public func contains(_ dataset: String) -> Bool { (try? shape(dataset)) != nil }
@@ -94,10 +108,15 @@ public final class HDF5File {
         return try readRows(dataset, 0, s.first ?? 0)
     }
 
-    /// Rows start..<start+count along the first axis, without reading the rest.
-    public func readRows(_ dataset: String, _ start: Int, _ count: Int) throws -> Tensor {
+    /// Rows start..<start+count along the first axis, without reading the rest. What the rows
+    /// declare is checked against the input limits before anything is allocated.
+    public func readRows(_ dataset: String, _ start: Int, _ count: Int, limits: InputLimits = .current) throws -> Tensor {
         var s = try shape(dataset)
+        guard count >= 0, start >= 0, s.isEmpty || start + count <= s[0] else {
+            throw FormatError(path, "rows \(start)..<\(start + count) outside \(dataset) (shape \(s))")
+        }
         if !s.isEmpty { s[0] = count }
+        _ = try limits.elements(s, file: path, what: dataset)
         let t = Tensor(uninitialized: s)
         var error = [CChar](repeating: 0, count: 256)
         guard genlab_h5_read_rows(handle, dataset, Int64(start), Int64(count), t.storage.pointer, &error) == 0 else {

@@ -17,7 +17,8 @@ public struct Image: Equatable {
     }
 
     /// Reads a PNG or JPEG (chosen by the file's first bytes, not its name).
-    public static func read(_ path: String) throws -> Image {
+    public static func read(_ path: String, limits: InputLimits = .current) throws -> Image {
+        try InputFile.requireRegular(path)
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw FormatError(path, FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file")
         }
@@ -28,9 +29,9 @@ public struct Image: Equatable {
         var error = [CChar](repeating: 0, count: 256)
         let status: Int32
         if magic.starts(with: [0x89, 0x50, 0x4E, 0x47]) {
-            status = genlab_png_read(path, &raw, &error)
+            status = genlab_png_read(path, &raw, limits.maxBytes, &error)
         } else if magic.starts(with: [0xFF, 0xD8]) {
-            status = genlab_jpeg_read(path, &raw, &error)
+            status = genlab_jpeg_read(path, &raw, limits.maxBytes, &error)
         } else {
             throw FormatError(path, "not a PNG or JPEG image (unrecognised first bytes)")
         }
@@ -115,6 +116,7 @@ public struct Image: Equatable {
     /// The largest centred square.
     public func centreCropSquare() -> Image {
         let side = Swift.min(width, height)
+        if width == height { return self }
         let x0 = (width - side) / 2, y0 = (height - side) / 2
         var px = [Float](repeating: 0, count: side * side * channels)
         for y in 0..<side {
@@ -186,6 +188,9 @@ extension AtomicFile {
         do {
             try write(temporary)
             guard rename(temporary, path) == 0 else { throw FormatError(path, "cannot rename the finished file into place") }
+        } catch let error as FormatError where error.file == temporary {
+            unlink(temporary)
+            throw FormatError(path, error.problem)  // the user knows the file by its name, not the temporary one
         } catch {
             unlink(temporary)
             throw error

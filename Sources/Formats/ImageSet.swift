@@ -89,7 +89,15 @@ public struct ImageSet {
             case .unknown: throw FormatError(path, "unrecognised format: not a PNG, JPEG, .npy, IDX or HDF5 file")
             default: throw FormatError(path, "holds no images GenLab can read (\(kind.rawValue))")
             }
-            if let limit = options.limit, limit < set.count { set.images = set.images.slice(axis: 0, start: 0, end: limit).detach() }
+            if let limit = options.limit, limit < set.count {
+                set.images = set.images.slice(axis: 0, start: 0, end: limit).detach()
+                set.labels = set.labels.map { Array($0.prefix(limit)) }
+            }
+            if set.attributes["image_preprocessing"] != nil, let s = options.size, s != set.height || s != set.width {
+                // A jet image's pixel is a fixed (η, φ) cell: resizing would change the physics.
+                throw FormatError(set.source, "holds \(set.height)×\(set.width) jet images, not \(s)×\(s): jet images are "
+                    + "never resized; make them at that size with the model's preprocessing")
+            }
             set = try set.conformed(options)
         }
         try set.checkFinite()
@@ -168,34 +176,56 @@ public struct ImageSet {
             guard entries.contains(where: { $0.path == name }) else {
                 throw FormatError(path, "no dataset \(name) (datasets: \(entries.map(\.path).joined(separator: ", ")))")
             }
-        } else if let e = entries.first(where: { $0.path.hasSuffix("/images") }) ?? entries.first(where: { [3, 4].contains($0.shape.count) && $0.dtype != "string" }) {
+        } else if let e = entries.first(where: { $0.path.hasSuffix("/images") }) ?? entries.first(where: {
+            // Jet constituents (N, M, 3) are particles, not pictures: never taken for images.
+            [3, 4].contains($0.shape.count) && ["float", "int", "uint"].contains($0.dtype) && !$0.path.hasSuffix("/constituents")
+        }) {
             name = e.path
+        } else if entries.contains(where: { $0.path.hasSuffix("/constituents") }) {
+            throw FormatError(path, "holds jet constituents but no /images: they are particles, not pictures "
+                + "(genlab score and inspect make jet images from them with a checkpoint's preprocessing)")
         } else {
             throw FormatError(path, "no images dataset (looked for 'images' or any rank-3/4 dataset); use FILE.h5:/dataset")
+        }
+        if let e = entries.first(where: { $0.path == name }), !["float", "int", "uint"].contains(e.dtype) {
+            throw FormatError(path, "\(name) holds \(e.dtype) values, not numbers")
         }
         let limit = options.limit.map { Swift.min($0, (try? file.shape(name).first) ?? 0) }
         let raw = try limit.map { try file.readRows(name, 0, $0) } ?? file.read(name)
         var set = ImageSet(images: try asImages(raw, path, integersAreBytes: false), source: path + ":" + name)
-        if file.contains("/labels"), let labels = try? file.read("/labels"), labels.count >= set.count {
-            set.labels = labels.scalars.prefix(set.count).map { Int($0) }
+        if file.contains("/labels") {
+            let shape = try file.shape("/labels")
+            guard shape.count == 1, shape[0] >= set.count else {
+                throw FormatError(path, "/labels has shape \(shape), expected (\(set.count),): one label per image")
+            }
+            set.labels = try EventLabels.validated(file.readRows("/labels", 0, set.count).scalars, file: path)
         }
         set.attributes = (try? file.attributes()) ?? [:]
         return set
     }
 
-    /// The PNG and JPEG files under a folder (recursively), as sorted relative paths.
+    /// The PNG and JPEG files under a folder (recursively), as sorted relative paths. Names that
+    /// look like images but are not regular files (a folder, a FIFO) are left out.
     public static func imageFiles(in path: String) -> [String] {
-        var files: [String] = []
+        imageFileScan(in: path).files
+    }
+
+    /// The image files under a folder and the image-named entries that are not regular files,
+    /// each with the reason.
+    static func imageFileScan(in path: String) -> (files: [String], rejected: [String]) {
+        var files: [String] = [], rejected: [String] = []
         let walker = FileManager.default.enumerator(atPath: path)
         while let f = walker?.nextObject() as? String {
             let lower = f.lowercased()
-            if lower.hasSuffix(".png") || lower.hasSuffix(".jpg") || lower.hasSuffix(".jpeg") { files.append(f) }
+            guard lower.hasSuffix(".png") || lower.hasSuffix(".jpg") || lower.hasSuffix(".jpeg") else { continue }
+            do { try InputFile.requireRegular(path + "/" + f); files.append(f) } catch { rejected.append("\(error)") }
         }
-        return files.sorted()
+        return (files.sorted(), rejected.sorted())
     }
 
     static func loadFolder(_ path: String, _ options: Options) throws -> ImageSet {
-        var files = imageFiles(in: path)
+        let scan = imageFileScan(in: path)
+        var files = scan.files
         if let limit = options.limit { files = Array(files.prefix(limit)) }
         guard !files.isEmpty else { throw FormatError(path, "folder holds no PNG or JPEG files") }
         // Decode in parallel (one slot per file; nothing is held twice).
@@ -205,7 +235,13 @@ public struct ImageSet {
             failures.withUnsafeMutableBufferPointer { errors in
                 parallelFor(files.count, grain: 1) { r in
                     for i in r {
-                        do { images[i] = try Image.read(path + "/" + files[i]) } catch { errors[i] = "\(error)" }
+                        do {
+                            // Shrink at once, so that a folder of large photos never sits in memory whole.
+                            var im = try Image.read(path + "/" + files[i])
+                            im = im.channels == 1 || im.channels == 3 ? im : (im.channels == 2 ? im.grey() : im.rgb())
+                            if let size = options.size { im = im.centreCropSquare().resized(width: size, height: size, method: options.resampling) }
+                            images[i] = im
+                        } catch { errors[i] = "\(error)" }
                     }
                 }
             }
@@ -217,14 +253,16 @@ public struct ImageSet {
         let channels = options.channels ?? (ok.allSatisfy { $0.channels <= 2 } ? 1 : 3)
         let size = options.size
         let w = size ?? first.width, h = size ?? first.height
-        var skipped = failures.compactMap { $0 }
+        var skipped = scan.rejected + failures.compactMap { $0 }
+        _ = try InputLimits.current.elements([ok.count, channels, h, w], file: path, what: "the folder's \(ok.count) images")
         let tensor = Tensor(uninitialized: [ok.count, channels, h, w])
         var kept = 0
-        for im in ok {
-            var im = channels == 1 ? im.grey() : im.rgb()
-            if size != nil { im = im.centreCropSquare().resized(width: w, height: h, method: options.resampling) }
+        for (i, decodedImage) in decoded.enumerated() {
+            guard let decodedImage else { continue }
+            let im = channels == 1 ? decodedImage.grey() : decodedImage.rgb()
             guard im.width == w, im.height == h else {
-                skipped.append("\(im.width)×\(im.height) image differs from the first (\(w)×\(h)); pass an image size to resize")
+                skipped.append("\(path)/\(files[i]): \(im.width)×\(im.height), unlike the first image (\(w)×\(h)); "
+                    + "pass an image size to resize them all")
                 continue
             }
             let t = im.tensor()
@@ -233,6 +271,10 @@ public struct ImageSet {
         }
         var set = ImageSet(images: tensor.slice(axis: 0, start: 0, end: kept).detach(), source: path)
         set.skipped = skipped
+        if !skipped.isEmpty {
+            Warnings.emit("\(path): skipped \(skipped.count) of \(files.count + scan.rejected.count) image files:")
+            for line in skipped { Warnings.emit("  " + line) }
+        }
         return set
     }
 
@@ -263,10 +305,7 @@ public enum FileKind: String {
     case png, jpeg, npy, npz = "npz (zip)", idx, hdf5, safetensors, gzip, unknown
 
     public static func detect(_ path: String) throws -> FileKind {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw FormatError(path, "is a folder, not a file")
-        }
+        try InputFile.requireRegular(path)
         guard let h = FileHandle(forReadingAtPath: path) else { throw FormatError(path, "cannot be read") }
         defer { try? h.close() }
         let b = [UInt8]((try? h.read(upToCount: 16)) ?? Data())

@@ -8,13 +8,10 @@ import Foundation
 /// writes '<f4' (version 1, or 2 when the header needs it).
 public enum NPY {
     public static func read(_ path: String) throws -> Tensor {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw FormatError(path, FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file")
-        }
-        return try decode(data, file: path)
+        try decode(InputFile.contents(path), file: path)
     }
 
-    public static func decode(_ data: Data, file: String) throws -> Tensor {
+    public static func decode(_ data: Data, file: String, limits: InputLimits = .current) throws -> Tensor {
         let bytes = [UInt8](data)
         guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1..<6]) == Array("NUMPY".utf8) else {
             throw FormatError(file, "not a .npy file (bad magic)")
@@ -33,11 +30,11 @@ public enum NPY {
             throw FormatError(file, "truncated .npy header (\(headerLength) bytes declared, file has \(bytes.count))")
         }
         let (descr, fortran, shape) = try parseHeader(header, file: file)
-        let count = Shape.count(shape)
         let order = descr.first!, kind = descr.dropFirst().first!, size = Int(descr.dropFirst(2)) ?? 0
         guard "<>|=".contains(order), [1, 2, 4, 8].contains(size), "fiub".contains(kind), !(kind == "f" && size == 1) else {
             throw FormatError(file, "unsupported dtype '\(descr)' (supported: f2 f4 f8, i1–i8, u1–u8, b1)")
         }
+        let count = try limits.elements(shape, elementBytes: max(size, 4), file: file, what: "the array")
         let start = headerStart + headerLength
         guard bytes.count - start >= count * size else {
             throw FormatError(file, "truncated data: shape \(shape) of \(descr) needs \(count * size) bytes, file has \(bytes.count - start)")
@@ -89,6 +86,7 @@ public enum NPY {
             let t = part.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "L", with: "")
             if t.isEmpty { continue }
             guard let v = Int(t), v >= 0 else { throw FormatError(file, "bad shape entry '\(part)' in header") }
+            guard shape.count < 32 else { throw FormatError(file, "shape has more than 32 dimensions") }
             shape.append(v)
         }
         guard descr.count >= 3 else { throw FormatError(file, "bad dtype '\(descr)'") }
@@ -116,19 +114,17 @@ public enum NPY {
 
 /// IDX files (as MNIST and Fashion-MNIST ship them), optionally gzip-compressed.
 public enum IDX {
-    public static func read(_ path: String) throws -> Tensor {
-        guard var data = FileManager.default.contents(atPath: path) else {
-            throw FormatError(path, FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file")
+    public static func read(_ path: String, limits: InputLimits = .current) throws -> Tensor {
+        var data = try InputFile.contents(path)
+        if data.starts(with: [0x1F, 0x8B]) {
+            // Inflate the header first, then exactly what it declares: a gzip bomb stops there.
+            let head = try Zlib.inflate(data, maxBytes: 4 + 4 * 255, partial: true, file: path)
+            let (_, _, needed) = try header([UInt8](head), path, limits)
+            data = try Zlib.inflate(data, maxBytes: needed, file: path)
         }
-        if data.starts(with: [0x1F, 0x8B]) { data = try Zlib.inflate(data, file: path) }
         let b = [UInt8](data)
-        guard b.count >= 4, b[0] == 0, b[1] == 0 else { throw FormatError(path, "not an IDX file (bad magic)") }
-        let sizes: [UInt8: Int] = [0x08: 1, 0x09: 1, 0x0B: 2, 0x0C: 4, 0x0D: 4, 0x0E: 8]
-        guard let size = sizes[b[2]] else { throw FormatError(path, "unknown IDX element type 0x\(String(b[2], radix: 16))") }
-        let rank = Int(b[3])
-        guard b.count >= 4 + 4 * rank else { throw FormatError(path, "truncated IDX header") }
-        let shape = (0..<rank).map { i in (0..<4).reduce(0) { $0 << 8 | Int(b[4 + 4 * i + $1]) } }
-        let count = Shape.count(shape), start = 4 + 4 * rank
+        let (shape, size, _) = try header(b, path, limits)
+        let count = Shape.count(shape), start = 4 + 4 * shape.count
         guard b.count - start >= count * size else {
             throw FormatError(path, "truncated IDX data: shape \(shape) needs \(count * size) bytes, has \(b.count - start)")
         }
@@ -148,15 +144,30 @@ public enum IDX {
         }
         return t
     }
+
+    /// The shape, element size and total bytes (header + data) an IDX header declares, checked
+    /// against the limits.
+    static func header(_ b: [UInt8], _ path: String, _ limits: InputLimits) throws -> ([Int], Int, Int) {
+        guard b.count >= 4, b[0] == 0, b[1] == 0 else { throw FormatError(path, "not an IDX file (bad magic)") }
+        let sizes: [UInt8: Int] = [0x08: 1, 0x09: 1, 0x0B: 2, 0x0C: 4, 0x0D: 4, 0x0E: 8]
+        guard let size = sizes[b[2]] else { throw FormatError(path, "unknown IDX element type 0x\(String(b[2], radix: 16))") }
+        let rank = Int(b[3])
+        guard b.count >= 4 + 4 * rank else { throw FormatError(path, "truncated IDX header") }
+        let shape = (0..<rank).map { i in (0..<4).reduce(0) { $0 << 8 | Int(b[4 + 4 * i + $1]) } }
+        let count = try limits.elements(shape, elementBytes: max(size, 4), file: path, what: "the IDX array")
+        return (shape, size, 4 + 4 * rank + count * size)
+    }
 }
 
 enum Zlib {
-    /// gunzip (or zlib / raw deflate with `raw`).
-    static func inflate(_ data: Data, raw: Bool = false, expected: Int = 0, file: String) throws -> Data {
+    /// gunzip (or zlib / raw deflate with `raw`), producing at most `maxBytes` (an error past
+    /// that, or with `partial` the first `maxBytes`).
+    static func inflate(_ data: Data, raw: Bool = false, maxBytes: Int, partial: Bool = false, file: String) throws -> Data {
         var error = [CChar](repeating: 0, count: 256)
         var size = 0
         let out: UnsafeMutablePointer<UInt8>? = data.withUnsafeBytes { buf in
-            genlab_inflate(buf.baseAddress!.assumingMemoryBound(to: UInt8.self), buf.count, raw ? 1 : 0, expected, &size, &error)
+            genlab_inflate(buf.baseAddress!.assumingMemoryBound(to: UInt8.self), buf.count, raw ? 1 : 0, maxBytes,
+                           partial ? 1 : 0, &size, &error)
         }
         guard let out else { throw FormatError(file, String(cString: error)) }
         defer { genlab_free(out) }

@@ -5,13 +5,10 @@ import Foundation
 /// Read through the zip central directory; each member's size and CRC-free bounds are checked.
 public enum NPZ {
     public static func read(_ path: String) throws -> [String: Tensor] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw FormatError(path, FileManager.default.fileExists(atPath: path) ? "cannot be read" : "no such file")
-        }
-        return try decode(data, file: path)
+        try decode(InputFile.contents(path), file: path)
     }
 
-    public static func decode(_ data: Data, file: String) throws -> [String: Tensor] {
+    public static func decode(_ data: Data, file: String, limits: InputLimits = .current) throws -> [String: Tensor] {
         let b = [UInt8](data)
         func u16(_ o: Int) -> Int { Int(b[o]) | Int(b[o + 1]) << 8 }
         func u32(_ o: Int) -> Int { u16(o) | u16(o + 2) << 16 }
@@ -34,16 +31,18 @@ public enum NPZ {
             guard local + 30 <= b.count, u32(local) == 0x0403_4B50 else { throw FormatError(file, "member \(name): bad local header at offset \(local)") }
             let start = local + 30 + u16(local + 26) + u16(local + 28)
             guard start + compressed <= b.count else { throw FormatError(file, "member \(name): data runs past the end of the file (truncated)") }
+            // The declared size bounds what inflating may produce (a bomb stops there).
+            try limits.bytes(size, file: file, what: "member \(name)")
             let raw = data.subdata(in: start..<(start + compressed))
             let bytes: Data
             switch method {
             case 0: bytes = raw
-            case 8: bytes = try Zlib.inflate(raw, raw: true, expected: size, file: file + ":" + name)
+            case 8: bytes = try Zlib.inflate(raw, raw: true, maxBytes: size, file: file + ":" + name)
             default: throw FormatError(file, "member \(name): unsupported zip compression method \(method)")
             }
             guard bytes.count == size else { throw FormatError(file, "member \(name): \(bytes.count) bytes after decompression, header says \(size)") }
             let key = name.hasSuffix(".npy") ? String(name.dropLast(4)) : name
-            out[key] = try NPY.decode(bytes, file: file + ":" + name)
+            out[key] = try NPY.decode(bytes, file: file + ":" + name, limits: limits)
         }
         return out
     }

@@ -61,9 +61,7 @@ public enum SafeTensors {
     // MARK: Reading
 
     public static func read(_ path: String) throws -> File {
-        guard FileManager.default.fileExists(atPath: path) else { throw FormatError(path, "no such file") }
-        guard let data = FileManager.default.contents(atPath: path) else { throw FormatError(path, "cannot be read") }
-        return try decode(data, file: path)
+        try decode(InputFile.contents(path), file: path)
     }
 
     /// Parses and validates a whole file: every error names the tensor or the byte offset at fault.
@@ -90,17 +88,19 @@ public enum SafeTensors {
                   let shapeAny = info["shape"] as? [Any], let offsetsAny = info["data_offsets"] as? [Any], offsetsAny.count == 2 else {
                 throw FormatError(file, "tensor '\(name)': entry needs dtype, shape and two data_offsets")
             }
-            let shape = shapeAny.compactMap { ($0 as? NSNumber)?.intValue }
-            let offsets = offsetsAny.compactMap { ($0 as? NSNumber)?.intValue }
+            let shape = shapeAny.compactMap(integer), offsets = offsetsAny.compactMap(integer)
             guard shape.count == shapeAny.count, offsets.count == 2, !shape.contains(where: { $0 < 0 }) else {
                 throw FormatError(file, "tensor '\(name)': shape \(shapeAny) or offsets \(offsetsAny) are not non-negative integers")
             }
             guard let size = sizes[dtype] else { throw FormatError(file, "tensor '\(name)': unsupported dtype \(dtype)") }
             let (begin, end) = (offsets[0], offsets[1])
-            guard begin <= end, end <= dataSection else {
+            guard begin >= 0, begin <= end, end <= dataSection else {
                 throw FormatError(file, "tensor '\(name)': data_offsets [\(begin), \(end)] outside the data section (\(dataSection) bytes): truncated file")
             }
-            let count = Shape.count(shape)
+            guard let count = Shape.checkedCount(shape), count.multipliedReportingOverflow(by: size).overflow == false,
+                  shape.count <= 16 else {
+                throw FormatError(file, "tensor '\(name)': shape \(shape) overflows: corrupt or hostile file")
+            }
             guard end - begin == count * size else {
                 throw FormatError(file, "tensor '\(name)': \(end - begin) bytes for shape \(shape) of \(dtype) (need \(count * size))")
             }
@@ -123,6 +123,14 @@ public enum SafeTensors {
             throw FormatError(file, "data section has \(dataSection) bytes but the tensors cover \(expected)")
         }
         return result
+    }
+
+    /// A JSON number that is a whole number within ±2⁵³ (a fraction or a huge value is rejected, not rounded).
+    private static func integer(_ value: Any) -> Int? {
+        guard let n = value as? NSNumber else { return nil }
+        let d = n.doubleValue
+        guard d.isFinite, d.rounded() == d, abs(d) <= 9_007_199_254_740_992 else { return nil }
+        return Int(d)
     }
 
     private static func convert(_ src: UnsafeRawPointer, dtype: String, count: Int, into dst: UnsafeMutablePointer<Float>) {

@@ -16,11 +16,15 @@ public final class AnomalyScorer {
     /// Whole events (LHC Olympics layout): score the leading jet (1) or the two leading jets (2,
     /// the event's score being the larger, i.e. more anomalous, of the two).
     public var jetsPerEvent = 1
+    /// What the user must know about the files scored so far (e.g. jet images made with another
+    /// preprocessing than the checkpoint's), one line each, naming the file.
+    public private(set) var warnings: [String] = []
 
     public init(checkpoint: String) throws {
         let ckpt = try Checkpoint.load(checkpoint)
         guard ["vae", "ae", "gan"].contains(ckpt.kind) else {
-            throw FormatError(checkpoint, "a '\(ckpt.kind)' checkpoint cannot score events (train a vae, ae or gan on background)")
+            let what = ckpt.kind.isEmpty ? "a checkpoint without a model kind (genlab.kind)" : "a '\(ckpt.kind)' checkpoint"
+            throw FormatError(checkpoint, "\(what) cannot score events (train a vae, ae or gan on background)")
         }
         model = try LoadedModel.load(checkpoint)
         checkpointPath = checkpoint
@@ -68,6 +72,9 @@ public final class AnomalyScorer {
     /// Scores every event of an HDF5 (images or constituents) or .npy (images) file.
     public func score(_ path: String, progress: ProgressBar? = nil) throws -> Table {
         let source = try EventSource(path, spec: model.spec, jetsPerEvent: jetsPerEvent)
+        if let mismatch = source.preprocessingMismatch {
+            warnings.append("\(path): \(mismatch); its scores may not mean what the checkpoint's do")
+        }
         var table = Table(names: scoreNames)
         var start = 0
         while start < source.count {
@@ -89,6 +96,19 @@ public final class AnomalyScorer {
             progress?.update(start, status: (path as NSString).lastPathComponent)
         }
         return table
+    }
+
+    /// Reads every event of a file as `score` does, without a model: the file checks, the jet
+    /// images, labels and masses (for checks and fuzzing). Returns the number of events.
+    public static func readEvents(_ path: String, spec: DataSpec, jetsPerEvent: Int = 1) throws -> Int {
+        let source = try EventSource(path, spec: spec, jetsPerEvent: jetsPerEvent)
+        var start = 0
+        while start < source.count {
+            let n = min(1024, source.count - start)
+            _ = try source.read(start, n)
+            start += n
+        }
+        return source.count
     }
 
     /// Scores for a batch of raw images [N, 1, H, W] (scaled here as at training).
@@ -162,16 +182,28 @@ struct EventSource {
                 count = s[0]
             } else if f.contains("/images") {
                 let s = try f.shape("/images")
-                let (h, w) = s.count == 4 ? (s[2], s[3]) : (s.count == 3 ? s[1] : 0, s.count == 3 ? s[2] : 0)
-                guard h == size, w == size else {
-                    throw FormatError(path, "/images are \(h)×\(w) but the model was trained on \(size)×\(size) images; "
+                guard let entry = try f.entries().first(where: { $0.path == "/images" }), ["float", "int", "uint"].contains(entry.dtype) else {
+                    throw FormatError(path, "/images does not hold numbers")
+                }
+                guard s.count == 3 || (s.count == 4 && s[1] == 1) else {
+                    throw FormatError(path, "/images has shape \(s); expected (N, H, W) or (N, 1, H, W) single-channel images")
+                }
+                let (h, w) = (s[s.count - 2], s[s.count - 1])
+                guard h == size, w == size, spec.channels == 1 else {
+                    throw FormatError(path, "/images are 1×\(h)×\(w) but the model was trained on \(spec.channels)×\(size)×\(size) images; "
                         + "image size and preprocessing must match the checkpoint")
+                }
+                let attributes = (try? f.attributes()) ?? [:]
+                if !spec.isJetImages && attributes["image_preprocessing"] != nil {
+                    throw FormatError(path, "holds jet images, but the model was trained on ordinary images (\(spec.source))")
                 }
                 imagesDataset = "/images"
                 count = s[0]
             } else if f.contains("/constituents") {
                 let s = try f.shape("/constituents")
-                guard s.count == 3, s[2] >= 3 else { throw FormatError(path, "/constituents has shape \(s), expected (N, M, 3) of (pT, η, φ)") }
+                guard s.count == 3, s[2] == 3 else {
+                    throw FormatError(path, "/constituents has shape \(s), expected (N, M, 3) of (pT, η, φ)")
+                }
                 guard spec.isJetImages else { throw FormatError(path, "holds jet constituents but the model was not trained on jet images") }
                 imagesDataset = nil
                 count = s[0]
@@ -182,6 +214,33 @@ struct EventSource {
             throw FormatError(path, "events must be HDF5 (images or constituents) or .npy images")
         }
         if count == 0 { throw FormatError(path, "holds no events") }
+        if let f = file {
+            for (name, columns) in [("/labels", 0), ("/jets", 4)] where f.contains(name) {
+                let s = try f.shape(name)
+                let ok = columns == 0 ? (s.count == 1 || (s.count == 2 && s[1] == 1)) : (s.count == 2 && s[1] >= columns)
+                guard ok, s[0] == count else {
+                    throw FormatError(path, "\(name) has shape \(s), expected (\(count)\(columns == 0 ? "" : ", \(columns)")) "
+                        + (columns == 0 ? "labels, one an event" : "of (pT, η, φ, m), one row an event"))
+                }
+            }
+        }
+    }
+
+    /// Differences between the preprocessing a file's jet images record and the checkpoint's, in
+    /// words (empty when they agree or the file holds no stored images).
+    var preprocessingMismatch: String? {
+        guard spec.isJetImages, let f = file, imagesDataset != nil else { return nil }
+        let attributes = (try? f.attributes()) ?? [:]
+        guard attributes["image_preprocessing"] != nil else {
+            return "its jet images carry no preprocessing record; the checkpoint's is \(spec.preprocessing)"
+        }
+        let expected = spec.preprocessing.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+        let differing = expected.compactMap { item -> String? in
+            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let value = attributes[parts[0]], value != parts[1] else { return nil }
+            return "\(parts[0]) is '\(value)', the checkpoint's '\(parts[1])'"
+        }
+        return differing.isEmpty ? nil : "its jet images were made differently: " + differing.joined(separator: "; ")
     }
 
     struct Chunk {
@@ -216,7 +275,8 @@ struct EventSource {
                     let pt = Double(base[3 * k])
                     return pt > 0 ? (pt, Double(base[3 * k + 1]), Double(base[3 * k + 2])) : nil
                 }
-                labels[i] = Int(base[width - 1])
+                labels[i] = try EventLabels.validated([base[width - 1]], file: path, dataset: "the label column",
+                                                      firstIndex: start + i)[0]
                 let jets = clustering.cluster(particles.map { FourVector(pt: $0.pt, eta: $0.eta, phi: $0.phi) }, ptMin: 20)
                 guard let lead = jets.first else { continue }
                 mass[i] = lead.mass
@@ -232,19 +292,22 @@ struct EventSource {
         } else if let file {
             let c = try file.readRows("/constituents", start, n)
             let m = c.shape[1], p = c.storage.pointer
-            let jets = file.contains("/jets") ? try file.readRows("/jets", start, n).scalars : nil
+            let jetRows = file.contains("/jets") ? try file.readRows("/jets", start, n) : nil
+            let jets = jetRows?.scalars, jetWidth = jetRows?.shape.last ?? 4
             images = Tensor.zeros([n, 1, size, size])
             for i in 0..<n {
                 let rows = (0..<m).map { k in (pt: Double(p[(i * m + k) * 3]), eta: Double(p[(i * m + k) * 3 + 1]), phi: Double(p[(i * m + k) * 3 + 2])) }
                 // The jet axis: the stored jet, or the leading constituent.
-                let axis = jets.map { (Double($0[i * 4 + 1]), Double($0[i * 4 + 2])) } ?? (rows.max { $0.pt < $1.pt }.map { ($0.eta, $0.phi) } ?? (0, 0))
+                let axis = jets.map { (Double($0[i * jetWidth + 1]), Double($0[i * jetWidth + 2])) } ?? (rows.max { $0.pt < $1.pt }.map { ($0.eta, $0.phi) } ?? (0, 0))
                 if let img = jetImage.image(rows, jetEta: axis.0, jetPhi: axis.1) {
                     (images.storage.pointer + i * size * size).update(from: img, count: img.count)
                 }
             }
         } else { fatalError("unreachable") }
         if let file, !file.contains("/df/block0_values") {
-            if file.contains("/labels") { labels = try file.readRows("/labels", start, n).scalars.map { Int($0) } }
+            if file.contains("/labels") {
+                labels = try EventLabels.validated(file.readRows("/labels", start, n).scalars, file: path, firstIndex: start)
+            }
             if file.contains("/jets") {
                 let j = try file.readRows("/jets", start, n)
                 mass = (0..<n).map { Double(j.storage.pointer[$0 * j.shape[1] + 3]) }

@@ -21,7 +21,7 @@ public enum Demo {
         var m = TrainingSetup.ModelOptions()
         m.warmupSteps = 100
         let vae = try TrainingSetup.make(kind: "vae", data: faces, out: root + "/faces_vae", options: o, model: m)
-        let v = try vae.train()
+        let v = try vae.train(overwrite: true)  // the demo owns its folders
         let vaeModel = try LoadedModel.load(vae.run.file(Trainer.checkpointName))
         let a = try ImageSet.load(faces + "/face_000.png", options: .init(size: 25, channels: 1)).scaled(vae.spec.scaling)
         let b = try ImageSet.load(faces + "/face_007.png", options: .init(size: 25, channels: 1)).scaled(vae.spec.scaling)
@@ -37,7 +37,7 @@ public enum Demo {
         log("2/5  GAN on \(faces)")
         o.epochs = 120; o.batchSize = 20
         let gan = try TrainingSetup.make(kind: "gan", data: faces, out: root + "/faces_gan", options: o, model: .init())
-        let g = try gan.train()
+        let g = try gan.train(overwrite: true)
         let ganModel = try LoadedModel.load(gan.run.file(Trainer.checkpointName))
         let loop = (0..<4).map { i -> [Float] in var r = PRNG(seed: 100 + UInt64(i)); return Tensor.normal([ganModel.latentDim], rng: &r).scalars }
         let n = try Interpolator.render(ganModel, frames: Interpolator.walk(loop, steps: 12, mode: .slerp, loop: true), folder: root + "/faces_gan/walk")
@@ -49,7 +49,7 @@ public enum Demo {
         log("3/5  autoencoder on QCD jets (\(jets)/qcd_train.h5)")
         o.epochs = 10; o.batchSize = 128
         let ae = try TrainingSetup.make(kind: "ae", data: jets + "/qcd_train.h5", out: root + "/jets_ae", options: o, model: .init())
-        try ae.train()
+        try ae.train(overwrite: true)
         log("4/5  anomaly scores: top and W′ against held-out QCD")
         let scorer = try AnomalyScorer(checkpoint: ae.run.file(Trainer.checkpointName))
         let background = try scorer.score(jets + "/qcd_test.h5")

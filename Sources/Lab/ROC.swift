@@ -8,10 +8,11 @@ public struct ROC {
     public let signalEfficiency: [Double]
     public let thresholds: [Double]
 
+    /// Events whose score is NaN are left out (they have no place in the order); callers report them.
     public init(scores: [Double], labels: [Int]) {
         precondition(scores.count == labels.count)
-        let order = scores.indices.sorted { scores[$0] > scores[$1] }
-        let nSig = Double(labels.filter { $0 != 0 }.count), nBkg = Double(labels.count) - nSig
+        let order = scores.indices.filter { !scores[$0].isNaN }.sorted { scores[$0] > scores[$1] }
+        let nSig = Double(order.filter { labels[$0] != 0 }.count), nBkg = Double(order.count) - nSig
         var fpr = [0.0], tpr = [0.0], thr = [Double.infinity]
         var tp = 0.0, fp = 0.0
         var i = 0

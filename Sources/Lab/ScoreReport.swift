@@ -11,9 +11,12 @@ public struct ScoreReport {
     public var primary: String
     public var threshold: Double
     public var thresholdSource: String
+    /// Warnings about the inputs (named files), recorded in report.json.
+    public var warnings: [String]
 
-    public init(table: AnomalyScorer.Table, primary: String, threshold: Double, thresholdSource: String) {
+    public init(table: AnomalyScorer.Table, primary: String, threshold: Double, thresholdSource: String, warnings: [String] = []) {
         self.table = table; self.primary = primary; self.threshold = threshold; self.thresholdSource = thresholdSource
+        self.warnings = warnings
     }
 
     public struct Summary: Codable {
@@ -28,6 +31,7 @@ public struct ScoreReport {
         public var rejectionAt30: [String: Double] = [:]
         public var rejectionAt50: [String: Double] = [:]
         public var massCorrelation: [String: Double] = [:]
+        public var warnings: [String] = []
     }
 
     /// Adds a mass-decorrelated version of `name`: each score replaced by its quantile among
@@ -66,10 +70,11 @@ public struct ScoreReport {
             if isFlagged { flagged += 1 }
             var row = [String(table.index[i]), csv(table.file[i]), table.labels[i].map(String.init) ?? "", table.mass[i].map { String(format: "%.4g", $0) } ?? ""]
             row += table.scores.map { $0[i].isFinite ? String(format: "%.6g", $0[i]) : "nan" }
-            row += [isFlagged ? "1" : "0", csv(table.problem[i] ?? "")]
+            let problem = table.problem[i] ?? (p[i].isFinite ? nil : "the model's \(primary) is not finite")
+            row += [isFlagged ? "1" : "0", csv(problem ?? "")]
             let line = row.joined(separator: ",")
             lines.append(line)
-            if isFlagged || table.problem[i] != nil { flaggedLines.append(line) }
+            if isFlagged || problem != nil { flaggedLines.append(line) }
         }
         if scoresPath.hasSuffix(".h5") || scoresPath.hasSuffix(".hdf5") {
             try HDF5File.write(to: scoresPath) { f in
@@ -88,8 +93,10 @@ public struct ScoreReport {
         }
         try AtomicFile.write(Data((flaggedLines.joined(separator: "\n") + "\n").utf8), to: flaggedPath)
 
-        var summary = Summary(events: table.count, unscorable: table.problem.filter { $0 != nil }.count, primaryScore: primary,
+        let unscorable = table.problem.indices.filter { table.problem[$0] != nil || !p[$0].isFinite }.count
+        var summary = Summary(events: table.count, unscorable: unscorable, primaryScore: primary,
                               threshold: threshold, thresholdSource: thresholdSource, flagged: flagged)
+        summary.warnings = warnings
         let labels = table.labels
         let labelled = labels.allSatisfy { $0 != nil } && Set(labels.compactMap { $0 }).count == 2
         if let fpr = Double(thresholdSource.split(separator: " ").last ?? ""), thresholdSource.hasPrefix("fpr") {
@@ -121,6 +128,7 @@ public struct ScoreReport {
             // Score distributions per class.
             let ok = p.indices.filter { p[$0].isFinite }
             let sorted = ok.map { p[$0] }.sorted()
+            guard !sorted.isEmpty else { try run.writeJSON(summary, to: "report.json"); return summary }
             let lo = sorted[sorted.count / 200], hi = sorted[sorted.count - 1 - sorted.count / 200]
             var hist = Plot(title: "\(primary.uppercased()) BY CLASS", xLabel: primary, yLabel: "density")
             for (cls, label) in [(0, "background"), (1, "signal")] {

@@ -19,7 +19,17 @@ public enum Tagger {
     public static let scaling = ImageSet.Scaling.unitMax
 
     public static func train(signal: String, background: String, out: String, epochs: Int, batchSize: Int, lr: Float,
-                             seed: UInt64, quiet: Bool) throws -> Result {
+                             seed: UInt64, quiet: Bool, overwrite: Bool = false) throws -> Result {
+        guard epochs >= 1, batchSize >= 1 else { throw FormatError(out, "epochs (\(epochs)) and batch size (\(batchSize)) must be at least 1") }
+        let run = try RunFolder(out)
+        let lock = try run.lock()
+        defer { lock.unlock() }
+        if run.holdsRun {
+            guard overwrite else {
+                throw FormatError(out, "holds a training run already: pass --overwrite to replace it, or choose another --out")
+            }
+            try run.clearRun()
+        }
         let sig = try ImageSet.load(signal).scaled(scaling), bkg = try ImageSet.load(background).scaled(scaling)
         guard sig.height == bkg.height, sig.channels == bkg.channels else {
             throw FormatError(signal, "signal images \(sig.images.shape) and background images \(bkg.images.shape) differ")
@@ -31,10 +41,10 @@ public enum Tagger {
         let nVal = max(1, all.shape[0] / 5)
         let valIdx = Array(order.prefix(nVal)), trainIdx = Array(order.dropFirst(nVal))
         let config = JetTagger.Config(imageSize: sig.height, channels: sig.channels)
+        guard config.problems.isEmpty else { throw FormatError(signal, "cannot build a tagger: " + config.problems.joined(separator: "; ")) }
         var initRNG = rng.fork(1)
         let model = JetTagger(config, rng: &initRNG)
         let opt = Adam(model.namedParameters(), lr: lr)
-        let run = try RunFolder(out)
         let metrics = try MetricsLog(run.file("metrics.csv"), columns: ["epoch", "loss", "val_auc"])
         var dataRNG = rng.fork(2)
         var auc = 0.0
@@ -56,7 +66,7 @@ public enum Tagger {
             }
             let scores = predict(model, all.indexSelect(axis: 0, indices: valIdx).detach())
             auc = ROC(scores: scores, labels: valIdx.map { Int(labels[$0]) }).auc
-            metrics.append(["epoch": Double(epoch), "loss": total / Double(max(batches, 1)), "val_auc": auc])
+            try metrics.append(["epoch": Double(epoch), "loss": total / Double(max(batches, 1)), "val_auc": auc])
             bar.finish(quiet ? "" : String(format: "epoch %d/%d: loss %.4f  validation AUC %.4f", epoch, epochs, total / Double(max(batches, 1)), auc))
         }
         let spec = DataSpec(source: signal + " vs " + background, imageSize: sig.height, channels: sig.channels, scaling: scaling,
@@ -85,7 +95,7 @@ public enum Tagger {
     public static func predict(checkpoint: String, files: [String]) throws -> (scores: [Double], labels: [Int?]) {
         let ckpt = try Checkpoint.load(checkpoint)
         guard ckpt.kind == kind else { throw FormatError(checkpoint, "is a '\(ckpt.kind)' checkpoint, not a tagger (genlab classify train makes one)") }
-        let config = try ckpt.decodeConfig(JetTagger.Config.self, file: checkpoint)
+        let config = try ckpt.decodeConfig(JetTagger.Config.self, file: checkpoint, problems: \.problems)
         var rng = PRNG(seed: 0)
         let model = JetTagger(config, rng: &rng)
         try ckpt.restore(into: model, file: checkpoint)

@@ -13,11 +13,30 @@ public final class Trainer {
     public let spec: DataSpec
     public let run: RunFolder
     public let options: TrainOptions
+    /// Files that describe the run (config.json, data.json, options.json), written only once the
+    /// run has been checked and started: a run that fails at the start leaves an old folder as it was.
+    public let setupFiles: [(name: String, contents: Data)]
 
     public static let checkpointName = "checkpoint.safetensors"
 
-    public init(task: TrainingTask, data: ImageSet, spec: DataSpec, run: RunFolder, options: TrainOptions) {
+    public init(task: TrainingTask, data: ImageSet, spec: DataSpec, run: RunFolder, options: TrainOptions,
+                setupFiles: [(name: String, contents: Data)] = []) {
         self.task = task; self.data = data; self.spec = spec; self.run = run; self.options = options
+        self.setupFiles = setupFiles
+    }
+
+    /// A loss that is NaN or infinite: training stops and the last good checkpoint stays.
+    public struct Diverged: Error, CustomStringConvertible {
+        public let step: Int
+        public let metric: String
+        public let value: Double
+        public let checkpoint: String
+        public var description: String {
+            let kept = FileManager.default.fileExists(atPath: checkpoint)
+                ? "The checkpoint \(checkpoint) of the last finished epoch is kept (--resume continues from it)"
+                : "No epoch had finished, so there is no checkpoint"
+            return "training diverged at step \(step): \(metric) = \(value). \(kept); try a lower --lr"
+        }
     }
 
     public struct Summary {
@@ -29,8 +48,22 @@ public final class Trainer {
     }
 
     /// Runs (or resumes) training. Returns when all epochs are done or Ctrl-C was pressed.
+    ///
+    /// The run folder is locked for the run. A folder that already holds a run is continued with
+    /// `resume` or started afresh with `overwrite` (its old checkpoint, metrics and plots removed);
+    /// otherwise training refuses to touch it.
     @discardableResult
-    public func train(resume: Bool = false) throws -> Summary {
+    public func train(resume: Bool = false, overwrite: Bool = false) throws -> Summary {
+        let lock = try run.lock()
+        defer { lock.unlock() }
+        run.removeOrphanTemporaries()
+        if !resume && run.holdsRun {
+            guard overwrite else {
+                throw FormatError(run.path, "holds a training run already: pass --resume to continue it, or --overwrite to "
+                    + "replace it (its checkpoint, metrics and sample grids are removed)")
+            }
+            try run.clearRun()
+        }
         var dataRNG = PRNG(seed: options.seed).fork(1)
         var noiseRNG = PRNG(seed: options.seed).fork(2)
         var epoch = 0, step = 0, skip = 0
@@ -40,7 +73,10 @@ public final class Trainer {
                 throw FormatError(ckptPath, "no checkpoint to resume from (train without --resume first)")
             }
             let ckpt = try Checkpoint.load(ckptPath)
-            guard ckpt.kind == task.kind else { throw FormatError(ckptPath, "is a \(ckpt.kind) checkpoint, not \(task.kind)") }
+            guard ckpt.kind == task.kind else {
+                let what = ckpt.kind.isEmpty ? "not a GenLab training checkpoint (no genlab.kind)" : "a \(ckpt.kind) checkpoint"
+                throw FormatError(ckptPath, "is \(what); resuming needs a \(task.kind) checkpoint")
+            }
             if let saved = ckpt.metadata["genlab.data"], let s = try? JSONDecoder().decode(DataSpec.self, from: Data(saved.utf8)),
                s.imageSize != spec.imageSize || s.channels != spec.channels || s.scaling != spec.scaling {
                 throw FormatError(ckptPath, "was trained on \(s.channels)×\(s.imageSize)² \(s.scaling) data, now given \(spec.channels)×\(spec.imageSize)² \(spec.scaling)")
@@ -52,16 +88,17 @@ public final class Trainer {
             epoch = t.epoch; step = t.step; skip = Int(t.extra["batch"] ?? "0") ?? 0
             dataRNG = d; noiseRNG = n
         }
+        let perEpoch = data.count / options.batchSize
+        guard perEpoch > 0 else {
+            throw FormatError(data.source, "\(data.count) training images are fewer than one batch of \(options.batchSize)")
+        }
+        for file in setupFiles { try AtomicFile.write(file.contents, to: run.file(file.name)) }
         let metrics = try MetricsLog(run.file("metrics.csv"), columns: ["step", "epoch"] + task.metricNames + ["samples_per_s"],
                                      keepRowsUpToStep: resume ? step : -1)
         Interrupt.install()
         let started = Date()
         var last: [String: Double] = [:]
         var interrupted = false
-        let perEpoch = data.count / options.batchSize
-        guard perEpoch > 0 else {
-            throw FormatError(data.source, "\(data.count) training images are fewer than one batch of \(options.batchSize)")
-        }
         while epoch < options.epochs && !interrupted {
             let epochStart = dataRNG
             var order = dataRNG
@@ -76,7 +113,11 @@ public final class Trainer {
                 seen += batches[b].count
                 m["step"] = Double(step); m["epoch"] = Double(epoch + 1)
                 m["samples_per_s"] = Double(batches[b].count) / max(Date().timeIntervalSince(stepStart), 1e-9)
-                metrics.append(m)
+                try metrics.append(m)
+                if let bad = task.metricNames.first(where: { m[$0].map { !$0.isFinite } ?? false }) {
+                    bar.finish("diverged")
+                    throw Diverged(step: step, metric: bad, value: m[bad]!, checkpoint: ckptPath)
+                }
                 last = m
                 bar.update(b + 1, items: seen, status: task.plottedMetrics.compactMap { k in m[k].map { String(format: "%@ %.4g", k, $0) } }
                     .joined(separator: "  "))
@@ -96,7 +137,7 @@ public final class Trainer {
             var evaluation = task.evaluate(noise: &noiseRNG)
             if !evaluation.isEmpty {
                 evaluation["step"] = Double(step); evaluation["epoch"] = Double(epoch)
-                metrics.append(evaluation)
+                try metrics.append(evaluation)
                 for (k, v) in evaluation { last[k] = v }
             }
             let state = TrainingState(epoch: epoch, step: step, rngStates: ["epochData": dataRNG, "noise": noiseRNG], extra: ["batch": "0"])

@@ -34,11 +34,16 @@ public enum TrainingSetup {
         }
         let run = try RunFolder(out)
         let task: TrainingTask
+        let config: Data
+        func checked(_ problems: [String]) throws {
+            guard problems.isEmpty else { throw FormatError(path, "cannot build the model for this data: " + problems.joined(separator: "; ")) }
+        }
         if kind == "gan" {
             var c = DCGAN.Config(imageSize: size, channels: set.channels, latentDim: options.latentDim ?? 100, output: jets ? "square" : "tanh")
             if let f = model.features { c.generatorFeatures = f; c.discriminatorFeatures = f }
+            try checked(c.problems)
             task = GANTask(c, lr: options.learningRate ?? 2e-4, seed: options.seed)
-            try run.writeJSON(c, to: "config.json")
+            config = try RunFolder.json(c)
         } else {
             // A seeded validation split for the negative ELBO.
             var rng = PRNG(seed: options.seed).fork(5)
@@ -53,13 +58,14 @@ public enum TrainingSetup {
             let c = VAE.Config(imageSize: size, channels: set.channels, latentDim: options.latentDim ?? (jets ? 8 : 16),
                                architecture: model.architecture, hidden: model.hidden, likelihood: likelihood,
                                sigma: jets ? 0.01 : 0.1, beta: model.beta, plain: kind == "ae")
+            try checked(c.problems)
             let t = VAETask(c, lr: options.learningRate ?? 1e-3, seed: options.seed, validation: validation)
             t.warmupSteps = model.warmupSteps
             task = t
-            try run.writeJSON(c, to: "config.json")
+            config = try RunFolder.json(c)
         }
-        try run.writeJSON(spec, to: "data.json")
-        try run.writeJSON(options, to: "options.json")
-        return Trainer(task: task, data: set, spec: spec, run: run, options: options)
+        var files = [("config.json", config), ("data.json", try RunFolder.json(spec)), ("options.json", try RunFolder.json(options))]
+        if !set.skipped.isEmpty { files.append(("skipped.txt", Data((set.skipped.joined(separator: "\n") + "\n").utf8))) }
+        return Trainer(task: task, data: set, spec: spec, run: run, options: options, setupFiles: files)
     }
 }

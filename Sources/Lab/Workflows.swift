@@ -14,22 +14,34 @@ public enum LoadedModel {
         let ckpt = try Checkpoint.load(path)
         guard let specText = ckpt.metadata["genlab.data"],
               let spec = try? JSONDecoder().decode(DataSpec.self, from: Data(specText.utf8)) else {
-            throw FormatError(path, "is not a GenLab model checkpoint (no genlab.data metadata; kind '\(ckpt.kind)')")
+            throw FormatError(path, "is not a GenLab model checkpoint (no valid genlab.data metadata"
+                + (ckpt.kind.isEmpty ? ", no genlab.kind)" : "; kind '\(ckpt.kind)')"))
+        }
+        func agree(_ size: Int, _ channels: Int) throws {
+            guard spec.imageSize == size, spec.channels == channels else {
+                throw FormatError(path, "genlab.data describes \(spec.channels)×\(spec.imageSize)² data but the model "
+                    + "config \(channels)×\(size)²: an edited or damaged checkpoint")
+            }
         }
         var rng = PRNG(seed: 0)
         switch ckpt.kind {
         case "gan":
-            let gan = DCGAN(try ckpt.decodeConfig(DCGAN.Config.self, file: path), rng: &rng)
+            let config = try ckpt.decodeConfig(DCGAN.Config.self, file: path, problems: \.problems)
+            try agree(config.imageSize, config.channels)
+            let gan = DCGAN(config, rng: &rng)
             try ckpt.restore(into: gan.module, file: path)
             gan.generator.eval(); gan.discriminator.eval()
             return .gan(gan, spec)
         case "vae", "ae":
-            let vae = VAE(try ckpt.decodeConfig(VAE.Config.self, file: path), rng: &rng)
+            let config = try ckpt.decodeConfig(VAE.Config.self, file: path, problems: \.problems)
+            try agree(config.imageSize, config.channels)
+            let vae = VAE(config, rng: &rng)
             try ckpt.restore(into: vae, file: path)
             vae.eval()
             return .vae(vae, spec)
         default:
-            throw FormatError(path, "holds a '\(ckpt.kind)' model, which cannot generate images (expected gan, vae or ae)")
+            let what = ckpt.kind.isEmpty ? "no model kind (genlab.kind is empty)" : "a '\(ckpt.kind)' model"
+            throw FormatError(path, "holds \(what), which cannot generate images (expected gan, vae or ae)")
         }
     }
 
@@ -72,7 +84,16 @@ public enum LoadedModel {
 public enum Sampler {
     public static func sample(_ model: LoadedModel, count: Int, seed: UInt64) -> Tensor {
         var rng = PRNG(seed: seed)
-        return model.generate(Tensor.normal([count, model.latentDim], rng: &rng))
+        let noise = Tensor.normal([count, model.latentDim], rng: &rng)
+        // In chunks: the generator's activations for thousands of images at once would take
+        // gigabytes. Eval-mode layers treat images independently, so the images are the same.
+        let chunk = 256
+        guard count > chunk else { return model.generate(noise) }
+        var parts: [Tensor] = []
+        for start in stride(from: 0, to: count, by: chunk) {
+            parts.append(noGrad { model.generate(noise.slice(axis: 0, start: start, end: min(count, start + chunk)).detach()) })
+        }
+        return noGrad { Tensor.concat(parts, axis: 0) }.detach()
     }
 }
 

@@ -72,7 +72,12 @@ public struct Checkpoint {
     /// Reads a checkpoint written by GenLab; a plain safetensors state dict (e.g. from PyTorch) is
     /// accepted too, with kind "" and config "{}".
     public static func load(_ path: String) throws -> Checkpoint {
-        let file = try SafeTensors.read(path)
+        try decode(InputFile.contents(path), file: path)
+    }
+
+    /// A checkpoint from the bytes of a safetensors file (`file` names it in errors).
+    public static func decode(_ data: Data, file path: String) throws -> Checkpoint {
+        let file = try SafeTensors.decode(data, file: path)
         var model: [String: Tensor] = [:], optimizer: [String: Tensor] = [:]
         for (k, t) in file.tensors {
             if k.hasPrefix(optimizerPrefix) { optimizer[String(k.dropFirst(optimizerPrefix.count))] = t } else { model[k] = t }
@@ -94,6 +99,17 @@ public struct Checkpoint {
         do { return try JSONDecoder().decode(type, from: Data(config.utf8)) } catch {
             throw FormatError(file, "model config (genlab.config) does not describe a \(type): \(error)")
         }
+    }
+
+    /// Decodes the model configuration and checks it with `problems` (sizes a hand-edited or
+    /// hostile checkpoint could set to anything) before any model is built from it.
+    public func decodeConfig<C: Decodable>(_ type: C.Type, file: String = "checkpoint", problems: (C) -> [String]) throws -> C {
+        let config = try decodeConfig(type, file: file)
+        let found = problems(config)
+        guard found.isEmpty else {
+            throw FormatError(file, "model config (genlab.config) is not valid: " + found.joined(separator: "; "))
+        }
+        return config
     }
 
     /// Loads the weights into `module`, naming the file in any error.

@@ -15,13 +15,22 @@ struct Classify: ParsableCommand {
         @Option(help: "Run folder.") var out: String
         @Option var epochs = 6
         @Option(name: .customLong("batch-size")) var batchSize = 128
-        @Option var lr: Float = 1e-3
+        @Option(parsing: .unconditional) var lr: Float = 1e-3
         @Option var seed: UInt64 = 0
         @Flag var quiet = false
+        @Flag(help: "Replace a tagger run already in OUT.") var overwrite = false
+        @OptionGroup var limits: InputLimitOptions
+
+        func validate() throws {
+            try Check.positive(epochs, "--epochs", max: 1_000_000)
+            try Check.positive(batchSize, "--batch-size", max: 65_536)
+            try Check.finite(lr, "--lr", in: 0...10, openLower: true)
+        }
 
         func run() throws {
+            try OutputGuard.refuse(outputs: [out], inputs: [signal, background])
             let r = try Tagger.train(signal: signal, background: background, out: out, epochs: epochs, batchSize: batchSize, lr: lr,
-                                     seed: seed, quiet: quiet)
+                                     seed: seed, quiet: quiet, overwrite: overwrite)
             print(String(format: "tagger trained for %d epochs: validation AUC %.4f; checkpoint %@", r.epochs, r.validationAUC, r.checkpoint))
         }
     }
@@ -31,8 +40,10 @@ struct Classify: ParsableCommand {
         @Option var checkpoint: String
         @Argument(help: "Event files (HDF5 with /images, .npy, folders).") var events: [String]
         @Option(help: "Output folder (predictions.csv, roc.png).") var out: String
+        @OptionGroup var limits: InputLimitOptions
 
         func run() throws {
+            try OutputGuard.refuse(outputs: [out, out + "/predictions.csv"], inputs: events + [checkpoint])
             let (scores, labels) = try Tagger.predict(checkpoint: checkpoint, files: events)
             let run = try RunFolder(out)
             var lines = ["index,label,logit"]

@@ -13,6 +13,8 @@ struct DataCommand: ParsableCommand {
         @Argument(help: "An image folder, or a PNG, JPEG, .npy, IDX, HDF5 or safetensors file.")
         var path: String
 
+        @OptionGroup var limits: InputLimitOptions
+
         func run() throws { print(try Formats.Describe.report(path)) }
     }
 
@@ -24,14 +26,19 @@ struct DataCommand: ParsableCommand {
         @Option(help: "How many images.") var count = 64
         @Flag(help: "Stretch each image to its own range (default for HDF5 jet images).") var normalizeEach = false
         @Flag(help: "Write the mean image of the whole set instead (enlarged 8×).") var mean = false
+        @OptionGroup var limits: InputLimitOptions
+
+        func validate() throws { try Check.positive(count, "--count", max: 10_000) }
 
         func run() throws {
+            try OutputGuard.refuse(outputs: [out], inputs: [path])
             if mean {
                 let set = try ImageSet.load(path)
                 let m = set.images.mean(axes: [0]).detach()
                 let lo = m.scalars.min() ?? 0, hi = max(m.scalars.max() ?? 1, lo + 1e-12)
                 let im = Image(tensor: m, range: lo...hi)
-                try im.resized(width: im.width * 8, height: im.height * 8, method: .area).writePNG(out)
+                let factor = Swift.max(1, Swift.min(8, 1024 / Swift.max(im.width, im.height)))  // at most ~1024 px a side
+                try im.resized(width: im.width * factor, height: im.height * factor, method: .area).writePNG(out)
                 print("wrote \(out): the mean of \(set.count) images from \(set.source)")
                 return
             }

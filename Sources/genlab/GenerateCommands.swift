@@ -11,9 +11,20 @@ struct Sample: ParsableCommand {
     @Option(help: "How many images.") var count = 64
     @Option(help: "A .png file (one grid) or a folder (one PNG per image).") var out: String
     @Option(help: "Noise seed.") var seed: UInt64 = 0
+    @Flag(help: "Write into an --out folder that holds a training run or other files.") var overwrite = false
+    @OptionGroup var limits: InputLimitOptions
+
+    func validate() throws {
+        try Check.positive(count, "--count", max: 10_000)
+    }
 
     func run() throws {
-        guard count > 0 else { throw ValidationError("--count must be positive") }
+        try OutputGuard.refuse(outputs: [out], inputs: [checkpoint])
+        if !out.lowercased().hasSuffix(".png"), !overwrite, let names = try? FileManager.default.contentsOfDirectory(atPath: out),
+           let foreign = names.first(where: { !($0.hasPrefix("sample_") && $0.hasSuffix(".png")) && !$0.hasPrefix(".") }) {
+            throw ValidationError("--out \(out) already holds other files (\(foreign)\(names.contains("checkpoint.safetensors") ? ": a training run" : "")); "
+                + "choose a new folder, or pass --overwrite")
+        }
         let model = try LoadedModel.load(checkpoint)
         let images = Sampler.sample(model, count: count, seed: seed)
         if out.lowercased().hasSuffix(".png") {
@@ -42,10 +53,24 @@ struct Interpolate: ParsableCommand {
     @Option(help: "Start image (VAE: its encoding is the first point).") var from: String?
     @Option(help: "End image (VAE).") var to: String?
     @Option(help: "Loop through this many random points (seeds seed-a, seed-a+1, …) and back to the first.") var loop: Int?
+    @OptionGroup var limits: InputLimitOptions
+
+    /// Frames one walk may have (each a PNG and a GIF frame).
+    static let maxFrames = 2000
+
+    func validate() throws {
+        guard Interpolator.Mode(rawValue: mode) != nil else { throw ValidationError("--mode must be linear or slerp") }
+        try Check.range(steps, "--steps", 2...Self.maxFrames)
+        if let loop {
+            try Check.range(loop, "--loop", 2...Self.maxFrames)
+            guard loop * steps <= Self.maxFrames else {
+                throw ValidationError("--loop \(loop) × --steps \(steps) makes \(loop * steps) frames, over the limit of \(Self.maxFrames)")
+            }
+        }
+    }
 
     func run() throws {
         guard let m = Interpolator.Mode(rawValue: mode) else { throw ValidationError("--mode must be linear or slerp") }
-        guard steps >= 2 else { throw ValidationError("--steps must be at least 2") }
         let model = try LoadedModel.load(checkpoint)
         func seedPoint(_ s: UInt64) -> [Float] { var r = PRNG(seed: s); return Tensor.normal([model.latentDim], rng: &r).scalars }
         var points: [[Float]]

@@ -29,19 +29,29 @@ struct Inspect: ParsableCommand {
     @Option(help: "With --beta-sweep: epochs per VAE.") var epochs = 5
     @Option(name: .customLong("latent-dim"), help: "With --beta-sweep: latent dimensions.") var latentDim = 16
     @Option(help: "With --beta-sweep: random seed.") var seed: UInt64 = 0
+    @OptionGroup var limits: InputLimitOptions
 
     func validate() throws {
         guard !data.isEmpty else { throw ValidationError("give at least one --data file") }
         guard limit > 0, traverse >= 0, steps >= 2, range > 0, bins >= 2 else {
             throw ValidationError("--limit must be positive, --traverse ≥ 0, --steps ≥ 2, --range > 0, --bins ≥ 2")
         }
+        try Check.positive(limit, "--limit", max: 10_000_000)
+        try Check.range(traverse, "--traverse", 0...64)
+        try Check.range(steps, "--steps", 2...101)
+        try Check.finite(range, "--range", in: 0...100, openLower: true)
+        try Check.range(bins, "--bins", 2...1000)
+        try Check.positive(epochs, "--epochs", max: 1_000_000)
+        try Check.positive(latentDim, "--latent-dim", max: 4096)
         if betaSweep == nil && checkpoint == nil { throw ValidationError("give --checkpoint (or --beta-sweep to train the models)") }
     }
 
     func run() throws {
         if let betaSweep {
             let betas = try betaSweep.split(separator: ",").map { s -> Float in
-                guard let b = Float(s.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--beta-sweep: '\(s)' is not a number") }
+                guard let b = Float(s.trimmingCharacters(in: .whitespaces)), b.isFinite, b >= 0 else {
+                    throw ValidationError("--beta-sweep: '\(s)' is not a finite β ≥ 0")
+                }
                 return b
             }
             var o = TrainOptions()

@@ -15,8 +15,12 @@ struct QualityCommand: ParsableCommand {
     @Option var seed: UInt64 = 0
     @Option(help: "Write the report as JSON here.") var out: String?
     @Option(help: "Folder for the jet histograms (quality_*.png; default: the checkpoint's run folder).") var plots: String?
+    @OptionGroup var limits: InputLimitOptions
+
+    func validate() throws { try Check.positive(count, "--count", max: 100_000) }
 
     func run() throws {
+        try OutputGuard.refuse(outputs: out.map { [$0] } ?? [], inputs: [checkpoint, reference])
         let model = try LoadedModel.load(checkpoint)
         let spec = model.spec
         var real = try ImageSet.load(reference, options: .init(size: spec.imageSize, channels: spec.channels, limit: spec.isJetImages ? count : nil))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Formats
 import Foundation
 import Lab
 
@@ -15,17 +16,34 @@ struct Score: ParsableCommand {
     @Argument(help: "Event files.") var events: [String]
     @Option(help: "Output folder, or a .csv / .h5 scores file.") var out: String
     @Option(help: "The score to threshold (default: neg_elbo for a VAE, mse for an AE, discriminator for a GAN).") var score: String?
-    @Option(help: "Threshold at this false-positive rate on background.") var fpr: Double = 0.01
-    @Option(help: "Threshold at this quantile of all scores instead (no labels needed).") var quantile: Double?
+    @Option(parsing: .unconditional, help: "Threshold at this false-positive rate on background.") var fpr: Double = 0.01
+    @Option(parsing: .unconditional, help: "Threshold at this quantile of all scores instead (no labels needed).") var quantile: Double?
     @Option(help: "A background-only file to set the threshold on (instead of labelled background).") var calibration: String?
     @Flag(name: .customLong("decorrelate-mass"), help: "Add a jet-mass-decorrelated version of the score (quantile within background mass bins).")
     var decorrelateMass = false
     @Flag(help: "Print the summary as JSON.") var json = false
     @Option(help: "Whole events: score the leading jet (1) or the two leading jets (2; the event gets the larger score).") var jets = 1
+    @OptionGroup var limits: InputLimitOptions
+
+    func validate() throws {
+        try Check.finite(fpr, "--fpr", in: 0...1)
+        if let quantile { try Check.finite(quantile, "--quantile", in: 0...1) }
+        guard [1, 2].contains(jets) else { throw ValidationError("--jets must be 1 or 2") }
+    }
+
+    /// Where the scores and flagged events go for an --out folder or file.
+    var outputPaths: (folder: String, scores: String, flagged: String) {
+        if out.hasSuffix(".csv") || out.hasSuffix(".h5") {
+            let folder = (out as NSString).deletingLastPathComponent.isEmpty ? "." : (out as NSString).deletingLastPathComponent
+            return (folder, out, (out as NSString).deletingPathExtension + "_flagged.csv")
+        }
+        return (out, out + "/scores.csv", out + "/flagged.csv")
+    }
 
     func run() throws {
-        guard (0...1).contains(fpr) else { throw ValidationError("--fpr must be in [0, 1]") }
-        guard [1, 2].contains(jets) else { throw ValidationError("--jets must be 1 or 2") }
+        let (folder, scoresPath, flaggedPath) = outputPaths
+        try OutputGuard.refuse(outputs: [out, scoresPath, flaggedPath, folder + "/report.json"],
+                               inputs: events + [checkpoint] + (calibration.map { [$0] } ?? []))
         let scorer = try AnomalyScorer(checkpoint: checkpoint)
         scorer.jetsPerEvent = jets
         let primary = score ?? scorer.primaryScore
@@ -43,7 +61,9 @@ struct Score: ParsableCommand {
         var primaryName = primary
         if decorrelateMass {
             ScoreReport.massDecorrelated(&table, score: primary, background: background)
-            if table.names.contains(primary + "_mass_decorrelated") { primaryName = primary + "_mass_decorrelated" }
+            // With --calibration the threshold comes from the calibration file's raw scores, so it
+            // applies to the raw score: the decorrelated one (a quantile) has other units.
+            if table.names.contains(primary + "_mass_decorrelated") && calibration == nil { primaryName = primary + "_mass_decorrelated" }
         }
         let p = table.column(primaryName)
         let threshold: Double, source: String
@@ -63,16 +83,10 @@ struct Score: ParsableCommand {
             threshold = Lab.threshold(forFalsePositiveRate: fpr, background: v)
             source = "fpr on all events (no labels) \(fpr)"
         }
-        let folder: String, scoresPath: String, flaggedPath: String
-        if out.hasSuffix(".csv") || out.hasSuffix(".h5") {
-            folder = (out as NSString).deletingLastPathComponent.isEmpty ? "." : (out as NSString).deletingLastPathComponent
-            scoresPath = out
-            flaggedPath = (out as NSString).deletingPathExtension + "_flagged.csv"
-        } else {
-            folder = out; scoresPath = out + "/scores.csv"; flaggedPath = out + "/flagged.csv"
-        }
         _ = try RunFolder(folder)
-        let report = ScoreReport(table: table, primary: primaryName, threshold: threshold, thresholdSource: source)
+        for warning in scorer.warnings { Warnings.emit(warning) }
+        let report = ScoreReport(table: table, primary: primaryName, threshold: threshold, thresholdSource: source,
+                                 warnings: scorer.warnings)
         let s = try report.write(scoresPath: scoresPath, flaggedPath: flaggedPath, plotsFolder: folder)
         if json {
             print(String(decoding: try RunFolder.json(s), as: UTF8.self))

@@ -44,6 +44,15 @@ struct Symmetry: ParsableCommand {
             guard perClass > 0, validationPerClass > 0, heldOutPerClass > 0, heldOutSeeds >= 0, sweepsPerClass >= 0, trainingSweepsPerClass >= 0, epochs > 0, components > 0, decoySteps > 0, decoyWidth > 1 else {
                 throw ValidationError("counts, epochs, components, decoy steps and width must be positive (--held-out-seeds and the sweep counts may be 0)")
             }
+            for (flag, value) in [("--per-class", perClass), ("--validation-per-class", validationPerClass), ("--held-out-per-class", heldOutPerClass),
+                                  ("--sweeps-per-class", sweepsPerClass), ("--training-sweeps-per-class", trainingSweepsPerClass)] {
+                try Check.range(value, flag, 0...100_000)
+            }
+            try Check.range(heldOutSeeds, "--held-out-seeds", 0...1000)
+            try Check.range(epochs, "--epochs", 1...100_000)
+            try Check.range(components, "--components", 1...32)
+            try Check.range(decoySteps, "--decoy-steps", 1...100_000)
+            try Check.range(decoyWidth, "--decoy-width", 2...1024)
         }
 
         func run() throws {
@@ -120,8 +129,10 @@ struct Symmetry: ParsableCommand {
         @Option(help: "Run folder.") var out = "Outputs/symmetry_evaluation"
         @Flag(help: "No progress bars.") var quiet = false
         @Flag(help: "Print the evaluation as JSON.") var json = false
+        @OptionGroup var limits: InputLimitOptions
 
         func validate() throws {
+            try Check.range(seeds, "--seeds", 1...1000)
             guard heldOutPerClass >= 0, sweepsPerClass >= 0, heldOutPerClass + sweepsPerClass > 0 else {
                 throw ValidationError("--held-out-per-class and --sweeps-per-class must be ≥ 0, and not both 0")
             }
@@ -163,9 +174,10 @@ struct Symmetry: ParsableCommand {
         @Option(help: "Decoy fits per image (different seeds); the score is their mean.") var seeds = SymmetryDetector.defaultFits
         @Option(help: "Folder for the report pictures.") var out = "Outputs/symmetry_scores"
         @Flag(help: "Print the scores as JSON.") var json = false
+        @OptionGroup var limits: InputLimitOptions
 
         func validate() throws {
-            guard seeds > 0 else { throw ValidationError("--seeds must be positive") }
+            try Check.positive(seeds, "--seeds", max: 1000)
         }
 
         func run() throws {

@@ -17,26 +17,45 @@ struct Train: ParsableCommand {
     @Option(help: "Run folder.") var out: String
     @Option(help: "Epochs.") var epochs = 5
     @Option(name: .customLong("batch-size"), help: "Batch size.") var batchSize = 64
-    @Option(help: "Learning rate (default: 2e-4 GAN, 1e-3 VAE/AE).") var lr: Float?
+    @Option(parsing: .unconditional, help: "Learning rate (default: 2e-4 GAN, 1e-3 VAE/AE).") var lr: Float?
     @Option(name: .customLong("latent-dim"), help: "Latent dimensions (default: 100 GAN, 16 VAE, 8 for jets).") var latentDim: Int?
     @Option(name: .customLong("image-size"), help: "Centre-crop and resize images to this square size.") var imageSize: Int?
     @Option(help: "Channels: 1 (grey) or 3 (RGB); default as the data.") var channels: Int?
     @Option(help: "Random seed for initialisation, data order and noise.") var seed: UInt64 = 0
     @Flag(help: "Continue from OUT/checkpoint.safetensors.") var resume = false
+    @Flag(help: "Replace a run already in OUT (its checkpoint, metrics and sample grids are removed first).") var overwrite = false
     @Option(help: "VAE/AE architecture: conv or mlp.") var arch = "conv"
     @Option(help: "VAE hidden widths, comma-separated (MLP layers or the two conv layers' channels).") var hidden: String?
-    @Option(help: "VAE KL weight β.") var beta: Float = 1
-    @Option(help: "Steps over which β ramps up from 0.") var warmup = 0
+    @Option(parsing: .unconditional, help: "VAE KL weight β.") var beta: Float = 1
+    @Option(parsing: .unconditional, help: "Steps over which β ramps up from 0.") var warmup = 0
     @Option(help: "VAE decoder likelihood: bernoulli or gaussian.") var likelihood: String?
     @Option(help: "GAN base feature maps.") var features: Int?
     @Option(name: .customLong("max-steps"), help: "Stop (with a checkpoint) after this many steps in total.") var maxSteps: Int?
     @Flag(help: "No progress bar.") var quiet = false
+    @OptionGroup var limits: InputLimitOptions
 
     func validate() throws {
         guard ["gan", "vae", "ae"].contains(kind) else { throw ValidationError("model kind must be gan, vae or ae, not '\(kind)'") }
         guard ["conv", "mlp"].contains(arch) else { throw ValidationError("--arch must be conv or mlp") }
-        guard epochs > 0, batchSize > 0 else { throw ValidationError("--epochs and --batch-size must be positive") }
+        try Check.positive(epochs, "--epochs", max: 1_000_000)
+        try Check.positive(batchSize, "--batch-size", max: 65_536)
         if let likelihood, !["bernoulli", "gaussian"].contains(likelihood) { throw ValidationError("--likelihood must be bernoulli or gaussian") }
+        if let lr { try Check.finite(lr, "--lr", in: 0...10, openLower: true) }
+        try Check.finite(beta, "--beta", in: 0...1e6)
+        try Check.range(warmup, "--warmup", 0...100_000_000)
+        if let latentDim { try Check.positive(latentDim, "--latent-dim", max: 4096) }
+        if let imageSize { try Check.range(imageSize, "--image-size", 8...512) }
+        if let channels, ![1, 3].contains(channels) { throw ValidationError("--channels must be 1 (grey) or 3 (RGB), not \(channels)") }
+        if let features { try Check.positive(features, "--features", max: 1024) }
+        if let maxSteps { try Check.positive(maxSteps, "--max-steps", max: Int.max) }
+        if resume && overwrite { throw ValidationError("--resume and --overwrite exclude each other") }
+        if let hidden {
+            for part in hidden.split(separator: ",", omittingEmptySubsequences: false) {
+                guard let v = Int(part), (1...8192).contains(v) else {
+                    throw ValidationError("--hidden: '\(part)' is not a width in 1...8192 (comma-separated widths, e.g. 32,64)")
+                }
+            }
+        }
     }
 
     func run() throws {
@@ -46,14 +65,15 @@ struct Train: ParsableCommand {
         var model = TrainingSetup.ModelOptions()
         model.architecture = arch; model.beta = beta; model.warmupSteps = warmup; model.likelihood = likelihood
         model.features = features; model.channels = channels
-        model.hidden = try hidden.map { h in try h.split(separator: ",").map { guard let v = Int($0) else { throw ValidationError("--hidden: '\($0)' is not a number") }; return v } }
+        model.hidden = hidden.map { h in h.split(separator: ",").compactMap { Int($0) } }
         let trainer = try TrainingSetup.make(kind: kind, data: data, out: out, options: options, model: model)
         print("training \(kind) on \(trainer.data.source): \(trainer.data.count) images \(trainer.spec.channels)×\(trainer.spec.imageSize)×\(trainer.spec.imageSize) (\(trainer.spec.scaling))")
-        let s = try trainer.train(resume: resume)
+        let s = try trainer.train(resume: resume, overwrite: overwrite)
         print(String(format: "%@ after %d steps (%d epochs) in %.1f s", s.interrupted ? "stopped" : "done", s.steps, s.epochs, s.seconds))
         for k in s.lastMetrics.keys.sorted() where !["step", "epoch", "samples_per_s"].contains(k) {
             print(String(format: "  %@ = %.5g", k, s.lastMetrics[k]!))
         }
         print("run folder: \(out) (checkpoint.safetensors, metrics.csv, loss.png, samples.png)")
+        if s.interrupted { throw ExitCode(130) }  // Ctrl-C: saved, and the shell sees the interrupt
     }
 }

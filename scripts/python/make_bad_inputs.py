@@ -106,6 +106,10 @@ def small_corpus(out):
     good_jpeg = jpeg_bytes((64, 64), "RGB")
     f["jpeg_truncated.jpg"] = good_jpeg[: len(good_jpeg) * 2 // 3]
     f["jpeg_header_only.jpg"] = good_jpeg[:200]
+    noise = np.random.default_rng(1).integers(0, 256, (96, 96, 3), dtype=np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(noise).save(buf, "JPEG", quality=95)
+    f["jpeg_truncated_scan.jpg"] = buf.getvalue()[: len(buf.getvalue()) * 4 // 5]  # cut inside the scan data
     f["not_an_image.png"] = b"hello, this is text\n" * 4
     # .npy
     f["npy_overflow_shape.npy"] = npy_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 4294967296), }")

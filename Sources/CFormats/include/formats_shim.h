@@ -13,21 +13,27 @@ typedef struct {
     float *pixels;
 } genlab_image;
 
-int genlab_png_read(const char *path, genlab_image *out, char *error);
+/// Reading fails (with a message) when decoding would take more than max_bytes.
+int genlab_png_read(const char *path, genlab_image *out, size_t max_bytes, char *error);
 /// data: height × width × channels samples, 8-bit (bit_depth 8) or 16-bit native-endian (16).
 int genlab_png_write(const char *path, int width, int height, int channels, int bit_depth, const void *data, char *error);
-int genlab_jpeg_read(const char *path, genlab_image *out, char *error);
+int genlab_jpeg_read(const char *path, genlab_image *out, size_t max_bytes, char *error);
 int genlab_jpeg_write(const char *path, int width, int height, int channels, const uint8_t *data, int quality, char *error);
 void genlab_free(void *p);
 
 /// gunzip / inflate a whole buffer (gzip or zlib header auto-detected when raw == 0; raw deflate
-/// when raw == 1). Returns a malloc'd buffer and its size, or NULL with a message.
-uint8_t *genlab_inflate(const uint8_t *data, size_t size, int raw, size_t expected, size_t *out_size, char *error);
+/// when raw == 1), producing at most max_out bytes. Returns a malloc'd buffer and its size, or NULL
+/// with a message when the stream is corrupt or would exceed max_out. With partial_ok, returns
+/// what it has at max_out (or at a truncation) instead: for reading a header first.
+uint8_t *genlab_inflate(const uint8_t *data, size_t size, int raw, size_t max_out, int partial_ok, size_t *out_size,
+                        char *error);
 
 /// HDF5. Handles are int64 (hid_t). Functions return < 0 on failure with a message.
 int64_t genlab_h5_open(const char *path, int writable, char *error);
 int64_t genlab_h5_create(const char *path, char *error);
 void genlab_h5_close(int64_t file);
+/// Flushes and closes a file being written; < 0 (with a message) when the data did not reach the disk.
+int genlab_h5_finish(int64_t file, char *error);
 /// A malloc'd text listing, one object a line: "path\tgroup" or
 /// "path\tdataset\tclass\tbytes\tdim0,dim1,…" (class: float, int, uint, string, compound, other).
 char *genlab_h5_list(int64_t file, char *error);

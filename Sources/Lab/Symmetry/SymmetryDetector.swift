@@ -59,7 +59,7 @@ public final class SymmetryDetector {
         guard FileManager.default.fileExists(atPath: path) else { throw FormatError(path, "no such checkpoint") }
         let ckpt = try Checkpoint.load(path)
         guard ckpt.kind == Self.kind else { throw FormatError(path, "holds a '\(ckpt.kind)' model, not a symmetry detector") }
-        let config = try ckpt.decodeConfig(Config.self, file: path)
+        let config = try ckpt.decodeConfig(Config.self, file: path) { $0.cnn.problems }
         guard config.classes == SymmetryClass.allCases.map(\.name) else {
             throw FormatError(path, "was trained on classes \(config.classes), this GenLab knows \(SymmetryClass.allCases.map(\.name))")
         }

@@ -95,10 +95,14 @@ public enum SymmetryTraining {
         }
 
         let metrics = try MetricsLog(run.file("metrics.csv"), columns: ["epoch", "loss", "val_accuracy_exact", "val_accuracy", "val_spearman"])
+        var appendFailure: Error?
         let model = fitClassifier(train: train, validation: validation, sweeps: trainingSweeps, options: o) { epoch, loss, v in
-            metrics.append(["epoch": Double(epoch), "loss": loss, "val_accuracy_exact": v.accuracyExact,
-                            "val_accuracy": v.accuracyAll, "val_spearman": v.spearmanEpsilonScore])
+            do {
+                try metrics.append(["epoch": Double(epoch), "loss": loss, "val_accuracy_exact": v.accuracyExact,
+                                    "val_accuracy": v.accuracyAll, "val_spearman": v.spearmanEpsilonScore])
+            } catch { appendFailure = appendFailure ?? error }
         }
+        if let appendFailure { throw appendFailure }
         let config = SymmetryDetector.Config(cnn: model.config, representation: rep, classes: SymmetryClass.allCases.map(\.name), training: o)
         try Checkpoint(kind: SymmetryDetector.kind, config: config, module: model).save(to: run.file("checkpoint.safetensors"))
 

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Coverage-guided fuzzing of every reader under AddressSanitizer (libFuzzer's driver, linked into
+# genlab-fuzz), one target after another, from the committed corpus; new crashes land in
+# Outputs/fuzz/crashes/TARGET/ and must become regression inputs (Tests/FormatsTests/Fixtures/fuzz/).
+#
+#   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET…]      (make fuzz: 1800 s a target, all targets)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${1:-1800}"; shift || true
+targets=("$@")
+[ ${#targets[@]} -eq 0 ] && targets=(png jpeg npy npz idx hdf5 safetensors lhco checkpoint-config)
+swift build -c release --scratch-path .build-fuzz --product genlab-fuzz \
+    -Xswiftc -DFUZZING -Xswiftc -sanitize=fuzzer,address -Xcc -fsanitize=fuzzer-no-link,address -Xswiftc -use-ld=lld >&2
+# (-sanitize=fuzzer links libFuzzer's archive; genlab-fuzz's own main stays the entry point, so
+# FuzzerMain.o is never pulled in, and main hands control to LLVMFuzzerRunDriver.)
+bin=.build-fuzz/release/genlab-fuzz
+for t in "${targets[@]}"; do
+    corpus="Outputs/fuzz/corpus/$t"; crashes="Outputs/fuzz/crashes/$t"
+    mkdir -p "$corpus" "$crashes"
+    # Seeds: the readers' fixtures and the crafted bad files of the target's format, and the
+    # committed regression inputs (Tests/FormatsTests/Fixtures/fuzz/TARGET).
+    fx=Tests/FormatsTests/Fixtures
+    case "$t" in
+        png) pattern='*.png' ;; jpeg) pattern='*.jpg' ;; npy) pattern='*.npy' ;; npz) pattern='*.npz' ;;
+        idx) pattern='*idx*' ;; hdf5|lhco) pattern='*.h5' ;; safetensors) pattern='*.safetensors' ;; *) pattern='' ;;
+    esac
+    if [ -n "$pattern" ]; then
+        find "$fx" -maxdepth 2 -name "$pattern" -size -64k -exec cp -n {} "$corpus"/ \; 2>/dev/null || true
+    fi
+    [ -d "$fx/fuzz/$t" ] && cp -n "$fx/fuzz/$t"/* "$corpus"/ 2>/dev/null || true
+    echo "fuzz: $t for $seconds s" >&2
+    ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 "$bin" "$t" -max_total_time="$seconds" -rss_limit_mb=2048 \
+        -timeout=20 -max_len=65536 -artifact_prefix="$crashes/" -print_final_stats=1 "$corpus" 2>&1 \
+        | grep -E "^Done [0-9]+ runs|stat::number_of_executed_units|stat::peak_rss|ERROR|SUMMARY|artifact" >&2 || true
+    echo "fuzz: $t: $(ls "$corpus" | wc -l) corpus inputs, $(ls "$crashes" | wc -l) crashes" >&2
+done
