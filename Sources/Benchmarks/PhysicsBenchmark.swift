@@ -1,3 +1,4 @@
+import Engine
 import Formats
 import Physics
 
@@ -21,7 +22,12 @@ public enum PhysicsBenchmark {
             clustering.cluster(e, ptMin: 20).first.map { j in j.constituents.map { (e[$0].pt, e[$0].eta, e[$0].phi) } }
         }
         let t = Measure.secondsPerCall(minBatchTime: quick ? 0.2 : 1) { for c in lead { _ = image.image(c, jetEta: 0, jetPhi: 0) } }
+        // The inspector's observables on a dense 32×32 image (every pixel lit: 1 024 particles).
+        var rng = PRNG(seed: 1)
+        let dense = (0..<(32 * 32)).map { _ in rng.nextFloat() + 0.01 }
+        let o = Measure.secondsPerCall(minBatchTime: quick ? 0.2 : 1) { _ = Observables.summary(image: dense, size: 32) }
         return [BenchResult(name: "anti-kT R=1.0, \(particles) particles/event (1 core)", unit: "events/s", value: Double(n) / s, higherIsBetter: true),
-                BenchResult(name: "jet images 25x25 (1 core)", unit: "jets/s", value: Double(lead.count) / t, higherIsBetter: true)]
+                BenchResult(name: "jet images 25x25 (1 core)", unit: "jets/s", value: Double(lead.count) / t, higherIsBetter: true),
+                BenchResult(name: "observables, dense 32x32 image (1 core)", unit: "ms", value: o * 1000, higherIsBetter: false)]
     }
 }
