@@ -19,6 +19,8 @@ public final class AnomalyScorer {
     /// What the user must know about the files scored so far (e.g. jet images made with another
     /// preprocessing than the checkpoint's), one line each, naming the file.
     public private(set) var warnings: [String] = []
+    /// Make jet images from each file's constituents even where it stores images.
+    public var fromConstituents = false
 
     public init(checkpoint: String) throws {
         let ckpt = try Checkpoint.load(checkpoint)
@@ -71,10 +73,8 @@ public final class AnomalyScorer {
 
     /// Scores every event of an HDF5 (images or constituents) or .npy (images) file.
     public func score(_ path: String, progress: ProgressBar? = nil) throws -> Table {
-        let source = try EventSource(path, spec: model.spec, jetsPerEvent: jetsPerEvent)
-        if let mismatch = source.preprocessingMismatch {
-            warnings.append("\(path): \(mismatch); its scores may not mean what the checkpoint's do")
-        }
+        let source = try EventSource(path, spec: model.spec, jetsPerEvent: jetsPerEvent, fromConstituents: fromConstituents)
+        if let warning = source.warning { warnings.append(warning) }
         var table = Table(names: scoreNames)
         var start = 0
         while start < source.count {
@@ -154,13 +154,20 @@ struct EventSource {
     let spec: DataSpec
     let jetImage: JetImage
     let jetsPerEvent: Int
+    /// What the user must be told about how this file's events are read (e.g. stored jet images
+    /// made with other preprocessing), naming the file; nil when nothing.
+    let warning: String?
 
-    init(_ path: String, spec: DataSpec, jetsPerEvent: Int = 1) throws {
+    /// With `fromConstituents`, jet images are always made from `/constituents` (with the
+    /// checkpoint's preprocessing) even where the file stores images; without it they are made
+    /// so when the stored images record another preprocessing than the checkpoint's, or none.
+    init(_ path: String, spec: DataSpec, jetsPerEvent: Int = 1, fromConstituents: Bool = false) throws {
         self.path = path
         self.spec = spec
         self.jetsPerEvent = jetsPerEvent
         let size = spec.imageSize
         jetImage = spec.jetImage
+        var warning: String?
         switch try FileKind.detect(path) {
         case .npy:
             let t = try ImageSet.asImages(NPY.read(path), path, integersAreBytes: false)
@@ -168,6 +175,7 @@ struct EventSource {
                 throw FormatError(path, "images are \(t.shape[1])×\(t.shape[2])×\(t.shape[3]); the model was trained on \(spec.channels)×\(size)×\(size)")
             }
             npy = t; file = nil; imagesDataset = nil; count = t.shape[0]
+            if fromConstituents { throw FormatError(path, "--from-constituents: a .npy file holds images, not constituents") }
         case .hdf5:
             let f = try HDF5File(path)
             file = f; npy = nil
@@ -180,7 +188,8 @@ struct EventSource {
                 guard spec.isJetImages else { throw FormatError(path, "holds whole events but the model was not trained on jet images") }
                 imagesDataset = nil
                 count = s[0]
-            } else if f.contains("/images") {
+            } else if f.contains("/images"), !(spec.isJetImages && f.contains("/constituents")
+                        && (fromConstituents || Self.mismatch((try? f.attributes()) ?? [:], spec) != nil)) {
                 let s = try f.shape("/images")
                 guard let entry = try f.entries().first(where: { $0.path == "/images" }), ["float", "int", "uint"].contains(entry.dtype) else {
                     throw FormatError(path, "/images does not hold numbers")
@@ -199,7 +208,13 @@ struct EventSource {
                 }
                 imagesDataset = "/images"
                 count = s[0]
+                if spec.isJetImages, let m = Self.mismatch(attributes, spec) {
+                    warning = "\(path): \(m); it has no /constituents to make them again, so its scores may not mean what the checkpoint's do"
+                }
             } else if f.contains("/constituents") {
+                if f.contains("/images") && spec.isJetImages && !fromConstituents, let m = Self.mismatch((try? f.attributes()) ?? [:], spec) {
+                    warning = "\(path): \(m); its jet images are made again from its /constituents with the checkpoint's preprocessing"
+                }
                 let s = try f.shape("/constituents")
                 guard s.count == 3, s[2] == 3 else {
                     throw FormatError(path, "/constituents has shape \(s), expected (N, M, 3) of (pT, η, φ)")
@@ -213,6 +228,10 @@ struct EventSource {
         default:
             throw FormatError(path, "events must be HDF5 (images or constituents) or .npy images")
         }
+        if fromConstituents, let f = file, !f.contains("/constituents"), !f.contains("/df/block0_values") {
+            throw FormatError(path, "--from-constituents: the file has no /constituents")
+        }
+        self.warning = warning
         if count == 0 { throw FormatError(path, "holds no events") }
         if let f = file {
             for (name, columns) in [("/labels", 0), ("/jets", 4)] where f.contains(name) {
@@ -226,17 +245,14 @@ struct EventSource {
         }
     }
 
-    /// Differences between the preprocessing a file's jet images record and the checkpoint's, in
-    /// words (empty when they agree or the file holds no stored images).
-    var preprocessingMismatch: String? {
-        guard spec.isJetImages, let f = file, imagesDataset != nil else { return nil }
-        let attributes = (try? f.attributes()) ?? [:]
+    /// Differences between the preprocessing a file's attributes record and the checkpoint's, in
+    /// words; nil when they agree.
+    static func mismatch(_ attributes: [String: String], _ spec: DataSpec) -> String? {
         guard attributes["image_preprocessing"] != nil else {
-            return "its jet images carry no preprocessing record; the checkpoint's is \(spec.preprocessing)"
+            return "its jet images carry no preprocessing record (the checkpoint's: \(spec.preprocessing))"
         }
-        let expected = spec.preprocessing.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
-        let differing = expected.compactMap { item -> String? in
-            let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
+        let differing = spec.preprocessing.split(separator: ";").compactMap { item -> String? in
+            let parts = item.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard parts.count == 2, let value = attributes[parts[0]], value != parts[1] else { return nil }
             return "\(parts[0]) is '\(value)', the checkpoint's '\(parts[1])'"
         }

@@ -23,6 +23,9 @@ struct Score: ParsableCommand {
     var decorrelateMass = false
     @Flag(help: "Print the summary as JSON.") var json = false
     @Option(help: "Whole events: score the leading jet (1) or the two leading jets (2; the event gets the larger score).") var jets = 1
+    @Flag(name: .customLong("from-constituents"),
+          help: "Make jet images from each file's /constituents with the checkpoint's preprocessing, even where it stores /images.")
+    var fromConstituents = false
     @OptionGroup var limits: InputLimitOptions
 
     func validate() throws {
@@ -46,6 +49,7 @@ struct Score: ParsableCommand {
                                inputs: events + [checkpoint] + (calibration.map { [$0] } ?? []))
         let scorer = try AnomalyScorer(checkpoint: checkpoint)
         scorer.jetsPerEvent = jets
+        scorer.fromConstituents = fromConstituents
         let primary = score ?? scorer.primaryScore
         guard scorer.scoreNames.contains(primary) else {
             throw ValidationError("--score must be one of \(scorer.scoreNames.joined(separator: ", "))")

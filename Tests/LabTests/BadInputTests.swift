@@ -35,6 +35,24 @@ final class LabBadInputTests: XCTestCase {
         XCTAssertEqual(scorer.warnings.count, 1, "the bundled file records the checkpoint's own preprocessing")
     }
 
+    func testImagesWithoutAPreprocessingRecordAreMadeAgainFromConstituents() throws {
+        // The same jets with their stored images stripped of the record: scored from constituents.
+        let src = try HDF5File(repositoryRoot + "/Datasets/jets/top_test.h5")
+        let path = scratchFolder("unrecorded.h5")
+        try HDF5File.write(to: path) { f in
+            for name in ["/images", "/constituents", "/labels", "/jets"] { try f.write(name, src.readRows(name, 0, 300)) }
+        }
+        let scorer = try AnomalyScorer(checkpoint: AnomalyScorerTests.checkpoint)
+        let unrecorded = try scorer.score(path)
+        XCTAssertTrue(scorer.warnings.last?.contains("made again from its /constituents") ?? false, "\(scorer.warnings)")
+        scorer.fromConstituents = true
+        let forced = try scorer.score(repositoryRoot + "/Datasets/jets/top_test.h5")
+        for i in 0..<300 { XCTAssertEqual(unrecorded.column("mse")[i], forced.column("mse")[i], accuracy: 1e-6) }
+        XCTAssertThrowsError(try scorer.score(bad("h5_no_preprocessing.h5"))) {
+            XCTAssertTrue("\($0)".contains("--from-constituents"), "\($0)")
+        }
+    }
+
     func testAFaceModelRefusesJetFiles() throws {
         let folder = scratchFolder("face-gan")
         var o = TrainOptions()
