@@ -166,7 +166,7 @@ def main():
     def case(name, args, expect="error", needle=None):
         cases.append((name, args, expect, needle))
 
-    readers = sorted(p.name for p in bad.iterdir())
+    readers = sorted(p.name for p in bad.iterdir() if p.is_file())
     for f in readers:
         path = str(bad / f)
         case(f"describe {f}", ["data", "describe", path], "any", f)
@@ -186,6 +186,14 @@ def main():
     for f in ["png_1x1.png", "png_truncated.png", "jpeg_truncated.jpg", "jpeg_huge_dims.jpg", "png_huge_dims.png", "png_2e28_pixels.png"]:
         case(f"symmetry {f}", ["symmetry", "score", str(bad / f), "--seeds", "1", "--out", str(work / "sym")], "error", f)
         case(f"train on {f}", ["train", "gan", "--data", str(bad / f), "--out", str(work / f"t_{f}"), "--epochs", "1"], "error", f)
+    odd = bad / "odd_images"
+    for f in sorted(p.name for p in odd.iterdir()):
+        case(f"symmetry odd {f}", ["symmetry", "score", str(odd / f), "--seeds", "1", "--out", str(work / "sym_odd")], "any", f)
+        case(f"preview odd {f}", ["data", "preview", str(odd / f), "--out", str(work / f"odd_{f}.png")], "any", f)
+    case("train on odd images", ["train", "vae", "--data", str(odd), "--image-size", "16", "--epochs", "1", "--batch-size", "2",
+                                 "--out", str(work / "odd_run"), "--quiet"], "any")
+    case("train on odd images, no size", ["train", "vae", "--data", str(odd), "--epochs", "1", "--batch-size", "2",
+                                          "--out", str(work / "odd_run2"), "--quiet"], "any")
     case("folder with a FIFO", ["data", "preview", str(work / "fifo_folder"), "--out", str(work / "fifo.png")], "any", "x.png")
     case("folder with a dir x.png", ["data", "preview", str(work / "dir_folder"), "--out", str(work / "dir.png")], "any")
     case("mixed folder", ["data", "preview", str(work / "mixed"), "--out", str(work / "mixed.png")], "any", "broken.jpg")

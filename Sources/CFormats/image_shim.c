@@ -142,6 +142,17 @@ static void jpeg_warning(j_common_ptr cinfo, int level) {
     }
 }
 
+// A progressive JPEG may hold thousands of tiny scans, each a pass over the whole image: a file of
+// a few KiB could then decode for minutes. Real encoders write at most a few dozen.
+static void jpeg_scan_limit(j_common_ptr cinfo) {
+    j_decompress_ptr d = (j_decompress_ptr)cinfo;
+    if (cinfo->is_decompressor && d->input_scan_number > 1000) {
+        jpeg_guard *g = (jpeg_guard *)cinfo->err;
+        snprintf(g->error, 256, "more than 1000 progressive scans: a decompression bomb or a corrupt file");
+        longjmp(g->jump, 1);
+    }
+}
+
 int genlab_jpeg_read(const char *path, genlab_image *out, size_t max_bytes, char *error) {
     memset(out, 0, sizeof *out);
     FILE *f = fopen(path, "rb");
@@ -163,9 +174,15 @@ int genlab_jpeg_read(const char *path, genlab_image *out, size_t max_bytes, char
         return 1;
     }
     jpeg_create_decompress(&cinfo);
+    struct jpeg_progress_mgr progress;
+    memset(&progress, 0, sizeof progress);
+    progress.progress_monitor = jpeg_scan_limit;
+    cinfo.progress = &progress;
     jpeg_stdio_src(&cinfo, f);
     jpeg_read_header(&cinfo, TRUE);
-    if (cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK) cinfo.out_color_space = JCS_RGB;
+    // libjpeg cannot turn CMYK into RGB itself: it is decoded as CMYK and converted below.
+    int cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
+    if (cmyk) cinfo.out_color_space = JCS_CMYK;
     {
         // The declared size is checked before libjpeg allocates its buffers for it.
         size_t comps = cinfo.num_components > 0 ? (size_t)cinfo.num_components : 1;
@@ -180,6 +197,28 @@ int genlab_jpeg_read(const char *path, genlab_image *out, size_t max_bytes, char
     }
     jpeg_start_decompress(&cinfo);
     int w = cinfo.output_width, h = cinfo.output_height, c = cinfo.output_components;
+    if (cmyk && c == 4) {
+        // Adobe writes CMYK inverted (0 = full ink); others plain. RGB = (1 − C)(1 − K) and so on.
+        int inverted = cinfo.saw_Adobe_marker;
+        row = malloc((size_t)w * 4);
+        pixels = malloc(sizeof(float) * (size_t)w * h * 3);
+        if (!row || !pixels) { snprintf(error, 256, "out of memory"); longjmp(guard.jump, 1); }
+        while (cinfo.output_scanline < cinfo.output_height) {
+            int y = cinfo.output_scanline;
+            JSAMPROW rp = row;
+            jpeg_read_scanlines(&cinfo, &rp, 1);
+            if (guard.damaged) longjmp(guard.jump, 1);
+            for (int x = 0; x < w; x++) {
+                float k = (inverted ? row[4 * x + 3] : 255 - row[4 * x + 3]) / 255.0f;
+                for (int ch = 0; ch < 3; ch++) {
+                    float ink = (inverted ? row[4 * x + ch] : 255 - row[4 * x + ch]) / 255.0f;
+                    pixels[((size_t)y * w + x) * 3 + ch] = ink * k;
+                }
+            }
+        }
+        c = 3;
+        goto finish;
+    }
     if (c != 1 && c != 3) { snprintf(error, 256, "unsupported JPEG with %d components", c); longjmp(guard.jump, 1); }
     row = malloc((size_t)w * c);
     pixels = malloc(sizeof(float) * (size_t)w * h * c);
@@ -191,6 +230,7 @@ int genlab_jpeg_read(const char *path, genlab_image *out, size_t max_bytes, char
         if (guard.damaged) longjmp(guard.jump, 1);
         for (int i = 0; i < w * c; i++) pixels[(size_t)y * w * c + i] = row[i] / 255.0f;
     }
+finish:
     jpeg_finish_decompress(&cinfo);
     if (guard.damaged) longjmp(guard.jump, 1);
     jpeg_destroy_decompress(&cinfo);

@@ -36,7 +36,8 @@ public struct Image: Equatable {
             throw FormatError(path, "not a PNG or JPEG image (unrecognised first bytes)")
         }
         guard status == 0, let p = raw.pixels else {
-            throw FormatError(path, "corrupt or truncated image: " + String(cString: error))
+            let message = String(cString: error)
+            throw FormatError(path, message.contains("input limit") ? message : "corrupt or truncated image: " + message)
         }
         defer { genlab_free(p) }
         let n = Int(raw.width) * Int(raw.height) * Int(raw.channels)

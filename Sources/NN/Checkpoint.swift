@@ -113,7 +113,12 @@ public struct Checkpoint {
     }
 
     /// Loads the weights into `module`, naming the file in any error.
+    /// Non-finite weights (a diverged or damaged model) are refused: they would make every
+    /// sample and score NaN.
     public func restore(into module: Module, optimizer: Optimizer? = nil, strict: Bool = true, file: String = "checkpoint") throws {
+        for key in model.keys.sorted() where !model[key]!.scalars.allSatisfy(\.isFinite) {
+            throw FormatError(file, "tensor '\(key)' holds NaN or infinite values: the model diverged or the file is damaged")
+        }
         do {
             try module.loadStateDict(model, strict: strict)
             if let optimizer, let state = self.optimizer { try optimizer.loadStateDict(state) }

@@ -60,7 +60,7 @@ public struct JetClustering: Sendable {
             var best = -1, bestD = Double.infinity
             for i in 0..<n where active[i] {
                 let d = (nn[i] >= 0 ? min(kt2p[i], kt2p[nn[i]]) : kt2p[i]) * (nn[i] >= 0 ? nnDist[i] / r2 : 1)
-                if d < bestD { bestD = d; best = i }
+                if best < 0 || d < bestD { bestD = d; best = i }
             }
             let i = best
             if nn[i] >= 0 {
@@ -102,6 +102,17 @@ public struct JetClustering: Sendable {
     /// eight surrounding tiles, and nearest-neighbour searches touch a few dozen particles instead
     /// of all of them. Same results as `clusterReference` (tested against it and FastJet).
     public func cluster(_ particles: [FourVector], ptMin: Double = 0) -> [Jet] {
+        // Particles with a non-finite component have no place in the (y, φ) plane: cluster the
+        // others, and report constituents by their index in the caller's list.
+        let finite = particles.indices.filter { i in
+            let q = particles[i]
+            return q.px.isFinite && q.py.isFinite && q.pz.isFinite && q.e.isFinite
+        }
+        if finite.count < particles.count {
+            return cluster(finite.map { particles[$0] }, ptMin: ptMin).map { jet in
+                Jet(momentum: jet.momentum, constituents: jet.constituents.map { finite[$0] })
+            }
+        }
         let n = particles.count
         if n == 0 { return [] }
         var p = particles
@@ -163,7 +174,8 @@ public struct JetClustering: Sendable {
         var remaining = n
         while remaining > 0 {
             var i = -1, bestD = Double.infinity
-            for k in 0..<n where active[k] && dij[k] < bestD { bestD = dij[k]; i = k }
+            // (i < 0: an infinite d, from a particle without transverse momentum, is still a choice.)
+            for k in 0..<n where active[k] && (i < 0 || dij[k] < bestD) { bestD = dij[k]; i = k }
             // Tiles whose particles may have pointed at the objects that change.
             var touched = around[tile[i]]
             if nn[i] >= 0 {

@@ -17,7 +17,7 @@ public struct JetImage: Codable, Equatable, Sendable {
     public func image(_ constituents: [(pt: Double, eta: Double, phi: Double)], jetEta: Double, jetPhi: Double) -> [Float]? {
         let c = constituents.filter { $0.pt > 0 && $0.pt.isFinite && $0.eta.isFinite && $0.phi.isFinite }
         let total = c.reduce(0) { $0 + $1.pt }
-        guard total > 0 else { return nil }
+        guard total > 0, total.isFinite, jetEta.isFinite, jetPhi.isFinite else { return nil }
         var x = c.map { $0.eta - jetEta }, y = c.map { wrap($0.phi - jetPhi) }
         let w = c.map { $0.pt / total }
         let cx = zip(w, x).reduce(0) { $0 + $1.0 * $1.1 }, cy = zip(w, y).reduce(0) { $0 + $1.0 * $1.1 }
@@ -35,8 +35,10 @@ public struct JetImage: Codable, Equatable, Sendable {
         var img = [Double](repeating: 0, count: size * size)
         let step = 2 * window / Double(size)
         for i in c.indices {
-            let col = Int(((x[i] + window) / step).rounded(.down)), row = Int(((y[i] + window) / step).rounded(.down))
-            if col >= 0 && col < size && row >= 0 && row < size { img[row * size + col] += c[i].pt }
+            let u = ((x[i] + window) / step).rounded(.down), v = ((y[i] + window) / step).rounded(.down)
+            // Compared as doubles first: a far-away (or non-finite) coordinate must not reach Int().
+            guard u >= 0, u < Double(size), v >= 0, v < Double(size) else { continue }
+            img[Int(v) * size + Int(u)] += c[i].pt
         }
         return img.map(Float.init)
     }

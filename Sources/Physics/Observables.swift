@@ -31,7 +31,7 @@ public enum Observables {
         let step = 2 * window / Double(size)
         var particles: [FourVector] = []
         for r in 0..<size {
-            for c in 0..<size where image[r * size + c] > 0 {
+            for c in 0..<size where image[r * size + c] > 0 && image[r * size + c].isFinite {
                 particles.append(FourVector(pt: Double(image[r * size + c]), eta: -window + (Double(c) + 0.5) * step,
                                             phi: -window + (Double(r) + 0.5) * step))
             }
@@ -85,8 +85,9 @@ public enum Observables {
             var best = -1, bestD = Double.infinity
             for i in objects.indices where alive[i] && nn[i] >= 0 {
                 let d = min(kt2[i], kt2[nn[i]]) * nnDist[i]
-                if d < bestD || (d == bestD && best >= 0 && min(i, nn[i]) < min(best, nn[best])) { bestD = d; best = i }
+                if best < 0 || d < bestD || (d == bestD && min(i, nn[i]) < min(best, nn[best])) { bestD = d; best = i }
             }
+            guard best >= 0 else { break }  // only with non-finite coordinates: nothing left to merge by
             let (i, j) = (min(best, nn[best]), max(best, nn[best]))
             objects[i] = objects[i] + objects[j]
             y[i] = objects[i].rapidity; phi[i] = objects[i].phi; kt2[i] = objects[i].pt2

@@ -25,6 +25,21 @@ final class LabBadInputTests: XCTestCase {
         }
     }
 
+    func testNonFinitePhysicsIsAProblemPerEventNeverATrap() throws {
+        let scorer = try AnomalyScorer(checkpoint: AnomalyScorerTests.checkpoint)
+        scorer.jetsPerEvent = 2
+        let events = try scorer.score(bad("h5_lhco_nan.h5"))
+        XCTAssertEqual(events.count, 4)
+        XCTAssertEqual(events.labels.compactMap { $0 }, [0, 1, 0, 1])
+        scorer.jetsPerEvent = 1
+        let jets = try scorer.score(bad("h5_constituents_nan.h5"))
+        XCTAssertEqual(jets.count, 4)
+        // NaN and infinite jet axes leave no pixel: those jets are reported, not scored.
+        XCTAssertNotNil(jets.problem[0]); XCTAssertNotNil(jets.problem[1]); XCTAssertNotNil(jets.problem[2])
+        XCTAssertNil(jets.problem[3], "a jet with two bad constituents among thirty is still a jet")
+        XCTAssertTrue(jets.column("mse")[3].isFinite)
+    }
+
     func testJetImagesWithoutAPreprocessingRecordAreScoredWithAWarning() throws {
         let scorer = try AnomalyScorer(checkpoint: AnomalyScorerTests.checkpoint)
         let table = try scorer.score(bad("h5_no_preprocessing.h5"))

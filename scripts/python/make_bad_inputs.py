@@ -89,6 +89,40 @@ def safetensors(header, payload=b""):
     return struct.pack("<Q", len(h)) + h + payload
 
 
+def lhco_nan():
+    """Four whole events of 20 particles in the LHC Olympics layout, with NaN/Inf in some."""
+    rng = np.random.default_rng(5)
+    v = np.zeros((4, 61), np.float32)
+    v[:, 0:60:3] = rng.uniform(5, 200, (4, 20))
+    v[:, 1:60:3] = rng.normal(0, 1, (4, 20))
+    v[:, 2:60:3] = rng.uniform(-3, 3, (4, 20))
+    v[0, 1], v[1, 2], v[2, 0], v[3, 4] = np.nan, np.inf, np.inf, -np.inf
+    v[:, 60] = [0, 1, 0, 1]
+    return v
+
+
+def constituents_nan():
+    rng = np.random.default_rng(6)
+    c = np.stack([rng.uniform(1, 100, (4, 30)), rng.normal(0, 0.3, (4, 30)), rng.normal(0, 0.3, (4, 30))], axis=-1).astype(np.float32)
+    c[3, 0] = [np.inf, 0, 0]
+    c[3, 1] = [5, np.nan, 0]
+    return c
+
+
+def odd_images(out):
+    """Valid images of awkward shapes and modes (odd for the models, not broken)."""
+    odd = out / "odd_images"
+    odd.mkdir(exist_ok=True)
+    Image.new("L", (2000, 1), 200).save(odd / "line_2000x1.png")
+    Image.new("L", (1, 900), 50).save(odd / "column_1x900.png")
+    Image.new("LA", (40, 30), (120, 0)).save(odd / "grey_alpha_transparent.png")
+    Image.fromarray(np.arange(64 * 64, dtype=np.uint16).reshape(64, 64) * 16).save(odd / "grey16.png")
+    Image.new("RGBA", (33, 47), (10, 200, 30, 128)).save(odd / "rgba_odd_size.png")
+    Image.new("P", (20, 20), 3).save(odd / "palette.png")
+    Image.new("CMYK", (24, 24), (0, 128, 255, 0)).save(odd / "cmyk.jpg")
+    Image.new("1", (50, 50), 1).save(odd / "bilevel.png")
+
+
 def small_corpus(out):
     """Files of a few KiB at most, each with what a reader must say about it."""
     f = {}
@@ -177,6 +211,12 @@ def small_corpus(out):
         "h5_images_empty.h5": lambda h: h.create_dataset("images", shape=(0, 25, 25), dtype="f4"),
         "h5_no_preprocessing.h5": lambda h: h.create_dataset("images", data=np.ones((4, 25, 25), np.float32)),
         "h5_lhco_bad_width.h5": lambda h: h.create_dataset("df/block0_values", data=np.ones((3, 5), np.float32)),
+        # Physics that is not finite: NaN and infinite η, φ, pT and jet axes must not reach a cast.
+        "h5_lhco_nan.h5": lambda h: h.create_dataset("df/block0_values", data=lhco_nan()),
+        "h5_constituents_nan.h5": lambda h: (h.create_dataset("constituents", data=constituents_nan()),
+                                             h.create_dataset("jets", data=np.array([[600, np.nan, 0, 80], [600, 0, np.inf, 80],
+                                                                                     [600, 3e38, 0, 80], [600, 0, 0, 80]], np.float32)),
+                                             h.create_dataset("labels", data=np.array([0, 0, 1, 1], np.int8))),
     }
     for name, build in yield_h5.items():
         h5(name, build)
@@ -220,6 +260,7 @@ def main():
     names = small_corpus(out)
     if a.bombs:
         bombs(out)
+        odd_images(out)
     print(f"wrote {len(names)} files to {out}")
 
 

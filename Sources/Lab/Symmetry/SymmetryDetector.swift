@@ -143,6 +143,11 @@ public final class SymmetryDetector {
     /// An image made two-colour for the detector: grey, centre-cropped, resized to size × size,
     /// 1 where darker than the Otsu threshold. Fails on a blank image (nothing to binarise).
     public static func binarise(_ image: Image, size: Int, source: String) throws -> (pixels: [Float], threshold: Float) {
+        // The centred square is what is judged: a sliver of a few pixels has no shape to read.
+        guard min(image.width, image.height) >= 8 else {
+            throw FormatError(source, "is \(image.width)×\(image.height): its centred square (\(min(image.width, image.height)) px a side) "
+                + "is too small to judge; the detector needs at least 8×8")
+        }
         let grey = image.grey().centreCropSquare().resized(width: size, height: size, method: .area).pixels
         guard grey.allSatisfy(\.isFinite) else { throw FormatError(source, "has non-finite pixel values") }
         let t = otsu(grey)
