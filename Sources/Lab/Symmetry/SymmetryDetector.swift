@@ -59,7 +59,12 @@ public final class SymmetryDetector {
         guard FileManager.default.fileExists(atPath: path) else { throw FormatError(path, "no such checkpoint") }
         let ckpt = try Checkpoint.load(path)
         guard ckpt.kind == Self.kind else { throw FormatError(path, "holds a '\(ckpt.kind)' model, not a symmetry detector") }
-        let config = try ckpt.decodeConfig(Config.self, file: path) { $0.cnn.problems }
+        let config = try ckpt.decodeConfig(Config.self, file: path) { c in
+            c.cnn.problems + c.representation.problems
+                + (c.cnn.imageSize == c.representation.size && c.cnn.channels == c.representation.channels ? []
+                    : ["the classifier reads \(c.cnn.channels)×\(c.cnn.imageSize)² but the representation makes "
+                       + "\(c.representation.channels)×\(c.representation.size)²"])
+        }
         guard config.classes == SymmetryClass.allCases.map(\.name) else {
             throw FormatError(path, "was trained on classes \(config.classes), this GenLab knows \(SymmetryClass.allCases.map(\.name))")
         }

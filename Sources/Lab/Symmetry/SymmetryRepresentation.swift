@@ -24,6 +24,16 @@ public struct SymmetryRepresentation: Codable, Equatable, Sendable {
 
     public var channels: Int { input == .raw ? 1 : components }
 
+    /// Problems with this representation, in words (a checkpoint's, which anyone can edit).
+    public var problems: [String] {
+        var p = decoy.problems
+        if !(8...256).contains(size) { p.append("representation size \(size) is outside 8...256") }
+        if !(1...32).contains(components) { p.append("components \(components) is outside 1...32") }
+        if !(1...1024).contains(batch) { p.append("decoy batch \(batch) is outside 1...1024") }
+        if components > (decoy.hidden.last ?? 0) && input != .raw { p.append("\(components) components from a \(decoy.hidden.last ?? 0)-wide layer") }
+        return p
+    }
+
     public struct Output {
         /// [N, channels, size, size].
         public var images: Tensor
