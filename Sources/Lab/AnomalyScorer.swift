@@ -32,6 +32,12 @@ public final class AnomalyScorer {
         checkpointPath = checkpoint
     }
 
+    /// A scorer for a model already in memory (export checks it against its ONNX twin).
+    init(model: LoadedModel, checkpointPath: String = "") {
+        self.model = model
+        self.checkpointPath = checkpointPath
+    }
+
     public var scoreNames: [String] {
         if case .gan = model { return ["discriminator"] }
         return ["mse", "mse_pt", "kl", "neg_elbo", "latent_distance"]

@@ -8,7 +8,7 @@ struct GenLab: ParsableCommand {
         commandName: "genlab",
         abstract: "A generative-model laboratory: GANs, VAEs and anomaly scoring on one fast, tested engine.",
         version: "0.1.0",
-        subcommands: [Demo.self, Train.self, Sample.self, Interpolate.self, Score.self, Classify.self, QualityCommand.self, DataCommand.self, Inspect.self, Symmetry.self, Bench.self])
+        subcommands: [Demo.self, Train.self, Sample.self, Interpolate.self, Score.self, Classify.self, QualityCommand.self, DataCommand.self, Inspect.self, Symmetry.self, Export.self, Bench.self])
 
     /// Swift turns an argument that is not UTF-8 into one with U+FFFD in it, which would name no
     /// file; such an argument is refused by position, with the reason, before anything runs.
