@@ -8,7 +8,7 @@ struct Export: ParsableCommand {
         abstract: "Export a trained model (or one part of it) as ONNX, or as a standalone PyTorch module file.",
         discussion: """
         --onnx OUT.onnx writes the part (opset 17, batch-dynamic) and OUT.reference.safetensors: seeded inputs and \
-        GenLab's outputs for them, to check any runtime against (scripts/python/check_onnx.py). Parts: gan → generator \
+        GenLab's outputs for them, to check any runtime against (scripts/python/check_export.py). Parts: gan → generator \
         (default), discriminator; vae/ae → scorer (default: events as stored in, the default anomaly score out), \
         decoder, encoder, autoencoder; tagger → tagger. --pytorch OUT.py writes a PyTorch nn.Module for the \
         checkpoint's architecture whose load_state_dict(strict=True) takes the checkpoint.
@@ -42,7 +42,7 @@ struct Export: ParsableCommand {
                                           referenceBatch: referenceBatch)
             print("wrote \(onnx): \(r.part.rawValue), \(r.nodes) nodes, \(r.parameters) parameters; inputs \(r.inputs.joined(separator: ", ")) "
                 + "→ outputs \(r.outputs.joined(separator: ", "))")
-            print("wrote \(r.reference): reference inputs and GenLab's outputs (check with scripts/python/check_onnx.py)")
+            print("wrote \(r.reference): reference inputs and GenLab's outputs (check with scripts/python/check_export.py)")
         }
         if let pytorch {
             let r = try PyTorchExport.export(checkpoint: checkpoint, to: pytorch)

@@ -7,7 +7,7 @@ import NN
 /// `genlab export --onnx`: a trained model, or one part of it, as a standard ONNX model (opset 17,
 /// batch-dynamic, named inputs and outputs, the checkpoint's config and data preparation in the
 /// metadata), with a reference file of inputs and GenLab's outputs for them beside it, so any
-/// runtime can be checked against GenLab (scripts/python/check_onnx.py does it with onnxruntime).
+/// runtime can be checked against GenLab (scripts/python/check_export.py does it with onnxruntime).
 public enum ONNXExport {
     /// What can leave: the parts of each model kind.
     public enum Part: String, CaseIterable, Sendable {
@@ -113,7 +113,8 @@ public enum ONNXExport {
             return ["z": noise, "images": noGrad { vae.decode(noise) }]
         case let (.vae(vae, _), .autoencoder):
             let x = g.input("images", imageShape)
-            g.output(try decode(vae, try encode(vae, x, g).mu, g), as: "reconstruction")
+            // μ only: an autoencoder graph without the unused log σ² branch (simpler for hls4ml).
+            g.output(try decode(vae, try g.emit(vae.mu, try g.emit(vae.encoder, x, key: "encoder"), key: "mu"), g), as: "reconstruction")
             metadata["genlab.input"] = "images in model space (\(spec.scaling.rawValue))"
             return ["images": modelImages, "reconstruction": noGrad { vae.decode(vae.encode(modelImages).mu) }]
         case let (.vae(vae, _), .scorer):
