@@ -29,7 +29,9 @@ for t in "${targets[@]}"; do
     fi
     [ -d "$fx/fuzz/$t" ] && cp -n "$fx/fuzz/$t"/* "$corpus"/ 2>/dev/null || true
     echo "fuzz: $t for $seconds s" >&2
+    # -fork=1 with -ignore_crashes: a crash is saved and the campaign goes on, so one run finds them all.
     ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 "$bin" "$t" -max_total_time="$seconds" -rss_limit_mb=2048 \
+        -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
         -timeout=20 -max_len=65536 -artifact_prefix="$crashes/" -print_final_stats=1 "$corpus" 2>&1 \
         | grep -E "^Done [0-9]+ runs|stat::number_of_executed_units|stat::peak_rss|ERROR|SUMMARY|artifact" >&2 || true
     echo "fuzz: $t: $(ls "$corpus" | wc -l) corpus inputs, $(ls "$crashes" | wc -l) crashes" >&2

@@ -9,16 +9,19 @@ public enum Shape {
         return n
     }
 
-    /// Number of elements, or nil when a dimension is negative or the product overflows.
+    /// Number of elements, or nil when a dimension is negative or the product of the non-zero
+    /// dimensions overflows (then some order of multiplying them would, even when a zero makes
+    /// the count 0: a reshape or a permutation of the shape must never trap).
     public static func checkedCount(_ shape: [Int]) -> Int? {
-        var n = 1
+        var n = 1, hasZero = false
         for d in shape {
             guard d >= 0 else { return nil }
+            if d == 0 { hasZero = true; continue }
             let (p, overflow) = n.multipliedReportingOverflow(by: d)
             if overflow { return nil }
             n = p
         }
-        return n
+        return hasZero ? 0 : n
     }
 
     /// Row-major (C-order) strides of a contiguous tensor.

@@ -17,6 +17,11 @@ public enum Quality {
         public var baselineWasserstein: [String: Double] = [:]
         public var nearestTrainingDistance: Double?
         public var realNearestNeighbourDistance: Double?
+        /// The JetNet suite (jet images): per metric, the model's, truth vs truth and the baseline's
+        /// distance to the held-out real jets.
+        public var jetnet: [String: [String: JetNetMetrics.Value]]?
+        /// Jets in each sample (model, real, truth, baseline).
+        public var jetnetSamples: Int?
     }
 
     /// 1-D Wasserstein-1 distance between two samples (via their quantile functions).
@@ -86,6 +91,19 @@ public enum Quality {
             figures[k] = plot
         }
         return (report, figures)
+    }
+
+    /// The JetNet suite for generated jets, for a second real sample (truth vs truth) and for the
+    /// trivial baseline, each against the same held-out real jets: side → metric → value ± error.
+    public static func jetNetSuite(generated: Tensor, real: Tensor, truth: Tensor, window: Double,
+                                   seed: UInt64) -> [String: [String: JetNetMetrics.Value]] {
+        let baseline = jetBaseline(real: real, count: generated.shape[0], seed: seed)
+        let reference = JetNetMetrics.features(images: real, window: window)
+        var out: [String: [String: JetNetMetrics.Value]] = [:]
+        for (side, images) in [("model", generated), ("truth", truth), ("baseline", baseline)] {
+            out[side] = JetNetMetrics.distances(real: reference, sample: JetNetMetrics.features(images: images, window: window), seed: seed)
+        }
+        return out
     }
 
     public static func memorisation(generated: Tensor, training: Tensor) -> Report {

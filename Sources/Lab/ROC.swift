@@ -48,6 +48,23 @@ public struct ROC {
         return 1
     }
 
+    /// Signal efficiency where the background efficiency reaches `target` (interpolated).
+    public func signalEfficiency(atBackground target: Double) -> Double {
+        for i in 1..<backgroundEfficiency.count where backgroundEfficiency[i] >= target {
+            let b0 = backgroundEfficiency[i - 1], b1 = backgroundEfficiency[i]
+            let t = b1 > b0 ? (target - b0) / (b1 - b0) : 1
+            return signalEfficiency[i - 1] + t * (signalEfficiency[i] - signalEfficiency[i - 1])
+        }
+        return 1
+    }
+
+    /// The largest significance improvement εS/√εB where at least `minimumBackground` background
+    /// events pass (a single surviving event would make any ratio).
+    public func maximumSIC(backgroundEvents: Int, minimumBackground: Int = 10) -> Double {
+        let floor = Double(minimumBackground) / Double(max(backgroundEvents, 1))
+        return zip(signalEfficiency, backgroundEfficiency).filter { $0.1 >= floor && $0.1 > 0 }.map { $0.0 / $0.1.squareRoot() }.max() ?? .nan
+    }
+
     /// Background rejection 1/εB at signal efficiency `target`.
     public func rejection(atSignal target: Double) -> Double {
         let e = backgroundEfficiency(atSignal: target)

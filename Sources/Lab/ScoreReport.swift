@@ -32,6 +32,8 @@ public struct ScoreReport {
         public var rejectionAt50: [String: Double] = [:]
         public var massCorrelation: [String: Double] = [:]
         public var warnings: [String] = []
+        /// Per score: AUC, εS at εB = 10⁻¹, 10⁻², 10⁻³ and the maximum SIC, with bootstrap errors.
+        public var darkMachines: [String: DarkMachinesFigures] = [:]
     }
 
     /// Adds a mass-decorrelated version of `name`: each score replaced by its quantile among
@@ -111,6 +113,7 @@ public struct ScoreReport {
             let ok = table.scores[k].indices.filter { table.scores[k][$0].isFinite }
             let r = ROC(scores: ok.map { table.scores[k][$0] }, labels: ok.map { labels[$0]! })
             summary.auc[name] = r.auc
+            summary.darkMachines[name] = DarkMachinesFigures(scores: ok.map { table.scores[k][$0] }, labels: ok.map { labels[$0]! })
             summary.rejectionAt30[name] = r.rejection(atSignal: 0.3)
             summary.rejectionAt50[name] = r.rejection(atSignal: 0.5)
             let bkgWithMass = ok.filter { labels[$0] == 0 && table.mass[$0] != nil }

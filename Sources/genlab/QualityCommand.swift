@@ -23,14 +23,28 @@ struct QualityCommand: ParsableCommand {
         try OutputGuard.refuse(outputs: out.map { [$0] } ?? [], inputs: [checkpoint, reference])
         let model = try LoadedModel.load(checkpoint)
         let spec = model.spec
-        var real = try ImageSet.load(reference, options: .init(size: spec.imageSize, channels: spec.channels, limit: spec.isJetImages ? count : nil))
+        // Jets: twice --count real jets, for the held-out sample and a disjoint truth-vs-truth one.
+        var real = try ImageSet.load(reference, options: .init(size: spec.imageSize, channels: spec.channels,
+                                                               limit: spec.isJetImages ? 2 * count : nil))
         real = real.scaled(spec.scaling)
-        let generated = Sampler.sample(model, count: spec.isJetImages ? count : min(count, 256), seed: seed)
+        var truth: Tensor?
+        if spec.isJetImages {
+            let n = min(count, real.count / 2)
+            guard n >= 20 else { throw ValidationError("\(reference) holds \(real.count) jets: the JetNet metrics need at least 40") }
+            truth = real.images.slice(axis: 0, start: n, end: 2 * n).detach()
+            real.images = real.images.slice(axis: 0, start: 0, end: n).detach()
+            real.labels = nil
+        }
+        let generated = Sampler.sample(model, count: spec.isJetImages ? real.count : min(count, 256), seed: seed)
         var report: Quality.Report
         var written: [String] = []
         if spec.isJetImages {
             let comparison = Quality.jetComparison(generated: generated, real: real.images, seed: seed)
             report = comparison.report
+            let window = spec.jetImage.window
+            let suite = Quality.jetNetSuite(generated: generated, real: real.images, truth: truth!, window: window, seed: seed)
+            report.jetnet = suite
+            report.jetnetSamples = real.count
             let parent = (checkpoint as NSString).deletingLastPathComponent
             let folder = plots ?? (parent.isEmpty ? "." : parent)
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -54,6 +68,20 @@ struct QualityCommand: ParsableCommand {
             print(String(format: "median nearest-neighbour distance between training images: %.3f", report.realNearestNeighbourDistance!))
             print(report.nearestTrainingDistance! < 0.5 * report.realNearestNeighbourDistance! ? "warning: samples sit much closer to training images than real images to each other (memorisation?)"
                   : "samples are no closer to the training images than real images are to each other: no sign of memorisation")
+        }
+        if let suite = report.jetnet, let n = report.jetnetSamples {
+            print("JetNet metrics, \(n) jets in each sample (each jet's 30 hardest pixels as particles); errors as jetnet reports them:")
+            print("metric        " + ["model", "truth vs truth", "baseline"].map { $0.padding(toLength: 24, withPad: " ", startingAt: 0) }.joined())
+            for name in JetNetMetrics.metricNames {
+                let cells = ["model", "truth", "baseline"].map { side -> String in
+                    guard let v = suite[side]?[name] else { return "".padding(toLength: 24, withPad: " ", startingAt: 0) }
+                    return String(format: "%.4g ± %.2g", v.value, v.error).padding(toLength: 24, withPad: " ", startingAt: 0)
+                }
+                print(name.padding(toLength: 14, withPad: " ", startingAt: 0) + cells.joined())
+            }
+            if let m = suite["model"]?["FPD"], let t = suite["truth"]?["FPD"] {
+                print(String(format: "FPD model / truth vs truth: %.1f×", m.value / max(t.value, 1e-12)))
+            }
         }
         if !written.isEmpty { print("histograms: " + written.joined(separator: ", ")) }
         if let out {

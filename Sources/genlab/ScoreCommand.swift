@@ -23,6 +23,9 @@ struct Score: ParsableCommand {
     var decorrelateMass = false
     @Flag(help: "Print the summary as JSON.") var json = false
     @Option(help: "Whole events: score the leading jet (1) or the two leading jets (2; the event gets the larger score).") var jets = 1
+    @Option(name: .customLong("signal-label"),
+            help: "The label that marks signal: 1 (default), or 0 to score the labelled background as the anomaly (the inverted task).")
+    var signalLabel = 1
     @Flag(name: .customLong("from-constituents"),
           help: "Make jet images from each file's /constituents with the checkpoint's preprocessing, even where it stores /images.")
     var fromConstituents = false
@@ -32,6 +35,7 @@ struct Score: ParsableCommand {
         try Check.finite(fpr, "--fpr", in: 0...1)
         if let quantile { try Check.finite(quantile, "--quantile", in: 0...1) }
         guard [1, 2].contains(jets) else { throw ValidationError("--jets must be 1 or 2") }
+        guard [0, 1].contains(signalLabel) else { throw ValidationError("--signal-label must be 0 or 1") }
     }
 
     /// Where the scores and flagged events go for an --out folder or file.
@@ -61,6 +65,7 @@ struct Score: ParsableCommand {
             if part.labels.allSatisfy({ $0 == nil }) { part.labels = Array(repeating: nil, count: part.count) }
             table.append(part)
         }
+        if signalLabel == 0 { table.labels = table.labels.map { $0.map { 1 - $0 } } }
         let background = table.labels.map { $0 == 0 }
         var primaryName = primary
         if decorrelateMass {
@@ -104,6 +109,16 @@ struct Score: ParsableCommand {
             for name in table.names {
                 print(name.padding(toLength: 30, withPad: " ", startingAt: 0) + String(format: " %7.3f  %11.1f  %11.1f  %10.2f", s.auc[name] ?? Double.nan, s.rejectionAt30[name] ?? Double.nan,
                              s.rejectionAt50[name] ?? Double.nan, s.massCorrelation[name] ?? Double.nan))
+            }
+        }
+        if !s.darkMachines.isEmpty {
+            print("as the Dark Machines challenge reports (± bootstrap spread over \(s.darkMachines.values.first!.rounds) resamplings):")
+            print("score                          AUC              εS@εB=1e-1       εS@εB=1e-2       εS@εB=1e-3       max SIC")
+            for name in table.names {
+                guard let f = s.darkMachines[name] else { continue }
+                let cells = [f.auc] + DarkMachinesFigures.backgroundEfficiencies.map { f.signalEfficiency["\($0)"]! } + [f.maximumSIC]
+                print(name.padding(toLength: 30, withPad: " ", startingAt: 0)
+                      + cells.map { String(format: "%.3f ± %.3f", $0.value, $0.error).padding(toLength: 17, withPad: " ", startingAt: 0) }.joined())
             }
         }
         print("wrote \(scoresPath), \(flaggedPath)" + (s.auc.isEmpty ? "" : ", \(folder)/roc.png, significance.png, score_histogram.png, mass_sculpting.png, report.json"))
