@@ -235,50 +235,19 @@ public enum JetNetMetrics {
         return c
     }
 
-    /// Eigen-decomposition of a symmetric matrix by cyclic Jacobi rotations: (values, vectors as columns).
-    static func symmetricEigen(_ m: [Double], _ d: Int) -> ([Double], [Double]) {
-        var a = m, v = [Double](repeating: 0, count: d * d)
-        for i in 0..<d { v[i * d + i] = 1 }
-        for _ in 0..<100 {
-            var off = 0.0
-            for i in 0..<d { for j in (i + 1)..<d { off += a[i * d + j] * a[i * d + j] } }
-            if off < 1e-30 { break }
-            for p in 0..<d {
-                for q in (p + 1)..<d where abs(a[p * d + q]) > 1e-300 {
-                    let theta = (a[q * d + q] - a[p * d + p]) / (2 * a[p * d + q])
-                    let t = (theta >= 0 ? 1 : -1) / (abs(theta) + (theta * theta + 1).squareRoot())
-                    let c = 1 / (t * t + 1).squareRoot(), s = t * c
-                    for k in 0..<d {
-                        let akp = a[k * d + p], akq = a[k * d + q]
-                        a[k * d + p] = c * akp - s * akq; a[k * d + q] = s * akp + c * akq
-                    }
-                    for k in 0..<d {
-                        let apk = a[p * d + k], aqk = a[q * d + k]
-                        a[p * d + k] = c * apk - s * aqk; a[q * d + k] = s * apk + c * aqk
-                    }
-                    for k in 0..<d {
-                        let vkp = v[k * d + p], vkq = v[k * d + q]
-                        v[k * d + p] = c * vkp - s * vkq; v[k * d + q] = s * vkp + c * vkq
-                    }
-                }
-            }
-        }
-        return ((0..<d).map { a[$0 * d + $0] }, v)
-    }
-
     static func symmetricEigenvalues(_ m: [Double], _ d: Int) -> [Double] {
         // Symmetrise first: Σ₁^½ Σ₂ Σ₁^½ is symmetric up to rounding.
         var s = m
         for i in 0..<d { for j in 0..<d { s[i * d + j] = (m[i * d + j] + m[j * d + i]) / 2 } }
-        return symmetricEigen(s, d).0
+        return PCA.symmetricEigen(s, n: d).values
     }
 
     static func symmetricFunction(_ m: [Double], _ d: Int, _ f: (Double) -> Double) -> [Double] {
-        let (values, vectors) = symmetricEigen(m, d)
+        let (values, vectors) = PCA.symmetricEigen(m, n: d)  // the one Jacobi solver (vectors[k] belongs to values[k])
         var out = [Double](repeating: 0, count: d * d)
         for k in 0..<d {
             let fk = f(max(values[k], 0))
-            for i in 0..<d { for j in 0..<d { out[i * d + j] += vectors[i * d + k] * fk * vectors[j * d + k] } }
+            for i in 0..<d { for j in 0..<d { out[i * d + j] += vectors[k][i] * fk * vectors[k][j] } }
         }
         return out
     }

@@ -40,22 +40,21 @@ public struct ROC {
 
     /// Background efficiency where the signal efficiency first reaches `target` (interpolated).
     public func backgroundEfficiency(atSignal target: Double) -> Double {
-        for i in 1..<signalEfficiency.count where signalEfficiency[i] >= target {
-            let s0 = signalEfficiency[i - 1], s1 = signalEfficiency[i]
-            let t = s1 > s0 ? (target - s0) / (s1 - s0) : 1
-            return backgroundEfficiency[i - 1] + t * (backgroundEfficiency[i] - backgroundEfficiency[i - 1])
+        ROC.interpolate(signalEfficiency, backgroundEfficiency, at: target)
+    }
+
+    /// y where the non-decreasing x first reaches `target`, linearly interpolated (1 past the end).
+    static func interpolate(_ x: [Double], _ y: [Double], at target: Double) -> Double {
+        for i in 1..<x.count where x[i] >= target {
+            let t = x[i] > x[i - 1] ? (target - x[i - 1]) / (x[i] - x[i - 1]) : 1
+            return y[i - 1] + t * (y[i] - y[i - 1])
         }
         return 1
     }
 
     /// Signal efficiency where the background efficiency reaches `target` (interpolated).
     public func signalEfficiency(atBackground target: Double) -> Double {
-        for i in 1..<backgroundEfficiency.count where backgroundEfficiency[i] >= target {
-            let b0 = backgroundEfficiency[i - 1], b1 = backgroundEfficiency[i]
-            let t = b1 > b0 ? (target - b0) / (b1 - b0) : 1
-            return signalEfficiency[i - 1] + t * (signalEfficiency[i] - signalEfficiency[i - 1])
-        }
-        return 1
+        ROC.interpolate(backgroundEfficiency, signalEfficiency, at: target)
     }
 
     /// The largest significance improvement εS/√εB where at least `minimumBackground` background
