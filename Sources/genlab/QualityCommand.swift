@@ -56,6 +56,7 @@ struct QualityCommand: ParsableCommand {
             }
         } else {
             report = Quality.memorisation(generated: generated, training: real.images)
+            report.featureFrechet = Quality.featureFrechet(generated: generated, real: real.images, seed: seed)
         }
         if spec.isJetImages {
             print("observable              W1(model, real)   W1(baseline, real)")
@@ -68,6 +69,12 @@ struct QualityCommand: ParsableCommand {
             print(String(format: "median nearest-neighbour distance between training images: %.3f", report.realNearestNeighbourDistance!))
             print(report.nearestTrainingDistance! < 0.5 * report.realNearestNeighbourDistance! ? "warning: samples sit much closer to training images than real images to each other (memorisation?)"
                   : "samples are no closer to the training images than real images are to each other: no sign of memorisation")
+        }
+        if let f = report.featureFrechet {
+            print("Fréchet distance on features of an autoencoder trained on the real images (\(f.samples) images a sample; ± bootstrap):")
+            for (name, v) in [("model", f.model), ("truth vs truth", f.truth), ("baseline", f.baseline)] {
+                print(name.padding(toLength: 16, withPad: " ", startingAt: 0) + String(format: "%.4g ± %.2g", v.value, v.error))
+            }
         }
         if let suite = report.jetnet, let n = report.jetnetSamples {
             print("JetNet metrics, \(n) jets in each sample (each jet's 30 hardest pixels as particles); errors as jetnet reports them:")
