@@ -20,6 +20,10 @@ static int requested = 1;
 static pthread_mutex_t run_lock = PTHREAD_MUTEX_INITIALIZER;  // one job at a time
 static pthread_mutex_t sleep_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
+// The caller waits for the last chunk the same way: spin briefly, then sleep until it is done (a
+// chunk that blocks — on a FIFO, a slow disk — must not cost a core while it waits).
+static pthread_mutex_t done_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t done_cond = PTHREAD_COND_INITIALIZER;
 
 static _Atomic unsigned long generation = 0;
 static _Atomic long next_chunk = 0;
@@ -41,7 +45,12 @@ static void work_on_job(void) {
     inside_job = 1;
     while ((c = atomic_fetch_add(&next_chunk, 1)) < job_chunks) {
         job_fn(job_context, c);
-        atomic_fetch_add(&done_chunks, 1);
+        if (atomic_fetch_add(&done_chunks, 1) + 1 == job_chunks) {
+            // The last chunk: wake the caller if it went to sleep (under the lock: no lost wake-up).
+            pthread_mutex_lock(&done_lock);
+            pthread_cond_broadcast(&done_cond);
+            pthread_mutex_unlock(&done_lock);
+        }
     }
     inside_job = 0;
 }
@@ -102,6 +111,12 @@ void genlab_pool_run(long chunks, genlab_chunk_fn fn, void *context) {
     if (atomic_load(&sleepers) > 0) pthread_cond_broadcast(&wake);
     pthread_mutex_unlock(&sleep_lock);
     work_on_job();
-    while (atomic_load(&done_chunks) < chunks) cpu_relax();
+    long spin_until = now_ns() + SPIN_NS;
+    while (atomic_load(&done_chunks) < chunks && now_ns() < spin_until) { for (int i = 0; i < 64; i++) cpu_relax(); }
+    if (atomic_load(&done_chunks) < chunks) {
+        pthread_mutex_lock(&done_lock);
+        while (atomic_load(&done_chunks) < chunks) pthread_cond_wait(&done_cond, &done_lock);
+        pthread_mutex_unlock(&done_lock);
+    }
     pthread_mutex_unlock(&run_lock);
 }
