@@ -25,8 +25,9 @@ public struct RunFolder {
     public func clearRun() throws {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
         let stale = names.filter {
-            RunFolder.runFiles.contains($0) || ["loss.png", "samples.png", "config.json", "data.json", "options.json"].contains($0)
-                || ($0.hasPrefix("samples_epoch_") && $0.hasSuffix(".png"))
+            RunFolder.runFiles.contains($0) || ["loss.png", "samples.png", "config.json", "data.json", "options.json", "progress.gif",
+                                                "skipped.txt"].contains($0)
+                || ($0.hasPrefix("samples_epoch_") && $0.hasSuffix(".png")) || $0.hasPrefix("events.out.tfevents.")
         }
         for name in stale {
             do { try FileManager.default.removeItem(atPath: file(name)) } catch {

@@ -95,6 +95,7 @@ public final class Trainer {
         for file in setupFiles { try AtomicFile.write(file.contents, to: run.file(file.name)) }
         let metrics = try MetricsLog(run.file("metrics.csv"), columns: ["step", "epoch"] + task.metricNames + ["samples_per_s"],
                                      keepRowsUpToStep: resume ? step : -1)
+        let board = try TensorBoardLog(folder: run.path)
         Interrupt.install()
         let started = Date()
         var last: [String: Double] = [:]
@@ -114,6 +115,7 @@ public final class Trainer {
                 m["step"] = Double(step); m["epoch"] = Double(epoch + 1)
                 m["samples_per_s"] = Double(batches[b].count) / max(Date().timeIntervalSince(stepStart), 1e-9)
                 try metrics.append(m)
+                try board.scalars(m.filter { !["step", "epoch"].contains($0.key) }, step: step)
                 if let bad = task.metricNames.first(where: { m[$0].map { !$0.isFinite } ?? false }) {
                     bar.finish("diverged")
                     throw Diverged(step: step, metric: bad, value: m[bad]!, checkpoint: ckptPath)
@@ -138,11 +140,12 @@ public final class Trainer {
             if !evaluation.isEmpty {
                 evaluation["step"] = Double(step); evaluation["epoch"] = Double(epoch)
                 try metrics.append(evaluation)
+                try board.scalars(evaluation.filter { !["step", "epoch"].contains($0.key) }, step: step)
                 for (k, v) in evaluation { last[k] = v }
             }
             let state = TrainingState(epoch: epoch, step: step, rngStates: ["epochData": dataRNG, "noise": noiseRNG], extra: ["batch": "0"])
             try save(state)
-            try writeSamples(epoch: epoch)
+            try writeSamples(epoch: epoch, step: step, board: board)
             try plotLosses(metrics)
             bar.finish(options.quiet ? "" : "epoch \(epoch)/\(options.epochs): " + task.plottedMetrics.compactMap { k in
                 last[k].map { String(format: "%@ %.4g", k, $0) } }.joined(separator: "  ") + evaluation.filter { !["step", "epoch"].contains($0.key) && !task.plottedMetrics.contains($0.key) }
@@ -156,11 +159,28 @@ public final class Trainer {
         try ckpt.save(to: run.file(Trainer.checkpointName))
     }
 
-    private func writeSamples(epoch: Int) throws {
+    /// samples.png every epoch; a kept grid (samples_epoch_NNN.png, a TensorBoard image, a frame
+    /// of progress.gif) every `sampleInterval` epochs and at the last.
+    private func writeSamples(epoch: Int, step: Int, board: TensorBoardLog) throws {
         let images = noGrad { task.samples() }
         let grid = imageGrid(images, padding: 1, range: spec.displayRange, normalizeEach: spec.isJetImages)
-        try grid.writePNG(run.file(String(format: "samples_epoch_%03d.png", epoch)))
         try grid.writePNG(run.file("samples.png"))
+        guard epoch % options.sampleInterval == 0 || epoch == options.epochs else { return }
+        let kept = run.file(String(format: "samples_epoch_%03d.png", epoch))
+        try grid.writePNG(kept)
+        if let png = FileManager.default.contents(atPath: kept) {
+            try board.image("samples", png: png, width: grid.width, height: grid.height, channels: grid.channels, step: step)
+        }
+        try writeProgressGIF()
+    }
+
+    /// progress.gif: the kept sample grids in epoch order (at most 100 frames).
+    private func writeProgressGIF() throws {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: run.path)) ?? [])
+            .filter { $0.hasPrefix("samples_epoch_") && $0.hasSuffix(".png") }.sorted()
+        let frames = names.suffix(100).compactMap { try? Image.read(run.file($0)) }
+        guard frames.count >= 2, frames.allSatisfy({ $0.width == frames[0].width && $0.height == frames[0].height }) else { return }
+        try GIF.write(frames, to: run.file("progress.gif"), delayCentiseconds: 40)
     }
 
     private func plotLosses(_ metrics: MetricsLog) throws {

@@ -62,5 +62,10 @@ public struct TrainOptions: Codable, Sendable {
     /// Stop after this many steps in total (tests, quick demos); nil: run all epochs.
     public var maxSteps: Int?
     public var quiet = false
+    /// Keep a sample grid every this many epochs (and always the last); nil: about twenty a run.
+    public var sampleEvery: Int?
     public init() {}
+
+    /// The sample-grid cadence in epochs.
+    public var sampleInterval: Int { sampleEvery ?? max(1, (epochs + 19) / 20) }
 }

@@ -32,6 +32,8 @@ struct Train: ParsableCommand {
     @Option(help: "GAN base feature maps.") var features: Int?
     @Option(name: .customLong("max-steps"), help: "Stop (with a checkpoint) after this many steps in total.") var maxSteps: Int?
     @Flag(help: "No progress bar.") var quiet = false
+    @Option(name: .customLong("sample-every"), help: "Keep a sample grid every N epochs (and the last); default: about twenty a run.")
+    var sampleEvery: Int?
     @OptionGroup var limits: InputLimitOptions
 
     func validate() throws {
@@ -48,6 +50,7 @@ struct Train: ParsableCommand {
         if let channels, ![1, 3].contains(channels) { throw ValidationError("--channels must be 1 (grey) or 3 (RGB), not \(channels)") }
         if let features { try Check.positive(features, "--features", max: 1024) }
         if let maxSteps { try Check.positive(maxSteps, "--max-steps", max: Int.max) }
+        if let sampleEvery { try Check.positive(sampleEvery, "--sample-every", max: 1_000_000) }
         if resume && overwrite { throw ValidationError("--resume and --overwrite exclude each other") }
         if let hidden {
             for part in hidden.split(separator: ",", omittingEmptySubsequences: false) {
@@ -62,6 +65,7 @@ struct Train: ParsableCommand {
         var options = TrainOptions()
         options.epochs = epochs; options.batchSize = batchSize; options.learningRate = lr; options.latentDim = latentDim
         options.imageSize = imageSize; options.seed = seed; options.maxSteps = maxSteps; options.quiet = quiet
+        options.sampleEvery = sampleEvery
         var model = TrainingSetup.ModelOptions()
         model.architecture = arch; model.beta = beta; model.warmupSteps = warmup; model.likelihood = likelihood
         model.features = features; model.channels = channels
