@@ -28,6 +28,8 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        // Plots: PLplot with its cairo drivers (PNG, PDF, SVG with real fonts).
+        .systemLibrary(name: "CPLplot", pkgConfig: "plplot", providers: [.apt(["libplplot-dev", "plplot-driver-cairo"])]),
         // libpng, libjpeg and libhdf5 report errors by longjmp/stack: C shims turn them into messages.
         .target(name: "CFormats", dependencies: ["CPNG", "CJPEG", "CHDF5"], linkerSettings: [.linkedLibrary("z")]),
         .target(name: "CParallel", linkerSettings: [.linkedLibrary("pthread")]),
@@ -36,7 +38,7 @@ let package = Package(
         .target(name: "Physics", dependencies: ["Engine"], swiftSettings: optimised),
         .target(name: "NN", dependencies: ["Engine", "Formats"], swiftSettings: optimised),
         .target(name: "Models", dependencies: ["Engine", "NN"], swiftSettings: optimised),
-        .target(name: "Lab", dependencies: ["Engine", "NN", "Formats", "Models", "Physics"], swiftSettings: optimised),
+        .target(name: "Lab", dependencies: ["Engine", "NN", "Formats", "Models", "Physics", "CPLplot"], swiftSettings: optimised),
         // Fuzz targets for every reader; genlab-fuzz drives them (`make fuzz`, or replaying files).
         .target(name: "Fuzzing", dependencies: ["Engine", "Formats", "NN", "Models", "Lab"], swiftSettings: optimised),
         .executableTarget(name: "genlab-fuzz", dependencies: ["Fuzzing"], swiftSettings: optimised),

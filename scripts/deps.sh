@@ -3,7 +3,7 @@
 set -euo pipefail
 need=()
 # OpenBLAS is loaded at run time (see Sources/CBLAS); the -dev packages give pkg-config files and headers.
-for pkg in pkg-config libopenblas-dev libpng-dev libjpeg-dev libhdf5-dev zlib1g-dev; do
+for pkg in pkg-config libopenblas-dev libpng-dev libjpeg-dev libhdf5-dev zlib1g-dev libplplot-dev plplot-driver-cairo fonts-dejavu-core; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 [ ${#need[@]} -eq 0 ] && exit 0

@@ -50,3 +50,34 @@ public struct DarkMachinesFigures: Codable, Equatable, Sendable {
         self.rounds = rounds
     }
 }
+
+/// ROC and SIC curves on a grid of signal efficiencies with bootstrap bands (the 16th and 84th
+/// percentiles over `rounds` resamplings of signal and background), for the plots.
+public struct ROCBands {
+    public var signal: [Double] = []
+    public var rejection: [Double] = [], rejectionLow: [Double] = [], rejectionHigh: [Double] = []
+    public var sic: [Double] = [], sicLow: [Double] = [], sicHigh: [Double] = []
+
+    public init(scores: [Double], labels: [Int], rounds: Int = 50, seed: UInt64 = 1) {
+        let kept = scores.indices.filter { !scores[$0].isNaN }
+        let sig = kept.filter { labels[$0] != 0 }, bkg = kept.filter { labels[$0] == 0 }
+        guard !sig.isEmpty, !bkg.isEmpty else { return }
+        let grid = stride(from: 0.02, through: 1.0, by: 0.01).map { $0 }
+        func curve(_ s: [Int], _ b: [Int]) -> [Double] {
+            let roc = ROC(scores: (s + b).map { scores[$0] }, labels: s.map { _ in 1 } + b.map { _ in 0 })
+            return grid.map { roc.backgroundEfficiency(atSignal: $0) }
+        }
+        let central = curve(sig, bkg)
+        var rng = PRNG(seed: seed)
+        let draws = (0..<rounds).map { _ in curve(sig.map { _ in sig[rng.nextInt(sig.count)] }, bkg.map { _ in bkg[rng.nextInt(bkg.count)] }) }
+        // Points where the background efficiency is 0 have no rejection: left out.
+        for (i, e) in grid.enumerated() where central[i] > 0 {
+            let column = draws.map { $0[i] }.filter { $0 > 0 }.sorted()
+            guard column.count >= rounds / 2 else { continue }
+            let lo = column[Int(Double(column.count - 1) * 0.16)], hi = column[Int(Double(column.count - 1) * 0.84)]
+            signal.append(e)
+            rejection.append(1 / central[i]); rejectionLow.append(1 / hi); rejectionHigh.append(1 / lo)
+            sic.append(e / central[i].squareRoot()); sicLow.append(e / hi.squareRoot()); sicHigh.append(e / lo.squareRoot())
+        }
+    }
+}

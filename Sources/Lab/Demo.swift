@@ -83,6 +83,22 @@ public enum Demo {
             String(format: "%@: score %.2f ± %.2f, %@ (P = %.2f)", URL(fileURLWithPath: $0.image ?? "").lastPathComponent, $0.score, $0.scoreSpread,
                    $0.symmetry, $0.probabilities[$0.symmetry] ?? .nan)
         }))
+        try writeIndex(root: root, steps: steps)
         return steps
+    }
+
+    /// Outputs/demo/index.html: the demo's steps and figures, linking each run's report.html.
+    static func writeIndex(root: String, steps: [Step]) throws {
+        let runs = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []).sorted()
+            .filter { FileManager.default.fileExists(atPath: root + "/" + $0 + "/report.html") }
+        var html = "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>GenLab demo</title>"
+            + "<style>body { font-family: \"DejaVu Sans\", sans-serif; margin: 2em auto; max-width: 900px; }</style></head><body>\n"
+            + "<h1>GenLab demo</h1>\n"
+        let page = RunReport(title: "")
+        for step in steps {
+            html += "<h2>\(page.escape(step.title))</h2>\n<ul>\n" + step.figures.map { "<li>\(page.escape($0))</li>\n" }.joined() + "</ul>\n"
+        }
+        html += "<h2>Runs</h2>\n<ul>\n" + runs.map { "<li><a href=\"\($0)/report.html\">\($0)</a></li>\n" }.joined() + "</ul>\n</body></html>\n"
+        try AtomicFile.write(Data(html.utf8), to: root + "/index.html")
     }
 }

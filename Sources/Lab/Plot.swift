@@ -14,6 +14,8 @@ public struct Plot {
         public var steps: Bool
         /// Draw as points, each in its own colour (a scatter plot), instead of a line.
         public var pointColors: [(Float, Float, Float)]?
+        /// An uncertainty band drawn under the line (e.g. a bootstrap 68 % interval).
+        public var band: (low: [Double], high: [Double])?
 
         public init(name: String, x: [Double], y: [Double], color: (Float, Float, Float)? = nil, steps: Bool = false) {
             self.name = name; self.x = x; self.y = y; self.color = color ?? (0, 0, 0); self.steps = steps
@@ -34,6 +36,13 @@ public struct Plot {
 
     public mutating func add(_ name: String, x: [Double], y: [Double], steps: Bool = false) {
         series.append(Series(name: name, x: x, y: y, color: Plot.palette[series.count % Plot.palette.count], steps: steps))
+    }
+
+    /// A line with an uncertainty band from `low` to `high`.
+    public mutating func add(_ name: String, x: [Double], y: [Double], low: [Double], high: [Double]) {
+        var s = Series(name: name, x: x, y: y, color: Plot.palette[series.count % Plot.palette.count])
+        s.band = (low, high)
+        series.append(s)
     }
 
     /// Adds a scatter of points coloured by `values` on a blue → yellow scale (by rank, so a few
@@ -117,7 +126,9 @@ public struct Plot {
         return canvas.image
     }
 
-    public func write(_ path: String) throws { try render().writePNG(path) }
+    /// Writes the plot as PNG and PDF (drawn by PLplot) with a CSV of its numbers beside them:
+    /// NAME.png, NAME.pdf, NAME.csv.
+    public func write(_ path: String) throws { try PlotRenderer.write(self, to: path) }
 
     static func format(_ v: Double) -> String {
         if v == 0 { return "0" }

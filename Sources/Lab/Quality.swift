@@ -84,9 +84,10 @@ public enum Quality {
             let isIntensity = k == "pixel intensity"
             let f: (Double) -> Double = isIntensity ? { log10(max($0, 1e-7)) } : { $0 }
             let range: (Double, Double) = isIntensity ? (-7, 0) : k == "mass/pT" ? (0, 1) : (0, (r[k]!.max() ?? 1) * 2 + 1)
-            var plot = Plot(title: String(format: "%@: W1 MODEL %.3g, BASELINE %.3g", k.uppercased(), report.wasserstein[k]!,
+            let label = k == "mass/pT" ? "m/p_{T}" : k
+            var plot = Plot(title: String(format: "%@: W_{1} model %.3g, baseline %.3g", label, report.wasserstein[k]!,
                                           report.baselineWasserstein[k]!),
-                            xLabel: isIntensity ? "log10 pixel share of the jet" : k, yLabel: "density")
+                            xLabel: isIntensity ? "log_{10} (pixel p_{T} / jet p_{T})" : label, yLabel: "probability density")
             for (name, values) in [("real (held out)", r[k]!), ("generated", g[k]!), ("baseline", b[k]!)] {
                 let h = histogram(values.map(f), bins: 40, range: range)
                 plot.add(name, x: h.edges, y: h.counts, steps: true)
@@ -107,6 +108,34 @@ public enum Quality {
             out[side] = JetNetMetrics.distances(real: reference, sample: JetNetMetrics.features(images: images, window: window), seed: seed)
         }
         return out
+    }
+
+    /// report.html for a quality run: the W1 table, the JetNet suite with truth vs truth and the
+    /// baseline, or the image Fréchet distance and the memorisation check.
+    public static func writePage(_ r: Report, checkpoint: String, folder: String) throws {
+        var page = RunReport(title: "GenLab generator quality — \(checkpoint)")
+        if !r.wasserstein.isEmpty {
+            page.table("W1 to the held-out jets (model / baseline)", r.wasserstein.keys.sorted().map {
+                ($0, String(format: "%.5g / %.5g", r.wasserstein[$0]!, r.baselineWasserstein[$0] ?? .nan))
+            })
+        }
+        if let suite = r.jetnet {
+            page.table("JetNet metrics, \(r.jetnetSamples ?? 0) jets a sample (model | truth vs truth | baseline)", JetNetMetrics.metricNames.map { m in
+                (m, ["model", "truth", "baseline"].map { side in suite[side]?[m].map { String(format: "%.4g ± %.2g", $0.value, $0.error) } ?? "—" }
+                    .joined(separator: "   |   "))
+            })
+        }
+        if let f = r.featureFrechet {
+            page.table("Fréchet distance on autoencoder features (\(f.samples) images a sample)",
+                       [("model", String(format: "%.4g ± %.2g", f.model.value, f.model.error)),
+                        ("truth vs truth", String(format: "%.4g ± %.2g", f.truth.value, f.truth.error)),
+                        ("baseline", String(format: "%.4g ± %.2g", f.baseline.value, f.baseline.error))])
+        }
+        if let a = r.nearestTrainingDistance, let b = r.realNearestNeighbourDistance {
+            page.table("Memorisation", [("median distance of a sample to its nearest training image", String(format: "%.3f", a)),
+                                        ("median nearest-neighbour distance between training images", String(format: "%.3f", b))])
+        }
+        try page.write(folder: folder)
     }
 
     public static func memorisation(generated: Tensor, training: Tensor) -> Report {

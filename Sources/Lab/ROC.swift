@@ -95,8 +95,8 @@ public func histogram(_ values: [Double], bins: Int, range: (Double, Double), de
     let width = (hi - lo) / Double(bins)
     var counts = [Double](repeating: 0, count: bins)
     for v in values where v.isFinite {
-        let b = Int(((v - lo) / width).rounded(.down))
-        if b >= 0 && b < bins { counts[b] += 1 }
+        let u = ((v - lo) / width).rounded(.down)  // compared as a double first: a huge value must not reach Int()
+        if u >= 0 && u < Double(bins) { counts[Int(u)] += 1 }
     }
     if density, values.count > 0 { counts = counts.map { $0 / (Double(values.count) * width) } }
     return ((0...bins).map { lo + Double($0) * width }, counts)

@@ -106,9 +106,11 @@ public struct ScoreReport {
             summary.expectedBackground = fpr * Double(nBkg)
         }
         guard labelled else { return summary }
-        var roc = Plot(title: "ROC (SIGNAL VS BACKGROUND)", xLabel: "signal efficiency", yLabel: "1/eB")
+        var roc = Plot(title: "ROC: background rejection against signal efficiency (bands: bootstrap 68 %)",
+                       xLabel: "signal efficiency ε_{S}", yLabel: "background rejection 1/ε_{B}")
         roc.logY = true
-        var sic = Plot(title: "SIGNIFICANCE IMPROVEMENT", xLabel: "signal efficiency", yLabel: "eS/sqrt(eB)")
+        var sic = Plot(title: "Significance improvement (bands: bootstrap 68 %)", xLabel: "signal efficiency ε_{S}",
+                       yLabel: "SIC = ε_{S}/√ε_{B}")
         for (k, name) in table.names.enumerated() {
             let ok = table.scores[k].indices.filter { table.scores[k][$0].isFinite }
             let r = ROC(scores: ok.map { table.scores[k][$0] }, labels: ok.map { labels[$0]! })
@@ -120,9 +122,9 @@ public struct ScoreReport {
             if bkgWithMass.count > 10 {
                 summary.massCorrelation[name] = correlation(bkgWithMass.map { table.scores[k][$0] }, bkgWithMass.map { table.mass[$0]! })
             }
-            let pts = zip(r.signalEfficiency, r.backgroundEfficiency).filter { $0.0 > 0.01 && $0.1 > 0 }
-            roc.add(name, x: pts.map(\.0), y: pts.map { 1 / $0.1 })
-            sic.add(name, x: pts.map(\.0), y: pts.map { $0.0 / $0.1.squareRoot() })
+            let bands = ROCBands(scores: ok.map { table.scores[k][$0] }, labels: ok.map { labels[$0]! })
+            roc.add(name, x: bands.signal, y: bands.rejection, low: bands.rejectionLow, high: bands.rejectionHigh)
+            sic.add(name, x: bands.signal, y: bands.sic, low: bands.sicLow, high: bands.sicHigh)
         }
         if let folder = plotsFolder {
             let run = try RunFolder(folder)
@@ -133,7 +135,8 @@ public struct ScoreReport {
             let sorted = ok.map { p[$0] }.sorted()
             guard !sorted.isEmpty else { try run.writeJSON(summary, to: "report.json"); return summary }
             let lo = sorted[sorted.count / 200], hi = sorted[sorted.count - 1 - sorted.count / 200]
-            var hist = Plot(title: "\(primary.uppercased()) BY CLASS", xLabel: primary, yLabel: "density")
+            var hist = Plot(title: "\(primary) by class", xLabel: primary, yLabel: "probability density")
+            hist.logY = true
             for (cls, label) in [(0, "background"), (1, "signal")] {
                 let h = histogram(ok.filter { labels[$0] == cls }.map { p[$0] }, bins: 40, range: (lo, hi > lo ? hi : lo + 1))
                 hist.add(label, x: h.edges, y: h.counts, steps: true)
@@ -142,16 +145,44 @@ public struct ScoreReport {
             // Mass sculpting: background jet mass before and after the cut.
             let bkg = ok.filter { labels[$0] == 0 && table.mass[$0] != nil }
             if !bkg.isEmpty {
-                var mass = Plot(title: "BACKGROUND MASS BEFORE/AFTER CUT", xLabel: "jet mass (GeV)", yLabel: "density")
+                var mass = Plot(title: "Background jet mass after cuts on \(primary) (normalised)", xLabel: "m_{jet} [GeV]",
+                                yLabel: "probability density")
                 let before = histogram(bkg.map { table.mass[$0]! }, bins: 30, range: (0, 300))
-                let after = histogram(bkg.filter { p[$0] > threshold }.map { table.mass[$0]! }, bins: 30, range: (0, 300))
                 mass.add("all background", x: before.edges, y: before.counts, steps: true)
-                mass.add("after cut", x: after.edges, y: after.counts, steps: true)
+                // Cuts keeping 50 %, 10 % and 1 % of the background: sculpting shows as a changing shape.
+                let sortedBkg = bkg.map { p[$0] }.sorted()
+                for keep in [0.5, 0.1, 0.01] where Double(sortedBkg.count) * keep >= 10 {
+                    let cut = sortedBkg[min(sortedBkg.count - 1, Int(Double(sortedBkg.count) * (1 - keep)))]
+                    let after = histogram(bkg.filter { p[$0] > cut }.map { table.mass[$0]! }, bins: 30, range: (0, 300))
+                    mass.add(String(format: "ε_{B} = %g", keep), x: after.edges, y: after.counts, steps: true)
+                }
                 try mass.write(run.file("mass_sculpting.png"))
             }
             try run.writeJSON(summary, to: "report.json")
+            try writePage(summary, folder: folder)
         }
         return summary
+    }
+
+    /// report.html of a scoring run.
+    func writePage(_ s: Summary, folder: String) throws {
+        var page = RunReport(title: "GenLab anomaly scores — \(folder)")
+        page.notes = s.warnings
+        page.table("Events", [("events", "\(s.events)"), ("could not be scored", "\(s.unscorable)"), ("primary score", s.primaryScore),
+                              ("threshold", String(format: "%.6g (%@)", s.threshold, s.thresholdSource)), ("flagged", "\(s.flagged)")]
+                   + (s.expectedBackground.map { [("expected background", String(format: "%.1f", $0))] } ?? []))
+        page.table("AUC, 1/εB at εS = 0.3 and 0.5, correlation with the jet mass", table.names.compactMap { name in
+            s.auc[name].map { (name, String(format: "AUC %.3f   1/εB %.1f / %.1f   corr(mass) %.2f", $0, s.rejectionAt30[name] ?? .nan,
+                                            s.rejectionAt50[name] ?? .nan, s.massCorrelation[name] ?? .nan)) }
+        })
+        page.table("Dark Machines figures (± bootstrap)", table.names.compactMap { name in
+            s.darkMachines[name].map { f in
+                (name, String(format: "AUC %.3f ± %.3f   εS at εB = 1e-1, 1e-2, 1e-3: %.3f, %.3f, %.3f   max SIC %.2f ± %.2f", f.auc.value, f.auc.error,
+                              f.signalEfficiency["0.1"]?.value ?? .nan, f.signalEfficiency["0.01"]?.value ?? .nan,
+                              f.signalEfficiency["0.001"]?.value ?? .nan, f.maximumSIC.value, f.maximumSIC.error))
+            }
+        })
+        try page.write(folder: folder)
     }
 
     private func csv(_ s: String) -> String { s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }

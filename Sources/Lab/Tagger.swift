@@ -74,6 +74,10 @@ public enum Tagger {
         let ckpt = try Checkpoint(kind: kind, config: config, module: model,
                                   metadata: ["genlab.data": String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)])
         try ckpt.save(to: run.file("checkpoint.safetensors"))
+        var page = RunReport(title: "GenLab tagger — \(out)")
+        page.table("Training", [("signal", signal), ("background", background), ("epochs", "\(epochs)"), ("batch size", "\(batchSize)"),
+                                ("learning rate", "\(lr)"), ("validation AUC", String(format: "%.4f", auc))])
+        try page.write(folder: out)
         return Result(validationAUC: auc, epochs: epochs, checkpoint: run.file("checkpoint.safetensors"))
     }
 

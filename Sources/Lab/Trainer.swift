@@ -129,6 +129,7 @@ public final class Trainer {
                                               extra: ["batch": String(b + 1)])
                     try save(state)
                     bar.finish(interrupted ? "interrupted: checkpoint saved at step \(step) (resume with --resume)" : "")
+                    try writeReport(last, epoch: epoch, step: step, note: interrupted ? "interrupted (resume with --resume)" : "stopped at --max-steps")
                     return Summary(epochs: epoch, steps: step, interrupted: interrupted, lastMetrics: last,
                                    seconds: Date().timeIntervalSince(started))
                 }
@@ -151,7 +152,22 @@ public final class Trainer {
                 last[k].map { String(format: "%@ %.4g", k, $0) } }.joined(separator: "  ") + evaluation.filter { !["step", "epoch"].contains($0.key) && !task.plottedMetrics.contains($0.key) }
                 .sorted { $0.key < $1.key }.map { String(format: "  %@ %.4g", $0.key, $0.value) }.joined())
         }
+        try writeReport(last, epoch: epoch, step: step, note: "finished")
         return Summary(epochs: epoch, steps: step, interrupted: false, lastMetrics: last, seconds: Date().timeIntervalSince(started))
+    }
+
+    /// report.html: the run at a glance (data, options, the last figures, every plot and grid).
+    private func writeReport(_ last: [String: Double], epoch: Int, step: Int, note: String) throws {
+        var report = RunReport(title: "GenLab \(task.kind) training — \(run.path)")
+        report.notes = ["\(note) after \(step) steps (\(epoch) of \(options.epochs) epochs). TensorBoard: tensorboard --logdir \(run.path)"]
+        report.table("Data", [("source", spec.source), ("images", "\(data.count) × \(spec.channels)×\(spec.imageSize)×\(spec.imageSize)"),
+                              ("scaling", spec.scaling.rawValue), ("preprocessing", spec.preprocessing.isEmpty ? "—" : spec.preprocessing)]
+                     + data.skipped.prefix(20).map { ("skipped", $0) })
+        if let json = try? JSONSerialization.jsonObject(with: RunFolder.json(options)) as? [String: Any] {
+            report.table("Options", json.keys.sorted().map { ($0, "\(json[$0]!)") })
+        }
+        report.table("Last figures", RunReport.rows(last.filter { $0.key != "step" && $0.key != "epoch" }))
+        try report.write(folder: run.path)
     }
 
     private func save(_ state: TrainingState) throws {
@@ -185,12 +201,21 @@ public final class Trainer {
 
     private func plotLosses(_ metrics: MetricsLog) throws {
         let columns = metrics.read()
-        var plot = Plot(title: "\(task.kind.uppercased()) TRAINING", xLabel: "step", yLabel: "loss")
+        var plot = Plot(title: "\(task.kind.uppercased()) training (line: smoothed; band: spread of the steps)", xLabel: "step", yLabel: "loss")
         for name in task.plottedMetrics {
             guard let ys = columns[name], let steps = columns["step"] else { continue }
             // Rows without this metric (evaluation rows) have no value: align by filtering.
             let rows = zip(steps, ys).filter { $0.1.isFinite }
-            plot.add(name, x: rows.map(\.0), y: rows.map(\.1))
+            guard rows.count >= 2 else { continue }
+            // Per-step values with a band from the running minimum/maximum of a window, and their
+            // exponential moving average (TensorBoard's smoothing, 0.9) as the line.
+            var ema = rows[0].1, smoothed: [Double] = []
+            for (_, y) in rows { ema = 0.9 * ema + 0.1 * y; smoothed.append(ema) }
+            let raw = rows.map(\.1)
+            let window = max(1, rows.count / 100)
+            let low = raw.indices.map { i in raw[max(0, i - window)...min(raw.count - 1, i + window)].min()! }
+            let high = raw.indices.map { i in raw[max(0, i - window)...min(raw.count - 1, i + window)].max()! }
+            plot.add(name, x: rows.map(\.0), y: rows.count > 20 ? smoothed : raw, low: low, high: high)
         }
         try plot.write(run.file("loss.png"))
     }

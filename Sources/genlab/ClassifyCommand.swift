@@ -52,7 +52,7 @@ struct Classify: ParsableCommand {
             print("scored \(scores.count) events → \(run.file("predictions.csv"))")
             if labels.allSatisfy({ $0 != nil }), Set(labels.compactMap { $0 }).count == 2 {
                 let roc = ROC(scores: scores, labels: labels.map { $0! })
-                var plot = Plot(title: "TAGGER ROC", xLabel: "signal efficiency", yLabel: "1/eB")
+                var plot = Plot(title: "Tagger ROC", xLabel: "signal efficiency ε_{S}", yLabel: "background rejection 1/ε_{B}")
                 plot.logY = true
                 let pts = zip(roc.signalEfficiency, roc.backgroundEfficiency).filter { $0.0 > 0.01 && $0.1 > 0 }
                 plot.add("tagger", x: pts.map(\.0), y: pts.map { 1 / $0.1 })

@@ -91,6 +91,9 @@ struct QualityCommand: ParsableCommand {
             }
         }
         if !written.isEmpty { print("histograms: " + written.joined(separator: ", ")) }
+        if let folder = spec.isJetImages ? (plots ?? (checkpoint as NSString).deletingLastPathComponent) : plots {
+            try Quality.writePage(report, checkpoint: checkpoint, folder: folder.isEmpty ? "." : folder)
+        }
         if let out {
             try AtomicFile.write(try RunFolder.json(report), to: out)
         }

@@ -43,7 +43,7 @@ public enum BetaSweep {
         }
         try AtomicFile.write(Data((csv.joined(separator: "\n") + "\n").utf8), to: run.file("beta_sweep.csv"))
         try AtomicFile.write(Data(md.utf8), to: run.file("beta_sweep.md"))
-        var plot = Plot(title: "ACTIVE LATENT DIMENSIONS AGAINST BETA", xLabel: "log10 beta", yLabel: "active dims")
+        var plot = Plot(title: "Active latent dimensions against β", xLabel: "log_{10} β", yLabel: "active dimensions")
         plot.add("active", x: rows.map { log10(max(Double($0.beta), 1e-6)) }, y: rows.map { Double($0.activeDimensions) })
         try plot.write(run.file("beta_sweep.png"))
         return rows

@@ -24,6 +24,11 @@ struct InspectorReport {
         try activityPlot().write(run.file("latent_activity.png"))
         try writeTraversals(run)
         try writeMaps(run)
+        var page = RunReport(title: "GenLab latent inspector — \(out)")
+        if let text = try? String(contentsOfFile: run.file("report.md"), encoding: .utf8) {
+            page.notes = text.split(separator: "\n").prefix(12).map(String.init)
+        }
+        try page.write(folder: out)
     }
 
     static func number(_ v: Double?) -> String {
@@ -73,7 +78,7 @@ struct InspectorReport {
 
     func activityPlot() -> Plot {
         let vae = report.kind == "vae"
-        var plot = Plot(title: vae ? "INFORMATION AND KL PER LATENT DIMENSION" : "VARIANCE OF MU PER DIMENSION (SORTED)",
+        var plot = Plot(title: vae ? "Information and KL per latent dimension" : "Variance of μ per dimension (sorted)",
                         xLabel: "dimensions, most active first", yLabel: vae ? "nats" : "var(mu)")
         let order = report.dimensions.sorted { ($0.information ?? $0.muStd * $0.muStd) > ($1.information ?? $1.muStd * $1.muStd) }
         let edges = (0...order.count).map(Double.init)
@@ -107,7 +112,7 @@ struct InspectorReport {
         }
         try AtomicFile.write(Data((csv.joined(separator: "\n") + "\n").utf8), to: run.file("traversal.csv"))
         for name in names {
-            var plot = Plot(title: "\(name) ALONG EACH TRAVERSAL", xLabel: "offset (spreads of mu)", yLabel: name)
+            var plot = Plot(title: "\(name) along each traversal", xLabel: "offset (spreads of μ)", yLabel: name)
             for (k, j) in report.traversed.enumerated() {
                 plot.add("dim \(j)", x: offsets, y: Array(values[name]![(k * offsets.count)..<((k + 1) * offsets.count)]))
             }
@@ -122,7 +127,7 @@ struct InspectorReport {
         let stride = max(1, encoded.count / 4000)
         let pick = Swift.stride(from: 0, to: encoded.count, by: stride).map { $0 }
         for (name, v) in encoded.observables.sorted(by: { $0.key < $1.key }) {
-            var plot = Plot(title: "LATENT MAP COLOURED BY \(name)", xLabel: "mu of dim \(a)", yLabel: "mu of dim \(b)")
+            var plot = Plot(title: "Latent map coloured by \(name)", xLabel: "μ_{\(a)}", yLabel: "μ_{\(b)}")
             plot.scatter(name, x: pick.map { encoded.mu[a][$0] }, y: pick.map { encoded.mu[b][$0] }, values: pick.map { v[$0] })
             plot.width = 560; plot.height = 480
             try plot.write(run.file("map_\(name).png"))

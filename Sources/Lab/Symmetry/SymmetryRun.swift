@@ -20,6 +20,12 @@ public enum SymmetryRun {
             try detector.reportImage(original: originals[i], binary: binary[i], seed: 0).writePNG(run.file("\(name)_report.png"))
         }
         try run.writeJSON(scores, to: "scores.json")
+        var page = RunReport(title: "GenLab symmetry scores — \(out)")
+        page.table("Scores (mean of \(seeds) decoy fits)", scores.map {
+            ($0.image ?? "", String(format: "score %.2f ± %.2f   %@ (P = %.2f)   ε̂ = %.2f", $0.score, $0.scoreSpread, $0.symmetry,
+                                    $0.probabilities[$0.symmetry] ?? .nan, $0.epsilon))
+        })
+        try page.write(folder: out)
         return scores
     }
 }

@@ -118,7 +118,7 @@ public enum SymmetryTraining {
         let (heldOutReported, sweeps) = measure(detector, heldOut: heldOutSet.templates, sweepsPerClass: o.sweepsPerClass,
                                                 sweepSeed: o.seed &+ Stream.heldOutSweeps, seeds: reportedSeeds, quiet: o.quiet)
         let losses = metrics.read()
-        var plot = Plot(title: "SYMMETRY CNN TRAINING", xLabel: "epoch", yLabel: "")
+        var plot = Plot(title: "Symmetry CNN training", xLabel: "epoch", yLabel: "")
         plot.add("loss", x: losses["epoch"] ?? [], y: losses["loss"] ?? [])
         plot.add("val accuracy", x: losses["epoch"] ?? [], y: losses["val_accuracy"] ?? [])
         try plot.write(run.file("loss.png"))
