@@ -27,6 +27,8 @@ public struct Plot {
     public var yLabel: String
     public var series: [Series] = []
     public var logY = false
+    /// Draw a ratio panel under the plot: every other step histogram divided by this series.
+    public var ratioTo: String?
     public var width = 640, height = 420
 
     public static let palette: [(Float, Float, Float)] = [(0.12, 0.47, 0.71), (0.84, 0.15, 0.16), (0.17, 0.63, 0.17),

@@ -81,13 +81,14 @@ enum PlotRenderer {
         c_plinit()
         c_pladv(0)
         c_plschr(0, 0.85)
-        c_plvpor(0.12, 0.96, 0.14, 0.90)
+        let reference = plot.ratioTo.flatMap { name in drawn.first { $0.name == name && $0.steps } }
+        c_plvpor(0.12, 0.96, reference != nil ? 0.36 : 0.14, 0.90)
         c_plwind(x0, x1, y0, y1)
         c_plscol0(1, 0, 0, 0)
         c_plcol0(1)
         c_plwidth(1)
-        c_plbox("bcnst", 0, 0, plot.logY ? "bcnstlv" : "bcnstv", 0, 0)
-        c_pllab(escaped(plot.xLabel), escaped(plot.yLabel), escaped(plot.title))
+        c_plbox(reference != nil ? "bcst" : "bcnst", 0, 0, plot.logY ? "bcnstlv" : "bcnstv", 0, 0)
+        c_pllab(reference != nil ? "" : escaped(plot.xLabel), escaped(plot.yLabel), escaped(plot.title))
         for (k, s) in drawn.enumerated() {
             let colour = Int32(2 + k % 13)
             let (r, g, b) = s.color
@@ -130,7 +131,33 @@ enum PlotRenderer {
         }
         c_plwidth(1)
         if !drawn.isEmpty { legend(drawn) }
+        if let reference { ratioPanel(drawn, reference: reference, x0: x0, x1: x1, xLabel: plot.xLabel) }
         c_plend()
+    }
+
+    /// Under the plot: each other step histogram divided by the reference, bin by bin (0.5 … 1.5
+    /// shown; empty reference bins left out), with the line at 1.
+    private static func ratioPanel(_ drawn: [Plot.Series], reference: Plot.Series, x0: Double, x1: Double, xLabel: String) {
+        c_plvpor(0.12, 0.96, 0.14, 0.33)
+        c_plwind(x0, x1, 0.4, 1.6)
+        c_plcol0(1)
+        c_plbox("bcnst", 0, 0, "bcnstv", 0.5, 5)
+        c_pllab(escaped(xLabel), "ratio to " + escaped(reference.name), "")
+        var ones = [x0, x1], level = [1.0, 1.0]
+        c_pllsty(2)
+        c_plline(2, &ones, &level)
+        c_pllsty(1)
+        for (k, s) in drawn.enumerated() where s.steps && s.name != reference.name && s.x == reference.x {
+            c_plcol0(Int32(2 + k % 13))
+            c_plwidth(2)
+            var px: [Double] = [], py: [Double] = []
+            for i in s.y.indices where i + 1 < s.x.count && i < reference.y.count && reference.y[i] > 0 {
+                let r = min(max(s.y[i] / reference.y[i], 0.4), 1.6)
+                px += [s.x[i], s.x[i + 1]]; py += [r, r]
+            }
+            if px.count >= 2 { c_plline(Int32(px.count), &px, &py) }
+        }
+        c_plwidth(1)
     }
 
     /// A legend of the drawn series, top right, inside the plot.

@@ -88,6 +88,7 @@ public enum Quality {
             var plot = Plot(title: String(format: "%@: W_{1} model %.3g, baseline %.3g", label, report.wasserstein[k]!,
                                           report.baselineWasserstein[k]!),
                             xLabel: isIntensity ? "log_{10} (pixel p_{T} / jet p_{T})" : label, yLabel: "probability density")
+            plot.ratioTo = "real (held out)"
             for (name, values) in [("real (held out)", r[k]!), ("generated", g[k]!), ("baseline", b[k]!)] {
                 let h = histogram(values.map(f), bins: 40, range: range)
                 plot.add(name, x: h.edges, y: h.counts, steps: true)
