@@ -32,7 +32,8 @@ for t in "${targets[@]}"; do
     # -fork=1 with -ignore_crashes: a crash is saved and the campaign goes on, so one run finds them all.
     ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 "$bin" "$t" -max_total_time="$seconds" -rss_limit_mb=2048 \
         -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
-        -timeout=20 -max_len=65536 -artifact_prefix="$crashes/" -print_final_stats=1 "$corpus" 2>&1 \
-        | grep -E "^Done [0-9]+ runs|stat::number_of_executed_units|stat::peak_rss|ERROR|SUMMARY|artifact" >&2 || true
+        -timeout=20 -max_len=65536 -artifact_prefix="$crashes/" -print_final_stats=1 "$corpus" > "Outputs/fuzz/$t.log" 2>&1 || true
+    grep -E "ERROR|artifact" "Outputs/fuzz/$t.log" | head -5 >&2 || true
+    grep -E "^#[0-9]+: cov" "Outputs/fuzz/$t.log" | tail -1 >&2 || true
     echo "fuzz: $t: $(ls "$corpus" | wc -l) corpus inputs, $(ls "$crashes" | wc -l) crashes" >&2
 done

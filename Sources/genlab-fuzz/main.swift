@@ -4,7 +4,12 @@ import Fuzzing
 // genlab-fuzz TARGET FILE…      replays files through a reader (regression inputs, crash repros)
 // genlab-fuzz TARGET [libFuzzer flags] CORPUS…   fuzzes, when built by `make fuzz` (-D FUZZING,
 // sanitizer coverage, libFuzzer's driver linked in).
-let arguments = CommandLine.arguments
+// The target may also come from GENLAB_FUZZ_TARGET: libFuzzer's fork mode re-runs this binary
+// with its own flags only, and the children find their target there.
+var arguments = CommandLine.arguments
+if arguments.count < 2 || FuzzTarget(rawValue: arguments[1]) == nil, let name = ProcessInfo.processInfo.environment["GENLAB_FUZZ_TARGET"] {
+    arguments.insert(name, at: 1)
+}
 guard arguments.count >= 2, let target = FuzzTarget(rawValue: arguments[1]) else {
     let names = FuzzTarget.allCases.map(\.rawValue).joined(separator: ", ")
     FileHandle.standardError.write(Data("usage: genlab-fuzz TARGET FILE… (targets: \(names))\n".utf8))
@@ -12,6 +17,7 @@ guard arguments.count >= 2, let target = FuzzTarget(rawValue: arguments[1]) else
 }
 
 #if FUZZING
+setenv("GENLAB_FUZZ_TARGET", target.rawValue, 1)
 nonisolated(unsafe) var fuzzTarget = target
 @_silgen_name("LLVMFuzzerRunDriver")
 func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<Int32>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
