@@ -169,7 +169,7 @@ enum PlotRenderer {
         var lineStyles = [Int32](repeating: 1, count: drawn.count)
         var lineWidths = [Double](repeating: 2, count: drawn.count)
         var zerosI = [Int32](repeating: 0, count: drawn.count), zerosF = [Double](repeating: 0, count: drawn.count)
-        let texts = drawn.map { strdup(escaped($0.name)) }
+        let texts = drawn.map { strdup(escaped($0.name + ($0.pointColors != nil ? ": purple low → yellow high" : ""))) }
         defer { texts.forEach { free($0) } }
         var textPointers: [UnsafePointer<CChar>?] = texts.map { UnsafePointer($0) }
         var symbols: [UnsafePointer<CChar>?] = drawn.map { _ in nil }

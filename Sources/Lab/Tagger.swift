@@ -46,6 +46,7 @@ public enum Tagger {
         let model = JetTagger(config, rng: &initRNG)
         let opt = Adam(model.namedParameters(), lr: lr)
         let metrics = try MetricsLog(run.file("metrics.csv"), columns: ["epoch", "loss", "val_auc"])
+        let board = try TensorBoardLog(folder: run.path)
         var dataRNG = rng.fork(2)
         var auc = 0.0
         for epoch in 1...epochs {
@@ -67,6 +68,7 @@ public enum Tagger {
             let scores = predict(model, all.indexSelect(axis: 0, indices: valIdx).detach())
             auc = ROC(scores: scores, labels: valIdx.map { Int(labels[$0]) }).auc
             try metrics.append(["epoch": Double(epoch), "loss": total / Double(max(batches, 1)), "val_auc": auc])
+            try board.scalars(["loss": total / Double(max(batches, 1)), "val_auc": auc], step: epoch)
             bar.finish(quiet ? "" : String(format: "epoch %d/%d: loss %.4f  validation AUC %.4f", epoch, epochs, total / Double(max(batches, 1)), auc))
         }
         let spec = DataSpec(source: signal + " vs " + background, imageSize: sig.height, channels: sig.channels, scaling: scaling,

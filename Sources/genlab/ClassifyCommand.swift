@@ -59,6 +59,10 @@ struct Classify: ParsableCommand {
                 try plot.write(run.file("roc.png"))
                 print(String(format: "AUC %.4f; 1/εB at εS = 0.3: %.1f, at 0.5: %.1f → %@", roc.auc, roc.rejection(atSignal: 0.3),
                              roc.rejection(atSignal: 0.5), run.file("roc.png")))
+                var page = RunReport(title: "GenLab tagger predictions — \(out)")
+                page.table("ROC", [("events", "\(scores.count)"), ("AUC", String(format: "%.4f", roc.auc)),
+                                   ("1/εB at εS = 0.3", String(format: "%.1f", roc.rejection(atSignal: 0.3)))])
+                try page.write(folder: run.path)
             }
         }
     }

@@ -251,6 +251,7 @@ extension SymmetryTraining {
         let m = Measurement(checkpoint: checkpoint, seed: seed, heldOut: heldOut, sweeps: sweeps, stability: stable, warnings: warnings,
                             seconds: Date().timeIntervalSince(start))
         try run.writeJSON(m, to: "evaluation.json")
+        try RunReport(title: "GenLab symmetry evaluation — \(out)").write(folder: out)
         return m
     }
 

@@ -96,10 +96,13 @@ public enum SymmetryTraining {
 
         let metrics = try MetricsLog(run.file("metrics.csv"), columns: ["epoch", "loss", "val_accuracy_exact", "val_accuracy", "val_spearman"])
         var appendFailure: Error?
+        let board = try TensorBoardLog(folder: run.path)
         let model = fitClassifier(train: train, validation: validation, sweeps: trainingSweeps, options: o) { epoch, loss, v in
             do {
                 try metrics.append(["epoch": Double(epoch), "loss": loss, "val_accuracy_exact": v.accuracyExact,
                                     "val_accuracy": v.accuracyAll, "val_spearman": v.spearmanEpsilonScore])
+                try board.scalars(["loss": loss, "val_accuracy_exact": v.accuracyExact, "val_accuracy": v.accuracyAll,
+                                   "val_spearman": v.spearmanEpsilonScore], step: epoch)
             } catch { appendFailure = appendFailure ?? error }
         }
         if let appendFailure { throw appendFailure }
@@ -128,6 +131,11 @@ public enum SymmetryTraining {
                             meanDecoyAccuracy: train.decoyAccuracy.map { Double($0.reduce(0, +)) / Double(max($0.count, 1)) },
                             seconds: Date().timeIntervalSince(start))
         try run.writeJSON(result, to: "evaluation.json")
+        var page = RunReport(title: "GenLab symmetry detector training — \(out)")
+        page.table("Held out", [("accuracy (exact templates)", String(format: "%.3f", heldOut.accuracyExact)),
+                                ("accuracy (all)", String(format: "%.3f", heldOut.accuracyAll)),
+                                ("training time", String(format: "%.0f s", result.seconds))])
+        try page.write(folder: out)
         return result
     }
 
