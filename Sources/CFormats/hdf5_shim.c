@@ -148,6 +148,14 @@ int genlab_h5_shape(int64_t file, const char *dataset, int64_t *dims, char *erro
     return rank;
 }
 
+int64_t genlab_h5_storage_bytes(int64_t file, const char *dataset) {
+    hid_t d = H5Dopen2(file, dataset, H5P_DEFAULT);
+    if (d < 0) return -1;
+    int64_t n = (int64_t)H5Dget_storage_size(d);
+    H5Dclose(d);
+    return n;
+}
+
 int genlab_h5_read_rows(int64_t file, const char *dataset, int64_t start, int64_t count, float *out, char *error) {
     hid_t d = H5Dopen2(file, dataset, H5P_DEFAULT);
     if (d < 0) { snprintf(error, 256, "no dataset %s", dataset); return -1; }

@@ -102,6 +102,21 @@ public final class HDF5File {
 
     public func contains(_ dataset: String) -> Bool { (try? shape(dataset)) != nil }
 
+    /// Fails when a dataset declares far more data than the file stores: HDF5 fills chunks that
+    /// were never written with a fill value, so a few KiB can declare billions of events that
+    /// would take hours to read. Compression is allowed for (a ratio up to 1000 : 1).
+    public func requireStored(_ dataset: String, elementBytes: Int = 4) throws {
+        let s = try shape(dataset)
+        guard let n = Shape.checkedCount(s) else { return }
+        let declared = n.multipliedReportingOverflow(by: elementBytes)
+        let stored = genlab_h5_storage_bytes(handle, dataset)
+        guard stored >= 0 else { return }
+        if declared.overflow || (declared.partialValue > 64 << 20 && Int(stored) * 1000 < declared.partialValue) {
+            throw FormatError(path, "\(dataset) declares shape \(s) (\(declared.overflow ? "too many" : "\(declared.partialValue >> 20) MiB of") values) "
+                + "but the file stores \(stored) bytes of it: a sparse or corrupt dataset")
+        }
+    }
+
     /// The whole dataset as Float32.
     public func read(_ dataset: String) throws -> Tensor {
         let s = try shape(dataset)

@@ -240,6 +240,7 @@ struct EventSource {
         self.warning = warning
         if count == 0 { throw FormatError(path, "holds no events") }
         if let f = file {
+            for name in ["/images", "/constituents", "/df/block0_values"] where f.contains(name) { try f.requireStored(name) }
             for (name, columns) in [("/labels", 0), ("/jets", 4)] where f.contains(name) {
                 let s = try f.shape(name)
                 let ok = columns == 0 ? (s.count == 1 || (s.count == 2 && s[1] == 1)) : (s.count == 2 && s[1] >= columns)

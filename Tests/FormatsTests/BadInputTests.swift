@@ -29,7 +29,7 @@ final class BadInputTests: XCTestCase {
         "npz_corrupt_stream.npz": "corrupt", "npz_method_99.npz": "compression method",
         "idx_overflow_dims.idx": "overflows", "idx_huge_dims.idx": "input limit", "idx_gzip_small_bomb.idx.gz": "decompresses to more",
         "idx_gzip_corrupt.idx.gz": "corrupt", "idx_rank0.idx": "",
-        "h5_sparse_huge.h5": "input limit", "h5_string_images.h5": "not numbers", "h5_images_rank1.h5": "not images",
+        "h5_sparse_huge.h5": "input limit", "h5_sparse_events.h5": "input limit", "h5_string_images.h5": "not numbers", "h5_images_rank1.h5": "not images",
         "h5_images_empty.h5": "no images", "h5_labels_nan.h5": "labels must be 0", "h5_labels_three.h5": "labels must be 0",
         "h5_labels_short.h5": "/labels has shape", "h5_constituents_4_features.h5": "constituents",
         "h5_lhco_bad_width.h5": "no images", "h5_lhco_nan.h5": "no images", "h5_constituents_nan.h5": "constituents",

@@ -17,7 +17,8 @@ final class LabBadInputTests: XCTestCase {
         let scorer = try AnomalyScorer(checkpoint: AnomalyScorerTests.checkpoint)
         let cases = ["h5_three_channel.h5": "single-channel", "h5_jets_rank1.h5": "/jets has shape", "h5_jets_two_columns.h5": "/jets has shape",
                      "h5_labels_nan.h5": "labels must be 0", "h5_labels_three.h5": "labels must be 0", "h5_labels_short.h5": "/labels has shape",
-                     "h5_constituents_4_features.h5": "(N, M, 3)", "h5_string_images.h5": "numbers", "h5_images_rank1.h5": "/images has shape"]
+                     "h5_constituents_4_features.h5": "(N, M, 3)", "h5_string_images.h5": "numbers", "h5_images_rank1.h5": "/images has shape",
+                     "h5_sparse_events.h5": "sparse or corrupt"]
         for (name, words) in cases {
             XCTAssertThrowsError(try scorer.score(bad(name)), name) { error in
                 XCTAssertTrue("\(error)".contains(name) && "\(error)".contains(words), "\(name): \(error)")

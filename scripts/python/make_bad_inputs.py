@@ -187,6 +187,9 @@ def small_corpus(out):
             build(h)
     yield_h5 = {
         "h5_sparse_huge.h5": lambda h: h.create_dataset("images", shape=(200000, 100, 100), dtype="f4", chunks=(1, 100, 100)),
+        # A time bomb rather than a memory bomb: 10⁸ events of 25×25 declared, none stored.
+        "h5_sparse_events.h5": lambda h: (h.create_dataset("images", shape=(100_000_000, 25, 25), dtype="f4", chunks=(64, 25, 25)),
+                                          h.attrs.create("image_preprocessing", "centroid")),
         "h5_three_channel.h5": lambda h: (h.create_dataset("images", data=np.ones((4, 3, 25, 25), np.float32)),
                                           h.attrs.create("image_preprocessing", "centroid")),
         "h5_string_images.h5": lambda h: h.create_dataset("images", data=np.array([b"abc", b"def"], dtype="S3")),

@@ -41,6 +41,8 @@ char *genlab_h5_list(int64_t file, char *error);
 char *genlab_h5_attributes(int64_t file, const char *object, char *error);
 /// Rank and dims of a dataset (dims up to 16).
 int genlab_h5_shape(int64_t file, const char *dataset, int64_t *dims, char *error);
+/// Bytes a dataset occupies in the file (what is really stored, after compression), or < 0.
+int64_t genlab_h5_storage_bytes(int64_t file, const char *dataset);
 /// Reads rows [start, start + count) along the first axis, converted to float32.
 int genlab_h5_read_rows(int64_t file, const char *dataset, int64_t start, int64_t count, float *out, char *error);
 /// Writes a float32 dataset, chunked by `chunk_rows` rows and gzip-compressed (level 0 = none).
