@@ -17,9 +17,29 @@ public final class HDF5File {
     public let path: String
     let handle: Int64
 
+    /// A check run on every file before libhdf5 opens it in this process, once per file (set by
+    /// the CLI: it opens and walks the file in a child process, because libhdf5 itself can crash or
+    /// loop forever on a crafted file — heap overflows in its attribute decoding, found by fuzzing —
+    /// and a child's crash or silence becomes an error naming the file instead of ours).
+    nonisolated(unsafe) public static var probe: ((String) throws -> Void)?
+    nonisolated(unsafe) static var probed: Set<String> = []
+    static let probeLock = NSLock()
+
     /// Opens an existing file (read-only unless `writable`).
     public init(_ path: String, writable: Bool = false) throws {
         try InputFile.requireRegular(path)
+        if !writable, let probe = HDF5File.probe {
+            var st = stat()
+            stat(path, &st)
+            let key = "\(path)|\(st.st_ino)|\(st.st_size)|\(st.st_mtim.tv_sec)"
+            HDF5File.probeLock.lock()
+            let seen = HDF5File.probed.contains(key)
+            HDF5File.probeLock.unlock()
+            if !seen {
+                try probe(path)
+                HDF5File.probeLock.lock(); HDF5File.probed.insert(key); HDF5File.probeLock.unlock()
+            }
+        }
         var error = [CChar](repeating: 0, count: 256)
         let h = genlab_h5_open(path, writable ? 1 : 0, &error)
         guard h >= 0 else { throw FormatError(path, String(cString: error)) }
@@ -74,6 +94,18 @@ public final class HDF5File {
             guard f.count >= 4, f[1] == "dataset" else { return nil }
             return Entry(path: f[0], isGroup: false, dtype: f[2], elementBytes: Int(f[3]) ?? 0,
                          shape: f.count > 4 ? f[4].split(separator: ",").compactMap { Int($0) } : [])
+        }
+    }
+
+    /// Walks the whole file as GenLab's readers do — every entry, every attribute, the first row of
+    /// every numeric dataset — so that a child process can try it before the real reader does.
+    public func walk() throws {
+        _ = try attributes()
+        for e in try entries() {
+            _ = try? attributes(of: e.path)
+            if !e.isGroup, ["float", "int", "uint"].contains(e.dtype), let n = try? shape(e.path).first, n > 0 {
+                _ = try? readRows(e.path, 0, 1)
+            }
         }
     }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Formats
 import Foundation
 
 /// `genlab`: GenLab's command-line program. Each subcommand parses its flags and calls the library.
@@ -20,6 +21,8 @@ struct GenLab: ParsableCommand {
                 + "(rename the file, e.g. with convmv)\n").utf8))
             Foundation.exit(64)
         }
+        if CommandLine.argc == 3, CommandLine.arguments[1] == HDF5Probe.command { HDF5Probe.runChild(CommandLine.arguments[2]) }
+        HDF5File.probe = HDF5Probe.check
         Self.main(nil)
     }
 }
