@@ -11,6 +11,9 @@ enum HDF5Probe {
     /// In the child: walk the file; exit 0, or 3 with the error on stderr.
     static func runChild(_ path: String) -> Never {
         HDF5File.probe = nil
+        if let text = ProcessInfo.processInfo.environment["GENLAB_MAX_INPUT_BYTES"], let bytes = Int(text) {
+            InputLimits.current = InputLimits(maxBytes: bytes)  // the parent's --max-input-mib
+        }
         do {
             try HDF5File(path).walk()
             exit(0)
@@ -25,6 +28,9 @@ enum HDF5Probe {
         let child = Process()
         child.executableURL = URL(fileURLWithPath: "/proc/self/exe")
         child.arguments = [command, path]
+        var environment = ProcessInfo.processInfo.environment
+        environment["GENLAB_MAX_INPUT_BYTES"] = String(InputLimits.current.maxBytes)
+        child.environment = environment
         let errors = Pipe()
         child.standardError = errors
         child.standardOutput = FileHandle.nullDevice
