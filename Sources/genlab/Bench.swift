@@ -35,7 +35,12 @@ struct Bench: ParsableCommand {
         let verbose = !json
         if verbose {
             print("GenLab \(suite) benchmark — \(Threads.count) threads")
-            let forced = BLAS.coreTypeSet.map { " (GenLab set OPENBLAS_CORETYPE=\($0))" } ?? ""
+            let environment = ProcessInfo.processInfo.environment
+            let preset = BLAS.coreTypeSet == nil ? environment["OPENBLAS_CORETYPE"] : nil
+            let avx512 = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.contains("avx512f") ?? false
+            let forced = BLAS.coreTypeSet.map { " (GenLab set OPENBLAS_CORETYPE=\($0))" }
+                ?? preset.map { " (OPENBLAS_CORETYPE=\($0) preset by the environment\(avx512 ? " on an AVX-512 CPU: unset it in this command to see the machine's best" : ""))" }
+                ?? ""
             print("BLAS: \(BLAS.isAvailable ? BLAS.library : "reference kernel"), kernel \(BLAS.kernel)\(forced)")
         }
         guard ["engine", "models", "physics"].contains(suite) else { throw ValidationError("suite must be engine, models or physics") }
