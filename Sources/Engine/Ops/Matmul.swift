@@ -30,9 +30,14 @@ extension Tensor {
             // A shared right operand: one tall GEMM over all batches at once.
             BLAS.sgemm(transA: false, transB: transposeB, m: batches * m, n: n, k: k, a: pa, lda: lda, b: pb, ldb: ldb, c: po, ldc: n)
         } else {
-            for i in 0..<batches {
-                BLAS.sgemm(transA: transposeA, transB: transposeB, m: m, n: n, k: k, a: pa + i * sa, lda: lda,
-                           b: pb + i * sb, ldb: ldb, c: po + i * m * n, ldc: n)
+            // Batches side by side on the pool, one whole product each (a GEMM inside a pool job runs
+            // on its thread): one dispatch instead of one per product, same numbers (no product is
+            // split along k either way).
+            parallelFor(batches, grain: 1) { r in
+                for i in r {
+                    BLAS.sgemm(transA: transposeA, transB: transposeB, m: m, n: n, k: k, a: pa + i * sa, lda: lda,
+                               b: pb + i * sb, ldb: ldb, c: po + i * m * n, ldc: n)
+                }
             }
         }
         // C = op(A)·op(B): dA and dB follow from dC with the transposes arranged so no copy is made.
