@@ -38,10 +38,19 @@ public enum TrainingSetup {
         func checked(_ problems: [String]) throws {
             guard problems.isEmpty else { throw FormatError(path, "cannot build the model for this data: " + problems.joined(separator: "; ")) }
         }
+        // A batch whose activations alone would take more than 8× the input limit (2 GiB by default) is refused.
+        func fits(_ c: ActivationEstimate) throws {
+            let bytes = c.activationBytes(batch: options.batchSize), budget = Double(InputLimits.current.maxBytes) * 8
+            guard bytes <= budget else {
+                throw FormatError(path, String(format: "--batch-size %d would need about %.1f GiB for one step's activations (budget %.1f GiB, "
+                    + "8× --max-input-mib): lower the batch size or raise --max-input-mib", options.batchSize, bytes / Double(1 << 30), budget / Double(1 << 30)))
+            }
+        }
         if kind == "gan" {
             var c = DCGAN.Config(imageSize: size, channels: set.channels, latentDim: options.latentDim ?? 100, output: jets ? "square" : "tanh")
             if let f = model.features { c.generatorFeatures = f; c.discriminatorFeatures = f }
             try checked(c.problems)
+            try fits(c)
             task = GANTask(c, lr: options.learningRate ?? 2e-4, seed: options.seed)
             config = try RunFolder.json(c)
         } else {
@@ -59,6 +68,7 @@ public enum TrainingSetup {
                                architecture: model.architecture, hidden: model.hidden, likelihood: likelihood,
                                sigma: jets ? 0.01 : 0.1, beta: model.beta, plain: kind == "ae")
             try checked(c.problems)
+            try fits(c)
             let t = VAETask(c, lr: options.learningRate ?? 1e-3, seed: options.seed, validation: validation)
             t.warmupSteps = model.warmupSteps
             task = t

@@ -114,3 +114,38 @@ extension DecoyNet.Config: CheckedConfig {
         return p
     }
 }
+
+/// A rough upper estimate of the memory one training step's activations take (forward values,
+/// the tensors kept for backward, their gradients: about six copies of every layer's output), so a
+/// careless `--batch-size` is refused before it asks for gigabytes.
+public protocol ActivationEstimate {
+    /// Floats of all layer outputs for one example.
+    var activationFloatsPerExample: Int { get }
+}
+
+extension ActivationEstimate {
+    public func activationBytes(batch: Int) -> Double { Double(batch) * Double(activationFloatsPerExample) * 4 * 6 }
+}
+
+extension DCGAN.Config: ActivationEstimate {
+    public var activationFloatsPerExample: Int {
+        let plan = UpsamplingPlan(size: imageSize)
+        let width = generatorFeatures << (plan.doublings - 1)
+        var floats = width * plan.start * plan.start, ch = width, side = plan.start
+        for _ in 0..<(plan.doublings - 1) { ch /= 2; side *= 2; floats += ch * side * side }
+        floats += channels * (side * 2) * (side * 2)
+        var f = discriminatorFeatures, s = imageSize
+        for _ in 0..<plan.doublings { s = (s + 2 - 4) / 2 + 1; floats += f * s * s; f *= 2 }
+        return floats
+    }
+}
+
+extension VAE.Config: ActivationEstimate {
+    public var activationFloatsPerExample: Int {
+        let pixels = channels * imageSize * imageSize
+        if architecture == "mlp" { return 2 * pixels + 2 * hidden.reduce(0, +) + 2 * latentDim }
+        let c1 = hidden.first ?? 32, c2 = hidden.count > 1 ? hidden[1] : c1 * 2
+        let half = (imageSize + 1) / 2, quarter = (imageSize + 3) / 4
+        return 2 * (pixels + c1 * half * half + c2 * quarter * quarter) + 4 * latentDim
+    }
+}

@@ -31,6 +31,10 @@ struct Bench: ParsableCommand {
     @Option(help: "Python interpreter with PyTorch for --compare (default: the repo's .venv-tools, created on demand).")
     var python: String?
 
+    func validate() throws {
+        if let rounds { try Check.positive(rounds, "--rounds", max: 100) }
+    }
+
     func run() throws {
         let verbose = !json
         if verbose {

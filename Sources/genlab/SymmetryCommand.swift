@@ -46,7 +46,7 @@ struct Symmetry: ParsableCommand {
             }
             for (flag, value) in [("--per-class", perClass), ("--validation-per-class", validationPerClass), ("--held-out-per-class", heldOutPerClass),
                                   ("--sweeps-per-class", sweepsPerClass), ("--training-sweeps-per-class", trainingSweepsPerClass)] {
-                try Check.range(value, flag, 0...100_000)
+                try Check.range(value, flag, 0...5_000)  // templates are kept in memory: 6 classes × this × 16 KiB
             }
             try Check.range(heldOutSeeds, "--held-out-seeds", 0...1000)
             try Check.range(epochs, "--epochs", 1...100_000)
@@ -133,6 +133,9 @@ struct Symmetry: ParsableCommand {
 
         func validate() throws {
             try Check.range(seeds, "--seeds", 1...1000)
+            try Check.range(heldOutPerClass, "--held-out-per-class", 0...5_000)
+            try Check.range(sweepsPerClass, "--sweeps-per-class", 0...1_000)
+            try Check.range(stabilityImages, "--stability-images", 0...1_000)
             guard heldOutPerClass >= 0, sweepsPerClass >= 0, heldOutPerClass + sweepsPerClass > 0 else {
                 throw ValidationError("--held-out-per-class and --sweeps-per-class must be ≥ 0, and not both 0")
             }
