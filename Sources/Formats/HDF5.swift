@@ -143,7 +143,8 @@ public final class HDF5File {
         let declared = n.multipliedReportingOverflow(by: elementBytes)
         let stored = genlab_h5_storage_bytes(handle, dataset)
         guard stored >= 0 else { return }
-        if declared.overflow || (declared.partialValue > 64 << 20 && Int(stored) * 1000 < declared.partialValue) {
+        // (In doubles: a corrupt file can report any storage size, and the product must not overflow.)
+        if declared.overflow || (declared.partialValue > 64 << 20 && Double(stored) * 1000 < Double(declared.partialValue)) {
             throw FormatError(path, "\(dataset) declares shape \(s) (\(declared.overflow ? "too many" : "\(declared.partialValue >> 20) MiB of") values) "
                 + "but the file stores \(stored) bytes of it: a sparse or corrupt dataset")
         }
