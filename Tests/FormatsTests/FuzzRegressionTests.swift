@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 import Fuzzing
 import XCTest
@@ -10,6 +11,9 @@ final class FuzzRegressionTests: XCTestCase {
         let fixtures = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.path
         let bad = try FileManager.default.contentsOfDirectory(atPath: fixtures + "/bad").sorted().map { fixtures + "/bad/" + $0 }
         var replayed = 0
+        // The targets set the fuzzing limits and silence warnings: put both back for the other tests.
+        let (limits, warnings) = (InputLimits.current, Warnings.handler)
+        defer { InputLimits.current = limits; Warnings.handler = warnings }
         for target in FuzzTarget.allCases {
             let folder = fixtures + "/fuzz/" + target.rawValue
             let own = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted().map { folder + "/" + $0 }
