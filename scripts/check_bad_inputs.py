@@ -236,7 +236,7 @@ def main():
     for flag, value in [("--image-size", "0"), ("--image-size", "1"), ("--image-size", "2"), ("--image-size", "4096"),
                         ("--channels", "0"), ("--channels", "2"), ("--features", "0"), ("--batch-size", "0"), ("--latent-dim", "0"),
                         ("--lr", "-1"), ("--lr", "nan"), ("--max-steps", "-5"), ("--epochs", "0"), ("--batch-size", "60000")]:
-        extra = ["--image-size", "128", "--channels", "3"] if value == "60000" else []
+        extra = ["--image-size", "64", "--channels", "3", "--features", "16"] if value == "60000" else []
         case(f"train gan {flag} {value}", t + extra + [flag, value, "--out", str(work / f"flags{flag}{value}")], "error", flag)
     v = ["train", "vae", "--data", faces, "--epochs", "1"]
     for flag, value in [("--beta", "nan"), ("--beta", "-1"), ("--hidden", "0,0"), ("--hidden", "x"), ("--warmup", "-1"),
