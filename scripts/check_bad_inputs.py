@@ -227,6 +227,10 @@ def main():
     for f in sorted((ROOT / "Tests/FormatsTests/Fixtures/hdf5_hangs").iterdir()):
         case(f"libhdf5 hang {f.name[:16]}", ["data", "describe", str(f)], "error", "libhdf5")
         case(f"libhdf5 hang score {f.name[:16]}", ["score", "--checkpoint", ae, str(f), "--out", str(work / "hang")], "error", "libhdf5")
+    # HDF5 files on which libhdf5 itself segfaults (found by fuzzing): an error, never our crash.
+    for f in sorted((ROOT / "Tests/FormatsTests/Fixtures/hdf5_crashes").iterdir()):
+        case(f"libhdf5 crash {f.name[:16]}", ["data", "describe", str(f)], "error", f.name)
+        case(f"libhdf5 crash score {f.name[:16]}", ["score", "--checkpoint", ae, str(f), "--out", str(work / "h5crash")], "error", f.name)
     case("folder with a FIFO", ["data", "preview", str(work / "fifo_folder"), "--out", str(work / "fifo.png")], "any", "x.png")
     case("folder with a dir x.png", ["data", "preview", str(work / "dir_folder"), "--out", str(work / "dir.png")], "any")
     case("mixed folder", ["data", "preview", str(work / "mixed"), "--out", str(work / "mixed.png")], "any", "broken.jpg")

@@ -97,14 +97,15 @@ public final class HDF5File {
         }
     }
 
-    /// Walks the whole file as GenLab's readers do — every entry, every attribute, the first row of
-    /// every numeric dataset — so that a child process can try it before the real reader does.
+    /// Walks the whole file as GenLab's readers do — every entry, every attribute, every numeric
+    /// dataset (whole when it is within the input limits, else its first row) — so that a child
+    /// process can try it before the real reader does (libhdf5's data path can crash too).
     public func walk() throws {
         _ = try attributes()
         for e in try entries() {
             _ = try? attributes(of: e.path)
-            if !e.isGroup, ["float", "int", "uint"].contains(e.dtype), let n = try? shape(e.path).first, n > 0 {
-                _ = try? readRows(e.path, 0, 1)
+            if !e.isGroup, ["float", "int", "uint"].contains(e.dtype), let s = try? shape(e.path), let n = s.first, n > 0 {
+                if (try? read(e.path)) == nil { _ = try? readRows(e.path, 0, 1) }
             }
         }
     }
