@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Release builds keep Swift's bounds, overflow and precondition checks (-O, not -Ounchecked):
+// Release builds keep Swift's bounds, overflow and precondition checks (plain -O; never the unchecked mode):
 // hostile input must end in an error, never in undefined behaviour. The kernels' inner loops work
 // on unsafe pointers and wrapping arithmetic where they are vetted, so the checks cost them little.
 let optimised: [SwiftSetting] = [.unsafeFlags(["-O", "-wmo"], .when(configuration: .release))]
