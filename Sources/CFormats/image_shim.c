@@ -197,40 +197,29 @@ int genlab_jpeg_read(const char *path, genlab_image *out, size_t max_bytes, char
     }
     jpeg_start_decompress(&cinfo);
     int w = cinfo.output_width, h = cinfo.output_height, c = cinfo.output_components;
-    if (cmyk && c == 4) {
-        // Adobe writes CMYK inverted (0 = full ink); others plain. RGB = (1 − C)(1 − K) and so on.
-        int inverted = cinfo.saw_Adobe_marker;
-        row = malloc((size_t)w * 4);
-        pixels = malloc(sizeof(float) * (size_t)w * h * 3);
-        if (!row || !pixels) { snprintf(error, 256, "out of memory"); longjmp(guard.jump, 1); }
-        while (cinfo.output_scanline < cinfo.output_height) {
-            int y = cinfo.output_scanline;
-            JSAMPROW rp = row;
-            jpeg_read_scanlines(&cinfo, &rp, 1);
-            if (guard.damaged) longjmp(guard.jump, 1);
-            for (int x = 0; x < w; x++) {
-                float k = (inverted ? row[4 * x + 3] : 255 - row[4 * x + 3]) / 255.0f;
-                for (int ch = 0; ch < 3; ch++) {
-                    float ink = (inverted ? row[4 * x + ch] : 255 - row[4 * x + ch]) / 255.0f;
-                    pixels[((size_t)y * w + x) * 3 + ch] = ink * k;
-                }
-            }
-        }
-        c = 3;
-        goto finish;
-    }
-    if (c != 1 && c != 3) { snprintf(error, 256, "unsupported JPEG with %d components", c); longjmp(guard.jump, 1); }
+    // CMYK comes out as 4 samples a pixel and is stored as RGB; grey and RGB as they are.
+    int as_rgb = cmyk && c == 4, inverted = cinfo.saw_Adobe_marker;  // Adobe writes CMYK inverted (0 = full ink)
+    if (c != 1 && c != 3 && !as_rgb) { snprintf(error, 256, "unsupported JPEG with %d components", c); longjmp(guard.jump, 1); }
+    int out_c = as_rgb ? 3 : c;
     row = malloc((size_t)w * c);
-    pixels = malloc(sizeof(float) * (size_t)w * h * c);
+    pixels = malloc(sizeof(float) * (size_t)w * h * out_c);
     if (!row || !pixels) { snprintf(error, 256, "out of memory"); longjmp(guard.jump, 1); }
     while (cinfo.output_scanline < cinfo.output_height) {
         int y = cinfo.output_scanline;
         JSAMPROW rp = row;
         jpeg_read_scanlines(&cinfo, &rp, 1);
         if (guard.damaged) longjmp(guard.jump, 1);
-        for (int i = 0; i < w * c; i++) pixels[(size_t)y * w * c + i] = row[i] / 255.0f;
+        float *dst = pixels + (size_t)y * w * out_c;
+        if (!as_rgb) {
+            for (int i = 0; i < w * c; i++) dst[i] = row[i] / 255.0f;
+            continue;
+        }
+        for (int x = 0; x < w; x++) {  // RGB = (1 − C)(1 − K) and so on
+            float k = (inverted ? row[4 * x + 3] : 255 - row[4 * x + 3]) / 255.0f;
+            for (int ch = 0; ch < 3; ch++) dst[x * 3 + ch] = (inverted ? row[4 * x + ch] : 255 - row[4 * x + ch]) / 255.0f * k;
+        }
     }
-finish:
+    c = out_c;
     jpeg_finish_decompress(&cinfo);
     if (guard.damaged) longjmp(guard.jump, 1);
     jpeg_destroy_decompress(&cinfo);
