@@ -45,12 +45,13 @@ let package = Package(
         .target(name: "Benchmarks", dependencies: ["Engine", "NN", "Models", "Formats", "Physics"], swiftSettings: optimised),
         .executableTarget(
             name: "genlab",
-            dependencies: ["Engine", "Formats", "NN", "Models", "Lab", "Benchmarks", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Engine", "Formats", "NN", "Models", "Physics", "Lab", "Benchmarks", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: optimised),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Engine", "Fuzzing"], resources: [.copy("Fixtures")]),
         .testTarget(name: "LabTests", dependencies: ["Lab", "Models", "NN", "Formats", "Engine", "Physics"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Formats", "Engine"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PhysicsTests", dependencies: ["Physics", "Engine"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -50,6 +50,11 @@ public struct SymmetryTemplates: Sendable {
         /// size × size, row-major (row = y from −1 to 1), 1 inside the region V < threshold.
         public var pixels: [Float]
         public var description: String
+        /// Which way, where the generator knows it (`SymmetryShapes`): the rotation order n of a
+        /// Cₙ/Dₙ shape, its mirror axes, the stripes' direction (degrees, as `SymmetryGeometry`).
+        public var order: Int? = nil
+        public var axes: [Double] = []
+        public var direction: Double? = nil
 
         public init(symmetry: SymmetryClass, epsilon: Double, pixels: [Float], description: String) {
             self.symmetry = symmetry; self.epsilon = epsilon; self.pixels = pixels; self.description = description

@@ -2,12 +2,14 @@ import ArgumentParser
 import Foundation
 import Formats
 import Lab
+import Physics
+import Engine
 
 /// `genlab symmetry train|score|evaluate`.
 struct Symmetry: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Does a network that only learns to draw an image discover its symmetry? Train the detector, score images, measure a checkpoint.",
-        subcommands: [TrainDetector.self, ScoreImages.self, EvaluateDetector.self])
+        subcommands: [TrainDetector.self, ScoreImages.self, EvaluateDetector.self, Samples.self])
 
     struct TrainDetector: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -34,6 +36,10 @@ struct Symmetry: ParsableCommand {
         @Option(help: "Principal components (PCA images) the classifier reads.") var components = Self.defaults.representation.components
         @Option(name: .customLong("decoy-steps"), help: "Optimisation steps per decoy fit.") var decoySteps = Self.defaults.representation.decoy.steps
         @Option(name: .customLong("decoy-width"), help: "Width of the decoy's two hidden layers.") var decoyWidth = Self.defaults.representation.decoy.hidden.last!
+        @Flag(inversion: .prefixedNo, help: "Give the classifier the two-colour image as one more channel beside the PCA images (pca and untrained inputs).")
+        var imageChannel = Self.defaults.representation.withImage == true
+        @Option(name: .customLong("shape-fraction"), help: "Fraction of the training templates drawn from the shape library instead of potentials (0…1).")
+        var shapeFraction = Self.defaults.shapeFraction ?? 0
         @Option(help: "Classifier training epochs.") var epochs = Self.defaults.epochs
         @Option(help: "Seed of every random stream: templates, decoys, classifier.") var seed = Self.defaults.seed
         @Flag var quiet = false
@@ -53,6 +59,7 @@ struct Symmetry: ParsableCommand {
             try Check.range(components, "--components", 1...32)
             try Check.range(decoySteps, "--decoy-steps", 1...100_000)
             try Check.range(decoyWidth, "--decoy-width", 2...1024)
+            try Check.finite(shapeFraction, "--shape-fraction", in: 0...1)
         }
 
         func run() throws {
@@ -65,6 +72,8 @@ struct Symmetry: ParsableCommand {
             o.representation.components = components
             o.representation.decoy.steps = decoySteps
             o.representation.decoy.hidden = [decoyWidth, decoyWidth]
+            o.representation.withImage = kind == .raw ? nil : imageChannel
+            o.shapeFraction = shapeFraction
             let r = try SymmetryTraining.train(o, out: out) { if !json { print($0) } }
             if json { print(String(decoding: try RunFolder.json(r), as: UTF8.self)); return }
             let h = r.heldOut
@@ -127,6 +136,8 @@ struct Symmetry: ParsableCommand {
         @Option(help: "Seed of the held-out templates; the sweeps use seed + 1000.") var seed = SymmetryTraining.Stream.heldOut
         @Option(name: .customLong("stability-images"), help: "Also measure the score's stability on this many held-out templates, each under 3 × --seeds decoy seeds, as `train` does with \(Self.defaults.stabilityImages) (0: skip).") var stabilityImages = 0
         @Option(help: "Run folder.") var out = "Outputs/symmetry_evaluation"
+        @Option(parsing: .upToNextOption, help: "Measure on these labelled images (files or folders) instead of drawn templates: CLASS[-nORDER][-aAXIS]…[-dDIRECTION]__anything.png, e.g. Datasets/symmetry/test.")
+        var images: [String] = []
         @Flag(help: "No progress bars.") var quiet = false
         @Flag(help: "Print the evaluation as JSON.") var json = false
         @OptionGroup var limits: InputLimitOptions
@@ -148,6 +159,7 @@ struct Symmetry: ParsableCommand {
         func run() throws {
             let path = try checkpointPath(checkpoint)
             let detector = try SymmetryDetector(checkpoint: path)
+            if !images.isEmpty { return try evaluateImages(detector, path) }
             let r = try SymmetryTraining.evaluateCheckpoint(detector, checkpoint: path, heldOutPerClass: heldOutPerClass, sweepsPerClass: sweepsPerClass,
                                                   seeds: seeds, seed: seed, stabilityImages: stabilityImages, out: out, quiet: quiet || json)
             for w in r.warnings { FileHandle.standardError.write(Data("warning: \(w): not a held-out number\n".utf8)) }
@@ -161,6 +173,80 @@ struct Symmetry: ParsableCommand {
             }
             r.sweeps.map(printSweeps)
             print(String(format: "%.0f s; wrote %@ (evaluation.json%@)", r.seconds, out, r.heldOut == nil ? "" : ", confusion.png"))
+        }
+
+        func evaluateImages(_ detector: SymmetryDetector, _ path: String) throws {
+            let (labelled, unlabelled) = try SymmetryImageEvaluation.collect(images)
+            guard !labelled.isEmpty else {
+                throw ValidationError("none of the \(unlabelled.count) images under \(images.joined(separator: ", ")) has its truth in its name "
+                    + "(CLASS[-nORDER][-aAXIS]…[-dDIRECTION]__anything.png)")
+            }
+            if !unlabelled.isEmpty {
+                FileHandle.standardError.write(Data("warning: \(unlabelled.count) images without truth in their names left out, e.g. \(unlabelled[0])\n".utf8))
+            }
+            let r = try SymmetryImageEvaluation.evaluate(labelled, detector: detector, checkpoint: path, seeds: seeds, out: out, quiet: quiet || json)
+            if json { print(String(decoding: try RunFolder.json(r), as: UTF8.self)); return }
+            print(String(format: "%@: %d labelled images, mean of %d decoy fits: accuracy %.1f %%; class unchanged when inverted %.1f %%",
+                         path, r.images, r.seeds, 100 * r.accuracy, 100 * r.polarityUnchanged))
+            for name in SymmetryClass.allCases.map(\.name) {
+                guard let a = r.perClass[name] else { continue }
+                print("  " + name.padding(toLength: 18, withPad: " ", startingAt: 0) + String(format: " %5.1f %% of %d", 100 * a, r.perClassCount[name] ?? 0))
+            }
+            for (folder, a) in r.perFolder.sorted(by: { $0.key < $1.key }) where r.perFolder.count > 1 {
+                print("  folder " + folder.padding(toLength: 11, withPad: " ", startingAt: 0) + String(format: " %5.1f %%", 100 * a))
+            }
+            if let o = r.orderCorrect { print(String(format: "  order of Cn/Dn right: %.1f %% of %d", 100 * o, r.orderImages)) }
+            if let a = r.axisWithin10 { print(String(format: "  mirror axis within 10°: %.1f %% of %d one-mirror images", 100 * a, r.axisImages)) }
+            if let d = r.directionWithin10 { print(String(format: "  stripe direction within 10°: %.1f %% of %d", 100 * d, r.directionImages)) }
+            print(String(format: "%.0f s; wrote %@ (image_evaluation.json, images.csv, confusion.png)", r.seconds, out))
+        }
+    }
+
+    struct Samples: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "samples",
+            abstract: "Write examples of the detector's training data as PNGs, their truth in their names.",
+            discussion: """
+            --source shapes draws SymmetryShapes (plain and group-symmetrised shapes, in canonical form), templates \
+            the potentials of SymmetryTemplates (exact, ε = 0). Names follow `symmetry evaluate --images`: \
+            CLASS[-nORDER][-aAXIS]…[-dDIRECTION]__INDEX_WHAT.png, so the folder is a labelled test set. Also writes \
+            sheet.png, every sample side by side.
+            """)
+        enum Source: String, ExpressibleByArgument, CaseIterable { case shapes, templates }
+        @Option(help: "Folder to write into (must be empty or new unless --overwrite).") var out = "Outputs/symmetry_samples"
+        @Option(help: "shapes or templates.") var source: Source = .shapes
+        @Option(name: .customLong("per-class"), help: "Samples per class.") var perClass = 8
+        @Option(help: "Side of each PNG in pixels.") var size = 64
+        @Option(help: "Seed of the drawing.") var seed: UInt64 = 0
+        @Flag(help: "Write into a folder that already holds files.") var overwrite = false
+
+        func validate() throws {
+            try Check.range(perClass, "--per-class", 1...1000)
+            try Check.range(size, "--size", 8...512)
+        }
+
+        func run() throws {
+            let existing = (try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []
+            guard existing.isEmpty || overwrite else {
+                throw ValidationError("\(out) already holds \(existing.count) files; pass --overwrite to write into it")
+            }
+            let run = try RunFolder(out)
+            var rng = PRNG(seed: seed)
+            let shapes = SymmetryShapes(size: size, renderSize: 2 * size), library = SymmetryTemplates(size: size)
+            var tiles: [Float] = [], written = 0
+            for k in 0..<perClass {
+                for c in SymmetryClass.allCases {
+                    let t = source == .shapes ? shapes.shape(c, rng: &rng) : library.template(c, epsilon: 0, rng: &rng)
+                    let what = t.description.prefix(40).map { $0.isLetter || $0.isNumber ? $0 : "_" }
+                    let name = SymmetryTruth(t).stem + "__" + String(format: "%03d_", k) + String(what)
+                    let ink = t.pixels.map { 1 - $0 }
+                    try Image(width: size, height: size, channels: 1, pixels: ink).writePNG(run.file(name + ".png"))
+                    tiles += ink; written += 1
+                }
+            }
+            let sheet = imageGrid(Tensor(shape: [written, 1, size, size], data: tiles), columns: SymmetryClass.allCases.count, background: 0.5)
+            try sheet.writePNG(run.file("sheet.png"))
+            print("wrote \(written) \(source.rawValue) to \(out)/ (one column per class: " + SymmetryClass.allCases.map(\.name).joined(separator: ", ") + "; sheet.png)")
         }
     }
 

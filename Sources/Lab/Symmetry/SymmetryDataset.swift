@@ -20,20 +20,30 @@ public struct SymmetryDataset {
     /// `perClass` templates of every class: a fraction `exact` with ε = 0, the rest with ε drawn
     /// uniformly from (0, maxEpsilon]; then the representation. `drawn` and `progress` are told
     /// how many templates are drawn, and represented, so far.
-    public static func generate(perClass: Int, library: SymmetryTemplates, representation: SymmetryRepresentation, exact: Double = 0.4,
+    /// With `shapes`, a fraction `shapeFraction` of each class is drawn from that shape library
+    /// instead (exact symmetry, or `none`).
+    public static func generate(perClass: Int, library: SymmetryTemplates, shapes: SymmetryShapes? = nil, shapeFraction: Double = 0,
+                                representation: SymmetryRepresentation, exact: Double = 0.4,
                                 maxEpsilon: Double = 1, seed: UInt64, drawn: ((Int) -> Void)? = nil,
                                 progress: ((Int) -> Void)? = nil) -> SymmetryDataset {
-        let templates = draw(perClass: perClass, library: library, exact: exact, maxEpsilon: maxEpsilon, seed: seed, drawn: drawn)
+        let templates = draw(perClass: perClass, library: library, shapes: shapes, shapeFraction: shapeFraction, exact: exact,
+                             maxEpsilon: maxEpsilon, seed: seed, drawn: drawn)
         return make(templates, representation: representation, seed: seed &+ 1, progress: progress)
     }
 
     /// The templates `generate` draws from `seed`, without their representation.
-    public static func draw(perClass: Int, library: SymmetryTemplates, exact: Double = 0.4, maxEpsilon: Double = 1, seed: UInt64,
+    public static func draw(perClass: Int, library: SymmetryTemplates, shapes: SymmetryShapes? = nil, shapeFraction: Double = 0,
+                            exact: Double = 0.4, maxEpsilon: Double = 1, seed: UInt64,
                             drawn: ((Int) -> Void)? = nil) -> [SymmetryTemplates.Template] {
         var rng = PRNG(seed: seed)
         var templates: [SymmetryTemplates.Template] = []
         for _ in 0..<perClass {
             for c in SymmetryClass.allCases {
+                // Only drawn when shapes are asked for, so a templates-only set is what it always was.
+                if let shapes, shapeFraction > 0, Double(rng.nextFloat()) < shapeFraction {
+                    templates.append(shapes.shape(c, rng: &rng))
+                    continue
+                }
                 let eps = Double(rng.nextFloat()) < exact ? 0 : maxEpsilon * Double(max(rng.nextFloat(), 1e-3))
                 templates.append(library.template(c, epsilon: eps, rng: &rng))
             }

@@ -45,6 +45,50 @@ public final class SymmetryDetector {
         /// Fraction of pixels set after binarisation, and the threshold used (grey level in [0, 1]).
         public var fill: Double?
         public var threshold: Double?
+        /// Which way, for the reported symmetry, measured on the two-colour image
+        /// (`SymmetryGeometry`; degrees counter-clockwise from the rightward axis): the order n of
+        /// a discrete rotation, the mirror axes (one for reflection, two for reflection_both, n or
+        /// none for a discrete rotation), the stripes' direction for translation; and in words.
+        public var order: Int?
+        public var mirrorAxes: [Double]?
+        public var translationDirection: Double?
+        public var whichWay: String?
+        /// Everything the pixels say, whatever the class.
+        public var measured: SymmetryGeometry.Orientation?
+
+        /// Fills the "which way" fields for the reported symmetry from a measurement.
+        public mutating func describe(_ o: SymmetryGeometry.Orientation) {
+            let way = SymmetryDetector.whichWay(SymmetryClass.named(symmetry) ?? .none, o)
+            order = way.order; mirrorAxes = way.axes; translationDirection = way.direction
+            whichWay = way.text; measured = o
+        }
+    }
+
+    /// Side of the two-colour image "which way" is measured on when the original is at hand
+    /// (`SymmetryRun`): finer than the classifier's 32 × 32, where 45° turns blur into the grid.
+    public static let geometrySize = 64
+
+    /// The "which way" fields of a score for `symmetry`, from what the pixels say.
+    static func whichWay(_ symmetry: SymmetryClass, _ o: SymmetryGeometry.Orientation) -> (order: Int?, axes: [Double]?, direction: Double?, text: String) {
+        func deg(_ a: Double) -> String { String(format: "%.0f°", a) }
+        switch symmetry {
+        case .discreteRotation:
+            let n = (o.order ?? 0) >= 3 ? o.order! : o.bestOrder
+            // Dₙ when n mirror axes show (about), Cₙ otherwise.
+            let axes = o.mirrorAxes.count >= 2 && o.mirrorAxes.count >= n - 1 ? Array(o.mirrorAxes.prefix(n)).sorted() : []
+            return (n, axes, nil, axes.isEmpty ? "C\(n)" : "D\(n), mirror axes at " + axes.map(deg).joined(separator: ", "))
+        case .reflection:
+            return (nil, [o.bestAxis], nil, "mirror axis at " + deg(o.bestAxis))
+        case .reflectionBoth:
+            let axes = [o.bestAxis, o.perpendicularAxis].sorted()
+            return (nil, axes, nil, "mirror axes at " + axes.map(deg).joined(separator: " and "))
+        case .translation:
+            return (nil, nil, o.translationDirection, "invariant along " + deg(o.translationDirection))
+        case .rotation:
+            return (nil, nil, nil, "every rotation about the centre")
+        case .none:
+            return (nil, nil, nil, "none")
+        }
     }
 
     public let model: SymmetryCNN
@@ -117,11 +161,18 @@ public final class SymmetryDetector {
             let (scoreMean, scoreSpread) = Statistics.meanAndSpread(scores)
             let best = mean.indices.max { mean[$0] < mean[$1] }!
             let bestSymmetric = mean.indices.filter { $0 != SymmetryClass.none.rawValue }.max { mean[$0] < mean[$1] }!
-            return Score(image: nil, probabilities: Dictionary(uniqueKeysWithValues: zip(names, mean)),
+            var score = Score(image: nil, probabilities: Dictionary(uniqueKeysWithValues: zip(names, mean)),
                          probabilitySpread: Dictionary(uniqueKeysWithValues: zip(names, spread)), mostLikely: names[best],
                          symmetry: names[bestSymmetric], epsilon: Statistics.meanAndSpread(eps[i]).mean, score: scoreMean,
                          scoreSpread: scoreSpread, seeds: seeds.count, seedScores: scores, fill: Double(images[i].reduce(0, +)) / Double(max(images[i].count, 1)))
+            score.describe(SymmetryGeometry.orientation(canonical(images[i]), size: size))
+            return score
         }
+    }
+
+    /// An image as the representation sees it (canonical form where the checkpoint asks for it).
+    func canonical(_ pixels: [Float]) -> [Float] {
+        config.representation.canonical == true ? SymmetryGeometry.canonical(pixels, width: size, height: size, size: size) : pixels
     }
 
     /// Otsu's threshold of grey levels in [0, 1] (256 bins): the level that maximises the
@@ -145,35 +196,75 @@ public final class SymmetryDetector {
         return Float(threshold + 1) / 255
     }
 
-    /// An image made two-colour for the detector: grey, centre-cropped, resized to size × size,
-    /// 1 where darker than the Otsu threshold. Fails on a blank image (nothing to binarise).
-    public static func binarise(_ image: Image, size: Int, source: String) throws -> (pixels: [Float], threshold: Float) {
+    /// An image made two-colour for the detector. With `canonical` (new checkpoints): grey, cut at
+    /// Otsu's threshold at full resolution, then brought to canonical form
+    /// (`SymmetryGeometry.canonical`: the shape is the colour that covers less of the border, so
+    /// the result does not depend on which colour is ink; centred on the shape, scaled to it, and
+    /// with `upright` turned so that its best mirror axis is vertical).
+    /// Without (older checkpoints): grey, centre-cropped, resized to size × size, 1 where darker
+    /// than the Otsu threshold. Fails on a blank image (nothing to binarise).
+    public static func binarise(_ image: Image, size: Int, canonical: Bool = false, upright: Bool = false,
+                                source: String) throws -> (pixels: [Float], threshold: Float) {
         // The centred square is what is judged: a sliver of a few pixels has no shape to read.
         guard min(image.width, image.height) >= 8 else {
             throw FormatError(source, "is \(image.width)×\(image.height): its centred square (\(min(image.width, image.height)) px a side) "
                 + "is too small to judge; the detector needs at least 8×8")
         }
-        let grey = image.grey().centreCropSquare().resized(width: size, height: size, method: .area).pixels
+        // Canonical: cut at full resolution, then framed on the shape; before: framed, then cut.
+        let grey = canonical ? image.grey().pixels : image.grey().centreCropSquare().resized(width: size, height: size, method: .area).pixels
         guard grey.allSatisfy(\.isFinite) else { throw FormatError(source, "has non-finite pixel values") }
         let t = otsu(grey)
-        let pixels = grey.map { $0 < t ? Float(1) : 0 }
-        let ones = pixels.reduce(0, +)
-        guard ones > 0, ones < Float(pixels.count) else {
+        let binary = grey.map { $0 < t ? Float(1) : 0 }
+        let ones = binary.reduce(0, +)
+        guard ones > 0, ones < Float(binary.count) else {
             throw FormatError(source, "is a single colour after binarisation (threshold \(t)); there is no shape to judge")
+        }
+        guard canonical else { return (binary, t) }
+        let pixels = SymmetryGeometry.canonical(binary, width: image.width, height: image.height, size: size, upright: upright)
+        guard pixels.contains(1), pixels.contains(0) else {
+            throw FormatError(source, "is a single colour at \(size)×\(size) after binarisation (threshold \(t)); its shape is too fine to judge")
         }
         return (pixels, t)
     }
 
-    /// A report picture: the input, the two-colour image, and the first PCA images of one decoy fit.
-    public func reportImage(original: Image, binary: [Float], seed: UInt64) -> Image {
-        let n = size
-        var tiles: [Float] = original.grey().centreCropSquare().resized(width: n, height: n, method: .area).pixels
-        tiles += binary.map { 1 - $0 }
+    /// A report picture: the input, the two-colour image (`binary`, as measured: not turned
+    /// upright), and the first PCA images of one decoy fit (of the form the classifier reads);
+    /// with a score, which way is drawn on the two-colour image (mirror axes, the spokes of a
+    /// discrete rotation, the stripes' direction) and the verdict written under it.
+    public func reportImage(original: Image, binary: [Float], seed: UInt64, score: Score? = nil) -> Image {
+        let n = size, scale = 4, pad = 6, cell = n * scale
+        let shape = canonical(binary)
+        var tiles: [[Float]] = [original.grey().centreCropSquare().resized(width: n, height: n, method: .area).pixels, shape.map { 1 - $0 }]
         var rep = config.representation
         if rep.input == .raw { rep.input = .pca }
         let pcs = rep.make([binary], seed: seed).images.scalars
-        for c in 0..<rep.components { tiles += pcs[(c * n * n)..<((c + 1) * n * n)].map { min(max(($0 + 2.5) / 5, 0), 1) } }
-        let grid = imageGrid(Tensor(shape: [tiles.count / (n * n), 1, n, n], data: tiles), columns: tiles.count / (n * n))
-        return grid.resized(width: grid.width * 4, height: grid.height * 4, method: .bilinear)
+        for c in 0..<rep.components { tiles.append(pcs[(c * n * n)..<((c + 1) * n * n)].map { min(max(($0 + 2.5) / 5, 0), 1) }) }
+        var canvas = Canvas(width: pad + tiles.count * (cell + pad), height: 2 * pad + cell + (score == nil ? 0 : 22))
+        for (k, tile) in tiles.enumerated() {
+            for y in 0..<n { for x in 0..<n { let v = tile[y * n + x]; canvas.fill(pad + k * (cell + pad) + x * scale, pad + y * scale, scale, scale, (v, v, v)) } }
+        }
+        guard let score else { return canvas.image }
+        // Which way, on the two-colour tile, about the shape's centroid (angles counter-clockwise, y up).
+        let (cx, cy) = SymmetryGeometry.centroid(shape, width: n, height: n) ?? (Double(n) / 2, Double(n) / 2)
+        let ox = Double(pad + cell + pad) + cx * Double(scale), oy = Double(pad) + cy * Double(scale), reach = Double(cell) / 2
+        let red: (Float, Float, Float) = (0.9, 0.1, 0.1)
+        func ray(_ degrees: Double, from a: Double, to b: Double) {
+            let (dx, dy) = (cos(degrees * .pi / 180), -sin(degrees * .pi / 180))
+            for w in [-0.5, 0.5] { canvas.line(ox + a * dx - w * dy, oy + a * dy + w * dx, ox + b * dx - w * dy, oy + b * dy + w * dx, red) }
+        }
+        var caption = String(format: "SCORE %.2f  %@", score.score, score.symmetry.replacingOccurrences(of: "_", with: " "))
+        if let axes = score.mirrorAxes, !axes.isEmpty {
+            for a in axes { ray(a, from: -reach, to: reach) }
+            caption += "  AXES " + axes.map { String(format: "%.0f", $0) }.joined(separator: " ")
+        } else if let order = score.order {
+            for k in 0..<order { ray(90 + 360 * Double(k) / Double(order), from: 0, to: reach) }
+        }
+        if let order = score.order { caption += "  ORDER \(order)" }
+        if let d = score.translationDirection {
+            ray(d, from: -reach, to: reach)
+            caption += String(format: "  ALONG %.0f", d)
+        }
+        canvas.text(caption, x: pad, y: 2 * pad + cell, scale: 2)
+        return canvas.image
     }
 }

@@ -1,6 +1,7 @@
 import Engine
 import Foundation
 import Models
+import Physics
 
 /// What the symmetry classifier reads, for a batch of two-colour images:
 /// - `pca` — fit a decoy network to each image, take its last hidden layer over all pixels
@@ -19,10 +20,19 @@ public struct SymmetryRepresentation: Codable, Equatable, Sendable {
     public var decoy = DecoyNet.Config()
     /// Decoys fitted side by side in one batched graph.
     public var batch = 64
+    /// Bring every image to canonical form first (`SymmetryGeometry.canonical`: polarity, centre,
+    /// scale). Absent (off) in checkpoints written before it existed.
+    public var canonical: Bool? = nil
+    /// With `canonical`: also turn each shape so that its best mirror axis stands upright.
+    public var upright: Bool? = nil
+    /// For `pca` and `untrained`: the two-colour image itself as one more channel, after the PCA
+    /// images (absent: off).
+    public var withImage: Bool? = nil
 
-    public init(input: Input = .pca) { self.input = input }
+    /// A new representation (canonical form on; checkpoints that lack the key decode with it off).
+    public init(input: Input = .pca) { self.input = input; canonical = true; upright = true; withImage = input == .raw ? nil : true }
 
-    public var channels: Int { input == .raw ? 1 : components }
+    public var channels: Int { input == .raw ? 1 : components + (withImage == true ? 1 : 0) }
 
     /// Problems with this representation, in words (a checkpoint's, which anyone can edit).
     public var problems: [String] {
@@ -61,6 +71,7 @@ public struct SymmetryRepresentation: Codable, Equatable, Sendable {
         let p = size * size
         precondition(seeds.count == images.count, "SymmetryRepresentation: \(seeds.count) seeds for \(images.count) images")
         for (i, im) in images.enumerated() { precondition(im.count == p, "SymmetryRepresentation: image \(i) has \(im.count) pixels, expected \(p)") }
+        let images = canonical == true ? images.map { SymmetryGeometry.canonical($0, width: size, height: size, size: size, upright: upright == true) } : images
         var out = [Float](), accuracy = [Float](), explained = [[Double]]()
         out.reserveCapacity(images.count * channels * p)
         if input == .raw {
@@ -88,10 +99,11 @@ public struct SymmetryRepresentation: Codable, Equatable, Sendable {
                     out += s.map { Float(sign * $0) }
                 }
                 for _ in scores.count..<components { out += [Float](repeating: 0, count: p) }
+                if withImage == true { out += im.map { 2 * $0 - 1 } }
             }
             progress?(min(images.count, start + batch))
         }
-        return Output(images: Tensor(shape: [images.count, components, size, size], data: out),
+        return Output(images: Tensor(shape: [images.count, channels, size, size], data: out),
                       decoyAccuracy: input == .pca ? accuracy : nil, explained: explained)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Formats
+import Physics
 
 /// Scoring image files end to end (what `genlab symmetry score` and the demo do): read, binarise,
 /// score under several seeds, and write one report picture per image.
@@ -9,15 +10,24 @@ public enum SymmetryRun {
         var binary: [[Float]] = [], originals: [Image] = [], thresholds: [Float] = []
         for path in paths {
             let image = try Image.read(path)
-            let (pixels, t) = try SymmetryDetector.binarise(image, size: detector.size, source: path)
+            let rep = detector.config.representation
+            let (pixels, t) = try SymmetryDetector.binarise(image, size: detector.size, canonical: rep.canonical == true, upright: rep.upright == true,
+                                                            source: path)
             binary.append(pixels); originals.append(image); thresholds.append(t)
         }
         var scores = detector.score(binary, seeds: (0..<UInt64(seeds)).map { $0 })
         for i in paths.indices {
             scores[i].image = paths[i]
             scores[i].threshold = Double(thresholds[i])
+            var shown = binary[i]
+            if detector.config.representation.canonical == true {
+                let n = SymmetryDetector.geometrySize
+                let fine = try SymmetryDetector.binarise(originals[i], size: n, canonical: true, source: paths[i]).pixels
+                scores[i].describe(SymmetryGeometry.orientation(fine, size: n))
+                shown = try SymmetryDetector.binarise(originals[i], size: detector.size, canonical: true, source: paths[i]).pixels
+            }
             let name = URL(fileURLWithPath: paths[i]).deletingPathExtension().lastPathComponent
-            try detector.reportImage(original: originals[i], binary: binary[i], seed: 0).writePNG(run.file("\(name)_report.png"))
+            try detector.reportImage(original: originals[i], binary: shown, seed: 0, score: scores[i]).writePNG(run.file("\(name)_report.png"))
         }
         try run.writeJSON(scores, to: "scores.json")
         var page = RunReport(title: "GenLab symmetry scores — \(out)")

@@ -37,7 +37,13 @@ public enum SymmetryTraining {
         /// SymmetryCNN width and head layout.
         public var features = 16
         public var headGrid = 4
+        /// The CNN also reads its input's probe correlations (`SymmetryProbes`); absent (off) in
+        /// older checkpoints.
+        public var probes: Bool? = true
         public var seed: UInt64 = 0
+        /// Fraction of the training and validation templates drawn from `SymmetryShapes` (plain
+        /// and group-symmetrised shapes) instead of potentials; absent (0) in older checkpoints.
+        public var shapeFraction: Double? = 0.5
         public var representation = SymmetryRepresentation()
         public var quiet = false
         public init() {}
@@ -60,14 +66,15 @@ public enum SymmetryTraining {
         let run = try RunFolder(out)
         try run.writeJSON(o, to: "options.json")
         let rep = o.representation
-        let library = SymmetryTemplates(size: rep.size)
-        func build(_ label: String, _ perClass: Int, _ lib: SymmetryTemplates, _ seed: UInt64) -> SymmetryDataset {
+        let library = SymmetryTemplates(size: rep.size), shapes = SymmetryShapes(size: rep.size, upright: rep.upright == true)
+        func build(_ label: String, _ perClass: Int, _ lib: SymmetryTemplates, _ seed: UInt64, shapeFraction: Double = o.shapeFraction ?? 0) -> SymmetryDataset {
             let total = perClass * SymmetryClass.allCases.count
             let drawing = ProgressBar(total: total, label: label.replacingOccurrences(of: "decoys", with: "templates"), unit: "template")
             drawing.quiet = o.quiet
             // The decoy bar starts once the templates are drawn, so its rate counts decoys only.
             var bar: ProgressBar?
-            let d = SymmetryDataset.generate(perClass: perClass, library: lib, representation: rep, seed: seed, drawn: { n in
+            let d = SymmetryDataset.generate(perClass: perClass, library: lib, shapes: shapes, shapeFraction: shapeFraction,
+                                             representation: rep, seed: seed, drawn: { n in
                 drawing.update(n, items: n)
                 if n == total {
                     drawing.finish()
@@ -110,7 +117,8 @@ public enum SymmetryTraining {
         try Checkpoint(kind: SymmetryDetector.kind, config: config, module: model).save(to: run.file("checkpoint.safetensors"))
 
         let validationResult = evaluate(model, validation)
-        let heldOutSet = build("held-out decoys", o.heldOutPerClass, SymmetryTemplates(size: rep.size, extrapolate: true), o.seed &+ Stream.heldOut)
+        let heldOutSet = build("held-out decoys", o.heldOutPerClass, SymmetryTemplates(size: rep.size, extrapolate: true), o.seed &+ Stream.heldOut,
+                               shapeFraction: 0)
         var heldOut = evaluate(model, heldOutSet)
         let detector = SymmetryDetector(model: model, config: config)
         if o.heldOutSeeds > 1, let s = stability(detector, heldOutSet.templates.prefix(o.stabilityImages).map(\.pixels), fits: o.heldOutSeeds) {
@@ -185,7 +193,7 @@ public enum SymmetryTraining {
         let rng = PRNG(seed: o.seed).fork(7)
         var initRNG = rng.fork(1)
         let model = SymmetryCNN(.init(imageSize: rep.size, channels: rep.channels, classes: SymmetryClass.allCases.count,
-                                      features: o.features, headGrid: o.headGrid), rng: &initRNG)
+                                      features: o.features, headGrid: o.headGrid, probes: o.probes), rng: &initRNG)
         let opt = Adam(model.namedParameters(), lr: o.learningRate)
         let labels = train.labels, eps = train.epsilons, sweepLabels = sweeps?.epsilons ?? []
         var dataRNG = rng.fork(2)

@@ -1,0 +1,146 @@
+import Foundation
+import Formats
+import Physics
+
+/// A symmetry detector measured on image files whose truth is in their names (`SymmetryTruth`):
+/// what `genlab symmetry evaluate --images` reports. Every image is scored as `genlab symmetry
+/// score` scores it, and again with its colours inverted; which way (order, mirror axis,
+/// direction) is judged against the truth where the name gives it.
+public enum SymmetryImageEvaluation {
+    public struct ImageResult: Codable, Sendable {
+        public var image: String
+        /// The truth as its name gives it (`SymmetryTruth.stem`).
+        public var truth: String
+        public var predicted: String
+        public var predictedInverted: String
+        public var score: Double
+        /// The order a discrete rotation is reported with, and the best mirror axis (what is
+        /// reported for `reflection`), and the direction (for `translation`), whatever the class.
+        public var order: Int?
+        public var axis: Double?
+        public var direction: Double?
+    }
+
+    public struct Result: Codable, Sendable {
+        public var checkpoint: String
+        public var images: Int
+        public var seeds: Int
+        public var accuracy: Double
+        public var perClass: [String: Double]
+        public var perClassCount: [String: Int]
+        /// Rows: true class; columns: predicted, in `SymmetryClass` order.
+        public var confusion: [[Int]]
+        /// Fraction of images whose class is the same when their colours are inverted.
+        public var polarityUnchanged: Double
+        /// Discrete-rotation images with an order in their name whose reported order is right.
+        public var orderCorrect: Double?
+        public var orderImages: Int
+        /// One-mirror images with an axis in their name whose reported axis is within 10°.
+        public var axisWithin10: Double?
+        public var axisImages: Int
+        /// Translation images with a direction whose reported direction is within 10°.
+        public var directionWithin10: Double?
+        public var directionImages: Int
+        /// Accuracy per folder (a test family), when the images come from several.
+        public var perFolder: [String: Double]
+        public var results: [ImageResult]
+        public var seconds: Double
+    }
+
+    /// The labelled images under `paths` (files, or folders searched recursively); files whose
+    /// names carry no truth are returned apart.
+    public static func collect(_ paths: [String]) throws -> (labelled: [(String, SymmetryTruth)], unlabelled: [String]) {
+        var files: [String] = []
+        for p in paths {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: p, isDirectory: &isFolder) else { throw FormatError(p, "no such file or folder") }
+            files += isFolder.boolValue ? ImageSet.imageFiles(in: p).map { (p.hasSuffix("/") ? p : p + "/") + $0 } : [p]
+        }
+        var labelled: [(String, SymmetryTruth)] = [], unlabelled: [String] = []
+        for f in files {
+            if let t = SymmetryTruth(fileName: f) { labelled.append((f, t)) } else { unlabelled.append(f) }
+        }
+        return (labelled, unlabelled)
+    }
+
+    public static func evaluate(_ labelled: [(String, SymmetryTruth)], detector: SymmetryDetector, checkpoint: String, seeds: Int,
+                                out: String, quiet: Bool = false) throws -> Result {
+        let start = Date()
+        let run = try RunFolder(out)
+        let n = SymmetryDetector.geometrySize
+        let canonical = detector.config.representation.canonical == true, upright = detector.config.representation.upright == true
+        var binary: [[Float]] = [], inverted: [[Float]] = [], fine: [[Float]] = []
+        for (path, _) in labelled {
+            let image = try Image.read(path).grey()
+            binary.append(try SymmetryDetector.binarise(image, size: detector.size, canonical: canonical, upright: upright, source: path).pixels)
+            let negative = Image(width: image.width, height: image.height, channels: 1, pixels: image.pixels.map { 1 - $0 })
+            inverted.append(try SymmetryDetector.binarise(negative, size: detector.size, canonical: canonical, upright: upright, source: path + " (inverted)").pixels)
+            fine.append(try SymmetryDetector.binarise(image, size: n, canonical: true, source: path).pixels)
+        }
+        // An inverted image whose two-colour form is the original's gets the same decoys and so
+        // the same score (both are deterministic in the pixels and seeds): only the others are fitted.
+        let extra = inverted.indices.filter { inverted[$0] != binary[$0] }
+        let all = binary + extra.map { inverted[$0] }
+        let bar = ProgressBar(total: all.count * seeds, label: "decoy fits", unit: "decoy")
+        bar.quiet = quiet
+        let scores = detector.score(all, seeds: (0..<UInt64(seeds)).map { $0 }) { bar.update($0, items: $0) }
+        bar.finish(quiet ? "" : "\(labelled.count) images (\(extra.count) changed when inverted), \(seeds) decoy fits each")
+        var invertedScore = Array(scores.prefix(labelled.count))
+        for (k, i) in extra.enumerated() { invertedScore[i] = scores[labelled.count + k] }
+
+        let names = SymmetryClass.allCases.map(\.name)
+        var confusion = [[Int]](repeating: [Int](repeating: 0, count: names.count), count: names.count)
+        var results: [ImageResult] = []
+        var orderHits = 0, orderTotal = 0, axisHits = 0, axisTotal = 0, dirHits = 0, dirTotal = 0, samePolarity = 0
+        var folderHits: [String: (Int, Int)] = [:]
+        for (i, (path, truth)) in labelled.enumerated() {
+            let s = scores[i]
+            let o = SymmetryGeometry.orientation(fine[i], size: n)
+            let rotationWay = SymmetryDetector.whichWay(.discreteRotation, o), mirrorWay = SymmetryDetector.whichWay(.reflection, o)
+            let directionWay = SymmetryDetector.whichWay(.translation, o)
+            confusion[truth.symmetry.rawValue][names.firstIndex(of: s.mostLikely)!] += 1
+            if s.mostLikely == invertedScore[i].mostLikely { samePolarity += 1 }
+            if truth.symmetry == .discreteRotation, let order = truth.order {
+                orderTotal += 1
+                if rotationWay.order == order { orderHits += 1 }
+            }
+            if truth.symmetry == .reflection, let axis = truth.axes.first {
+                axisTotal += 1
+                if SymmetryTruth.angleDistance(mirrorWay.axes![0], axis) <= 10 { axisHits += 1 }
+            }
+            if truth.symmetry == .translation, let d = truth.direction {
+                dirTotal += 1
+                if SymmetryTruth.angleDistance(directionWay.direction!, d) <= 10 { dirHits += 1 }
+            }
+            let folder = URL(fileURLWithPath: path).deletingLastPathComponent().lastPathComponent
+            let hit = s.mostLikely == truth.symmetry.name ? 1 : 0
+            folderHits[folder] = ((folderHits[folder]?.0 ?? 0) + hit, (folderHits[folder]?.1 ?? 0) + 1)
+            results.append(ImageResult(image: path, truth: truth.stem, predicted: s.mostLikely, predictedInverted: invertedScore[i].mostLikely,
+                                       score: s.score, order: rotationWay.order, axis: mirrorWay.axes?.first, direction: directionWay.direction))
+        }
+        var perClass: [String: Double] = [:], perClassCount: [String: Int] = [:]
+        for c in SymmetryClass.allCases {
+            let row = confusion[c.rawValue], total = row.reduce(0, +)
+            if total > 0 { perClass[c.name] = Double(row[c.rawValue]) / Double(total); perClassCount[c.name] = total }
+        }
+        let right = (0..<names.count).reduce(0) { $0 + confusion[$1][$1] }
+        func fraction(_ hits: Int, _ total: Int) -> Double? { total > 0 ? Double(hits) / Double(total) : nil }
+        let result = Result(checkpoint: checkpoint, images: labelled.count, seeds: seeds, accuracy: Double(right) / Double(max(labelled.count, 1)),
+                            perClass: perClass, perClassCount: perClassCount, confusion: confusion,
+                            polarityUnchanged: Double(samePolarity) / Double(max(labelled.count, 1)),
+                            orderCorrect: fraction(orderHits, orderTotal), orderImages: orderTotal,
+                            axisWithin10: fraction(axisHits, axisTotal), axisImages: axisTotal,
+                            directionWithin10: fraction(dirHits, dirTotal), directionImages: dirTotal,
+                            perFolder: folderHits.mapValues { Double($0.0) / Double(max($0.1, 1)) }, results: results,
+                            seconds: Date().timeIntervalSince(start))
+        try run.writeJSON(result, to: "image_evaluation.json")
+        try SymmetryTraining.confusionImage(confusion, title: "\(labelled.count) labelled images").writePNG(run.file("confusion.png"))
+        var csv = "image,truth,predicted,predicted_inverted,score,order,axis,direction\n"
+        for r in results {
+            csv += "\"\(r.image)\",\(r.truth),\(r.predicted),\(r.predictedInverted),\(String(format: "%.4f", r.score)),"
+                + "\(r.order.map(String.init) ?? ""),\(r.axis.map { String(format: "%.1f", $0) } ?? ""),\(r.direction.map { String(format: "%.1f", $0) } ?? "")\n"
+        }
+        try AtomicFile.write(Data(csv.utf8), to: run.file("images.csv"))
+        return result
+    }
+}

@@ -1,0 +1,288 @@
+import Foundation
+
+/// Geometry of two-colour images for the symmetry detector: the canonical form every image is
+/// brought to before the decoy sees it (polarity, centre, scale), and measurements of *which way*
+/// an image is symmetric (the order of its rotations, its mirror axes, the direction it is
+/// invariant along), read off the pixels.
+///
+/// Images are row-major 0/1 values, row 0 at the top. Angles are in degrees in [0, 180),
+/// counter-clockwise from the image's rightward axis with y pointing up (as on paper).
+public enum SymmetryGeometry {
+    /// The canonical two-colour form of a `width` × `height` binary image, `size` × `size`:
+    /// - polarity: the colour that covers less of the image border is the shape (1) — a shape sits
+    ///   on its background — and where both cover the border alike (stripes), the rarer colour is,
+    ///   so an image and its colour-inverted twin have the same canonical form;
+    /// - centre: the square is centred on the shape's centroid (which lies on every mirror axis
+    ///   and at every rotation centre of a symmetric shape), kept inside the image;
+    /// - scale: the square's half-side is 1.08 × the shape's largest distance from the centroid
+    ///   along x or y (at least 4 px, at most what the image holds), so small shapes are enlarged;
+    /// - with `upright`, a shape clear of the border (≤ 5 % of the border is shape) is turned about
+    ///   its centroid so that its best mirror axis (`orientation`) stands vertical: the classifier
+    ///   then judges symmetry in one pose rather than in every one (turns under 3° are skipped, so
+    ///   the form is stable when applied twice);
+    /// then area-averaged to `size`, keeping the fill (`resample`).
+    public static func canonical(_ pixels: [Float], width: Int, height: Int, size: Int, upright: Bool = false) -> [Float] {
+        precondition(pixels.count == width * height && width > 0 && height > 0 && size > 0, "SymmetryGeometry.canonical: bad dimensions")
+        var p = pixels.map { $0 > 0.5 ? Float(1) : 0 }
+        let (invert, borderFill) = polarity(p, width: width, height: height)
+        if invert { p = p.map { 1 - $0 } }
+        guard let (cx, cy) = centroid(p, width: width, height: height) else { return resample(p, width, height, x0: 0, y0: 0, side: Double(min(width, height)), size: size) }
+        var turn = 0.0
+        if upright, min(borderFill, 1 - borderFill) <= 0.05 {
+            let probe = canonical(pixels, width: width, height: height, size: 48)
+            let axis = orientation(probe, size: 48).bestAxis
+            turn = 90 - axis
+            if abs(turn) < 3 { turn = 0 }
+        }
+        let (co, si) = (cos(turn * .pi / 180), sin(turn * .pi / 180))
+        var extent = 0.0
+        for r in 0..<height {
+            for c in 0..<width where p[r * width + c] > 0 {
+                // The offset in y-up coordinates, turned counter-clockwise by `turn`.
+                let x = Double(c) + 0.5 - cx, y = cy - (Double(r) + 0.5)
+                extent = max(extent, abs(co * x - si * y), abs(si * x + co * y))
+            }
+        }
+        if turn != 0 { return resampleTurned(p, width, height, centre: (cx, cy), side: max(8, 2 * 1.08 * extent), degrees: turn, size: size) }
+        let side = min(Double(min(width, height)), max(8, 2 * 1.08 * extent))
+        let x0 = min(max(cx - side / 2, 0), Double(width) - side), y0 = min(max(cy - side / 2, 0), Double(height) - side)
+        return resample(p, width, height, x0: x0, y0: y0, side: side, size: size)
+    }
+
+    /// The square of `side` centred at `centre`, turned counter-clockwise by `degrees`, read with
+    /// 4 × 4 point samples per target pixel (outside the image: background), keeping the fill.
+    static func resampleTurned(_ p: [Float], _ width: Int, _ height: Int, centre: (Double, Double), side: Double, degrees: Double, size: Int) -> [Float] {
+        let (co, si) = (cos(degrees * .pi / 180), sin(degrees * .pi / 180))
+        var average = [Double](repeating: 0, count: size * size)
+        let step = side / Double(size)
+        for r in 0..<size {
+            for c in 0..<size {
+                var hits = 0
+                for sy in 0..<4 {
+                    for sx in 0..<4 {
+                        // Target offset (y up), then the source offset it came from: turned back.
+                        let x = (Double(c) + (Double(sx) + 0.5) / 4) * step - side / 2, y = side / 2 - (Double(r) + (Double(sy) + 0.5) / 4) * step
+                        let u = co * x + si * y, v = -si * x + co * y
+                        let col = Int((centre.0 + u).rounded(.down)), row = Int((centre.1 - v).rounded(.down))
+                        if col >= 0, row >= 0, col < width, row < height, p[row * width + col] > 0 { hits += 1 }
+                    }
+                }
+                average[r * size + c] = Double(hits) / 16
+            }
+        }
+        return keepFill(average)
+    }
+
+    /// Whether the 1s of a binary image are its background (see `canonical`), and the fraction of
+    /// the border that is 1.
+    static func polarity(_ p: [Float], width: Int, height: Int) -> (invert: Bool, borderFill: Double) {
+        var border = 0.0, borderOnes = 0.0
+        for r in 0..<height {
+            for c in 0..<width where r == 0 || c == 0 || r == height - 1 || c == width - 1 {
+                border += 1; borderOnes += Double(p[r * width + c])
+            }
+        }
+        let onBorder = borderOnes / max(border, 1)
+        if abs(onBorder - 0.5) > 0.1 { return (onBorder > 0.5, onBorder) }
+        return (Double(p.reduce(0, +)) > 0.5 * Double(p.count), onBorder)
+    }
+
+    /// Centroid of the 1s in pixel units (x from the left edge, y from the top edge); nil if none.
+    public static func centroid(_ p: [Float], width: Int, height: Int) -> (Double, Double)? {
+        var n = 0.0, sx = 0.0, sy = 0.0
+        for r in 0..<height {
+            for c in 0..<width where p[r * width + c] > 0.5 {
+                n += 1; sx += Double(c) + 0.5; sy += Double(r) + 0.5
+            }
+        }
+        return n > 0 ? (sx / n, sy / n) : nil
+    }
+
+    /// The square [x0, x0 + side] × [y0, y0 + side] of a binary image, area-averaged to size² and
+    /// cut where the fill stays what it was: the round(fill · size²) brightest averages are set
+    /// (a cut at ½ would erase lines thinner than half a target pixel — a Sierpinski triangle's).
+    static func resample(_ p: [Float], _ width: Int, _ height: Int, x0: Double, y0: Double, side: Double, size: Int) -> [Float] {
+        var average = [Double](repeating: 0, count: size * size)
+        let step = side / Double(size)
+        for r in 0..<size {
+            for c in 0..<size {
+                let ya = y0 + Double(r) * step, yb = ya + step, xa = x0 + Double(c) * step, xb = xa + step
+                var sum = 0.0, weight = 0.0
+                var y = Int(ya.rounded(.down))
+                while Double(y) < yb {
+                    let wy = min(Double(y + 1), yb) - max(Double(y), ya)
+                    var x = Int(xa.rounded(.down))
+                    while Double(x) < xb {
+                        let wx = min(Double(x + 1), xb) - max(Double(x), xa)
+                        if x >= 0, y >= 0, x < width, y < height { sum += Double(p[y * width + x]) * wx * wy }
+                        weight += wx * wy
+                        x += 1
+                    }
+                    y += 1
+                }
+                average[r * size + c] = sum / max(weight, 1e-12)
+            }
+        }
+        return keepFill(average)
+    }
+
+    /// The round(Σ average) largest averages set to 1, the rest 0.
+    static func keepFill(_ average: [Double]) -> [Float] {
+        let keep = Int((average.reduce(0, +)).rounded())
+        var out = [Float](repeating: 0, count: average.count)
+        guard keep > 0 else { return out }
+        // Stable order: ties broken by position, so the result is deterministic.
+        for i in average.indices.sorted(by: { average[$0] > average[$1] || (average[$0] == average[$1] && $0 < $1) }).prefix(keep) where average[i] > 0 {
+            out[i] = 1
+        }
+        return out
+    }
+
+    // MARK: which way
+
+    /// What the pixels say about how an image is symmetric (measured about the shape's centroid).
+    public struct Orientation: Codable, Equatable, Sendable {
+        /// The order of the image's rotations: `bestOrder` when it agrees at least `threshold`, else
+        /// 2 when the half-turn does; nil when neither does, or when the image is round.
+        public var order: Int?
+        /// Mirror axes, best first: local maxima of the mirror agreement over axes every degree.
+        public var mirrorAxes: [Double]
+        /// The direction the image is most nearly invariant along (the stripes' direction), and how
+        /// strongly its edges line up with it (structure-tensor coherence, 0…1).
+        public var translationDirection: Double
+        public var translationCoherence: Double
+        /// Agreement under rotations by irrational angles: near 1 for a round image.
+        public var roundness: Double
+        /// The n in 3…12 whose rotation agrees best (the largest of those within 0.03 of the best:
+        /// C₆ also passes C₃'s test), and the axis whose mirror agrees best, with
+        /// their agreements — what is reported when the classifier calls a symmetry the pixels
+        /// only approximately have.
+        public var bestOrder: Int
+        public var bestOrderAgreement: Double
+        public var bestAxis: Double
+        public var bestAxisAgreement: Double
+        /// The best axis within 10° of perpendicular to `bestAxis`.
+        public var perpendicularAxis: Double
+    }
+
+    /// Agreement at or above which a map counts as a symmetry of the image.
+    public static let threshold = 0.75
+
+    /// Chance-corrected agreement of a square binary image with itself under a map of the plane
+    /// about (cx, cy) in pixel units, over the largest disc about the centre that the image holds:
+    /// 1 − mean |f − f∘g| / (2 m (1 − m)), m the disc's fill — 1 when the map is a symmetry, about 0
+    /// for an unrelated image of the same fill. The mapped image is read bilinearly.
+    public static func agreement(_ p: [Float], size n: Int, centre: (Double, Double), _ map: (Double, Double) -> (Double, Double)) -> Double {
+        let (cx, cy) = centre
+        let radius = min(min(cx, Double(n) - cx), min(cy, Double(n) - cy))
+        var diff = 0.0, count = 0.0, fill = 0.0
+        for r in 0..<n {
+            for c in 0..<n {
+                let x = Double(c) + 0.5 - cx, y = cy - (Double(r) + 0.5)  // y up
+                guard x * x + y * y <= radius * radius else { continue }
+                let (u, v) = map(x, y)
+                let value = Double(p[r * n + c])
+                diff += abs(value - sample(p, n, x: cx + u, y: cy - v))
+                fill += value; count += 1
+            }
+        }
+        guard count > 0 else { return 0 }
+        let m = fill / count
+        guard m > 0, m < 1 else { return 1 }
+        return 1 - (diff / count) / (2 * m * (1 - m))
+    }
+
+    /// Bilinear read at pixel-unit coordinates (outside the image: 0, the background).
+    static func sample(_ p: [Float], _ n: Int, x: Double, y: Double) -> Double {
+        let fx = x - 0.5, fy = y - 0.5
+        let x0 = Int(fx.rounded(.down)), y0 = Int(fy.rounded(.down))
+        let ax = fx - Double(x0), ay = fy - Double(y0)
+        func at(_ c: Int, _ r: Int) -> Double { c >= 0 && r >= 0 && c < n && r < n ? Double(p[r * n + c]) : 0 }
+        return (at(x0, y0) * (1 - ax) + at(x0 + 1, y0) * ax) * (1 - ay) + (at(x0, y0 + 1) * (1 - ax) + at(x0 + 1, y0 + 1) * ax) * ay
+    }
+
+    /// Agreement under rotation by `degrees` about the centre.
+    public static func rotationAgreement(_ p: [Float], size n: Int, centre: (Double, Double), degrees: Double) -> Double {
+        let a = degrees * .pi / 180, (co, si) = (cos(a), sin(a))
+        return agreement(p, size: n, centre: centre) { x, y in (co * x - si * y, si * x + co * y) }
+    }
+
+    /// Agreement under the mirror in the axis through the centre at `degrees`.
+    public static func mirrorAgreement(_ p: [Float], size n: Int, centre: (Double, Double), degrees: Double) -> Double {
+        let a = 2 * degrees * .pi / 180, (co, si) = (cos(a), sin(a))
+        return agreement(p, size: n, centre: centre) { x, y in (co * x + si * y, si * x - co * y) }
+    }
+
+    /// How a square binary image (in canonical form: the shape's centroid near the centre) is symmetric.
+    public static func orientation(_ binary: [Float], size n: Int) -> Orientation {
+        let centre = centroid(binary, width: n, height: n) ?? (Double(n) / 2, Double(n) / 2)
+        // Compared after a 3 × 3 binomial blur: a quarter turn maps the pixel grid onto itself and
+        // other angles do not, and unblurred edges would favour the orders 2 and 4.
+        let p = blurred(binary, n)
+        let roundness = [23.0, 61.0, 113.0].map { rotationAgreement(p, size: n, centre: centre, degrees: $0) }.min()!
+        let scan = (0..<180).map { mirrorAgreement(p, size: n, centre: centre, degrees: Double($0)) }
+        var axes: [(angle: Double, agreement: Double)] = []
+        for k in 0..<180 where scan[k] >= threshold && scan[k] >= scan[(k + 179) % 180] && scan[k] > scan[(k + 1) % 180] {
+            // Parabolic refinement between the neighbouring degrees.
+            let (a, b, c) = (scan[(k + 179) % 180], scan[k], scan[(k + 1) % 180])
+            let denominator = a - 2 * b + c
+            let offset = abs(denominator) > 1e-12 ? min(max(0.5 * (a - c) / denominator, -0.5), 0.5) : 0
+            axes.append(((Double(k) + offset + 180).truncatingRemainder(dividingBy: 180), b))
+        }
+        axes.sort { $0.agreement > $1.agreement }
+        let (direction, coherence) = stripeDirection(p, size: n)
+        let orders = (3...12).map { (n: $0, agreement: rotationAgreement(p, size: n, centre: centre, degrees: 360 / Double($0))) }
+        // Among orders that agree almost as well as the best, the largest (C₆ also passes C₃'s test).
+        let top = orders.map(\.agreement).max()!
+        let bestOrder = orders.filter { $0.agreement >= top - 0.03 }.map(\.n).max()!
+        let bestOrderAgreement = orders.first { $0.n == bestOrder }!.agreement
+        var order: Int?
+        if roundness < threshold {
+            order = bestOrderAgreement >= threshold ? bestOrder
+                : rotationAgreement(p, size: n, centre: centre, degrees: 180) >= threshold ? 2 : nil
+        }
+        let best = scan.indices.max { scan[$0] < scan[$1] }!
+        let perpendicular = (-10...10).map { (best + 90 + $0 + 180) % 180 }.max { scan[$0] < scan[$1] }!
+        func tenth(_ v: Double) -> Double { (v * 10).rounded() / 10 }
+        return Orientation(order: order, mirrorAxes: roundness >= threshold ? [] : axes.map { tenth($0.angle) },
+                           translationDirection: tenth(direction), translationCoherence: coherence, roundness: roundness,
+                           bestOrder: bestOrder, bestOrderAgreement: bestOrderAgreement,
+                           bestAxis: tenth(axes.first?.angle ?? Double(best)), bestAxisAgreement: scan[best], perpendicularAxis: Double(perpendicular))
+    }
+
+    static func blurred(_ p: [Float], _ n: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: n * n)
+        let w: [Float] = [0.25, 0.5, 0.25]
+        for r in 0..<n {
+            for c in 0..<n {
+                var s: Float = 0
+                for dr in -1...1 {
+                    for dc in -1...1 {
+                        let rr = r + dr, cc = c + dc
+                        if rr >= 0, cc >= 0, rr < n, cc < n { s += w[dr + 1] * w[dc + 1] * p[rr * n + cc] }
+                    }
+                }
+                out[r * n + c] = s
+            }
+        }
+        return out
+    }
+
+    /// The direction of least change (structure tensor of central differences): the stripes' direction.
+    static func stripeDirection(_ p: [Float], size n: Int) -> (degrees: Double, coherence: Double) {
+        var jxx = 0.0, jyy = 0.0, jxy = 0.0
+        for r in 1..<(n - 1) {
+            for c in 1..<(n - 1) {
+                let gx = Double(p[r * n + c + 1] - p[r * n + c - 1]) / 2
+                let gy = Double(p[(r - 1) * n + c] - p[(r + 1) * n + c]) / 2  // y up
+                jxx += gx * gx; jyy += gy * gy; jxy += gx * gy
+            }
+        }
+        let trace = jxx + jyy
+        guard trace > 0 else { return (0, 0) }
+        let coherence = ((jxx - jyy) * (jxx - jyy) + 4 * jxy * jxy).squareRoot() / trace
+        // The gradients' dominant direction is across the stripes; the stripes run at 90° to it.
+        let normal = 0.5 * atan2(2 * jxy, jxx - jyy) * 180 / .pi
+        return ((normal + 90 + 360).truncatingRemainder(dividingBy: 180), coherence)
+    }
+}

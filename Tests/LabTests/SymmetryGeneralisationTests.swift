@@ -1,0 +1,69 @@
+import Engine
+import Formats
+import Foundation
+@testable import Lab
+import Models
+import Physics
+import XCTest
+
+/// What makes the symmetry detector hold on images it was not drawn from: canonical two-colour
+/// form, probe correlations, truth in file names, and the shipped detector on the independent set.
+final class SymmetryGeneralisationTests: XCTestCase {
+    func grid(_ n: Int, _ inside: (Double, Double) -> Bool) -> [Float] {
+        (0..<(n * n)).map { k in
+            let x = (Double(k % n) + 0.5) / Double(n) * 2 - 1, y = 1 - (Double(k / n) + 0.5) / Double(n) * 2
+            return inside(x, y) ? 1 : 0
+        }
+    }
+
+    func testProbesSeeTheSymmetry() {
+        let n = 32
+        // A disc, a shape mirrored in the vertical axis only, vertical stripes.
+        let disc = grid(n) { x, y in x * x + y * y < 0.5 }
+        let mirrored = grid(n) { x, y in (abs(x) - 0.3) * (abs(x) - 0.3) + (y - 0.2) * (y - 0.2) < 0.1 || (x * x + (y + 0.4) * (y + 0.4) < 0.05) }
+        let stripes = grid(n) { x, _ in sin(9 * x) > 0 }
+        let p = SymmetryProbes.correlations(Tensor(shape: [3, 1, n, n], data: disc + mirrored + stripes)).scalars
+        let k = SymmetryProbes.count
+        // Map order: mirrors at 0, 45, 90, 135°; rotations 360/n, n = 2…8; 23°, 61°; shifts at 0, 45, 90, 135°.
+        XCTAssertGreaterThan(p[12], 0.9, "a disc agrees with itself turned by 23°")
+        XCTAssertGreaterThan(p[k + 2], 0.9, "the mirror in the vertical axis")
+        XCTAssertLessThan(p[k + 0], 0.6, "no mirror in the horizontal axis")
+        XCTAssertGreaterThan(p[2 * k + 15], 0.95, "stripes along y agree with themselves shifted along y")
+        XCTAssertLessThan(p[2 * k + 13], 0.5, "but not shifted across")
+    }
+
+    func testTruthNamesRoundTrip() throws {
+        let t = try XCTUnwrap(SymmetryTruth(fileName: "some/folder/discrete_rotation-n5-a18-a54-a90-a126-a162__star_03.png"))
+        XCTAssertEqual(t.symmetry, .discreteRotation)
+        XCTAssertEqual(t.order, 5)
+        XCTAssertEqual(t.axes, [18, 54, 90, 126, 162])
+        XCTAssertEqual(SymmetryTruth(fileName: t.stem + "__x.png"), t)
+        XCTAssertEqual(SymmetryTruth(fileName: "translation-d45__s.png")?.direction, 45)
+        for bad in ["face.png", "rotation.png", "roundish__x.png", "reflection-q3__x.png", "discrete_rotation-n1e9__x.png"] {
+            XCTAssertNil(SymmetryTruth(fileName: bad), bad)
+        }
+        XCTAssertEqual(SymmetryTruth.angleDistance(178, 2), 4)
+    }
+
+    func testTwoColourFormDoesNotDependOnPolarity() throws {
+        var rng = PRNG(seed: 3)
+        for _ in 0..<10 {
+            let w = 40 + rng.nextInt(60), h = 40 + rng.nextInt(60)
+            let cx = Float(w) * (0.3 + 0.4 * rng.nextFloat()), cy = Float(h) * (0.3 + 0.4 * rng.nextFloat()), r = Float(min(w, h)) * 0.2
+            let dark = 0.1 + 0.2 * rng.nextFloat(), light = 0.7 + 0.2 * rng.nextFloat()
+            let grey = (0..<(w * h)).map { k -> Float in
+                let x = Float(k % w) - cx, y = Float(k / w) - cy
+                return abs(x) + 2 * abs(y) < r || (x > 0 && x < r && abs(y) < r / 3) ? dark : light
+            }
+            let image = Image(width: w, height: h, channels: 1, pixels: grey), inverted = Image(width: w, height: h, channels: 1, pixels: grey.map { 1 - $0 })
+            for upright in [false, true] {
+                let a = try SymmetryDetector.binarise(image, size: 32, canonical: true, upright: upright, source: "a").pixels
+                let b = try SymmetryDetector.binarise(inverted, size: 32, canonical: true, upright: upright, source: "b").pixels
+                XCTAssertEqual(a, b)
+                // The shape is the colour that covers less of the border, centred and scaled.
+                XCTAssertEqual(a[0], 0)
+                XCTAssertEqual(a[16 * 32 + 16], 1)
+            }
+        }
+    }
+}
