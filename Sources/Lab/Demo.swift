@@ -75,7 +75,8 @@ public enum Demo {
             throw FormatError("Pretrained/symmetry.safetensors", "the shipped symmetry checkpoint is missing")
         }
         let detector = try SymmetryDetector(checkpoint: checkpoint)
-        let images = ImageSet.imageFiles(in: datasets + "/symmetry").map { datasets + "/symmetry/" + $0 }
+        // The folder's own pictures only: test/ and photos/ below it are the detector's test sets.
+        let images = ImageSet.imageFiles(in: datasets + "/symmetry").filter { !$0.contains("/") }.map { datasets + "/symmetry/" + $0 }
         let scores = try SymmetryRun.score(images, detector: detector, seeds: SymmetryDetector.defaultFits, out: root + "/symmetry")
         steps.append(Step(title: "Symmetry detector (shipped checkpoint)", outputs: [root + "/symmetry/scores.json"] + images.map {
             root + "/symmetry/" + URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent + "_report.png"

@@ -255,8 +255,13 @@ struct Symmetry: ParsableCommand {
             commandName: "score",
             abstract: "Score PNG/JPEG images: class probabilities, the symmetry score and its spread over decoy seeds.",
             discussion: """
-            Each image is made grey, centre-cropped, resized to 32×32 and binarised at Otsu's threshold (darker \
-            pixels are the shape). Writes a report picture per image (input, two-colour image, PCA images) into --out.
+            Each image is made grey and cut at Otsu's threshold; the shape is the colour that covers less of the \
+            border (so inverting the colours changes nothing), framed on its centroid and extent, turned so that its \
+            best mirror axis is upright, and brought to 32×32 (checkpoints from before this pipeline: centre-cropped, \
+            resized, darker pixels are the shape). Which way — the order of a discrete rotation, the mirror axes, the \
+            stripes' direction, in degrees counter-clockwise from the rightward axis — is measured on the two-colour \
+            image at 64×64 and printed after the class. Writes a report picture per image (input, two-colour image \
+            with which way drawn on it, PCA images) into --out.
             """)
         @Argument(help: "PNG or JPEG images.") var images: [String]
         @Option(help: "A symmetry checkpoint (default: the shipped Pretrained/symmetry.safetensors).") var checkpoint: String?
@@ -277,7 +282,7 @@ struct Symmetry: ParsableCommand {
             if json { print(String(decoding: try RunFolder.json(scores), as: UTF8.self)); return }
             for s in scores {
                 print(String(format: "%@: score %.2f ± %.2f — %@ (P = %.2f), ε̂ = %.2f, P(none) = %.2f", s.image ?? "", s.score, s.scoreSpread, s.symmetry,
-                             s.probabilities[s.symmetry] ?? .nan, s.epsilon, s.probabilities["none"] ?? .nan))
+                             s.probabilities[s.symmetry] ?? .nan, s.epsilon, s.probabilities["none"] ?? .nan) + (s.whichWay.map { "; " + $0 } ?? ""))
             }
             print("report pictures in \(out)/")
         }
