@@ -126,7 +126,10 @@ struct Symmetry: ParsableCommand {
             from s + 4000: the default --seed 2000 repeats the measurement of a model trained with the default \
             seed, and --seed 3000 would draw, as sweeps, the training sweeps' potentials again (only the parameters the held-out \
             library extrapolates differ). Seeds 5000 and up are sets such a model never saw. \
-            OUT gets evaluation.json and confusion.png.
+            OUT gets evaluation.json and confusion.png. With --images, labelled image files are measured instead \
+            (their truth in their names, as Datasets/symmetry/test has it): accuracy overall, per class and per \
+            folder, whether the class survives inverting the colours, and which way against the truth; OUT gets \
+            image_evaluation.json, images.csv and confusion.png.
             """)
         static let defaults = SymmetryTraining.Options()
         @Option(help: "A symmetry checkpoint (default: the shipped Pretrained/symmetry.safetensors).") var checkpoint: String?
