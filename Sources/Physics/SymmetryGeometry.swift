@@ -30,7 +30,7 @@ public enum SymmetryGeometry {
         var turn = 0.0
         if upright, min(borderFill, 1 - borderFill) <= 0.05 {
             let probe = canonical(pixels, width: width, height: height, size: 48)
-            let axis = orientation(probe, size: 48).bestAxis
+            let axis = bestMirrorAxis(probe, size: 48)
             turn = 90 - axis
             if abs(turn) < 3 { turn = 0 }
         }
@@ -215,21 +215,9 @@ public enum SymmetryGeometry {
 
     /// How a square binary image (in canonical form: the shape's centroid near the centre) is symmetric.
     public static func orientation(_ binary: [Float], size n: Int) -> Orientation {
-        let centre = centroid(binary, width: n, height: n) ?? (Double(n) / 2, Double(n) / 2)
-        // Compared after a 3 × 3 binomial blur: a quarter turn maps the pixel grid onto itself and
-        // other angles do not, and unblurred edges would favour the orders 2 and 4.
-        let p = blurred(binary, n)
+        let (p, centre) = prepared(binary, n)
         let roundness = [23.0, 61.0, 113.0].map { rotationAgreement(p, size: n, centre: centre, degrees: $0) }.min()!
-        let scan = (0..<180).map { mirrorAgreement(p, size: n, centre: centre, degrees: Double($0)) }
-        var axes: [(angle: Double, agreement: Double)] = []
-        for k in 0..<180 where scan[k] >= threshold && scan[k] >= scan[(k + 179) % 180] && scan[k] > scan[(k + 1) % 180] {
-            // Parabolic refinement between the neighbouring degrees.
-            let (a, b, c) = (scan[(k + 179) % 180], scan[k], scan[(k + 1) % 180])
-            let denominator = a - 2 * b + c
-            let offset = abs(denominator) > 1e-12 ? min(max(0.5 * (a - c) / denominator, -0.5), 0.5) : 0
-            axes.append(((Double(k) + offset + 180).truncatingRemainder(dividingBy: 180), b))
-        }
-        axes.sort { $0.agreement > $1.agreement }
+        let (scan, axes) = mirrorScan(p, n, centre)
         let (direction, coherence) = stripeDirection(p, size: n)
         let orders = (3...12).map { (n: $0, agreement: rotationAgreement(p, size: n, centre: centre, degrees: 360 / Double($0))) }
         // Among orders that agree almost as well as the best, the largest (C₆ also passes C₃'s test).
@@ -241,13 +229,48 @@ public enum SymmetryGeometry {
             order = bestOrderAgreement >= threshold ? bestOrder
                 : rotationAgreement(p, size: n, centre: centre, degrees: 180) >= threshold ? 2 : nil
         }
-        let best = scan.indices.max { scan[$0] < scan[$1] }!
+        let best = bestDegree(scan)
         let perpendicular = (-10...10).map { (best + 90 + $0 + 180) % 180 }.max { scan[$0] < scan[$1] }!
         func tenth(_ v: Double) -> Double { (v * 10).rounded() / 10 }
         return Orientation(order: order, mirrorAxes: roundness >= threshold ? [] : axes.map { tenth($0.angle) },
                            translationDirection: tenth(direction), translationCoherence: coherence, roundness: roundness,
                            bestOrder: bestOrder, bestOrderAgreement: bestOrderAgreement,
-                           bestAxis: tenth(axes.first?.angle ?? Double(best)), bestAxisAgreement: scan[best], perpendicularAxis: Double(perpendicular))
+                           bestAxis: tenth(bestAxis(axes, scan)), bestAxisAgreement: scan[best], perpendicularAxis: Double(perpendicular))
+    }
+
+    /// The image as it is compared (after a 3 × 3 binomial blur: a quarter turn maps the pixel grid
+    /// onto itself and other angles do not, and unblurred edges would favour the orders 2 and 4)
+    /// and the shape's centroid, about which every map is taken.
+    static func prepared(_ binary: [Float], _ n: Int) -> (blurred: [Float], centre: (Double, Double)) {
+        (blurred(binary, n), centroid(binary, width: n, height: n) ?? (Double(n) / 2, Double(n) / 2))
+    }
+
+    /// Mirror agreement for axes every degree, and the axes that agree at least `threshold` and
+    /// more than their neighbours (refined between the degrees), best first.
+    static func mirrorScan(_ p: [Float], _ n: Int, _ centre: (Double, Double)) -> (scan: [Double], axes: [(angle: Double, agreement: Double)]) {
+        let scan = (0..<180).map { mirrorAgreement(p, size: n, centre: centre, degrees: Double($0)) }
+        var axes: [(angle: Double, agreement: Double)] = []
+        for k in 0..<180 where scan[k] >= threshold && scan[k] >= scan[(k + 179) % 180] && scan[k] > scan[(k + 1) % 180] {
+            // Parabolic refinement between the neighbouring degrees.
+            let (a, b, c) = (scan[(k + 179) % 180], scan[k], scan[(k + 1) % 180])
+            let denominator = a - 2 * b + c
+            let offset = abs(denominator) > 1e-12 ? min(max(0.5 * (a - c) / denominator, -0.5), 0.5) : 0
+            axes.append(((Double(k) + offset + 180).truncatingRemainder(dividingBy: 180), b))
+        }
+        axes.sort { $0.agreement > $1.agreement }
+        return (scan, axes)
+    }
+
+    static func bestDegree(_ scan: [Double]) -> Int { scan.indices.max { scan[$0] < scan[$1] }! }
+
+    /// The best refined axis, or the best degree when no axis reaches the threshold.
+    static func bestAxis(_ axes: [(angle: Double, agreement: Double)], _ scan: [Double]) -> Double { axes.first?.angle ?? Double(bestDegree(scan)) }
+
+    /// `orientation(binary, size: n).bestAxis`, without the rest of the measurement.
+    public static func bestMirrorAxis(_ binary: [Float], size n: Int) -> Double {
+        let (p, centre) = prepared(binary, n)
+        let (scan, axes) = mirrorScan(p, n, centre)
+        return (bestAxis(axes, scan) * 10).rounded() / 10
     }
 
     static func blurred(_ p: [Float], _ n: Int) -> [Float] {

@@ -73,7 +73,7 @@ public final class SymmetryDetector {
         func deg(_ a: Double) -> String { String(format: "%.0f°", a) }
         switch symmetry {
         case .discreteRotation:
-            let n = (o.order ?? 0) >= 3 ? o.order! : o.bestOrder
+            let n = o.bestOrder  // (`order`, when 3 or more, is `bestOrder`)
             // Dₙ when n mirror axes show (about), Cₙ otherwise.
             let axes = o.mirrorAxes.count >= 2 && o.mirrorAxes.count >= n - 1 ? Array(o.mirrorAxes.prefix(n)).sorted() : []
             return (n, axes, nil, axes.isEmpty ? "C\(n)" : "D\(n), mirror axes at " + axes.map(deg).joined(separator: ", "))
@@ -135,9 +135,13 @@ public final class SymmetryDetector {
     public var size: Int { config.representation.size }
 
     /// Scores two-colour images (size² values of 0/1 each), each under every seed; `progress` is
-    /// told how many decoy fits (images × seeds) are done.
-    public func score(_ images: [[Float]], seeds: [UInt64], progress: ((Int) -> Void)? = nil) -> [Score] {
+    /// told how many decoy fits (images × seeds) are done. Which way is measured on `geometry`
+    /// (`geometrySize`² canonical images, from `prepare`) where given, else on the images themselves.
+    public func score(_ images: [[Float]], seeds: [UInt64], geometry: [[Float]]? = nil, progress: ((Int) -> Void)? = nil) -> [Score] {
         precondition(!seeds.isEmpty, "SymmetryDetector.score: no seeds")
+        precondition(geometry == nil || geometry!.count == images.count, "SymmetryDetector.score: \(geometry!.count) geometry images for \(images.count)")
+        // Each image brought to the decoy's form once, not once per fit.
+        let prepared = images.map(config.representation.classifierForm)
         let k = SymmetryClass.allCases.count
         var probs = [[[Double]]](repeating: [], count: images.count), eps = [[Double]](repeating: [], count: images.count)
         // Every (seed, image) fit in one list, seed-major, fitted a few decoy batches at a time: a
@@ -146,7 +150,7 @@ public final class SymmetryDetector {
         let chunk = 8 * config.representation.batch
         for start in stride(from: 0, to: fits.count, by: chunk) {
             let part = fits[start..<min(fits.count, start + chunk)]
-            let features = config.representation.make(part.map { images[$0.image] }, seeds: part.map(\.seed)) { progress?(start + $0) }.images
+            let features = config.representation.make(part.map { prepared[$0.image] }, seeds: part.map(\.seed), prepared: true) { progress?(start + $0) }.images
             let (p, e) = SymmetryTraining.predict(model, features)
             for (k, fit) in part.enumerated() { probs[fit.image].append(p[k]); eps[fit.image].append(e[k]) }
         }
@@ -165,7 +169,8 @@ public final class SymmetryDetector {
                          probabilitySpread: Dictionary(uniqueKeysWithValues: zip(names, spread)), mostLikely: names[best],
                          symmetry: names[bestSymmetric], epsilon: Statistics.meanAndSpread(eps[i]).mean, score: scoreMean,
                          scoreSpread: scoreSpread, seeds: seeds.count, seedScores: scores, fill: Double(images[i].reduce(0, +)) / Double(max(images[i].count, 1)))
-            score.describe(SymmetryGeometry.orientation(canonical(images[i]), size: size))
+            score.describe(geometry.map { SymmetryGeometry.orientation($0[i], size: Self.geometrySize) }
+                           ?? SymmetryGeometry.orientation(canonical(images[i]), size: size))
             return score
         }
     }
@@ -205,26 +210,60 @@ public final class SymmetryDetector {
     /// than the Otsu threshold. Fails on a blank image (nothing to binarise).
     public static func binarise(_ image: Image, size: Int, canonical: Bool = false, upright: Bool = false,
                                 source: String) throws -> (pixels: [Float], threshold: Float) {
+        guard canonical else {
+            let cut = try twoColour(image.grey().centreCropSquare().resized(width: size, height: size, method: .area), source: source)
+            return (cut.binary, cut.threshold)
+        }
+        let cut = try twoColour(image.grey(), source: source)
+        return (try canonicalForm(cut, size: size, upright: upright, source: source), cut.threshold)
+    }
+
+    /// An image file made ready for `score`, cut at Otsu's threshold once: the classifier's input
+    /// (`binarise` as the checkpoint asks), and for canonical checkpoints the two-colour image as
+    /// measured and shown (not turned upright) at the classifier's size and at `geometrySize`.
+    public struct Prepared {
+        public var pixels: [Float]
+        public var threshold: Float
+        public var shape: [Float]
+        public var geometry: [Float]?
+    }
+
+    public func prepare(_ image: Image, source: String) throws -> Prepared {
+        let rep = config.representation
+        guard rep.canonical == true else {
+            let (pixels, t) = try Self.binarise(image, size: size, source: source)
+            return Prepared(pixels: pixels, threshold: t, shape: pixels, geometry: nil)
+        }
+        let cut = try Self.twoColour(image.grey(), source: source)
+        return Prepared(pixels: try Self.canonicalForm(cut, size: size, upright: rep.upright == true, source: source), threshold: cut.threshold,
+                        shape: try Self.canonicalForm(cut, size: size, upright: false, source: source),
+                        geometry: try Self.canonicalForm(cut, size: Self.geometrySize, upright: false, source: source))
+    }
+
+    /// A grey image cut at its Otsu threshold (1 where darker), refused when it is one colour.
+    static func twoColour(_ grey: Image, source: String) throws -> (binary: [Float], threshold: Float, width: Int, height: Int) {
         // The centred square is what is judged: a sliver of a few pixels has no shape to read.
-        guard min(image.width, image.height) >= 8 else {
-            throw FormatError(source, "is \(image.width)×\(image.height): its centred square (\(min(image.width, image.height)) px a side) "
+        guard min(grey.width, grey.height) >= 8 else {
+            throw FormatError(source, "is \(grey.width)×\(grey.height): its centred square (\(min(grey.width, grey.height)) px a side) "
                 + "is too small to judge; the detector needs at least 8×8")
         }
-        // Canonical: cut at full resolution, then framed on the shape; before: framed, then cut.
-        let grey = canonical ? image.grey().pixels : image.grey().centreCropSquare().resized(width: size, height: size, method: .area).pixels
-        guard grey.allSatisfy(\.isFinite) else { throw FormatError(source, "has non-finite pixel values") }
-        let t = otsu(grey)
-        let binary = grey.map { $0 < t ? Float(1) : 0 }
+        guard grey.pixels.allSatisfy(\.isFinite) else { throw FormatError(source, "has non-finite pixel values") }
+        let t = otsu(grey.pixels)
+        let binary = grey.pixels.map { $0 < t ? Float(1) : 0 }
         let ones = binary.reduce(0, +)
         guard ones > 0, ones < Float(binary.count) else {
             throw FormatError(source, "is a single colour after binarisation (threshold \(t)); there is no shape to judge")
         }
-        guard canonical else { return (binary, t) }
-        let pixels = SymmetryGeometry.canonical(binary, width: image.width, height: image.height, size: size, upright: upright)
+        return (binary, t, grey.width, grey.height)
+    }
+
+    static func canonicalForm(_ cut: (binary: [Float], threshold: Float, width: Int, height: Int), size: Int, upright: Bool,
+                              source: String) throws -> [Float] {
+        let pixels = SymmetryGeometry.canonical(cut.binary, width: cut.width, height: cut.height, size: size, upright: upright)
         guard pixels.contains(1), pixels.contains(0) else {
-            throw FormatError(source, "is a single colour at \(size)×\(size) after binarisation (threshold \(t)); its shape is too fine to judge")
+            throw FormatError(source, "is a single colour at \(size)×\(size) after binarisation (threshold \(cut.threshold)); its shape is too fine to judge")
         }
-        return (pixels, t)
+        return pixels
     }
 
     /// A report picture: the input, the two-colour image (`binary`, as measured: not turned

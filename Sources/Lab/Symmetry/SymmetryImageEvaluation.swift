@@ -68,22 +68,29 @@ public enum SymmetryImageEvaluation {
         let start = Date()
         let run = try RunFolder(out)
         let n = SymmetryDetector.geometrySize
-        let canonical = detector.config.representation.canonical == true, upright = detector.config.representation.upright == true
-        var binary: [[Float]] = [], inverted: [[Float]] = [], fine: [[Float]] = []
-        for (path, _) in labelled {
-            let image = try Image.read(path).grey()
-            binary.append(try SymmetryDetector.binarise(image, size: detector.size, canonical: canonical, upright: upright, source: path).pixels)
-            let negative = Image(width: image.width, height: image.height, channels: 1, pixels: image.pixels.map { 1 - $0 })
-            inverted.append(try SymmetryDetector.binarise(negative, size: detector.size, canonical: canonical, upright: upright, source: path + " (inverted)").pixels)
-            fine.append(try SymmetryDetector.binarise(image, size: n, canonical: true, source: path).pixels)
+        let rep = detector.config.representation
+        var prepared: [SymmetryDetector.Prepared] = [], extra: [Int] = [], extraPixels: [[Float]] = [], geometry: [[Float]] = [], extraGeometry: [[Float]] = []
+        // Which way is measured on the canonical two-colour image at geometrySize, whatever the checkpoint.
+        func fine(_ image: Image, _ source: String, _ p: SymmetryDetector.Prepared? = nil) throws -> [Float] {
+            try p?.geometry ?? SymmetryDetector.binarise(image, size: n, canonical: true, source: source).pixels
         }
-        // An inverted image whose two-colour form is the original's gets the same decoys and so
-        // the same score (both are deterministic in the pixels and seeds): only the others are fitted.
-        let extra = inverted.indices.filter { inverted[$0] != binary[$0] }
-        let all = binary + extra.map { inverted[$0] }
+        for (i, (path, _)) in labelled.enumerated() {
+            let image = try Image.read(path).grey()
+            let p = try detector.prepare(image, source: path)
+            prepared.append(p); geometry.append(try fine(image, path, p))
+            // An inverted image whose two-colour form is the original's gets the same decoys and so
+            // the same score (both are deterministic in the pixels and seeds): only the others are fitted.
+            let negative = Image(width: image.width, height: image.height, channels: 1, pixels: image.pixels.map { 1 - $0 })
+            let inverted = try SymmetryDetector.binarise(negative, size: detector.size, canonical: rep.canonical == true, upright: rep.upright == true,
+                                                         source: path + " (inverted)").pixels
+            if inverted != p.pixels {
+                extra.append(i); extraPixels.append(inverted); extraGeometry.append(try fine(negative, path + " (inverted)"))
+            }
+        }
+        let all = prepared.map(\.pixels) + extraPixels
         let bar = ProgressBar(total: all.count * seeds, label: "decoy fits", unit: "decoy")
         bar.quiet = quiet
-        let scores = detector.score(all, seeds: (0..<UInt64(seeds)).map { $0 }) { bar.update($0, items: $0) }
+        let scores = detector.score(all, seeds: (0..<UInt64(seeds)).map { $0 }, geometry: geometry + extraGeometry) { bar.update($0, items: $0) }
         bar.finish(quiet ? "" : "\(labelled.count) images (\(extra.count) changed when inverted), \(seeds) decoy fits each")
         var invertedScore = Array(scores.prefix(labelled.count))
         for (k, i) in extra.enumerated() { invertedScore[i] = scores[labelled.count + k] }
@@ -95,7 +102,7 @@ public enum SymmetryImageEvaluation {
         var folderHits: [String: (Int, Int)] = [:]
         for (i, (path, truth)) in labelled.enumerated() {
             let s = scores[i]
-            let o = SymmetryGeometry.orientation(fine[i], size: n)
+            let o = s.measured!
             let rotationWay = SymmetryDetector.whichWay(.discreteRotation, o), mirrorWay = SymmetryDetector.whichWay(.reflection, o)
             let directionWay = SymmetryDetector.whichWay(.translation, o)
             confusion[truth.symmetry.rawValue][names.firstIndex(of: s.mostLikely)!] += 1

@@ -54,6 +54,12 @@ public struct SymmetryRepresentation: Codable, Equatable, Sendable {
         public var explained: [[Double]]
     }
 
+    /// A size × size two-colour image as the decoy is fitted to it: in canonical form (turned
+    /// upright where asked) for checkpoints that use it, unchanged for older ones.
+    public func classifierForm(_ pixels: [Float]) -> [Float] {
+        canonical == true ? SymmetryGeometry.canonical(pixels, width: size, height: size, size: size, upright: upright == true) : pixels
+    }
+
     /// FNV-1a over the pixels' bits.
     static func fingerprint(_ pixels: [Float]) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325
@@ -68,11 +74,13 @@ public struct SymmetryRepresentation: Codable, Equatable, Sendable {
 
     /// The same with image i's decoy seeded from `seeds[i]`, so one batch can hold several fits of
     /// one image (what `SymmetryDetector.score` does: one image under 20 seeds is one batch).
-    public func make(_ images: [[Float]], seeds: [UInt64], progress: ((Int) -> Void)? = nil) -> Output {
+    /// With `prepared`, the images are already in `classifierForm` (a caller that fits one image
+    /// under many seeds brings it to that form once).
+    public func make(_ images: [[Float]], seeds: [UInt64], prepared: Bool = false, progress: ((Int) -> Void)? = nil) -> Output {
         let p = size * size
         precondition(seeds.count == images.count, "SymmetryRepresentation: \(seeds.count) seeds for \(images.count) images")
         for (i, im) in images.enumerated() { precondition(im.count == p, "SymmetryRepresentation: image \(i) has \(im.count) pixels, expected \(p)") }
-        let images = canonical == true ? images.map { SymmetryGeometry.canonical($0, width: size, height: size, size: size, upright: upright == true) } : images
+        let images = prepared ? images : images.map(classifierForm)
         var out = [Float](), accuracy = [Float](), explained = [[Double]]()
         out.reserveCapacity(images.count * channels * p)
         if input == .raw {

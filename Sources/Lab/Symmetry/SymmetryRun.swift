@@ -1,33 +1,23 @@
 import Foundation
 import Formats
-import Physics
 
 /// Scoring image files end to end (what `genlab symmetry score` and the demo do): read, binarise,
 /// score under several seeds, and write one report picture per image.
 public enum SymmetryRun {
     public static func score(_ paths: [String], detector: SymmetryDetector, seeds: Int, out: String) throws -> [SymmetryDetector.Score] {
         let run = try RunFolder(out)
-        var binary: [[Float]] = [], originals: [Image] = [], thresholds: [Float] = []
+        var prepared: [SymmetryDetector.Prepared] = [], originals: [Image] = []
         for path in paths {
             let image = try Image.read(path)
-            let rep = detector.config.representation
-            let (pixels, t) = try SymmetryDetector.binarise(image, size: detector.size, canonical: rep.canonical == true, upright: rep.upright == true,
-                                                            source: path)
-            binary.append(pixels); originals.append(image); thresholds.append(t)
+            prepared.append(try detector.prepare(image, source: path)); originals.append(image)
         }
-        var scores = detector.score(binary, seeds: (0..<UInt64(seeds)).map { $0 })
+        let geometry = prepared.allSatisfy { $0.geometry != nil } ? prepared.map { $0.geometry! } : nil
+        var scores = detector.score(prepared.map(\.pixels), seeds: (0..<UInt64(seeds)).map { $0 }, geometry: geometry)
         for i in paths.indices {
             scores[i].image = paths[i]
-            scores[i].threshold = Double(thresholds[i])
-            var shown = binary[i]
-            if detector.config.representation.canonical == true {
-                let n = SymmetryDetector.geometrySize
-                let fine = try SymmetryDetector.binarise(originals[i], size: n, canonical: true, source: paths[i]).pixels
-                scores[i].describe(SymmetryGeometry.orientation(fine, size: n))
-                shown = try SymmetryDetector.binarise(originals[i], size: detector.size, canonical: true, source: paths[i]).pixels
-            }
+            scores[i].threshold = Double(prepared[i].threshold)
             let name = URL(fileURLWithPath: paths[i]).deletingPathExtension().lastPathComponent
-            try detector.reportImage(original: originals[i], binary: shown, seed: 0, score: scores[i]).writePNG(run.file("\(name)_report.png"))
+            try detector.reportImage(original: originals[i], binary: prepared[i].shape, seed: 0, score: scores[i]).writePNG(run.file("\(name)_report.png"))
         }
         try run.writeJSON(scores, to: "scores.json")
         var page = RunReport(title: "GenLab symmetry scores — \(out)")
