@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "Physics", targets: ["Physics"]),
         .library(name: "Models", targets: ["Models"]),
         .library(name: "Lab", targets: ["Lab"]),
+        .library(name: "Cluster", targets: ["Cluster"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -33,19 +34,23 @@ let package = Package(
         // libpng, libjpeg and libhdf5 report errors by longjmp/stack: C shims turn them into messages.
         .target(name: "CFormats", dependencies: ["CPNG", "CJPEG", "CHDF5"], linkerSettings: [.linkedLibrary("z")]),
         .target(name: "CParallel", linkerSettings: [.linkedLibrary("pthread")]),
+        // Open MPI, loaded at run time (dlopen) so that a single-process genlab needs no MPI; the
+        // shim builds against its headers (libopenmpi-dev) and looks up the handle macros' globals.
+        .target(name: "CMPI", linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "Cluster", dependencies: ["CMPI"], swiftSettings: optimised),
         .target(name: "Engine", dependencies: ["CBLAS", "CParallel"], swiftSettings: optimised),
         .target(name: "Formats", dependencies: ["Engine", "CFormats"], swiftSettings: optimised),
         .target(name: "Physics", dependencies: ["Engine"], swiftSettings: optimised),
         .target(name: "NN", dependencies: ["Engine", "Formats"], swiftSettings: optimised),
         .target(name: "Models", dependencies: ["Engine", "NN"], swiftSettings: optimised),
-        .target(name: "Lab", dependencies: ["Engine", "NN", "Formats", "Models", "Physics", "CPLplot"], swiftSettings: optimised),
+        .target(name: "Lab", dependencies: ["Engine", "NN", "Formats", "Models", "Physics", "Cluster", "CPLplot"], swiftSettings: optimised),
         // Fuzz targets for every reader; genlab-fuzz drives them (`make fuzz`, or replaying files).
         .target(name: "Fuzzing", dependencies: ["Engine", "Formats", "NN", "Models", "Lab"], swiftSettings: optimised),
         .executableTarget(name: "genlab-fuzz", dependencies: ["Fuzzing"], swiftSettings: optimised),
         .target(name: "Benchmarks", dependencies: ["Engine", "NN", "Models", "Formats", "Physics"], swiftSettings: optimised),
         .executableTarget(
             name: "genlab",
-            dependencies: ["Engine", "Formats", "NN", "Models", "Physics", "Lab", "Benchmarks", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Engine", "Formats", "NN", "Models", "Physics", "Lab", "Cluster", "Benchmarks", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: optimised),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Engine", "Fuzzing"], resources: [.copy("Fixtures")]),

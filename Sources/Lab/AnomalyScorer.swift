@@ -1,3 +1,4 @@
+import Cluster
 import Engine
 import Physics
 import Foundation
@@ -52,7 +53,7 @@ public final class AnomalyScorer {
     }
 
     /// Per-event scores and what is known of each event.
-    public struct Table {
+    public struct Table: Codable {
         public var names: [String]
         public var scores: [[Double]] = []      // [score][event]
         public var labels: [Int?] = []
@@ -79,12 +80,76 @@ public final class AnomalyScorer {
 
     /// Scores every event of an HDF5 (images or constituents) or .npy (images) file.
     public func score(_ path: String, progress: ProgressBar? = nil) throws -> Table {
+        try score(path, chunks: nil, progress: progress)
+    }
+
+    /// Scores the events of `paths` in order, shared out over the ranks of `cluster` in whole
+    /// chunks (each rank reads only its own slabs of each file): rank 0 gets the whole table, the
+    /// same rows in the same order and the same digits as one process (every chunk is the same
+    /// batch either way); the other ranks get nil. An error on any rank is raised on every rank,
+    /// the first in event order.
+    public func score(_ paths: [String], cluster: Cluster, progress: ProgressBar? = nil) throws -> Table? {
+        guard cluster.isDistributed else {
+            var table = Table(names: scoreNames)
+            for path in paths { table.append(try score(path, progress: progress)) }
+            return table
+        }
+        // Every rank opens every file for its event count (and its checks), then takes a
+        // contiguous run of the files' chunks in file order.
+        var counts: [Int] = []
+        for path in paths {
+            let source = try EventSource(path, spec: model.spec, jetsPerEvent: jetsPerEvent, fromConstituents: fromConstituents)
+            counts.append((source.count + chunkSize - 1) / chunkSize)
+            if let warning = source.warning { warnings.append(warning) }
+        }
+        let kept = warnings
+        defer { warnings = kept }
+        let mine = cluster.share(of: counts.reduce(0, +))
+        var mineTable = Table(names: scoreNames), failure: String?
+        var first = 0
+        for (path, n) in zip(paths, counts) {
+            // This file's chunks first..<first + n, of which this rank owns the overlap with `mine`.
+            let low = max(first, mine.lowerBound), high = min(first + n, mine.upperBound)
+            defer { first += n }
+            guard low < high else { continue }
+            do { mineTable.append(try score(path, chunks: (low - first)..<(high - first), progress: progress)) } catch {
+                failure = "\(error)"
+                break
+            }
+        }
+        let encoder = JSONEncoder()
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let packet = try encoder.encode(Shard(table: failure == nil ? mineTable : nil, failure: failure))
+        let gathered = cluster.gather(packet)
+        // Rank 0 names the first failure (in rank order, so in event order) to every rank.
+        let verdict = try cluster.onRoot {
+            var table = Table(names: scoreNames)
+            for data in gathered ?? [] {
+                let shard = try decoder.decode(Shard.self, from: data)
+                if let failure = shard.failure { throw StoppedWithRoot(description: failure) }
+                if let part = shard.table, part.count > 0 { table.append(part) }
+            }
+            return try encoder.encode(table)
+        }
+        return cluster.isRoot ? try decoder.decode(Table.self, from: verdict) : nil
+    }
+
+    private struct Shard: Codable {
+        var table: Table?
+        var failure: String?
+    }
+
+    /// Scores chunks `chunks` (of `chunkSize` events) of a file, or all of them.
+    func score(_ path: String, chunks: Range<Int>?, progress: ProgressBar? = nil) throws -> Table {
         let source = try EventSource(path, spec: model.spec, jetsPerEvent: jetsPerEvent, fromConstituents: fromConstituents)
         if let warning = source.warning { warnings.append(warning) }
         var table = Table(names: scoreNames)
-        var start = 0
-        while start < source.count {
-            let n = min(chunkSize, source.count - start)
+        var start = chunks.map { $0.lowerBound * chunkSize } ?? 0
+        let end = chunks.map { min(source.count, $0.upperBound * chunkSize) } ?? source.count
+        while start < end {
+            let n = min(chunkSize, end - start)
             let chunk = try source.read(start, n)
             var part = Table(names: scoreNames)
             part.scores = scoreImages(chunk.images, valid: chunk.problem.map { $0 == nil })

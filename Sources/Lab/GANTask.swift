@@ -14,6 +14,7 @@ public final class GANTask: TrainingTask {
     let fixedNoise: Tensor
     public var nonSaturating = true
     public var labelSmoothing: Float = 0.1
+    var parallel: DataParallel?
 
     public init(_ config: DCGAN.Config, lr: Float = 2e-4, seed: UInt64) {
         var rng = PRNG(seed: seed).fork(3)
@@ -29,25 +30,32 @@ public final class GANTask: TrainingTask {
 
     public func step(_ real: Tensor, noise: inout PRNG) -> [String: Double] {
         let n = real.shape[0]
-        let z = Tensor.normal([n, gan.config.latentDim], rng: &noise)
+        let z = parallel?.normal([n, gan.config.latentDim], rng: &noise) ?? Tensor.normal([n, gan.config.latentDim], rng: &noise)
         let fake = gan.generator(z)
         // Discriminator: real → 1 − smoothing, fake → 0.
         let dReal = gan.discriminator(real), dFake = gan.discriminator(fake.detach())
         let lossD = Loss.bceWithLogits(dReal, Tensor.full([n], 1 - labelSmoothing)) + Loss.bceWithLogits(dFake, Tensor.zeros([n]))
         optD.zeroGrad()
         lossD.backward()
+        parallel?.averageGradients(optD.parameters)
         optD.step()
         // Generator: maximise log D(G(z)) (non-saturating) or minimise log(1 − D(G(z))).
         let dGen = gan.discriminator(fake)
         let lossG = nonSaturating ? Loss.bceWithLogits(dGen, Tensor.ones([n])) : -Loss.bceWithLogits(dGen, Tensor.zeros([n]))
         optG.zeroGrad()
         lossG.backward()
+        parallel?.averageGradients(optG.parameters)
         optG.step()
         return ["loss_D": Double(lossD.item()), "loss_G": Double(lossG.item()),
                 "D_real": Double(noGrad { dReal.sigmoid().mean() }.item()), "D_fake": Double(noGrad { dFake.sigmoid().mean() }.item())]
     }
 
     public func evaluate(noise: inout PRNG) -> [String: Double] { [:] }
+
+    public func useDataParallel(_ parallel: DataParallel, synchroniseBatchNorm: Bool) {
+        self.parallel = parallel
+        parallel.synchroniseBatchNorm(in: gan.module, synchroniseBatchNorm)
+    }
 
     public func samples() -> Tensor {
         gan.generator.eval()

@@ -10,9 +10,12 @@ public final class ProgressBar {
     var lastDraw = Date.distantPast
     let interactive = isatty(2) != 0
     public var quiet = false
+    /// Every bar of this process stays silent (the ranks other than 0 of a data-parallel run).
+    public nonisolated(unsafe) static var muted = false
 
     public init(total: Int, label: String, unit: String = "it") {
         self.total = total; self.label = label; self.unit = unit
+        quiet = ProgressBar.muted
     }
 
     /// Redraws at most 10 times a second (every 5 s when not on a terminal).
@@ -49,11 +52,19 @@ public final class ProgressBar {
 public enum Interrupt {
     nonisolated(unsafe) static var flag: sig_atomic_t = 0
 
-    public static func install() {
+    /// Ctrl-C asks the loop to stop at the next step (a second one ends the process). With
+    /// `terminate` SIGTERM asks the same: mpirun passes Ctrl-C on to the ranks as SIGTERM.
+    public static func install(terminate: Bool = false) {
         flag = 0
         signal(SIGINT) { _ in
             if Interrupt.flag != 0 { _exit(130) }
             Interrupt.flag = 1
+        }
+        if terminate {
+            signal(SIGTERM) { _ in
+                if Interrupt.flag != 0 { _exit(143) }
+                Interrupt.flag = 1
+            }
         }
     }
 

@@ -13,6 +13,8 @@ public struct ScoreReport {
     public var thresholdSource: String
     /// Warnings about the inputs (named files), recorded in report.json.
     public var warnings: [String]
+    /// The number of processes that scored the events (nil: one), recorded in report.json.
+    public var ranks: Int?
 
     public init(table: AnomalyScorer.Table, primary: String, threshold: Double, thresholdSource: String, warnings: [String] = []) {
         self.table = table; self.primary = primary; self.threshold = threshold; self.thresholdSource = thresholdSource
@@ -32,6 +34,7 @@ public struct ScoreReport {
         public var rejectionAt50: [String: Double] = [:]
         public var massCorrelation: [String: Double] = [:]
         public var warnings: [String] = []
+        public var ranks: Int?
         /// Per score: AUC, εS at εB = 10⁻¹, 10⁻², 10⁻³ and the maximum SIC, with bootstrap errors.
         public var darkMachines: [String: DarkMachinesFigures] = [:]
     }
@@ -99,6 +102,7 @@ public struct ScoreReport {
         var summary = Summary(events: table.count, unscorable: unscorable, primaryScore: primary,
                               threshold: threshold, thresholdSource: thresholdSource, flagged: flagged)
         summary.warnings = warnings
+        summary.ranks = ranks
         let labels = table.labels
         let labelled = labels.allSatisfy { $0 != nil } && Set(labels.compactMap { $0 }).count == 2
         if let fpr = Double(thresholdSource.split(separator: " ").last ?? ""), thresholdSource.hasPrefix("fpr") {

@@ -1,3 +1,4 @@
+import Cluster
 import Engine
 import Foundation
 import Formats
@@ -6,6 +7,8 @@ import NN
 
 /// `genlab classify`: the supervised baseline. Trains a JetTagger on labelled signal and
 /// background images (Adam, BCE on logits, a seeded validation split), and predicts with it.
+/// Under mpirun it trains data-parallel (`DataParallel`): every batch is shared out over the
+/// ranks, and only rank 0 writes the run folder.
 public enum Tagger {
     public static let kind = "tagger"
 
@@ -19,17 +22,22 @@ public enum Tagger {
     public static let scaling = ImageSet.Scaling.unitMax
 
     public static func train(signal: String, background: String, out: String, epochs: Int, batchSize: Int, lr: Float,
-                             seed: UInt64, quiet: Bool, overwrite: Bool = false) throws -> Result {
+                             seed: UInt64, quiet: Bool, overwrite: Bool = false, cluster: Cluster = .world) throws -> Result {
         guard epochs >= 1, batchSize >= 1 else { throw FormatError(out, "epochs (\(epochs)) and batch size (\(batchSize)) must be at least 1") }
         let run = try RunFolder(out)
-        let lock = try run.lock()
-        defer { lock.unlock() }
-        if run.holdsRun {
-            guard overwrite else {
-                throw FormatError(out, "holds a training run already: pass --overwrite to replace it, or choose another --out")
+        var lock: RunLock?
+        defer { lock?.unlock() }
+        _ = try cluster.onRoot {
+            lock = try run.lock()
+            if run.holdsRun {
+                guard overwrite else {
+                    throw FormatError(out, "holds a training run already: pass --overwrite to replace it, or choose another --out")
+                }
+                try run.clearRun()
             }
-            try run.clearRun()
+            return Data()
         }
+        let parallel = DataParallel(cluster)
         let sig = try ImageSet.load(signal).scaled(scaling), bkg = try ImageSet.load(background).scaled(scaling)
         guard sig.height == bkg.height, sig.channels == bkg.channels else {
             throw FormatError(signal, "signal images \(sig.images.shape) and background images \(bkg.images.shape) differ")
@@ -45,8 +53,16 @@ public enum Tagger {
         var initRNG = rng.fork(1)
         let model = JetTagger(config, rng: &initRNG)
         let opt = Adam(model.namedParameters(), lr: lr)
-        let metrics = try MetricsLog(run.file("metrics.csv"), columns: ["epoch", "loss", "val_auc"])
-        let board = try TensorBoardLog(folder: run.path)
+        if cluster.isDistributed {  // rank 0's initial weights on every rank, as DDP does
+            let bytes = cluster.broadcast(cluster.isRoot ? try Checkpoint(kind: kind, config: config, module: model).encoded() : Data())
+            if !cluster.isRoot { try Checkpoint.decode(bytes, file: "rank 0's tagger").restore(into: model, file: "rank 0's tagger") }
+        }
+        var metrics: MetricsLog?, board: TensorBoardLog?
+        _ = try cluster.onRoot {
+            metrics = try MetricsLog(run.file("metrics.csv"), columns: ["epoch", "loss", "val_auc"])
+            board = try TensorBoardLog(folder: run.path)
+            return Data()
+        }
         var dataRNG = rng.fork(2)
         var auc = 0.0
         for epoch in 1...epochs {
@@ -55,32 +71,41 @@ public enum Tagger {
             bar.quiet = quiet
             var total = 0.0, batches = 0
             for start in stride(from: 0, to: perm.count, by: batchSize) {
-                let idx = perm[start..<min(start + batchSize, perm.count)].map { trainIdx[$0] }
-                let x = all.indexSelect(axis: 0, indices: idx).detach()
-                let y = Tensor(shape: [idx.count], data: idx.map { labels[$0] })
-                let loss = Loss.bceWithLogits(model(x), y)
+                let idx = parallel.begin(batch: perm[start..<min(start + batchSize, perm.count)].map { trainIdx[$0] })
                 opt.zeroGrad()
-                loss.backward()
+                var figures = ["loss": 0.0]
+                if !idx.isEmpty {  // a last batch smaller than the ranks leaves some without rows
+                    let x = all.indexSelect(axis: 0, indices: idx).detach()
+                    let y = Tensor(shape: [idx.count], data: idx.map { labels[$0] })
+                    let loss = Loss.bceWithLogits(model(x), y)
+                    loss.backward()
+                    figures["loss"] = Double(loss.item())
+                }
+                parallel.averageGradients(opt.parameters)
                 opt.step()
-                total += Double(loss.item()); batches += 1
+                total += parallel.mean(figures)["loss"]!; batches += 1
                 bar.update(batches, items: batches * batchSize, status: String(format: "loss %.4f", total / Double(batches)))
             }
             let scores = predict(model, all.indexSelect(axis: 0, indices: valIdx).detach())
             auc = ROC(scores: scores, labels: valIdx.map { Int(labels[$0]) }).auc
-            try metrics.append(["epoch": Double(epoch), "loss": total / Double(max(batches, 1)), "val_auc": auc])
-            try board.scalars(["loss": total / Double(max(batches, 1)), "val_auc": auc], step: epoch)
+            try metrics?.append(["epoch": Double(epoch), "loss": total / Double(max(batches, 1)), "val_auc": auc])
+            try board?.scalars(["loss": total / Double(max(batches, 1)), "val_auc": auc], step: epoch)
             bar.finish(quiet ? "" : String(format: "epoch %d/%d: loss %.4f  validation AUC %.4f", epoch, epochs, total / Double(max(batches, 1)), auc))
         }
         let spec = DataSpec(source: signal + " vs " + background, imageSize: sig.height, channels: sig.channels, scaling: scaling,
                             preprocessing: sig.attributes["image_preprocessing"].map { "image_preprocessing=\($0)" } ?? "")
-        let ckpt = try Checkpoint(kind: kind, config: config, module: model,
-                                  metadata: ["genlab.data": String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)])
+        var meta = ["genlab.data": String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)]
+        if cluster.isDistributed { meta["genlab.ranks"] = String(cluster.size) }
+        let ckpt = try Checkpoint(kind: kind, config: config, module: model, metadata: meta)
+        let result = Result(validationAUC: auc, epochs: epochs, checkpoint: run.file("checkpoint.safetensors"))
+        guard cluster.isRoot else { return result }
         try ckpt.save(to: run.file("checkpoint.safetensors"))
         var page = RunReport(title: "GenLab tagger — \(out)")
         page.table("Training", [("signal", signal), ("background", background), ("epochs", "\(epochs)"), ("batch size", "\(batchSize)"),
-                                ("learning rate", "\(lr)"), ("validation AUC", String(format: "%.4f", auc))])
+                                ("learning rate", "\(lr)"), ("validation AUC", String(format: "%.4f", auc))]
+                   + (cluster.isDistributed ? [("ranks", "\(cluster.size)")] : []))
         try page.write(folder: out)
-        return Result(validationAUC: auc, epochs: epochs, checkpoint: run.file("checkpoint.safetensors"))
+        return result
     }
 
     /// Signal probabilities (as logits; monotone, so ROCs are unaffected).

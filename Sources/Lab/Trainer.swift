@@ -1,3 +1,4 @@
+import Cluster
 import Engine
 import Foundation
 import Formats
@@ -7,6 +8,10 @@ import NN
 /// loss.png, a sample grid every epoch, an atomic checkpoint every epoch and at the end, Ctrl-C
 /// that saves and stops, and `resume` that continues exactly where the checkpoint left off (the
 /// same losses as an uninterrupted run with the same seed).
+///
+/// Under `mpirun` the loop is data-parallel (`DataParallel`): rank 0 reads the checkpoint and
+/// writes the run folder, the model and optimiser state go from it to every rank at the start,
+/// each rank trains on its share of every global batch, and the figures are reduced over ranks.
 public final class Trainer {
     public let task: TrainingTask
     public let data: ImageSet
@@ -16,13 +21,17 @@ public final class Trainer {
     /// Files that describe the run (config.json, data.json, options.json), written only once the
     /// run has been checked and started: a run that fails at the start leaves an old folder as it was.
     public let setupFiles: [(name: String, contents: Data)]
+    public let parallel: DataParallel
+    private var cluster: Cluster { parallel.cluster }
 
     public static let checkpointName = "checkpoint.safetensors"
 
     public init(task: TrainingTask, data: ImageSet, spec: DataSpec, run: RunFolder, options: TrainOptions,
-                setupFiles: [(name: String, contents: Data)] = []) {
+                setupFiles: [(name: String, contents: Data)] = [], cluster: Cluster = .world) {
         self.task = task; self.data = data; self.spec = spec; self.run = run; self.options = options
         self.setupFiles = setupFiles
+        parallel = DataParallel(cluster)
+        task.useDataParallel(parallel, synchroniseBatchNorm: options.syncBatchNorm ?? false)
     }
 
     /// A loss that is NaN or infinite: training stops and the last good checkpoint stays.
@@ -45,6 +54,10 @@ public final class Trainer {
         public var interrupted: Bool
         public var lastMetrics: [String: Double]
         public var seconds: Double
+        /// Data-parallel runs: gradient bytes all-reduced and seconds spent in those all-reduces
+        /// by this rank, over this run's steps.
+        public var reducedBytes = 0
+        public var reduceSeconds = 0.0
     }
 
     /// Runs (or resumes) training. Returns when all epochs are done or Ctrl-C was pressed.
@@ -54,21 +67,29 @@ public final class Trainer {
     /// otherwise training refuses to touch it.
     @discardableResult
     public func train(resume: Bool = false, overwrite: Bool = false) throws -> Summary {
-        let lock = try run.lock()
-        defer { lock.unlock() }
-        run.removeOrphanTemporaries()
-        if !resume && run.holdsRun {
-            guard overwrite else {
-                throw FormatError(run.path, "holds a training run already: pass --resume to continue it, or --overwrite to "
-                    + "replace it (its checkpoint, metrics and sample grids are removed)")
+        guard options.batchSize % cluster.size == 0 else {
+            throw FormatError(run.path, "--batch-size \(options.batchSize) (the global batch) does not split evenly over \(cluster.size) ranks")
+        }
+        // Only rank 0 touches the run folder; the other ranks learn from it whether it may go on.
+        var lock: RunLock?
+        defer { lock?.unlock() }
+        _ = try cluster.onRoot {
+            lock = try run.lock()
+            run.removeOrphanTemporaries()
+            if !resume && run.holdsRun {
+                guard overwrite else {
+                    throw FormatError(run.path, "holds a training run already: pass --resume to continue it, or --overwrite to "
+                        + "replace it (its checkpoint, metrics and sample grids are removed)")
+                }
+                try run.clearRun()
             }
-            try run.clearRun()
+            return Data()
         }
         var dataRNG = PRNG(seed: options.seed).fork(1)
         var noiseRNG = PRNG(seed: options.seed).fork(2)
         var epoch = 0, step = 0, skip = 0
         let ckptPath = run.file(Trainer.checkpointName)
-        if resume {
+        if resume && cluster.isRoot {
             guard FileManager.default.fileExists(atPath: ckptPath) else {
                 throw FormatError(ckptPath, "no checkpoint to resume from (train without --resume first)")
             }
@@ -88,15 +109,34 @@ public final class Trainer {
             epoch = t.epoch; step = t.step; skip = Int(t.extra["batch"] ?? "0") ?? 0
             dataRNG = d; noiseRNG = n
         }
+        if cluster.isDistributed {
+            // Rank 0's model, optimiser and loop state (fresh or resumed) to every rank.
+            let state = TrainingState(epoch: epoch, step: step, rngStates: ["epochData": dataRNG, "noise": noiseRNG],
+                                      extra: ["batch": String(skip)])
+            let bytes = try cluster.onRoot { try task.checkpoint(training: state, data: spec).encoded() }
+            if !cluster.isRoot {
+                let ckpt = try Checkpoint.decode(bytes, file: "rank 0's training state")
+                try task.restore(ckpt, file: "rank 0's training state")
+                guard let t = ckpt.training, let d = t.rng("epochData"), let n = t.rng("noise") else {
+                    throw FormatError("rank 0's training state", "holds no training loop state")
+                }
+                epoch = t.epoch; step = t.step; skip = Int(t.extra["batch"] ?? "0") ?? 0
+                dataRNG = d; noiseRNG = n
+            }
+        }
         let perEpoch = data.count / options.batchSize
         guard perEpoch > 0 else {
             throw FormatError(data.source, "\(data.count) training images are fewer than one batch of \(options.batchSize)")
         }
-        for file in setupFiles { try AtomicFile.write(file.contents, to: run.file(file.name)) }
-        let metrics = try MetricsLog(run.file("metrics.csv"), columns: ["step", "epoch"] + task.metricNames + ["samples_per_s"],
+        var metrics: MetricsLog?, board: TensorBoardLog?
+        _ = try cluster.onRoot {
+            for file in setupFiles { try AtomicFile.write(file.contents, to: run.file(file.name)) }
+            metrics = try MetricsLog(run.file("metrics.csv"), columns: ["step", "epoch"] + task.metricNames + ["samples_per_s"],
                                      keepRowsUpToStep: resume ? step : -1)
-        let board = try TensorBoardLog(folder: run.path)
-        Interrupt.install()
+            board = try TensorBoardLog(folder: run.path)
+            return Data()
+        }
+        Interrupt.install(terminate: cluster.isDistributed)
         let started = Date()
         var last: [String: Double] = [:]
         var interrupted = false
@@ -105,17 +145,18 @@ public final class Trainer {
             var order = dataRNG
             let batches = data.batchIndices(size: options.batchSize, rng: &order, dropLast: true)
             let bar = ProgressBar(total: batches.count, label: "epoch \(epoch + 1)/\(options.epochs)", unit: "img")
-            bar.quiet = options.quiet
+            bar.quiet = options.quiet || !cluster.isRoot
             var seen = 0
             for b in skip..<batches.count {
                 let stepStart = Date()
-                var m = task.step(data.batch(batches[b]), noise: &noiseRNG)
+                let mine = parallel.begin(batch: batches[b])
+                var m = parallel.mean(task.step(data.batch(mine), noise: &noiseRNG))
                 step += 1
                 seen += batches[b].count
                 m["step"] = Double(step); m["epoch"] = Double(epoch + 1)
                 m["samples_per_s"] = Double(batches[b].count) / max(Date().timeIntervalSince(stepStart), 1e-9)
-                try metrics.append(m)
-                try board.scalars(m.filter { !["step", "epoch"].contains($0.key) }, step: step)
+                try metrics?.append(m)
+                try board?.scalars(m.filter { !["step", "epoch"].contains($0.key) }, step: step)
                 if let bad = task.metricNames.first(where: { m[$0].map { !$0.isFinite } ?? false }) {
                     bar.finish("diverged")
                     throw Diverged(step: step, metric: bad, value: m[bad]!, checkpoint: ckptPath)
@@ -123,15 +164,15 @@ public final class Trainer {
                 last = m
                 bar.update(b + 1, items: seen, status: task.plottedMetrics.compactMap { k in m[k].map { String(format: "%@ %.4g", k, $0) } }
                     .joined(separator: "  "))
-                if Interrupt.requested || (options.maxSteps.map { step >= $0 } ?? false) {
-                    interrupted = Interrupt.requested
+                let stopAsked = parallel.any(Interrupt.requested)
+                if stopAsked || (options.maxSteps.map { step >= $0 } ?? false) {
+                    interrupted = stopAsked
                     let state = TrainingState(epoch: epoch, step: step, rngStates: ["epochData": epochStart, "noise": noiseRNG],
                                               extra: ["batch": String(b + 1)])
                     try save(state)
                     bar.finish(interrupted ? "interrupted: checkpoint saved at step \(step) (resume with --resume)" : "")
                     try writeReport(last, epoch: epoch, step: step, note: interrupted ? "interrupted (resume with --resume)" : "stopped at --max-steps")
-                    return Summary(epochs: epoch, steps: step, interrupted: interrupted, lastMetrics: last,
-                                   seconds: Date().timeIntervalSince(started))
+                    return summary(epochs: epoch, steps: step, interrupted: interrupted, last: last, started: started)
                 }
             }
             skip = 0
@@ -140,24 +181,32 @@ public final class Trainer {
             var evaluation = task.evaluate(noise: &noiseRNG)
             if !evaluation.isEmpty {
                 evaluation["step"] = Double(step); evaluation["epoch"] = Double(epoch)
-                try metrics.append(evaluation)
-                try board.scalars(evaluation.filter { !["step", "epoch"].contains($0.key) }, step: step)
+                try metrics?.append(evaluation)
+                try board?.scalars(evaluation.filter { !["step", "epoch"].contains($0.key) }, step: step)
                 for (k, v) in evaluation { last[k] = v }
             }
             let state = TrainingState(epoch: epoch, step: step, rngStates: ["epochData": dataRNG, "noise": noiseRNG], extra: ["batch": "0"])
             try save(state)
-            try writeSamples(epoch: epoch, step: step, board: board)
-            try plotLosses(metrics)
+            if let metrics, let board {
+                try writeSamples(epoch: epoch, step: step, board: board)
+                try plotLosses(metrics)
+            }
             bar.finish(options.quiet ? "" : "epoch \(epoch)/\(options.epochs): " + task.plottedMetrics.compactMap { k in
                 last[k].map { String(format: "%@ %.4g", k, $0) } }.joined(separator: "  ") + evaluation.filter { !["step", "epoch"].contains($0.key) && !task.plottedMetrics.contains($0.key) }
                 .sorted { $0.key < $1.key }.map { String(format: "  %@ %.4g", $0.key, $0.value) }.joined())
         }
         try writeReport(last, epoch: epoch, step: step, note: "finished")
-        return Summary(epochs: epoch, steps: step, interrupted: false, lastMetrics: last, seconds: Date().timeIntervalSince(started))
+        return summary(epochs: epoch, steps: step, interrupted: false, last: last, started: started)
+    }
+
+    private func summary(epochs: Int, steps: Int, interrupted: Bool, last: [String: Double], started: Date) -> Summary {
+        Summary(epochs: epochs, steps: steps, interrupted: interrupted, lastMetrics: last, seconds: Date().timeIntervalSince(started),
+                reducedBytes: cluster.reducedBytes, reduceSeconds: cluster.reduceSeconds)
     }
 
     /// report.html: the run at a glance (data, options, the last figures, every plot and grid).
     private func writeReport(_ last: [String: Double], epoch: Int, step: Int, note: String) throws {
+        guard cluster.isRoot else { return }
         var report = RunReport(title: "GenLab \(task.kind) training — \(run.path)")
         report.notes = ["\(note) after \(step) steps (\(epoch) of \(options.epochs) epochs). TensorBoard: tensorboard --logdir \(run.path)"]
         report.table("Data", [("source", spec.source), ("images", "\(data.count) × \(spec.channels)×\(spec.imageSize)×\(spec.imageSize)"),
@@ -171,7 +220,9 @@ public final class Trainer {
     }
 
     private func save(_ state: TrainingState) throws {
-        let ckpt = try task.checkpoint(training: state, data: spec)
+        guard cluster.isRoot else { return }
+        var ckpt = try task.checkpoint(training: state, data: spec)
+        if cluster.isDistributed { ckpt.metadata["genlab.ranks"] = String(cluster.size) }
         try ckpt.save(to: run.file(Trainer.checkpointName))
     }
 

@@ -48,6 +48,9 @@ public protocol TrainingTask: AnyObject {
     func restore(_ checkpoint: Checkpoint, file: String) throws
     /// The curves for loss.png.
     var plottedMetrics: [String] { get }
+    /// Trains as one rank of `parallel` from now on (gradients averaged before every optimiser
+    /// step, batch-wide noise drawn through it; BatchNorm over the global batch if asked).
+    func useDataParallel(_ parallel: DataParallel, synchroniseBatchNorm: Bool)
 }
 
 /// The options `genlab train` passes to every model family.
@@ -64,6 +67,10 @@ public struct TrainOptions: Codable, Sendable {
     public var quiet = false
     /// Keep a sample grid every this many epochs (and always the last); nil: about twenty a run.
     public var sampleEvery: Int?
+    /// The number of processes of a data-parallel run (nil: one process).
+    public var ranks: Int?
+    /// BatchNorm statistics over the whole global batch rather than each rank's share (nil: off).
+    public var syncBatchNorm: Bool?
     public init() {}
 
     /// The sample-grid cadence in epochs.

@@ -15,6 +15,7 @@ public final class VAETask: TrainingTask {
     let prior: Tensor
     public var warmupSteps = 0
     var steps = 0
+    var parallel: DataParallel?
 
     public init(_ config: VAE.Config, lr: Float = 1e-3, seed: UInt64, validation: Tensor?) {
         var rng = PRNG(seed: seed).fork(3)
@@ -34,11 +35,12 @@ public final class VAETask: TrainingTask {
 
     public func step(_ x: Tensor, noise: inout PRNG) -> [String: Double] {
         let b = beta
-        let t = vae.terms(x, rng: &noise)
+        let t = vae.terms(x) { parallel?.normal($0, rng: &noise) ?? Tensor.normal($0, rng: &noise) }
         let recon = t.reconstruction.mean(), kl = t.kl.mean()
         let loss = recon + kl * b
         optimizer.zeroGrad()
         loss.backward()
+        parallel?.averageGradients(optimizer.parameters)
         optimizer.step()
         steps += 1
         return ["loss": Double(loss.item()), "reconstruction": Double(recon.item()), "kl": Double(kl.item()), "beta": Double(b)]
@@ -59,6 +61,11 @@ public final class VAETask: TrainingTask {
             }
             return ["val_neg_elbo": (recon + kl) / Double(n), "val_reconstruction": recon / Double(n), "val_kl": kl / Double(n)]
         }
+    }
+
+    public func useDataParallel(_ parallel: DataParallel, synchroniseBatchNorm: Bool) {
+        self.parallel = parallel
+        parallel.synchroniseBatchNorm(in: vae, synchroniseBatchNorm)
     }
 
     public func samples() -> Tensor {

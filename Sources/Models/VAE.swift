@@ -90,14 +90,25 @@ public final class VAE: Module {
 
     /// z = μ + σ·ε with ε from the given stream (the reparameterisation trick); μ for a plain AE.
     public func sample(mu: Tensor, logVar: Tensor, rng: inout PRNG) -> Tensor {
+        sample(mu: mu, logVar: logVar) { Tensor.normal($0, rng: &rng) }
+    }
+
+    /// z = μ + σ·ε with ε = noise(shape of μ); μ for a plain AE (noise is not called).
+    public func sample(mu: Tensor, logVar: Tensor, noise: ([Int]) -> Tensor) -> Tensor {
         if config.plain { return mu }
-        return mu + (logVar * 0.5).exp() * Tensor.normal(mu.shape, rng: &rng)
+        return mu + (logVar * 0.5).exp() * noise(mu.shape)
     }
 
     /// Per-example terms of the negative ELBO: reconstruction −log p(x | z) and KL(q ‖ p), each [N].
     public func terms(_ x: Tensor, rng: inout PRNG) -> (reconstruction: Tensor, kl: Tensor, mu: Tensor) {
+        terms(x) { Tensor.normal($0, rng: &rng) }
+    }
+
+    /// The terms with the reparameterisation's ε drawn by `noise` (data-parallel training draws
+    /// the whole global batch's ε and keeps this rank's rows).
+    public func terms(_ x: Tensor, noise: ([Int]) -> Tensor) -> (reconstruction: Tensor, kl: Tensor, mu: Tensor) {
         let (m, lv) = encode(x)
-        let z = sample(mu: m, logVar: lv, rng: &rng)
+        let z = sample(mu: m, logVar: lv, noise: noise)
         let recon = reconstructionNLL(decodeRaw(z), x)
         let kl = config.plain ? Tensor.zeros([x.shape[0]]) : Loss.gaussianKL(mu: m, logVar: lv, reduction: .none)
         return (recon, kl, m)

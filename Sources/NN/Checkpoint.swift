@@ -57,6 +57,11 @@ public struct Checkpoint {
 
     /// Writes atomically.
     public func save(to path: String) throws {
+        try AtomicFile.write(try encoded(), to: path)
+    }
+
+    /// The safetensors bytes `save` writes.
+    public func encoded() throws -> Data {
         var tensors = model
         for (k, t) in optimizer ?? [:] { tensors[Checkpoint.optimizerPrefix + k] = t }
         var meta = metadata
@@ -66,7 +71,7 @@ public struct Checkpoint {
         if let training { meta["genlab.training"] = String(decoding: try JSONEncoder.sorted.encode(training), as: UTF8.self) }
         // PyTorch keeps BatchNorm's batch counter as int64; keep it so for load_state_dict.
         let ints = Set(model.keys.filter { $0.hasSuffix("num_batches_tracked") })
-        try SafeTensors.write(tensors, metadata: meta, int64: ints, to: path)
+        return SafeTensors.encode(tensors, metadata: meta, int64: ints)
     }
 
     /// Reads a checkpoint written by GenLab; a plain safetensors state dict (e.g. from PyTorch) is

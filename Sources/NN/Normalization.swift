@@ -12,6 +12,11 @@ open class BatchNorm: Module {
     public let num_batches_tracked: Buffer
     public let eps: Float, momentum: Float
     let ranks: Set<Int>
+    /// A sum over the processes of a data-parallel run: set, training normalises with the whole
+    /// global batch's statistics (synchronised BatchNorm); nil (the default), with this
+    /// process's own, as PyTorch DDP does unless asked.
+    public typealias Reduction = ([Double]) -> [Double]
+    public var reduction: Reduction?
 
     init(_ features: Int, eps: Float, momentum: Float, affine: Bool, ranks: Set<Int>) {
         self.eps = eps; self.momentum = momentum; self.ranks = ranks
@@ -31,8 +36,13 @@ open class BatchNorm: Module {
         var statShape = [Int](repeating: 1, count: x.rank)
         statShape[1] = features
         if isTraining {
-            let n = x.count / features
-            let (y, mean, variance) = x.batchNorm(weight: weight, bias: bias, eps: eps)
+            var n = x.count / features
+            let y: Tensor, mean: [Float], variance: [Float]
+            if let reduction {
+                (y, mean, variance, n) = x.batchNorm(weight: weight, bias: bias, eps: eps, reduce: reduction)
+            } else {
+                (y, mean, variance) = x.batchNorm(weight: weight, bias: bias, eps: eps)
+            }
             noGrad {
                 let m = momentum
                 running_mean.value = running_mean.value * (1 - m) + Tensor(shape: [features], data: mean) * m

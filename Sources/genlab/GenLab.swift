@@ -1,6 +1,8 @@
 import ArgumentParser
+import Cluster
 import Formats
 import Foundation
+import Lab
 
 /// `genlab`: GenLab's command-line program. Each subcommand parses its flags and calls the library.
 @main
@@ -23,6 +25,40 @@ struct GenLab: ParsableCommand {
         }
         if CommandLine.argc == 3, CommandLine.arguments[1] == HDF5Probe.command { HDF5Probe.runChild(CommandLine.arguments[2]) }
         HDF5File.probe = HDF5Probe.check
-        Self.main(nil)
+        let cluster: Cluster
+        do { cluster = try Cluster.start() } catch {
+            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            Foundation.exit(69)
+        }
+        guard cluster.isDistributed else { Self.main(nil); return }
+        runAsRank(cluster)
+    }
+
+    /// One rank of an `mpirun` job. Rank 0 speaks; the others keep their standard output and
+    /// progress bars quiet and print only errors of their own, with their rank. A rank that fails
+    /// exits without MPI_Finalize, so mpirun ends the job instead of leaving the others waiting.
+    static func runAsRank(_ cluster: Cluster) -> Never {
+        if !cluster.isRoot {
+            ProgressBar.muted = true
+            let null = open("/dev/null", O_WRONLY)
+            if null >= 0 { dup2(null, 1); close(null) }
+        }
+        do {
+            var command = try parseAsRoot(nil)
+            try command.run()
+            Foundation.exit(0)
+        } catch {
+            let code = exitCode(for: error)
+            if cluster.isRoot || !(error is StoppedWithRoot || code == .success || error is ExitCode) {
+                let message = fullMessage(for: error)
+                if !message.isEmpty {
+                    let who = cluster.isRoot ? "" : "rank \(cluster.rank) of \(cluster.size): "
+                    FileHandle.standardError.write(Data((who + message + "\n").utf8))
+                }
+            }
+            fflush(stdout)
+            if code == .success { Foundation.exit(0) }
+            _exit(code.rawValue == 0 ? 1 : code.rawValue)
+        }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Cluster
 import Formats
 import Foundation
 import Lab
@@ -58,13 +59,11 @@ struct Score: ParsableCommand {
         guard scorer.scoreNames.contains(primary) else {
             throw ValidationError("--score must be one of \(scorer.scoreNames.joined(separator: ", "))")
         }
-        var table = AnomalyScorer.Table(names: scorer.scoreNames)
-        for path in events {
-            var part = try scorer.score(path, progress: nil)
-            // Single-class files without labels of their own are taken as given.
-            if part.labels.allSatisfy({ $0 == nil }) { part.labels = Array(repeating: nil, count: part.count) }
-            table.append(part)
-        }
+        // Under mpirun the events are shared out over the ranks; rank 0 gets them all and writes.
+        let cluster = Cluster.world
+        let scored = try scorer.score(events, cluster: cluster)
+        let calibrationScores = try calibration.map { try scorer.score([$0], cluster: cluster) }
+        guard var table = scored else { return }
         if signalLabel == 0 { table.labels = table.labels.map { $0.map { 1 - $0 } } }
         let background = table.labels.map { $0 == 0 }
         var primaryName = primary
@@ -81,7 +80,7 @@ struct Score: ParsableCommand {
             threshold = v.isEmpty ? .infinity : v[min(v.count - 1, Int(quantile * Double(v.count)))]
             source = "quantile \(quantile)"
         } else if let calibration {
-            let cal = try scorer.score(calibration).column(primary).filter { $0.isFinite }
+            let cal = (calibrationScores??.column(primary) ?? []).filter { $0.isFinite }
             threshold = Lab.threshold(forFalsePositiveRate: fpr, background: cal)
             source = "fpr on \(calibration) \(fpr)"
         } else if background.contains(true) {
@@ -94,8 +93,9 @@ struct Score: ParsableCommand {
         }
         _ = try RunFolder(folder)
         for warning in scorer.warnings { Warnings.emit(warning) }
-        let report = ScoreReport(table: table, primary: primaryName, threshold: threshold, thresholdSource: source,
+        var report = ScoreReport(table: table, primary: primaryName, threshold: threshold, thresholdSource: source,
                                  warnings: scorer.warnings)
+        report.ranks = cluster.isDistributed ? cluster.size : nil
         let s = try report.write(scoresPath: scoresPath, flaggedPath: flaggedPath, plotsFolder: folder)
         if json {
             print(String(decoding: try RunFolder.json(s), as: UTF8.self))

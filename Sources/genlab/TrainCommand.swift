@@ -1,4 +1,5 @@
 import ArgumentParser
+import Cluster
 import Engine
 import Foundation
 import Lab
@@ -34,6 +35,9 @@ struct Train: ParsableCommand {
     @Flag(help: "No progress bar.") var quiet = false
     @Option(name: .customLong("sample-every"), help: "Keep a sample grid every N epochs (and the last); default: about twenty a run.")
     var sampleEvery: Int?
+    @Flag(name: .customLong("sync-batchnorm"),
+          help: "Under mpirun: BatchNorm statistics over the whole global batch (default: each rank's share, as PyTorch DDP).")
+    var syncBatchNorm = false
     @OptionGroup var limits: InputLimitOptions
 
     func validate() throws {
@@ -66,16 +70,25 @@ struct Train: ParsableCommand {
         options.epochs = epochs; options.batchSize = batchSize; options.learningRate = lr; options.latentDim = latentDim
         options.imageSize = imageSize; options.seed = seed; options.maxSteps = maxSteps; options.quiet = quiet
         options.sampleEvery = sampleEvery
+        let cluster = Cluster.world
+        if cluster.isDistributed { options.ranks = cluster.size }
+        if syncBatchNorm { options.syncBatchNorm = true }
         var model = TrainingSetup.ModelOptions()
         model.architecture = arch; model.beta = beta; model.warmupSteps = warmup; model.likelihood = likelihood
         model.features = features; model.channels = channels
         model.hidden = hidden.map { h in h.split(separator: ",").compactMap { Int($0) } }
         let trainer = try TrainingSetup.make(kind: kind, data: data, out: out, options: options, model: model)
-        print("training \(kind) on \(trainer.data.source): \(trainer.data.count) images \(trainer.spec.channels)×\(trainer.spec.imageSize)×\(trainer.spec.imageSize) (\(trainer.spec.scaling))")
+        print("training \(kind) on \(trainer.data.source): \(trainer.data.count) images \(trainer.spec.channels)×\(trainer.spec.imageSize)×\(trainer.spec.imageSize) (\(trainer.spec.scaling))"
+              + (cluster.isDistributed ? ", data-parallel over \(cluster.size) ranks (global batch \(batchSize))" : ""))
         let s = try trainer.train(resume: resume, overwrite: overwrite)
         print(String(format: "%@ after %d steps (%d epochs) in %.1f s", s.interrupted ? "stopped" : "done", s.steps, s.epochs, s.seconds))
         for k in s.lastMetrics.keys.sorted() where !["step", "epoch", "samples_per_s"].contains(k) {
             print(String(format: "  %@ = %.5g", k, s.lastMetrics[k]!))
+        }
+        if cluster.isDistributed, s.steps > 0 {
+            let steps = Double(s.steps)
+            print(String(format: "all-reduce on rank 0: %.2f MB of gradients a step, %.2f ms a step (%.1f%% of the run)",
+                         Double(s.reducedBytes) / steps / 1e6, s.reduceSeconds / steps * 1e3, 100 * s.reduceSeconds / max(s.seconds, 1e-9)))
         }
         print("run folder: \(out) (checkpoint.safetensors, metrics.csv, loss.png, samples.png)")
         if s.interrupted { throw ExitCode(130) }  // Ctrl-C: saved, and the shell sees the interrupt

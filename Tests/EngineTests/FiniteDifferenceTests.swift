@@ -61,4 +61,50 @@ final class BatchNormGradientTests: XCTestCase {
         let ref = x.detach().variance(axes: [0, 2, 3], unbiased: false).scalars
         for c in 0..<2 { XCTAssertEqual(variance[c], ref[c], accuracy: 1e-5); XCTAssertFalse(mean[c].isNaN) }
     }
+
+    /// Synchronised batch norm on the first rows of a batch, with a `reduce` that adds what the
+    /// other process would contribute (its sums, worked out here from its rows), gives those rows
+    /// the output and input gradient of the fused op on the whole batch.
+    func testSynchronisedBatchNormOnPartOfABatchEqualsTheWholeBatch() {
+        var rng = PRNG(seed: 9)
+        let (n, c, inner, mine) = (5, 3, 4, 2)
+        let all = Tensor.normal([n, c, 2, 2], rng: &rng), upstream = Tensor.normal([n, c, 2, 2], rng: &rng)
+        let w = Tensor(shape: [c], data: [1.5, -0.5, 0.8], requiresGrad: true), b = Tensor(shape: [c], data: [0.2, 0.1, 0], requiresGrad: true)
+        let whole = all.detach(); whole.requiresGrad = true
+        (whole.batchNorm(weight: w, bias: b, eps: 1e-5).out * upstream).sum().backward()
+        let x = all.slice(axis: 0, start: 0, end: mine).detach(); x.requiresGrad = true
+        let xs = all.scalars, gs = upstream.scalars
+        func others(_ ch: Int, _ f: (Int) -> Double) -> Double {
+            var s = 0.0
+            for i in mine..<n { for k in 0..<inner { s += f((i * c + ch) * inner + k) } }
+            return s
+        }
+        var calls = 0, mean = [Double](repeating: 0, count: c), inv = [Double](repeating: 0, count: c)
+        let reduce: ([Double]) -> [Double] = { v in
+            calls += 1
+            switch calls {
+            case 1:
+                let total = (0..<c).map { v[$0] + others($0) { Double(xs[$0]) } } + [v[c] + Double((n - mine) * inner)]
+                mean = (0..<c).map { total[$0] / total[c] }
+                return total
+            case 2:
+                let total = (0..<c).map { ch in v[ch] + others(ch) { let d = Double(xs[$0]) - mean[ch]; return d * d } }
+                inv = total.map { 1 / (Float($0 / Double(n * inner)) + 1e-5).squareRoot() }.map(Double.init)
+                return total
+            default:
+                return (0..<c).map { ch in v[ch] + others(ch) { Double(gs[$0]) } }
+                    + (0..<c).map { ch in v[c + ch] + others(ch) { Double(gs[$0]) * (Double(xs[$0]) - mean[ch]) * inv[ch] } }
+            }
+        }
+        let (y, _, variance, count) = x.batchNorm(weight: w.detach(), bias: b.detach(), eps: 1e-5, reduce: reduce)
+        XCTAssertEqual(count, n * inner)
+        let ref = all.detach().variance(axes: [0, 2, 3], unbiased: false).scalars
+        for ch in 0..<c { XCTAssertEqual(variance[ch], ref[ch], accuracy: 1e-5) }
+        let wholeOut = noGrad { all.batchNorm(weight: w, bias: b, eps: 1e-5).out }.slice(axis: 0, start: 0, end: mine).scalars
+        for (p, q) in zip(y.scalars, wholeOut) { XCTAssertEqual(p, q, accuracy: 1e-5) }
+        (y * upstream.slice(axis: 0, start: 0, end: mine)).sum().backward()
+        XCTAssertEqual(calls, 3)
+        let wholeGrad = whole.grad!.slice(axis: 0, start: 0, end: mine).scalars
+        for (p, q) in zip(x.grad!.scalars, wholeGrad) { XCTAssertEqual(p, q, accuracy: 1e-4) }
+    }
 }

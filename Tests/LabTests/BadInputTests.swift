@@ -163,6 +163,9 @@ final class LabBadInputTests: XCTestCase {
         func samples() -> Tensor { inner.samples() }
         func checkpoint(training: TrainingState, data: DataSpec) throws -> Checkpoint { try inner.checkpoint(training: training, data: data) }
         func restore(_ checkpoint: Checkpoint, file: String) throws { try inner.restore(checkpoint, file: file) }
+        func useDataParallel(_ parallel: DataParallel, synchroniseBatchNorm: Bool) {
+            inner.useDataParallel(parallel, synchroniseBatchNorm: synchroniseBatchNorm)
+        }
     }
 
     func testADivergingRunStopsAndKeepsTheLastGoodCheckpoint() throws {

@@ -1,11 +1,14 @@
 import CParallel
 import Foundation
 
-/// How many threads GenLab's own kernels (and BLAS) use: `GENLAB_THREADS`, else the core count.
+/// How many threads GenLab's own kernels (and BLAS) use: `GENLAB_THREADS`, else the core count
+/// shared out among the ranks that mpirun started on this host.
 public enum Threads {
     public static let count: Int = {
-        if let s = ProcessInfo.processInfo.environment["GENLAB_THREADS"], let n = Int(s), n > 0 { return n }
-        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let env = ProcessInfo.processInfo.environment
+        if let s = env["GENLAB_THREADS"], let n = Int(s), n > 0 { return n }
+        let ranksHere = env["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap { Int($0) }.map { max(1, $0) } ?? 1
+        return max(1, ProcessInfo.processInfo.activeProcessorCount / ranksHere)
     }()
 }
 
