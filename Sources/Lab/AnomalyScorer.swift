@@ -117,23 +117,17 @@ public final class AnomalyScorer {
                 break
             }
         }
-        let encoder = JSONEncoder()
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        let packet = try encoder.encode(Shard(table: failure == nil ? mineTable : nil, failure: failure))
-        let gathered = cluster.gather(packet)
+        let gathered = try cluster.gather(Shard(table: failure == nil ? mineTable : nil, failure: failure))
         // Rank 0 names the first failure (in rank order, so in event order) to every rank.
-        let verdict = try cluster.onRoot {
-            var table = Table(names: scoreNames)
-            for data in gathered ?? [] {
-                let shard = try decoder.decode(Shard.self, from: data)
+        var table = Table(names: scoreNames)
+        _ = try cluster.onRoot {
+            for shard in gathered ?? [] {
                 if let failure = shard.failure { throw StoppedWithRoot(description: failure) }
                 if let part = shard.table, part.count > 0 { table.append(part) }
             }
-            return try encoder.encode(table)
+            return Data()
         }
-        return cluster.isRoot ? try decoder.decode(Table.self, from: verdict) : nil
+        return cluster.isRoot ? table : nil
     }
 
     private struct Shard: Codable {

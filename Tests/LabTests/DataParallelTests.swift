@@ -166,6 +166,39 @@ final class DataParallelTests: XCTestCase {
         XCTAssertEqual(NSDictionary(dictionary: a), NSDictionary(dictionary: b), "report.json differs beyond the number of ranks")
     }
 
+    /// `symmetry score` shares the images' decoy fits over the ranks: the scores agree with one
+    /// process to float tolerance (each rank's batch of images is another BLAS shape), and
+    /// `inspect` encodes its data in shards: the same digits, file for file.
+    func testSymmetryScoringAndInspectionShareTheirWorkOverRanks() throws {
+        let images = ["koch_snowflake.png", "sierpinski.png", "julia.png"].map { repositoryRoot + "/Datasets/symmetry/" + $0 }
+        let one = scratchFolder("dp-sym-1"), two = scratchFolder("dp-sym-2")
+        setenv("GENLAB_THREADS", "1", 1)
+        defer { unsetenv("GENLAB_THREADS") }
+        for (out, ranks) in [(one, nil), (two, 2)] as [(String, Int?)] {
+            try Launch.succeed(["symmetry", "score"] + images + ["--seeds", "2", "--out", out], ranks: ranks)
+        }
+        func scores(_ folder: String) throws -> [[String: Any]] {
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/scores.json"))) as! [[String: Any]]
+        }
+        let a = try scores(one), b = try scores(two)
+        XCTAssertEqual(a.count, 3); XCTAssertEqual(b.count, 3)
+        for (x, y) in zip(a, b) {
+            XCTAssertEqual(x["symmetry"] as? String, y["symmetry"] as? String)
+            XCTAssertEqual(x["score"] as! Double, y["score"] as! Double, accuracy: 1e-4)
+            XCTAssertEqual(x["epsilon"] as! Double, y["epsilon"] as! Double, accuracy: 1e-4)
+        }
+        let model = scratchFolder("dp-inspect-model"), i1 = scratchFolder("dp-inspect-1"), i2 = scratchFolder("dp-inspect-2")
+        try Launch.succeed(["train", "vae", "--data", jets + "/qcd_train.h5", "--out", model, "--epochs", "1", "--max-steps", "10", "--quiet"])
+        for (out, ranks) in [(i1, nil), (i2, 2)] as [(String, Int?)] {
+            try Launch.succeed(["inspect", "--checkpoint", model + "/checkpoint.safetensors", "--data", jets + "/qcd_test.h5",
+                                "--data", jets + "/top_test.h5", "--out", out], ranks: ranks)
+        }
+        for name in ["latent_dimensions.csv", "correlations.csv", "latent_activity.csv"] {
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: i1 + "/" + name)), try Data(contentsOf: URL(fileURLWithPath: i2 + "/" + name)),
+                           "\(name) differs between one process and two ranks")
+        }
+    }
+
     func testABadFileOnOneRankStopsEveryRankWithItsName() throws {
         let model = scratchFolder("dp-bad-model"), out = scratchFolder("dp-bad-out")
         try Launch.succeed(["train", "ae", "--data", jets + "/qcd_train.h5", "--out", model, "--epochs", "1", "--max-steps", "2", "--quiet"])
@@ -174,6 +207,43 @@ final class DataParallelTests: XCTestCase {
                                ranks: 2, timeout: 120)
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.output.contains(missing), r.output)
+    }
+
+    /// SIGINT to the ranks (Ctrl-C at a terminal reaches only mpirun, which kills them): every
+    /// rank stops at the same step, rank 0 saves there, and --resume continues exactly.
+    func testInterruptingTheRanksSavesTheStepAndResumes() throws {
+        guard let mpirun = Launch.mpirun, let genlab = Launch.genlab else { throw XCTSkip("mpirun or genlab missing") }
+        let out = scratchFolder("dp-interrupt"), reference = scratchFolder("dp-interrupt-ref")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: mpirun)
+        p.arguments = (getuid() == 0 ? ["--allow-run-as-root"] : []) + ["--oversubscribe", "-np", "2", genlab, "train", "vae", "--data", faces,
+                      "--out", out, "--epochs", "100000", "--batch-size", "16", "--quiet"]
+        p.standardOutput = FileHandle.nullDevice; p.standardError = FileHandle.nullDevice
+        try p.run()
+        // Wait for the first epoch's checkpoint, then interrupt both ranks (mpirun's children).
+        let deadline = Date().addingTimeInterval(120)
+        while !FileManager.default.fileExists(atPath: out + "/checkpoint.safetensors") && Date() < deadline && p.isRunning { usleep(50_000) }
+        usleep(300_000)
+        let ranks = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap(Int32.init).filter { pid in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return false }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 2 && Int32(fields[1]) == p.processIdentifier && stat.contains("(genlab)")
+        }
+        XCTAssertEqual(ranks.count, 2, "the two ranks under mpirun")
+        for pid in ranks { kill(pid, SIGINT) }
+        while p.isRunning && Date() < deadline { usleep(50_000) }
+        if p.isRunning { p.terminate(); XCTFail("the interrupted run did not stop"); return }
+        let saved = try XCTUnwrap(try Checkpoint.load(out + "/checkpoint.safetensors").training)
+        XCTAssertNotEqual(saved.extra["batch"], "0", "the checkpoint is of the interrupted step, not of an epoch's end: \(saved)")
+        // Resuming to a few steps further equals an uninterrupted run on two ranks, exactly.
+        let target = saved.step + 3
+        try Launch.succeed(["train", "vae", "--data", faces, "--out", out, "--epochs", "100000", "--batch-size", "16", "--quiet",
+                            "--resume", "--max-steps", String(target)], ranks: 2)
+        try Launch.succeed(["train", "vae", "--data", faces, "--out", reference, "--epochs", "100000", "--batch-size", "16", "--quiet",
+                            "--max-steps", String(target)], ranks: 2)
+        let (worst, _) = try compare(reference + "/checkpoint.safetensors", out + "/checkpoint.safetensors")
+        XCTAssertEqual(worst, 0, "interrupted and resumed vs uninterrupted, both on two ranks, after \(target) steps")
     }
 
     func testAFolderRefusedOnRankZeroStopsEveryRankWithOneMessage() throws {

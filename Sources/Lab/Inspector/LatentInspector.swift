@@ -1,3 +1,4 @@
+import Cluster
 import Engine
 import Foundation
 import Formats
@@ -105,7 +106,9 @@ public final class LatentInspector {
 
     /// The observables `data` allows for this model: the image observables, plus mass and pT when
     /// every file has `/jets`, plus the label when the labels take both values.
-    public func encode(_ data: [String], observables requested: [String]?, limit: Int?) throws -> Encoded {
+    /// Under mpirun each rank encodes its share of every file's batches, and every rank gets all
+    /// of them (the same batches of 256 as one process, so the same digits).
+    public func encode(_ data: [String], observables requested: [String]?, limit: Int?, cluster: Cluster = .world) throws -> Encoded {
         guard !data.isEmpty else { throw FormatError("--data", "no data files given") }
         let imageNames = ObservableCatalogue.imageObservables(for: spec)
         var mu = [[Double]](repeating: [], count: model.config.latentDim), sigma = mu
@@ -128,19 +131,23 @@ public final class LatentInspector {
                 throw FormatError(path, "holds jet images, but the model was trained on ordinary images (\(spec.source))")
             }
             set = set.scaled(spec.scaling)
-            let n = set.count
-            for start in stride(from: 0, to: n, by: 256) {
+            let n = set.count, d = model.config.latentDim
+            let batches = cluster.share(of: (n + 255) / 256)
+            var fileMu = [[Double]](repeating: [], count: d), fileSigma = fileMu
+            for start in stride(from: batches.lowerBound * 256, to: min(n, batches.upperBound * 256), by: 256) {
                 let x = set.images.slice(axis: 0, start: start, end: min(n, start + 256)).detach()
                 let (m, lv) = noGrad { model.encode(x) }
-                let rows = x.shape[0], d = model.config.latentDim
+                let rows = x.shape[0]
                 let mp = m.storage.pointer, lp = lv.storage.pointer
                 for j in 0..<d {
                     for i in 0..<rows {
-                        mu[j].append(Double(mp[i * d + j]))
-                        sigma[j].append(Foundation.exp(0.5 * Double(lp[i * d + j])))
+                        fileMu[j].append(Double(mp[i * d + j]))
+                        fileSigma[j].append(Foundation.exp(0.5 * Double(lp[i * d + j])))
                     }
                 }
             }
+            if cluster.isDistributed { (fileMu, fileSigma) = try Self.allGather(fileMu, fileSigma, cluster) }
+            for j in 0..<d { mu[j] += fileMu[j]; sigma[j] += fileSigma[j] }
             for (k, v) in ObservableCatalogue.compute(imageNames, images: set.images, spec: spec) { values[k, default: []] += v }
             let jets = try Self.jetColumns(path, count: n)
             jetsEverywhere = jetsEverywhere && jets != nil
@@ -262,8 +269,16 @@ public final class LatentInspector {
     }
 
     /// Runs everything and writes the report into `out`.
-    public func inspect(data: [String], options: Options = Options(), out: String) throws -> Report {
-        let encoded = try encode(data, observables: options.observables, limit: options.limit)
+    /// Every rank's rows of μ and σ (one array per latent dimension), joined in rank order on every rank.
+    static func allGather(_ mu: [[Double]], _ sigma: [[Double]], _ cluster: Cluster) throws -> ([[Double]], [[Double]]) {
+        struct Part: Codable { var mu: [[Double]]; var sigma: [[Double]] }
+        let all = try cluster.allGather(Part(mu: mu, sigma: sigma))
+        return ((0..<mu.count).map { j in all.flatMap { $0.mu[j] } }, (0..<mu.count).map { j in all.flatMap { $0.sigma[j] } })
+    }
+
+    /// Under mpirun the data are encoded in shards over the ranks (`encode`); rank 0 writes the report.
+    public func inspect(data: [String], options: Options = Options(), out: String, cluster: Cluster = .world) throws -> Report {
+        let encoded = try encode(data, observables: options.observables, limit: options.limit, cluster: cluster)
         let (dims, rule, rankedBy) = Self.dimensions(encoded)
         let active = dims.filter(\.active).sorted { $0.rank! < $1.rank! }.map(\.index)
         let deps = Self.dependences(encoded, active: active, bins: options.bins)
@@ -273,7 +288,7 @@ public final class LatentInspector {
         let report = Report(checkpoint: checkpoint, kind: kind, data: data, samples: encoded.count, latentDim: dims.count,
                             activeRule: rule, rankedBy: rankedBy, dimensions: dims, active: active,
                             passive: dims.filter { !$0.active }.map(\.index), dependences: deps, best: best, traversed: traversed)
-        try InspectorReport(report: report, encoded: encoded, inspector: self, options: options).write(to: out)
+        if cluster.isRoot { try InspectorReport(report: report, encoded: encoded, inspector: self, options: options).write(to: out) }
         return report
     }
 }

@@ -1,3 +1,4 @@
+import Cluster
 import Engine
 import Foundation
 import Formats
@@ -305,5 +306,17 @@ public final class SymmetryDetector {
         }
         canvas.text(caption, x: pad, y: 2 * pad + cell, scale: 2)
         return canvas.image
+    }
+}
+
+extension SymmetryDetector {
+    /// `score` with the images shared out over the ranks of `cluster` (contiguous shares; each
+    /// image's decoy fits stay on one rank): every rank returns every image's score, in order.
+    public func score(_ images: [[Float]], seeds: [UInt64], geometry: [[Float]]?, cluster: Cluster,
+                      progress: ((Int) -> Void)? = nil) throws -> [Score] {
+        guard cluster.isDistributed else { return score(images, seeds: seeds, geometry: geometry, progress: progress) }
+        let share = cluster.share(of: images.count)
+        let mine = share.isEmpty ? [] : score(Array(images[share]), seeds: seeds, geometry: geometry.map { Array($0[share]) }, progress: progress)
+        return try cluster.allGather(mine).flatMap { $0 }
     }
 }

@@ -1,3 +1,4 @@
+import Cluster
 import Foundation
 import Formats
 import Physics
@@ -64,9 +65,8 @@ public enum SymmetryImageEvaluation {
     }
 
     public static func evaluate(_ labelled: [(String, SymmetryTruth)], detector: SymmetryDetector, checkpoint: String, seeds: Int,
-                                out: String, quiet: Bool = false) throws -> Result {
+                                out: String, quiet: Bool = false, cluster: Cluster = .world) throws -> Result {
         let start = Date()
-        let run = try RunFolder(out)
         let n = SymmetryDetector.geometrySize
         let rep = detector.config.representation
         var prepared: [SymmetryDetector.Prepared] = [], extra: [Int] = [], extraPixels: [[Float]] = [], geometry: [[Float]] = [], extraGeometry: [[Float]] = []
@@ -90,7 +90,9 @@ public enum SymmetryImageEvaluation {
         let all = prepared.map(\.pixels) + extraPixels
         let bar = ProgressBar(total: all.count * seeds, label: "decoy fits", unit: "decoy")
         bar.quiet = quiet
-        let scores = detector.score(all, seeds: (0..<UInt64(seeds)).map { $0 }, geometry: geometry + extraGeometry) { bar.update($0, items: $0) }
+        // Under mpirun the decoy fits are shared out over the ranks; rank 0 writes.
+        let scores = try detector.score(all, seeds: (0..<UInt64(seeds)).map { $0 }, geometry: geometry + extraGeometry,
+                                        cluster: cluster) { bar.update($0, items: $0) }
         bar.finish(quiet ? "" : "\(labelled.count) images (\(extra.count) changed when inverted), \(seeds) decoy fits each")
         var invertedScore = Array(scores.prefix(labelled.count))
         for (k, i) in extra.enumerated() { invertedScore[i] = scores[labelled.count + k] }
@@ -140,6 +142,8 @@ public enum SymmetryImageEvaluation {
                             directionWithin10: fraction(dirHits, dirTotal), directionImages: dirTotal,
                             perFolder: folderHits.mapValues { Double($0.0) / Double(max($0.1, 1)) }, results: results,
                             seconds: Date().timeIntervalSince(start))
+        guard cluster.isRoot else { return result }
+        let run = try RunFolder(out)
         try run.writeJSON(result, to: "image_evaluation.json")
         try SymmetryTraining.confusionImage(confusion, title: "\(labelled.count) labelled images").writePNG(run.file("confusion.png"))
         var csv = "image,truth,predicted,predicted_inverted,score,order,axis,direction\n"

@@ -1,18 +1,22 @@
+import Cluster
 import Foundation
 import Formats
 
 /// Scoring image files end to end (what `genlab symmetry score` and the demo do): read, binarise,
 /// score under several seeds, and write one report picture per image.
 public enum SymmetryRun {
-    public static func score(_ paths: [String], detector: SymmetryDetector, seeds: Int, out: String) throws -> [SymmetryDetector.Score] {
-        let run = try RunFolder(out)
+    /// Under mpirun the images' decoy fits are shared out over the ranks; rank 0 writes.
+    public static func score(_ paths: [String], detector: SymmetryDetector, seeds: Int, out: String,
+                             cluster: Cluster = .world) throws -> [SymmetryDetector.Score] {
         var prepared: [SymmetryDetector.Prepared] = [], originals: [Image] = []
         for path in paths {
             let image = try Image.read(path)
             prepared.append(try detector.prepare(image, source: path)); originals.append(image)
         }
         let geometry = prepared.allSatisfy { $0.geometry != nil } ? prepared.map { $0.geometry! } : nil
-        var scores = detector.score(prepared.map(\.pixels), seeds: (0..<UInt64(seeds)).map { $0 }, geometry: geometry)
+        var scores = try detector.score(prepared.map(\.pixels), seeds: (0..<UInt64(seeds)).map { $0 }, geometry: geometry, cluster: cluster)
+        guard cluster.isRoot else { return scores }
+        let run = try RunFolder(out)
         for i in paths.indices {
             scores[i].image = paths[i]
             scores[i].threshold = Double(prepared[i].threshold)
