@@ -130,6 +130,12 @@ public final class Cluster: @unchecked Sendable {
     }
 }
 
+/// A rank other than 0 has done its share of a job that rank 0 finishes alone: it exits with success, silently.
+public struct FollowerDone: Error, CustomStringConvertible {
+    public init() {}
+    public var description: String { "done: rank 0 finishes the job" }
+}
+
 /// An error raised on rank 0 that every other rank stops for too (it is printed once, by rank 0).
 public struct StoppedWithRoot: Error, CustomStringConvertible {
     public let description: String

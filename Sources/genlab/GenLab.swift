@@ -47,6 +47,8 @@ struct GenLab: ParsableCommand {
             var command = try parseAsRoot(nil)
             try command.run()
             Foundation.exit(0)
+        } catch is FollowerDone {
+            Foundation.exit(0)
         } catch {
             let code = exitCode(for: error)
             if cluster.isRoot || !(error is StoppedWithRoot || code == .success || error is ExitCode) {

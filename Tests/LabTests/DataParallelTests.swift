@@ -187,6 +187,15 @@ final class DataParallelTests: XCTestCase {
             XCTAssertEqual(x["score"] as! Double, y["score"] as! Double, accuracy: 1e-4)
             XCTAssertEqual(x["epsilon"] as! Double, y["epsilon"] as! Double, accuracy: 1e-4)
         }
+        // symmetry train shares its decoy batches whole: the same checkpoint, byte for byte.
+        let t1 = scratchFolder("dp-symtrain-1"), t2 = scratchFolder("dp-symtrain-2")
+        for (out, ranks) in [(t1, nil), (t2, 2)] as [(String, Int?)] {
+            try Launch.succeed(["symmetry", "train", "--per-class", "4", "--validation-per-class", "2", "--held-out-per-class", "2",
+                                "--held-out-seeds", "1", "--sweeps-per-class", "0", "--training-sweeps-per-class", "0", "--epochs", "2",
+                                "--decoy-steps", "20", "--quiet", "--out", out], ranks: ranks)
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: t1 + "/checkpoint.safetensors")),
+                       try Data(contentsOf: URL(fileURLWithPath: t2 + "/checkpoint.safetensors")), "symmetry train on two ranks")
         let model = scratchFolder("dp-inspect-model"), i1 = scratchFolder("dp-inspect-1"), i2 = scratchFolder("dp-inspect-2")
         try Launch.succeed(["train", "vae", "--data", jets + "/qcd_train.h5", "--out", model, "--epochs", "1", "--max-steps", "10", "--quiet"])
         for (out, ranks) in [(i1, nil), (i2, 2)] as [(String, Int?)] {

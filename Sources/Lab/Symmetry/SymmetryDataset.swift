@@ -1,3 +1,4 @@
+import Cluster
 import Engine
 import Foundation
 import Physics
@@ -24,11 +25,11 @@ public struct SymmetryDataset {
     /// instead (exact symmetry, or `none`).
     public static func generate(perClass: Int, library: SymmetryTemplates, shapes: SymmetryShapes? = nil, shapeFraction: Double = 0,
                                 representation: SymmetryRepresentation, exact: Double = 0.4,
-                                maxEpsilon: Double = 1, seed: UInt64, drawn: ((Int) -> Void)? = nil,
+                                maxEpsilon: Double = 1, seed: UInt64, cluster: Cluster? = nil, drawn: ((Int) -> Void)? = nil,
                                 progress: ((Int) -> Void)? = nil) -> SymmetryDataset {
         let templates = draw(perClass: perClass, library: library, shapes: shapes, shapeFraction: shapeFraction, exact: exact,
                              maxEpsilon: maxEpsilon, seed: seed, drawn: drawn)
-        return make(templates, representation: representation, seed: seed &+ 1, progress: progress)
+        return make(templates, representation: representation, seed: seed &+ 1, progress: progress, cluster: cluster)
     }
 
     /// The templates `generate` draws from `seed`, without their representation.
@@ -53,9 +54,10 @@ public struct SymmetryDataset {
     }
 
     /// The representation of given templates.
+    /// With a distributed `cluster`, the decoy batches are shared out over its ranks.
     public static func make(_ templates: [SymmetryTemplates.Template], representation: SymmetryRepresentation, seed: UInt64,
-                            progress: ((Int) -> Void)? = nil) -> SymmetryDataset {
-        let out = representation.make(templates.map(\.pixels), seed: seed, progress: progress)
+                            progress: ((Int) -> Void)? = nil, cluster: Cluster? = nil) -> SymmetryDataset {
+        let out = representation.make(templates.map(\.pixels), seed: seed, progress: progress, cluster: cluster)
         return SymmetryDataset(templates: templates, features: out.images, decoyAccuracy: out.decoyAccuracy)
     }
 }

@@ -1,3 +1,4 @@
+import Cluster
 import Engine
 import Foundation
 import Models
@@ -68,15 +69,19 @@ public struct SymmetryRepresentation: Codable, Equatable, Sendable {
     }
 
     /// The classifier's input for `images` (each size² values of 0/1); decoys are seeded from `seed`.
-    public func make(_ images: [[Float]], seed: UInt64, progress: ((Int) -> Void)? = nil) -> Output {
-        make(images, seeds: [UInt64](repeating: seed, count: images.count), progress: progress)
+    public func make(_ images: [[Float]], seed: UInt64, progress: ((Int) -> Void)? = nil, cluster: Cluster? = nil) -> Output {
+        make(images, seeds: [UInt64](repeating: seed, count: images.count), progress: progress, cluster: cluster)
     }
 
     /// The same with image i's decoy seeded from `seeds[i]`, so one batch can hold several fits of
     /// one image (what `SymmetryDetector.score` does: one image under 20 seeds is one batch).
     /// With `prepared`, the images are already in `classifierForm` (a caller that fits one image
     /// under many seeds brings it to that form once).
-    public func make(_ images: [[Float]], seeds: [UInt64], prepared: Bool = false, progress: ((Int) -> Void)? = nil) -> Output {
+    ///
+    /// With a distributed `cluster` the batches of decoys are shared out over its ranks (whole
+    /// batches, so the same digits as one process) and every rank gets the whole output.
+    public func make(_ images: [[Float]], seeds: [UInt64], prepared: Bool = false, progress: ((Int) -> Void)? = nil,
+                     cluster: Cluster? = nil) -> Output {
         let p = size * size
         precondition(seeds.count == images.count, "SymmetryRepresentation: \(seeds.count) seeds for \(images.count) images")
         for (i, im) in images.enumerated() { precondition(im.count == p, "SymmetryRepresentation: image \(i) has \(im.count) pixels, expected \(p)") }
@@ -88,7 +93,9 @@ public struct SymmetryRepresentation: Codable, Equatable, Sendable {
             progress?(images.count)
             return Output(images: Tensor(shape: [images.count, 1, size, size], data: out), decoyAccuracy: nil, explained: [])
         }
-        for start in stride(from: 0, to: images.count, by: batch) {
+        let starts = Array(stride(from: 0, to: images.count, by: batch))
+        let mine = cluster.map { starts[$0.share(of: starts.count)] } ?? starts[...]
+        for start in mine {
             let range = start..<min(images.count, start + batch)
             let chunk = Array(images[range])
             // Each decoy's stream comes from its seed and the image itself, so an image gets the
@@ -111,6 +118,15 @@ public struct SymmetryRepresentation: Codable, Equatable, Sendable {
                 if withImage == true { out += im.map { 2 * $0 - 1 } }
             }
             progress?(min(images.count, start + batch))
+        }
+        if let cluster, cluster.isDistributed {
+            struct Part: Codable { var out: [Float]; var accuracy: [Float]; var explained: [[Double]] }
+            let parts: [Part]
+            do { parts = try cluster.allGather(Part(out: out, accuracy: accuracy, explained: explained)) } catch {
+                FileHandle.standardError.write(Data("genlab: rank \(cluster.rank): decoy representations not shared: \(error)\n".utf8))
+                cluster.abort(code: 70)
+            }
+            out = parts.flatMap(\.out); accuracy = parts.flatMap(\.accuracy); explained = parts.flatMap(\.explained)
         }
         return Output(images: Tensor(shape: [images.count, channels, size, size], data: out),
                       decoyAccuracy: input == .pca ? accuracy : nil, explained: explained)

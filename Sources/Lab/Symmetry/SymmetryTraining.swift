@@ -1,3 +1,4 @@
+import Cluster
 import Engine
 import Foundation
 import Formats
@@ -61,10 +62,15 @@ public enum SymmetryTraining {
         public var seconds: Double
     }
 
-    public static func train(_ o: Options, out: String, log: @escaping (String) -> Void = { print($0) }) throws -> Result {
+    /// Under mpirun the decoy fits of the training, validation, sweep and held-out sets are shared
+    /// out over the ranks; rank 0 then trains the classifier, evaluates and writes, and the other
+    /// ranks stop with `FollowerDone`.
+    public static func train(_ o: Options, out: String, cluster: Cluster = .world, log: @escaping (String) -> Void = { print($0) }) throws -> Result {
         let start = Date()
-        let run = try RunFolder(out)
-        try run.writeJSON(o, to: "options.json")
+        _ = try cluster.onRoot {
+            try RunFolder(out).writeJSON(o, to: "options.json")
+            return Data()
+        }
         let rep = o.representation
         let library = SymmetryTemplates(size: rep.size), shapes = SymmetryShapes(size: rep.size, upright: rep.upright == true)
         func build(_ label: String, _ perClass: Int, _ lib: SymmetryTemplates, _ seed: UInt64, shapeFraction: Double = o.shapeFraction ?? 0) -> SymmetryDataset {
@@ -74,7 +80,7 @@ public enum SymmetryTraining {
             // The decoy bar starts once the templates are drawn, so its rate counts decoys only.
             var bar: ProgressBar?
             let d = SymmetryDataset.generate(perClass: perClass, library: lib, shapes: shapes, shapeFraction: shapeFraction,
-                                             representation: rep, seed: seed, drawn: { n in
+                                             representation: rep, seed: seed, cluster: cluster, drawn: { n in
                 drawing.update(n, items: n)
                 if n == total {
                     drawing.finish()
@@ -97,10 +103,16 @@ public enum SymmetryTraining {
             let flat = drawn.flatMap { $0 }
             let bar = ProgressBar(total: flat.count, label: "training sweeps", unit: rep.input == .raw ? "img" : "decoy")
             bar.quiet = o.quiet
-            trainingSweeps = SymmetryDataset.make(flat, representation: rep, seed: o.seed &+ Stream.trainingSweepFits) { bar.update($0, items: $0) }
+            trainingSweeps = SymmetryDataset.make(flat, representation: rep, seed: o.seed &+ Stream.trainingSweepFits,
+                                                  progress: { bar.update($0, items: $0) }, cluster: cluster)
             bar.finish(o.quiet ? "" : "training sweeps: \(drawn.count) templates at ε = 0 … 1")
         }
 
+        // Drawn before the classifier trains (it does not depend on it) so that every rank helps.
+        let heldOutSet = build("held-out decoys", o.heldOutPerClass, SymmetryTemplates(size: rep.size, extrapolate: true), o.seed &+ Stream.heldOut,
+                               shapeFraction: 0)
+        guard cluster.isRoot else { throw FollowerDone() }
+        let run = try RunFolder(out)
         let metrics = try MetricsLog(run.file("metrics.csv"), columns: ["epoch", "loss", "val_accuracy_exact", "val_accuracy", "val_spearman"])
         var appendFailure: Error?
         let board = try TensorBoardLog(folder: run.path)
@@ -117,8 +129,6 @@ public enum SymmetryTraining {
         try Checkpoint(kind: SymmetryDetector.kind, config: config, module: model).save(to: run.file("checkpoint.safetensors"))
 
         let validationResult = evaluate(model, validation)
-        let heldOutSet = build("held-out decoys", o.heldOutPerClass, SymmetryTemplates(size: rep.size, extrapolate: true), o.seed &+ Stream.heldOut,
-                               shapeFraction: 0)
         var heldOut = evaluate(model, heldOutSet)
         let detector = SymmetryDetector(model: model, config: config)
         if o.heldOutSeeds > 1, let s = stability(detector, heldOutSet.templates.prefix(o.stabilityImages).map(\.pixels), fits: o.heldOutSeeds) {
