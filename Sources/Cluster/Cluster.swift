@@ -47,6 +47,12 @@ public final class Cluster: @unchecked Sendable {
         return world
     }
 
+    /// Rank 0 carries on as a single process (a command that does not share its work): collectives
+    /// become no-ops. The other ranks should simply exit; MPI_Finalize still runs at exit.
+    public static func runAlone() {
+        world = Cluster(rank: 0, size: 1)
+    }
+
     /// Ends every rank of the job (after an error on one rank, which the others cannot see).
     public func abort(code: Int32) -> Never {
         if isDistributed { genlab_mpi_abort(code) }

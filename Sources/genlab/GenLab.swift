@@ -34,6 +34,13 @@ struct GenLab: ParsableCommand {
         runAsRank(cluster)
     }
 
+    /// The commands that share their work over the ranks of an mpirun job.
+    static func sharesWork(_ command: ParsableCommand) -> Bool {
+        if let evaluate = command as? Symmetry.EvaluateDetector { return !evaluate.images.isEmpty }
+        return command is Train || command is Score || command is Classify.TrainTagger || command is Inspect
+            || command is Symmetry.ScoreImages || command is Symmetry.TrainDetector
+    }
+
     /// One rank of an `mpirun` job. Rank 0 speaks; the others keep their standard output and
     /// progress bars quiet and print only errors of their own, with their rank. A rank that fails
     /// exits without MPI_Finalize, so mpirun ends the job instead of leaving the others waiting.
@@ -45,6 +52,12 @@ struct GenLab: ParsableCommand {
         }
         do {
             var command = try parseAsRoot(nil)
+            if !sharesWork(command) {
+                // Running it on every rank would only repeat it (and race on its output files).
+                guard cluster.isRoot else { Foundation.exit(0) }
+                FileHandle.standardError.write(Data("genlab: this command does not share its work over ranks; rank 0 runs it alone\n".utf8))
+                Cluster.runAlone()
+            }
             try command.run()
             Foundation.exit(0)
         } catch is FollowerDone {

@@ -255,6 +255,18 @@ final class DataParallelTests: XCTestCase {
         XCTAssertEqual(worst, 0, "interrupted and resumed vs uninterrupted, both on two ranks, after \(target) steps")
     }
 
+    /// A command that does not share its work runs once, on rank 0, saying so (not once a rank,
+    /// racing on its output file).
+    func testACommandThatDoesNotShareItsWorkRunsOnRankZeroAlone() throws {
+        let model = scratchFolder("dp-alone-model"), grid = scratchFolder("dp-alone") + ".png"
+        try train("gan", model, steps: 1, ranks: nil)
+        let r = try Launch.run(["sample", "--checkpoint", model + "/checkpoint.safetensors", "--count", "4", "--out", grid], ranks: 2, timeout: 120)
+        XCTAssertEqual(r.status, 0, r.output)
+        XCTAssertEqual(r.output.components(separatedBy: "rank 0 runs it alone").count - 1, 1, r.output)
+        XCTAssertEqual(r.output.components(separatedBy: "wrote ").count - 1, 1, r.output)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: grid))
+    }
+
     func testAFolderRefusedOnRankZeroStopsEveryRankWithOneMessage() throws {
         let out = scratchFolder("dp-refused")
         try train("vae", out, steps: 1, ranks: nil)
