@@ -89,40 +89,22 @@ public final class Trainer {
         var noiseRNG = PRNG(seed: options.seed).fork(2)
         var epoch = 0, step = 0, skip = 0
         let ckptPath = run.file(Trainer.checkpointName)
-        if resume && cluster.isRoot {
-            guard FileManager.default.fileExists(atPath: ckptPath) else {
-                throw FormatError(ckptPath, "no checkpoint to resume from (train without --resume first)")
-            }
-            let ckpt = try Checkpoint.load(ckptPath)
-            guard ckpt.kind == task.kind else {
-                let what = ckpt.kind.isEmpty ? "not a GenLab training checkpoint (no genlab.kind)" : "a \(ckpt.kind) checkpoint"
-                throw FormatError(ckptPath, "is \(what); resuming needs a \(task.kind) checkpoint")
-            }
-            if let saved = ckpt.metadata["genlab.data"], let s = try? JSONDecoder().decode(DataSpec.self, from: Data(saved.utf8)),
-               s.imageSize != spec.imageSize || s.channels != spec.channels || s.scaling != spec.scaling {
-                throw FormatError(ckptPath, "was trained on \(s.channels)×\(s.imageSize)² \(s.scaling) data, now given \(spec.channels)×\(spec.imageSize)² \(spec.scaling)")
-            }
-            try task.restore(ckpt, file: ckptPath)
-            guard let t = ckpt.training, let d = t.rng("epochData"), let n = t.rng("noise") else {
-                throw FormatError(ckptPath, "holds no training state to resume from")
-            }
-            epoch = t.epoch; step = t.step; skip = Int(t.extra["batch"] ?? "0") ?? 0
-            dataRNG = d; noiseRNG = n
-        }
-        if cluster.isDistributed {
-            // Rank 0's model, optimiser and loop state (fresh or resumed) to every rank.
+        // Rank 0 reads the checkpoint to resume from; its model, optimiser and loop state (fresh or
+        // resumed) then go to every other rank, and a refusal stops them all with its one message.
+        let bytes = try cluster.onRoot {
+            if resume { (epoch, step, skip, dataRNG, noiseRNG) = try resumeState(from: ckptPath) }
+            guard cluster.isDistributed else { return Data() }
             let state = TrainingState(epoch: epoch, step: step, rngStates: ["epochData": dataRNG, "noise": noiseRNG],
                                       extra: ["batch": String(skip)])
-            let bytes = try cluster.onRoot { try task.checkpoint(training: state, data: spec).encoded() }
-            if !cluster.isRoot {
-                let ckpt = try Checkpoint.decode(bytes, file: "rank 0's training state")
-                try task.restore(ckpt, file: "rank 0's training state")
-                guard let t = ckpt.training, let d = t.rng("epochData"), let n = t.rng("noise") else {
-                    throw FormatError("rank 0's training state", "holds no training loop state")
-                }
-                epoch = t.epoch; step = t.step; skip = Int(t.extra["batch"] ?? "0") ?? 0
-                dataRNG = d; noiseRNG = n
+            return try task.checkpoint(training: state, data: spec).encoded()
+        }
+        if !cluster.isRoot {
+            let ckpt = try Checkpoint.decode(bytes, file: "rank 0's training state")
+            try task.restore(ckpt, file: "rank 0's training state")
+            guard let t = ckpt.training, let d = t.rng("epochData"), let n = t.rng("noise") else {
+                throw FormatError("rank 0's training state", "holds no training loop state")
             }
+            (epoch, step, skip, dataRNG, noiseRNG) = (t.epoch, t.step, Int(t.extra["batch"] ?? "0") ?? 0, d, n)
         }
         let perEpoch = data.count / options.batchSize
         guard perEpoch > 0 else {
@@ -202,6 +184,29 @@ public final class Trainer {
     private func summary(epochs: Int, steps: Int, interrupted: Bool, last: [String: Double], started: Date) -> Summary {
         Summary(epochs: epochs, steps: steps, interrupted: interrupted, lastMetrics: last, seconds: Date().timeIntervalSince(started),
                 reducedBytes: cluster.reducedBytes, reduceSeconds: cluster.reduceSeconds)
+    }
+
+    /// Restores the task from the checkpoint at `path` (checked against this run) and returns
+    /// where its loop stood: epoch, step, batches of the epoch already done, and the two streams.
+    private func resumeState(from path: String) throws -> (Int, Int, Int, PRNG, PRNG) {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw FormatError(path, "no checkpoint to resume from (train without --resume first)")
+        }
+        let ckpt = try Checkpoint.load(path)
+        guard ckpt.kind == task.kind else {
+            let what = ckpt.kind.isEmpty ? "not a GenLab training checkpoint (no genlab.kind)" : "a \(ckpt.kind) checkpoint"
+            throw FormatError(path, "is \(what); resuming needs a \(task.kind) checkpoint")
+        }
+        if let saved = ckpt.metadata["genlab.data"], let s = try? JSONDecoder().decode(DataSpec.self, from: Data(saved.utf8)),
+           s.imageSize != spec.imageSize || s.channels != spec.channels || s.scaling != spec.scaling {
+            throw FormatError(path, "was trained on \(s.channels)×\(s.imageSize)² \(s.scaling) data, now given "
+                + "\(spec.channels)×\(spec.imageSize)² \(spec.scaling)")
+        }
+        try task.restore(ckpt, file: path)
+        guard let t = ckpt.training, let d = t.rng("epochData"), let n = t.rng("noise") else {
+            throw FormatError(path, "holds no training state to resume from")
+        }
+        return (t.epoch, t.step, Int(t.extra["batch"] ?? "0") ?? 0, d, n)
     }
 
     /// report.html: the run at a glance (data, options, the last figures, every plot and grid).
