@@ -10,7 +10,8 @@ work="$(mktemp -d /tmp/genlab-scaling.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 mpi=(mpirun --oversubscribe -np "$cores" -x GENLAB_THREADS=1)
 [ "$(id -u)" -eq 0 ] && mpi+=(--allow-run-as-root)
-seconds() { local t0 t1; t0=$(date +%s.%N); "$@" > "$work/last.txt" 2>&1; t1=$(date +%s.%N); echo "$t1 - $t0" | bc -l; }
+calc() { awk "BEGIN { print $* }"; }
+seconds() { local t0 t1; t0=$(date +%s.%N); "$@" > "$work/last.txt" 2>&1; t1=$(date +%s.%N); calc "$t1 - $t0"; }
 echo "machine: $cores cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)$(grep -q avx512f /proc/cpuinfo && echo ', AVX-512' || echo ', AVX2')"
 printf "%-34s %16s %16s %8s %14s %12s\n" workload "1×${cores} threads" "${cores} ranks×1" ratio "MB/step" "ms/step"
 row() {  # name, unit, count, arguments…
@@ -25,8 +26,8 @@ row() {  # name, unit, count, arguments…
     [ "$unit" = steps/s ] && many=$(loop)
     mb=$(grep -o '[0-9.]* MB of gradients' "$work/last.txt" | cut -d' ' -f1 || true)
     ms=$(grep -o '[0-9.]* ms a step' "$work/last.txt" | cut -d' ' -f1 || true)
-    printf "%-34s %10.1f %-5s %10.1f %-5s %8.2f %14s %12s\n" "$name" "$(echo "$count / $one" | bc -l)" "$unit" \
-        "$(echo "$count / $many" | bc -l)" "$unit" "$(echo "$one / $many" | bc -l)" "${mb:--}" "${ms:--}"
+    printf "%-34s %10.1f %-5s %10.1f %-5s %8.2f %14s %12s\n" "$name" "$(calc "$count / $one")" "$unit" \
+        "$(calc "$count / $many")" "$unit" "$(calc "$one / $many")" "${mb:--}" "${ms:--}"
 }
 jets=(--data Datasets/jets/qcd_train.h5 --epochs 1 --quiet)
 row "train vae (jet images, batch 128)" steps/s 60 train vae "${jets[@]}" --batch-size 128 --max-steps 60

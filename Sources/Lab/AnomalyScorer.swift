@@ -80,7 +80,15 @@ public final class AnomalyScorer {
 
     /// Scores every event of an HDF5 (images or constituents) or .npy (images) file.
     public func score(_ path: String, progress: ProgressBar? = nil) throws -> Table {
-        try score(path, chunks: nil, progress: progress)
+        let source = try open(path)
+        return try score(source, chunks: 0..<source.chunks(of: chunkSize), progress: progress)
+    }
+
+    /// A file's events as the scorer reads them; its warning, if any, recorded.
+    private func open(_ path: String) throws -> EventSource {
+        let source = try EventSource(path, spec: model.spec, jetsPerEvent: jetsPerEvent, fromConstituents: fromConstituents)
+        if let warning = source.warning { warnings.append(warning) }
+        return source
     }
 
     /// Scores the events of `paths` in order, shared out over the ranks of `cluster` in whole
@@ -94,25 +102,19 @@ public final class AnomalyScorer {
             for path in paths { table.append(try score(path, progress: progress)) }
             return table
         }
-        // Every rank opens every file for its event count (and its checks), then takes a
-        // contiguous run of the files' chunks in file order.
-        var counts: [Int] = []
-        for path in paths {
-            let source = try EventSource(path, spec: model.spec, jetsPerEvent: jetsPerEvent, fromConstituents: fromConstituents)
-            counts.append((source.count + chunkSize - 1) / chunkSize)
-            if let warning = source.warning { warnings.append(warning) }
-        }
-        let kept = warnings
-        defer { warnings = kept }
-        let mine = cluster.share(of: counts.reduce(0, +))
+        // Every rank opens every file (its checks, its event count), then takes a contiguous run
+        // of the files' chunks in file order.
+        let sources = try paths.map(open)
+        let mine = cluster.share(of: sources.reduce(0) { $0 + $1.chunks(of: chunkSize) })
         var mineTable = Table(names: scoreNames), failure: String?
         var first = 0
-        for (path, n) in zip(paths, counts) {
+        for source in sources {
             // This file's chunks first..<first + n, of which this rank owns the overlap with `mine`.
+            let n = source.chunks(of: chunkSize)
             let low = max(first, mine.lowerBound), high = min(first + n, mine.upperBound)
             defer { first += n }
             guard low < high else { continue }
-            do { mineTable.append(try score(path, chunks: (low - first)..<(high - first), progress: progress)) } catch {
+            do { mineTable.append(try score(source, chunks: (low - first)..<(high - first), progress: progress)) } catch {
                 failure = "\(error)"
                 break
             }
@@ -135,13 +137,12 @@ public final class AnomalyScorer {
         var failure: String?
     }
 
-    /// Scores chunks `chunks` (of `chunkSize` events) of a file, or all of them.
-    func score(_ path: String, chunks: Range<Int>?, progress: ProgressBar? = nil) throws -> Table {
-        let source = try EventSource(path, spec: model.spec, jetsPerEvent: jetsPerEvent, fromConstituents: fromConstituents)
-        if let warning = source.warning { warnings.append(warning) }
+    /// Scores chunks `chunks` (of `chunkSize` events) of an opened file.
+    private func score(_ source: EventSource, chunks: Range<Int>, progress: ProgressBar? = nil) throws -> Table {
+        let path = source.path
         var table = Table(names: scoreNames)
-        var start = chunks.map { $0.lowerBound * chunkSize } ?? 0
-        let end = chunks.map { min(source.count, $0.upperBound * chunkSize) } ?? source.count
+        var start = chunks.lowerBound * chunkSize
+        let end = min(source.count, chunks.upperBound * chunkSize)
         while start < end {
             let n = min(chunkSize, end - start)
             let chunk = try source.read(start, n)
@@ -213,6 +214,8 @@ public final class AnomalyScorer {
 struct EventSource {
     let path: String
     let count: Int
+    /// How many reads of `size` events cover the file.
+    func chunks(of size: Int) -> Int { (count + size - 1) / size }
     let file: HDF5File?
     let npy: Tensor?
     let imagesDataset: String?

@@ -55,9 +55,10 @@ public final class Trainer {
         public var lastMetrics: [String: Double]
         public var seconds: Double
         /// Data-parallel runs: gradient bytes all-reduced and seconds spent in those all-reduces
-        /// by this rank, over this run's steps.
+        /// by this rank, over the `stepsThisRun` steps of this call (a resumed run counts from its checkpoint).
         public var reducedBytes = 0
         public var reduceSeconds = 0.0
+        public var stepsThisRun = 0
     }
 
     /// Runs (or resumes) training. Returns when all epochs are done or Ctrl-C was pressed.
@@ -106,6 +107,7 @@ public final class Trainer {
             }
             (epoch, step, skip, dataRNG, noiseRNG) = (t.epoch, t.step, Int(t.extra["batch"] ?? "0") ?? 0, d, n)
         }
+        let firstStep = step
         let perEpoch = data.count / options.batchSize
         guard perEpoch > 0 else {
             throw FormatError(data.source, "\(data.count) training images are fewer than one batch of \(options.batchSize)")
@@ -154,7 +156,7 @@ public final class Trainer {
                     try save(state)
                     bar.finish(interrupted ? "interrupted: checkpoint saved at step \(step) (resume with --resume)" : "")
                     try writeReport(last, epoch: epoch, step: step, note: interrupted ? "interrupted (resume with --resume)" : "stopped at --max-steps")
-                    return summary(epochs: epoch, steps: step, interrupted: interrupted, last: last, started: started)
+                    return summary(epochs: epoch, steps: step, firstStep: firstStep, interrupted: interrupted, last: last, started: started)
                 }
             }
             skip = 0
@@ -178,12 +180,12 @@ public final class Trainer {
                 .sorted { $0.key < $1.key }.map { String(format: "  %@ %.4g", $0.key, $0.value) }.joined())
         }
         try writeReport(last, epoch: epoch, step: step, note: "finished")
-        return summary(epochs: epoch, steps: step, interrupted: false, last: last, started: started)
+        return summary(epochs: epoch, steps: step, firstStep: firstStep, interrupted: false, last: last, started: started)
     }
 
-    private func summary(epochs: Int, steps: Int, interrupted: Bool, last: [String: Double], started: Date) -> Summary {
+    private func summary(epochs: Int, steps: Int, firstStep: Int, interrupted: Bool, last: [String: Double], started: Date) -> Summary {
         Summary(epochs: epochs, steps: steps, interrupted: interrupted, lastMetrics: last, seconds: Date().timeIntervalSince(started),
-                reducedBytes: cluster.reducedBytes, reduceSeconds: cluster.reduceSeconds)
+                reducedBytes: cluster.reducedBytes, reduceSeconds: cluster.reduceSeconds, stepsThisRun: steps - firstStep)
     }
 
     /// Restores the task from the checkpoint at `path` (checked against this run) and returns

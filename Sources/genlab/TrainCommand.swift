@@ -85,8 +85,8 @@ struct Train: ParsableCommand {
         for k in s.lastMetrics.keys.sorted() where !["step", "epoch", "samples_per_s"].contains(k) {
             print(String(format: "  %@ = %.5g", k, s.lastMetrics[k]!))
         }
-        if cluster.isDistributed, s.steps > 0 {
-            let steps = Double(s.steps)
+        if cluster.isDistributed, s.stepsThisRun > 0 {
+            let steps = Double(s.stepsThisRun)
             print(String(format: "all-reduce on rank 0: %.2f MB of gradients a step, %.2f ms a step (%.1f%% of the run)",
                          Double(s.reducedBytes) / steps / 1e6, s.reduceSeconds / steps * 1e3, 100 * s.reduceSeconds / max(s.seconds, 1e-9)))
         }

@@ -138,7 +138,10 @@ public final class SymmetryDetector {
     /// Scores two-colour images (size² values of 0/1 each), each under every seed; `progress` is
     /// told how many decoy fits (images × seeds) are done. Which way is measured on `geometry`
     /// (`geometrySize`² canonical images, from `prepare`) where given, else on the images themselves.
-    public func score(_ images: [[Float]], seeds: [UInt64], geometry: [[Float]]? = nil, progress: ((Int) -> Void)? = nil) -> [Score] {
+    /// With a distributed `cluster` the decoy batches are shared out over its ranks (whole batches,
+    /// so the same digits as one process) and every rank returns every score.
+    public func score(_ images: [[Float]], seeds: [UInt64], geometry: [[Float]]? = nil, cluster: Cluster? = nil,
+                      progress: ((Int) -> Void)? = nil) -> [Score] {
         precondition(!seeds.isEmpty, "SymmetryDetector.score: no seeds")
         precondition(geometry == nil || geometry!.count == images.count, "SymmetryDetector.score: \(geometry!.count) geometry images for \(images.count)")
         // Each image brought to the decoy's form once, not once per fit.
@@ -148,10 +151,12 @@ public final class SymmetryDetector {
         // Every (seed, image) fit in one list, seed-major, fitted a few decoy batches at a time: a
         // single image's fits then share batches instead of running one small batch per seed.
         let fits = seeds.flatMap { s in images.indices.map { (seed: s, image: $0) } }
-        let chunk = 8 * config.representation.batch
+        // Chunks stay whole multiples of a batch, so sharing them over ranks changes no batch.
+        let chunk = 8 * config.representation.batch * (cluster?.size ?? 1)
         for start in stride(from: 0, to: fits.count, by: chunk) {
             let part = fits[start..<min(fits.count, start + chunk)]
-            let features = config.representation.make(part.map { prepared[$0.image] }, seeds: part.map(\.seed), prepared: true) { progress?(start + $0) }.images
+            let features = config.representation.make(part.map { prepared[$0.image] }, seeds: part.map(\.seed), prepared: true,
+                                                      progress: { progress?(start + $0) }, cluster: cluster).images
             let (p, e) = SymmetryTraining.predict(model, features)
             for (k, fit) in part.enumerated() { probs[fit.image].append(p[k]); eps[fit.image].append(e[k]) }
         }
@@ -306,17 +311,5 @@ public final class SymmetryDetector {
         }
         canvas.text(caption, x: pad, y: 2 * pad + cell, scale: 2)
         return canvas.image
-    }
-}
-
-extension SymmetryDetector {
-    /// `score` with the images shared out over the ranks of `cluster` (contiguous shares; each
-    /// image's decoy fits stay on one rank): every rank returns every image's score, in order.
-    public func score(_ images: [[Float]], seeds: [UInt64], geometry: [[Float]]?, cluster: Cluster,
-                      progress: ((Int) -> Void)? = nil) throws -> [Score] {
-        guard cluster.isDistributed else { return score(images, seeds: seeds, geometry: geometry, progress: progress) }
-        let share = cluster.share(of: images.count)
-        let mine = share.isEmpty ? [] : score(Array(images[share]), seeds: seeds, geometry: geometry.map { Array($0[share]) }, progress: progress)
-        return try cluster.allGather(mine).flatMap { $0 }
     }
 }

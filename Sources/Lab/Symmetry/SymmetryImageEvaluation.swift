@@ -91,7 +91,7 @@ public enum SymmetryImageEvaluation {
         let bar = ProgressBar(total: all.count * seeds, label: "decoy fits", unit: "decoy")
         bar.quiet = quiet
         // Under mpirun the decoy fits are shared out over the ranks; rank 0 writes.
-        let scores = try detector.score(all, seeds: (0..<UInt64(seeds)).map { $0 }, geometry: geometry + extraGeometry,
+        let scores = detector.score(all, seeds: (0..<UInt64(seeds)).map { $0 }, geometry: geometry + extraGeometry,
                                         cluster: cluster) { bar.update($0, items: $0) }
         bar.finish(quiet ? "" : "\(labelled.count) images (\(extra.count) changed when inverted), \(seeds) decoy fits each")
         var invertedScore = Array(scores.prefix(labelled.count))

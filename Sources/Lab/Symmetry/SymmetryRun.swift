@@ -14,7 +14,7 @@ public enum SymmetryRun {
             prepared.append(try detector.prepare(image, source: path)); originals.append(image)
         }
         let geometry = prepared.allSatisfy { $0.geometry != nil } ? prepared.map { $0.geometry! } : nil
-        var scores = try detector.score(prepared.map(\.pixels), seeds: (0..<UInt64(seeds)).map { $0 }, geometry: geometry, cluster: cluster)
+        var scores = detector.score(prepared.map(\.pixels), seeds: (0..<UInt64(seeds)).map { $0 }, geometry: geometry, cluster: cluster)
         guard cluster.isRoot else { return scores }
         let run = try RunFolder(out)
         for i in paths.indices {
