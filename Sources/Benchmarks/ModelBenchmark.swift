@@ -12,7 +12,8 @@ import NN
 public enum ModelBenchmark {
     /// The workloads' names, in the order they run.
     public static let names = ["mlp vae 784-400-20 b128", "dcgan 32x32 b64 (D+G step)", "conv vae 32x32 b128",
-                               "coordinate mlp 2-64-64-64-1 on 64x64"]
+                               "coordinate mlp 2-64-64-64-1 on 64x64", "dcgan 64x64x3 b64 (D+G step)",
+                               "jet ae scoring 25x25 b1024 (forward + mse)", "decoy fits 32x 2-32-32-1 on 32x32 (300 steps)"]
 
     /// Measures the named workloads (all by default) in this process.
     public static func run(quick: Bool = false, only: [String]? = nil, progress: (String) -> Void = { _ in }) -> [BenchResult] {
@@ -39,19 +40,7 @@ public enum ModelBenchmark {
         case names[1]:
             let gan = DCGAN(DCGAN.Config(imageSize: 32, channels: 1, latentDim: 100, generatorFeatures: 64, discriminatorFeatures: 64,
                                          output: "tanh", minibatchStd: false), rng: &rng)
-            let optG = Adam(gan.generator.namedParameters(), lr: 2e-4, betas: (0.5, 0.999))
-            let optD = Adam(gan.discriminator.namedParameters(), lr: 2e-4, betas: (0.5, 0.999))
-            let real = Tensor.uniform([64, 1, 32, 32], low: -1, high: 1, rng: &rng)
-            var noise = rng.fork(9)
-            return {
-                let z = Tensor.normal([64, 100], rng: &noise)
-                let fake = gan.generator(z)
-                let lossD = Loss.bceWithLogits(gan.discriminator(real), Tensor.ones([64]))
-                    + Loss.bceWithLogits(gan.discriminator(fake.detach()), Tensor.zeros([64]))
-                optD.zeroGrad(); lossD.backward(); optD.step()
-                let lossG = Loss.bceWithLogits(gan.discriminator(fake), Tensor.ones([64]))
-                optG.zeroGrad(); lossG.backward(); optG.step()
-            }
+            return ganStep(gan, real: Tensor.uniform([64, 1, 32, 32], low: -1, high: 1, rng: &rng), rng: &rng)
         case names[2]:
             let conv = VAE(VAE.Config(imageSize: 32, channels: 1, latentDim: 16, architecture: "conv", hidden: [32, 64]), rng: &rng)
             return vaeStep(conv, batch: 128, size: 32, rng: &rng)
@@ -70,8 +59,57 @@ public enum ModelBenchmark {
                 let loss = Loss.mse(net(coords), target)
                 opt.zeroGrad(); loss.backward(); opt.step()
             }
+        case names[4]:
+            // The face case: three colours at 64 × 64.
+            let gan = DCGAN(DCGAN.Config(imageSize: 64, channels: 3, latentDim: 100, generatorFeatures: 64, discriminatorFeatures: 64,
+                                         output: "tanh", minibatchStd: false), rng: &rng)
+            return ganStep(gan, real: Tensor.uniform([64, 3, 64, 64], low: -1, high: 1, rng: &rng), rng: &rng)
+        case names[5]:
+            // What `genlab score` runs per chunk of events: the jet autoencoder's μ, decoded, and the per-event MSE.
+            let ae = VAE(VAE.Config(imageSize: 25, channels: 1, latentDim: 8, architecture: "conv", hidden: [32, 64],
+                                    likelihood: "gaussian", plain: true), rng: &rng)
+            let x = Tensor.uniform([1024, 1, 25, 25], rng: &rng)
+            return {
+                noGrad {
+                    let d = ae.decode(ae.encode(x).mu) - x
+                    _ = (d * d).mean(axes: [1, 2, 3])
+                }
+            }
+        case names[6]:
+            // One unit of work is a batch of 32 whole decoy fits (the symmetry detector's batch).
+            var pixels: [Float] = []
+            for b in 0..<32 {
+                for r in 0..<32 {
+                    for c in 0..<32 {
+                        let x = Float(c) - 15.5 + Float(b % 5), y = Float(r) - 15.5
+                        pixels.append(x * x + 2 * y * y < 120 ? 1 : 0)
+                    }
+                }
+            }
+            let targets = Tensor(shape: [32, 1024], data: pixels)
+            return {
+                var r = PRNG(seed: 1)
+                DecoyNet(count: 32, rng: &r).fit(targets, size: 32)
+            }
         default:
             preconditionFailure("ModelBenchmark: unknown workload \(name); known: \(names)")
+        }
+    }
+
+    /// One discriminator and one generator step of the non-saturating GAN loss on `real`.
+    static func ganStep(_ gan: DCGAN, real: Tensor, rng: inout PRNG) -> () -> Void {
+        let optG = Adam(gan.generator.namedParameters(), lr: 2e-4, betas: (0.5, 0.999))
+        let optD = Adam(gan.discriminator.namedParameters(), lr: 2e-4, betas: (0.5, 0.999))
+        let b = real.shape[0]
+        var noise = rng.fork(9)
+        return {
+            let z = Tensor.normal([b, 100], rng: &noise)
+            let fake = gan.generator(z)
+            let lossD = Loss.bceWithLogits(gan.discriminator(real), Tensor.ones([b]))
+                + Loss.bceWithLogits(gan.discriminator(fake.detach()), Tensor.zeros([b]))
+            optD.zeroGrad(); lossD.backward(); optD.step()
+            let lossG = Loss.bceWithLogits(gan.discriminator(fake), Tensor.ones([b]))
+            optG.zeroGrad(); lossG.backward(); optG.step()
         }
     }
 

@@ -24,7 +24,12 @@ public struct SymmetryShapes: Sendable {
     public var renderSize: Int
     /// Canonical form turned upright (`SymmetryGeometry.canonical(upright:)`), from the rendering.
     public var upright: Bool
-    public init(size: Int = 32, renderSize: Int = 64, upright: Bool = false) { self.size = size; self.renderSize = renderSize; self.upright = upright }
+    /// Which families are drawn: 1, the first (group-symmetrised pieces, plain shapes, stripes);
+    /// 2 adds frame-filling fields and stroke glyphs (`SymmetryFields`) to the first's.
+    public var generation: Int
+    public init(size: Int = 32, renderSize: Int = 64, upright: Bool = false, generation: Int = 2) {
+        self.size = size; self.renderSize = renderSize; self.upright = upright; self.generation = generation
+    }
 
     /// A piece of a shape in the plane: filled, or drawn as a stroke of `width`.
     enum Piece: Sendable {
@@ -144,8 +149,21 @@ public struct SymmetryShapes: Sendable {
     /// the one it needs) are drawn again (up to 30 times; `SymmetryGeometry.orientation` judges).
     public func shape(_ c: SymmetryClass, rng: inout PRNG) -> SymmetryTemplates.Template {
         var last: SymmetryTemplates.Template?
+        // Second generation: a quarter of the shapes are fields, and a third of the one-mirror and
+        // `none` shapes stroke glyphs. A field's frame breaks its symmetry near the border by
+        // design, so only `none` fields are checked (they must not look symmetric).
+        let family = generation >= 2 ? rng.nextInt(12) : 12
         for _ in 0..<30 {
-            let t = candidate(c, rng: &rng)
+            let t: SymmetryTemplates.Template
+            if family < 3 {
+                t = field(c, rng: &rng)
+                last = t
+                if c != .none, t.pixels.contains(1), t.pixels.contains(0) { break }
+            } else if family < 7, c == .reflection || c == .none {
+                t = strokeGlyph(c, rng: &rng)
+            } else {
+                t = candidate(c, rng: &rng)
+            }
             last = t
             if t.pixels.contains(1), t.pixels.contains(0), accepts(t) { break }
         }

@@ -75,9 +75,11 @@ final class DecoyFitTests: XCTestCase {
         let widths: [Int32] = [3, 8, 1], coords = [Float](repeating: 0, count: 8), target = [Float](repeating: 0, count: 4)
         var w: [UnsafeMutablePointer<Float>?] = [nil, nil], b: [UnsafeMutablePointer<Float>?] = [nil, nil]
         widths.withUnsafeBufferPointer { wp in
-            var problem = genlab_decoy_problem(layers: 2, widths: wp.baseAddress, pixels: 4, coords: coords, steps: 1,
-                                               lr: 0.01, weight_decay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8)
-            XCTAssertEqual(genlab_decoy_fit(&problem, &w, &b, target), -1, "three inputs")
+            coords.withUnsafeBufferPointer { cp in
+                var problem = genlab_decoy_problem(layers: 2, widths: wp.baseAddress, pixels: 4, coords: cp.baseAddress, steps: 1,
+                                                   lr: 0.01, weight_decay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8)
+                XCTAssertEqual(genlab_decoy_fit(&problem, &w, &b, target), -1, "three inputs")
+            }
         }
         XCTAssertEqual(genlab_decoy_use_isa("neon"), 0)
         XCTAssertTrue(["avx512", "avx2", "sse2"].contains(String(cString: genlab_decoy_isa())))

@@ -69,3 +69,49 @@ final class SymmetryGeometryTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(Double(same) / Double(total), 0.95, "\(same) of \(total) images keep their canonical form when inverted")
     }
 }
+
+/// The second generation's families (`SymmetryFields`): frame-filling fields and stroke glyphs.
+final class SymmetryFieldsTests: XCTestCase {
+    let shapes = SymmetryShapes(size: 64, renderSize: 96)
+    func distance(_ a: Double, _ b: Double) -> Double { let d = abs(a - b).truncatingRemainder(dividingBy: 180); return min(d, 180 - d) }
+
+    func testStrokeGlyphsHaveTheirMirrorAndNoneLoseIt() {
+        var rng = PRNG(seed: 17)
+        var mirrored = 0, axisRight = 0, plain = 0, kinds = Set<String>()
+        let n = 24
+        for _ in 0..<n {
+            let r = shapes.strokeGlyph(.reflection, rng: &rng)
+            kinds.insert(r.description)
+            if shapes.accepts(r) { mirrored += 1 }
+            let o = SymmetryGeometry.orientation(SymmetryGeometry.canonical(r.pixels, width: 96, height: 96, size: 64), size: 64)
+            if distance(o.bestAxis, r.axes[0]) <= 10 { axisRight += 1 }
+            if shapes.accepts(shapes.strokeGlyph(.none, rng: &rng)) { plain += 1 }
+        }
+        XCTAssertGreaterThanOrEqual(mirrored, n / 2, "one-mirror glyphs that read as one mirror and nothing more")
+        XCTAssertGreaterThanOrEqual(axisRight, n * 3 / 4, "their axis measured within 10°")
+        XCTAssertGreaterThanOrEqual(plain, n / 3, "changed glyphs that read as no symmetry")
+        XCTAssertGreaterThan(kinds.count, 4)
+    }
+
+    func testFieldsFillTheFrameAndKeepTheirSymmetryInside() {
+        var rng = PRNG(seed: 23)
+        for c in SymmetryClass.allCases {
+            var axisRight = 0, withAxes = 0
+            for _ in 0..<8 {
+                let t = shapes.field(c, rng: &rng)
+                XCTAssertEqual(t.symmetry, c)
+                let fill = Double(t.pixels.reduce(0, +)) / Double(t.pixels.count)
+                XCTAssertGreaterThan(fill, 0.05, "\(c.name): \(t.description) is nearly empty")
+                XCTAssertLessThan(fill, 0.95, "\(c.name): \(t.description) is nearly full")
+                if c == .reflection {
+                    withAxes += 1
+                    // The frame cuts the pattern, so the axis is read on the raw field, not its canonical form.
+                    let o = SymmetryGeometry.orientation(SymmetryGeometry.canonical(t.pixels, width: 96, height: 96, size: 64,
+                                                                                    upright: false), size: 64)
+                    if distance(o.bestAxis, t.axes[0]) <= 15 { axisRight += 1 }
+                }
+            }
+            if withAxes > 0 { XCTAssertGreaterThanOrEqual(axisRight, withAxes / 2, "one-mirror fields: axis found in \(axisRight) of \(withAxes)") }
+        }
+    }
+}

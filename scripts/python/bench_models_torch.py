@@ -67,19 +67,31 @@ def vae_step(model, run, x):
     return step
 
 
-def dcgan(compiled=False):
-    G = nn.Sequential(nn.Linear(100, 256 * 16, bias=False), nn.Unflatten(1, (256, 4, 4)), nn.BatchNorm2d(256), nn.ReLU(),
-                      nn.ConvTranspose2d(256, 128, 4, 2, 1, bias=False), nn.BatchNorm2d(128), nn.ReLU(),
-                      nn.ConvTranspose2d(128, 64, 4, 2, 1, bias=False), nn.BatchNorm2d(64), nn.ReLU(),
-                      nn.ConvTranspose2d(64, 1, 4, 2, 1), nn.Tanh())
-    D = nn.Sequential(nn.Conv2d(1, 64, 4, 2, 1), nn.LeakyReLU(0.2),
-                      nn.Conv2d(64, 128, 4, 2, 1, bias=False), nn.BatchNorm2d(128), nn.LeakyReLU(0.2),
-                      nn.Conv2d(128, 256, 4, 2, 1, bias=False), nn.BatchNorm2d(256), nn.LeakyReLU(0.2),
-                      nn.Flatten(), nn.Linear(256 * 16, 1))
+def dcgan_nets(size, channels):
+    """GenLab's DCGAN: doublings from 4 × 4 up to size, 64 features at the image end."""
+    doublings = {32: 3, 64: 4}[size]
+    width = 64 << (doublings - 1)
+    g = [nn.Linear(100, width * 16, bias=False), nn.Unflatten(1, (width, 4, 4)), nn.BatchNorm2d(width), nn.ReLU()]
+    ch = width
+    for _ in range(doublings - 1):
+        g += [nn.ConvTranspose2d(ch, ch // 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ch // 2), nn.ReLU()]
+        ch //= 2
+    g += [nn.ConvTranspose2d(ch, channels, 4, 2, 1), nn.Tanh()]
+    d = [nn.Conv2d(channels, 64, 4, 2, 1), nn.LeakyReLU(0.2)]
+    ch = 64
+    for _ in range(doublings - 1):
+        d += [nn.Conv2d(ch, ch * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(ch * 2), nn.LeakyReLU(0.2)]
+        ch *= 2
+    d += [nn.Flatten(), nn.Linear(ch * 16, 1)]
+    return nn.Sequential(*g), nn.Sequential(*d)
+
+
+def dcgan(compiled=False, size=32, channels=1):
+    G, D = dcgan_nets(size, channels)
     optG = torch.optim.Adam(G.parameters(), 2e-4, betas=(0.5, 0.999))
     optD = torch.optim.Adam(D.parameters(), 2e-4, betas=(0.5, 0.999))
     g, d = (torch.compile(G), torch.compile(D)) if compiled else (G, D)
-    real = torch.rand(64, 1, 32, 32) * 2 - 1
+    real = torch.rand(64, channels, size, size) * 2 - 1
     ones, zeros = torch.ones(64, 1), torch.zeros(64, 1)
 
     def step():
@@ -88,6 +100,57 @@ def dcgan(compiled=False):
         optD.zero_grad(); lossD.backward(); optD.step()
         lossG = F.binary_cross_entropy_with_logits(d(fake), ones)
         optG.zero_grad(); lossG.backward(); optG.step()
+    return step
+
+
+def dcgan64(compiled=False):
+    return dcgan(compiled, 64, 3)
+
+
+def jet_ae_scoring(compiled=False):
+    model = VAE(True, 25, 8, [32, 64])
+    model.eval()
+    x = torch.rand(1024, 1, 25, 25)
+
+    def encode_decode(x):
+        rec = model.dec(model.mu(model.enc(x)))[:, :, 1:26, 1:26]  # 28 → 25, centred
+        return ((rec - x) ** 2).mean((1, 2, 3))
+    f = torch.compile(encode_decode) if compiled else encode_decode
+
+    def step():
+        with torch.no_grad():
+            f(x)
+    return step
+
+
+def decoy_fits(compiled=False):
+    """32 decoy networks 2-32-32-1 fitted side by side (batched matmuls) to 32 × 32 images, 300
+    full-batch AdamW steps of BCE summed over pixels / pixels: one call is one batch of whole fits."""
+    ys, xs = torch.meshgrid(torch.arange(32), torch.arange(32), indexing="ij")
+    coords = torch.stack([2 * (-1 + (xs.flatten() + 0.5) / 16), 2 * (-1 + (ys.flatten() + 0.5) / 16)], 1).float()
+    b = torch.arange(32).remainder(5).view(32, 1, 1).float()
+    target = (((xs - 15.5 + b) ** 2 + 2 * (ys - 15.5) ** 2) < 120).float().view(32, 1024)
+    widths = [2, 32, 32, 1]
+
+    def loss_of(params):
+        h = coords.expand(32, 1024, 2)
+        for i in range(3):
+            h = torch.baddbmm(params[2 * i + 1], h, params[2 * i])
+            if i < 2:
+                h = torch.tanh(h)
+        return F.binary_cross_entropy_with_logits(h.view(32, 1024), target, reduction="sum") / 1024
+    run = torch.compile(loss_of) if compiled else loss_of
+
+    def step():
+        params = []
+        for i in range(3):
+            bound = 1 / widths[i] ** 0.5
+            params += [(torch.rand(32, widths[i], widths[i + 1]) * 2 - 1).mul_(bound).requires_grad_(),
+                       (torch.rand(32, 1, widths[i + 1]) * 2 - 1).mul_(bound).requires_grad_()]
+        opt = torch.optim.AdamW(params, lr=0.01, weight_decay=1e-4)
+        for _ in range(300):
+            loss = run(params)
+            opt.zero_grad(); loss.backward(); opt.step()
     return step
 
 
@@ -142,6 +205,9 @@ work = {
     "dcgan 32x32 b64 (D+G step)": dcgan,
     "conv vae 32x32 b128": vae(True, 32, 16, [32, 64], 128),
     "coordinate mlp 2-64-64-64-1 on 64x64": coordinate,
+    "dcgan 64x64x3 b64 (D+G step)": dcgan64,
+    "jet ae scoring 25x25 b1024 (forward + mse)": jet_ae_scoring,
+    "decoy fits 32x 2-32-32-1 on 32x32 (300 steps)": decoy_fits,
 }
 if only is not None and only not in work:
     sys.exit(f"unknown workload {only!r}; known: {list(work)}")

@@ -45,6 +45,8 @@ public enum SymmetryTraining {
         /// Fraction of the training and validation templates drawn from `SymmetryShapes` (plain
         /// and group-symmetrised shapes) instead of potentials; absent (0) in older checkpoints.
         public var shapeFraction: Double? = 0.5
+        /// `SymmetryShapes.generation` of those shapes; absent (1, the first families) in older checkpoints.
+        public var shapeGeneration: Int? = 2
         public var representation = SymmetryRepresentation()
         public var quiet = false
         public init() {}
@@ -72,7 +74,8 @@ public enum SymmetryTraining {
             return Data()
         }
         let rep = o.representation
-        let library = SymmetryTemplates(size: rep.size), shapes = SymmetryShapes(size: rep.size, upright: rep.upright == true)
+        let library = SymmetryTemplates(size: rep.size), shapes = SymmetryShapes(size: rep.size, upright: rep.upright == true,
+                                                                                generation: o.shapeGeneration ?? 1)
         func build(_ label: String, _ perClass: Int, _ lib: SymmetryTemplates, _ seed: UInt64, shapeFraction: Double = o.shapeFraction ?? 0) -> SymmetryDataset {
             let total = perClass * SymmetryClass.allCases.count
             let drawing = ProgressBar(total: total, label: label.replacingOccurrences(of: "decoys", with: "templates"), unit: "template")
