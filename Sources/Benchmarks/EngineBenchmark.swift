@@ -1,4 +1,5 @@
 import Engine
+import Foundation
 
 /// The engine's reference workloads (issue: "Fast, measured side by side"). The PyTorch script
 /// `scripts/python/bench_engine_torch.py` measures the same names with the same sizes.
@@ -44,6 +45,19 @@ public enum EngineBenchmark {
         let g1 = Tensor.uniform([4], rng: &rng, requiresGrad: true)
         let tinyGrad = Measure.secondsPerCall(minBatchTime: minTime) { _ = g1 + t2 }
         results.append(BenchResult(name: "tiny op, recorded", unit: "µs/op", value: tinyGrad * 1e6, higherIsBetter: false))
+
+        // The thread pool: how long an empty job takes to reach every thread and come back, and
+        // what the workers cost while nothing runs (they spin briefly after a job, then sleep).
+        progress("thread pool")
+        let handOff = Measure.secondsPerCall(minBatchTime: minTime) { parallelFor(Threads.count, grain: 1) { _ in } }
+        results.append(BenchResult(name: "pool hand-off, empty job", unit: "µs/op", value: handOff * 1e6, higherIsBetter: false))
+        parallelFor(Threads.count, grain: 1) { _ in }
+        let idle = quick ? 0.2 : 1.0
+        let cpuBefore = ProcessMemory.cpuSeconds()
+        Thread.sleep(forTimeInterval: idle)
+        let cpuAfter = ProcessMemory.cpuSeconds()
+        results.append(BenchResult(name: "pool idle CPU after a job", unit: "ms CPU/s", value: (cpuAfter - cpuBefore) / idle * 1e3,
+                                   higherIsBetter: false))
         return results
     }
 

@@ -1,6 +1,6 @@
 import Foundation
 
-/// This process's resident memory, from /proc/self/status (Linux): what `genlab bench models`
+/// This process's resident memory (and CPU time), from /proc/self/status (Linux): what `genlab bench models`
 /// reports as a workload's memory, the same way the PyTorch script measures its side.
 public enum ProcessMemory {
     /// Current resident set size in bytes (VmRSS), nil where /proc is unavailable.
@@ -14,6 +14,14 @@ public enum ProcessMemory {
         guard let f = fopen("/proc/self/clear_refs", "w") else { return }
         fputs("5", f)
         fclose(f)
+    }
+
+    /// CPU time (user + system) this process has used so far, in seconds, every thread included.
+    public static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
     private static func field(_ name: String) -> Int? {

@@ -27,7 +27,7 @@ public struct SymmetryShapes: Sendable {
     /// Which families are drawn: 1, the first (group-symmetrised pieces, plain shapes, stripes);
     /// 2 adds frame-filling fields and stroke glyphs (`SymmetryFields`) to the first's.
     public var generation: Int
-    public init(size: Int = 32, renderSize: Int = 64, upright: Bool = false, generation: Int = 2) {
+    public init(size: Int = 32, renderSize: Int = 64, upright: Bool = false, generation: Int = 1) {
         self.size = size; self.renderSize = renderSize; self.upright = upright; self.generation = generation
     }
 

@@ -40,6 +40,8 @@ struct Symmetry: ParsableCommand {
         var imageChannel = Self.defaults.representation.withImage == true
         @Option(name: .customLong("shape-fraction"), help: "Fraction of the training templates drawn from the shape library instead of potentials (0…1).")
         var shapeFraction = Self.defaults.shapeFraction ?? 0
+        @Option(name: .customLong("shape-generation"), help: "Shape families: 1 (the shipped model's) or 2 (adds frame-filling fields and stroke glyphs).")
+        var shapeGeneration = Self.defaults.shapeGeneration ?? 1
         @Option(help: "Classifier training epochs.") var epochs = Self.defaults.epochs
         @Option(help: "Seed of every random stream: templates, decoys, classifier.") var seed = Self.defaults.seed
         @Flag var quiet = false
@@ -60,6 +62,7 @@ struct Symmetry: ParsableCommand {
             try Check.range(decoySteps, "--decoy-steps", 1...100_000)
             try Check.range(decoyWidth, "--decoy-width", 2...1024)
             try Check.finite(shapeFraction, "--shape-fraction", in: 0...1)
+            try Check.range(shapeGeneration, "--shape-generation", 1...2)
         }
 
         func run() throws {
@@ -68,6 +71,7 @@ struct Symmetry: ParsableCommand {
             o.perClass = perClass; o.validationPerClass = validationPerClass; o.heldOutPerClass = heldOutPerClass
             o.heldOutSeeds = heldOutSeeds; o.sweepsPerClass = sweepsPerClass; o.trainingSweepsPerClass = trainingSweepsPerClass
             o.epochs = epochs; o.seed = seed; o.quiet = quiet || json
+            o.shapeGeneration = shapeGeneration == 1 ? nil : shapeGeneration
             o.representation = SymmetryRepresentation(input: kind)
             o.representation.components = components
             o.representation.decoy.steps = decoySteps
@@ -221,11 +225,14 @@ struct Symmetry: ParsableCommand {
         @Option(name: .customLong("per-class"), help: "Samples per class.") var perClass = 8
         @Option(help: "Side of each PNG in pixels.") var size = 64
         @Option(help: "Seed of the drawing.") var seed: UInt64 = 0
+        @Option(name: .customLong("shape-generation"), help: "Shape families: 1 (the shipped model's training data) or 2 (adds fields and stroke glyphs).")
+        var shapeGeneration = 1
         @Flag(help: "Write into a folder that already holds files.") var overwrite = false
 
         func validate() throws {
             try Check.range(perClass, "--per-class", 1...1000)
             try Check.range(size, "--size", 8...512)
+            try Check.range(shapeGeneration, "--shape-generation", 1...2)
         }
 
         func run() throws {
@@ -235,7 +242,7 @@ struct Symmetry: ParsableCommand {
             }
             let run = try RunFolder(out)
             var rng = PRNG(seed: seed)
-            let shapes = SymmetryShapes(size: size, renderSize: 2 * size), library = SymmetryTemplates(size: size)
+            let shapes = SymmetryShapes(size: size, renderSize: 2 * size, generation: shapeGeneration), library = SymmetryTemplates(size: size)
             var tiles: [Float] = [], written = 0
             for k in 0..<perClass {
                 for c in SymmetryClass.allCases {

@@ -114,4 +114,18 @@ final class SymmetryFieldsTests: XCTestCase {
             if withAxes > 0 { XCTAssertGreaterThanOrEqual(axisRight, withAxes / 2, "one-mirror fields: axis found in \(axisRight) of \(withAxes)") }
         }
     }
+
+    func testOnlyTheSecondGenerationDrawsFieldsAndGlyphs() {
+        for generation in [1, 2] {
+            let library = SymmetryShapes(size: 32, renderSize: 64, generation: generation)
+            var rng = PRNG(seed: 31), newKinds = 0
+            for _ in 0..<10 {
+                for c in SymmetryClass.allCases {
+                    let d = library.shape(c, rng: &rng).description
+                    if d.contains("field") || d.hasPrefix("stroke ") { newKinds += 1 }
+                }
+            }
+            if generation == 1 { XCTAssertEqual(newKinds, 0) } else { XCTAssertGreaterThan(newKinds, 6) }
+        }
+    }
 }

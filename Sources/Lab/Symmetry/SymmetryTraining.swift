@@ -45,8 +45,9 @@ public enum SymmetryTraining {
         /// Fraction of the training and validation templates drawn from `SymmetryShapes` (plain
         /// and group-symmetrised shapes) instead of potentials; absent (0) in older checkpoints.
         public var shapeFraction: Double? = 0.5
-        /// `SymmetryShapes.generation` of those shapes; absent (1, the first families) in older checkpoints.
-        public var shapeGeneration: Int? = 2
+        /// `SymmetryShapes.generation` of those shapes; absent: 1, the first families (the shipped
+        /// model's; 2 was measured no better on the independent sets).
+        public var shapeGeneration: Int? = nil
         public var representation = SymmetryRepresentation()
         public var quiet = false
         public init() {}
