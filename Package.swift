@@ -40,8 +40,11 @@ let package = Package(
         // Open MPI, loaded at run time (dlopen) so that a single-process genlab needs no MPI; the
         // shim builds against its headers (libopenmpi-dev) and looks up the handle macros' globals.
         .target(name: "CMPI", linkerSettings: [.linkedLibrary("dl")]),
+        // oneDNN's convolutions, loaded at run time (dlopen) where libdnnl2 is installed; built
+        // against its headers (libdnnl-dev) when they are there, as a stub that declines otherwise.
+        .target(name: "CDNNL", linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("pthread")]),
         .target(name: "Cluster", dependencies: ["CMPI"], swiftSettings: optimised),
-        .target(name: "Engine", dependencies: ["CBLAS", "CParallel"], swiftSettings: optimised),
+        .target(name: "Engine", dependencies: ["CBLAS", "CParallel", "CDNNL"], swiftSettings: optimised),
         .target(name: "Formats", dependencies: ["Engine", "CFormats"], swiftSettings: optimised),
         .target(name: "Physics", dependencies: ["Engine"], swiftSettings: optimised),
         .target(name: "NN", dependencies: ["Engine", "Formats"], swiftSettings: optimised),

@@ -2,9 +2,9 @@
 # Installs the Debian/Ubuntu packages GenLab needs, when they are missing.
 set -euo pipefail
 need=()
-# OpenBLAS and Open MPI are loaded at run time (see Sources/CBLAS, Sources/CMPI); the -dev packages give
-# pkg-config files and headers; openmpi-bin gives mpirun (data-parallel runs and their tests).
-for pkg in pkg-config openmpi-bin libopenmpi-dev libopenblas-dev libpng-dev libjpeg-dev libhdf5-dev zlib1g-dev libplplot-dev plplot-driver-cairo fonts-dejavu-core; do
+# OpenBLAS, Open MPI and oneDNN are loaded at run time (see Sources/CBLAS, Sources/CMPI, Sources/CDNNL); the
+# -dev packages give pkg-config files and headers; openmpi-bin gives mpirun (data-parallel runs and their tests).
+for pkg in pkg-config openmpi-bin libopenmpi-dev libopenblas-dev libdnnl-dev libpng-dev libjpeg-dev libhdf5-dev zlib1g-dev libplplot-dev plplot-driver-cairo fonts-dejavu-core; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 [ ${#need[@]} -eq 0 ] && exit 0

@@ -46,6 +46,9 @@ struct Bench: ParsableCommand {
                 ?? preset.map { " (OPENBLAS_CORETYPE=\($0) preset by the environment\(avx512 ? " on an AVX-512 CPU: unset it in this command to see the machine's best" : ""))" }
                 ?? ""
             print("BLAS: \(BLAS.isAvailable ? BLAS.library : "reference kernel"), kernel \(BLAS.kernel)\(forced)")
+            let convolutions = ConvolutionBackend.current == .oneDNN ? ConvolutionBackend.oneDNNStatus
+                : "im2col + GEMM (oneDNN: \(ConvolutionBackend.oneDNNStatus))"
+            print("Convolutions: \(convolutions); CPU \(avx512 ? "with" : "without") AVX-512")
         }
         guard ["engine", "models", "physics"].contains(suite) else { throw ValidationError("suite must be engine, models or physics") }
         let progress: (String) -> Void = { stage in if verbose { printErr("  measuring \(stage)…") } }

@@ -14,6 +14,28 @@ extension Tensor {
         let g = ConvGeometry(channels: x.shape[1], height: x.shape[2], width: x.shape[3],
                              kernel: (weight.shape[2], weight.shape[3]), stride: stride, padding: padding, dilation: dilation)
         let out = Tensor(uninitialized: [N, O, g.outH, g.outW])
+        if OneDNN.active {
+            let s = OneDNN.shape(N, x.shape[1], x.shape[2], x.shape[3], out: O, kernel: (weight.shape[2], weight.shape[3]), stride: stride,
+                                 padding: padding, dilation: dilation, output: (g.outH, g.outW))
+            if OneDNN.forward(s, x, weight, bias, into: out) {
+                let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
+                return record(out, "conv2d", inputs) { gOut in
+                    var gx = x.requiresGrad ? Tensor(uninitialized: x.shape) : nil
+                    var gw = weight.requiresGrad ? Tensor(uninitialized: weight.shape) : nil
+                    var gb = bias?.requiresGrad == true ? Tensor(uninitialized: [O]) : nil
+                    if let t = gx, !OneDNN.backwardData(s, gOut, weight, into: t) { gx = nil }
+                    if let t = gw, !OneDNN.backwardWeights(s, x, gOut, into: t, bias: gb) { gw = nil; gb = nil }
+                    if (x.requiresGrad && gx == nil) || (weight.requiresGrad && gw == nil) {
+                        let fallback = gOut.conv2dGradients(x, weight, g: g, batch: N, kept: nil)
+                        gx = gx ?? fallback.x; gw = gw ?? fallback.w
+                    }
+                    if let bias, bias.requiresGrad, gb == nil || gw == nil { gb = gOut.sum(axes: [0, 2, 3]) }
+                    var grads: [Tensor?] = [gx, gw]
+                    if bias != nil { grads.append(gb) }
+                    return grads
+                }
+            }
+        }
         let P = g.positions, nb = Im2col.chunk(g, batch: N, columnsPerImage: P)
         // When training and the whole batch unfolds at once, the column matrix is kept for dW, so
         // the backward pass does not unfold x a second time.
@@ -33,32 +55,40 @@ extension Tensor {
         if let kept { unfoldAndMultiply(kept.pointer) } else { Scratch.with(g.patchSize * nb * P, unfoldAndMultiply) }
         let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
         return record(out, "conv2d", inputs) { gOut in
-            // dW = dOut · colᵀ, dcol = Wᵀ · dOut, dx = col2im(dcol), db = Σ dOut.
-            let gx = x.requiresGrad ? Tensor.zeros(x.shape) : nil
-            let gw = weight.requiresGrad ? Tensor.zeros(weight.shape) : nil
-            Scratch.with(g.patchSize * nb * P) { col in
-                Scratch.with(O * nb * P) { gmat in
-                    for n0 in Swift.stride(from: 0, to: N, by: nb) {
-                        let b = Swift.min(nb, N - n0)
-                        Im2col.toChannelMajor(gOut.storage.pointer + n0 * O * P, gmat, batch: b, channels: O, length: P)
-                        if let gw {
-                            let unfolded = kept?.pointer ?? col
-                            if kept == nil { Im2col.im2col(g, batch: b, x.storage.pointer + n0 * g.imageSize, col) }
-                            BLAS.sgemm(transA: false, transB: true, m: O, n: g.patchSize, k: b * P, a: gmat, lda: b * P,
-                                       b: unfolded, ldb: b * P, beta: 1, c: gw.storage.pointer, ldc: g.patchSize)
-                        }
-                        if let gx {
-                            BLAS.sgemm(transA: true, transB: false, m: g.patchSize, n: b * P, k: O, a: weight.storage.pointer,
-                                       lda: g.patchSize, b: gmat, ldb: b * P, c: col, ldc: b * P)
-                            Im2col.col2im(g, batch: b, col, gx.storage.pointer + n0 * g.imageSize)
-                        }
+            let grads = gOut.conv2dGradients(x, weight, g: g, batch: N, kept: kept)
+            var all: [Tensor?] = [grads.x, grads.w]
+            if let bias { all.append(bias.requiresGrad ? gOut.sum(axes: [0, 2, 3]) : nil) }
+            return all
+        }
+    }
+
+    /// The im2col kernels' input and weight gradients of a convolution, for output gradient
+    /// `self`: dW = dOut · colᵀ, dcol = Wᵀ · dOut, dx = col2im(dcol). `kept`: x already unfolded
+    /// (the whole batch), when the forward pass kept it.
+    func conv2dGradients(_ x: Tensor, _ weight: Tensor, g: ConvGeometry, batch N: Int, kept: Storage?) -> (x: Tensor?, w: Tensor?) {
+        let gOut = self, O = weight.shape[0], P = g.positions, nb = Im2col.chunk(g, batch: N, columnsPerImage: P)
+        let gx = x.requiresGrad ? Tensor.zeros(x.shape) : nil
+        let gw = weight.requiresGrad ? Tensor.zeros(weight.shape) : nil
+        Scratch.with(g.patchSize * nb * P) { col in
+            Scratch.with(O * nb * P) { gmat in
+                for n0 in Swift.stride(from: 0, to: N, by: nb) {
+                    let b = Swift.min(nb, N - n0)
+                    Im2col.toChannelMajor(gOut.storage.pointer + n0 * O * P, gmat, batch: b, channels: O, length: P)
+                    if let gw {
+                        let unfolded = kept?.pointer ?? col
+                        if kept == nil { Im2col.im2col(g, batch: b, x.storage.pointer + n0 * g.imageSize, col) }
+                        BLAS.sgemm(transA: false, transB: true, m: O, n: g.patchSize, k: b * P, a: gmat, lda: b * P,
+                                   b: unfolded, ldb: b * P, beta: 1, c: gw.storage.pointer, ldc: g.patchSize)
+                    }
+                    if let gx {
+                        BLAS.sgemm(transA: true, transB: false, m: g.patchSize, n: b * P, k: O, a: weight.storage.pointer,
+                                   lda: g.patchSize, b: gmat, ldb: b * P, c: col, ldc: b * P)
+                        Im2col.col2im(g, batch: b, col, gx.storage.pointer + n0 * g.imageSize)
                     }
                 }
             }
-            var grads: [Tensor?] = [gx, gw]
-            if let bias { grads.append(bias.requiresGrad ? gOut.sum(axes: [0, 2, 3]) : nil) }
-            return grads
         }
+        return (gx, gw)
     }
 
     /// Transposed convolution (the adjoint of conv2d) of [N, Cin, H, W] with weight
@@ -83,6 +113,28 @@ extension Tensor {
         var g = ConvGeometry(channels: Cout, height: Ho, width: Wo, kernel: (kh, kw), stride: stride, padding: padding,
                              dilation: dilation, op: "convTranspose2d")
         g.outH = H; g.outW = W
+        // Seen as a convolution of the output: [N, Cout, Ho, Wo] by the weight [Cin, Cout, kh, kw] onto [N, Cin, H, W].
+        let s = OneDNN.shape(N, Cout, Ho, Wo, out: Cin, kernel: (kh, kw), stride: stride, padding: padding, dilation: dilation, output: (H, W))
+        if OneDNN.active {
+            let out = Tensor(uninitialized: [N, Cout, Ho, Wo])
+            if OneDNN.backwardData(s, x, weight, into: out) {
+                if let bias { Self.addChannelBias(out, bias) }
+                let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
+                return record(out, "convTranspose2d", inputs) { gOut in
+                    var gx = x.requiresGrad ? Tensor(uninitialized: x.shape) : nil
+                    var gw = weight.requiresGrad ? Tensor(uninitialized: weight.shape) : nil
+                    if let t = gx, !OneDNN.forward(s, gOut, weight, nil, into: t) { gx = nil }
+                    if let t = gw, !OneDNN.backwardWeights(s, gOut, x, into: t, bias: nil) { gw = nil }
+                    if (x.requiresGrad && gx == nil) || (weight.requiresGrad && gw == nil) {
+                        let fallback = gOut.convTranspose2dGradients(x, weight, g: g, batch: N)
+                        gx = gx ?? fallback.x; gw = gw ?? fallback.w
+                    }
+                    var grads: [Tensor?] = [gx, gw]
+                    if let bias { grads.append(bias.requiresGrad ? gOut.sum(axes: [0, 2, 3]) : nil) }
+                    return grads
+                }
+            }
+        }
         let P = H * W, nb = Im2col.chunk(g, batch: N, columnsPerImage: P)
         let out = Tensor.zeros([N, Cout, Ho, Wo])
         Scratch.with(g.patchSize * nb * P) { col in
@@ -96,38 +148,50 @@ extension Tensor {
                 }
             }
         }
-        if let bias {
-            let po = out.storage.pointer, pb = bias.storage.pointer, plane = Ho * Wo
-            parallelFor(N * Cout, grain: 1) { r in
-                for nc in r { let v = pb[nc % Cout], p = po + nc * plane; for i in 0..<plane { p[i] += v } }
-            }
-        }
+        if let bias { Self.addChannelBias(out, bias) }
         let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
         return record(out, "convTranspose2d", inputs) { gOut in
-            // dcol = im2col(dOut), dx = W · dcol, dW = x · dcolᵀ, db = Σ dOut.
-            let gx = x.requiresGrad ? Tensor(uninitialized: x.shape) : nil
-            let gw = weight.requiresGrad ? Tensor.zeros(weight.shape) : nil
-            Scratch.with(g.patchSize * nb * P) { col in
-                Scratch.with(Cin * nb * P) { xmat in
-                    for n0 in Swift.stride(from: 0, to: N, by: nb) {
-                        let b = Swift.min(nb, N - n0)
-                        Im2col.im2col(g, batch: b, gOut.storage.pointer + n0 * g.imageSize, col)
-                        if let gx {
-                            BLAS.sgemm(transA: false, transB: false, m: Cin, n: b * P, k: g.patchSize, a: weight.storage.pointer,
-                                       lda: g.patchSize, b: col, ldb: b * P, c: xmat, ldc: b * P)
-                            Im2col.fromChannelMajor(xmat, gx.storage.pointer + n0 * Cin * P, batch: b, channels: Cin, length: P, bias: nil)
-                        }
-                        if let gw {
-                            Im2col.toChannelMajor(x.storage.pointer + n0 * Cin * P, xmat, batch: b, channels: Cin, length: P)
-                            BLAS.sgemm(transA: false, transB: true, m: Cin, n: g.patchSize, k: b * P, a: xmat, lda: b * P,
-                                       b: col, ldb: b * P, beta: 1, c: gw.storage.pointer, ldc: g.patchSize)
-                        }
+            let grads = gOut.convTranspose2dGradients(x, weight, g: g, batch: N)
+            var all: [Tensor?] = [grads.x, grads.w]
+            if let bias { all.append(bias.requiresGrad ? gOut.sum(axes: [0, 2, 3]) : nil) }
+            return all
+        }
+    }
+
+    /// out[n, c] += bias[c] over every position.
+    static func addChannelBias(_ out: Tensor, _ bias: Tensor) {
+        let channels = out.shape[1], plane = out.shape[2] * out.shape[3]
+        let po = out.storage.pointer, pb = bias.storage.pointer
+        parallelFor(out.shape[0] * channels, grain: 1) { r in
+            for nc in r { let v = pb[nc % channels], p = po + nc * plane; for i in 0..<plane { p[i] += v } }
+        }
+    }
+
+    /// The im2col kernels' input and weight gradients of a transposed convolution, for output
+    /// gradient `self` (geometry `g` seen from the output): dcol = im2col(dOut), dx = W · dcol,
+    /// dW = x · dcolᵀ.
+    func convTranspose2dGradients(_ x: Tensor, _ weight: Tensor, g: ConvGeometry, batch N: Int) -> (x: Tensor?, w: Tensor?) {
+        let gOut = self, Cin = x.shape[1], P = x.shape[2] * x.shape[3], nb = Im2col.chunk(g, batch: N, columnsPerImage: P)
+        let gx = x.requiresGrad ? Tensor(uninitialized: x.shape) : nil
+        let gw = weight.requiresGrad ? Tensor.zeros(weight.shape) : nil
+        Scratch.with(g.patchSize * nb * P) { col in
+            Scratch.with(Cin * nb * P) { xmat in
+                for n0 in Swift.stride(from: 0, to: N, by: nb) {
+                    let b = Swift.min(nb, N - n0)
+                    Im2col.im2col(g, batch: b, gOut.storage.pointer + n0 * g.imageSize, col)
+                    if let gx {
+                        BLAS.sgemm(transA: false, transB: false, m: Cin, n: b * P, k: g.patchSize, a: weight.storage.pointer,
+                                   lda: g.patchSize, b: col, ldb: b * P, c: xmat, ldc: b * P)
+                        Im2col.fromChannelMajor(xmat, gx.storage.pointer + n0 * Cin * P, batch: b, channels: Cin, length: P, bias: nil)
+                    }
+                    if let gw {
+                        Im2col.toChannelMajor(x.storage.pointer + n0 * Cin * P, xmat, batch: b, channels: Cin, length: P)
+                        BLAS.sgemm(transA: false, transB: true, m: Cin, n: g.patchSize, k: b * P, a: xmat, lda: b * P,
+                                   b: col, ldb: b * P, beta: 1, c: gw.storage.pointer, ldc: g.patchSize)
                     }
                 }
             }
-            var grads: [Tensor?] = [gx, gw]
-            if let bias { grads.append(bias.requiresGrad ? gOut.sum(axes: [0, 2, 3]) : nil) }
-            return grads
         }
+        return (gx, gw)
     }
 }
