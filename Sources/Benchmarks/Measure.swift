@@ -11,6 +11,8 @@ public struct BenchResult: Codable, Sendable {
     public var torch: Double?
     /// PyTorch with `torch.compile`, when asked for and when it compiles here.
     public var torchCompiled: Double?
+    /// JAX with `jax.jit`, for workloads that have a JAX twin (`scripts/python/bench_models_jax.py`).
+    public var jax: Double?
     /// Memory the workload took (peak resident size over the size before it), MiB, both sides.
     public var memoryMB: Double?
     public var torchMemoryMB: Double?

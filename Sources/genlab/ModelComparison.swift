@@ -11,7 +11,7 @@ import Foundation
 enum ModelComparison {
     static func run(rounds: Int, compare: Bool, torchCompile: Bool, quick: Bool, python: String?,
                     progress: (String) -> Void) throws -> [BenchResult] {
-        let script = "scripts/python/bench_models_torch.py"
+        let script = "scripts/python/bench_models_torch.py", jaxScript = "scripts/python/bench_models_jax.py"
         var interpreter: String?
         if compare {
             do { interpreter = try TorchComparison.interpreter(script: script, python: python) } catch {
@@ -32,6 +32,13 @@ enum ModelComparison {
                         r.torchCompiled = t.compiled
                         if let ratio = r.speedRatio { ratios[name, default: []].append(ratio) }
                     }
+                    // JAX, for the workloads it has a twin of (its script skips the others).
+                    do {
+                        r.jax = try TorchComparison.measure(script: jaxScript, interpreter: interpreter,
+                                                            arguments: ["\(Threads.count)", "--only", name] + (quick ? ["--quick"] : []))[name]?.value
+                    } catch {
+                        if round == 1 { printErr("genlab: JAX comparison of \(name) skipped: \(error)") }
+                    }
                 }
                 best[name] = merge(best[name], r)
             }
@@ -49,6 +56,7 @@ enum ModelComparison {
         a.value = max(a.value, b.value)
         a.torch = [a.torch, b.torch].compactMap { $0 }.max()
         a.torchCompiled = a.torchCompiled ?? b.torchCompiled
+        a.jax = [a.jax, b.jax].compactMap { $0 }.max()
         a.memoryMB = [a.memoryMB, b.memoryMB].compactMap { $0 }.max()
         a.torchMemoryMB = [a.torchMemoryMB, b.torchMemoryMB].compactMap { $0 }.max()
         return a

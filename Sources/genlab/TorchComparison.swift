@@ -70,6 +70,8 @@ enum BenchTable {
         let withMemory = results.contains { $0.memoryMB != nil }
         var header = ["workload", "GenLab", "unit"] + (withTorch ? ["PyTorch", "GenLab speed ÷ PyTorch"] : [])
         if withCompiled { header += ["compiled", "÷ compiled"] }
+        let withJAX = results.contains { $0.jax != nil }
+        if withJAX { header += ["JAX jit", "÷ JAX"] }
         if withMemory { header += ["GenLab MiB"] + (withTorch ? ["PyTorch MiB"] : []) }
         var rows = [header]
         for r in results {
@@ -82,6 +84,7 @@ enum BenchTable {
             if withCompiled {
                 row += [r.torchCompiled.map(format) ?? "–", r.torchCompiled.map { String(format: "%.2f×", r.value / $0) } ?? "–"]
             }
+            if withJAX { row += [r.jax.map(format) ?? "–", r.jax.map { String(format: "%.2f×", r.value / $0) } ?? "–"] }
             if withMemory { row += [r.memoryMB.map { String(format: "%.0f", $0) } ?? "–"] + (withTorch ? [r.torchMemoryMB.map { String(format: "%.0f", $0) } ?? "–"] : []) }
             rows.append(row)
         }
