@@ -34,9 +34,9 @@ let package = Package(
         // libpng, libjpeg and libhdf5 report errors by longjmp/stack: C shims turn them into messages.
         .target(name: "CFormats", dependencies: ["CPNG", "CJPEG", "CHDF5"], linkerSettings: [.linkedLibrary("z")]),
         .target(name: "CParallel", linkerSettings: [.linkedLibrary("pthread")]),
-        // Fused kernels for small networks trained by the hundred (the symmetry detector's decoys),
-        // each compiled for AVX-512, AVX2+FMA and SSE2 and chosen at run time.
-        .target(name: "CKernels", cSettings: [.unsafeFlags(["-Wno-psabi"])], linkerSettings: [.linkedLibrary("m")]),
+        // Fused kernels: small networks fitted by the hundred (the symmetry detector's decoys) and
+        // the Adam update, each compiled for AVX-512, AVX2+FMA and SSE2 and chosen at run time.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-Wno-psabi", "-fno-math-errno"])], linkerSettings: [.linkedLibrary("m")]),
         // Open MPI, loaded at run time (dlopen) so that a single-process genlab needs no MPI; the
         // shim builds against its headers (libopenmpi-dev) and looks up the handle macros' globals.
         .target(name: "CMPI", linkerSettings: [.linkedLibrary("dl")]),
@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "Engine", dependencies: ["CBLAS", "CParallel", "CDNNL"], swiftSettings: optimised),
         .target(name: "Formats", dependencies: ["Engine", "CFormats"], swiftSettings: optimised),
         .target(name: "Physics", dependencies: ["Engine"], swiftSettings: optimised),
-        .target(name: "NN", dependencies: ["Engine", "Formats"], swiftSettings: optimised),
+        .target(name: "NN", dependencies: ["Engine", "Formats", "CKernels"], swiftSettings: optimised),
         .target(name: "Models", dependencies: ["Engine", "NN", "CKernels"], swiftSettings: optimised),
         .target(name: "Lab", dependencies: ["Engine", "NN", "Formats", "Models", "Physics", "Cluster", "CPLplot"], swiftSettings: optimised),
         // Fuzz targets for every reader; genlab-fuzz drives them (`make fuzz`, or replaying files).

@@ -4,6 +4,39 @@ import NN
 import XCTest
 
 final class OptimizerTests: XCTestCase {
+    /// The fused Adam/AdamW kernel (CKernels, the CPU's widest vectors, no FMA contraction) gives
+    /// the plain rule's bits, element by element, over sizes that end mid-vector and span threads.
+    func testFusedAdamUpdateIsThePlainRuleBitForBit() {
+        for decoupled in [false, true] {
+            var rng = PRNG(seed: decoupled ? 3 : 4)
+            let n = (1 << 15) + 37
+            let p = Tensor.normal([n], rng: &rng, requiresGrad: true)
+            let start = p.scalars
+            var params = start, m = [Float](repeating: 0, count: n), v = m
+            let opt: Adam = decoupled ? AdamW([("p", p)], lr: 0.01, weightDecay: 0.1) : Adam([("p", p)], lr: 0.01, weightDecay: 0.05)
+            for t in 1...3 {
+                let grad = Tensor.normal([n], rng: &rng)
+                p.grad = grad
+                opt.step()
+                let g = grad.scalars
+                // The bias corrections as the optimiser makes them: in double precision, from the Float hyperparameters.
+                let lr = Double(Float(0.01)), b1 = Double(Float(0.9)), b2 = Double(Float(0.999))
+                let stepSize = Float(lr / (1 - pow(b1, Double(t)))), c2 = Float((1 - pow(b2, Double(t))).squareRoot())
+                let decay: Float = decoupled ? 1 - 0.01 * 0.1 : 1, l2: Float = decoupled ? 0 : 0.05
+                for i in 0..<n {
+                    let pv = params[i] * decay, gv = l2 != 0 ? g[i] + l2 * pv : g[i]
+                    m[i] += (1 - 0.9) * (gv - m[i])
+                    v[i] = v[i] * 0.999 + (1 - 0.999) * gv * gv
+                    params[i] = pv - stepSize * (m[i] / (v[i].squareRoot() / c2 + 1e-8))
+                }
+                let got = p.scalars
+                let differing = (0..<n).filter { got[$0].bitPattern != params[$0].bitPattern }.count
+                XCTAssertEqual(differing, 0, "\(decoupled ? "AdamW" : "Adam") step \(t): \(differing) elements differ")
+            }
+            XCTAssertNotEqual(p.scalars, start)
+        }
+    }
+
     func testSchedules() {
         XCTAssertEqual(LRSchedule.step(stepSize: 3, gamma: 0.5).rate(at: 7, base: 1), 0.25)
         XCTAssertEqual(LRSchedule.cosine(total: 10, minimum: 0.1).rate(at: 0, base: 1), 1, accuracy: 1e-6)

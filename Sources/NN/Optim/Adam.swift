@@ -1,3 +1,4 @@
+import CKernels
 import Engine
 import Foundation
 
@@ -40,34 +41,15 @@ public class Adam: Optimizer {
             let b1 = beta1, b2 = beta2, e = eps, wd = weightDecay, lr = learningRate
             let decay: Float = decoupled && wd != 0 ? 1 - lr * wd : 1
             let l2 = decoupled ? 0 : wd
-            // Eight lanes at a time on every core; the tail goes through the same rule in padded lanes.
-            parallelFor(n, grain: 1 << 14) { r in
-                for i in Swift.stride(from: r.lowerBound, to: r.upperBound, by: 8) {
-                    Self.update(at: i, count: Swift.min(8, r.upperBound - i), pp, g, m, v, decay: decay, l2: l2, b1: b1, b2: b2,
-                                e: e, stepSize: stepSize, correction2: correction2)
+            let constants = genlab_adam_step(decay: decay, l2: l2, beta1: b1, beta2: b2, eps: e, step_size: stepSize,
+                                             correction2: correction2)
+            // One fused pass per chunk, in CKernels with the CPU's widest vectors, on every core.
+            withUnsafePointer(to: constants) { c in
+                parallelFor(n, grain: 1 << 14) { r in
+                    genlab_adam_update(pp + r.lowerBound, g + r.lowerBound, m + r.lowerBound, v + r.lowerBound, r.count, c)
                 }
             }
         }
-    }
-
-    /// One Adam/AdamW update of elements i..<i+count (count ≤ 8), as eight SIMD lanes.
-    @inline(__always)
-    static func update(at i: Int, count: Int, _ p: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>,
-                       _ m: UnsafeMutablePointer<Float>, _ v: UnsafeMutablePointer<Float>, decay: Float, l2: Float,
-                       b1: Float, b2: Float, e: Float, stepSize: Float, correction2: Float) {
-        func load(_ q: UnsafeMutablePointer<Float>) -> SIMD8<Float> {
-            if count == 8 { return SIMD8(UnsafeBufferPointer(start: q + i, count: 8)) }
-            var x = SIMD8<Float>()
-            for k in 0..<count { x[k] = q[i + k] }
-            return x
-        }
-        func store(_ x: SIMD8<Float>, _ q: UnsafeMutablePointer<Float>) { for k in 0..<count { q[i + k] = x[k] } }
-        var pv = load(p) * decay, gv = load(g), mv = load(m), vv = load(v)
-        if l2 != 0 { gv += l2 * pv }
-        mv += (1 - b1) * (gv - mv)
-        vv = vv * b2 + (1 - b2) * gv * gv
-        pv -= stepSize * (mv / (vv.squareRoot() / correction2 + e))
-        store(pv, p); store(mv, m); store(vv, v)
     }
 
     public func stateDict() -> [String: Tensor] { state.slots }
