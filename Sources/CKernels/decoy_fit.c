@@ -1,4 +1,5 @@
 #include "decoy_fit.h"
+#include "isa.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,52 +35,21 @@ static inline float sigmoid(float x) {
     return e / (1 + e);
 }
 
-#define ISA(name) name##_avx512
-#pragma clang attribute push(__attribute__((target("avx512f,avx512vl,avx512dq,avx2,fma"))), apply_to = function)
-#include "decoy_body.h"
-#pragma clang attribute pop
-#undef ISA
-
-#define ISA(name) name##_avx2
-#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
-#include "decoy_body.h"
-#pragma clang attribute pop
-#undef ISA
-
-#define ISA(name) name##_sse2
-#include "decoy_body.h"
-#undef ISA
-
-typedef enum { ISA_SSE2, ISA_AVX2, ISA_AVX512 } isa_kind;
-
-static int forced = -1;  // an ISA chosen by genlab_decoy_use_isa (tests), or -1 for the CPU's best
-
-static isa_kind best(void) {
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
-        return ISA_AVX512;
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return ISA_AVX2;
-    return ISA_SSE2;
-}
-
-static isa_kind detect(void) { return forced >= 0 ? (isa_kind)forced : best(); }
+#define ISA_BODY "decoy_body.h"
+#include "multi_isa.h"
 
 int genlab_decoy_use_isa(const char *name) {
-    if (!name || !*name) { forced = -1; return 1; }
-    isa_kind want;
-    if (!strcmp(name, "avx512")) want = ISA_AVX512;
-    else if (!strcmp(name, "avx2")) want = ISA_AVX2;
-    else if (!strcmp(name, "sse2")) want = ISA_SSE2;
-    else return 0;
-    if (want > best()) return 0;
-    forced = want;
-    return 1;
+    if (!name || !*name) return genlab_isa_force(-1);
+    if (!strcmp(name, "avx512")) return genlab_isa_force(GENLAB_ISA_AVX512);
+    if (!strcmp(name, "avx2")) return genlab_isa_force(GENLAB_ISA_AVX2);
+    if (!strcmp(name, "sse2")) return genlab_isa_force(GENLAB_ISA_SSE2);
+    return 0;
 }
 
 const char *genlab_decoy_isa(void) {
-    switch (detect()) {
-    case ISA_AVX512: return "avx512";
-    case ISA_AVX2: return "avx2";
+    switch (genlab_isa_level()) {
+    case GENLAB_ISA_AVX512: return "avx512";
+    case GENLAB_ISA_AVX2: return "avx2";
     default: return "sse2";
     }
 }
@@ -143,9 +113,9 @@ float genlab_decoy_fit(const genlab_decoy_problem *problem, float *const *weight
             memcpy(bf.theta + pl.b_off[l], biases[l], sizeof(float) * out);
         }
         long right;
-        switch (detect()) {
-        case ISA_AVX512: fit_avx512(&pl, &bf, target); right = correct_avx512(&pl, &bf, target); break;
-        case ISA_AVX2: fit_avx2(&pl, &bf, target); right = correct_avx2(&pl, &bf, target); break;
+        switch (genlab_isa_level()) {
+        case GENLAB_ISA_AVX512: fit_avx512(&pl, &bf, target); right = correct_avx512(&pl, &bf, target); break;
+        case GENLAB_ISA_AVX2: fit_avx2(&pl, &bf, target); right = correct_avx2(&pl, &bf, target); break;
         default: fit_sse2(&pl, &bf, target); right = correct_sse2(&pl, &bf, target); break;
         }
         for (int l = 0; l < L; l++) {

@@ -1,3 +1,4 @@
+import CKernels
 import Engine
 import Formats
 import NN
@@ -7,6 +8,13 @@ final class OptimizerTests: XCTestCase {
     /// The fused Adam/AdamW kernel (CKernels, the CPU's widest vectors, no FMA contraction) gives
     /// the plain rule's bits, element by element, over sizes that end mid-vector and span threads.
     func testFusedAdamUpdateIsThePlainRuleBitForBit() {
+        defer { _ = genlab_isa_force(-1) }
+        for level in [GENLAB_ISA_AVX512, GENLAB_ISA_AVX2, GENLAB_ISA_SSE2] where genlab_isa_force(Int32(level)) == 1 {
+            checkAdamAgainstThePlainRule(isa: Int(level))
+        }
+    }
+
+    private func checkAdamAgainstThePlainRule(isa: Int) {
         for decoupled in [false, true] {
             var rng = PRNG(seed: decoupled ? 3 : 4)
             let n = (1 << 15) + 37
@@ -31,7 +39,7 @@ final class OptimizerTests: XCTestCase {
                 }
                 let got = p.scalars
                 let differing = (0..<n).filter { got[$0].bitPattern != params[$0].bitPattern }.count
-                XCTAssertEqual(differing, 0, "\(decoupled ? "AdamW" : "Adam") step \(t): \(differing) elements differ")
+                XCTAssertEqual(differing, 0, "ISA \(isa), \(decoupled ? "AdamW" : "Adam") step \(t): \(differing) elements differ")
             }
             XCTAssertNotEqual(p.scalars, start)
         }

@@ -30,7 +30,7 @@ float genlab_decoy_fit(const genlab_decoy_problem *problem, float *const *weight
 /// The instruction set the kernel runs with on this CPU: "avx512", "avx2" or "sse2".
 const char *genlab_decoy_isa(void);
 
-/// Makes the kernel run with `name` ("avx512", "avx2", "sse2"; "" for the CPU's best) so tests can
+/// Makes the kernels (this one and the Adam update) run with `name` ("avx512", "avx2", "sse2"; "" for the CPU's best) so tests can
 /// check every path this CPU can run. Returns 0, changing nothing, when the CPU lacks it.
 int genlab_decoy_use_isa(const char *name);
 
