@@ -31,8 +31,11 @@ static void load(void) {
     if (off && !strcmp(off, "0")) { snprintf(status, sizeof status, "off (GENLAB_DNNL=0)"); return; }
     void *lib = dlopen("libdnnl.so.2", RTLD_NOW | RTLD_GLOBAL);
     if (!lib) { snprintf(status, sizeof status, "libdnnl.so.2 not found (Debian: libdnnl2)"); return; }
-#define LOOKUP(name) \
-    if (!(p_##name = (__typeof__(&name))dlsym(lib, #name))) { snprintf(status, sizeof status, "libdnnl.so.2 lacks %s", #name); return; }
+#define LOOKUP(name)                                                                 \
+    if (!(p_##name = (__typeof__(&name))dlsym(lib, #name))) {                        \
+        snprintf(status, sizeof status, "libdnnl.so.2 lacks %s", #name);             \
+        return;                                                                      \
+    }
     DNNL_FUNCTIONS(LOOKUP)
     // Its OpenMP runtime gets GenLab's thread count (the pool sleeps while oneDNN runs).
     void (*set_threads)(int) = (void (*)(int))dlsym(lib, "omp_set_num_threads");
@@ -137,21 +140,26 @@ static entry *build(int kind, const genlab_conv_shape *s) {
     int ok = 1;
     if (kind == FORWARD || kind == FORWARD_BIAS) {
         pd = fpd;
-        ok = add_slot(e, pd, DNNL_ARG_SRC, dnnl_query_src_md, 0, &u_src) && add_slot(e, pd, DNNL_ARG_WEIGHTS, dnnl_query_weights_md, 0, &u_wei) &&
+        ok = add_slot(e, pd, DNNL_ARG_SRC, dnnl_query_src_md, 0, &u_src) &&
+             add_slot(e, pd, DNNL_ARG_WEIGHTS, dnnl_query_weights_md, 0, &u_wei) &&
              add_slot(e, pd, DNNL_ARG_DST, dnnl_query_dst_md, 1, &u_dst);
         if (ok && with_bias) ok = plain_slot(e, pd, DNNL_ARG_BIAS, dnnl_query_weights_md, 0, &u_bias);
     } else if (kind == BACKWARD_DATA) {
         dnnl_convolution_desc_t bd;
-        ok = !p_dnnl_dilated_convolution_backward_data_desc_init(&bd, dnnl_convolution_direct, &a_src, &a_wei, &a_dst, strides, dil, pad, pad_r) &&
+        ok = !p_dnnl_dilated_convolution_backward_data_desc_init(&bd, dnnl_convolution_direct, &a_src, &a_wei, &a_dst,
+                                                                  strides, dil, pad, pad_r) &&
              !p_dnnl_primitive_desc_create(&pd, &bd, NULL, engine, fpd);
         ok = ok && add_slot(e, pd, DNNL_ARG_DIFF_DST, dnnl_query_diff_dst_md, 0, &u_dst) &&
-             add_slot(e, pd, DNNL_ARG_WEIGHTS, dnnl_query_weights_md, 0, &u_wei) && add_slot(e, pd, DNNL_ARG_DIFF_SRC, dnnl_query_diff_src_md, 1, &u_src);
+             add_slot(e, pd, DNNL_ARG_WEIGHTS, dnnl_query_weights_md, 0, &u_wei) &&
+             add_slot(e, pd, DNNL_ARG_DIFF_SRC, dnnl_query_diff_src_md, 1, &u_src);
     } else {
         dnnl_convolution_desc_t wd;
-        ok = !p_dnnl_dilated_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, &a_src, &a_wei, with_bias ? &a_bias : NULL,
-                                                                     &a_dst, strides, dil, pad, pad_r) &&
+        ok = !p_dnnl_dilated_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, &a_src, &a_wei,
+                                                                     with_bias ? &a_bias : NULL, &a_dst, strides, dil,
+                                                                     pad, pad_r) &&
              !p_dnnl_primitive_desc_create(&pd, &wd, NULL, engine, fpd);
-        ok = ok && add_slot(e, pd, DNNL_ARG_SRC, dnnl_query_src_md, 0, &u_src) && add_slot(e, pd, DNNL_ARG_DIFF_DST, dnnl_query_diff_dst_md, 0, &u_dst) &&
+        ok = ok && add_slot(e, pd, DNNL_ARG_SRC, dnnl_query_src_md, 0, &u_src) &&
+             add_slot(e, pd, DNNL_ARG_DIFF_DST, dnnl_query_diff_dst_md, 0, &u_dst) &&
              add_slot(e, pd, DNNL_ARG_DIFF_WEIGHTS, dnnl_query_diff_weights_md, 1, &u_wei);
         if (ok && with_bias) ok = plain_slot(e, pd, DNNL_ARG_DIFF_BIAS, dnnl_query_diff_weights_md, 1, &u_bias);
     }

@@ -26,7 +26,9 @@ enum OneDNN {
     }
 
     static func forward(_ s: genlab_conv_shape, _ x: Tensor, _ w: Tensor, _ b: Tensor?, into y: Tensor) -> Bool {
-        withUnsafePointer(to: s) { genlab_dnnl_conv_forward($0, x.storage.pointer, w.storage.pointer, b?.storage.pointer, y.storage.pointer) == 0 }
+        withUnsafePointer(to: s) {
+            genlab_dnnl_conv_forward($0, x.storage.pointer, w.storage.pointer, b?.storage.pointer, y.storage.pointer) == 0
+        }
     }
 
     static func backwardData(_ s: genlab_conv_shape, _ dy: Tensor, _ w: Tensor, into dx: Tensor) -> Bool {
