@@ -124,23 +124,6 @@ static void ISA(block_forward)(const plan *pl, const float *theta, const float *
                       pl->pw[L - 1] / 16);
 }
 
-static void ISA(adamw)(const plan *pl, float *theta, const float *grad, float *m, float *v, long t) {
-    // Bias corrections in double precision, as the engine's Adam (and PyTorch) compute them.
-    float step_size = (float)((double)pl->lr / (1 - pow((double)pl->beta1, (double)t)));
-    float c2 = (float)sqrt(1 - pow((double)pl->beta2, (double)t));
-    float decay = pl->weight_decay != 0 ? 1 - pl->lr * pl->weight_decay : 1;
-    float b1 = pl->beta1, b2 = pl->beta2, e = pl->eps;
-    vf *p = (vf *)theta, *mv = (vf *)m, *vv = (vf *)v;
-    const vf *g = (const vf *)grad;
-    for (long i = 0; i < pl->total / 16; i++) {
-        vf pi = p[i] * decay, gi = g[i], mi = mv[i];
-        mi += (1 - b1) * (gi - mi);
-        vf vi_ = vv[i] * b2 + (1 - b2) * gi * gi;
-        p[i] = pi - step_size * (mi / (__builtin_elementwise_sqrt(vi_) / c2 + e));
-        mv[i] = mi; vv[i] = vi_;
-    }
-}
-
 // Every hidden→hidden layer's Wᵀ, for the backward pass.
 static void ISA(transpose_weights)(const plan *pl, const float *theta, float *wt) {
     for (int l = 1; l < pl->layers - 1; l++) {
@@ -191,7 +174,8 @@ static void ISA(fit)(const plan *pl, buffers *bf, const float *target) {
             ISA(accumulate)(x, 2, (const vf *)bf->da, (vf *)(bf->grad + pl->w_off[0]), (vf *)(bf->grad + pl->b_off[0]),
                             pl->pw[1] / 16);
         }
-        ISA(adamw)(pl, bf->theta, bf->grad, bf->m, bf->v, step);
+        genlab_adam_step c = genlab_adam_make_step(pl->lr, pl->weight_decay, 1, pl->beta1, pl->beta2, pl->eps, step);
+        genlab_adam_update(bf->theta, bf->grad, bf->m, bf->v, pl->total, &c);
     }
 }
 

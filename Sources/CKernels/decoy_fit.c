@@ -1,4 +1,5 @@
 #include "decoy_fit.h"
+#include "adam.h"
 #include "isa.h"
 #include <math.h>
 #include <stdlib.h>

@@ -85,7 +85,8 @@ public final class DecoyNet: Module {
             accuracy.withUnsafeMutableBufferPointer { acc in
                 let problem = genlab_decoy_problem(layers: Int32(layers.count), widths: w.baseAddress, pixels: Int32(p),
                                                    coords: coords.storage.pointer, steps: Int32(c.steps), lr: c.learningRate,
-                                                   weight_decay: c.weightDecay, beta1: 0.9, beta2: 0.999, eps: 1e-8)
+                                                   weight_decay: c.weightDecay, beta1: Adam.defaultBetas.0,
+                                                   beta2: Adam.defaultBetas.1, eps: Adam.defaultEps)
                 let accPointer = acc.baseAddress!
                 parallelFor(count, grain: 1) { range in
                     for b in range {

@@ -14,8 +14,12 @@ public class Adam: Optimizer {
     public let parameters: [(String, Tensor)]
     var state = SlotState()
 
-    public convenience init(_ parameters: [(String, Tensor)], lr: Float = 1e-3, betas: (Float, Float) = (0.9, 0.999),
-                            eps: Float = 1e-8, weightDecay: Float = 0) {
+    /// PyTorch's defaults, the one source for every Adam-rule optimiser here (the decoy kernel too).
+    public static let defaultBetas: (Float, Float) = (0.9, 0.999)
+    public static let defaultEps: Float = 1e-8
+
+    public convenience init(_ parameters: [(String, Tensor)], lr: Float = 1e-3, betas: (Float, Float) = Adam.defaultBetas,
+                            eps: Float = Adam.defaultEps, weightDecay: Float = 0) {
         self.init(parameters, lr: lr, betas: betas, eps: eps, weightDecay: weightDecay, decoupled: false)
     }
 
@@ -33,16 +37,9 @@ public class Adam: Optimizer {
             let stepTensor = state.slots[key + ".step"] ?? Tensor(0)
             state.slots[key + ".step"] = stepTensor
             stepTensor.storage.pointer[0] += 1
-            let t = Double(stepTensor.storage.pointer[0])
-            // Bias corrections in double precision, as PyTorch computes them from a Python float.
-            let stepSize = Float(Double(learningRate) / (1 - pow(Double(beta1), t)))
-            let correction2 = Float((1 - pow(Double(beta2), t)).squareRoot())
+            let constants = genlab_adam_make_step(learningRate, weightDecay, decoupled ? 1 : 0, beta1, beta2, eps,
+                                                  Int(stepTensor.storage.pointer[0]))
             let n = p.count, pp = p.storage.pointer, g = grad.storage.pointer
-            let b1 = beta1, b2 = beta2, e = eps, wd = weightDecay, lr = learningRate
-            let decay: Float = decoupled && wd != 0 ? 1 - lr * wd : 1
-            let l2 = decoupled ? 0 : wd
-            let constants = genlab_adam_step(decay: decay, l2: l2, beta1: b1, beta2: b2, eps: e, step_size: stepSize,
-                                             correction2: correction2)
             // One fused pass per chunk, in CKernels with the CPU's widest vectors, on every core.
             withUnsafePointer(to: constants) { c in
                 parallelFor(n, grain: 1 << 14) { r in
@@ -60,8 +57,8 @@ public class Adam: Optimizer {
 
 /// Adam with decoupled weight decay (default 0.01, as torch.optim.AdamW).
 public final class AdamW: Adam {
-    public init(_ parameters: [(String, Tensor)], lr: Float = 1e-3, betas: (Float, Float) = (0.9, 0.999), eps: Float = 1e-8,
-                weightDecay: Float = 0.01) {
+    public init(_ parameters: [(String, Tensor)], lr: Float = 1e-3, betas: (Float, Float) = Adam.defaultBetas,
+                eps: Float = Adam.defaultEps, weightDecay: Float = 0.01) {
         super.init(parameters, lr: lr, betas: betas, eps: eps, weightDecay: weightDecay, decoupled: true)
     }
 }
