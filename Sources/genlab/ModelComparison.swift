@@ -18,6 +18,14 @@ enum ModelComparison {
                 printErr("genlab: PyTorch comparison skipped: \(error)")
             }
         }
+        // The workloads JAX has twins of, asked once (the script answers without loading JAX), so
+        // the others do not pay JAX's start-up in every round.
+        var jaxTwins: Set<String> = []
+        if let interpreter {
+            do { jaxTwins = try TorchComparison.names(script: jaxScript, interpreter: interpreter) } catch {
+                printErr("genlab: JAX comparison skipped: \(error)")
+            }
+        }
         var best: [String: BenchResult] = [:]
         var ratios: [String: [Double]] = [:]
         for round in 1...rounds {
@@ -25,19 +33,20 @@ enum ModelComparison {
                 progress("\(name) (round \(round)/\(rounds))")
                 var r = try genlabChild(name, quick: quick)
                 if let interpreter {
-                    let args = ["\(Threads.count)", "--only", name] + (quick ? ["--quick"] : []) + (torchCompile && round == 1 ? ["--compile"] : [])
+                    let only = ["\(Threads.count)", "--only", name] + (quick ? ["--quick"] : [])
+                    let args = only + (torchCompile && round == 1 ? ["--compile"] : [])
                     if let t = try TorchComparison.measure(script: script, interpreter: interpreter, arguments: args)[name] {
                         r.torch = t.value
                         r.torchMemoryMB = t.memoryMB
                         r.torchCompiled = t.compiled
                         if let ratio = r.speedRatio { ratios[name, default: []].append(ratio) }
                     }
-                    // JAX, for the workloads it has a twin of (its script skips the others).
-                    do {
-                        r.jax = try TorchComparison.measure(script: jaxScript, interpreter: interpreter,
-                                                            arguments: ["\(Threads.count)", "--only", name] + (quick ? ["--quick"] : []))[name]?.value
-                    } catch {
-                        if round == 1 { printErr("genlab: JAX comparison of \(name) skipped: \(error)") }
+                    if jaxTwins.contains(name) {
+                        do {
+                            r.jax = try TorchComparison.measure(script: jaxScript, interpreter: interpreter, arguments: only)[name]?.value
+                        } catch {
+                            if round == 1 { printErr("genlab: JAX comparison of \(name) skipped: \(error)") }
+                        }
                     }
                 }
                 best[name] = merge(best[name], r)

@@ -24,17 +24,8 @@ enum TorchComparison {
     }
 
     static func measure(script: String, interpreter: String, arguments: [String]) throws -> [String: Figure] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: interpreter)
-        process.arguments = [script] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0,
-              let list = try? JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
-            throw ValidationError("\(interpreter) \(script) failed (exit \(process.terminationStatus)); see its output above")
+        guard let list = try runJSON(script: script, interpreter: interpreter, arguments: arguments) as? [[String: Any]] else {
+            throw ValidationError("\(interpreter) \(script) did not print a list of figures")
         }
         var figures: [String: Figure] = [:]
         for item in list {
@@ -43,6 +34,30 @@ enum TorchComparison {
             }
         }
         return figures
+    }
+
+    /// The workload names a script has twins of (`--list`).
+    static func names(script: String, interpreter: String) throws -> Set<String> {
+        guard let list = try runJSON(script: script, interpreter: interpreter, arguments: ["--list"]) as? [String] else {
+            throw ValidationError("\(interpreter) \(script) --list did not print a list of names")
+        }
+        return Set(list)
+    }
+
+    /// Runs a helper script and parses the JSON it prints.
+    private static func runJSON(script: String, interpreter: String, arguments: [String]) throws -> Any {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: interpreter)
+        process.arguments = [script] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0, let json = try? JSONSerialization.jsonObject(with: data) else {
+            throw ValidationError("\(interpreter) \(script) failed (exit \(process.terminationStatus)); see its output above")
+        }
+        return json
     }
 
     /// The repo's tool environment, created by scripts/python/env.sh on first use.

@@ -5,10 +5,16 @@ skipped. XLA's CPU client uses every core (GenLab's default thread count too); T
 for the same command line as the PyTorch script.
 
     python bench_models_jax.py THREADS [--quick] [--only NAME]
+    python bench_models_jax.py --list     (the workload names it has twins of, without loading JAX)
 """
 import json
 import os
 import sys
+
+NAMES = ["mlp vae 784-400-20 b128", "coordinate mlp 2-64-64-64-1 on 64x64"]
+if "--list" in sys.argv:
+    print(json.dumps(NAMES))
+    sys.exit(0)
 
 threads = int(sys.argv[1]) if len(sys.argv) > 1 else 2
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
@@ -95,10 +101,7 @@ def coordinate():
     return trainer(loss, params, coords, target)
 
 
-work = {
-    "mlp vae 784-400-20 b128": mlp_vae,
-    "coordinate mlp 2-64-64-64-1 on 64x64": coordinate,
-}
+work = dict(zip(NAMES, [mlp_vae, coordinate]))
 out = []
 for name, build in work.items():
     if only is not None and name != only:
