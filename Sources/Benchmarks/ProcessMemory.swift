@@ -1,7 +1,8 @@
 import Foundation
 
-/// This process's resident memory (and CPU time), from /proc/self/status (Linux): what `genlab bench models`
-/// reports as a workload's memory, the same way the PyTorch script measures its side.
+/// This process's resident memory, from /proc/self/status (Linux): what `genlab bench models`
+/// reports as a workload's memory, the same way the PyTorch script measures its side; and its CPU
+/// time (getrusage), for the thread pool's idle cost.
 public enum ProcessMemory {
     /// Current resident set size in bytes (VmRSS), nil where /proc is unavailable.
     public static func resident() -> Int? { field("VmRSS:") }

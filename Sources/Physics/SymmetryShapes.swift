@@ -155,17 +155,16 @@ public struct SymmetryShapes: Sendable {
         let family = generation >= 2 ? rng.nextInt(12) : 12
         for _ in 0..<30 {
             let t: SymmetryTemplates.Template
-            if family < 3 {
+            let isField = family < 3
+            if isField {
                 t = field(c, rng: &rng)
-                last = t
-                if c != .none, t.pixels.contains(1), t.pixels.contains(0) { break }
             } else if family < 7, c == .reflection || c == .none {
                 t = strokeGlyph(c, rng: &rng)
             } else {
                 t = candidate(c, rng: &rng)
             }
             last = t
-            if t.pixels.contains(1), t.pixels.contains(0), accepts(t) { break }
+            if t.pixels.contains(1), t.pixels.contains(0), (isField && c != .none) || accepts(t) { break }
         }
         var t = last!
         t.pixels = SymmetryGeometry.canonical(t.pixels, width: renderSize, height: renderSize, size: size, upright: upright)
