@@ -20,6 +20,10 @@ public final class Cluster: @unchecked Sendable {
     /// The process's cluster, set once by `start()` (a single process until then).
     public nonisolated(unsafe) private(set) static var world = Cluster(rank: 0, size: 1)
 
+    /// One process on its own, whatever the job: for work rank 0 does alone while the other
+    /// ranks have stopped (collectives are no-ops).
+    public static let alone = Cluster(rank: 0, size: 1)
+
     private init(rank: Int, size: Int) { self.rank = rank; self.size = size }
 
     /// A run asked for several processes but Open MPI could not be loaded or started.

@@ -23,8 +23,8 @@ public enum Demo {
         let vae = try TrainingSetup.make(kind: "vae", data: faces, out: root + "/faces_vae", options: o, model: m)
         let v = try vae.train(overwrite: true)  // the demo owns its folders
         let vaeModel = try LoadedModel.load(vae.run.file(Trainer.checkpointName))
-        let a = try ImageSet.load(faces + "/face_000.png", options: .init(size: 25, channels: 1)).scaled(vae.spec.scaling)
-        let b = try ImageSet.load(faces + "/face_007.png", options: .init(size: 25, channels: 1)).scaled(vae.spec.scaling)
+        let a = try ImageSet.load(faces + "/face_000.png", options: .init(size: 25, channels: 1)).scaled(vaeModel.spec.scaling)
+        let b = try ImageSet.load(faces + "/face_007.png", options: .init(size: 25, channels: 1)).scaled(vaeModel.spec.scaling)
         guard case let .vae(net, _) = vaeModel else { fatalError("unreachable") }
         let za = noGrad { net.encode(a.images).mu }.scalars, zb = noGrad { net.encode(b.images).mu }.scalars
         let frames = try Interpolator.render(vaeModel, frames: Interpolator.walk([za, zb], steps: 16, mode: .linear, loop: false),

@@ -7,16 +7,18 @@ import NN
 /// GAN training: one discriminator step and one generator step per batch, Adam(2e-4, β₁ = 0.5),
 /// BCE on logits, non-saturating generator loss (or the original minimax one), one-sided label
 /// smoothing for real images.
-public final class GANTask: TrainingTask {
+public final class GANTask: ImageTrainingTask {
     public let kind = "gan"
     public let gan: DCGAN
+    public let images: TrainingImages
     let optG: Adam, optD: Adam
     let fixedNoise: Tensor
     public var nonSaturating = true
     public var labelSmoothing: Float = 0.1
     var parallel: DataParallel?
 
-    public init(_ config: DCGAN.Config, lr: Float = 2e-4, seed: UInt64) {
+    public init(_ config: DCGAN.Config, images: TrainingImages, lr: Float = 2e-4, seed: UInt64) {
+        self.images = images
         var rng = PRNG(seed: seed).fork(3)
         gan = DCGAN(config, rng: &rng)
         optG = Adam(gan.generator.namedParameters(prefix: "generator."), lr: lr, betas: (0.5, 0.999))
@@ -28,6 +30,14 @@ public final class GANTask: TrainingTask {
     public var metricNames: [String] { ["loss_D", "loss_G", "D_real", "D_fake"] }
     public var plottedMetrics: [String] { ["loss_D", "loss_G"] }
 
+    public var exampleCount: Int { images.set.count }
+    public var reportRows: [(String, String)] { images.reportRows }
+
+    public func step(_ examples: [Int], at position: StepPosition, data: inout PRNG, noise: inout PRNG) -> [String: Double] {
+        step(images.batch(examples), noise: &noise)
+    }
+
+    /// One discriminator and one generator update on the images `real`.
     public func step(_ real: Tensor, noise: inout PRNG) -> [String: Double] {
         let n = real.shape[0]
         let z = parallel?.normal([n, gan.config.latentDim], rng: &noise) ?? Tensor.normal([n, gan.config.latentDim], rng: &noise)
@@ -50,29 +60,27 @@ public final class GANTask: TrainingTask {
                 "D_real": Double(noGrad { dReal.sigmoid().mean() }.item()), "D_fake": Double(noGrad { dFake.sigmoid().mean() }.item())]
     }
 
-    public func evaluate(noise: inout PRNG) -> [String: Double] { [:] }
-
     public func useDataParallel(_ parallel: DataParallel, synchroniseBatchNorm: Bool) {
         self.parallel = parallel
         parallel.synchroniseBatchNorm(in: gan.module, synchroniseBatchNorm)
     }
 
-    public func samples() -> Tensor {
+    public func samples() -> SampleImages? {
         gan.generator.eval()
         defer { gan.generator.train() }
-        return gan.generator(fixedNoise)
+        return images.samples(gan.generator(fixedNoise))
     }
 
-    public func checkpoint(training: TrainingState, data: DataSpec) throws -> Checkpoint {
+    public func checkpoint(training: TrainingState) throws -> Checkpoint {
         var optimiser = optG.stateDict()
         for (k, v) in optD.stateDict() { optimiser[k] = v }
-        var c = try Checkpoint(kind: kind, config: gan.config, module: gan.module, training: training,
-                               metadata: ["genlab.data": String(decoding: try JSONEncoder().encode(data), as: UTF8.self)])
+        var c = try Checkpoint(kind: kind, config: gan.config, module: gan.module, training: training, metadata: images.metadata())
         c.optimizer = optimiser
         return c
     }
 
     public func restore(_ checkpoint: Checkpoint, file: String) throws {
+        try images.checkResumable(checkpoint, file: file)
         try checkpoint.restore(into: gan.module, file: file)
         if let state = checkpoint.optimizer {
             do {

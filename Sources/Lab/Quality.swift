@@ -178,13 +178,14 @@ extension Quality {
         let first = real.slice(axis: 0, start: 0, end: n).detach(), second = real.slice(axis: 0, start: n, end: 2 * n).detach()
         let c = VAE.Config(imageSize: real.shape[2], channels: real.shape[1], latentDim: 32, architecture: "conv",
                            likelihood: "gaussian", sigma: 0.1, plain: true)
-        let task = VAETask(c, lr: 1e-3, seed: seed &+ 77, validation: nil)
         let set = ImageSet(images: real, source: "reference")
+        let spec = DataSpec(source: set.source, imageSize: real.shape[2], channels: real.shape[1], scaling: .zeroToOne)
+        let task = VAETask(c, images: TrainingImages(set, spec: spec), lr: 1e-3, seed: seed &+ 77, validation: nil)
         var order = PRNG(seed: seed &+ 78), noise = PRNG(seed: seed &+ 79)
         var steps = 0
         while steps < 400 {
             for batch in set.batchIndices(size: min(32, real.shape[0]), rng: &order, dropLast: true) where steps < 400 {
-                _ = task.step(set.batch(batch), noise: &noise)
+                _ = task.step(set.batch(batch), beta: task.beta(after: steps), noise: &noise)
                 steps += 1
             }
         }

@@ -20,6 +20,17 @@ public struct RunFolder {
     /// Whether the folder holds a training run (a checkpoint or metrics).
     public var holdsRun: Bool { RunFolder.runFiles.contains { FileManager.default.fileExists(atPath: file($0)) } }
 
+    /// Refuses a folder that already holds a run unless it is to be continued (`resume`) or
+    /// replaced (`overwrite`); `clear` removes the old run when it is to be replaced.
+    public func prepare(resume: Bool, overwrite: Bool, clear: Bool = true) throws {
+        guard !resume && holdsRun else { return }
+        guard overwrite else {
+            throw FormatError(path, "holds a training run already: pass --resume to continue it, or --overwrite to "
+                + "replace it (its checkpoint, metrics and plots are removed)")
+        }
+        if clear { try clearRun() }
+    }
+
     /// Removes what a previous training run left (checkpoint, metrics, plots, sample grids,
     /// config), for `--overwrite`; other files stay.
     public func clearRun() throws {

@@ -16,96 +16,28 @@ public enum Tagger {
         public var validationAUC: Double
         public var epochs: Int
         public var checkpoint: String
+        /// Stopped by Ctrl-C or `--max-steps` before the last epoch (the checkpoint resumes it).
+        public var interrupted = false
     }
 
     /// Images scaled so each image's brightest pixel is 1 (well-conditioned for a classifier).
     public static let scaling = ImageSet.Scaling.unitMax
 
+    /// Trains (or, with `resume`, continues) a tagger in `out` through the shared `Trainer`.
     public static func train(signal: String, background: String, out: String, epochs: Int, batchSize: Int, lr: Float,
-                             seed: UInt64, quiet: Bool, overwrite: Bool = false, cluster: Cluster = .world) throws -> Result {
+                             seed: UInt64, quiet: Bool, overwrite: Bool = false, resume: Bool = false,
+                             maxSteps: Int? = nil, cluster: Cluster = .world) throws -> Result {
         guard epochs >= 1, batchSize >= 1 else { throw FormatError(out, "epochs (\(epochs)) and batch size (\(batchSize)) must be at least 1") }
-        let run = try RunFolder(out)
-        var lock: RunLock?
-        defer { lock?.unlock() }
-        _ = try cluster.onRoot {
-            lock = try run.lock()
-            if run.holdsRun {
-                guard overwrite else {
-                    throw FormatError(out, "holds a training run already: pass --overwrite to replace it, or choose another --out")
-                }
-                try run.clearRun()
-            }
-            return Data()
-        }
-        let parallel = DataParallel(cluster)
-        let sig = try ImageSet.load(signal).scaled(scaling), bkg = try ImageSet.load(background).scaled(scaling)
-        guard sig.height == bkg.height, sig.channels == bkg.channels else {
-            throw FormatError(signal, "signal images \(sig.images.shape) and background images \(bkg.images.shape) differ")
-        }
-        let all = Tensor.concat([sig.images, bkg.images], axis: 0).detach()
-        let labels = [Float](repeating: 1, count: sig.count) + [Float](repeating: 0, count: bkg.count)
-        var rng = PRNG(seed: seed)
-        let order = rng.permutation(all.shape[0])
-        let nVal = max(1, all.shape[0] / 5)
-        let valIdx = Array(order.prefix(nVal)), trainIdx = Array(order.dropFirst(nVal))
-        let config = JetTagger.Config(imageSize: sig.height, channels: sig.channels)
-        guard config.problems.isEmpty else { throw FormatError(signal, "cannot build a tagger: " + config.problems.joined(separator: "; ")) }
-        var initRNG = rng.fork(1)
-        let model = JetTagger(config, rng: &initRNG)
-        let opt = Adam(model.namedParameters(), lr: lr)
-        if cluster.isDistributed {  // rank 0's initial weights on every rank, as DDP does
-            let bytes = cluster.broadcast(cluster.isRoot ? try Checkpoint(kind: kind, config: config, module: model).encoded() : Data())
-            if !cluster.isRoot { try Checkpoint.decode(bytes, file: "rank 0's tagger").restore(into: model, file: "rank 0's tagger") }
-        }
-        var metrics: MetricsLog?, board: TensorBoardLog?
-        _ = try cluster.onRoot {
-            metrics = try MetricsLog(run.file("metrics.csv"), columns: ["epoch", "loss", "val_auc"])
-            board = try TensorBoardLog(folder: run.path)
-            return Data()
-        }
-        var dataRNG = rng.fork(2)
-        var auc = 0.0
-        for epoch in 1...epochs {
-            let perm = dataRNG.permutation(trainIdx.count)
-            let bar = ProgressBar(total: (trainIdx.count + batchSize - 1) / batchSize, label: "epoch \(epoch)/\(epochs)", unit: "img")
-            bar.quiet = quiet
-            var total = 0.0, batches = 0
-            for start in stride(from: 0, to: perm.count, by: batchSize) {
-                let idx = parallel.begin(batch: perm[start..<min(start + batchSize, perm.count)].map { trainIdx[$0] })
-                opt.zeroGrad()
-                var figures = ["loss": 0.0]
-                if !idx.isEmpty {  // a last batch smaller than the ranks leaves some without rows
-                    let x = all.indexSelect(axis: 0, indices: idx).detach()
-                    let y = Tensor(shape: [idx.count], data: idx.map { labels[$0] })
-                    let loss = Loss.bceWithLogits(model(x), y)
-                    loss.backward()
-                    figures["loss"] = Double(loss.item())
-                }
-                parallel.averageGradients(opt.parameters)
-                opt.step()
-                total += parallel.mean(figures)["loss"]!; batches += 1
-                bar.update(batches, items: batches * batchSize, status: String(format: "loss %.4f", total / Double(batches)))
-            }
-            let scores = predict(model, all.indexSelect(axis: 0, indices: valIdx).detach())
-            auc = ROC(scores: scores, labels: valIdx.map { Int(labels[$0]) }).auc
-            try metrics?.append(["epoch": Double(epoch), "loss": total / Double(max(batches, 1)), "val_auc": auc])
-            try board?.scalars(["loss": total / Double(max(batches, 1)), "val_auc": auc], step: epoch)
-            bar.finish(quiet ? "" : String(format: "epoch %d/%d: loss %.4f  validation AUC %.4f", epoch, epochs, total / Double(max(batches, 1)), auc))
-        }
-        let spec = DataSpec(source: signal + " vs " + background, imageSize: sig.height, channels: sig.channels, scaling: scaling,
-                            preprocessing: sig.attributes["image_preprocessing"].map { "image_preprocessing=\($0)" } ?? "")
-        var meta = ["genlab.data": String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)]
-        if cluster.isDistributed { meta["genlab.ranks"] = String(cluster.size) }
-        let ckpt = try Checkpoint(kind: kind, config: config, module: model, metadata: meta)
-        let result = Result(validationAUC: auc, epochs: epochs, checkpoint: run.file("checkpoint.safetensors"))
-        guard cluster.isRoot else { return result }
-        try ckpt.save(to: run.file("checkpoint.safetensors"))
-        var page = RunReport(title: "GenLab tagger — \(out)")
-        page.table("Training", [("signal", signal), ("background", background), ("epochs", "\(epochs)"), ("batch size", "\(batchSize)"),
-                                ("learning rate", "\(lr)"), ("validation AUC", String(format: "%.4f", auc))]
-                   + (cluster.isDistributed ? [("ranks", "\(cluster.size)")] : []))
-        try page.write(folder: out)
-        return result
+        var options = TrainOptions()
+        options.epochs = epochs; options.batchSize = batchSize; options.learningRate = lr; options.seed = seed; options.quiet = quiet
+        options.validationFraction = 0.2; options.maxSteps = maxSteps
+        let task = try TaggerTask(signal: signal, background: background, lr: lr, seed: seed)
+        let files = [("config.json", try RunFolder.json(task.model.config)), ("data.json", try RunFolder.json(task.spec)),
+                     ("options.json", try RunFolder.json(options))]
+        let trainer = Trainer(task: task, run: try RunFolder(out), options: options, setupFiles: files, cluster: cluster)
+        let s = try trainer.train(resume: resume, overwrite: overwrite)
+        return Result(validationAUC: s.lastMetrics["val_auc"] ?? .nan, epochs: s.epochs, checkpoint: trainer.run.file(Trainer.checkpointName),
+                      interrupted: s.epochs < epochs)
     }
 
     /// Signal probabilities (as logits; monotone, so ROCs are unaffected).
@@ -140,5 +72,89 @@ public enum Tagger {
             labels += set.labels.map { $0.map { Optional($0) } } ?? Array(repeating: nil, count: set.count)
         }
         return (scores, labels)
+    }
+}
+
+/// The tagger as a `TrainingTask`: labelled signal and background images, a seeded 80/20
+/// split, BCE on logits with Adam, the validation AUC every epoch.
+final class TaggerTask: TrainingTask {
+    let kind = Tagger.kind
+    let model: JetTagger
+    let optimizer: Adam
+    let spec: DataSpec
+    let signal: String, background: String
+    private let all: Tensor, labels: [Float], trainIdx: [Int], valIdx: [Int]
+    /// The split's stream after drawing the split: the weights and the data stream fork from it.
+    private let splitRNG: PRNG
+    private var parallel: DataParallel?
+
+    init(signal: String, background: String, lr: Float, seed: UInt64) throws {
+        self.signal = signal; self.background = background
+        let sig = try ImageSet.load(signal).scaled(Tagger.scaling), bkg = try ImageSet.load(background).scaled(Tagger.scaling)
+        guard sig.height == bkg.height, sig.channels == bkg.channels else {
+            throw FormatError(signal, "signal images \(sig.images.shape) and background images \(bkg.images.shape) differ")
+        }
+        all = Tensor.concat([sig.images, bkg.images], axis: 0).detach()
+        labels = [Float](repeating: 1, count: sig.count) + [Float](repeating: 0, count: bkg.count)
+        var rng = PRNG(seed: seed)
+        let order = rng.permutation(all.shape[0])
+        let nVal = max(1, all.shape[0] / 5)
+        valIdx = Array(order.prefix(nVal)); trainIdx = Array(order.dropFirst(nVal))
+        splitRNG = rng
+        let config = JetTagger.Config(imageSize: sig.height, channels: sig.channels)
+        guard config.problems.isEmpty else { throw FormatError(signal, "cannot build a tagger: " + config.problems.joined(separator: "; ")) }
+        var initRNG = rng.fork(1)
+        model = JetTagger(config, rng: &initRNG)
+        optimizer = Adam(model.namedParameters(), lr: lr)
+        spec = DataSpec(source: signal + " vs " + background, imageSize: sig.height, channels: sig.channels, scaling: Tagger.scaling,
+                        preprocessing: sig.attributes["image_preprocessing"].map { "image_preprocessing=\($0)" } ?? "")
+    }
+
+    var exampleCount: Int { trainIdx.count }
+    var metricNames: [String] { ["loss", "val_auc"] }
+    var plottedMetrics: [String] { ["loss", "val_auc"] }
+    var schedule: TrainingSchedule { TrainingSchedule(cadence: .everyEpoch, keepsLastPartialBatch: true) }
+    func freshStreams(seed: UInt64) -> (data: PRNG, noise: PRNG) { (splitRNG.fork(2), splitRNG.fork(3)) }
+    func useDataParallel(_ parallel: DataParallel, synchroniseBatchNorm: Bool) { self.parallel = parallel }
+
+    func step(_ examples: [Int], at position: StepPosition, data: inout PRNG, noise: inout PRNG) -> [String: Double] {
+        optimizer.zeroGrad()
+        var figures = ["loss": 0.0]
+        if !examples.isEmpty {  // a last batch smaller than the ranks leaves some without rows
+            let idx = examples.map { trainIdx[$0] }
+            let x = all.indexSelect(axis: 0, indices: idx).detach()
+            let loss = Loss.bceWithLogits(model(x), Tensor(shape: [idx.count], data: idx.map { labels[$0] }))
+            loss.backward()
+            figures["loss"] = Double(loss.item())
+        }
+        parallel?.averageGradients(optimizer.parameters)
+        optimizer.step()
+        return figures
+    }
+
+    func evaluate(noise: inout PRNG) -> [String: Double] {
+        let scores = Tagger.predict(model, all.indexSelect(axis: 0, indices: valIdx).detach())
+        return ["val_auc": ROC(scores: scores, labels: valIdx.map { Int(labels[$0]) }).auc]
+    }
+
+    func epochSummary(_ figures: [String: Double], epoch: Int, of epochs: Int) -> String? {
+        String(format: "epoch %d/%d: loss %.4f  validation AUC %.4f", epoch, epochs, figures["loss"] ?? .nan, figures["val_auc"] ?? .nan)
+    }
+
+    var reportRows: [(String, String)] {
+        [("signal", signal), ("background", background),
+         ("images", "\(all.shape[0]) × \(spec.channels)×\(spec.imageSize)×\(spec.imageSize) (\(trainIdx.count) training, \(valIdx.count) validation)"),
+         ("scaling", spec.scaling.rawValue)]
+    }
+
+    func checkpoint(training: TrainingState) throws -> Checkpoint {
+        try Checkpoint(kind: kind, config: model.config, module: model, optimizer: optimizer, training: training,
+                       metadata: ["genlab.data": String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)])
+    }
+
+    func restore(_ checkpoint: Checkpoint, file: String) throws {
+        let saved = try checkpoint.decodeConfig(JetTagger.Config.self, file: file, problems: \.problems)
+        guard saved == model.config else { throw FormatError(file, "holds a tagger for other images (\(saved)); this run's is \(model.config)") }
+        try checkpoint.restore(into: model, optimizer: optimizer, file: file)
     }
 }

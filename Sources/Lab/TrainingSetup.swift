@@ -51,7 +51,7 @@ public enum TrainingSetup {
             if let f = model.features { c.generatorFeatures = f; c.discriminatorFeatures = f }
             try checked(c.problems)
             try fits(c)
-            task = GANTask(c, lr: options.learningRate ?? 2e-4, seed: options.seed)
+            task = GANTask(c, images: TrainingImages(set, spec: spec), lr: options.learningRate ?? 2e-4, seed: options.seed)
             config = try RunFolder.json(c)
         } else {
             // A seeded validation split for the negative ELBO.
@@ -69,13 +69,13 @@ public enum TrainingSetup {
                                sigma: jets ? 0.01 : 0.1, beta: model.beta, plain: kind == "ae")
             try checked(c.problems)
             try fits(c)
-            let t = VAETask(c, lr: options.learningRate ?? 1e-3, seed: options.seed, validation: validation)
+            let t = VAETask(c, images: TrainingImages(set, spec: spec), lr: options.learningRate ?? 1e-3, seed: options.seed, validation: validation)
             t.warmupSteps = model.warmupSteps
             task = t
             config = try RunFolder.json(c)
         }
         var files = [("config.json", config), ("data.json", try RunFolder.json(spec)), ("options.json", try RunFolder.json(options))]
         if !set.skipped.isEmpty { files.append(("skipped.txt", Data((set.skipped.joined(separator: "\n") + "\n").utf8))) }
-        return Trainer(task: task, data: set, spec: spec, run: run, options: options, setupFiles: files)
+        return Trainer(task: task, run: run, options: options, setupFiles: files)
     }
 }

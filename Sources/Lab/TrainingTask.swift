@@ -33,24 +33,114 @@ public struct DataSpec: Codable, Equatable, Sendable {
     public var displayRange: ClosedRange<Float> { scaling == .minusOneToOne ? -1...1 : 0...1 }
 }
 
-/// What the shared training loop needs from a model family (GAN, VAE/AE).
+/// How the shared loop cuts epochs into batches and logs them.
+public struct TrainingSchedule: Sendable {
+    /// One metrics row per step (GAN, VAE/AE), or one per epoch holding the epoch's mean of
+    /// every step figure beside the end-of-epoch evaluation (tagger, symmetry CNN).
+    public enum Cadence: Sendable { case everyStep, everyEpoch }
+    public var cadence: Cadence = .everyStep
+    /// Whether an epoch ends with a smaller batch of the examples left over (else they wait for
+    /// the next epoch's permutation).
+    public var keepsLastPartialBatch = false
+    public init(cadence: Cadence = .everyStep, keepsLastPartialBatch: Bool = false) {
+        self.cadence = cadence; self.keepsLastPartialBatch = keepsLastPartialBatch
+    }
+}
+
+/// Where one training step stands in its run.
+public struct StepPosition: Sendable {
+    /// Steps finished before this one (the first step of a run is 0).
+    public var step: Int
+    /// Epochs finished before this one.
+    public var epoch: Int
+}
+
+/// Images shown at the end of an epoch (sample grids), in model space, with their display range.
+public struct SampleImages {
+    public var images: Tensor
+    public var range: ClosedRange<Float>
+    /// Scale every image to its own maximum (jet images span decades).
+    public var normalizeEach: Bool
+}
+
+/// What the shared training loop (`Trainer`) needs from a trained thing: GAN, VAE/AE, the jet
+/// tagger, the symmetry CNN. The loop owns the epochs, the batch order, the random streams, the
+/// progress bar, metrics.csv and TensorBoard, the checkpoints, Ctrl-C and exact resume; the task
+/// owns its model, optimiser and data, and turns a batch of example indices into one update.
 public protocol TrainingTask: AnyObject {
+    /// The checkpoint's `genlab.kind`.
     var kind: String { get }
+    /// Training examples; every epoch is a seeded permutation of 0..<exampleCount cut into batches.
+    var exampleCount: Int { get }
+    /// Column names for metrics.csv (step figures, then evaluation figures).
     var metricNames: [String] { get }
-    /// Trains on one batch; returns the figures for metrics.csv.
-    func step(_ batch: Tensor, noise: inout PRNG) -> [String: Double]
-    /// End-of-epoch figures (validation), if any.
-    func evaluate(noise: inout PRNG) -> [String: Double]
-    /// Images to show this epoch (from fixed noise), in model space.
-    func samples() -> Tensor
-    /// Everything that must be saved to resume: model (+ optimisers) as a checkpoint.
-    func checkpoint(training: TrainingState, data: DataSpec) throws -> Checkpoint
-    func restore(_ checkpoint: Checkpoint, file: String) throws
     /// The curves for loss.png.
     var plottedMetrics: [String] { get }
+    var schedule: TrainingSchedule { get }
+    /// The loop's two random streams at the start of a fresh run: `data` orders the examples
+    /// (and may augment them), `noise` feeds the model's own sampling.
+    func freshStreams(seed: UInt64) -> (data: PRNG, noise: PRNG)
+    /// Trains on the examples at `examples` (this rank's share of the batch; may be empty when a
+    /// last batch has fewer rows than ranks); returns the figures for metrics.csv.
+    func step(_ examples: [Int], at position: StepPosition, data: inout PRNG, noise: inout PRNG) -> [String: Double]
+    /// End-of-epoch figures (validation), if any.
+    func evaluate(noise: inout PRNG) -> [String: Double]
+    /// Images to show this epoch (from fixed noise), if the model makes images.
+    func samples() -> SampleImages?
+    /// Everything that must be saved to resume: model (+ optimisers) as a checkpoint.
+    func checkpoint(training: TrainingState) throws -> Checkpoint
+    /// Loads a checkpoint of this run (refusing one made for other data or another model).
+    func restore(_ checkpoint: Checkpoint, file: String) throws
     /// Trains as one rank of `parallel` from now on (gradients averaged before every optimiser
     /// step, batch-wide noise drawn through it; BatchNorm over the global batch if asked).
     func useDataParallel(_ parallel: DataParallel, synchroniseBatchNorm: Bool)
+    /// The report's "Data" table.
+    var reportRows: [(String, String)] { get }
+    /// The line printed when an epoch ends (nil: the plotted figures).
+    func epochSummary(_ figures: [String: Double], epoch: Int, of epochs: Int) -> String?
+}
+
+extension TrainingTask {
+    public var schedule: TrainingSchedule { TrainingSchedule() }
+    public func freshStreams(seed: UInt64) -> (data: PRNG, noise: PRNG) { (PRNG(seed: seed).fork(1), PRNG(seed: seed).fork(2)) }
+    public func evaluate(noise: inout PRNG) -> [String: Double] { [:] }
+    public func samples() -> SampleImages? { nil }
+    public func useDataParallel(_ parallel: DataParallel, synchroniseBatchNorm: Bool) {}
+    public var reportRows: [(String, String)] { [] }
+    public func epochSummary(_ figures: [String: Double], epoch: Int, of epochs: Int) -> String? { nil }
+}
+
+/// The images a generative model trains on, and how they were prepared (GAN, VAE/AE).
+public struct TrainingImages {
+    public var set: ImageSet
+    public var spec: DataSpec
+    public init(_ set: ImageSet, spec: DataSpec) { self.set = set; self.spec = spec }
+
+    public func batch(_ examples: [Int]) -> Tensor { set.batch(examples) }
+
+    /// The checkpoint metadata that records the preparation.
+    public func metadata() throws -> [String: String] {
+        ["genlab.data": String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)]
+    }
+
+    /// Refuses to resume from a checkpoint trained on differently prepared images.
+    public func checkResumable(_ ckpt: Checkpoint, file: String) throws {
+        guard let saved = ckpt.metadata["genlab.data"], let s = try? JSONDecoder().decode(DataSpec.self, from: Data(saved.utf8)) else { return }
+        if s.imageSize != spec.imageSize || s.channels != spec.channels || s.scaling != spec.scaling {
+            throw FormatError(file, "was trained on \(s.channels)×\(s.imageSize)² \(s.scaling) data, now given "
+                + "\(spec.channels)×\(spec.imageSize)² \(spec.scaling)")
+        }
+    }
+
+    public var reportRows: [(String, String)] {
+        [("source", spec.source), ("images", "\(set.count) × \(spec.channels)×\(spec.imageSize)×\(spec.imageSize)"),
+         ("scaling", spec.scaling.rawValue), ("preprocessing", spec.preprocessing.isEmpty ? "—" : spec.preprocessing)]
+            + set.skipped.prefix(20).map { ("skipped", $0) }
+    }
+
+    public func samples(_ images: Tensor) -> SampleImages {
+        SampleImages(images: images, range: spec.displayRange, normalizeEach: spec.isJetImages)
+    }
 }
 
 /// The options `genlab train` passes to every model family.

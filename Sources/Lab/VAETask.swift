@@ -7,17 +7,18 @@ import NN
 /// VAE (or plain autoencoder) training: Adam, loss = mean over the batch of reconstruction
 /// NLL + β·KL, with β ramped linearly from 0 over `warmupSteps`; a held-out split gives the
 /// validation negative ELBO each epoch.
-public final class VAETask: TrainingTask {
+public final class VAETask: ImageTrainingTask {
     public var kind: String { vae.config.plain ? "ae" : "vae" }
     public let vae: VAE
+    public let images: TrainingImages
     let optimizer: Adam
     let validation: Tensor?
     let prior: Tensor
     public var warmupSteps = 0
-    var steps = 0
     var parallel: DataParallel?
 
-    public init(_ config: VAE.Config, lr: Float = 1e-3, seed: UInt64, validation: Tensor?) {
+    public init(_ config: VAE.Config, images: TrainingImages, lr: Float = 1e-3, seed: UInt64, validation: Tensor?) {
+        self.images = images
         var rng = PRNG(seed: seed).fork(3)
         vae = VAE(config, rng: &rng)
         optimizer = Adam(vae.namedParameters(), lr: lr)
@@ -29,12 +30,20 @@ public final class VAETask: TrainingTask {
     public var metricNames: [String] { ["loss", "reconstruction", "kl", "beta", "val_neg_elbo", "val_reconstruction", "val_kl"] }
     public var plottedMetrics: [String] { vae.config.plain ? ["loss", "val_neg_elbo"] : ["loss", "reconstruction", "kl", "val_neg_elbo"] }
 
-    public var beta: Float {
+    public var exampleCount: Int { images.set.count }
+    public var reportRows: [(String, String)] { images.reportRows }
+
+    /// β after `steps` finished steps: ramped linearly from 0 over `warmupSteps`.
+    public func beta(after steps: Int) -> Float {
         warmupSteps > 0 ? vae.config.beta * Swift.min(1, Float(steps) / Float(warmupSteps)) : vae.config.beta
     }
 
-    public func step(_ x: Tensor, noise: inout PRNG) -> [String: Double] {
-        let b = beta
+    public func step(_ examples: [Int], at position: StepPosition, data: inout PRNG, noise: inout PRNG) -> [String: Double] {
+        step(images.batch(examples), beta: beta(after: position.step), noise: &noise)
+    }
+
+    /// One Adam update on the images `x` with KL weight `b`.
+    public func step(_ x: Tensor, beta b: Float, noise: inout PRNG) -> [String: Double] {
         let t = vae.terms(x) { parallel?.normal($0, rng: &noise) ?? Tensor.normal($0, rng: &noise) }
         let recon = t.reconstruction.mean(), kl = t.kl.mean()
         let loss = recon + kl * b
@@ -42,7 +51,6 @@ public final class VAETask: TrainingTask {
         loss.backward()
         parallel?.averageGradients(optimizer.parameters)
         optimizer.step()
-        steps += 1
         return ["loss": Double(loss.item()), "reconstruction": Double(recon.item()), "kl": Double(kl.item()), "beta": Double(b)]
     }
 
@@ -68,21 +76,18 @@ public final class VAETask: TrainingTask {
         parallel.synchroniseBatchNorm(in: vae, synchroniseBatchNorm)
     }
 
-    public func samples() -> Tensor {
+    public func samples() -> SampleImages? {
         vae.eval()
         defer { vae.train() }
-        return vae.decode(prior)
+        return images.samples(vae.decode(prior))
     }
 
-    public func checkpoint(training: TrainingState, data: DataSpec) throws -> Checkpoint {
-        var t = training
-        t.extra["vae_steps"] = String(steps)
-        return try Checkpoint(kind: kind, config: vae.config, module: vae, optimizer: optimizer, training: t,
-                              metadata: ["genlab.data": String(decoding: try JSONEncoder().encode(data), as: UTF8.self)])
+    public func checkpoint(training: TrainingState) throws -> Checkpoint {
+        try Checkpoint(kind: kind, config: vae.config, module: vae, optimizer: optimizer, training: training, metadata: images.metadata())
     }
 
     public func restore(_ checkpoint: Checkpoint, file: String) throws {
+        try images.checkResumable(checkpoint, file: file)
         try checkpoint.restore(into: vae, optimizer: optimizer, file: file)
-        steps = Int(checkpoint.training?.extra["vae_steps"] ?? "0") ?? 0
     }
 }

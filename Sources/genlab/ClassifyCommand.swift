@@ -19,19 +19,29 @@ struct Classify: ParsableCommand {
         @Option var seed: UInt64 = 0
         @Flag var quiet = false
         @Flag(help: "Replace a tagger run already in OUT.") var overwrite = false
+        @Flag(help: "Continue the run in OUT from its checkpoint (exactly: the same figures and weights as an uninterrupted run).")
+        var resume = false
+        @Option(name: .customLong("max-steps"), help: "Stop (with a checkpoint to resume from) after this many steps in all.")
+        var maxSteps: Int?
         @OptionGroup var limits: InputLimitOptions
 
         func validate() throws {
             try Check.positive(epochs, "--epochs", max: 1_000_000)
             try Check.positive(batchSize, "--batch-size", max: 65_536)
             try Check.finite(lr, "--lr", in: 0...10, openLower: true)
+            if let maxSteps { try Check.positive(maxSteps, "--max-steps", max: 1_000_000_000) }
+            if resume && overwrite { throw ValidationError("--resume and --overwrite exclude each other") }
         }
 
         func run() throws {
             try OutputGuard.refuse(outputs: [out], inputs: [signal, background])
             let r = try Tagger.train(signal: signal, background: background, out: out, epochs: epochs, batchSize: batchSize, lr: lr,
-                                     seed: seed, quiet: quiet, overwrite: overwrite)
-            print(String(format: "tagger trained for %d epochs: validation AUC %.4f; checkpoint %@", r.epochs, r.validationAUC, r.checkpoint))
+                                     seed: seed, quiet: quiet, overwrite: overwrite, resume: resume, maxSteps: maxSteps)
+            if r.interrupted {
+                print("tagger stopped after \(r.epochs) of \(epochs) epochs; checkpoint \(r.checkpoint) (continue with --resume)")
+            } else {
+                print(String(format: "tagger trained for %d epochs: validation AUC %.4f; checkpoint %@", r.epochs, r.validationAUC, r.checkpoint))
+            }
         }
     }
 

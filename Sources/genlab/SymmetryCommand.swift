@@ -46,8 +46,15 @@ struct Symmetry: ParsableCommand {
         @Option(help: "Seed of every random stream: templates, decoys, classifier.") var seed = Self.defaults.seed
         @Flag var quiet = false
         @Flag(help: "Print the evaluation as JSON.") var json = false
+        @Flag(help: "Continue the run in OUT: the same sets are drawn again, then the classifier continues exactly from its checkpoint.")
+        var resume = false
+        @Flag(help: "Replace a run already in OUT.") var overwrite = false
+        @Option(name: .customLong("max-steps"), help: "Stop the classifier (with a checkpoint to resume from) after this many steps in all.")
+        var maxSteps: Int?
 
         func validate() throws {
+            if resume && overwrite { throw ValidationError("--resume and --overwrite exclude each other") }
+            if let maxSteps { try Check.positive(maxSteps, "--max-steps", max: 1_000_000_000) }
             guard SymmetryRepresentation.Input(rawValue: input) != nil else { throw ValidationError("--input must be pca, raw or untrained") }
             guard perClass > 0, validationPerClass > 0, heldOutPerClass > 0, heldOutSeeds >= 0, sweepsPerClass >= 0, trainingSweepsPerClass >= 0, epochs > 0, components > 0, decoySteps > 0, decoyWidth > 1 else {
                 throw ValidationError("counts, epochs, components, decoy steps and width must be positive (--held-out-seeds and the sweep counts may be 0)")
@@ -78,7 +85,12 @@ struct Symmetry: ParsableCommand {
             o.representation.decoy.hidden = [decoyWidth, decoyWidth]
             o.representation.withImage = kind == .raw ? nil : imageChannel
             o.shapeFraction = shapeFraction
-            let r = try SymmetryTraining.train(o, out: out) { if !json { print($0) } }
+            let r: SymmetryTraining.Result
+            do {
+                r = try SymmetryTraining.train(o, out: out, resume: resume, overwrite: overwrite, maxSteps: maxSteps) { if !json { print($0) } }
+            } catch let stopped as SymmetryTraining.Stopped {
+                return print(stopped.description)
+            }
             if json { print(String(decoding: try RunFolder.json(r), as: UTF8.self)); return }
             let h = r.heldOut
             print(String(format: "held-out (%d templates), one decoy fit each: accuracy %.1f %% on exact symmetries, %.1f %% overall; ρ(ε, score) = %.3f%@",

@@ -78,8 +78,11 @@ struct Train: ParsableCommand {
         model.features = features; model.channels = channels
         model.hidden = hidden.map { h in h.split(separator: ",").compactMap { Int($0) } }
         let trainer = try TrainingSetup.make(kind: kind, data: data, out: out, options: options, model: model)
-        print("training \(kind) on \(trainer.data.source): \(trainer.data.count) images \(trainer.spec.channels)×\(trainer.spec.imageSize)×\(trainer.spec.imageSize) (\(trainer.spec.scaling))"
-              + (cluster.isDistributed ? ", data-parallel over \(cluster.size) ranks (global batch \(batchSize))" : ""))
+        if let images = trainer.images {
+            let spec = images.spec
+            print("training \(kind) on \(spec.source): \(images.set.count) images \(spec.channels)×\(spec.imageSize)×\(spec.imageSize) (\(spec.scaling))"
+                  + (cluster.isDistributed ? ", data-parallel over \(cluster.size) ranks (global batch \(batchSize))" : ""))
+        }
         let s = try trainer.train(resume: resume, overwrite: overwrite)
         print(String(format: "%@ after %d steps (%d epochs) in %.1f s", s.interrupted ? "stopped" : "done", s.steps, s.epochs, s.seconds))
         for k in s.lastMetrics.keys.sorted() where !["step", "epoch", "samples_per_s"].contains(k) {

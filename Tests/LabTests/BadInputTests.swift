@@ -151,17 +151,18 @@ final class LabBadInputTests: XCTestCase {
         var steps = 0
         init(_ inner: TrainingTask) { self.inner = inner }
         var kind: String { inner.kind }
+        var exampleCount: Int { inner.exampleCount }
         var metricNames: [String] { inner.metricNames }
         var plottedMetrics: [String] { inner.plottedMetrics }
-        func step(_ batch: Tensor, noise: inout PRNG) -> [String: Double] {
+        func step(_ examples: [Int], at position: StepPosition, data: inout PRNG, noise: inout PRNG) -> [String: Double] {
             steps += 1
-            var m = inner.step(batch, noise: &noise)
+            var m = inner.step(examples, at: position, data: &data, noise: &noise)
             if steps >= 8 { m[metricNames[0]] = .nan }
             return m
         }
         func evaluate(noise: inout PRNG) -> [String: Double] { inner.evaluate(noise: &noise) }
-        func samples() -> Tensor { inner.samples() }
-        func checkpoint(training: TrainingState, data: DataSpec) throws -> Checkpoint { try inner.checkpoint(training: training, data: data) }
+        func samples() -> SampleImages? { inner.samples() }
+        func checkpoint(training: TrainingState) throws -> Checkpoint { try inner.checkpoint(training: training) }
         func restore(_ checkpoint: Checkpoint, file: String) throws { try inner.restore(checkpoint, file: file) }
         func useDataParallel(_ parallel: DataParallel, synchroniseBatchNorm: Bool) {
             inner.useDataParallel(parallel, synchroniseBatchNorm: synchroniseBatchNorm)
@@ -171,8 +172,7 @@ final class LabBadInputTests: XCTestCase {
     func testADivergingRunStopsAndKeepsTheLastGoodCheckpoint() throws {
         let folder = scratchFolder("diverging")
         let t = try TrainingSetup.make(kind: "vae", data: faces, out: folder, options: options(epochs: 3), model: .init())
-        let diverging = Trainer(task: DivergingTask(t.task), data: t.data, spec: t.spec, run: t.run, options: t.options,
-                                setupFiles: t.setupFiles)
+        let diverging = Trainer(task: DivergingTask(t.task), run: t.run, options: t.options, setupFiles: t.setupFiles)
         // 90 training faces in batches of 20: 4 steps an epoch, so the NaN comes in the second epoch.
         XCTAssertThrowsError(try diverging.train()) { error in
             guard let d = error as? Trainer.Diverged else { return XCTFail("\(error)") }

@@ -38,6 +38,60 @@ final class TrainerTests: XCTestCase {
 
     func testVAEResumesExactly() throws { try checkResumeIsExact(kind: "vae") }
     func testGANResumesExactly() throws { try checkResumeIsExact(kind: "gan") }
+    func testAEResumesExactly() throws { try checkResumeIsExact(kind: "ae") }
+
+    /// Two run folders hold the same figures (but the wall-clock rate) and the same weights.
+    func assertSameRun(_ a: String, _ b: String, _ what: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let ma = try String(contentsOfFile: a + "/metrics.csv", encoding: .utf8), mb = try String(contentsOfFile: b + "/metrics.csv", encoding: .utf8)
+        XCTAssertEqual(ma, mb, "\(what): metrics differ after resuming", file: file, line: line)
+        let wa = try Checkpoint.load(a + "/checkpoint.safetensors"), wb = try Checkpoint.load(b + "/checkpoint.safetensors")
+        XCTAssertEqual(Set(wa.model.keys), Set(wb.model.keys), file: file, line: line)
+        for (k, t) in wa.model { XCTAssertEqual(t.scalars, wb.model[k]?.scalars, "\(what): \(k) differs after resuming", file: file, line: line) }
+        XCTAssertEqual(wa.training, wb.training, "\(what): loop state differs", file: file, line: line)
+    }
+
+    /// The tagger trains in the same loop: stopped mid-epoch and resumed, it ends where an
+    /// uninterrupted run ends (per-epoch metrics, the last partial batch, the validation AUC).
+    func testTaggerResumesExactly() throws {
+        let jets = repositoryRoot + "/Datasets/jets"
+        let straight = scratchFolder("tagger-straight"), split = scratchFolder("tagger-split")
+        func train(_ out: String, resume: Bool = false, maxSteps: Int? = nil) throws -> Tagger.Result {
+            try Tagger.train(signal: jets + "/top_train.h5", background: jets + "/qcd_train.h5", out: out, epochs: 2, batchSize: 100,
+                             lr: 1e-3, seed: 3, quiet: true, resume: resume, maxSteps: maxSteps)
+        }
+        let a = try train(straight)
+        let stopped = try train(split, maxSteps: 130)
+        XCTAssertTrue(stopped.interrupted)
+        XCTAssertEqual(stopped.epochs, 1, "130 steps of 100 images stop in the second epoch (96 steps each)")
+        XCTAssertThrowsError(try train(split)) { XCTAssertTrue("\($0)".contains("--resume"), "\($0)") }
+        let b = try train(split, resume: true)
+        XCTAssertEqual(a.validationAUC, b.validationAUC)
+        XCTAssertGreaterThan(a.validationAUC, 0.8)
+        try assertSameRun(straight, split, "tagger")
+    }
+
+    /// The symmetry CNN too: its steps draw augmentations from the data stream, so resuming must
+    /// restore that stream as it was, not as the epoch began.
+    func testSymmetryClassifierResumesExactly() throws {
+        var o = SymmetryTraining.Options()
+        o.perClass = 6; o.validationPerClass = 1; o.heldOutPerClass = 1; o.epochs = 2; o.batchSize = 8; o.quiet = true
+        o.stabilityImages = 0; o.heldOutSeeds = 0; o.sweepsPerClass = 0; o.trainingSweepsPerClass = 1
+        o.representation.decoy.steps = 20
+        let straight = scratchFolder("symmetry-straight"), split = scratchFolder("symmetry-split")
+        let a = try SymmetryTraining.train(o, out: straight) { _ in }
+        XCTAssertThrowsError(try SymmetryTraining.train(o, out: split, maxSteps: 3) { _ in }) { error in
+            XCTAssertTrue(error is SymmetryTraining.Stopped, "\(error)")
+        }
+        XCTAssertThrowsError(try SymmetryTraining.train(o, out: split) { _ in }) { XCTAssertTrue("\($0)".contains("--resume"), "\($0)") }
+        var other = o
+        other.seed = 1
+        XCTAssertThrowsError(try SymmetryTraining.train(other, out: split, resume: true) { _ in }) {
+            XCTAssertTrue("\($0)".contains("other options"), "\($0)")
+        }
+        let b = try SymmetryTraining.train(o, out: split, resume: true) { _ in }
+        XCTAssertEqual(a.heldOut.confusionExact, b.heldOut.confusionExact)
+        try assertSameRun(straight, split, "symmetry")
+    }
 
     func testResumeWithoutACheckpointOrOnOtherDataIsAClearError() throws {
         let folder = scratchFolder("no-ckpt")

@@ -65,19 +65,56 @@ public enum SymmetryTraining {
         public var seconds: Double
     }
 
+    /// `train` stopped before its last epoch (Ctrl-C or `maxSteps`): the checkpoint continues it.
+    public struct Stopped: Error, CustomStringConvertible {
+        public let epochs: Int, of: Int
+        public let checkpoint: String
+        public var description: String {
+            "stopped after \(epochs) of \(of) epochs; \(checkpoint) continues the run with --resume (no evaluation was written)"
+        }
+    }
+
+    /// The sets a run draws before its classifier trains: templates with their decoys fitted.
+    struct Sets {
+        var train: SymmetryDataset, validation: SymmetryDataset, trainingSweeps: SymmetryDataset?, heldOut: SymmetryDataset
+    }
+
     /// Under mpirun the decoy fits of the training, validation, sweep and held-out sets are shared
     /// out over the ranks; rank 0 then trains the classifier, evaluates and writes, and the other
-    /// ranks stop with `FollowerDone`.
-    public static func train(_ o: Options, out: String, cluster: Cluster = .world, log: @escaping (String) -> Void = { print($0) }) throws -> Result {
+    /// ranks stop with `FollowerDone`. The classifier trains in the shared `Trainer`: a folder that
+    /// holds a run needs `resume` (which redraws the same sets, then continues the classifier from
+    /// its checkpoint exactly) or `overwrite`; a run stopped early throws `Stopped`.
+    public static func train(_ o: Options, out: String, resume: Bool = false, overwrite: Bool = false, maxSteps: Int? = nil,
+                             cluster: Cluster = .world, log: @escaping (String) -> Void = { print($0) }) throws -> Result {
         let start = Date()
+        // Checked before the decoys are fitted, so a refusal costs nothing.
         _ = try cluster.onRoot {
-            try RunFolder(out).writeJSON(o, to: "options.json")
+            try RunFolder(out).prepare(resume: resume, overwrite: overwrite, clear: false)
             return Data()
         }
+        let sets = try drawSets(o, cluster: cluster)
+        guard cluster.isRoot else { throw FollowerDone() }
+        let task = SymmetryCNNTask(train: sets.train, validation: sets.validation, sweeps: sets.trainingSweeps, options: o)
+        var t = TrainOptions()
+        t.epochs = o.epochs; t.batchSize = o.batchSize; t.learningRate = o.learningRate; t.seed = o.seed; t.quiet = o.quiet
+        t.maxSteps = maxSteps
+        let run = try RunFolder(out)
+        let trainer = Trainer(task: task, run: run, options: t, setupFiles: [("options.json", try RunFolder.json(o))], cluster: .alone)
+        let summary = try trainer.train(resume: resume, overwrite: overwrite)
+        guard summary.epochs == o.epochs else { throw Stopped(epochs: summary.epochs, of: o.epochs, checkpoint: run.file(Trainer.checkpointName)) }
+        let model = task.model
+        model.eval()
+        return try finish(model, config: task.config, sets: sets, options: o, run: run, started: start)
+    }
+
+    /// The training, validation, training-sweep and held-out sets, their decoys fitted (shared
+    /// out over the ranks), with a progress bar for each.
+    static func drawSets(_ o: Options, cluster: Cluster) throws -> Sets {
         let rep = o.representation
         let library = SymmetryTemplates(size: rep.size), shapes = SymmetryShapes(size: rep.size, upright: rep.upright == true,
                                                                                 generation: o.shapeGeneration ?? 1)
-        func build(_ label: String, _ perClass: Int, _ lib: SymmetryTemplates, _ seed: UInt64, shapeFraction: Double = o.shapeFraction ?? 0) -> SymmetryDataset {
+        func build(_ label: String, _ perClass: Int, _ lib: SymmetryTemplates, _ seed: UInt64,
+                   shapeFraction: Double = o.shapeFraction ?? 0) -> SymmetryDataset {
             let total = perClass * SymmetryClass.allCases.count
             let drawing = ProgressBar(total: total, label: label.replacingOccurrences(of: "decoys", with: "templates"), unit: "template")
             drawing.quiet = o.quiet
@@ -103,7 +140,7 @@ public enum SymmetryTraining {
         let validation = build("validation decoys", o.validationPerClass, library, o.seed &+ Stream.validation)
         var trainingSweeps: SymmetryDataset?
         if o.trainingSweepsPerClass > 0 {
-            let drawn = Self.sweeps(perClass: o.trainingSweepsPerClass, library: library, epsilons: sweepEpsilons, seed: o.seed &+ Stream.trainingSweeps)
+            let drawn = sweeps(perClass: o.trainingSweepsPerClass, library: library, epsilons: sweepEpsilons, seed: o.seed &+ Stream.trainingSweeps)
             let flat = drawn.flatMap { $0 }
             let bar = ProgressBar(total: flat.count, label: "training sweeps", unit: rep.input == .raw ? "img" : "decoy")
             bar.quiet = o.quiet
@@ -111,53 +148,37 @@ public enum SymmetryTraining {
                                                   progress: { bar.update($0, items: $0) }, cluster: cluster)
             bar.finish(o.quiet ? "" : "training sweeps: \(drawn.count) templates at ε = 0 … 1")
         }
-
         // Drawn before the classifier trains (it does not depend on it) so that every rank helps.
-        let heldOutSet = build("held-out decoys", o.heldOutPerClass, SymmetryTemplates(size: rep.size, extrapolate: true), o.seed &+ Stream.heldOut,
-                               shapeFraction: 0)
-        guard cluster.isRoot else { throw FollowerDone() }
-        let run = try RunFolder(out)
-        let metrics = try MetricsLog(run.file("metrics.csv"), columns: ["epoch", "loss", "val_accuracy_exact", "val_accuracy", "val_spearman"])
-        var appendFailure: Error?
-        let board = try TensorBoardLog(folder: run.path)
-        let model = fitClassifier(train: train, validation: validation, sweeps: trainingSweeps, options: o) { epoch, loss, v in
-            do {
-                try metrics.append(["epoch": Double(epoch), "loss": loss, "val_accuracy_exact": v.accuracyExact,
-                                    "val_accuracy": v.accuracyAll, "val_spearman": v.spearmanEpsilonScore])
-                try board.scalars(["loss": loss, "val_accuracy_exact": v.accuracyExact, "val_accuracy": v.accuracyAll,
-                                   "val_spearman": v.spearmanEpsilonScore], step: epoch)
-            } catch { appendFailure = appendFailure ?? error }
-        }
-        if let appendFailure { throw appendFailure }
-        let config = SymmetryDetector.Config(cnn: model.config, representation: rep, classes: SymmetryClass.allCases.map(\.name), training: o)
-        try Checkpoint(kind: SymmetryDetector.kind, config: config, module: model).save(to: run.file("checkpoint.safetensors"))
+        let heldOut = build("held-out decoys", o.heldOutPerClass, SymmetryTemplates(size: rep.size, extrapolate: true),
+                            o.seed &+ Stream.heldOut, shapeFraction: 0)
+        return Sets(train: train, validation: validation, trainingSweeps: trainingSweeps, heldOut: heldOut)
+    }
 
-        let validationResult = evaluate(model, validation)
-        var heldOut = evaluate(model, heldOutSet)
+    /// After training: the validation and held-out evaluations (one fit, and as reported), the
+    /// sweeps, confusion.png, evaluation.json and the report.
+    static func finish(_ model: SymmetryCNN, config: SymmetryDetector.Config, sets: Sets, options o: Options, run: RunFolder,
+                       started: Date) throws -> Result {
+        let validationResult = evaluate(model, sets.validation)
+        var heldOut = evaluate(model, sets.heldOut)
         let detector = SymmetryDetector(model: model, config: config)
-        if o.heldOutSeeds > 1, let s = stability(detector, heldOutSet.templates.prefix(o.stabilityImages).map(\.pixels), fits: o.heldOutSeeds) {
+        if o.heldOutSeeds > 1, let s = stability(detector, sets.heldOut.templates.prefix(o.stabilityImages).map(\.pixels), fits: o.heldOutSeeds) {
             heldOut.scoreSpreadAcrossSeeds = s.perFit
             heldOut.reportedScoreSpread = s.reported
         }
-        let reportedSeeds = Stream.reportedFits(o.heldOutSeeds, input: rep.input)
-        let (heldOutReported, sweeps) = measure(detector, heldOut: heldOutSet.templates, sweepsPerClass: o.sweepsPerClass,
+        let reportedSeeds = Stream.reportedFits(o.heldOutSeeds, input: o.representation.input)
+        let (heldOutReported, sweeps) = measure(detector, heldOut: sets.heldOut.templates, sweepsPerClass: o.sweepsPerClass,
                                                 sweepSeed: o.seed &+ Stream.heldOutSweeps, seeds: reportedSeeds, quiet: o.quiet)
-        let losses = metrics.read()
-        var plot = Plot(title: "Symmetry CNN training", xLabel: "epoch", yLabel: "")
-        plot.add("loss", x: losses["epoch"] ?? [], y: losses["loss"] ?? [])
-        plot.add("val accuracy", x: losses["epoch"] ?? [], y: losses["val_accuracy"] ?? [])
-        try plot.write(run.file("loss.png"))
         try confusionImage(heldOutReported ?? heldOut).writePNG(run.file("confusion.png"))
-        let result = Result(checkpoint: run.file("checkpoint.safetensors"), validation: validationResult, heldOut: heldOut,
+        let result = Result(checkpoint: run.file(Trainer.checkpointName), validation: validationResult, heldOut: heldOut,
                             heldOutReported: heldOutReported, sweeps: sweeps,
-                            meanDecoyAccuracy: train.decoyAccuracy.map { Double($0.reduce(0, +)) / Double(max($0.count, 1)) },
-                            seconds: Date().timeIntervalSince(start))
+                            meanDecoyAccuracy: sets.train.decoyAccuracy.map { Double($0.reduce(0, +)) / Double(max($0.count, 1)) },
+                            seconds: Date().timeIntervalSince(started))
         try run.writeJSON(result, to: "evaluation.json")
-        var page = RunReport(title: "GenLab symmetry detector training — \(out)")
+        var page = RunReport(title: "GenLab symmetry detector training — \(run.path)")
         page.table("Held out", [("accuracy (exact templates)", String(format: "%.3f", heldOut.accuracyExact)),
                                 ("accuracy (all)", String(format: "%.3f", heldOut.accuracyAll)),
                                 ("training time", String(format: "%.0f s", result.seconds))])
-        try page.write(folder: out)
+        try page.write(folder: run.path)
         return result
     }
 
@@ -195,54 +216,6 @@ public enum SymmetryTraining {
         }
         guard !lower.isEmpty else { return Tensor(0) }
         return (degree.indexSelect(axis: 0, indices: lower) - degree.indexSelect(axis: 0, indices: higher)).softplus().mean()
-    }
-
-    /// Trains a SymmetryCNN on precomputed features (Adam, cross-entropy on the class plus the
-    /// weighted BCE of the ε head, a random square symmetry per image and step; with `sweeps`, also
-    /// the ranking loss on two random sweeps per step); `epochEnd` gets the epoch, its mean loss and
-    /// the validation evaluation.
-    public static func fitClassifier(train: SymmetryDataset, validation: SymmetryDataset, sweeps: SymmetryDataset? = nil, options o: Options,
-                                     epochEnd: (Int, Double, Evaluation) -> Void = { _, _, _ in }) -> SymmetryCNN {
-        let rep = o.representation
-        let rng = PRNG(seed: o.seed).fork(7)
-        var initRNG = rng.fork(1)
-        let model = SymmetryCNN(.init(imageSize: rep.size, channels: rep.channels, classes: SymmetryClass.allCases.count,
-                                      features: o.features, headGrid: o.headGrid, probes: o.probes), rng: &initRNG)
-        let opt = Adam(model.namedParameters(), lr: o.learningRate)
-        let labels = train.labels, eps = train.epsilons, sweepLabels = sweeps?.epsilons ?? []
-        var dataRNG = rng.fork(2)
-        for epoch in 1...o.epochs {
-            model.train()
-            let perm = dataRNG.permutation(train.count)
-            let bar = ProgressBar(total: (perm.count + o.batchSize - 1) / o.batchSize, label: "epoch \(epoch)/\(o.epochs)", unit: "img")
-            bar.quiet = o.quiet
-            var total = 0.0, batches = 0
-            for s in stride(from: 0, to: perm.count, by: o.batchSize) {
-                let idx = Array(perm[s..<min(s + o.batchSize, perm.count)])
-                let x = SquareSymmetry.augment(train.features.indexSelect(axis: 0, indices: idx).detach(), rng: &dataRNG)
-                let (logits, degree) = model.predict(x)
-                var loss = Loss.crossEntropy(logits, targets: idx.map { labels[$0] })
-                    + Loss.bceWithLogits(degree, Tensor(shape: [idx.count], data: idx.map { eps[$0] })) * o.degreeWeight
-                if let sw = sweeps {
-                    let n = sweepEpsilons.count
-                    let starts = (0..<2).map { _ in dataRNG.nextInt(sw.count / n) * n }
-                    let picked = starts.flatMap { Array($0..<($0 + n)) }
-                    let x = SquareSymmetry.augment(sw.features.indexSelect(axis: 0, indices: picked).detach(), rng: &dataRNG)
-                    loss = loss + rankingLoss(model.predict(x).degreeLogit, epsilons: picked.map { sweepLabels[$0] }, length: n) * o.rankingWeight
-                }
-                opt.zeroGrad()
-                loss.backward()
-                opt.step()
-                total += Double(loss.item()); batches += 1
-                bar.update(batches, items: batches * o.batchSize, status: String(format: "loss %.4f", total / Double(batches)))
-            }
-            let v = evaluate(model, validation)
-            epochEnd(epoch, total / Double(max(batches, 1)), v)
-            bar.finish(o.quiet ? "" : String(format: "epoch %d/%d: loss %.4f  validation accuracy %.3f (exact %.3f)  ρ(ε, score) %.3f",
-                                             epoch, o.epochs, total / Double(max(batches, 1)), v.accuracyAll, v.accuracyExact, v.spearmanEpsilonScore))
-        }
-        model.eval()
-        return model
     }
 
     /// Class probabilities and ε estimates of precomputed features, each the mean over the
