@@ -35,14 +35,14 @@ public enum ModelBenchmark {
         var rng = PRNG(seed: 0)
         switch name {
         case names[0]:
-            let mlp = VAE(VAE.Config(imageSize: 28, channels: 1, latentDim: 20, architecture: "mlp", hidden: [400]), rng: &rng)
+            let mlp = VAE(VAE.Config(imageSize: 28, channels: 1, latentDim: 20, architecture: .mlp, hidden: [400]), rng: &rng)
             return vaeStep(mlp, batch: 128, size: 28, rng: &rng)
         case names[1]:
             let gan = DCGAN(DCGAN.Config(imageSize: 32, channels: 1, latentDim: 100, generatorFeatures: 64, discriminatorFeatures: 64,
-                                         output: "tanh", minibatchStd: false), rng: &rng)
+                                         output: .tanh, minibatchStd: false), rng: &rng)
             return ganStep(gan, real: Tensor.uniform([64, 1, 32, 32], low: -1, high: 1, rng: &rng), rng: &rng)
         case names[2]:
-            let conv = VAE(VAE.Config(imageSize: 32, channels: 1, latentDim: 16, architecture: "conv", hidden: [32, 64]), rng: &rng)
+            let conv = VAE(VAE.Config(imageSize: 32, channels: 1, latentDim: 16, architecture: .conv, hidden: [32, 64]), rng: &rng)
             return vaeStep(conv, batch: 128, size: 32, rng: &rng)
         case names[3]:
             let net = Sequential([Linear(2, 64, rng: &rng), ReLU(), Linear(64, 64, rng: &rng), ReLU(), Linear(64, 64, rng: &rng), ReLU(),
@@ -62,12 +62,12 @@ public enum ModelBenchmark {
         case names[4]:
             // The face case: three colours at 64 × 64.
             let gan = DCGAN(DCGAN.Config(imageSize: 64, channels: 3, latentDim: 100, generatorFeatures: 64, discriminatorFeatures: 64,
-                                         output: "tanh", minibatchStd: false), rng: &rng)
+                                         output: .tanh, minibatchStd: false), rng: &rng)
             return ganStep(gan, real: Tensor.uniform([64, 3, 64, 64], low: -1, high: 1, rng: &rng), rng: &rng)
         case names[5]:
             // What `genlab score` runs per chunk of events: the jet autoencoder's μ, decoded, and the per-event MSE.
-            let ae = VAE(VAE.Config(imageSize: 25, channels: 1, latentDim: 8, architecture: "conv", hidden: [32, 64],
-                                    likelihood: "gaussian", plain: true), rng: &rng)
+            let ae = VAE(VAE.Config(imageSize: 25, channels: 1, latentDim: 8, architecture: .conv, hidden: [32, 64],
+                                    likelihood: .gaussian, plain: true), rng: &rng)
             let x = Tensor.uniform([1024, 1, 25, 25], rng: &rng)
             return {
                 noGrad {

@@ -25,7 +25,7 @@ public final class AnomalyScorer {
 
     public init(checkpoint: String) throws {
         let ckpt = try Checkpoint.load(checkpoint)
-        guard ["vae", "ae", "gan"].contains(ckpt.kind) else {
+        guard let kind = ckpt.modelKind, ModelKind.generative.contains(kind) else {
             let what = ckpt.kind.isEmpty ? "a checkpoint without a model kind (genlab.kind)" : "a '\(ckpt.kind)' checkpoint"
             throw FormatError(checkpoint, "\(what) cannot score events (train a vae, ae or gan on background)")
         }
@@ -191,7 +191,7 @@ public final class AnomalyScorer {
             case let .vae(v, _):
                 let (mu, logVar) = v.encode(x)
                 let raw = v.decodeRaw(mu)
-                let recon = v.config.likelihood == "bernoulli" ? raw.sigmoid() : raw
+                let recon = v.config.likelihood == .bernoulli ? raw.sigmoid() : raw
                 let d = recon - x
                 let se = (d * d).reshape([n, -1])
                 let mse = se.mean(axes: [1]).scalars

@@ -20,7 +20,7 @@ public enum Demo {
         o.epochs = 60; o.batchSize = 16; o.seed = 0; o.quiet = true
         var m = TrainingSetup.ModelOptions()
         m.warmupSteps = 100
-        let vae = try TrainingSetup.make(kind: "vae", data: faces, out: root + "/faces_vae", options: o, model: m)
+        let vae = try TrainingSetup.make(kind: .vae, data: faces, out: root + "/faces_vae", options: o, model: m)
         let v = try vae.train(overwrite: true)  // the demo owns its folders
         let vaeModel = try LoadedModel.load(vae.run.file(Trainer.checkpointName))
         let a = try ImageSet.load(faces + "/face_000.png", options: .init(size: 25, channels: 1)).scaled(vaeModel.spec.scaling)
@@ -36,7 +36,7 @@ public enum Demo {
         // 2. A DCGAN on the same faces, and a looping walk through its latent space.
         log("2/5  GAN on \(faces)")
         o.epochs = 120; o.batchSize = 20
-        let gan = try TrainingSetup.make(kind: "gan", data: faces, out: root + "/faces_gan", options: o, model: .init())
+        let gan = try TrainingSetup.make(kind: .gan, data: faces, out: root + "/faces_gan", options: o, model: .init())
         let g = try gan.train(overwrite: true)
         let ganModel = try LoadedModel.load(gan.run.file(Trainer.checkpointName))
         let loop = (0..<4).map { i -> [Float] in var r = PRNG(seed: 100 + UInt64(i)); return Tensor.normal([ganModel.latentDim], rng: &r).scalars }
@@ -48,7 +48,7 @@ public enum Demo {
         // 3. An autoencoder on QCD jets only; 4. score top and W′ jets it never saw.
         log("3/5  autoencoder on QCD jets (\(jets)/qcd_train.h5)")
         o.epochs = 10; o.batchSize = 128
-        let ae = try TrainingSetup.make(kind: "ae", data: jets + "/qcd_train.h5", out: root + "/jets_ae", options: o, model: .init())
+        let ae = try TrainingSetup.make(kind: .ae, data: jets + "/qcd_train.h5", out: root + "/jets_ae", options: o, model: .init())
         try ae.train(overwrite: true)
         log("4/5  anomaly scores: top and W′ against held-out QCD")
         let scorer = try AnomalyScorer(checkpoint: ae.run.file(Trainer.checkpointName))

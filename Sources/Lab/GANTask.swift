@@ -8,7 +8,7 @@ import NN
 /// BCE on logits, non-saturating generator loss (or the original minimax one), one-sided label
 /// smoothing for real images.
 public final class GANTask: ImageTrainingTask {
-    public let kind = "gan"
+    public let kind = ModelKind.gan
     public let gan: DCGAN
     public let images: TrainingImages
     let optG: Adam, optD: Adam
@@ -74,7 +74,7 @@ public final class GANTask: ImageTrainingTask {
     public func checkpoint(training: TrainingState) throws -> Checkpoint {
         var optimiser = optG.stateDict()
         for (k, v) in optD.stateDict() { optimiser[k] = v }
-        var c = try Checkpoint(kind: kind, config: gan.config, module: gan.module, training: training, metadata: images.metadata())
+        var c = try Checkpoint(kind: kind.rawValue, config: gan.config, module: gan.module, training: training, metadata: images.metadata())
         c.optimizer = optimiser
         return c
     }

@@ -176,8 +176,8 @@ extension Quality {
     public static func featureFrechet(generated: Tensor, real: Tensor, seed: UInt64) -> FeatureFrechet {
         let n = min(real.shape[0] / 2, generated.shape[0])
         let first = real.slice(axis: 0, start: 0, end: n).detach(), second = real.slice(axis: 0, start: n, end: 2 * n).detach()
-        let c = VAE.Config(imageSize: real.shape[2], channels: real.shape[1], latentDim: 32, architecture: "conv",
-                           likelihood: "gaussian", sigma: 0.1, plain: true)
+        let c = VAE.Config(imageSize: real.shape[2], channels: real.shape[1], latentDim: 32, architecture: .conv,
+                           likelihood: .gaussian, sigma: 0.1, plain: true)
         let set = ImageSet(images: real, source: "reference")
         let spec = DataSpec(source: set.source, imageSize: real.shape[2], channels: real.shape[1], scaling: .zeroToOne)
         let task = VAETask(c, images: TrainingImages(set, spec: spec), lr: 1e-3, seed: seed &+ 77, validation: nil)

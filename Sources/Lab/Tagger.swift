@@ -10,7 +10,7 @@ import NN
 /// Under mpirun it trains data-parallel (`DataParallel`): every batch is shared out over the
 /// ranks, and only rank 0 writes the run folder.
 public enum Tagger {
-    public static let kind = "tagger"
+    public static let kind = ModelKind.tagger
 
     public struct Result {
         public var validationAUC: Double
@@ -57,7 +57,7 @@ public enum Tagger {
     /// the files when present.
     public static func predict(checkpoint: String, files: [String]) throws -> (scores: [Double], labels: [Int?]) {
         let ckpt = try Checkpoint.load(checkpoint)
-        guard ckpt.kind == kind else { throw FormatError(checkpoint, "is a '\(ckpt.kind)' checkpoint, not a tagger (genlab classify train makes one)") }
+        guard ckpt.modelKind == kind else { throw FormatError(checkpoint, "is a '\(ckpt.kind)' checkpoint, not a tagger (genlab classify train makes one)") }
         let config = try ckpt.decodeConfig(JetTagger.Config.self, file: checkpoint, problems: \.problems)
         var rng = PRNG(seed: 0)
         let model = JetTagger(config, rng: &rng)
@@ -148,7 +148,7 @@ final class TaggerTask: TrainingTask {
     }
 
     func checkpoint(training: TrainingState) throws -> Checkpoint {
-        try Checkpoint(kind: kind, config: model.config, module: model, optimizer: optimizer, training: training,
+        try Checkpoint(kind: kind.rawValue, config: model.config, module: model, optimizer: optimizer, training: training,
                        metadata: ["genlab.data": String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)])
     }
 

@@ -255,7 +255,7 @@ public final class Trainer {
             throw FormatError(path, "no checkpoint to resume from (train without --resume first)")
         }
         let ckpt = try Checkpoint.load(path)
-        guard ckpt.kind == task.kind else {
+        guard ckpt.modelKind == task.kind else {
             let what = ckpt.kind.isEmpty ? "not a GenLab training checkpoint (no genlab.kind)" : "a \(ckpt.kind) checkpoint"
             throw FormatError(path, "is \(what); resuming needs a \(task.kind) checkpoint")
         }

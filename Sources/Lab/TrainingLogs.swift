@@ -61,7 +61,7 @@ final class TrainingLogs {
     private func plotLosses(_ task: TrainingTask) throws {
         let columns = metrics.read()
         let xName = cadence == .everyStep ? "step" : "epoch"
-        var plot = Plot(title: "\(task.kind.uppercased()) training (line: smoothed; band: spread of the steps)", xLabel: xName, yLabel: "loss")
+        var plot = Plot(title: "\(task.kind.rawValue.uppercased()) training (line: smoothed; band: spread of the steps)", xLabel: xName, yLabel: "loss")
         for name in task.plottedMetrics {
             guard let ys = columns[name], let xs = columns[xName] else { continue }
             // Rows without this metric (evaluation rows) have no value: align by filtering.

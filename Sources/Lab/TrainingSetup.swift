@@ -9,23 +9,25 @@ import NN
 /// pT fractions for jet images), holds out a validation split, and records it all in the run.
 public enum TrainingSetup {
     public struct ModelOptions: Codable, Sendable {
-        public var architecture = "conv"
+        public var architecture = VAE.Architecture.conv
         public var beta: Float = 1
         public var warmupSteps = 0
-        public var likelihood: String?
+        public var likelihood: VAE.Likelihood?
         public var hidden: [Int]?
         public var features: Int?
         public var channels: Int?
         public init() {}
     }
 
-    public static func make(kind: String, data path: String, out: String, options: TrainOptions, model: ModelOptions) throws -> Trainer {
-        guard ["gan", "vae", "ae"].contains(kind) else { throw FormatError(kind, "unknown model kind (gan, vae or ae)") }
+    public static func make(kind: ModelKind, data path: String, out: String, options: TrainOptions, model: ModelOptions) throws -> Trainer {
+        guard ModelKind.generative.contains(kind) else {
+            throw FormatError(out, "a \(kind) is not trained by genlab train (use genlab \(kind == .tagger ? "classify" : "symmetry") train)")
+        }
         var set = try ImageSet.load(path, options: .init(size: options.imageSize, channels: model.channels))
         let jets = set.attributes["image_preprocessing"] != nil
         let size = set.height
         guard set.width == size else { throw FormatError(path, "images are \(set.width)×\(set.height); pass --image-size to crop them square") }
-        let scaling: ImageSet.Scaling = jets ? .unitSum : (kind == "gan" ? .minusOneToOne : .zeroToOne)
+        let scaling: ImageSet.Scaling = jets ? .unitSum : (kind == .gan ? .minusOneToOne : .zeroToOne)
         set = set.scaled(scaling)
         var spec = DataSpec(source: set.source, imageSize: size, channels: set.channels, scaling: scaling)
         if jets {
@@ -46,8 +48,8 @@ public enum TrainingSetup {
                     + "8× --max-input-mib): lower the batch size or raise --max-input-mib", options.batchSize, bytes / Double(1 << 30), budget / Double(1 << 30)))
             }
         }
-        if kind == "gan" {
-            var c = DCGAN.Config(imageSize: size, channels: set.channels, latentDim: options.latentDim ?? 100, output: jets ? "square" : "tanh")
+        if kind == .gan {
+            var c = DCGAN.Config(imageSize: size, channels: set.channels, latentDim: options.latentDim ?? 100, output: jets ? .square : .tanh)
             if let f = model.features { c.generatorFeatures = f; c.discriminatorFeatures = f }
             try checked(c.problems)
             try fits(c)
@@ -63,10 +65,10 @@ public enum TrainingSetup {
             train.images = set.batch(Array(order.dropFirst(nVal)))
             train.labels = nil
             set = train
-            let likelihood = model.likelihood ?? (jets ? "gaussian" : "bernoulli")
+            let likelihood = model.likelihood ?? (jets ? .gaussian : .bernoulli)
             let c = VAE.Config(imageSize: size, channels: set.channels, latentDim: options.latentDim ?? (jets ? 8 : 16),
                                architecture: model.architecture, hidden: model.hidden, likelihood: likelihood,
-                               sigma: jets ? 0.01 : 0.1, beta: model.beta, plain: kind == "ae")
+                               sigma: jets ? 0.01 : 0.1, beta: model.beta, plain: kind == .ae)
             try checked(c.problems)
             try fits(c)
             let t = VAETask(c, images: TrainingImages(set, spec: spec), lr: options.learningRate ?? 1e-3, seed: options.seed, validation: validation)

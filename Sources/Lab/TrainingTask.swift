@@ -69,7 +69,7 @@ public struct SampleImages {
 /// owns its model, optimiser and data, and turns a batch of example indices into one update.
 public protocol TrainingTask: AnyObject {
     /// The checkpoint's `genlab.kind`.
-    var kind: String { get }
+    var kind: ModelKind { get }
     /// Training examples; every epoch is a seeded permutation of 0..<exampleCount cut into batches.
     var exampleCount: Int { get }
     /// Column names for metrics.csv (step figures, then evaluation figures).

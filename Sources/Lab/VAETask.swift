@@ -8,7 +8,7 @@ import NN
 /// NLL + β·KL, with β ramped linearly from 0 over `warmupSteps`; a held-out split gives the
 /// validation negative ELBO each epoch.
 public final class VAETask: ImageTrainingTask {
-    public var kind: String { vae.config.plain ? "ae" : "vae" }
+    public var kind: ModelKind { vae.config.plain ? .ae : .vae }
     public let vae: VAE
     public let images: TrainingImages
     let optimizer: Adam
@@ -83,7 +83,7 @@ public final class VAETask: ImageTrainingTask {
     }
 
     public func checkpoint(training: TrainingState) throws -> Checkpoint {
-        try Checkpoint(kind: kind, config: vae.config, module: vae, optimizer: optimizer, training: training, metadata: images.metadata())
+        try Checkpoint(kind: kind.rawValue, config: vae.config, module: vae, optimizer: optimizer, training: training, metadata: images.metadata())
     }
 
     public func restore(_ checkpoint: Checkpoint, file: String) throws {

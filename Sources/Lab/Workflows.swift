@@ -24,22 +24,22 @@ public enum LoadedModel {
             }
         }
         var rng = PRNG(seed: 0)
-        switch ckpt.kind {
-        case "gan":
+        switch ckpt.modelKind {
+        case .gan:
             let config = try ckpt.decodeConfig(DCGAN.Config.self, file: path, problems: \.problems)
             try agree(config.imageSize, config.channels)
             let gan = DCGAN(config, rng: &rng)
             try ckpt.restore(into: gan.module, file: path)
             gan.generator.eval(); gan.discriminator.eval()
             return .gan(gan, spec)
-        case "vae", "ae":
+        case .vae, .ae:
             let config = try ckpt.decodeConfig(VAE.Config.self, file: path, problems: \.problems)
             try agree(config.imageSize, config.channels)
             let vae = VAE(config, rng: &rng)
             try ckpt.restore(into: vae, file: path)
             vae.eval()
             return .vae(vae, spec)
-        default:
+        case .tagger, .symmetry, nil:
             let what = ckpt.kind.isEmpty ? "no model kind (genlab.kind is empty)" : "a '\(ckpt.kind)' model"
             throw FormatError(path, "holds \(what), which cannot generate images (expected gan, vae or ae)")
         }

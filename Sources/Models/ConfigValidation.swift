@@ -26,7 +26,6 @@ extension DCGAN.Config: CheckedConfig {
         for (name, f) in [("generator", generatorFeatures), ("discriminator", discriminatorFeatures)] where !(1...1024).contains(f) {
             p.append("\(name) features \(f) is outside 1...1024")
         }
-        if !["tanh", "relu", "sigmoid", "square"].contains(output) { p.append("generator output '\(output)' is not tanh, relu, sigmoid or square") }
         guard p.isEmpty else { return p }
         // The widest layers hold most weights: 4×4 kernels between widths that double with depth.
         let plan = UpsamplingPlan(size: imageSize)
@@ -47,18 +46,16 @@ extension VAE.Config: CheckedConfig {
         if !(4...512).contains(imageSize) { p.append("image size \(imageSize) is outside 4...512") }
         if !ModelLimits.channels.contains(channels) { p.append("channels \(channels) is outside \(ModelLimits.channels)") }
         if !ModelLimits.latentDims.contains(latentDim) { p.append("latent dimension \(latentDim) is outside \(ModelLimits.latentDims)") }
-        if !["mlp", "conv"].contains(architecture) { p.append("architecture '\(architecture)' is not mlp or conv") }
-        if !["bernoulli", "gaussian"].contains(likelihood) { p.append("likelihood '\(likelihood)' is not bernoulli or gaussian") }
         if hidden.isEmpty || hidden.count > 8 || hidden.contains(where: { !ModelLimits.widths.contains($0) }) {
             p.append("hidden widths \(hidden) must be 1 to 8 widths in \(ModelLimits.widths)")
         }
-        if architecture == "conv" && hidden.count > 2 { p.append("a conv VAE takes one or two hidden widths, not \(hidden.count)") }
+        if architecture == .conv && hidden.count > 2 { p.append("a conv VAE takes one or two hidden widths, not \(hidden.count)") }
         if !(sigma.isFinite && sigma > 0) { p.append("σ \(sigma) must be positive and finite") }
         if !(beta.isFinite && beta >= 0) { p.append("β \(beta) must be non-negative and finite") }
         guard p.isEmpty else { return p }
         let pixels = Double(channels * imageSize * imageSize)
         var estimate: Double
-        if architecture == "mlp" {
+        if architecture == .mlp {
             let widths = [pixels] + hidden.map(Double.init)
             estimate = 2 * zip(widths, widths.dropFirst()).map { $0 * $1 }.reduce(0, +) + 2 * (widths.last! * Double(latentDim))
         } else {
@@ -143,7 +140,7 @@ extension DCGAN.Config: ActivationEstimate {
 extension VAE.Config: ActivationEstimate {
     public var activationFloatsPerExample: Int {
         let pixels = channels * imageSize * imageSize
-        if architecture == "mlp" { return 2 * pixels + 2 * hidden.reduce(0, +) + 2 * latentDim }
+        if architecture == .mlp { return 2 * pixels + 2 * hidden.reduce(0, +) + 2 * latentDim }
         let c1 = hidden.first ?? 32, c2 = hidden.count > 1 ? hidden[1] : c1 * 2
         let half = (imageSize + 1) / 2, quarter = (imageSize + 3) / 4
         return 2 * (pixels + c1 * half * half + c2 * quarter * quarter) + 4 * latentDim

@@ -5,6 +5,12 @@ import NN
 /// generator (BatchNorm + ReLU) and a convolutional discriminator (LeakyReLU 0.2), with the
 /// paper's N(0, 0.02) initialisation. The discriminator outputs logits (BCE on logits).
 public final class DCGAN {
+    /// The generator's last activation: `tanh` for images in [−1, 1], `relu` for non-negative
+    /// images, `sigmoid` for [0, 1], or `square` for jet images: s² with s = ReLU(·) ≥ 0, while the
+    /// discriminator reads √x — the game is played on √pT, where the soft deposits that make up
+    /// most of a jet's pixels are not negligible beside the hardest one.
+    public enum Output: String, NamedChoice { case tanh, relu, sigmoid, square }
+
     public struct Config: Codable, Equatable, Sendable {
         public var imageSize: Int
         public var channels: Int
@@ -13,17 +19,13 @@ public final class DCGAN {
         public var generatorFeatures: Int = 64
         /// Feature maps of the discriminator's first layer (doubling with depth).
         public var discriminatorFeatures: Int = 64
-        /// The generator's output: "tanh" for images in [−1, 1], "relu" for non-negative images,
-        /// "sigmoid" for [0, 1], or "square" for jet images: s² with s = ReLU(·) ≥ 0, while the
-        /// discriminator reads √x — the game is played on √pT, where the soft deposits that
-        /// make up most of a jet's pixels are not negligible beside the hardest one.
-        public var output: String = "tanh"
+        public var output: Output = .tanh
         /// The stabiliser: minibatch standard deviation (Karras et al. 2018) appended as a feature
         /// map before the discriminator's last layer, so it can see a collapsed batch.
         public var minibatchStd: Bool = true
 
         public init(imageSize: Int, channels: Int, latentDim: Int = 100, generatorFeatures: Int = 64, discriminatorFeatures: Int = 64,
-                    output: String = "tanh", minibatchStd: Bool = true) {
+                    output: Output = .tanh, minibatchStd: Bool = true) {
             self.imageSize = imageSize; self.channels = channels; self.latentDim = latentDim
             self.generatorFeatures = generatorFeatures; self.discriminatorFeatures = discriminatorFeatures
             self.output = output; self.minibatchStd = minibatchStd
@@ -58,7 +60,7 @@ public final class DCGAN {
         public let blocks: [Module]
         public let toImage: ConvTranspose2d
         let plan: UpsamplingPlan
-        let width: Int, output: String
+        let width: Int, output: Output
 
         init(_ c: Config, rng: inout PRNG) {
             plan = UpsamplingPlan(size: c.imageSize)
@@ -82,11 +84,10 @@ public final class DCGAN {
             for b in blocks { h = b(h) }
             h = toImage(h).centreCrop(plan.size)
             switch output {
-            case "relu": return h.relu()
-            case "square": let s = h.relu(); return s * s
-            case "sigmoid": return h.sigmoid()
-            case "linear": return h
-            default: return h.tanh()
+            case .tanh: return h.tanh()
+            case .relu: return h.relu()
+            case .square: let s = h.relu(); return s * s
+            case .sigmoid: return h.sigmoid()
             }
         }
     }
@@ -113,7 +114,7 @@ public final class DCGAN {
             }
             self.blocks = blocks
             minibatchStd = c.minibatchStd
-            readsRoot = c.output == "square"
+            readsRoot = c.output == .square
             classify = Linear((ch + (c.minibatchStd ? 1 : 0)) * size * size, 1, rng: &rng)
         }
 

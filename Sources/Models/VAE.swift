@@ -6,25 +6,28 @@ import NN
 /// reparameterisation trick, a KL weight β (with warm-up in the trainer), and a Bernoulli or
 /// Gaussian decoder likelihood. `plain` turns it into a deterministic autoencoder (no KL, z = μ).
 public final class VAE: Module {
+    /// MLP or convolutional encoder and decoder.
+    public enum Architecture: String, NamedChoice { case mlp, conv }
+    /// The decoder's likelihood: Bernoulli (data in [0, 1], BCE) or Gaussian with a fixed σ.
+    public enum Likelihood: String, NamedChoice { case bernoulli, gaussian }
+
     public struct Config: Codable, Equatable, Sendable {
         public var imageSize: Int
         public var channels: Int
         public var latentDim: Int = 16
-        /// "mlp" or "conv".
-        public var architecture: String = "conv"
+        public var architecture: Architecture = .conv
         /// Hidden widths: MLP layer sizes, or the two conv layers' channels.
         public var hidden: [Int] = [32, 64]
-        /// "bernoulli" (data in [0, 1], BCE) or "gaussian" (fixed σ).
-        public var likelihood: String = "bernoulli"
+        public var likelihood: Likelihood = .bernoulli
         public var sigma: Float = 0.1
         public var beta: Float = 1
         /// An autoencoder: no sampling, no KL term.
         public var plain: Bool = false
 
-        public init(imageSize: Int, channels: Int, latentDim: Int = 16, architecture: String = "conv", hidden: [Int]? = nil,
-                    likelihood: String = "bernoulli", sigma: Float = 0.1, beta: Float = 1, plain: Bool = false) {
+        public init(imageSize: Int, channels: Int, latentDim: Int = 16, architecture: Architecture = .conv, hidden: [Int]? = nil,
+                    likelihood: Likelihood = .bernoulli, sigma: Float = 0.1, beta: Float = 1, plain: Bool = false) {
             self.imageSize = imageSize; self.channels = channels; self.latentDim = latentDim; self.architecture = architecture
-            self.hidden = hidden ?? (architecture == "mlp" ? [400] : [32, 64])
+            self.hidden = hidden ?? (architecture == .mlp ? [400] : [32, 64])
             self.likelihood = likelihood; self.sigma = sigma; self.beta = beta; self.plain = plain
         }
     }
@@ -39,9 +42,8 @@ public final class VAE: Module {
     public init(_ c: Config, rng: inout PRNG) {
         config = c
         pixels = c.channels * c.imageSize * c.imageSize
-        precondition(["mlp", "conv"].contains(c.architecture), "GenLab VAE: architecture must be mlp or conv")
         let features: Int
-        if c.architecture == "mlp" {
+        if c.architecture == .mlp {
             var layers: [Module] = [Flatten()]
             var width = pixels
             for h in c.hidden { layers += [Linear(width, h, rng: &rng), ReLU()]; width = h }
@@ -83,7 +85,7 @@ public final class VAE: Module {
     /// The decoder's mean image.
     public func decode(_ z: Tensor) -> Tensor {
         let raw = decodeRaw(z)
-        return config.likelihood == "bernoulli" ? raw.sigmoid() : raw
+        return config.likelihood == .bernoulli ? raw.sigmoid() : raw
     }
 
     public override func forward(_ x: Tensor) -> Tensor { decode(encode(x).mu) }
@@ -117,7 +119,7 @@ public final class VAE: Module {
     /// −log p(x | decoder output), summed over pixels, one value per example.
     public func reconstructionNLL(_ raw: Tensor, _ x: Tensor) -> Tensor {
         let n = x.shape[0]
-        if config.likelihood == "bernoulli" {
+        if config.likelihood == .bernoulli {
             return Loss.bceWithLogits(raw, x, reduction: .none).reshape([n, -1]).sum(axes: [1])
         }
         let s = config.sigma

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Formats
 import Lab
+import Models
 
 /// `--max-input-mib`, on every command that reads files: the most memory one decoded input may
 /// take. Parsed once here into `InputLimits.current`, which every reader checks.
@@ -29,6 +30,21 @@ enum Check {
     static func finite<T: BinaryFloatingPoint>(_ value: T, _ flag: String, in range: ClosedRange<T>, openLower: Bool = false) throws {
         guard value.isFinite, range.contains(value), !(openLower && value == range.lowerBound) else {
             throw ValidationError("\(flag) must be a finite number in \(openLower ? "(" : "[")\(range.lowerBound), \(range.upperBound)], not \(value)")
+        }
+    }
+}
+
+/// Named choices read from flags: the text becomes the type here, once, or a message naming the
+/// flag and the names it accepts.
+enum Choice {
+    static func parse<C: NamedChoice & Equatable>(_ flag: String, among allowed: [C] = Array(C.allCases)) -> (String) throws -> C {
+        { text in
+            guard let choice = C(rawValue: text), allowed.contains(choice) else {
+                let names = allowed.map(\.rawValue)
+                let words = names.count < 2 ? names.joined() : names.dropLast().joined(separator: ", ") + " or " + names.last!
+                throw ValidationError("\(flag) must be \(words), not '\(text)'")
+            }
+            return choice
         }
     }
 }

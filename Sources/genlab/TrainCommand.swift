@@ -3,6 +3,7 @@ import Cluster
 import Engine
 import Foundation
 import Lab
+import Models
 
 /// `genlab train gan|vae|ae`.
 struct Train: ParsableCommand {
@@ -13,7 +14,7 @@ struct Train: ParsableCommand {
         samples_epoch_NNN.png, config.json, data.json. Ctrl-C saves a checkpoint and stops; --resume continues exactly.
         """)
 
-    @Argument(help: "gan, vae or ae.") var kind: String
+    @Argument(help: "gan, vae or ae.", transform: Choice.parse("model kind", among: ModelKind.generative)) var kind: ModelKind
     @Option(help: "Image folder, or .npy / IDX / HDF5 file (FILE.h5:/dataset names a dataset).") var data: String
     @Option(help: "Run folder.") var out: String
     @Option(help: "Epochs.") var epochs = 5
@@ -25,11 +26,11 @@ struct Train: ParsableCommand {
     @Option(help: "Random seed for initialisation, data order and noise.") var seed: UInt64 = 0
     @Flag(help: "Continue from OUT/checkpoint.safetensors.") var resume = false
     @Flag(help: "Replace a run already in OUT (its checkpoint, metrics and sample grids are removed first).") var overwrite = false
-    @Option(help: "VAE/AE architecture: conv or mlp.") var arch = "conv"
+    @Option(help: "VAE/AE architecture: conv or mlp.", transform: Choice.parse("--arch")) var arch = VAE.Architecture.conv
     @Option(help: "VAE hidden widths, comma-separated (MLP layers or the two conv layers' channels).") var hidden: String?
     @Option(parsing: .unconditional, help: "VAE KL weight β.") var beta: Float = 1
     @Option(parsing: .unconditional, help: "Steps over which β ramps up from 0.") var warmup = 0
-    @Option(help: "VAE decoder likelihood: bernoulli or gaussian.") var likelihood: String?
+    @Option(help: "VAE decoder likelihood: bernoulli or gaussian.", transform: Choice.parse("--likelihood")) var likelihood: VAE.Likelihood?
     @Option(help: "GAN base feature maps.") var features: Int?
     @Option(name: .customLong("max-steps"), help: "Stop (with a checkpoint) after this many steps in total.") var maxSteps: Int?
     @Flag(help: "No progress bar.") var quiet = false
@@ -41,11 +42,8 @@ struct Train: ParsableCommand {
     @OptionGroup var limits: InputLimitOptions
 
     func validate() throws {
-        guard ["gan", "vae", "ae"].contains(kind) else { throw ValidationError("model kind must be gan, vae or ae, not '\(kind)'") }
-        guard ["conv", "mlp"].contains(arch) else { throw ValidationError("--arch must be conv or mlp") }
         try Check.positive(epochs, "--epochs", max: 1_000_000)
         try Check.positive(batchSize, "--batch-size", max: 65_536)
-        if let likelihood, !["bernoulli", "gaussian"].contains(likelihood) { throw ValidationError("--likelihood must be bernoulli or gaussian") }
         if let lr { try Check.finite(lr, "--lr", in: 0...10, openLower: true) }
         try Check.finite(beta, "--beta", in: 0...1e6)
         try Check.range(warmup, "--warmup", 0...100_000_000)

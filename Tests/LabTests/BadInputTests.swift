@@ -73,7 +73,7 @@ final class LabBadInputTests: XCTestCase {
         let folder = scratchFolder("face-gan")
         var o = TrainOptions()
         o.epochs = 1; o.batchSize = 20; o.quiet = true; o.maxSteps = 1
-        try TrainingSetup.make(kind: "gan", data: faces, out: folder, options: o, model: .init()).train()
+        try TrainingSetup.make(kind: .gan, data: faces, out: folder, options: o, model: .init()).train()
         let scorer = try AnomalyScorer(checkpoint: folder + "/checkpoint.safetensors")
         XCTAssertThrowsError(try scorer.score(repositoryRoot + "/Datasets/jets/qcd_test.h5")) {
             XCTAssertTrue("\($0)".contains("jet images"), "\($0)")
@@ -99,7 +99,7 @@ final class LabBadInputTests: XCTestCase {
             try edited.save(to: path)
             XCTAssertThrowsError(try LoadedModel.load(path)) { XCTAssertTrue("\($0)".contains(words) && "\($0)".contains("not valid"), "\($0)") }
         }
-        XCTAssertFalse(VAE.Config(imageSize: 25, channels: 1, latentDim: 8, architecture: "mlp", hidden: [100_000]).problems.isEmpty)
+        XCTAssertFalse(VAE.Config(imageSize: 25, channels: 1, latentDim: 8, architecture: .mlp, hidden: [100_000]).problems.isEmpty)
         XCTAssertTrue(VAE.Config(imageSize: 25, channels: 1).problems.isEmpty)
         XCTAssertTrue(DCGAN.Config(imageSize: 64, channels: 3).problems.isEmpty)
         XCTAssertFalse(DCGAN.Config(imageSize: 512, channels: 3, generatorFeatures: 1024).problems.isEmpty)
@@ -113,19 +113,19 @@ final class LabBadInputTests: XCTestCase {
 
     func testAFolderHoldingARunIsNeitherOverwrittenNorRewrittenWithoutBeingAsked() throws {
         let folder = scratchFolder("kept-run")
-        try TrainingSetup.make(kind: "vae", data: faces, out: folder, options: options(epochs: 2), model: .init()).train()
+        try TrainingSetup.make(kind: .vae, data: faces, out: folder, options: options(epochs: 2), model: .init()).train()
         let before = try Data(contentsOf: URL(fileURLWithPath: folder + "/checkpoint.safetensors"))
         let config = try Data(contentsOf: URL(fileURLWithPath: folder + "/config.json"))
         var m = TrainingSetup.ModelOptions()
-        m.architecture = "mlp"
-        XCTAssertThrowsError(try TrainingSetup.make(kind: "vae", data: faces, out: folder, options: options(), model: m).train()) {
+        m.architecture = .mlp
+        XCTAssertThrowsError(try TrainingSetup.make(kind: .vae, data: faces, out: folder, options: options(), model: m).train()) {
             XCTAssertTrue("\($0)".contains("--resume") && "\($0)".contains("--overwrite"), "\($0)")
         }
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: folder + "/checkpoint.safetensors")), before)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: folder + "/config.json")), config, "a refused run rewrote config.json")
         XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/samples_epoch_002.png"))
         // Asked: the old run's files go, the new run's come.
-        try TrainingSetup.make(kind: "vae", data: faces, out: folder, options: options(), model: m).train(overwrite: true)
+        try TrainingSetup.make(kind: .vae, data: faces, out: folder, options: options(), model: m).train(overwrite: true)
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/samples_epoch_002.png"), "a stale sample grid stayed")
         XCTAssertTrue(String(decoding: try Data(contentsOf: URL(fileURLWithPath: folder + "/config.json")), as: UTF8.self).contains("mlp"))
     }
@@ -137,11 +137,11 @@ final class LabBadInputTests: XCTestCase {
         let orphan = folder + "/.checkpoint.safetensors.tmp-4194305-12345"
         FileManager.default.createFile(atPath: orphan, contents: Data([1, 2, 3]))
         let held = try run.lock()
-        XCTAssertThrowsError(try TrainingSetup.make(kind: "ae", data: faces, out: folder, options: options(), model: .init()).train()) {
+        XCTAssertThrowsError(try TrainingSetup.make(kind: .ae, data: faces, out: folder, options: options(), model: .init()).train()) {
             XCTAssertTrue("\($0)".contains("in use") && "\($0)".contains("\(getpid())"), "\($0)")
         }
         held.unlock()
-        try TrainingSetup.make(kind: "ae", data: faces, out: folder, options: options(maxSteps: 1), model: .init()).train()
+        try TrainingSetup.make(kind: .ae, data: faces, out: folder, options: options(maxSteps: 1), model: .init()).train()
         XCTAssertFalse(FileManager.default.fileExists(atPath: orphan), "the orphan temporary file stayed")
     }
 
@@ -150,7 +150,7 @@ final class LabBadInputTests: XCTestCase {
         let inner: TrainingTask
         var steps = 0
         init(_ inner: TrainingTask) { self.inner = inner }
-        var kind: String { inner.kind }
+        var kind: ModelKind { inner.kind }
         var exampleCount: Int { inner.exampleCount }
         var metricNames: [String] { inner.metricNames }
         var plottedMetrics: [String] { inner.plottedMetrics }
@@ -171,7 +171,7 @@ final class LabBadInputTests: XCTestCase {
 
     func testADivergingRunStopsAndKeepsTheLastGoodCheckpoint() throws {
         let folder = scratchFolder("diverging")
-        let t = try TrainingSetup.make(kind: "vae", data: faces, out: folder, options: options(epochs: 3), model: .init())
+        let t = try TrainingSetup.make(kind: .vae, data: faces, out: folder, options: options(epochs: 3), model: .init())
         let diverging = Trainer(task: DivergingTask(t.task), run: t.run, options: t.options, setupFiles: t.setupFiles)
         // 90 training faces in batches of 20: 4 steps an epoch, so the NaN comes in the second epoch.
         XCTAssertThrowsError(try diverging.train()) { error in

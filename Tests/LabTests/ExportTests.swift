@@ -80,7 +80,7 @@ final class ExportTests: XCTestCase {
         let folder = scratchFolder("export-gan")
         var o = TrainOptions()
         o.epochs = 1; o.batchSize = 20; o.quiet = true; o.maxSteps = 1
-        try TrainingSetup.make(kind: "gan", data: repositoryRoot + "/Datasets/faces", out: folder, options: o, model: .init()).train()
+        try TrainingSetup.make(kind: .gan, data: repositoryRoot + "/Datasets/faces", out: folder, options: o, model: .init()).train()
         let ckpt = folder + "/checkpoint.safetensors"
         for part in [ONNXExport.Part.generator, .discriminator] {
             let r = try ONNXExport.export(checkpoint: ckpt, part: part, to: folder + "/\(part.rawValue).onnx")

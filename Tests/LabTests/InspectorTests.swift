@@ -110,8 +110,8 @@ final class LatentInspectorTests: XCTestCase {
         var o = TrainOptions()
         o.epochs = 80; o.batchSize = 64; o.seed = 1; o.quiet = true; o.latentDim = 4
         var m = TrainingSetup.ModelOptions()
-        m.architecture = "mlp"; m.hidden = [64]; m.beta = 2
-        let trainer = try TrainingSetup.make(kind: "vae", data: data, out: folder + "/vae", options: o, model: m)
+        m.architecture = .mlp; m.hidden = [64]; m.beta = 2
+        let trainer = try TrainingSetup.make(kind: .vae, data: data, out: folder + "/vae", options: o, model: m)
         try trainer.train()
         let inspector = try LatentInspector(checkpoint: trainer.run.file("checkpoint.safetensors"))
         var options = LatentInspector.Options()

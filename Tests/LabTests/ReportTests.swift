@@ -29,7 +29,7 @@ final class ReportTests: XCTestCase {
         let folder = scratchFolder("report-run")
         var o = TrainOptions()
         o.epochs = 2; o.batchSize = 20; o.quiet = true
-        try TrainingSetup.make(kind: "vae", data: repositoryRoot + "/Datasets/faces", out: folder, options: o, model: .init()).train()
+        try TrainingSetup.make(kind: .vae, data: repositoryRoot + "/Datasets/faces", out: folder, options: o, model: .init()).train()
         let html = try String(contentsOfFile: folder + "/report.html", encoding: .utf8)
         XCTAssertFalse(html.contains("http://") || html.contains("https://"), "the page must work offline")
         let images = html.components(separatedBy: "src=\"data:").dropFirst()

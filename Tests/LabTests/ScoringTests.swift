@@ -59,7 +59,7 @@ final class AnomalyScorerTests: XCTestCase {
         let folder = scratchFolder("scorer-ae")
         var o = TrainOptions()
         o.epochs = 1; o.batchSize = 128; o.seed = 3; o.quiet = true; o.maxSteps = 30
-        let t = try! TrainingSetup.make(kind: "ae", data: repositoryRoot + "/Datasets/jets/qcd_train.h5", out: folder, options: o, model: .init())
+        let t = try! TrainingSetup.make(kind: .ae, data: repositoryRoot + "/Datasets/jets/qcd_train.h5", out: folder, options: o, model: .init())
         try! t.train()
         return folder + "/checkpoint.safetensors"
     }()

@@ -17,7 +17,7 @@ final class TrainerTests: XCTestCase {
 
     /// Stopped mid-epoch (as Ctrl-C does) and resumed, a run logs the same losses and ends with the
     /// same weights as one that was never interrupted.
-    func checkResumeIsExact(kind: String) throws {
+    func checkResumeIsExact(kind: ModelKind) throws {
         let straight = scratchFolder("\(kind)-straight"), split = scratchFolder("\(kind)-split")
         try TrainingSetup.make(kind: kind, data: faces, out: straight, options: options(epochs: 2, batch: 20), model: .init()).train()
         let first = try TrainingSetup.make(kind: kind, data: faces, out: split, options: options(epochs: 2, batch: 20, maxSteps: 3), model: .init())
@@ -36,9 +36,9 @@ final class TrainerTests: XCTestCase {
         for (k, t) in wa { XCTAssertEqual(t.scalars, wb[k]!.scalars, "\(kind): \(k) differs after resuming") }
     }
 
-    func testVAEResumesExactly() throws { try checkResumeIsExact(kind: "vae") }
-    func testGANResumesExactly() throws { try checkResumeIsExact(kind: "gan") }
-    func testAEResumesExactly() throws { try checkResumeIsExact(kind: "ae") }
+    func testVAEResumesExactly() throws { try checkResumeIsExact(kind: .vae) }
+    func testGANResumesExactly() throws { try checkResumeIsExact(kind: .gan) }
+    func testAEResumesExactly() throws { try checkResumeIsExact(kind: .ae) }
 
     /// Two run folders hold the same figures (but the wall-clock rate) and the same weights.
     func assertSameRun(_ a: String, _ b: String, _ what: String, file: StaticString = #filePath, line: UInt = #line) throws {
@@ -95,12 +95,12 @@ final class TrainerTests: XCTestCase {
 
     func testResumeWithoutACheckpointOrOnOtherDataIsAClearError() throws {
         let folder = scratchFolder("no-ckpt")
-        XCTAssertThrowsError(try TrainingSetup.make(kind: "vae", data: faces, out: folder, options: options(epochs: 1, batch: 20), model: .init())
+        XCTAssertThrowsError(try TrainingSetup.make(kind: .vae, data: faces, out: folder, options: options(epochs: 1, batch: 20), model: .init())
             .train(resume: true)) { XCTAssertTrue("\($0)".contains("no checkpoint"), "\($0)") }
-        try TrainingSetup.make(kind: "vae", data: faces, out: folder, options: options(epochs: 1, batch: 20), model: .init()).train()
+        try TrainingSetup.make(kind: .vae, data: faces, out: folder, options: options(epochs: 1, batch: 20), model: .init()).train()
         var o = options(epochs: 2, batch: 20)
         o.imageSize = 16
-        XCTAssertThrowsError(try TrainingSetup.make(kind: "vae", data: faces, out: folder, options: o, model: .init()).train(resume: true)) {
+        XCTAssertThrowsError(try TrainingSetup.make(kind: .vae, data: faces, out: folder, options: o, model: .init()).train(resume: true)) {
             XCTAssertTrue("\($0)".contains("trained on"), "\($0)")
         }
     }
@@ -109,7 +109,7 @@ final class TrainerTests: XCTestCase {
     /// that of the untrained model (measured here: 432 → 414 nats in 20 epochs).
     func testShortVAERunReachesTarget() throws {
         let folder = scratchFolder("vae-target")
-        let s = try TrainingSetup.make(kind: "vae", data: faces, out: folder, options: options(epochs: 20, batch: 16), model: .init()).train()
+        let s = try TrainingSetup.make(kind: .vae, data: faces, out: folder, options: options(epochs: 20, batch: 16), model: .init()).train()
         let elbo = validationELBO(folder + "/metrics.csv").filter { $0.isFinite }
         XCTAssertGreaterThan(elbo.count, 10)
         XCTAssertLessThan(s.lastMetrics["val_neg_elbo"]!, 420)
@@ -125,7 +125,7 @@ final class TrainerTests: XCTestCase {
     /// (a collapsed or diverged generator gives a flat or saturated grid).
     func testShortGANRunMakesFaceLikeStatistics() throws {
         let folder = scratchFolder("gan-target")
-        try TrainingSetup.make(kind: "gan", data: faces, out: folder, options: options(epochs: 40, batch: 20), model: .init()).train()
+        try TrainingSetup.make(kind: .gan, data: faces, out: folder, options: options(epochs: 40, batch: 20), model: .init()).train()
         let model = try LoadedModel.load(folder + "/checkpoint.safetensors")
         let samples = Sampler.sample(model, count: 64, seed: 3)
         let real = try ImageSet.load(faces).scaled(.minusOneToOne).images
@@ -157,7 +157,7 @@ final class JetGANTests: XCTestCase {
     func testSquareOutputIsNonNegativeAndTheDiscriminatorSeesItsRoot() {
         var rng = PRNG(seed: 2)
         let gan = DCGAN(DCGAN.Config(imageSize: 25, channels: 1, latentDim: 8, generatorFeatures: 8, discriminatorFeatures: 8,
-                                     output: "square"), rng: &rng)
+                                     output: .square), rng: &rng)
         let fake = gan.generator(Tensor.normal([6, 8], rng: &rng))
         XCTAssertEqual(fake.shape, [6, 1, 25, 25])
         XCTAssertGreaterThanOrEqual(fake.scalars.min()!, 0)

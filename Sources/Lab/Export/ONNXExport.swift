@@ -14,13 +14,13 @@ public enum ONNXExport {
         case generator, discriminator, encoder, decoder, autoencoder, scorer, tagger
 
         /// The parts a checkpoint kind has, the default first.
-        public static func parts(of kind: String) -> [Part] {
+        public static func parts(of kind: ModelKind?) -> [Part] {
             switch kind {
-            case "gan": return [.generator, .discriminator]
-            case "vae": return [.scorer, .decoder, .encoder, .autoencoder]
-            case "ae": return [.scorer, .autoencoder, .encoder, .decoder]
-            case Tagger.kind: return [.tagger]
-            default: return []
+            case .gan: return [.generator, .discriminator]
+            case .vae: return [.scorer, .decoder, .encoder, .autoencoder]
+            case .ae: return [.scorer, .autoencoder, .encoder, .decoder]
+            case .tagger: return [.tagger]
+            case .symmetry, nil: return []
             }
         }
     }
@@ -39,7 +39,7 @@ public enum ONNXExport {
     public static func export(checkpoint: String, part requested: Part?, to path: String, referenceBatch: Int = 4,
                               seed: UInt64 = 0) throws -> Result {
         let ckpt = try Checkpoint.load(checkpoint)
-        let available = Part.parts(of: ckpt.kind)
+        let available = Part.parts(of: ckpt.modelKind)
         guard let part = requested ?? available.first else {
             throw FormatError(checkpoint, "a '\(ckpt.kind)' checkpoint has no part ONNX export knows (gan, vae, ae, tagger)")
         }
@@ -134,17 +134,16 @@ public enum ONNXExport {
         for (i, b) in gen.blocks.enumerated() { h = try g.emit(b, h, key: "generator.blocks.\(i)") }
         h = g.centreCrop(try g.emit(gen.toImage, h, key: "generator.toImage"), plan.size)
         switch c.output {
-        case "relu": return g.unary("Relu", h)
-        case "square": let s = g.unary("Relu", h); return g.binary("Mul", s, s)
-        case "sigmoid": return g.unary("Sigmoid", h)
-        case "linear": return h
-        default: return g.unary("Tanh", h)
+        case .relu: return g.unary("Relu", h)
+        case .square: let s = g.unary("Relu", h); return g.binary("Mul", s, s)
+        case .sigmoid: return g.unary("Sigmoid", h)
+        case .tanh: return g.unary("Tanh", h)
         }
     }
 
     static func discriminator(_ gan: DCGAN, _ x: String, _ g: ONNXGraph) throws -> String {
         let d = gan.discriminator
-        var h = gan.config.output == "square" ? g.unary("Sqrt", g.binary("Add", x, g.constant("eps", scalar: 1e-8))) : x
+        var h = gan.config.output == .square ? g.unary("Sqrt", g.binary("Add", x, g.constant("eps", scalar: 1e-8))) : x
         for (i, b) in d.blocks.enumerated() { h = try g.emit(b, h, key: "discriminator.blocks.\(i)") }
         if gan.config.minibatchStd {
             // sd = mean over features of √(Var over the batch + 1e-8), one extra constant map.
@@ -172,7 +171,7 @@ public enum ONNXExport {
 
     static func decode(_ vae: VAE, _ z: String, _ g: ONNXGraph, link: Bool = true) throws -> String {
         let raw = try g.emit(vae.decoder, z, key: "decoder")
-        return link && vae.config.likelihood == "bernoulli" ? g.unary("Sigmoid", raw) : raw
+        return link && vae.config.likelihood == .bernoulli ? g.unary("Sigmoid", raw) : raw
     }
 
     /// Events as stored → the scaling → the autoencoder → every score `genlab score` reports,
@@ -187,7 +186,7 @@ public enum ONNXExport {
         let x = try scaled(x4, spec.scaling, g)
         let (mu, logVar) = try encode(vae, x, g)
         let out = try decode(vae, mu, g, link: false)
-        let recon = vae.config.likelihood == "bernoulli" ? g.unary("Sigmoid", out) : out
+        let recon = vae.config.likelihood == .bernoulli ? g.unary("Sigmoid", out) : out
         let d = g.binary("Sub", recon, x)
         let se = g.binary("Mul", d, d)
         let mse = g.reduce("ReduceMean", se, axes: [1, 2, 3], keepDims: false)
@@ -204,7 +203,7 @@ public enum ONNXExport {
             kl = g.binary("Mul", g.reduce("ReduceSum", terms, axes: [1], keepDims: false), g.constant("minus_half", scalar: -0.5))
         }
         let nll: String
-        if vae.config.likelihood == "bernoulli" {
+        if vae.config.likelihood == .bernoulli {
             // Σ max(r, 0) − r·x + log(1 + e^−|r|): BCE on logits, as Loss.bceWithLogits.
             let perPixel = g.binary("Add", g.binary("Sub", g.unary("Relu", out), g.binary("Mul", out, x)),
                                     g.unary("Softplus", g.unary("Neg", g.unary("Abs", out))))

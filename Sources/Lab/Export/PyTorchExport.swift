@@ -21,18 +21,18 @@ public enum PyTorchExport {
         var metadata = ["genlab.format": "1", "genlab.kind": ckpt.kind, "genlab.config": ckpt.config]
         for (k, v) in ckpt.metadata where k.hasPrefix("genlab.") && k != "genlab.training" { metadata[k] = v }
         let module: Module
-        switch ckpt.kind {
-        case "gan":
+        switch ckpt.modelKind {
+        case .gan:
             let gan = DCGAN(try ckpt.decodeConfig(DCGAN.Config.self, file: checkpoint, problems: \.problems), rng: &rng)
             module = gan.module
             className = "GenLabDCGAN"
             body = ganClasses(gan)
-        case "vae", "ae":
+        case .vae, .ae:
             let vae = VAE(try ckpt.decodeConfig(VAE.Config.self, file: checkpoint, problems: \.problems), rng: &rng)
             module = vae
-            className = ckpt.kind == "ae" ? "GenLabAutoencoder" : "GenLabVAE"
+            className = ckpt.modelKind == .ae ? "GenLabAutoencoder" : "GenLabVAE"
             body = vaeClass(vae, className)
-        case Tagger.kind:
+        case .tagger:
             let tagger = JetTagger(try ckpt.decodeConfig(JetTagger.Config.self, file: checkpoint, problems: \.problems), rng: &rng)
             module = tagger
             className = "GenLabJetTagger"
@@ -47,7 +47,7 @@ public enum PyTorchExport {
                 def forward(self, x):
                     return self.head(self.features(x)).reshape(-1)
             """
-        default:
+        case .symmetry, nil:
             throw FormatError(checkpoint, "a '\(ckpt.kind)' checkpoint has no PyTorch export (gan, vae, ae, tagger)")
         }
         let keys = module.stateDict().keys.sorted()
@@ -120,11 +120,10 @@ public enum PyTorchExport {
         let width = c.generatorFeatures << (plan.doublings - 1)
         let link: String
         switch c.output {
-        case "relu": link = "torch.relu(h)"
-        case "square": link = "torch.relu(h) ** 2"
-        case "sigmoid": link = "torch.sigmoid(h)"
-        case "linear": link = "h"
-        default: link = "torch.tanh(h)"
+        case .tanh: link = "torch.tanh(h)"
+        case .relu: link = "torch.relu(h)"
+        case .square: link = "torch.relu(h) ** 2"
+        case .sigmoid: link = "torch.sigmoid(h)"
         }
         let g = gan.generator, d = gan.discriminator
         return """
@@ -154,7 +153,7 @@ public enum PyTorchExport {
                 self.classify = \(python(d.classify, indent: 8))
 
             def forward(self, x):
-                h = torch.sqrt(x + 1e-8) if \(c.output == "square" ? "True" : "False") else x
+                h = torch.sqrt(x + 1e-8) if \(c.output == .square ? "True" : "False") else x
                 for block in self.blocks:
                     h = block(h)
                 if \(c.minibatchStd ? "True" : "False"):
@@ -193,7 +192,7 @@ public enum PyTorchExport {
 
             def decode(self, z):
                 raw = self.decoder(z)
-                return torch.sigmoid(raw) if \(c.likelihood == "bernoulli" ? "True" : "False") else raw
+                return torch.sigmoid(raw) if \(c.likelihood == .bernoulli ? "True" : "False") else raw
 
             def forward(self, x):
                 return self.decode(self.encode(x)[0])

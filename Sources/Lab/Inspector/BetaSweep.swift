@@ -25,7 +25,7 @@ public enum BetaSweep {
             m.beta = beta
             let folder = run.file(String(format: "beta_%g", beta))
             log(String(format: "β = %g: training into %@", beta, folder))
-            let trainer = try TrainingSetup.make(kind: "vae", data: data, out: folder, options: options, model: m)
+            let trainer = try TrainingSetup.make(kind: .vae, data: data, out: folder, options: options, model: m)
             let summary = try trainer.train(overwrite: true)  // the sweep's own runs, inside its --out
             let inspector = try LatentInspector(checkpoint: trainer.run.file(Trainer.checkpointName))
             let encoded = try inspector.encode([data], observables: [], limit: limit)

@@ -77,7 +77,7 @@ struct InspectorReport {
     }
 
     func activityPlot() -> Plot {
-        let vae = report.kind == "vae"
+        let vae = report.kind == .vae
         var plot = Plot(title: vae ? "Information and KL per latent dimension" : "Variance of μ per dimension (sorted)",
                         xLabel: "dimensions, most active first", yLabel: vae ? "nats" : "var(mu)")
         let order = report.dimensions.sorted { ($0.information ?? $0.muStd * $0.muStd) > ($1.information ?? $1.muStd * $1.muStd) }

@@ -62,7 +62,7 @@ public final class LatentInspector {
 
     public struct Report: Codable, Sendable {
         public var checkpoint: String
-        public var kind: String
+        public var kind: ModelKind
         public var data: [String]
         public var samples: Int
         public var latentDim: Int
@@ -102,7 +102,7 @@ public final class LatentInspector {
         model = vae; self.spec = spec; self.checkpoint = checkpoint
     }
 
-    public var kind: String { model.config.plain ? "ae" : "vae" }
+    public var kind: ModelKind { model.config.plain ? .ae : .vae }
 
     /// The observables `data` allows for this model: the image observables, plus mass and pT when
     /// every file has `/jets`, plus the label when the labels take both values.

@@ -77,7 +77,7 @@ final class SymmetryCNNTask: TrainingTask {
     }
 
     func checkpoint(training: TrainingState) throws -> Checkpoint {
-        try Checkpoint(kind: kind, config: config, module: model, optimizer: optimizer, training: training)
+        try Checkpoint(kind: kind.rawValue, config: config, module: model, optimizer: optimizer, training: training)
     }
 
     /// Resuming needs the run's own templates, decoys and classifier: every option but the epochs

@@ -14,7 +14,7 @@ import Physics
 /// probabilities (mean and spread over seeds), the most likely symmetry, the estimated breaking ε̂,
 /// and the score (1 − P(none))·(1 − ε̂) in [0, 1] with its spread.
 public final class SymmetryDetector {
-    public static let kind = "symmetry"
+    public static let kind = ModelKind.symmetry
     /// Decoy fits a reported score averages (`genlab symmetry score`, `evaluate`, `train`'s
     /// measurement, the demo). The score's order within a sweep is limited by the decoy's
     /// randomness more than by the classifier: over the shipped model's 150 held-out sweeps (both
@@ -103,7 +103,7 @@ public final class SymmetryDetector {
     public convenience init(checkpoint path: String) throws {
         guard FileManager.default.fileExists(atPath: path) else { throw FormatError(path, "no such checkpoint") }
         let ckpt = try Checkpoint.load(path)
-        guard ckpt.kind == Self.kind else { throw FormatError(path, "holds a '\(ckpt.kind)' model, not a symmetry detector") }
+        guard ckpt.modelKind == Self.kind else { throw FormatError(path, "holds a '\(ckpt.kind)' model, not a symmetry detector") }
         let config = try ckpt.decodeConfig(Config.self, file: path) { c in
             c.cnn.problems + c.representation.problems
                 + (c.cnn.imageSize == c.representation.size && c.cnn.channels == c.representation.channels ? []
