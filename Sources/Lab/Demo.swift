@@ -58,9 +58,10 @@ public enum Demo {
         for signal in ["top", "wprime"] {
             var table = background
             table.append(try scorer.score(jets + "/\(signal)_test.h5"))
-            let cut = threshold(forFalsePositiveRate: 0.01, background: table.backgroundScores(scorer.primaryScore))
+            let cut = ScoreThreshold.choose(.falsePositiveRate(0.01), primary: scorer.primaryScore, table: &table, calibration: nil,
+                                            decorrelateMass: false)
             let folder = root + "/scores_\(signal)"
-            let s = try ScoreReport(table: table, primary: scorer.primaryScore, threshold: cut, thresholdSource: "fpr on labelled background 0.01")
+            let s = try ScoreReport(table: table, threshold: cut)
                 .write(scoresPath: folder + "/scores.csv", flaggedPath: folder + "/flagged.csv", plotsFolder: folder)
             figures.append(String(format: "%@ vs QCD: AUC %.3f (%@), %.3f (mse_pt); 1/εB at εS = 0.3: %.1f", signal == "top" ? "top" : "W′",
                                   s.auc[scorer.primaryScore] ?? .nan, scorer.primaryScore, s.auc["mse_pt"] ?? .nan,

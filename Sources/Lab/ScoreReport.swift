@@ -8,16 +8,15 @@ import Engine
 /// sculpting check.
 public struct ScoreReport {
     public var table: AnomalyScorer.Table
-    public var primary: String
-    public var threshold: Double
-    public var thresholdSource: String
+    public var threshold: ScoreThreshold
+    public var primary: String { threshold.score }
     /// Warnings about the inputs (named files), recorded in report.json.
     public var warnings: [String]
     /// The number of processes that scored the events (nil: one), recorded in report.json.
     public var ranks: Int?
 
-    public init(table: AnomalyScorer.Table, primary: String, threshold: Double, thresholdSource: String, warnings: [String] = []) {
-        self.table = table; self.primary = primary; self.threshold = threshold; self.thresholdSource = thresholdSource
+    public init(table: AnomalyScorer.Table, threshold: ScoreThreshold, warnings: [String] = []) {
+        self.table = table; self.threshold = threshold
         self.warnings = warnings
     }
 
@@ -39,30 +38,8 @@ public struct ScoreReport {
         public var darkMachines: [String: DarkMachinesFigures] = [:]
     }
 
-    /// Adds a mass-decorrelated version of `name`: each score replaced by its quantile among
-    /// background events in the same jet-mass bin (10 bins of equal background population), so
-    /// that a cut keeps the background mass distribution's shape.
-    public static func massDecorrelated(_ table: inout AnomalyScorer.Table, score name: String, background: [Bool]) {
-        guard let col = table.names.firstIndex(of: name) else { return }
-        let scores = table.scores[col]
-        let masses = table.mass.map { $0 ?? .nan }
-        let bkgMass = zip(masses, background).filter { $0.1 && $0.0.isFinite }.map(\.0).sorted()
-        guard bkgMass.count >= 100 else { return }
-        let edges = (1..<10).map { bkgMass[$0 * bkgMass.count / 10] }
-        func bin(_ m: Double) -> Int { edges.firstIndex { m < $0 } ?? 9 }
-        var perBin = [[Double]](repeating: [], count: 10)
-        for i in scores.indices where background[i] && masses[i].isFinite && scores[i].isFinite { perBin[bin(masses[i])].append(scores[i]) }
-        for b in perBin.indices { perBin[b].sort() }
-        table.names.append(name + "_mass_decorrelated")
-        table.scores.append(scores.indices.map { i in
-            guard masses[i].isFinite, scores[i].isFinite else { return .nan }
-            let ref = perBin[bin(masses[i])]
-            guard !ref.isEmpty else { return .nan }
-            var lo = 0, hi = ref.count
-            while lo < hi { let mid = (lo + hi) / 2; if ref[mid] < scores[i] { lo = mid + 1 } else { hi = mid } }
-            return Double(lo) / Double(ref.count)
-        })
-    }
+    /// The suffix of a score's mass-decorrelated version (`ScoreThreshold.choose` adds it).
+    public static let massDecorrelatedSuffix = "_mass_decorrelated"
 
     public func write(scoresPath: String, flaggedPath: String, plotsFolder: String?) throws -> Summary {
         let p = table.column(primary)
@@ -71,7 +48,7 @@ public struct ScoreReport {
         var flaggedLines = [header.joined(separator: ",")]
         var flagged = 0
         for i in 0..<table.count {
-            let isFlagged = p[i].isFinite && p[i] > threshold
+            let isFlagged = p[i].isFinite && p[i] > threshold.value
             if isFlagged { flagged += 1 }
             var row = [String(table.index[i]), csv(table.file[i]), table.labels[i].map(String.init) ?? "", table.mass[i].map { String(format: "%.4g", $0) } ?? ""]
             row += table.scores.map { $0[i].isFinite ? String(format: "%.6g", $0[i]) : "nan" }
@@ -87,11 +64,11 @@ public struct ScoreReport {
                 for (k, name) in table.names.enumerated() {
                     try f.write("/scores/" + name, Tensor(shape: [table.count], data: table.scores[k].map(Float.init)))
                 }
-                try f.write("/flagged", Tensor(shape: [table.count], data: p.map { $0.isFinite && $0 > threshold ? 1 : 0 }))
+                try f.write("/flagged", Tensor(shape: [table.count], data: p.map { $0.isFinite && $0 > threshold.value ? 1 : 0 }))
                 if table.labels.allSatisfy({ $0 != nil }) { try f.write("/labels", Tensor(shape: [table.count], data: table.labels.map { Float($0!) })) }
                 try f.setAttribute("primary_score", primary)
-                try f.setAttribute("threshold", threshold)
-                try f.setAttribute("threshold_source", thresholdSource)
+                try f.setAttribute("threshold", threshold.value)
+                try f.setAttribute("threshold_source", threshold.source)
             }
         } else {
             try AtomicFile.write(Data((lines.joined(separator: "\n") + "\n").utf8), to: scoresPath)
@@ -100,12 +77,12 @@ public struct ScoreReport {
 
         let unscorable = table.problem.indices.filter { table.problem[$0] != nil || !p[$0].isFinite }.count
         var summary = Summary(events: table.count, unscorable: unscorable, primaryScore: primary,
-                              threshold: threshold, thresholdSource: thresholdSource, flagged: flagged)
+                              threshold: threshold.value, thresholdSource: threshold.source, flagged: flagged)
         summary.warnings = warnings
         summary.ranks = ranks
         let labels = table.labels
         let labelled = labels.allSatisfy { $0 != nil } && Set(labels.compactMap { $0 }).count == 2
-        if let fpr = Double(thresholdSource.split(separator: " ").last ?? ""), thresholdSource.hasPrefix("fpr") {
+        if let fpr = threshold.falsePositiveRate {
             let nBkg = labelled ? labels.filter { $0 == 0 }.count : table.count
             summary.expectedBackground = fpr * Double(nBkg)
         }

@@ -158,3 +158,37 @@ final class TaggerTask: TrainingTask {
         try checkpoint.restore(into: model, optimizer: optimizer, file: file)
     }
 }
+
+/// What `genlab classify predict` writes: predictions.csv (index, label, logit) and, when every
+/// event carries a label of either class, roc.png and report.html with the AUC and rejections.
+public struct TaggerPredictions {
+    public var scores: [Double]
+    public var labels: [Int?]
+    public init(scores: [Double], labels: [Int?]) { self.scores = scores; self.labels = labels }
+
+    public struct Written {
+        public var predictions: String
+        public var roc: (auc: Double, rejectionAt30: Double, rejectionAt50: Double, plot: String)?
+    }
+
+    public func write(folder: String) throws -> Written {
+        let run = try RunFolder(folder)
+        var lines = ["index,label,logit"]
+        for i in scores.indices { lines.append("\(i),\(labels[i].map(String.init) ?? ""),\(String(format: "%.6g", scores[i]))") }
+        try AtomicFile.write(Data((lines.joined(separator: "\n") + "\n").utf8), to: run.file("predictions.csv"))
+        var written = Written(predictions: run.file("predictions.csv"))
+        guard labels.allSatisfy({ $0 != nil }), Set(labels.compactMap { $0 }).count == 2 else { return written }
+        let roc = ROC(scores: scores, labels: labels.map { $0! })
+        var plot = Plot(title: "Tagger ROC", xLabel: "signal efficiency ε_{S}", yLabel: "background rejection 1/ε_{B}")
+        plot.logY = true
+        let pts = zip(roc.signalEfficiency, roc.backgroundEfficiency).filter { $0.0 > 0.01 && $0.1 > 0 }
+        plot.add("tagger", x: pts.map(\.0), y: pts.map { 1 / $0.1 })
+        try plot.write(run.file("roc.png"))
+        written.roc = (roc.auc, roc.rejection(atSignal: 0.3), roc.rejection(atSignal: 0.5), run.file("roc.png"))
+        var page = RunReport(title: "GenLab tagger predictions — \(folder)")
+        page.table("ROC", [("events", "\(scores.count)"), ("AUC", String(format: "%.4f", roc.auc)),
+                           ("1/εB at εS = 0.3", String(format: "%.1f", roc.rejection(atSignal: 0.3)))])
+        try page.write(folder: run.path)
+        return written
+    }
+}

@@ -55,24 +55,10 @@ struct Classify: ParsableCommand {
         func run() throws {
             try OutputGuard.refuse(outputs: [out, out + "/predictions.csv"], inputs: events + [checkpoint])
             let (scores, labels) = try Tagger.predict(checkpoint: checkpoint, files: events)
-            let run = try RunFolder(out)
-            var lines = ["index,label,logit"]
-            for i in scores.indices { lines.append("\(i),\(labels[i].map(String.init) ?? ""),\(String(format: "%.6g", scores[i]))") }
-            try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: run.file("predictions.csv")), options: .atomic)
-            print("scored \(scores.count) events → \(run.file("predictions.csv"))")
-            if labels.allSatisfy({ $0 != nil }), Set(labels.compactMap { $0 }).count == 2 {
-                let roc = ROC(scores: scores, labels: labels.map { $0! })
-                var plot = Plot(title: "Tagger ROC", xLabel: "signal efficiency ε_{S}", yLabel: "background rejection 1/ε_{B}")
-                plot.logY = true
-                let pts = zip(roc.signalEfficiency, roc.backgroundEfficiency).filter { $0.0 > 0.01 && $0.1 > 0 }
-                plot.add("tagger", x: pts.map(\.0), y: pts.map { 1 / $0.1 })
-                try plot.write(run.file("roc.png"))
-                print(String(format: "AUC %.4f; 1/εB at εS = 0.3: %.1f, at 0.5: %.1f → %@", roc.auc, roc.rejection(atSignal: 0.3),
-                             roc.rejection(atSignal: 0.5), run.file("roc.png")))
-                var page = RunReport(title: "GenLab tagger predictions — \(out)")
-                page.table("ROC", [("events", "\(scores.count)"), ("AUC", String(format: "%.4f", roc.auc)),
-                                   ("1/εB at εS = 0.3", String(format: "%.1f", roc.rejection(atSignal: 0.3)))])
-                try page.write(folder: run.path)
+            let written = try TaggerPredictions(scores: scores, labels: labels).write(folder: out)
+            print("scored \(scores.count) events → \(written.predictions)")
+            if let roc = written.roc {
+                print(String(format: "AUC %.4f; 1/εB at εS = 0.3: %.1f, at 0.5: %.1f → %@", roc.auc, roc.rejectionAt30, roc.rejectionAt50, roc.plot))
             }
         }
     }

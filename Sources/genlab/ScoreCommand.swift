@@ -65,36 +65,13 @@ struct Score: ParsableCommand {
         let calibrationScores = try calibration.map { try scorer.score([$0], cluster: cluster) }
         guard var table = scored else { return }
         if signalLabel == 0 { table.labels = table.labels.map { $0.map { 1 - $0 } } }
-        let background = table.labels.map { $0 == 0 }
-        var primaryName = primary
-        if decorrelateMass {
-            ScoreReport.massDecorrelated(&table, score: primary, background: background)
-            // With --calibration the threshold comes from the calibration file's raw scores, so it
-            // applies to the raw score: the decorrelated one (a quantile) has other units.
-            if table.names.contains(primary + "_mass_decorrelated") && calibration == nil { primaryName = primary + "_mass_decorrelated" }
-        }
-        let p = table.column(primaryName)
-        let threshold: Double, source: String
-        if let quantile {
-            let v = p.filter { $0.isFinite }.sorted()
-            threshold = v.isEmpty ? .infinity : v[min(v.count - 1, Int(quantile * Double(v.count)))]
-            source = "quantile \(quantile)"
-        } else if let calibration {
-            let cal = (calibrationScores??.column(primary) ?? []).filter { $0.isFinite }
-            threshold = Lab.threshold(forFalsePositiveRate: fpr, background: cal)
-            source = "fpr on \(calibration) \(fpr)"
-        } else if background.contains(true) {
-            threshold = Lab.threshold(forFalsePositiveRate: fpr, background: table.backgroundScores(primaryName))
-            source = "fpr on labelled background \(fpr)"
-        } else {
-            let v = p.filter { $0.isFinite }
-            threshold = Lab.threshold(forFalsePositiveRate: fpr, background: v)
-            source = "fpr on all events (no labels) \(fpr)"
-        }
+        let rule = quantile.map(ThresholdRule.quantile) ?? .falsePositiveRate(fpr)
+        let threshold = ScoreThreshold.choose(rule, primary: primary, table: &table,
+                                              calibration: calibration.flatMap { name in calibrationScores?.map { (name, $0) } },
+                                              decorrelateMass: decorrelateMass)
         _ = try RunFolder(folder)
         for warning in scorer.warnings { Warnings.emit(warning) }
-        var report = ScoreReport(table: table, primary: primaryName, threshold: threshold, thresholdSource: source,
-                                 warnings: scorer.warnings)
+        var report = ScoreReport(table: table, threshold: threshold, warnings: scorer.warnings)
         report.ranks = cluster.isDistributed ? cluster.size : nil
         let s = try report.write(scoresPath: scoresPath, flaggedPath: flaggedPath, plotsFolder: folder)
         if json {
@@ -102,7 +79,7 @@ struct Score: ParsableCommand {
             return
         }
         print("scored \(s.events) events (\(s.unscorable) could not be scored) with \(checkpoint)")
-        print(String(format: "threshold on %@: %.5g (%@)", primaryName, threshold, source))
+        print(String(format: "threshold on %@: %.5g (%@)", threshold.score, threshold.value, threshold.source))
         print("flagged \(s.flagged) events" + (s.expectedBackground.map { String(format: " (expected background: %.1f)", $0) } ?? ""))
         if !s.auc.isEmpty {
             print("score                              AUC   1/eB@eS=0.3  1/eB@eS=0.5  corr(mass)")
