@@ -93,7 +93,7 @@ public struct ImageSet {
                 set.images = set.images.slice(axis: 0, start: 0, end: limit).detach()
                 set.labels = set.labels.map { Array($0.prefix(limit)) }
             }
-            if set.attributes["image_preprocessing"] != nil, let s = options.size, s != set.height || s != set.width {
+            if set.jetRecord != nil, let s = options.size, s != set.height || s != set.width {
                 // A jet image's pixel is a fixed (η, φ) cell: resizing would change the physics.
                 throw FormatError(set.source, "holds \(set.height)×\(set.width) jet images, not \(s)×\(s): jet images are "
                     + "never resized; make them at that size with the model's preprocessing")

@@ -271,7 +271,7 @@ struct EventSource {
                         + "image size and preprocessing must match the checkpoint")
                 }
                 let attributes = (try? f.attributes()) ?? [:]
-                if !spec.isJetImages && attributes["image_preprocessing"] != nil {
+                if !spec.isJetImages && JetImageRecord(attributes: attributes) != nil {
                     throw FormatError(path, "holds jet images, but the model was trained on ordinary images (\(spec.source))")
                 }
                 imagesDataset = "/images"
@@ -317,14 +317,10 @@ struct EventSource {
     /// Differences between the preprocessing a file's attributes record and the checkpoint's, in
     /// words; nil when they agree.
     static func mismatch(_ attributes: [String: String], _ spec: DataSpec) -> String? {
-        guard attributes["image_preprocessing"] != nil else {
+        guard let record = JetImageRecord(attributes: attributes) else {
             return "its jet images carry no preprocessing record (the checkpoint's: \(spec.preprocessing))"
         }
-        let differing = spec.preprocessing.split(separator: ";").compactMap { item -> String? in
-            let parts = item.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            guard parts.count == 2, let value = attributes[parts[0]], value != parts[1] else { return nil }
-            return "\(parts[0]) is '\(value)', the checkpoint's '\(parts[1])'"
-        }
+        let differing = spec.jetRecord.map { record.differences(from: $0, otherName: "the checkpoint's") } ?? []
         return differing.isEmpty ? nil : "its jet images were made differently: " + differing.joined(separator: "; ")
     }
 

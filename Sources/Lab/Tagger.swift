@@ -107,7 +107,7 @@ final class TaggerTask: TrainingTask {
         model = JetTagger(config, rng: &initRNG)
         optimizer = Adam(model.namedParameters(), lr: lr)
         spec = DataSpec(source: signal + " vs " + background, imageSize: sig.height, channels: sig.channels, scaling: Tagger.scaling,
-                        preprocessing: sig.attributes["image_preprocessing"].map { "image_preprocessing=\($0)" } ?? "")
+                        preprocessing: sig.jetRecord.map { "image_preprocessing=\($0.values["image_preprocessing"]!)" } ?? "")
     }
 
     var exampleCount: Int { trainIdx.count }

@@ -24,16 +24,13 @@ public enum TrainingSetup {
             throw FormatError(out, "a \(kind) is not trained by genlab train (use genlab \(kind == .tagger ? "classify" : "symmetry") train)")
         }
         var set = try ImageSet.load(path, options: .init(size: options.imageSize, channels: model.channels))
-        let jets = set.attributes["image_preprocessing"] != nil
+        let jets = set.jetRecord != nil
         let size = set.height
         guard set.width == size else { throw FormatError(path, "images are \(set.width)×\(set.height); pass --image-size to crop them square") }
         let scaling: ImageSet.Scaling = jets ? .unitSum : (kind == .gan ? .minusOneToOne : .zeroToOne)
         set = set.scaled(scaling)
         var spec = DataSpec(source: set.source, imageSize: size, channels: set.channels, scaling: scaling)
-        if jets {
-            spec.preprocessing = ["image_preprocessing", "image_size", "image_window", "jet_radius"]
-                .compactMap { k in set.attributes[k].map { "\(k)=\($0)" } }.joined(separator: "; ")
-        }
+        spec.preprocessing = set.jetRecord?.text ?? ""
         let run = try RunFolder(out)
         let task: TrainingTask
         let config: Data

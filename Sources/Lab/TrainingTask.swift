@@ -12,8 +12,11 @@ public struct DataSpec: Codable, Equatable, Sendable {
     public var imageSize: Int
     public var channels: Int
     public var scaling: ImageSet.Scaling
-    /// The source file's jet-image preprocessing attributes ("" for ordinary images).
+    /// The source file's jet-image record in its text form ("" for ordinary images); checkpoints
+    /// store it so; read it typed through `jetRecord`.
     public var preprocessing: String = ""
+    /// How the jet images were made; nil for ordinary images.
+    public var jetRecord: JetImageRecord? { JetImageRecord(text: preprocessing) }
     public var isJetImages: Bool { !preprocessing.isEmpty }
 
     public init(source: String, imageSize: Int, channels: Int, scaling: ImageSet.Scaling, preprocessing: String = "") {
@@ -21,13 +24,7 @@ public struct DataSpec: Codable, Equatable, Sendable {
     }
 
     /// The jet-image geometry recorded in `preprocessing` (window 1.25 when unrecorded).
-    public var jetImage: JetImage {
-        let window = preprocessing.split(separator: ";").compactMap { part -> Double? in
-            let kv = part.split(separator: "=").map { $0.trimmingCharacters(in: .whitespaces) }
-            return kv.count == 2 && kv[0] == "image_window" ? Double(kv[1]) : nil
-        }.first ?? 1.25
-        return JetImage(size: imageSize, window: window)
-    }
+    public var jetImage: JetImage { JetImage(size: imageSize, window: jetRecord?.window ?? 1.25) }
 
     /// Maps model-space values back to display range for PNG output.
     public var displayRange: ClosedRange<Float> { scaling == .minusOneToOne ? -1...1 : 0...1 }

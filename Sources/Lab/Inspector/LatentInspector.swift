@@ -120,7 +120,7 @@ public final class LatentInspector {
             guard set.height == spec.imageSize, set.width == spec.imageSize, set.channels == spec.channels else {
                 throw FormatError(path, "images are \(set.channels)×\(set.height)×\(set.width); the model was trained on \(spec.channels)×\(spec.imageSize)×\(spec.imageSize)")
             }
-            let holdsJets = set.attributes["image_preprocessing"] != nil
+            let holdsJets = set.jetRecord != nil
             var isFolder: ObjCBool = false
             let isPictures = FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) && isFolder.boolValue
                 || [.png, .jpeg].contains(try? FileKind.detect(path))
