@@ -26,11 +26,6 @@ public enum Init {
         uniform(t, low: -bound, high: bound, rng: &rng)
     }
 
-    /// Glorot/Xavier normal: N(0, gain²·2 / (fanIn + fanOut)).
-    public static func xavierNormal(_ t: Tensor, fanIn: Int, fanOut: Int, gain: Float = 1, rng: inout PRNG) {
-        normal(t, std: gain * (2 / Float(max(fanIn + fanOut, 1))).squareRoot(), rng: &rng)
-    }
-
     /// The DCGAN paper's initialisation over a whole model: convolution and linear weights
     /// N(0, 0.02), normalisation weights N(1, 0.02), biases 0.
     public static func dcgan(_ model: Module, rng: inout PRNG) {

@@ -63,13 +63,6 @@ public final class Reshape: Module {
     public override func forward(_ x: Tensor) -> Tensor { x.reshape([x.shape[0]] + shape) }
 }
 
-/// Nearest-neighbour upsampling by an integer factor.
-public final class Upsample: Module {
-    public let scale: Int
-    public init(scale: Int) { self.scale = scale }
-    public override func forward(_ x: Tensor) -> Tensor { x.upsampleNearest(scale: scale) }
-}
-
 public final class MaxPool2d: Module {
     public let kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int)
     public init(_ kernel: Int, stride: Int? = nil, padding: Int = 0) {

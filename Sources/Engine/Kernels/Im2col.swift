@@ -50,8 +50,6 @@ enum Im2col {
                         for ow in 0..<lo { out[ow] = 0 }
                         if s == 1 {
                             (out + lo).update(from: line + lo, count: hi - lo)
-                        } else if s == 2 {
-                            for ow in lo..<hi { out[ow] = line[2 * ow] }
                         } else {
                             for ow in lo..<hi { out[ow] = line[ow * s] }
                         }
@@ -82,11 +80,7 @@ enum Im2col {
                         let img = x + (n * g.channels + c) * g.height * g.width
                         for oh in ohLo..<ohHi {
                             let line = img + (oh * g.strideH + ih0) * g.width + iw0, from = src + n * P + oh * outW
-                            if s == 2 {
-                                for ow in lo..<hi { line[2 * ow] += from[ow] }
-                            } else {
-                                for ow in lo..<hi { line[ow * s] += from[ow] }
-                            }
+                            for ow in lo..<hi { line[ow * s] += from[ow] }
                         }
                     }
                 }

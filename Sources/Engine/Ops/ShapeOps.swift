@@ -18,9 +18,6 @@ extension Tensor {
         return record(out, "reshape", [self]) { g in [g.reshape(original)] }
     }
 
-    /// Alias of `reshape`: tensors are always contiguous, so every reshape is a view.
-    public func view(_ newShape: [Int]) -> Tensor { reshape(newShape) }
-
     /// Flattens dims from `start` on into one ([N, C, H, W] → [N, C·H·W] with start 1).
     public func flatten(from start: Int = 0) -> Tensor {
         let a = Shape.axis(start, rank: rank, op: "flatten")
