@@ -63,7 +63,7 @@ let package = Package(
         .testTarget(name: "LabTests", dependencies: ["Lab", "Models", "NN", "Formats", "Engine", "Physics"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Formats", "Engine", "CKernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Engine", "CKernels"]),
-        .testTarget(name: "PhysicsTests", dependencies: ["Physics", "Engine"]),
+        .testTarget(name: "PhysicsTests", dependencies: ["Physics", "Engine", "Formats"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
 )

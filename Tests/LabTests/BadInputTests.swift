@@ -185,32 +185,3 @@ final class LabBadInputTests: XCTestCase {
     }
 }
 
-/// The fast exclusive-kT clustering against the all-pairs reference, and the dense-image case
-/// that once took seconds an image (`genlab inspect` on calorimeter-like 32×32 images).
-final class ObservableClusteringTests: XCTestCase {
-    func testFastExclusiveKtMatchesTheReference() {
-        var rng = PRNG(seed: 11)
-        for trial in 0..<30 {
-            let n = 2 + trial * 3
-            let particles = (0..<n).map { _ in
-                FourVector(pt: Double(rng.nextFloat()) * 100 + 0.1, eta: Double(rng.nextFloat()) * 2 - 1, phi: Double(rng.nextFloat()) * 2 - 1)
-            }
-            let fast = Observables.exclusiveKtAxes(particles, counts: [1, 2, 3])
-            for k in 1...3 {
-                let a = (fast[k] ?? []).map(\.pt).sorted(), b = Observables.exclusiveKtAxesReference(particles, n: k).map(\.pt).sorted()
-                XCTAssertEqual(a.count, b.count, "trial \(trial), \(k) axes")
-                for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: 1e-9 * max(1, y), "trial \(trial), \(k) axes") }
-            }
-        }
-    }
-
-    func testADenseImageTakesMillisecondsNotSeconds() {
-        var rng = PRNG(seed: 3)
-        let image = (0..<(32 * 32)).map { _ in rng.nextFloat() + 0.01 }
-        let start = Date()
-        let s = Observables.summary(image: image, size: 32)
-        XCTAssertEqual(s.multiplicity, 1024)
-        XCTAssertTrue(s.tau21.isFinite && s.tau32.isFinite)
-        XCTAssertLessThan(Date().timeIntervalSince(start), 1.0, "a dense image must not take seconds")
-    }
-}

@@ -1,5 +1,5 @@
 """FastJet's jets for the first whole events of Datasets/jets/lhco_events.h5
-(Tests/LabTests/Fixtures/fastjet_jets.json), for anti-kT, kT and Cambridge/Aachen at R = 1.0:
+(Tests/PhysicsTests/Fixtures/fastjet_jets.json), for anti-kT, kT and Cambridge/Aachen at R = 1.0:
 the inclusive jets above 20 GeV with pT, eta, phi, mass and constituent indices.
 
     .venv-physics/bin/python scripts/python/make_clustering_fixtures.py
@@ -31,6 +31,6 @@ for name, algo in (("anti-kt", fastjet.antikt_algorithm), ("kt", fastjet.kt_algo
         per_event.append([{"pt": j.pt(), "eta": j.eta(), "phi": j.phi_std(), "m": j.m(),
                            "constituents": sorted(c.user_index() for c in j.constituents())} for j in jets])
     out[name] = per_event
-path = root / "Tests/LabTests/Fixtures/fastjet_jets.json"
+path = root / "Tests/PhysicsTests/Fixtures/fastjet_jets.json"
 path.write_text(json.dumps(out))
 print("wrote", path, {k: sum(len(e) for e in v) for k, v in out.items()})

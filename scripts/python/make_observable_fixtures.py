@@ -1,5 +1,5 @@
 """Independent (numpy) jet observables for GenLab's Physics tests
-(Tests/LabTests/Fixtures/observables.json): pT, mass, multiplicity and N-subjettiness τ1..τ3
+(Tests/PhysicsTests/Fixtures/observables.json): pT, mass, multiplicity and N-subjettiness τ1..τ3
 (β = 1, R0 = 1, exclusive-kT axes: always merge the pair with the smallest
 min(pT_i², pT_j²)·ΔR², E-scheme, until N remain) for the first jets of each bundled file.
 
@@ -61,6 +61,6 @@ for name in ("qcd_test", "top_test", "wprime_test"):
         rows.append({"index": k, "pt": float(np.hypot(s[0], s[1])), "mass": float(np.sqrt(max(s[3] ** 2 - (s[:3] ** 2).sum(), 0))),
                      "multiplicity": int(keep.sum()), "tau": [tau(v, n) for n in (1, 2, 3)]})
     out[name] = rows
-path = root / "Tests/LabTests/Fixtures/observables.json"
+path = root / "Tests/PhysicsTests/Fixtures/observables.json"
 path.write_text(json.dumps(out))
 print("wrote", path)

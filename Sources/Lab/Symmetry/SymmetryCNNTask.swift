@@ -3,7 +3,6 @@ import Foundation
 import Formats
 import Models
 import NN
-import Physics
 
 /// The symmetry CNN as a `TrainingTask`: precomputed features (PCA images of fitted decoys),
 /// cross-entropy on the class plus the weighted BCE of the ε head, a random square symmetry per

@@ -1,7 +1,6 @@
 import Cluster
 import Engine
 import Foundation
-import Physics
 
 /// Templates with their labels and the classifier's input made from them.
 public struct SymmetryDataset {

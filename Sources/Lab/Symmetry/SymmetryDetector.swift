@@ -4,7 +4,6 @@ import Foundation
 import Formats
 import Models
 import NN
-import Physics
 
 /// `genlab symmetry score`: how symmetric is an image, and which way?
 ///

@@ -2,7 +2,6 @@ import Engine
 import Foundation
 import Formats
 import Models
-import Physics
 
 /// How well a symmetry detector does on templates whose symmetry and ε are known: accuracy on
 /// exact symmetries, the confusion matrix, and whether the score falls as ε grows — pooled over

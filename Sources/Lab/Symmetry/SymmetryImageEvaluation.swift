@@ -1,7 +1,6 @@
 import Cluster
 import Foundation
 import Formats
-import Physics
 
 /// A symmetry detector measured on image files whose truth is in their names (`SymmetryTruth`):
 /// what `genlab symmetry evaluate --images` reports. Every image is scored as `genlab symmetry

@@ -2,7 +2,6 @@ import Cluster
 import Engine
 import Foundation
 import Models
-import Physics
 
 /// What the symmetry classifier reads, for a batch of two-colour images:
 /// - `pca` — fit a decoy network to each image, take its last hidden layer over all pixels

@@ -4,7 +4,6 @@ import Foundation
 import Formats
 import Models
 import NN
-import Physics
 
 /// `genlab symmetry train`: generates templates, fits a decoy to each, trains the SymmetryCNN on
 /// their PCA images (with the eight square symmetries as augmentation), and measures it on a

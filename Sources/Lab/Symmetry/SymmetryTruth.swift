@@ -1,5 +1,4 @@
 import Foundation
-import Physics
 
 /// The known symmetry of a test image, carried in its file name so that a folder of images is a
 /// labelled test set (`genlab symmetry evaluate --images`, `genlab symmetry samples`,

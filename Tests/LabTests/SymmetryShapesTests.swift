@@ -1,6 +1,6 @@
 import Engine
 import XCTest
-@testable import Physics
+@testable import Lab
 
 /// The shape library draws what its labels say, and the geometry reads it back.
 final class SymmetryShapesTests: XCTestCase {
