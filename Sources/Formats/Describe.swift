@@ -10,7 +10,7 @@ public enum Describe {
             // Every image file, whatever its size: what a training run would see before resizing.
             // Each file is decoded once; its pixels feed the statistics.
             var sizes: [String: Int] = [:], unreadable: [String] = [], values: [Float] = []
-            let names = ImageSet.imageFiles(in: path)
+            let names = ImageFolder.scan(path).files
             let files = names.count
             guard files > 0 else { throw FormatError(path, "folder holds no PNG or JPEG files") }
             var first: Image?

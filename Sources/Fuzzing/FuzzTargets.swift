@@ -1,4 +1,5 @@
 import Foundation
+import Datasets
 import Engine
 import Formats
 import Lab

@@ -1,5 +1,6 @@
 import Cluster
 import Engine
+import Datasets
 import Physics
 import Foundation
 import Formats

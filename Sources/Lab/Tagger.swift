@@ -1,5 +1,6 @@
 import Cluster
 import Engine
+import Datasets
 import Foundation
 import Formats
 import Models

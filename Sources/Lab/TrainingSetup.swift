@@ -1,4 +1,5 @@
 import Engine
+import Datasets
 import Foundation
 import Formats
 import Models

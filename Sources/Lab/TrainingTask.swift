@@ -1,34 +1,10 @@
 import Engine
+import Datasets
 import Foundation
 import Formats
 import Models
 import NN
 import Physics
-
-/// How a model's data was prepared: recorded in every checkpoint, so sampling, interpolation and
-/// scoring undo (or repeat) exactly the same preparation, and a mismatch is caught.
-public struct DataSpec: Codable, Equatable, Sendable {
-    public var source: String
-    public var imageSize: Int
-    public var channels: Int
-    public var scaling: ImageSet.Scaling
-    /// The source file's jet-image record in its text form ("" for ordinary images); checkpoints
-    /// store it so; read it typed through `jetRecord`.
-    public var preprocessing: String = ""
-    /// How the jet images were made; nil for ordinary images.
-    public var jetRecord: JetImageRecord? { JetImageRecord(text: preprocessing) }
-    public var isJetImages: Bool { !preprocessing.isEmpty }
-
-    public init(source: String, imageSize: Int, channels: Int, scaling: ImageSet.Scaling, preprocessing: String = "") {
-        self.source = source; self.imageSize = imageSize; self.channels = channels; self.scaling = scaling; self.preprocessing = preprocessing
-    }
-
-    /// The jet-image geometry recorded in `preprocessing` (window 1.25 when unrecorded).
-    public var jetImage: JetImage { JetImage(size: imageSize, window: jetRecord?.window ?? 1.25) }
-
-    /// Maps model-space values back to display range for PNG output.
-    public var displayRange: ClosedRange<Float> { scaling == .minusOneToOne ? -1...1 : 0...1 }
-}
 
 /// How the shared loop cuts epochs into batches and logs them.
 public struct TrainingSchedule: Sendable {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Formats
+import Datasets
 import Foundation
 
 /// `genlab data describe|preview`: look at a data set before training on it.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Engine
+import Datasets
 import Formats
 import Foundation
 import Lab

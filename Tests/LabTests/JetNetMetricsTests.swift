@@ -1,4 +1,5 @@
 import Engine
+import Datasets
 import Formats
 import Foundation
 import Lab

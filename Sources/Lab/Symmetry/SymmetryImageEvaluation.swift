@@ -1,5 +1,6 @@
 import Cluster
 import Foundation
+import Datasets
 import Formats
 
 /// A symmetry detector measured on image files whose truth is in their names (`SymmetryTruth`):

@@ -1,4 +1,4 @@
-import Formats
+import Datasets
 import XCTest
 
 /// The jet-image record: read from a file's attributes or a checkpoint's text, written back, compared.

@@ -1,4 +1,5 @@
 import Engine
+import Formats
 import Foundation
 
 /// A data set of images in memory as one [N, C, H, W] tensor, loaded from an image folder or an
@@ -204,27 +205,11 @@ public struct ImageSet {
         return set
     }
 
-    /// The PNG and JPEG files under a folder (recursively), as sorted relative paths. Names that
-    /// look like images but are not regular files (a folder, a FIFO) are left out.
-    public static func imageFiles(in path: String) -> [String] {
-        imageFileScan(in: path).files
-    }
-
-    /// The image files under a folder and the image-named entries that are not regular files,
-    /// each with the reason.
-    static func imageFileScan(in path: String) -> (files: [String], rejected: [String]) {
-        var files: [String] = [], rejected: [String] = []
-        let walker = FileManager.default.enumerator(atPath: path)
-        while let f = walker?.nextObject() as? String {
-            let lower = f.lowercased()
-            guard lower.hasSuffix(".png") || lower.hasSuffix(".jpg") || lower.hasSuffix(".jpeg") else { continue }
-            do { try InputFile.requireRegular(path + "/" + f); files.append(f) } catch { rejected.append("\(error)") }
-        }
-        return (files.sorted(), rejected.sorted())
-    }
+    /// The PNG and JPEG files under a folder (recursively), as sorted relative paths.
+    public static func imageFiles(in path: String) -> [String] { ImageFolder.scan(path).files }
 
     static func loadFolder(_ path: String, _ options: Options) throws -> ImageSet {
-        let scan = imageFileScan(in: path)
+        let scan = ImageFolder.scan(path)
         var files = scan.files
         if let limit = options.limit { files = Array(files.prefix(limit)) }
         guard !files.isEmpty else { throw FormatError(path, "folder holds no PNG or JPEG files") }
@@ -297,27 +282,5 @@ public struct ImageSet {
             out.images = t
         }
         return out
-    }
-}
-
-/// What a file holds, by its first bytes.
-public enum FileKind: String {
-    case png, jpeg, npy, npz = "npz (zip)", idx, hdf5, safetensors, gzip, unknown
-
-    public static func detect(_ path: String) throws -> FileKind {
-        try InputFile.requireRegular(path)
-        guard let h = FileHandle(forReadingAtPath: path) else { throw FormatError(path, "cannot be read") }
-        defer { try? h.close() }
-        let b = [UInt8]((try? h.read(upToCount: 16)) ?? Data())
-        if b.isEmpty { throw FormatError(path, "empty file") }
-        if b.starts(with: [0x89, 0x50, 0x4E, 0x47]) { return .png }
-        if b.starts(with: [0xFF, 0xD8]) { return .jpeg }
-        if b.starts(with: [0x93] + Array("NUMPY".utf8)) { return .npy }
-        if b.starts(with: [0x50, 0x4B, 0x03, 0x04]) { return .npz }
-        if b.starts(with: [0x89, 0x48, 0x44, 0x46]) { return .hdf5 }
-        if b.starts(with: [0x1F, 0x8B]) { return .idx }  // gzip: GenLab reads gzip-compressed IDX
-        if b.count >= 4, b[0] == 0, b[1] == 0, [0x08, 0x09, 0x0B, 0x0C, 0x0D, 0x0E].contains(b[2]) { return .idx }
-        if b.count >= 9, b[8] == UInt8(ascii: "{") { return .safetensors }
-        return .unknown
     }
 }
