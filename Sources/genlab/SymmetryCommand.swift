@@ -24,7 +24,7 @@ struct Symmetry: ParsableCommand {
             decoy that was never fitted.
             """)
         // The library's defaults, so the CLI cannot drift from them.
-        static let defaults = SymmetryTraining.Options()
+        static let defaults = SymmetryTrainingOptions()
         @Option(help: "Run folder.") var out = "Outputs/symmetry"
         @Option(name: .customLong("per-class"), help: "Training templates per class.") var perClass = Self.defaults.perClass
         @Option(name: .customLong("validation-per-class"), help: "Validation templates per class.") var validationPerClass = Self.defaults.validationPerClass
@@ -74,7 +74,7 @@ struct Symmetry: ParsableCommand {
 
         func run() throws {
             let kind = SymmetryRepresentation.Input(rawValue: input)!
-            var o = SymmetryTraining.Options()
+            var o = SymmetryTrainingOptions()
             o.perClass = perClass; o.validationPerClass = validationPerClass; o.heldOutPerClass = heldOutPerClass
             o.heldOutSeeds = heldOutSeeds; o.sweepsPerClass = sweepsPerClass; o.trainingSweepsPerClass = trainingSweepsPerClass
             o.epochs = epochs; o.seed = seed; o.quiet = quiet || json
@@ -104,16 +104,16 @@ struct Symmetry: ParsableCommand {
         }
     }
 
-    static func printReported(_ m: SymmetryTraining.Evaluation) {
+    static func printReported(_ m: SymmetryEvaluation.Evaluation) {
         print(String(format: "held-out, as reported (%@): accuracy %.1f %% on exact symmetries, %.1f %% overall; ρ(ε, score) = %.3f",
                      m.seeds == 1 ? "one fit" : "mean of \(m.seeds) fits", 100 * m.accuracyExact, 100 * m.accuracyAll, m.spearmanEpsilonScore))
     }
 
-    static func printPerClass(_ e: SymmetryTraining.Evaluation) {
+    static func printPerClass(_ e: SymmetryEvaluation.Evaluation) {
         for (name, a) in e.perClassExact.sorted(by: { $0.key < $1.key }) { print("  " + name.padding(toLength: 18, withPad: " ", startingAt: 0) + String(format: " %.1f %%", 100 * a)) }
     }
 
-    static func printSweeps(_ w: SymmetryTraining.SweepEvaluation) {
+    static func printSweeps(_ w: SymmetryEvaluation.SweepEvaluation) {
         print(String(format: "sweeps (%d templates broken step by step, ε = 0 … 1): ρ(ε, score) within a sweep: mean %.3f, median %.3f; %.0f %% fall with ρ ≤ −0.8",
                      w.sweeps, w.meanSpearman, w.medianSpearman, 100 * w.fractionFalling))
         print("  mean score by ε: " + zip(w.epsilons, w.meanScore).map { String(format: "%.1f → %.2f", $0.0, $0.1) }.joined(separator: ", "))
@@ -147,12 +147,12 @@ struct Symmetry: ParsableCommand {
             folder, whether the class survives inverting the colours, and which way against the truth; OUT gets \
             image_evaluation.json, images.csv and confusion.png.
             """)
-        static let defaults = SymmetryTraining.Options()
+        static let defaults = SymmetryTrainingOptions()
         @Option(help: "A symmetry checkpoint (default: the shipped Pretrained/symmetry.safetensors).") var checkpoint: String?
         @Option(name: .customLong("held-out-per-class"), help: "Held-out templates per class (0: skip).") var heldOutPerClass = Self.defaults.heldOutPerClass
         @Option(name: .customLong("sweeps-per-class"), help: "Sweeps per symmetric class (0: skip).") var sweepsPerClass = Self.defaults.sweepsPerClass
         @Option(help: "Decoy fits per template; the score is their mean, as `symmetry score` reports it.") var seeds = Self.defaults.heldOutSeeds
-        @Option(help: "Seed of the held-out templates; the sweeps use seed + 1000.") var seed = SymmetryTraining.Stream.heldOut
+        @Option(help: "Seed of the held-out templates; the sweeps use seed + 1000.") var seed = SymmetrySeeds.heldOut
         @Option(name: .customLong("stability-images"), help: "Also measure the score's stability on this many held-out templates, each under 3 × --seeds decoy seeds, as `train` does with \(Self.defaults.stabilityImages) (0: skip).") var stabilityImages = 0
         @Option(help: "Run folder.") var out = "Outputs/symmetry_evaluation"
         @Option(parsing: .upToNextOption, help: "Measure on these labelled images (files or folders) instead of drawn templates: CLASS[-nORDER][-aAXIS]…[-dDIRECTION]__anything.png, e.g. Datasets/symmetry/test.")
@@ -179,11 +179,11 @@ struct Symmetry: ParsableCommand {
             let path = try checkpointPath(checkpoint)
             let detector = try SymmetryDetector(checkpoint: path)
             if !images.isEmpty { return try evaluateImages(detector, path) }
-            let r = try SymmetryTraining.evaluateCheckpoint(detector, checkpoint: path, heldOutPerClass: heldOutPerClass, sweepsPerClass: sweepsPerClass,
+            let r = try SymmetryEvaluation.evaluateCheckpoint(detector, checkpoint: path, heldOutPerClass: heldOutPerClass, sweepsPerClass: sweepsPerClass,
                                                   seeds: seeds, seed: seed, stabilityImages: stabilityImages, out: out, quiet: quiet || json)
             for w in r.warnings { FileHandle.standardError.write(Data("warning: \(w): not a held-out number\n".utf8)) }
             if json { print(String(decoding: try RunFolder.json(r), as: UTF8.self)); return }
-            let sets = [r.heldOut.map { "\($0.templates) held-out templates (seed \(seed))" }, r.sweeps.map { "\($0.sweeps) sweeps (seed \(seed &+ SymmetryTraining.Stream.sweepsAfterHeldOut))" }]
+            let sets = [r.heldOut.map { "\($0.templates) held-out templates (seed \(seed))" }, r.sweeps.map { "\($0.sweeps) sweeps (seed \(seed &+ SymmetrySeeds.sweepsAfterHeldOut))" }]
             print("\(path): " + sets.compactMap { $0 }.joined(separator: ", "))
             if let m = r.heldOut { printReported(m); printPerClass(m) }
             if let s = r.stability {

@@ -204,7 +204,7 @@ final class SymmetryPipelineTests: XCTestCase {
 
     func testTrainingRunWritesItsReport() throws {
         let folder = scratchFolder("symmetry-train")
-        var o = SymmetryTraining.Options()
+        var o = SymmetryTrainingOptions()
         o.perClass = 4; o.validationPerClass = 1; o.heldOutPerClass = 1; o.epochs = 2; o.quiet = true
         o.stabilityImages = 2; o.heldOutSeeds = 2; o.sweepsPerClass = 1; o.trainingSweepsPerClass = 1
         o.representation.decoy.steps = 20
@@ -225,7 +225,7 @@ final class SymmetryPipelineTests: XCTestCase {
 
         // `genlab symmetry evaluate` at the training seed + 2000 repeats the run's own measurement.
         let again = scratchFolder("symmetry-evaluate")
-        let m = try SymmetryTraining.evaluateCheckpoint(detector, checkpoint: r.checkpoint, heldOutPerClass: 1, sweepsPerClass: 1, seeds: 2,
+        let m = try SymmetryEvaluation.evaluateCheckpoint(detector, checkpoint: r.checkpoint, heldOutPerClass: 1, sweepsPerClass: 1, seeds: 2,
                                               seed: o.seed + 2000, stabilityImages: 2, out: again, quiet: true)
         XCTAssertEqual(m.heldOut?.confusionExact, r.heldOutReported?.confusionExact)
         XCTAssertEqual(m.heldOut?.accuracyAll, r.heldOutReported?.accuracyAll)
@@ -237,8 +237,8 @@ final class SymmetryPipelineTests: XCTestCase {
         XCTAssertEqual(m.warnings, [], "seed + 2000 and + 3000 are new to the run")
         XCTAssertEqual(detector.config.training?.trainingSweepsPerClass, 1, "the checkpoint records how it was trained")
         let training = try XCTUnwrap(detector.config.training)
-        XCTAssertEqual(SymmetryTraining.seenBefore(training, heldOutSeed: o.seed, sweepSeed: o.seed + 4000).count, 2)
-        XCTAssertEqual(SymmetryTraining.seenBefore(training, heldOutSeed: o.seed + 5000, sweepSeed: o.seed + 6000), [])
+        XCTAssertEqual(SymmetryEvaluation.seenBefore(training, heldOutSeed: o.seed, sweepSeed: o.seed + 4000).count, 2)
+        XCTAssertEqual(SymmetryEvaluation.seenBefore(training, heldOutSeed: o.seed + 5000, sweepSeed: o.seed + 6000), [])
     }
 }
 

@@ -74,7 +74,7 @@ final class TrainerTests: XCTestCase {
     /// The symmetry CNN too: its steps draw augmentations from the data stream, so resuming must
     /// restore that stream as it was, not as the epoch began.
     func testSymmetryClassifierResumesExactly() throws {
-        var o = SymmetryTraining.Options()
+        var o = SymmetryTrainingOptions()
         o.perClass = 6; o.validationPerClass = 1; o.heldOutPerClass = 1; o.epochs = 2; o.batchSize = 8; o.quiet = true
         o.stabilityImages = 0; o.heldOutSeeds = 0; o.sweepsPerClass = 0; o.trainingSweepsPerClass = 1
         o.representation.decoy.steps = 20

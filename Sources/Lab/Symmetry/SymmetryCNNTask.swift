@@ -12,12 +12,12 @@ final class SymmetryCNNTask: TrainingTask {
     let kind = SymmetryDetector.kind
     let model: SymmetryCNN
     let optimizer: Adam
-    let options: SymmetryTraining.Options
+    let options: SymmetryTrainingOptions
     let train: SymmetryDataset, validation: SymmetryDataset, sweeps: SymmetryDataset?
     /// The classifier's streams: weights from fork 1, data order and augmentation from fork 2.
     private let streams: PRNG
 
-    init(train: SymmetryDataset, validation: SymmetryDataset, sweeps: SymmetryDataset?, options o: SymmetryTraining.Options) {
+    init(train: SymmetryDataset, validation: SymmetryDataset, sweeps: SymmetryDataset?, options o: SymmetryTrainingOptions) {
         self.train = train; self.validation = validation; self.sweeps = sweeps; options = o
         let rep = o.representation
         streams = PRNG(seed: o.seed).fork(7)
@@ -46,7 +46,7 @@ final class SymmetryCNNTask: TrainingTask {
         var loss = Loss.crossEntropy(logits, targets: idx.map { train.labels[$0] })
             + Loss.bceWithLogits(degree, Tensor(shape: [idx.count], data: idx.map { train.epsilons[$0] })) * options.degreeWeight
         if let sw = sweeps {
-            let n = SymmetryTraining.sweepEpsilons.count
+            let n = SymmetryEvaluation.sweepEpsilons.count
             let starts = (0..<2).map { _ in data.nextInt(sw.count / n) * n }
             let picked = starts.flatMap { Array($0..<($0 + n)) }
             let x = SquareSymmetry.augment(sw.features.indexSelect(axis: 0, indices: picked).detach(), rng: &data)
@@ -60,7 +60,7 @@ final class SymmetryCNNTask: TrainingTask {
     }
 
     func evaluate(noise: inout PRNG) -> [String: Double] {
-        let v = SymmetryTraining.evaluate(model, validation)
+        let v = SymmetryEvaluation.evaluate(model, validation)
         return ["val_accuracy_exact": v.accuracyExact, "val_accuracy": v.accuracyAll, "val_spearman": v.spearmanEpsilonScore]
     }
 
@@ -83,7 +83,7 @@ final class SymmetryCNNTask: TrainingTask {
     /// and `quiet` must be what the checkpoint was trained with.
     func restore(_ checkpoint: Checkpoint, file: String) throws {
         let saved = try checkpoint.decodeConfig(SymmetryDetector.Config.self, file: file)
-        func comparable(_ o: SymmetryTraining.Options?) -> Data? {
+        func comparable(_ o: SymmetryTrainingOptions?) -> Data? {
             guard var o else { return nil }
             o.epochs = 0; o.quiet = false
             let encoder = JSONEncoder()

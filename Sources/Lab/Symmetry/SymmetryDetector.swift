@@ -26,7 +26,7 @@ public final class SymmetryDetector {
         public var classes: [String]
         /// How the classifier was trained (seeds and set sizes), so an evaluation can tell whether
         /// its sets are new to it; absent in checkpoints written before it was recorded.
-        public var training: SymmetryTraining.Options? = nil
+        public var training: SymmetryTrainingOptions? = nil
     }
 
     public struct Score: Codable, Sendable {
@@ -156,7 +156,7 @@ public final class SymmetryDetector {
             let part = fits[start..<min(fits.count, start + chunk)]
             let features = config.representation.make(part.map { prepared[$0.image] }, seeds: part.map(\.seed), prepared: true,
                                                       progress: { progress?(start + $0) }, cluster: cluster).images
-            let (p, e) = SymmetryTraining.predict(model, features)
+            let (p, e) = Self.predict(model, features)
             for (k, fit) in part.enumerated() { probs[fit.image].append(p[k]); eps[fit.image].append(e[k]) }
         }
         return images.indices.map { i in
@@ -166,7 +166,7 @@ public final class SymmetryDetector {
                 let (m, s) = Statistics.meanAndSpread(probs[i].map { $0[c] })
                 mean[c] = m; spread[c] = s
             }
-            let scores = zip(probs[i], eps[i]).map { SymmetryTraining.score(probabilities: $0.0, epsilon: $0.1) }
+            let scores = zip(probs[i], eps[i]).map { Self.score(probabilities: $0.0, epsilon: $0.1) }
             let (scoreMean, scoreSpread) = Statistics.meanAndSpread(scores)
             let best = mean.indices.max { mean[$0] < mean[$1] }!
             let bestSymmetric = mean.indices.filter { $0 != SymmetryClass.none.rawValue }.max { mean[$0] < mean[$1] }!
@@ -310,5 +310,33 @@ public final class SymmetryDetector {
         }
         canvas.text(caption, x: pad, y: 2 * pad + cell, scale: 2)
         return canvas.image
+    }
+
+    /// Class probabilities and ε estimates of precomputed features, each the mean over the
+    /// image's eight square symmetries (every class is closed under them, so the average is the
+    /// classifier made exactly invariant to them; +2.4 points held-out on the shipped model).
+    static func predict(_ model: SymmetryCNN, _ features: Tensor) -> (probabilities: [[Double]], epsilon: [Double]) {
+        let k = model.config.classes, n = features.shape[0]
+        var probs = [[Double]](repeating: [Double](repeating: 0, count: k), count: n), eps = [Double](repeating: 0, count: n)
+        noGrad {
+            for s in stride(from: 0, to: n, by: 256) {
+                let chunk = features.slice(axis: 0, start: s, end: min(n, s + 256)).detach()
+                for transform in 0..<8 {
+                    let (logits, degree) = model.predict(SquareSymmetry.apply(chunk) { _ in transform })
+                    let p = logits.softmax(axis: 1).scalars, e = degree.sigmoid().scalars
+                    for i in 0..<chunk.shape[0] {
+                        for c in 0..<k { probs[s + i][c] += Double(p[i * k + c]) / 8 }
+                        eps[s + i] += Double(e[i]) / 8
+                    }
+                }
+            }
+        }
+        return (probs, eps)
+    }
+
+    /// The symmetry score from class probabilities and the ε estimate: how likely the image has a
+    /// symmetry at all, times how intact the symmetry is, (1 − P(none))·(1 − ε̂), in [0, 1].
+    public static func score(probabilities p: [Double], epsilon: Double) -> Double {
+        (1 - p[SymmetryClass.none.rawValue]) * (1 - min(max(epsilon, 0), 1))
     }
 }

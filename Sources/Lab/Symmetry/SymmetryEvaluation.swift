@@ -6,7 +6,10 @@ import Models
 /// How well a symmetry detector does on templates whose symmetry and ε are known: accuracy on
 /// exact symmetries, the confusion matrix, and whether the score falls as ε grows — pooled over
 /// templates, and along sweeps that break one template more and more.
-extension SymmetryTraining {
+public enum SymmetryEvaluation {
+    /// The steps of every sweep, training and held-out.
+    public static let sweepEpsilons = [0, 0.2, 0.4, 0.6, 0.8, 1]
+
     public struct Evaluation: Codable, Sendable {
         public var templates: Int
         /// Accuracy on templates with exact symmetry (ε = 0; every `none` template counts).
@@ -57,8 +60,8 @@ extension SymmetryTraining {
         let wasTraining = model.isTraining
         model.eval()
         defer { model.train(wasTraining) }
-        let (probs, eps) = predict(model, data.features)
-        return summarise(data.templates, probabilities: probs, scores: zip(probs, eps).map { score(probabilities: $0.0, epsilon: $0.1) })
+        let (probs, eps) = SymmetryDetector.predict(model, data.features)
+        return summarise(data.templates, probabilities: probs, scores: zip(probs, eps).map { SymmetryDetector.score(probabilities: $0.0, epsilon: $0.1) })
     }
 
     /// The whole detector as users run it: each template's decoy fitted under every seed, class
@@ -186,7 +189,7 @@ extension SymmetryTraining {
                                  progress: ((Int) -> Void)? = nil) -> Stability? {
         let input = detector.config.representation.input
         guard !images.isEmpty, r > 0, input != .raw else { return nil }
-        let scores = detector.score(images, seeds: Stream.reportedFits(3 * r, input: input), progress: progress)
+        let scores = detector.score(images, seeds: SymmetrySeeds.reportedFits(3 * r, input: input), progress: progress)
         let n = Double(max(scores.count, 1))
         return Stability(images: images.count, fits: r, perFit: scores.map(\.scoreSpread).reduce(0, +) / n, reported: scores.map { s in
             Statistics.meanAndSpread((0..<3).map { g in s.seedScores[(g * r)..<((g + 1) * r)].reduce(0, +) / Double(r) }).std
@@ -209,13 +212,13 @@ extension SymmetryTraining {
     /// Which of an evaluation's sets the classifier met while it trained, by the seeds `train`
     /// derives from its own (templates s, validation s + 1000, training sweeps s + 4000): the held-out
     /// library draws the same potentials from the same stream but for its extrapolated parameters.
-    public static func seenBefore(_ training: Options, heldOutSeed: UInt64?, sweepSeed: UInt64?) -> [String] {
+    public static func seenBefore(_ training: SymmetryTrainingOptions, heldOutSeed: UInt64?, sweepSeed: UInt64?) -> [String] {
         let s = training.seed
         var seen: [String] = []
-        if let h = heldOutSeed, h == s || h == s &+ Stream.validation {
+        if let h = heldOutSeed, h == s || h == s &+ SymmetrySeeds.validation {
             seen.append("held-out templates (seed \(h)) repeat the checkpoint's \(h == s ? "training" : "validation") templates' stream")
         }
-        if let w = sweepSeed, training.trainingSweepsPerClass > 0, w == s &+ Stream.trainingSweeps {
+        if let w = sweepSeed, training.trainingSweepsPerClass > 0, w == s &+ SymmetrySeeds.trainingSweeps {
             seen.append("sweeps (seed \(w)) repeat the checkpoint's training sweeps' stream")
         }
         return seen
@@ -232,9 +235,9 @@ extension SymmetryTraining {
         let run = try RunFolder(out)
         let templates = SymmetryDataset.draw(perClass: heldOutPerClass, library: SymmetryTemplates(size: detector.size, extrapolate: true), seed: seed)
         // The same decoy seeds as `train`'s reported evaluation, so seed 2000 repeats it exactly.
-        let sweepSeed = seed &+ Stream.sweepsAfterHeldOut
+        let sweepSeed = seed &+ SymmetrySeeds.sweepsAfterHeldOut
         let (heldOut, sweeps) = measure(detector, heldOut: templates, sweepsPerClass: sweepsPerClass, sweepSeed: sweepSeed,
-                                        seeds: Stream.reportedFits(seeds, input: detector.config.representation.input), quiet: quiet)
+                                        seeds: SymmetrySeeds.reportedFits(seeds, input: detector.config.representation.input), quiet: quiet)
         if let h = heldOut { try confusionImage(h).writePNG(run.file("confusion.png")) }
         var stable: Stability?
         if stabilityImages > 0 {

@@ -145,7 +145,7 @@ public enum SymmetryImageEvaluation {
         guard cluster.isRoot else { return result }
         let run = try RunFolder(out)
         try run.writeJSON(result, to: "image_evaluation.json")
-        try SymmetryTraining.confusionImage(confusion, title: "\(labelled.count) labelled images").writePNG(run.file("confusion.png"))
+        try SymmetryEvaluation.confusionImage(confusion, title: "\(labelled.count) labelled images").writePNG(run.file("confusion.png"))
         var csv = "image,truth,predicted,predicted_inverted,score,order,axis,direction\n"
         for r in results {
             csv += "\"\(r.image)\",\(r.truth),\(r.predicted),\(r.predictedInverted),\(String(format: "%.4f", r.score)),"
