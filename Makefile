@@ -1,5 +1,5 @@
 # The two commands of README.md. Both install missing system packages first.
-.PHONY: demo test deps build fuzz badinputs
+.PHONY: demo test deps build fuzz badinputs format lint
 
 deps:
 	@scripts/deps.sh
@@ -22,3 +22,12 @@ fuzz: deps
 # The CLI against the crafted bad-input corpus: no crash, hang, memory bomb or lost file.
 badinputs: build
 	python3 scripts/check_bad_inputs.py
+
+# The code's layout: swift-format with .swift-format (4-space indent, lines of at most 120).
+format:
+	swift format format --configuration .swift-format --recursive --in-place Sources Tests
+
+# Layout and the 120-character limit checked, nothing changed.
+lint:
+	swift format lint --configuration .swift-format --recursive Sources Tests
+	@! grep -rnP '^.{121,}$$' --include='*.swift' Sources Tests || (echo "lines over 120 characters above"; false)

@@ -11,12 +11,16 @@ import NN
 /// just before — is not muddied by buffers another workload left behind.
 public enum ModelBenchmark {
     /// The workloads' names, in the order they run.
-    public static let names = ["mlp vae 784-400-20 b128", "dcgan 32x32 b64 (D+G step)", "conv vae 32x32 b128",
-                               "coordinate mlp 2-64-64-64-1 on 64x64", "dcgan 64x64x3 b64 (D+G step)",
-                               "jet ae scoring 25x25 b1024 (forward + mse)", "decoy fits 32x 2-32-32-1 on 32x32 (300 steps)"]
+    public static let names = [
+        "mlp vae 784-400-20 b128", "dcgan 32x32 b64 (D+G step)", "conv vae 32x32 b128",
+        "coordinate mlp 2-64-64-64-1 on 64x64", "dcgan 64x64x3 b64 (D+G step)",
+        "jet ae scoring 25x25 b1024 (forward + mse)", "decoy fits 32x 2-32-32-1 on 32x32 (300 steps)",
+    ]
 
     /// Measures the named workloads (all by default) in this process.
-    public static func run(quick: Bool = false, only: [String]? = nil, progress: (String) -> Void = { _ in }) -> [BenchResult] {
+    public static func run(
+        quick: Bool = false, only: [String]? = nil, progress: (String) -> Void = { _ in }
+    ) -> [BenchResult] {
         let minTime = quick ? 0.3 : 2.0
         return (only ?? names).map { name in
             progress(name)
@@ -35,18 +39,24 @@ public enum ModelBenchmark {
         var rng = PRNG(seed: 0)
         switch name {
         case names[0]:
-            let mlp = VAE(VAE.Config(imageSize: 28, channels: 1, latentDim: 20, architecture: .mlp, hidden: [400]), rng: &rng)
+            let mlp = VAE(
+                VAE.Config(imageSize: 28, channels: 1, latentDim: 20, architecture: .mlp, hidden: [400]), rng: &rng)
             return vaeStep(mlp, batch: 128, size: 28, rng: &rng)
         case names[1]:
-            let gan = DCGAN(DCGAN.Config(imageSize: 32, channels: 1, latentDim: 100, generatorFeatures: 64, discriminatorFeatures: 64,
-                                         output: .tanh, minibatchStd: false), rng: &rng)
+            let gan = DCGAN(
+                DCGAN.Config(
+                    imageSize: 32, channels: 1, latentDim: 100, generatorFeatures: 64, discriminatorFeatures: 64,
+                    output: .tanh, minibatchStd: false), rng: &rng)
             return ganStep(gan, real: Tensor.uniform([64, 1, 32, 32], low: -1, high: 1, rng: &rng), rng: &rng)
         case names[2]:
-            let conv = VAE(VAE.Config(imageSize: 32, channels: 1, latentDim: 16, architecture: .conv, hidden: [32, 64]), rng: &rng)
+            let conv = VAE(
+                VAE.Config(imageSize: 32, channels: 1, latentDim: 16, architecture: .conv, hidden: [32, 64]), rng: &rng)
             return vaeStep(conv, batch: 128, size: 32, rng: &rng)
         case names[3]:
-            let net = Sequential([Linear(2, 64, rng: &rng), ReLU(), Linear(64, 64, rng: &rng), ReLU(), Linear(64, 64, rng: &rng), ReLU(),
-                                  Linear(64, 1, rng: &rng)])
+            let net = Sequential([
+                Linear(2, 64, rng: &rng), ReLU(), Linear(64, 64, rng: &rng), ReLU(), Linear(64, 64, rng: &rng), ReLU(),
+                Linear(64, 1, rng: &rng),
+            ])
             var grid: [Float] = []
             for i in 0..<4096 {
                 grid.append(Float(i % 64) / 32 - 1)
@@ -61,13 +71,17 @@ public enum ModelBenchmark {
             }
         case names[4]:
             // The face case: three colours at 64 × 64.
-            let gan = DCGAN(DCGAN.Config(imageSize: 64, channels: 3, latentDim: 100, generatorFeatures: 64, discriminatorFeatures: 64,
-                                         output: .tanh, minibatchStd: false), rng: &rng)
+            let gan = DCGAN(
+                DCGAN.Config(
+                    imageSize: 64, channels: 3, latentDim: 100, generatorFeatures: 64, discriminatorFeatures: 64,
+                    output: .tanh, minibatchStd: false), rng: &rng)
             return ganStep(gan, real: Tensor.uniform([64, 3, 64, 64], low: -1, high: 1, rng: &rng), rng: &rng)
         case names[5]:
             // What `genlab score` runs per chunk of events: the jet autoencoder's μ, decoded, and the per-event MSE.
-            let ae = VAE(VAE.Config(imageSize: 25, channels: 1, latentDim: 8, architecture: .conv, hidden: [32, 64],
-                                    likelihood: .gaussian, plain: true), rng: &rng)
+            let ae = VAE(
+                VAE.Config(
+                    imageSize: 25, channels: 1, latentDim: 8, architecture: .conv, hidden: [32, 64],
+                    likelihood: .gaussian, plain: true), rng: &rng)
             let x = Tensor.uniform([1024, 1, 25, 25], rng: &rng)
             return {
                 noGrad {
@@ -105,7 +119,8 @@ public enum ModelBenchmark {
         return {
             let z = Tensor.normal([b, 100], rng: &noise)
             let fake = gan.generator(z)
-            let lossD = Loss.bceWithLogits(gan.discriminator(real), Tensor.ones([b]))
+            let lossD =
+                Loss.bceWithLogits(gan.discriminator(real), Tensor.ones([b]))
                 + Loss.bceWithLogits(gan.discriminator(fake.detach()), Tensor.zeros([b]))
             optD.zeroGrad(); lossD.backward(); optD.step()
             let lossG = Loss.bceWithLogits(gan.discriminator(fake), Tensor.ones([b]))

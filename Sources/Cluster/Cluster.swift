@@ -44,7 +44,8 @@ public final class Cluster: @unchecked Sendable {
         guard launchedByMPI, !world.isDistributed else { return world }
         var rank: Int32 = 0, size: Int32 = 1
         guard genlab_mpi_start(&rank, &size) == 0 else {
-            throw Unavailable(description: "started by mpirun, but MPI did not start: " + String(cString: genlab_mpi_error()))
+            throw Unavailable(
+                description: "started by mpirun, but MPI did not start: " + String(cString: genlab_mpi_error()))
         }
         world = Cluster(rank: Int(rank), size: Int(size))
         atexit { _ = genlab_mpi_finalize() }
@@ -65,7 +66,8 @@ public final class Cluster: @unchecked Sendable {
 
     private func check(_ rc: Int32) {
         guard rc != 0 else { return }
-        FileHandle.standardError.write(Data("genlab: rank \(rank) of \(size): \(String(cString: genlab_mpi_error()))\n".utf8))
+        FileHandle.standardError.write(
+            Data("genlab: rank \(rank) of \(size): \(String(cString: genlab_mpi_error()))\n".utf8))
         abort(code: 70)
     }
 
@@ -111,15 +113,20 @@ public final class Cluster: @unchecked Sendable {
     public func gather(_ data: Data, to root: Int = 0) -> [Data]? {
         guard isDistributed else { return [data] }
         guard data.count <= Int(Int32.max) else {
-            FileHandle.standardError.write(Data("genlab: rank \(rank): \(data.count) bytes are too many to gather at once\n".utf8))
+            FileHandle.standardError.write(
+                Data("genlab: rank \(rank): \(data.count) bytes are too many to gather at once\n".utf8))
             abort(code: 70)
         }
         var mine = Int64(data.count)
         var counts = [Int64](repeating: 0, count: size)
-        check(counts.withUnsafeMutableBytes { out in withUnsafeBytes(of: &mine) { genlab_mpi_allgather($0.baseAddress, 8, out.baseAddress) } })
+        check(
+            counts.withUnsafeMutableBytes { out in
+                withUnsafeBytes(of: &mine) { genlab_mpi_allgather($0.baseAddress, 8, out.baseAddress) }
+            })
         let total = counts.reduce(0, +)
         guard total <= Int64(Int32.max) else {
-            FileHandle.standardError.write(Data("genlab: rank \(rank): \(total) bytes in all are too many to gather at once\n".utf8))
+            FileHandle.standardError.write(
+                Data("genlab: rank \(rank): \(total) bytes in all are too many to gather at once\n".utf8))
             abort(code: 70)
         }
         var offsets = [Int32](repeating: 0, count: size)
@@ -127,8 +134,12 @@ public final class Cluster: @unchecked Sendable {
         let counts32 = counts.map { Int32($0) }
         var out = [UInt8](repeating: 0, count: rank == root ? Int(total) : 0)
         let send = [UInt8](data)
-        check(send.withUnsafeBytes { s in out.withUnsafeMutableBytes { o in
-            genlab_mpi_gatherv(s.baseAddress, Int32(send.count), o.baseAddress, counts32, offsets, Int32(root)) } })
+        check(
+            send.withUnsafeBytes { s in
+                out.withUnsafeMutableBytes { o in
+                    genlab_mpi_gatherv(s.baseAddress, Int32(send.count), o.baseAddress, counts32, offsets, Int32(root))
+                }
+            })
         guard rank == root else { return nil }
         return (0..<size).map { r in Data(out[Int(offsets[r])..<Int(offsets[r]) + Int(counts[r])]) }
     }

@@ -16,7 +16,8 @@ public struct DataSpec: Codable, Equatable, Sendable {
     public var isJetImages: Bool { !preprocessing.isEmpty }
 
     public init(source: String, imageSize: Int, channels: Int, scaling: ImageSet.Scaling, preprocessing: String = "") {
-        self.source = source; self.imageSize = imageSize; self.channels = channels; self.scaling = scaling; self.preprocessing = preprocessing
+        self.source = source; self.imageSize = imageSize; self.channels = channels; self.scaling = scaling;
+        self.preprocessing = preprocessing
     }
 
     /// The jet-image geometry recorded in `preprocessing` (window 1.25 when unrecorded).

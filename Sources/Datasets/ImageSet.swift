@@ -40,8 +40,12 @@ public struct ImageSet {
         public var dataset: String?
         /// At most this many images (nil: all).
         public var limit: Int?
-        public init(size: Int? = nil, channels: Int? = nil, resampling: Image.Resampling = .area, dataset: String? = nil, limit: Int? = nil) {
-            self.size = size; self.channels = channels; self.resampling = resampling; self.dataset = dataset; self.limit = limit
+        public init(
+            size: Int? = nil, channels: Int? = nil, resampling: Image.Resampling = .area, dataset: String? = nil,
+            limit: Int? = nil
+        ) {
+            self.size = size; self.channels = channels; self.resampling = resampling; self.dataset = dataset;
+            self.limit = limit
         }
     }
 
@@ -67,7 +71,9 @@ public struct ImageSet {
             path = String(path[..<path.index(before: r.upperBound)])
         }
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw FormatError(path, "no such file or folder") }
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw FormatError(path, "no such file or folder")
+        }
         var set: ImageSet
         if isDirectory.boolValue {
             set = try loadFolder(path, options)
@@ -78,11 +84,16 @@ public struct ImageSet {
             case .idx: set = ImageSet(images: try asImages(IDX.read(path), path, integersAreBytes: true), source: path)
             case .npz:
                 let arrays = try NPZ.read(path)
-                let key = options.dataset ?? (arrays["images"] != nil ? "images" : arrays.keys.sorted().first { [3, 4].contains(arrays[$0]!.rank) })
+                let key =
+                    options.dataset
+                    ?? (arrays["images"] != nil
+                        ? "images" : arrays.keys.sorted().first { [3, 4].contains(arrays[$0]!.rank) })
                 guard let key, let t = arrays[key] else {
-                    throw FormatError(path, "no images array (members: \(arrays.keys.sorted().joined(separator: ", ")))")
+                    throw FormatError(
+                        path, "no images array (members: \(arrays.keys.sorted().joined(separator: ", ")))")
                 }
-                set = ImageSet(images: try asImages(t, path + ":" + key, integersAreBytes: true), source: path + ":" + key)
+                set = ImageSet(
+                    images: try asImages(t, path + ":" + key, integersAreBytes: true), source: path + ":" + key)
             case .hdf5: set = try loadHDF5(path, options)
             case .png, .jpeg:
                 let im = try Image.read(path)
@@ -96,8 +107,10 @@ public struct ImageSet {
             }
             if set.jetRecord != nil, let s = options.size, s != set.height || s != set.width {
                 // A jet image's pixel is a fixed (η, φ) cell: resizing would change the physics.
-                throw FormatError(set.source, "holds \(set.height)×\(set.width) jet images, not \(s)×\(s): jet images are "
-                    + "never resized; make them at that size with the model's preprocessing")
+                throw FormatError(
+                    set.source,
+                    "holds \(set.height)×\(set.width) jet images, not \(s)×\(s): jet images are "
+                        + "never resized; make them at that size with the model's preprocessing")
             }
             set = try set.conformed(options)
         }
@@ -159,11 +172,14 @@ public struct ImageSet {
         case 3: t = t.reshape([t.shape[0], 1, t.shape[1], t.shape[2]])
         case 4 where t.shape[3] <= 4 && t.shape[1] > 4: t = t.permute([0, 3, 1, 2]).detach()  // NHWC → NCHW
         case 4: break
-        default: throw FormatError(path, "array of shape \(t.shape) is not images ([N, H, W], [N, H, W, C] or [N, C, H, W])")
+        default:
+            throw FormatError(path, "array of shape \(t.shape) is not images ([N, H, W], [N, H, W, C] or [N, C, H, W])")
         }
         if integersAreBytes {
             let v = t.storage.buffer
-            if let mx = v.max(), mx > 1, mx <= 255, v.allSatisfy({ $0 >= 0 && $0 == $0.rounded() }) { t = noGrad { t / 255 } }
+            if let mx = v.max(), mx > 1, mx <= 255, v.allSatisfy({ $0 >= 0 && $0 == $0.rounded() }) {
+                t = noGrad { t / 255 }
+            }
         }
         return t
     }
@@ -177,16 +193,22 @@ public struct ImageSet {
             guard entries.contains(where: { $0.path == name }) else {
                 throw FormatError(path, "no dataset \(name) (datasets: \(entries.map(\.path).joined(separator: ", ")))")
             }
-        } else if let e = entries.first(where: { $0.path.hasSuffix("/images") }) ?? entries.first(where: {
-            // Jet constituents (N, M, 3) are particles, not pictures: never taken for images.
-            [3, 4].contains($0.shape.count) && ["float", "int", "uint"].contains($0.dtype) && !$0.path.hasSuffix("/constituents")
-        }) {
+        } else if let e = entries.first(where: { $0.path.hasSuffix("/images") })
+            ?? entries.first(where: {
+                // Jet constituents (N, M, 3) are particles, not pictures: never taken for images.
+                [3, 4].contains($0.shape.count) && ["float", "int", "uint"].contains($0.dtype)
+                    && !$0.path.hasSuffix("/constituents")
+            })
+        {
             name = e.path
         } else if entries.contains(where: { $0.path.hasSuffix("/constituents") }) {
-            throw FormatError(path, "holds jet constituents but no /images: they are particles, not pictures "
-                + "(genlab score and inspect make jet images from them with a checkpoint's preprocessing)")
+            throw FormatError(
+                path,
+                "holds jet constituents but no /images: they are particles, not pictures "
+                    + "(genlab score and inspect make jet images from them with a checkpoint's preprocessing)")
         } else {
-            throw FormatError(path, "no images dataset (looked for 'images' or any rank-3/4 dataset); use FILE.h5:/dataset")
+            throw FormatError(
+                path, "no images dataset (looked for 'images' or any rank-3/4 dataset); use FILE.h5:/dataset")
         }
         if let e = entries.first(where: { $0.path == name }), !["float", "int", "uint"].contains(e.dtype) {
             throw FormatError(path, "\(name) holds \(e.dtype) values, not numbers")
@@ -224,7 +246,10 @@ public struct ImageSet {
                             // Shrink at once, so that a folder of large photos never sits in memory whole.
                             var im = try Image.read(path + "/" + files[i])
                             im = im.channels == 1 || im.channels == 3 ? im : (im.channels == 2 ? im.grey() : im.rgb())
-                            if let size = options.size { im = im.centreCropSquare().resized(width: size, height: size, method: options.resampling) }
+                            if let size = options.size {
+                                im = im.centreCropSquare().resized(
+                                    width: size, height: size, method: options.resampling)
+                            }
                             images[i] = im
                         } catch { errors[i] = "\(error)" }
                     }
@@ -233,21 +258,27 @@ public struct ImageSet {
         }
         let ok = decoded.compactMap { $0 }
         guard let first = ok.first else {
-            throw FormatError(path, "none of its \(files.count) image files could be read; first: \(failures.compactMap { $0 }.first ?? "?")")
+            throw FormatError(
+                path,
+                "none of its \(files.count) image files could be read; first: "
+                    + "\(failures.compactMap { $0 }.first ?? "?")"
+            )
         }
         let channels = options.channels ?? (ok.allSatisfy { $0.channels <= 2 } ? 1 : 3)
         let size = options.size
         let w = size ?? first.width, h = size ?? first.height
         var skipped = scan.rejected + failures.compactMap { $0 }
-        _ = try InputLimits.current.elements([ok.count, channels, h, w], file: path, what: "the folder's \(ok.count) images")
+        _ = try InputLimits.current.elements(
+            [ok.count, channels, h, w], file: path, what: "the folder's \(ok.count) images")
         let tensor = Tensor(uninitialized: [ok.count, channels, h, w])
         var kept = 0
         for (i, decodedImage) in decoded.enumerated() {
             guard let decodedImage else { continue }
             let im = channels == 1 ? decodedImage.grey() : decodedImage.rgb()
             guard im.width == w, im.height == h else {
-                skipped.append("\(path)/\(files[i]): \(im.width)×\(im.height), unlike the first image (\(w)×\(h)); "
-                    + "pass an image size to resize them all")
+                skipped.append(
+                    "\(path)/\(files[i]): \(im.width)×\(im.height), unlike the first image (\(w)×\(h)); "
+                        + "pass an image size to resize them all")
                 continue
             }
             let t = im.tensor()
@@ -269,13 +300,16 @@ public struct ImageSet {
             guard channels == 3 && c == 1 || channels == 1 && c == 3 else {
                 throw FormatError(source, "cannot turn \(channels)-channel images into \(c)-channel ones")
             }
-            out.images = c == 1 ? images.mean(axes: [1], keepDims: true).detach() : images.expand([count, 3, height, width])
+            out.images =
+                c == 1 ? images.mean(axes: [1], keepDims: true).detach() : images.expand([count, 3, height, width])
         }
         if let s = options.size, s != height || s != width {
             let t = Tensor(uninitialized: [count, out.channels, s, s])
             for i in 0..<count {
-                let im = Image(tensor: out.images.slice(axis: 0, start: i, end: i + 1).reshape([out.channels, height, width]).detach(),
-                               range: 0...1)
+                let im = Image(
+                    tensor: out.images.slice(axis: 0, start: i, end: i + 1).reshape([out.channels, height, width])
+                        .detach(),
+                    range: 0...1)
                 let r = im.centreCropSquare().resized(width: s, height: s, method: options.resampling).tensor()
                 (t.storage.pointer + i * r.count).update(from: r.storage.pointer, count: r.count)
             }

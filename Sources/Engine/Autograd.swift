@@ -69,15 +69,18 @@ extension Tensor {
                 guard let fn = t.gradFn else { t.accumulateGrad(g); continue }
                 if t.retainsGrad { t.accumulateGrad(g) }
                 guard let rule = fn.backward else {
-                    preconditionFailure("GenLab backward: the graph through \(fn.name) was already freed by an earlier backward(); "
-                        + "pass retainGraph: true to the first backward to go through it again")
+                    preconditionFailure(
+                        "GenLab backward: the graph through \(fn.name) was already freed by an earlier backward(); "
+                            + "pass retainGraph: true to the first backward to go through it again")
                 }
                 let inputs = fn.inputs
                 if !retainGraph { fn.release() }
                 let inputGrads = rule(g)
                 for (input, gi) in zip(inputs, inputGrads) {
                     guard input.requiresGrad, let gi else { continue }
-                    assert(gi.shape == input.shape, "GenLab \(fn.name) backward: gradient \(gi.shape) for input \(input.shape)")
+                    assert(
+                        gi.shape == input.shape,
+                        "GenLab \(fn.name) backward: gradient \(gi.shape) for input \(input.shape)")
                     let key = ObjectIdentifier(input)
                     grads[key] = grads[key].map { $0 + gi } ?? gi
                 }

@@ -43,7 +43,11 @@ public enum Shape {
         for i in 0..<n {
             let da = i < n - a.count ? 1 : a[i - (n - a.count)]
             let db = i < n - b.count ? 1 : b[i - (n - b.count)]
-            if da == db || db == 1 { out[i] = da } else if da == 1 { out[i] = db } else {
+            if da == db || db == 1 {
+                out[i] = da
+            } else if da == 1 {
+                out[i] = db
+            } else {
                 shapeFailure(op, "shapes \(a) and \(b) cannot be broadcast together")
             }
         }

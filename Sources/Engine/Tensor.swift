@@ -16,8 +16,9 @@ public final class Tensor: CustomStringConvertible {
 
     /// A tensor over existing storage (a view when the storage is shared).
     public init(shape: [Int], storage: Storage, requiresGrad: Bool = false) {
-        precondition(Shape.count(shape) == storage.count,
-                     "GenLab Tensor: shape \(shape) holds \(Shape.count(shape)) elements, storage has \(storage.count)")
+        precondition(
+            Shape.count(shape) == storage.count,
+            "GenLab Tensor: shape \(shape) holds \(Shape.count(shape)) elements, storage has \(storage.count)")
         precondition(!shape.contains { $0 < 0 }, "GenLab Tensor: negative dimension in shape \(shape)")
         self.shape = shape
         self.storage = storage
@@ -46,8 +47,12 @@ public final class Tensor: CustomStringConvertible {
     public static func full(_ shape: [Int], _ value: Float, requiresGrad: Bool = false) -> Tensor {
         Tensor(shape: shape, storage: Storage(count: Shape.count(shape), repeating: value), requiresGrad: requiresGrad)
     }
-    public static func zeros(_ shape: [Int], requiresGrad: Bool = false) -> Tensor { full(shape, 0, requiresGrad: requiresGrad) }
-    public static func ones(_ shape: [Int], requiresGrad: Bool = false) -> Tensor { full(shape, 1, requiresGrad: requiresGrad) }
+    public static func zeros(_ shape: [Int], requiresGrad: Bool = false) -> Tensor {
+        full(shape, 0, requiresGrad: requiresGrad)
+    }
+    public static func ones(_ shape: [Int], requiresGrad: Bool = false) -> Tensor {
+        full(shape, 1, requiresGrad: requiresGrad)
+    }
 
     /// 0, 1, …, n-1 as floats.
     public static func arange(_ n: Int) -> Tensor {
@@ -57,7 +62,9 @@ public final class Tensor: CustomStringConvertible {
     }
 
     /// Samples from U[low, high).
-    public static func uniform(_ shape: [Int], low: Float = 0, high: Float = 1, rng: inout PRNG, requiresGrad: Bool = false) -> Tensor {
+    public static func uniform(
+        _ shape: [Int], low: Float = 0, high: Float = 1, rng: inout PRNG, requiresGrad: Bool = false
+    ) -> Tensor {
         let t = Tensor(uninitialized: shape)
         rng.fillUniform(t.storage.buffer, low: low, high: high)
         t.requiresGrad = requiresGrad
@@ -65,7 +72,9 @@ public final class Tensor: CustomStringConvertible {
     }
 
     /// Samples from N(mean, std²).
-    public static func normal(_ shape: [Int], mean: Float = 0, std: Float = 1, rng: inout PRNG, requiresGrad: Bool = false) -> Tensor {
+    public static func normal(
+        _ shape: [Int], mean: Float = 0, std: Float = 1, rng: inout PRNG, requiresGrad: Bool = false
+    ) -> Tensor {
         let t = Tensor(uninitialized: shape)
         rng.fillNormal(t.storage.buffer, mean: mean, std: std)
         t.requiresGrad = requiresGrad

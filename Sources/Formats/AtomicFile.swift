@@ -15,7 +15,9 @@ public enum AtomicFile {
         }
         let temporary = folder + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-        guard fd >= 0 else { throw FormatError(path, "cannot create \(temporary): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw FormatError(path, "cannot create \(temporary): \(String(cString: strerror(errno)))")
+        }
         var ok = true
         data.withUnsafeBytes { buf in
             var offset = 0

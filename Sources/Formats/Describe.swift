@@ -5,7 +5,9 @@ import Foundation
 public enum Describe {
     public static func report(_ path: String) throws -> String {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw FormatError(path, "no such file or folder") }
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw FormatError(path, "no such file or folder")
+        }
         if isDirectory.boolValue {
             // Every image file, whatever its size: what a training run would see before resizing.
             // Each file is decoded once; its pixels feed the statistics.
@@ -24,8 +26,13 @@ public enum Describe {
             }
             if sizes.count > 1 || !unreadable.isEmpty {
                 var lines = ["\(path): image folder, \(files) image files, \(files - unreadable.count) readable"]
-                lines.append("  sizes (w×h×channels): " + sizes.sorted { $0.value > $1.value }.map { "\($0.key) (\($0.value))" }.joined(separator: ", "))
-                if !unreadable.isEmpty { lines.append("  unreadable \(unreadable.count): " + unreadable.prefix(3).joined(separator: "; ")) }
+                lines.append(
+                    "  sizes (w×h×channels): "
+                        + sizes.sorted { $0.value > $1.value }.map { "\($0.key) (\($0.value))" }.joined(separator: ", ")
+                )
+                if !unreadable.isEmpty {
+                    lines.append("  unreadable \(unreadable.count): " + unreadable.prefix(3).joined(separator: "; "))
+                }
                 lines.append("  mixed sizes: train with --image-size N to centre-crop and resize them")
                 return lines.joined(separator: "\n")
             }
@@ -37,7 +44,9 @@ public enum Describe {
         switch kind {
         case .png, .jpeg:
             let im = try Image.read(path)
-            return "\(path): \(kind.rawValue.uppercased()) \(im.width)×\(im.height), \(im.channels) channel(s), \(im.bitDepth)-bit\n"
+            return
+                "\(path): \(kind.rawValue.uppercased()) \(im.width)×\(im.height), \(im.channels) channel(s), "
+                + "\(im.bitDepth)-bit\n"
                 + "  values " + statistics(Tensor(shape: [im.pixels.count], data: im.pixels))
         case .npy:
             let t = try NPY.read(path)
@@ -47,18 +56,26 @@ public enum Describe {
             return "\(path): IDX array \(t.shape)\n  values " + statistics(t)
         case .npz:
             let arrays = try NPZ.read(path)
-            return (["\(path): .npz archive, \(arrays.count) arrays"] + arrays.keys.sorted().map { "  \($0): \(arrays[$0]!.shape)  " + statistics(arrays[$0]!) })
+            return
+                (["\(path): .npz archive, \(arrays.count) arrays"]
+                + arrays.keys.sorted().map { "  \($0): \(arrays[$0]!.shape)  " + statistics(arrays[$0]!) })
                 .joined(separator: "\n")
         case .safetensors:
             let f = try SafeTensors.read(path)
             var lines = ["\(path): safetensors, \(f.tensors.count) tensors"]
-            for (k, v) in f.metadata.sorted(by: { $0.key < $1.key }) { lines.append("  metadata \(k) = \(v.prefix(120))") }
-            for k in f.tensors.keys.sorted() { lines.append("  \(k): \(f.dtypes[k]!) \(f.tensors[k]!.shape)  " + statistics(f.tensors[k]!)) }
+            for (k, v) in f.metadata.sorted(by: { $0.key < $1.key }) {
+                lines.append("  metadata \(k) = \(v.prefix(120))")
+            }
+            for k in f.tensors.keys.sorted() {
+                lines.append("  \(k): \(f.dtypes[k]!) \(f.tensors[k]!.shape)  " + statistics(f.tensors[k]!))
+            }
             return lines.joined(separator: "\n")
         case .hdf5:
             let file = try HDF5File(path)
             var lines = ["\(path): HDF5"]
-            for (k, v) in try file.attributes().sorted(by: { $0.key < $1.key }) { lines.append("  @\(k) = \(v.prefix(160))") }
+            for (k, v) in try file.attributes().sorted(by: { $0.key < $1.key }) {
+                lines.append("  @\(k) = \(v.prefix(160))")
+            }
             for e in try file.entries() {
                 if e.isGroup { lines.append("  \(e.path)/  (group)"); continue }
                 var line = "  \(e.path): \(e.dtype)\(e.elementBytes * 8) \(e.shape)"
@@ -70,11 +87,14 @@ public enum Describe {
                     }
                 }
                 lines.append(line)
-                for (k, v) in (try? file.attributes(of: e.path))?.sorted(by: { $0.key < $1.key }) ?? [] { lines.append("    @\(k) = \(v.prefix(120))") }
+                for (k, v) in (try? file.attributes(of: e.path))?.sorted(by: { $0.key < $1.key }) ?? [] {
+                    lines.append("    @\(k) = \(v.prefix(120))")
+                }
             }
             return lines.joined(separator: "\n")
         default:
-            throw FormatError(path, "unrecognised file type (GenLab reads PNG, JPEG, .npy, IDX, HDF5, safetensors and image folders)")
+            throw FormatError(
+                path, "unrecognised file type (GenLab reads PNG, JPEG, .npy, IDX, HDF5, safetensors and image folders)")
         }
     }
 

@@ -18,12 +18,17 @@ public enum GIF {
         u16(first.width); u16(first.height)
         out.append(contentsOf: [0xF7, 0, 0])  // global colour table of 256 entries
         for i in 0..<256 {
-            if grey { out.append(contentsOf: [UInt8(i), UInt8(i), UInt8(i)]) } else if i < 252 {
+            if grey {
+                out.append(contentsOf: [UInt8(i), UInt8(i), UInt8(i)])
+            } else if i < 252 {
                 let r = i / 42, g = (i / 6) % 7, b = i % 6
                 out.append(contentsOf: [UInt8(r * 51), UInt8(g * 255 / 6), UInt8(b * 51)])
-            } else { out.append(contentsOf: [0, 0, 0]) }
+            } else {
+                out.append(contentsOf: [0, 0, 0])
+            }
         }
-        out.append(contentsOf: [0x21, 0xFF, 0x0B] + Array("NETSCAPE2.0".utf8) + [0x03, 0x01, 0x00, 0x00, 0x00])  // loop forever
+        // loop forever
+        out.append(contentsOf: [0x21, 0xFF, 0x0B] + Array("NETSCAPE2.0".utf8) + [0x03, 0x01, 0x00, 0x00, 0x00])
         for frame in frames {
             out.append(contentsOf: [0x21, 0xF9, 0x04, 0x00])
             u16(delayCentiseconds)
@@ -48,7 +53,9 @@ public enum GIF {
     }
 
     public static func write(_ frames: [Image], to path: String, delayCentiseconds: Int = 8) throws {
-        do { try AtomicFile.write(try encode(frames, delayCentiseconds: delayCentiseconds), to: path) } catch let e as FormatError where e.file == "gif" {
+        do { try AtomicFile.write(try encode(frames, delayCentiseconds: delayCentiseconds), to: path) } catch let e
+            as FormatError where e.file == "gif"
+        {
             throw FormatError(path, e.problem)
         }
     }
@@ -60,7 +67,9 @@ public enum GIF {
     static func cubeIndices(_ im: Image) -> [UInt8] {
         let rgb = im.rgb()
         return (0..<(im.width * im.height)).map { i in
-            func q(_ v: Float, _ levels: Int) -> Int { Int((Swift.min(Swift.max(v, 0), 1) * Float(levels - 1)).rounded()) }
+            func q(_ v: Float, _ levels: Int) -> Int {
+                Int((Swift.min(Swift.max(v, 0), 1) * Float(levels - 1)).rounded())
+            }
             return UInt8(q(rgb.pixels[i * 3], 6) * 42 + q(rgb.pixels[i * 3 + 1], 7) * 6 + q(rgb.pixels[i * 3 + 2], 6))
         }
     }

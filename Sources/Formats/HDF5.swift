@@ -73,7 +73,9 @@ public final class HDF5File {
         var error = [CChar](repeating: 0, count: 256)
         guard genlab_h5_finish(handle, &error) == 0 else { throw FormatError(path, String(cString: error)) }
         // A last check of what HDF5 wrote: the file must be readable.
-        guard (try? HDF5File(path).entries()) != nil else { throw FormatError(path, "the file HDF5 wrote cannot be read back") }
+        guard (try? HDF5File(path).entries()) != nil else {
+            throw FormatError(path, "the file HDF5 wrote cannot be read back")
+        }
     }
 
     private var closed = false
@@ -90,10 +92,13 @@ public final class HDF5File {
         // A name holding a tab or a newline would break a line apart: such lines are left out.
         return String(cString: text).split(separator: "\n").compactMap { line -> Entry? in
             let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-            if f.count == 2 && f[1] == "group" { return Entry(path: f[0], isGroup: true, dtype: "", elementBytes: 0, shape: []) }
+            if f.count == 2 && f[1] == "group" {
+                return Entry(path: f[0], isGroup: true, dtype: "", elementBytes: 0, shape: [])
+            }
             guard f.count >= 4, f[1] == "dataset" else { return nil }
-            return Entry(path: f[0], isGroup: false, dtype: f[2], elementBytes: Int(f[3]) ?? 0,
-                         shape: f.count > 4 ? f[4].split(separator: ",").compactMap { Int($0) } : [])
+            return Entry(
+                path: f[0], isGroup: false, dtype: f[2], elementBytes: Int(f[3]) ?? 0,
+                shape: f.count > 4 ? f[4].split(separator: ",").compactMap { Int($0) } : [])
         }
     }
 
@@ -104,7 +109,9 @@ public final class HDF5File {
         _ = try attributes()
         for e in try entries() {
             _ = try? attributes(of: e.path)
-            if !e.isGroup, ["float", "int", "uint"].contains(e.dtype), let s = try? shape(e.path), let n = s.first, n > 0 {
+            if !e.isGroup, ["float", "int", "uint"].contains(e.dtype), let s = try? shape(e.path), let n = s.first,
+                n > 0
+            {
                 if (try? read(e.path)) == nil { _ = try? readRows(e.path, 0, 1) }
             }
         }
@@ -113,7 +120,9 @@ public final class HDF5File {
     /// Attributes of a group or dataset ("/" for the file) as text.
     public func attributes(of object: String = "/") throws -> [String: String] {
         var error = [CChar](repeating: 0, count: 256)
-        guard let text = genlab_h5_attributes(handle, object, &error) else { throw FormatError(path, String(cString: error)) }
+        guard let text = genlab_h5_attributes(handle, object, &error) else {
+            throw FormatError(path, String(cString: error))
+        }
         defer { genlab_free(text) }
         var out: [String: String] = [:]
         for line in String(cString: text).split(separator: "\n") {
@@ -129,7 +138,9 @@ public final class HDF5File {
         let rank = genlab_h5_shape(handle, dataset, &dims, &error)
         guard rank >= 0 else { throw FormatError(path, String(cString: error)) }
         let shape = dims.prefix(Int(rank)).map(Int.init)
-        guard Shape.checkedCount(shape) != nil else { throw FormatError(path, "\(dataset) declares shape \(shape), whose size overflows") }
+        guard Shape.checkedCount(shape) != nil else {
+            throw FormatError(path, "\(dataset) declares shape \(shape), whose size overflows")
+        }
         return shape
     }
 
@@ -145,9 +156,14 @@ public final class HDF5File {
         let stored = genlab_h5_storage_bytes(handle, dataset)
         guard stored >= 0 else { return }
         // (In doubles: a corrupt file can report any storage size, and the product must not overflow.)
-        if declared.overflow || (declared.partialValue > 64 << 20 && Double(stored) * 1000 < Double(declared.partialValue)) {
-            throw FormatError(path, "\(dataset) declares shape \(s) (\(declared.overflow ? "too many" : "\(declared.partialValue >> 20) MiB of") values) "
-                + "but the file stores \(stored) bytes of it: a sparse or corrupt dataset")
+        if declared.overflow
+            || (declared.partialValue > 64 << 20 && Double(stored) * 1000 < Double(declared.partialValue))
+        {
+            throw FormatError(
+                path,
+                "\(dataset) declares shape \(s) "
+                    + "(\(declared.overflow ? "too many" : "\(declared.partialValue >> 20) MiB of") values) "
+                    + "but the file stores \(stored) bytes of it: a sparse or corrupt dataset")
         }
     }
 
@@ -159,7 +175,8 @@ public final class HDF5File {
 
     /// Rows start..<start+count along the first axis, without reading the rest. What the rows
     /// declare is checked against the input limits before anything is allocated.
-    public func readRows(_ dataset: String, _ start: Int, _ count: Int, limits: InputLimits = .current) throws -> Tensor {
+    public func readRows(_ dataset: String, _ start: Int, _ count: Int, limits: InputLimits = .current) throws -> Tensor
+    {
         var s = try shape(dataset)
         guard count >= 0, start >= 0, s.isEmpty || start + count <= s[0] else {
             throw FormatError(path, "rows \(start)..<\(start + count) outside \(dataset) (shape \(s))")
@@ -178,18 +195,25 @@ public final class HDF5File {
     public func write(_ dataset: String, _ t: Tensor, chunkRows: Int = 256, gzip: Int = 4) throws {
         var error = [CChar](repeating: 0, count: 256)
         let dims = t.shape.map(Int64.init)
-        guard genlab_h5_write(handle, dataset, Int32(t.rank), dims, t.storage.pointer, Int64(chunkRows), Int32(gzip), &error) == 0 else {
+        guard
+            genlab_h5_write(
+                handle, dataset, Int32(t.rank), dims, t.storage.pointer, Int64(chunkRows), Int32(gzip), &error) == 0
+        else {
             throw FormatError(path, String(cString: error))
         }
     }
 
     public func setAttribute(_ name: String, _ value: String, on object: String = "/") throws {
         var error = [CChar](repeating: 0, count: 256)
-        guard genlab_h5_write_attribute_string(handle, object, name, value, &error) == 0 else { throw FormatError(path, String(cString: error)) }
+        guard genlab_h5_write_attribute_string(handle, object, name, value, &error) == 0 else {
+            throw FormatError(path, String(cString: error))
+        }
     }
 
     public func setAttribute(_ name: String, _ value: Double, on object: String = "/") throws {
         var error = [CChar](repeating: 0, count: 256)
-        guard genlab_h5_write_attribute_double(handle, object, name, value, &error) == 0 else { throw FormatError(path, String(cString: error)) }
+        guard genlab_h5_write_attribute_double(handle, object, name, value, &error) == 0 else {
+            throw FormatError(path, String(cString: error))
+        }
     }
 }

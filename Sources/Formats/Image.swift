@@ -12,8 +12,11 @@ public struct Image: Equatable {
     public var bitDepth: Int = 8
 
     public init(width: Int, height: Int, channels: Int, pixels: [Float], bitDepth: Int = 8) {
-        precondition(pixels.count == width * height * channels, "GenLab Image: \(pixels.count) values for \(width)×\(height)×\(channels)")
-        self.width = width; self.height = height; self.channels = channels; self.pixels = pixels; self.bitDepth = bitDepth
+        precondition(
+            pixels.count == width * height * channels,
+            "GenLab Image: \(pixels.count) values for \(width)×\(height)×\(channels)")
+        self.width = width; self.height = height; self.channels = channels; self.pixels = pixels;
+        self.bitDepth = bitDepth
     }
 
     /// Reads a PNG or JPEG (chosen by the file's first bytes, not its name).
@@ -37,12 +40,14 @@ public struct Image: Equatable {
         }
         guard status == 0, let p = raw.pixels else {
             let message = String(cString: error)
-            throw FormatError(path, message.contains("input limit") ? message : "corrupt or truncated image: " + message)
+            throw FormatError(
+                path, message.contains("input limit") ? message : "corrupt or truncated image: " + message)
         }
         defer { genlab_free(p) }
         let n = Int(raw.width) * Int(raw.height) * Int(raw.channels)
-        return Image(width: Int(raw.width), height: Int(raw.height), channels: Int(raw.channels),
-                     pixels: Array(UnsafeBufferPointer(start: p, count: n)), bitDepth: Int(raw.bit_depth))
+        return Image(
+            width: Int(raw.width), height: Int(raw.height), channels: Int(raw.channels),
+            pixels: Array(UnsafeBufferPointer(start: p, count: n)), bitDepth: Int(raw.bit_depth))
     }
 
     /// Writes a PNG (8 or 16 bits a sample) atomically. Values are clamped to [0, 1].
@@ -64,7 +69,9 @@ public struct Image: Equatable {
     public func writeJPEG(_ path: String, quality: Int = 92) throws {
         try AtomicFile.writeVia(path) { temporary in
             var error = [CChar](repeating: 0, count: 256)
-            if genlab_jpeg_write(temporary, Int32(width), Int32(height), Int32(channels), bytes(), Int32(quality), &error) != 0 {
+            if genlab_jpeg_write(
+                temporary, Int32(width), Int32(height), Int32(channels), bytes(), Int32(quality), &error) != 0
+            {
                 throw FormatError(path, "JPEG write failed: " + String(cString: error))
             }
         }
@@ -95,8 +102,13 @@ public struct Image: Equatable {
 
     /// Grey from RGB(A) (ITU-R 601 luma), or the same image.
     public func grey() -> Image {
-        if channels <= 2 { return channels == 1 ? self : Image(width: width, height: height, channels: 1,
-                                                              pixels: stride(from: 0, to: pixels.count, by: 2).map { pixels[$0] }) }
+        if channels <= 2 {
+            return channels == 1
+                ? self
+                : Image(
+                    width: width, height: height, channels: 1,
+                    pixels: stride(from: 0, to: pixels.count, by: 2).map { pixels[$0] })
+        }
         var px = [Float](repeating: 0, count: width * height)
         for i in 0..<px.count {
             px[i] = 0.299 * pixels[i * channels] + 0.587 * pixels[i * channels + 1] + 0.114 * pixels[i * channels + 2]
@@ -122,7 +134,9 @@ public struct Image: Equatable {
         var px = [Float](repeating: 0, count: side * side * channels)
         for y in 0..<side {
             for x in 0..<side {
-                for c in 0..<channels { px[(y * side + x) * channels + c] = pixels[((y + y0) * width + x + x0) * channels + c] }
+                for c in 0..<channels {
+                    px[(y * side + x) * channels + c] = pixels[((y + y0) * width + x + x0) * channels + c]
+                }
             }
         }
         return Image(width: side, height: side, channels: channels, pixels: px)
@@ -139,8 +153,10 @@ public struct Image: Equatable {
         for y in 0..<h {
             for x in 0..<w {
                 for c in 0..<channels {
-                    px[(y * w + x) * channels + c] = method == .area && (sx > 1 || sy > 1)
-                        ? area(c, x0: Double(x) * sx, x1: Double(x + 1) * sx, y0: Double(y) * sy, y1: Double(y + 1) * sy)
+                    px[(y * w + x) * channels + c] =
+                        method == .area && (sx > 1 || sy > 1)
+                        ? area(
+                            c, x0: Double(x) * sx, x1: Double(x + 1) * sx, y0: Double(y) * sy, y1: Double(y + 1) * sy)
                         : bilinear(c, x: (Double(x) + 0.5) * sx - 0.5, y: (Double(y) + 0.5) * sy - 0.5)
                 }
             }
@@ -188,7 +204,9 @@ extension AtomicFile {
         let temporary = folder + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         do {
             try write(temporary)
-            guard rename(temporary, path) == 0 else { throw FormatError(path, "cannot rename the finished file into place") }
+            guard rename(temporary, path) == 0 else {
+                throw FormatError(path, "cannot rename the finished file into place")
+            }
         } catch let error as FormatError where error.file == temporary {
             unlink(temporary)
             throw FormatError(path, error.problem)  // the user knows the file by its name, not the temporary one

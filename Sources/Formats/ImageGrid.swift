@@ -3,8 +3,10 @@ import Engine
 /// Tiles a batch of images [N, C, H, W] into one picture, `columns` wide, with `padding` pixels of
 /// `background` between tiles. Values in `range` map to [0, 1]; `normalizeEach` stretches each
 /// tile to its own min…max instead (jet images, whose scale varies).
-public func imageGrid(_ batch: Tensor, columns: Int? = nil, padding: Int = 2, range: ClosedRange<Float> = 0...1,
-                      normalizeEach: Bool = false, background: Float = 1) -> Image {
+public func imageGrid(
+    _ batch: Tensor, columns: Int? = nil, padding: Int = 2, range: ClosedRange<Float> = 0...1,
+    normalizeEach: Bool = false, background: Float = 1
+) -> Image {
     precondition(batch.rank == 4, "GenLab imageGrid: batch \(batch.shape) is not [N, C, H, W]")
     let n = batch.shape[0], c = batch.shape[1], h = batch.shape[2], w = batch.shape[3]
     let cols = max(1, min(columns ?? Int(Double(n).squareRoot().rounded(.up)), max(n, 1)))

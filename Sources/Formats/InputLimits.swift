@@ -18,7 +18,8 @@ public struct InputLimits: Sendable, Equatable {
     /// The element count of `shape`, checked for overflow and against the limit (`elementBytes`
     /// each once decoded), or an error naming the file, what was declared and the limit.
     public func elements(_ shape: [Int], elementBytes: Int = 4, file: String, what: String) throws -> Int {
-        guard let n = Shape.checkedCount(shape), n.multipliedReportingOverflow(by: elementBytes).overflow == false else {
+        guard let n = Shape.checkedCount(shape), n.multipliedReportingOverflow(by: elementBytes).overflow == false
+        else {
             throw FormatError(file, "\(what) declares shape \(shape), whose size overflows: corrupt or hostile file")
         }
         try bytes(n * elementBytes, file: file, what: "\(what) of shape \(shape)")
@@ -28,8 +29,10 @@ public struct InputLimits: Sendable, Equatable {
     /// Fails when `count` bytes exceed the limit.
     public func bytes(_ count: Int, file: String, what: String) throws {
         guard count <= maxBytes else {
-            throw FormatError(file, "\(what) would take \(InputLimits.describe(count)), over the input limit of "
-                + "\(InputLimits.describe(maxBytes)) (raise it with --max-input-mib if the file is genuine)")
+            throw FormatError(
+                file,
+                "\(what) would take \(InputLimits.describe(count)), over the input limit of "
+                    + "\(InputLimits.describe(maxBytes)) (raise it with --max-input-mib if the file is genuine)")
         }
     }
 

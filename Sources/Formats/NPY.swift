@@ -22,22 +22,30 @@ public enum NPY {
         case 1: headerLength = Int(bytes[8]) | Int(bytes[9]) << 8; headerStart = 10
         case 2, 3:
             guard bytes.count >= 12 else { throw FormatError(file, "truncated .npy header") }
-            headerLength = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24; headerStart = 12
+            headerLength = Int(bytes[8]) | Int(bytes[9]) << 8 | Int(bytes[10]) << 16 | Int(bytes[11]) << 24;
+            headerStart = 12
         default: throw FormatError(file, "unsupported .npy version \(major)")
         }
         guard headerStart + headerLength <= bytes.count,
-              let header = String(bytes: bytes[headerStart..<(headerStart + headerLength)], encoding: major == 3 ? .utf8 : .isoLatin1) else {
+            let header = String(
+                bytes: bytes[headerStart..<(headerStart + headerLength)], encoding: major == 3 ? .utf8 : .isoLatin1)
+        else {
             throw FormatError(file, "truncated .npy header (\(headerLength) bytes declared, file has \(bytes.count))")
         }
         let (descr, fortran, shape) = try parseHeader(header, file: file)
         let order = descr.first!, kind = descr.dropFirst().first!, size = Int(descr.dropFirst(2)) ?? 0
-        guard "<>|=".contains(order), [1, 2, 4, 8].contains(size), "fiub".contains(kind), !(kind == "f" && size == 1) else {
+        guard "<>|=".contains(order), [1, 2, 4, 8].contains(size), "fiub".contains(kind), !(kind == "f" && size == 1)
+        else {
             throw FormatError(file, "unsupported dtype '\(descr)' (supported: f2 f4 f8, i1–i8, u1–u8, b1)")
         }
         let count = try limits.elements(shape, elementBytes: max(size, 4), file: file, what: "the array")
         let start = headerStart + headerLength
         guard bytes.count - start >= count * size else {
-            throw FormatError(file, "truncated data: shape \(shape) of \(descr) needs \(count * size) bytes, file has \(bytes.count - start)")
+            throw FormatError(
+                file,
+                "truncated data: shape \(shape) of \(descr) needs \(count * size) bytes, file has "
+                    + "\(bytes.count - start)"
+            )
         }
         let big = order == ">"
         let flat = Tensor(uninitialized: shape)
@@ -46,7 +54,11 @@ public enum NPY {
             let base = raw.baseAddress! + start
             for i in 0..<count {
                 var word: UInt64 = 0
-                for b in 0..<size { word |= UInt64(base.load(fromByteOffset: i * size + (big ? size - 1 - b : b), as: UInt8.self)) << (8 * b) }
+                for b in 0..<size {
+                    word |=
+                        UInt64(base.load(fromByteOffset: i * size + (big ? size - 1 - b : b), as: UInt8.self))
+                        << (8 * b)
+                }
                 out[i] = value(word, kind: kind, size: size)
             }
         }
@@ -95,7 +107,10 @@ public enum NPY {
 
     /// Serialises as '<f4', C order.
     public static func encode(_ t: Tensor) -> Data {
-        let shapeText = t.shape.isEmpty ? "()" : t.shape.count == 1 ? "(\(t.shape[0]),)" : "(" + t.shape.map(String.init).joined(separator: ", ") + ")"
+        let shapeText =
+            t.shape.isEmpty
+            ? "()"
+            : t.shape.count == 1 ? "(\(t.shape[0]),)" : "(" + t.shape.map(String.init).joined(separator: ", ") + ")"
         var header = "{'descr': '<f4', 'fortran_order': False, 'shape': \(shapeText), }"
         let v2 = header.utf8.count + 11 > 65535
         let prefix = v2 ? 12 : 10
@@ -103,7 +118,10 @@ public enum NPY {
         header += "\n"
         var d = Data([0x93] + Array("NUMPY".utf8) + [v2 ? 2 : 1, 0])
         let n = header.utf8.count
-        d.append(contentsOf: v2 ? [UInt8(n & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n >> 16 & 0xFF), UInt8(n >> 24)] : [UInt8(n & 0xFF), UInt8(n >> 8)])
+        d.append(
+            contentsOf: v2
+                ? [UInt8(n & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n >> 16 & 0xFF), UInt8(n >> 24)]
+                : [UInt8(n & 0xFF), UInt8(n >> 8)])
         d.append(Data(header.utf8))
         t.storage.buffer.withMemoryRebound(to: UInt8.self) { d.append(contentsOf: $0) }
         return d
@@ -126,7 +144,8 @@ public enum IDX {
         let (shape, size, _) = try header(b, path, limits)
         let count = Shape.count(shape), start = 4 + 4 * shape.count
         guard b.count - start >= count * size else {
-            throw FormatError(path, "truncated IDX data: shape \(shape) needs \(count * size) bytes, has \(b.count - start)")
+            throw FormatError(
+                path, "truncated IDX data: shape \(shape) needs \(count * size) bytes, has \(b.count - start)")
         }
         let t = Tensor(uninitialized: shape)
         let p = t.storage.pointer
@@ -150,7 +169,9 @@ public enum IDX {
     static func header(_ b: [UInt8], _ path: String, _ limits: InputLimits) throws -> ([Int], Int, Int) {
         guard b.count >= 4, b[0] == 0, b[1] == 0 else { throw FormatError(path, "not an IDX file (bad magic)") }
         let sizes: [UInt8: Int] = [0x08: 1, 0x09: 1, 0x0B: 2, 0x0C: 4, 0x0D: 4, 0x0E: 8]
-        guard let size = sizes[b[2]] else { throw FormatError(path, "unknown IDX element type 0x\(String(b[2], radix: 16))") }
+        guard let size = sizes[b[2]] else {
+            throw FormatError(path, "unknown IDX element type 0x\(String(b[2], radix: 16))")
+        }
         let rank = Int(b[3])
         guard b.count >= 4 + 4 * rank else { throw FormatError(path, "truncated IDX header") }
         let shape = (0..<rank).map { i in (0..<4).reduce(0) { $0 << 8 | Int(b[4 + 4 * i + $1]) } }
@@ -162,12 +183,15 @@ public enum IDX {
 enum Zlib {
     /// gunzip (or zlib / raw deflate with `raw`), producing at most `maxBytes` (an error past
     /// that, or with `partial` the first `maxBytes`).
-    static func inflate(_ data: Data, raw: Bool = false, maxBytes: Int, partial: Bool = false, file: String) throws -> Data {
+    static func inflate(
+        _ data: Data, raw: Bool = false, maxBytes: Int, partial: Bool = false, file: String
+    ) throws -> Data {
         var error = [CChar](repeating: 0, count: 256)
         var size = 0
         let out: UnsafeMutablePointer<UInt8>? = data.withUnsafeBytes { buf in
-            genlab_inflate(buf.baseAddress!.assumingMemoryBound(to: UInt8.self), buf.count, raw ? 1 : 0, maxBytes,
-                           partial ? 1 : 0, &size, &error)
+            genlab_inflate(
+                buf.baseAddress!.assumingMemoryBound(to: UInt8.self), buf.count, raw ? 1 : 0, maxBytes,
+                partial ? 1 : 0, &size, &error)
         }
         guard let out else { throw FormatError(file, String(cString: error)) }
         defer { genlab_free(out) }

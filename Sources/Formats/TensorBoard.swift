@@ -15,7 +15,9 @@ public final class TensorBoardLog {
         gethostname(&host, 255)
         path = folder + "/events.out.tfevents.\(Int(wallTime)).\(String(cString: host)).\(getpid()).genlab"
         fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        guard fd >= 0 else { throw FormatError(path, "cannot create the TensorBoard event file: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw FormatError(path, "cannot create the TensorBoard event file: \(String(cString: strerror(errno)))")
+        }
         var event = ProtobufWriter()
         event.add(1, double: wallTime)
         event.add(3, string: "brain.Event:2")
@@ -25,7 +27,9 @@ public final class TensorBoardLog {
     deinit { close(fd) }
 
     /// One scalar under `tag` at `step`.
-    public func scalar(_ tag: String, _ value: Double, step: Int, wallTime: Double = Date().timeIntervalSince1970) throws {
+    public func scalar(
+        _ tag: String, _ value: Double, step: Int, wallTime: Double = Date().timeIntervalSince1970
+    ) throws {
         var v = ProtobufWriter()
         v.add(1, string: tag)
         v.add(2, float: Float(value))
@@ -34,7 +38,8 @@ public final class TensorBoardLog {
 
     /// Several scalars at one step, in one event.
     public func scalars(_ values: [String: Double], step: Int, wallTime: Double = Date().timeIntervalSince1970) throws {
-        let entries = values.sorted { $0.key < $1.key }.filter { $0.value.isFinite }.map { tag, value -> ProtobufWriter in
+        let entries = values.sorted { $0.key < $1.key }.filter { $0.value.isFinite }.map {
+            tag, value -> ProtobufWriter in
             var v = ProtobufWriter()
             v.add(1, string: tag)
             v.add(2, float: Float(value))
@@ -44,8 +49,10 @@ public final class TensorBoardLog {
     }
 
     /// A PNG image (its encoded bytes) under `tag` at `step`.
-    public func image(_ tag: String, png: Data, width: Int, height: Int, channels: Int, step: Int,
-                      wallTime: Double = Date().timeIntervalSince1970) throws {
+    public func image(
+        _ tag: String, png: Data, width: Int, height: Int, channels: Int, step: Int,
+        wallTime: Double = Date().timeIntervalSince1970
+    ) throws {
         var image = ProtobufWriter()
         image.add(1, int: height)
         image.add(2, int: width)
@@ -74,7 +81,8 @@ public final class TensorBoardLog {
         guard n == bytes.count else {
             // A partial record would make TensorBoard stop reading the file there: take it back.
             if end >= 0 { ftruncate(fd, end) }
-            throw FormatError(path, "cannot append a TensorBoard event: \(n < 0 ? String(cString: strerror(errno)) : "disk full?")")
+            throw FormatError(
+                path, "cannot append a TensorBoard event: \(n < 0 ? String(cString: strerror(errno)) : "disk full?")")
         }
     }
 

@@ -39,8 +39,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
                     _ = try file.attributes()
                     _ = try ImageSet.load(path)
                 default:
-                    let spec = DataSpec(source: "fuzz", imageSize: 25, channels: 1, scaling: .unitSum,
-                                        preprocessing: "image_preprocessing=fuzz; image_size=25")
+                    let spec = DataSpec(
+                        source: "fuzz", imageSize: 25, channels: 1, scaling: .unitSum,
+                        preprocessing: "image_preprocessing=fuzz; image_size=25")
                     _ = try AnomalyScorer.readEvents(path, spec: spec, jetsPerEvent: 2)
                 }
             }

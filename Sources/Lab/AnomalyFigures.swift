@@ -33,8 +33,10 @@ public struct DarkMachinesFigures: Codable, Equatable, Sendable {
         var rng = PRNG(seed: seed)
         var draws: [[Double]] = []
         for _ in 0..<rounds {
-            draws.append(figures(signal.map { _ in signal[rng.nextInt(signal.count)] },
-                                 background.map { _ in background[rng.nextInt(background.count)] }))
+            draws.append(
+                figures(
+                    signal.map { _ in signal[rng.nextInt(signal.count)] },
+                    background.map { _ in background[rng.nextInt(background.count)] }))
         }
         func spread(_ k: Int) -> Double {
             let v = draws.map { $0[k] }.filter(\.isFinite)
@@ -44,7 +46,9 @@ public struct DarkMachinesFigures: Codable, Equatable, Sendable {
         }
         auc = Estimate(value: central[0], error: spread(0))
         var eff: [String: Estimate] = [:]
-        for (i, e) in Self.backgroundEfficiencies.enumerated() { eff["\(e)"] = Estimate(value: central[1 + i], error: spread(1 + i)) }
+        for (i, e) in Self.backgroundEfficiencies.enumerated() {
+            eff["\(e)"] = Estimate(value: central[1 + i], error: spread(1 + i))
+        }
         signalEfficiency = eff
         maximumSIC = Estimate(value: central[4], error: spread(4))
         self.rounds = rounds
@@ -69,7 +73,9 @@ public struct ROCBands {
         }
         let central = curve(sig, bkg)
         var rng = PRNG(seed: seed)
-        let draws = (0..<rounds).map { _ in curve(sig.map { _ in sig[rng.nextInt(sig.count)] }, bkg.map { _ in bkg[rng.nextInt(bkg.count)] }) }
+        let draws = (0..<rounds).map { _ in
+            curve(sig.map { _ in sig[rng.nextInt(sig.count)] }, bkg.map { _ in bkg[rng.nextInt(bkg.count)] })
+        }
         // Points where the background efficiency is 0 have no rejection: left out.
         for (i, e) in grid.enumerated() where central[i] > 0 {
             let column = draws.map { $0[i] }.filter { $0 > 0 }.sorted()
@@ -77,7 +83,8 @@ public struct ROCBands {
             let lo = column[Int(Double(column.count - 1) * 0.16)], hi = column[Int(Double(column.count - 1) * 0.84)]
             signal.append(e)
             rejection.append(1 / central[i]); rejectionLow.append(1 / hi); rejectionHigh.append(1 / lo)
-            sic.append(e / central[i].squareRoot()); sicLow.append(e / hi.squareRoot()); sicHigh.append(e / lo.squareRoot())
+            sic.append(e / central[i].squareRoot()); sicLow.append(e / hi.squareRoot());
+            sicHigh.append(e / lo.squareRoot())
         }
     }
 }

@@ -27,7 +27,8 @@ public final class AnomalyScorer {
     public init(checkpoint: String) throws {
         let ckpt = try Checkpoint.load(checkpoint)
         guard let kind = ckpt.modelKind, ModelKind.generative.contains(kind) else {
-            let what = ckpt.kind.isEmpty ? "a checkpoint without a model kind (genlab.kind)" : "a '\(ckpt.kind)' checkpoint"
+            let what =
+                ckpt.kind.isEmpty ? "a checkpoint without a model kind (genlab.kind)" : "a '\(ckpt.kind)' checkpoint"
             throw FormatError(checkpoint, "\(what) cannot score events (train a vae, ae or gan on background)")
         }
         model = try LoadedModel.load(checkpoint)
@@ -56,7 +57,7 @@ public final class AnomalyScorer {
     /// Per-event scores and what is known of each event.
     public struct Table: Codable {
         public var names: [String]
-        public var scores: [[Double]] = []      // [score][event]
+        public var scores: [[Double]] = []  // [score][event]
         public var labels: [Int?] = []
         public var mass: [Double?] = []
         public var file: [String] = []
@@ -67,8 +68,13 @@ public final class AnomalyScorer {
         public init(names: [String]) { self.names = names }
 
         public mutating func append(_ other: Table) {
-            if scores.isEmpty { scores = other.scores } else { for i in scores.indices { scores[i] += other.scores[i] } }
-            labels += other.labels; mass += other.mass; file += other.file; index += other.index; problem += other.problem
+            if scores.isEmpty {
+                scores = other.scores
+            } else {
+                for i in scores.indices { scores[i] += other.scores[i] }
+            }
+            labels += other.labels; mass += other.mass; file += other.file; index += other.index;
+            problem += other.problem
         }
 
         public func column(_ name: String) -> [Double] { scores[names.firstIndex(of: name)!] }
@@ -87,7 +93,8 @@ public final class AnomalyScorer {
 
     /// A file's events as the scorer reads them; its warning, if any, recorded.
     private func open(_ path: String) throws -> EventSource {
-        let source = try EventSource(path, spec: model.spec, jetsPerEvent: jetsPerEvent, fromConstituents: fromConstituents)
+        let source = try EventSource(
+            path, spec: model.spec, jetsPerEvent: jetsPerEvent, fromConstituents: fromConstituents)
         if let warning = source.warning { warnings.append(warning) }
         return source
     }
@@ -115,7 +122,8 @@ public final class AnomalyScorer {
             let low = max(first, mine.lowerBound), high = min(first + n, mine.upperBound)
             defer { first += n }
             guard low < high else { continue }
-            do { mineTable.append(try score(source, chunks: (low - first)..<(high - first), progress: progress)) } catch {
+            do { mineTable.append(try score(source, chunks: (low - first)..<(high - first), progress: progress)) } catch
+            {
                 failure = "\(error)"
                 break
             }
@@ -153,7 +161,9 @@ public final class AnomalyScorer {
                 // The more anomalous of the two leading jets; an event with one jet keeps its score.
                 let other = scoreImages(second, valid: chunk.secondValid)
                 for k in part.scores.indices {
-                    for i in 0..<n where other[k][i].isFinite && !(part.scores[k][i] >= other[k][i]) { part.scores[k][i] = other[k][i] }
+                    for i in 0..<n where other[k][i].isFinite && !(part.scores[k][i] >= other[k][i]) {
+                        part.scores[k][i] = other[k][i]
+                    }
                 }
             }
             part.labels = chunk.labels; part.mass = chunk.mass; part.problem = chunk.problem
@@ -197,7 +207,10 @@ public final class AnomalyScorer {
                 let se = (d * d).reshape([n, -1])
                 let mse = se.mean(axes: [1]).scalars
                 let energy = (x * x).reshape([n, -1]).sum(axes: [1]).scalars, sse = se.sum(axes: [1]).scalars
-                let kl = v.config.plain ? [Float](repeating: 0, count: n) : Loss.gaussianKL(mu: mu, logVar: logVar, reduction: .none).scalars
+                let kl =
+                    v.config.plain
+                    ? [Float](repeating: 0, count: n)
+                    : Loss.gaussianKL(mu: mu, logVar: logVar, reduction: .none).scalars
                 let nll = v.reconstructionNLL(raw, x).scalars
                 let dist = (mu * mu).sum(axes: [1]).sqrt().scalars
                 for i in 0..<n where valid[i] {
@@ -241,10 +254,16 @@ struct EventSource {
         case .npy:
             let t = try ImageSet.asImages(NPY.read(path), path, integersAreBytes: false)
             guard t.shape[1] == spec.channels, t.shape[2] == size, t.shape[3] == size else {
-                throw FormatError(path, "images are \(t.shape[1])×\(t.shape[2])×\(t.shape[3]); the model was trained on \(spec.channels)×\(size)×\(size)")
+                throw FormatError(
+                    path,
+                    "images are \(t.shape[1])×\(t.shape[2])×\(t.shape[3]); the model was trained on "
+                        + "\(spec.channels)×\(size)×\(size)"
+                )
             }
             npy = t; file = nil; imagesDataset = nil; count = t.shape[0]
-            if fromConstituents { throw FormatError(path, "--from-constituents: a .npy file holds images, not constituents") }
+            if fromConstituents {
+                throw FormatError(path, "--from-constituents: a .npy file holds images, not constituents")
+            }
         case .hdf5:
             let f = try HDF5File(path)
             file = f; npy = nil
@@ -252,47 +271,71 @@ struct EventSource {
                 // LHC Olympics layout: whole events, clustered here (anti-kT, R = 1.0); the leading jet is scored.
                 let s = try f.shape("/df/block0_values")
                 guard s.count == 2, s[1] >= 3, (s[1] - 1) % 3 == 0 else {
-                    throw FormatError(path, "/df/block0_values has shape \(s), expected (N, 3·particles + 1) as in the LHC Olympics files")
+                    throw FormatError(
+                        path,
+                        "/df/block0_values has shape \(s), expected (N, 3·particles + 1) as in the LHC Olympics files")
                 }
-                guard spec.isJetImages else { throw FormatError(path, "holds whole events but the model was not trained on jet images") }
+                guard spec.isJetImages else {
+                    throw FormatError(path, "holds whole events but the model was not trained on jet images")
+                }
                 imagesDataset = nil
                 count = s[0]
-            } else if f.contains("/images"), !(spec.isJetImages && f.contains("/constituents")
-                        && (fromConstituents || Self.mismatch((try? f.attributes()) ?? [:], spec) != nil)) {
+            } else if f.contains("/images"),
+                !(spec.isJetImages && f.contains("/constituents")
+                    && (fromConstituents || Self.mismatch((try? f.attributes()) ?? [:], spec) != nil))
+            {
                 let s = try f.shape("/images")
-                guard let entry = try f.entries().first(where: { $0.path == "/images" }), ["float", "int", "uint"].contains(entry.dtype) else {
+                guard let entry = try f.entries().first(where: { $0.path == "/images" }),
+                    ["float", "int", "uint"].contains(entry.dtype)
+                else {
                     throw FormatError(path, "/images does not hold numbers")
                 }
                 guard s.count == 3 || (s.count == 4 && s[1] == 1) else {
-                    throw FormatError(path, "/images has shape \(s); expected (N, H, W) or (N, 1, H, W) single-channel images")
+                    throw FormatError(
+                        path, "/images has shape \(s); expected (N, H, W) or (N, 1, H, W) single-channel images")
                 }
                 let (h, w) = (s[s.count - 2], s[s.count - 1])
                 guard h == size, w == size, spec.channels == 1 else {
-                    throw FormatError(path, "/images are 1×\(h)×\(w) but the model was trained on \(spec.channels)×\(size)×\(size) images; "
-                        + "image size and preprocessing must match the checkpoint")
+                    throw FormatError(
+                        path,
+                        "/images are 1×\(h)×\(w) but the model was trained on \(spec.channels)×\(size)×\(size) images; "
+                            + "image size and preprocessing must match the checkpoint")
                 }
                 let attributes = (try? f.attributes()) ?? [:]
                 if !spec.isJetImages && JetImageRecord(attributes: attributes) != nil {
-                    throw FormatError(path, "holds jet images, but the model was trained on ordinary images (\(spec.source))")
+                    throw FormatError(
+                        path, "holds jet images, but the model was trained on ordinary images (\(spec.source))")
                 }
                 imagesDataset = "/images"
                 count = s[0]
                 if spec.isJetImages, let m = Self.mismatch(attributes, spec) {
-                    warning = "\(path): \(m); it has no /constituents to make them again, so its scores may not mean what the checkpoint's do"
+                    warning =
+                        "\(path): \(m); it has no /constituents to make them again, so its scores may not mean what "
+                        + "the checkpoint's do"
                 }
             } else if f.contains("/constituents") {
-                if f.contains("/images") && spec.isJetImages && !fromConstituents, let m = Self.mismatch((try? f.attributes()) ?? [:], spec) {
-                    warning = "\(path): \(m); its jet images are made again from its /constituents with the checkpoint's preprocessing"
+                if f.contains("/images") && spec.isJetImages && !fromConstituents,
+                    let m = Self.mismatch((try? f.attributes()) ?? [:], spec)
+                {
+                    warning =
+                        "\(path): \(m); its jet images are made again from its /constituents with the checkpoint's "
+                        + "preprocessing"
                 }
                 let s = try f.shape("/constituents")
                 guard s.count == 3, s[2] == 3 else {
                     throw FormatError(path, "/constituents has shape \(s), expected (N, M, 3) of (pT, η, φ)")
                 }
-                guard spec.isJetImages else { throw FormatError(path, "holds jet constituents but the model was not trained on jet images") }
+                guard spec.isJetImages else {
+                    throw FormatError(path, "holds jet constituents but the model was not trained on jet images")
+                }
                 imagesDataset = nil
                 count = s[0]
             } else {
-                throw FormatError(path, "has neither /images nor /constituents (for whole events in the LHC Olympics layout, cluster them into jets first)")
+                throw FormatError(
+                    path,
+                    "has neither /images nor /constituents (for whole events in the LHC Olympics layout, cluster "
+                        + "them into jets first)"
+                )
             }
         default:
             throw FormatError(path, "events must be HDF5 (images or constituents) or .npy images")
@@ -303,13 +346,18 @@ struct EventSource {
         self.warning = warning
         if count == 0 { throw FormatError(path, "holds no events") }
         if let f = file {
-            for name in ["/images", "/constituents", "/df/block0_values"] where f.contains(name) { try f.requireStored(name) }
+            for name in ["/images", "/constituents", "/df/block0_values"] where f.contains(name) {
+                try f.requireStored(name)
+            }
             for (name, columns) in [("/labels", 0), ("/jets", 4)] where f.contains(name) {
                 let s = try f.shape(name)
-                let ok = columns == 0 ? (s.count == 1 || (s.count == 2 && s[1] == 1)) : (s.count == 2 && s[1] >= columns)
+                let ok =
+                    columns == 0 ? (s.count == 1 || (s.count == 2 && s[1] == 1)) : (s.count == 2 && s[1] >= columns)
                 guard ok, s[0] == count else {
-                    throw FormatError(path, "\(name) has shape \(s), expected (\(count)\(columns == 0 ? "" : ", \(columns)")) "
-                        + (columns == 0 ? "labels, one an event" : "of (pT, η, φ, m), one row an event"))
+                    throw FormatError(
+                        path,
+                        "\(name) has shape \(s), expected (\(count)\(columns == 0 ? "" : ", \(columns)")) "
+                            + (columns == 0 ? "labels, one an event" : "of (pT, η, φ, m), one row an event"))
                 }
             }
         }
@@ -357,17 +405,22 @@ struct EventSource {
                     let pt = Double(base[3 * k])
                     return pt > 0 ? (pt, Double(base[3 * k + 1]), Double(base[3 * k + 2])) : nil
                 }
-                labels[i] = try EventLabels.validated([base[width - 1]], file: path, dataset: "the label column",
-                                                      firstIndex: start + i)[0]
-                let jets = clustering.cluster(particles.map { FourVector(pt: $0.pt, eta: $0.eta, phi: $0.phi) }, ptMin: 20)
+                labels[i] = try EventLabels.validated(
+                    [base[width - 1]], file: path, dataset: "the label column",
+                    firstIndex: start + i)[0]
+                let jets = clustering.cluster(
+                    particles.map { FourVector(pt: $0.pt, eta: $0.eta, phi: $0.phi) }, ptMin: 20)
                 guard let lead = jets.first else { continue }
                 mass[i] = lead.mass
                 if let second, jets.count > 1,
-                   let img = jetImage.image(jets[1].constituents.map { particles[$0] }, jetEta: jets[1].eta, jetPhi: jets[1].phi) {
+                    let img = jetImage.image(
+                        jets[1].constituents.map { particles[$0] }, jetEta: jets[1].eta, jetPhi: jets[1].phi)
+                {
                     (second.storage.pointer + i * size * size).update(from: img, count: img.count)
                     secondValid[i] = true
                 }
-                if let img = jetImage.image(lead.constituents.map { particles[$0] }, jetEta: lead.eta, jetPhi: lead.phi) {
+                if let img = jetImage.image(lead.constituents.map { particles[$0] }, jetEta: lead.eta, jetPhi: lead.phi)
+                {
                     (images.storage.pointer + i * size * size).update(from: img, count: img.count)
                 }
             }
@@ -378,17 +431,27 @@ struct EventSource {
             let jets = jetRows?.scalars, jetWidth = jetRows?.shape.last ?? 4
             images = Tensor.zeros([n, 1, size, size])
             for i in 0..<n {
-                let rows = (0..<m).map { k in (pt: Double(p[(i * m + k) * 3]), eta: Double(p[(i * m + k) * 3 + 1]), phi: Double(p[(i * m + k) * 3 + 2])) }
+                let rows = (0..<m).map { k in
+                    (
+                        pt: Double(p[(i * m + k) * 3]), eta: Double(p[(i * m + k) * 3 + 1]),
+                        phi: Double(p[(i * m + k) * 3 + 2])
+                    )
+                }
                 // The jet axis: the stored jet, or the leading constituent.
-                let axis = jets.map { (Double($0[i * jetWidth + 1]), Double($0[i * jetWidth + 2])) } ?? (rows.max { $0.pt < $1.pt }.map { ($0.eta, $0.phi) } ?? (0, 0))
+                let axis =
+                    jets.map { (Double($0[i * jetWidth + 1]), Double($0[i * jetWidth + 2])) }
+                    ?? (rows.max { $0.pt < $1.pt }.map { ($0.eta, $0.phi) } ?? (0, 0))
                 if let img = jetImage.image(rows, jetEta: axis.0, jetPhi: axis.1) {
                     (images.storage.pointer + i * size * size).update(from: img, count: img.count)
                 }
             }
-        } else { fatalError("unreachable") }
+        } else {
+            fatalError("unreachable")
+        }
         if let file, !file.contains("/df/block0_values") {
             if file.contains("/labels") {
-                labels = try EventLabels.validated(file.readRows("/labels", start, n).scalars, file: path, firstIndex: start)
+                labels = try EventLabels.validated(
+                    file.readRows("/labels", start, n).scalars, file: path, firstIndex: start)
             }
             if file.contains("/jets") {
                 let j = try file.readRows("/jets", start, n)
@@ -401,11 +464,16 @@ struct EventSource {
         for i in 0..<n {
             var sum: Float = 0, finite = true
             for k in 0..<per { let v = px[i * per + k]; if !v.isFinite { finite = false; break }; sum += v }
-            if !finite { problem[i] = "non-finite input (NaN/Inf)" } else if sum <= 0 { problem[i] = "empty jet (zero total pT)" }
+            if !finite {
+                problem[i] = "non-finite input (NaN/Inf)"
+            } else if sum <= 0 {
+                problem[i] = "empty jet (zero total pT)"
+            }
         }
         if problem.contains(where: { $0 != nil }) {
             for i in 0..<n where problem[i] != nil { for k in 0..<per { px[i * per + k] = 0 } }
         }
-        return Chunk(images: images, labels: labels, mass: mass, problem: problem, second: second, secondValid: secondValid)
+        return Chunk(
+            images: images, labels: labels, mass: mass, problem: problem, second: second, secondValid: secondValid)
     }
 }

@@ -33,31 +33,41 @@ public final class GANTask: ImageTrainingTask {
     public var exampleCount: Int { images.set.count }
     public var reportRows: [(String, String)] { images.reportRows }
 
-    public func step(_ examples: [Int], at position: StepPosition, data: inout PRNG, noise: inout PRNG) -> [String: Double] {
+    public func step(
+        _ examples: [Int], at position: StepPosition, data: inout PRNG, noise: inout PRNG
+    ) -> [String: Double] {
         step(images.batch(examples), noise: &noise)
     }
 
     /// One discriminator and one generator update on the images `real`.
     public func step(_ real: Tensor, noise: inout PRNG) -> [String: Double] {
         let n = real.shape[0]
-        let z = parallel?.normal([n, gan.config.latentDim], rng: &noise) ?? Tensor.normal([n, gan.config.latentDim], rng: &noise)
+        let z =
+            parallel?.normal([n, gan.config.latentDim], rng: &noise)
+            ?? Tensor.normal([n, gan.config.latentDim], rng: &noise)
         let fake = gan.generator(z)
         // Discriminator: real → 1 − smoothing, fake → 0.
         let dReal = gan.discriminator(real), dFake = gan.discriminator(fake.detach())
-        let lossD = Loss.bceWithLogits(dReal, Tensor.full([n], 1 - labelSmoothing)) + Loss.bceWithLogits(dFake, Tensor.zeros([n]))
+        let lossD =
+            Loss.bceWithLogits(dReal, Tensor.full([n], 1 - labelSmoothing))
+            + Loss.bceWithLogits(dFake, Tensor.zeros([n]))
         optD.zeroGrad()
         lossD.backward()
         parallel?.averageGradients(optD.parameters)
         optD.step()
         // Generator: maximise log D(G(z)) (non-saturating) or minimise log(1 − D(G(z))).
         let dGen = gan.discriminator(fake)
-        let lossG = nonSaturating ? Loss.bceWithLogits(dGen, Tensor.ones([n])) : -Loss.bceWithLogits(dGen, Tensor.zeros([n]))
+        let lossG =
+            nonSaturating ? Loss.bceWithLogits(dGen, Tensor.ones([n])) : -Loss.bceWithLogits(dGen, Tensor.zeros([n]))
         optG.zeroGrad()
         lossG.backward()
         parallel?.averageGradients(optG.parameters)
         optG.step()
-        return ["loss_D": Double(lossD.item()), "loss_G": Double(lossG.item()),
-                "D_real": Double(noGrad { dReal.sigmoid().mean() }.item()), "D_fake": Double(noGrad { dFake.sigmoid().mean() }.item())]
+        return [
+            "loss_D": Double(lossD.item()), "loss_G": Double(lossG.item()),
+            "D_real": Double(noGrad { dReal.sigmoid().mean() }.item()),
+            "D_fake": Double(noGrad { dFake.sigmoid().mean() }.item()),
+        ]
     }
 
     public func useDataParallel(_ parallel: DataParallel, synchroniseBatchNorm: Bool) {
@@ -74,7 +84,9 @@ public final class GANTask: ImageTrainingTask {
     public func checkpoint(training: TrainingState) throws -> Checkpoint {
         var optimiser = optG.stateDict()
         for (k, v) in optD.stateDict() { optimiser[k] = v }
-        var c = try Checkpoint(kind: kind.rawValue, config: gan.config, module: gan.module, training: training, metadata: images.metadata())
+        var c = try Checkpoint(
+            kind: kind.rawValue, config: gan.config, module: gan.module, training: training, metadata: images.metadata()
+        )
         c.optimizer = optimiser
         return c
     }

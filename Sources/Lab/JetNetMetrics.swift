@@ -36,7 +36,9 @@ public enum JetNetMetrics {
     public static func distances(real: Features, sample: Features, seed: UInt64 = 42) -> [String: Value] {
         let n = min(real.count, sample.count)
         var out: [String: Value] = [:]
-        let m = batchedW1(jetsA: real.count, jetsB: sample.count, samples: n, seed: seed) { a, b in w1(a.map { real.mass[$0] }, b.map { sample.mass[$0] }) }
+        let m = batchedW1(jetsA: real.count, jetsB: sample.count, samples: n, seed: seed) { a, b in
+            w1(a.map { real.mass[$0] }, b.map { sample.mass[$0] })
+        }
         out["W1 mass"] = Value(value: m.value, error: m.error)
         for (k, name) in ["W1 eta_rel", "W1 phi_rel", "W1 pT_rel"].enumerated() {
             func feature(_ f: Features, _ jets: [Int]) -> [Double] {
@@ -48,7 +50,8 @@ public enum JetNetMetrics {
             out[name] = Value(value: r.value, error: r.error)
         }
         let e = batchedW1(jetsA: real.count, jetsB: sample.count, samples: n, seed: seed &+ 9) { a, b in
-            (0..<w1Polynomials.count).map { k in w1(a.map { real.efpW1[$0][k] }, b.map { sample.efpW1[$0][k] }) }.reduce(0, +)
+            (0..<w1Polynomials.count).map { k in w1(a.map { real.efpW1[$0][k] }, b.map { sample.efpW1[$0][k] }) }
+                .reduce(0, +)
                 / Double(w1Polynomials.count)
         }
         out["W1-EFP"] = Value(value: e.value, error: e.error)
@@ -63,22 +66,33 @@ public enum JetNetMetrics {
     /// The features of jet images (the `particlesPerJet` hardest pixels of each as particles).
     public static func features(images: Tensor, window: Double, particlesPerJet: Int = 30) -> Features {
         let size = images.shape[2], per = size * size, p = images.storage.pointer
-        return features((0..<images.shape[0]).map { particles(image: p + $0 * per, size: size, window: window, count: particlesPerJet) })
+        return features(
+            (0..<images.shape[0]).map {
+                particles(image: p + $0 * per, size: size, window: window, count: particlesPerJet)
+            })
     }
 
-    public static let w1Polynomials = EnergyFlow.polynomials(maxDegree: 4).filter { $0.isPrime && $0.degree == 4 && $0.vertices == 4 }
+    public static let w1Polynomials = EnergyFlow.polynomials(maxDegree: 4).filter {
+        $0.isPrime && $0.degree == 4 && $0.vertices == 4
+    }
     /// The FPD/KPD features, as `jetnet.utils.efps(…, [("d<=", 4)])`: the constant degree-0 EFP
     /// (it sets the kernel's 1/d) and every EFP of degree 1…4, prime and composite: 36.
     public static let fpdPolynomials = [EnergyFlow.Polynomial(factors: [])] + EnergyFlow.polynomials(maxDegree: 4)
 
     /// A jet image's `count` hardest pixels as particles (pT_rel = share of their sum).
-    public static func particles(image: UnsafePointer<Float>, size: Int, window: Double, count: Int = 30) -> [Particle] {
+    public static func particles(image: UnsafePointer<Float>, size: Int, window: Double, count: Int = 30) -> [Particle]
+    {
         let step = 2 * window / Double(size)
         let lit = (0..<(size * size)).filter { image[$0] > 0 && image[$0].isFinite }
             .sorted { image[$0] > image[$1] || (image[$0] == image[$1] && $0 < $1) }.prefix(count)
         let total = lit.reduce(0.0) { $0 + Double(image[$1]) }
         guard total > 0 else { return [] }
-        return lit.map { k in (Double(image[k]) / total, -window + (Double(k % size) + 0.5) * step, -window + (Double(k / size) + 0.5) * step) }
+        return lit.map { k in
+            (
+                Double(image[k]) / total, -window + (Double(k % size) + 0.5) * step,
+                -window + (Double(k / size) + 0.5) * step
+            )
+        }
     }
 
     /// The mass of a jet of massless particles (as jetnet.utils.jet_features computes it).
@@ -150,7 +164,9 @@ public enum JetNetMetrics {
     /// Unbiased MMD² with the kernel (x·y/d + 1)⁴.
     public static func mmd(_ x: [[Double]], _ y: [[Double]]) -> Double {
         let d = Double(x[0].count)
-        func k(_ a: [Double], _ b: [Double]) -> Double { let t = zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } / d + 1; return (t * t) * (t * t) }
+        func k(_ a: [Double], _ b: [Double]) -> Double {
+            let t = zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } / d + 1; return (t * t) * (t * t)
+        }
         let n = x.count, m = y.count
         var kxx = 0.0, kyy = 0.0, kxy = 0.0
         for i in 0..<n { for j in 0..<n where j != i { kxx += k(x[i], x[j]) } }
@@ -170,8 +186,10 @@ public enum JetNetMetrics {
     /// FPD: the Fréchet distance at `points` sample sizes from `minSamples` to `maxSamples`, evenly
     /// spaced in 1/N (`batches` draws with replacement each), fitted linearly in 1/N and read at
     /// 1/N = 0, with the fit's error.
-    public static func fpd(real: [[Double]], gen: [[Double]], minSamples: Int, maxSamples: Int, points: Int = 10, batches: Int = 20,
-                           seed: UInt64 = 42) -> (value: Double, error: Double) {
+    public static func fpd(
+        real: [[Double]], gen: [[Double]], minSamples: Int, maxSamples: Int, points: Int = 10, batches: Int = 20,
+        seed: UInt64 = 42
+    ) -> (value: Double, error: Double) {
         let (x, y) = normalised(real, gen)
         var rng = PRNG(seed: seed)
         var inverse: [Double] = [], values: [Double] = []
@@ -180,7 +198,8 @@ public enum JetNetMetrics {
             let n = Int(1 / (1 / Double(minSamples) + t * (1 / Double(maxSamples) - 1 / Double(minSamples))))
             var total = 0.0
             for _ in 0..<batches {
-                total += frechet((0..<n).map { _ in x[rng.nextInt(x.count)] }, (0..<n).map { _ in y[rng.nextInt(y.count)] })
+                total += frechet(
+                    (0..<n).map { _ in x[rng.nextInt(x.count)] }, (0..<n).map { _ in y[rng.nextInt(y.count)] })
             }
             inverse.append(1 / Double(n)); values.append(total / Double(batches))
         }
@@ -189,11 +208,15 @@ public enum JetNetMetrics {
 
     /// KPD: MMD² over `batches` batches of `batchSize` drawn with replacement: the median and half
     /// the 16.275–83.725 % range (jetnet's error).
-    public static func kpd(real: [[Double]], gen: [[Double]], batchSize: Int, batches: Int = 10, seed: UInt64 = 42) -> (value: Double, error: Double) {
+    public static func kpd(
+        real: [[Double]], gen: [[Double]], batchSize: Int, batches: Int = 10, seed: UInt64 = 42
+    ) -> (value: Double, error: Double) {
         let (x, y) = normalised(real, gen)
         var rng = PRNG(seed: seed)
         let values = (0..<batches).map { _ -> Double in
-            mmd((0..<batchSize).map { _ in x[rng.nextInt(x.count)] }, (0..<batchSize).map { _ in y[rng.nextInt(y.count)] })
+            mmd(
+                (0..<batchSize).map { _ in x[rng.nextInt(x.count)] },
+                (0..<batchSize).map { _ in y[rng.nextInt(y.count)] })
         }.sorted()
         func quantile(_ q: Double) -> Double {
             let pos = q * Double(values.count - 1), lo = Int(pos.rounded(.down)), hi = min(lo + 1, values.count - 1)
@@ -205,8 +228,10 @@ public enum JetNetMetrics {
     /// jetnet's W1 of a per-jet quantity: the mean and spread (population std) over `batches`
     /// draws of `samples` jets with replacement from each side; `w1s` gives the distances of one
     /// draw (several features at once: their W1s are averaged, as w1efp does).
-    public static func batchedW1(jetsA: Int, jetsB: Int, samples: Int, batches: Int = 5, seed: UInt64 = 42,
-                                 _ w1s: ([Int], [Int]) -> Double) -> (value: Double, error: Double) {
+    public static func batchedW1(
+        jetsA: Int, jetsB: Int, samples: Int, batches: Int = 5, seed: UInt64 = 42,
+        _ w1s: ([Int], [Int]) -> Double
+    ) -> (value: Double, error: Double) {
         var rng = PRNG(seed: seed)
         let draws = (0..<batches).map { _ in
             w1s((0..<samples).map { _ in rng.nextInt(jetsA) }, (0..<samples).map { _ in rng.nextInt(jetsB) })
@@ -232,7 +257,9 @@ public enum JetNetMetrics {
 
     static func multiply(_ a: [Double], _ b: [Double], _ d: Int) -> [Double] {
         var c = [Double](repeating: 0, count: d * d)
-        for i in 0..<d { for k in 0..<d where a[i * d + k] != 0 { for j in 0..<d { c[i * d + j] += a[i * d + k] * b[k * d + j] } } }
+        for i in 0..<d {
+            for k in 0..<d where a[i * d + k] != 0 { for j in 0..<d { c[i * d + j] += a[i * d + k] * b[k * d + j] } }
+        }
         return c
     }
 

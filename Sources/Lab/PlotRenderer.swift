@@ -59,13 +59,20 @@ enum PlotRenderer {
         // Only what is drawn gets a legend entry: series with fewer than two plottable points are
         // left out, and a series identical to an earlier one (an AE's neg_elbo is its mse) joins its entry.
         var drawn: [Plot.Series] = []
-        for s in plot.series where zip(s.x, s.y).filter({ $0.0.isFinite && $0.1.isFinite && (!plot.logY || $0.1 > 0) }).count >= 2 {
-            if let k = drawn.firstIndex(where: { $0.x == s.x && $0.y == s.y }) { drawn[k].name += " = " + s.name } else { drawn.append(s) }
+        for s in plot.series
+        where zip(s.x, s.y).filter({ $0.0.isFinite && $0.1.isFinite && (!plot.logY || $0.1 > 0) }).count >= 2 {
+            if let k = drawn.firstIndex(where: { $0.x == s.x && $0.y == s.y }) {
+                drawn[k].name += " = " + s.name
+            } else {
+                drawn.append(s)
+            }
         }
         func ty(_ v: Double) -> Double { plot.logY ? log10(v) : v }
         var xs: [Double] = [], ys: [Double] = []
         for s in drawn {
-            for (x, y) in zip(s.x, s.y) where x.isFinite && y.isFinite && (!plot.logY || y > 0) { xs.append(x); ys.append(ty(y)) }
+            for (x, y) in zip(s.x, s.y) where x.isFinite && y.isFinite && (!plot.logY || y > 0) {
+                xs.append(x); ys.append(ty(y))
+            }
             if let b = s.band { ys += (b.low + b.high).filter { $0.isFinite && (!plot.logY || $0 > 0) }.map(ty) }
         }
         var x0 = xs.min() ?? 0, x1 = xs.max() ?? 1, y0 = ys.min() ?? 0, y1 = ys.max() ?? 1
@@ -95,8 +102,10 @@ enum PlotRenderer {
             c_plscol0(colour, Int32(r * 255), Int32(g * 255), Int32(b * 255))
             if let band = s.band {
                 // The band as a filled polygon: lower edge forward, upper edge back, 25 % opaque.
-                let pts = s.x.indices.filter { $0 < band.low.count && s.x[$0].isFinite && band.low[$0].isFinite && band.high[$0].isFinite
-                    && (!plot.logY || (band.low[$0] > 0 && band.high[$0] > 0)) }
+                let pts = s.x.indices.filter {
+                    $0 < band.low.count && s.x[$0].isFinite && band.low[$0].isFinite && band.high[$0].isFinite
+                        && (!plot.logY || (band.low[$0] > 0 && band.high[$0] > 0))
+                }
                 if pts.count >= 2 {
                     var px = pts.map { s.x[$0] } + pts.reversed().map { s.x[$0] }
                     var py = pts.map { ty(band.low[$0]) } + pts.reversed().map { ty(band.high[$0]) }
@@ -137,7 +146,9 @@ enum PlotRenderer {
 
     /// Under the plot: each other step histogram divided by the reference, bin by bin (0.5 … 1.5
     /// shown; empty reference bins left out), with the line at 1.
-    private static func ratioPanel(_ drawn: [Plot.Series], reference: Plot.Series, x0: Double, x1: Double, xLabel: String) {
+    private static func ratioPanel(
+        _ drawn: [Plot.Series], reference: Plot.Series, x0: Double, x1: Double, xLabel: String
+    ) {
         c_plvpor(0.12, 0.96, 0.14, 0.33)
         c_plwind(x0, x1, 0.4, 1.6)
         c_plcol0(1)
@@ -174,8 +185,11 @@ enum PlotRenderer {
         var textPointers: [UnsafePointer<CChar>?] = texts.map { UnsafePointer($0) }
         var symbols: [UnsafePointer<CChar>?] = drawn.map { _ in nil }
         var width = 0.0, height = 0.0
-        c_pllegend(&width, &height, Int32(PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX), Int32(PL_POSITION_TOP | PL_POSITION_RIGHT | PL_POSITION_INSIDE),
-                   0.02, 0.02, 0.08, 0, 1, 1, 0, 0, n, &options, 0.8, 0.85, 1.8, 0, &textColours, &textPointers,
-                   &zerosI, &zerosI, &zerosF, &zerosF, &lineColours, &lineStyles, &lineWidths, &zerosI, &zerosF, &zerosI, &symbols)
+        c_pllegend(
+            &width, &height, Int32(PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX),
+            Int32(PL_POSITION_TOP | PL_POSITION_RIGHT | PL_POSITION_INSIDE),
+            0.02, 0.02, 0.08, 0, 1, 1, 0, 0, n, &options, 0.8, 0.85, 1.8, 0, &textColours, &textPointers,
+            &zerosI, &zerosI, &zerosF, &zerosF, &lineColours, &lineStyles, &lineWidths, &zerosI, &zerosF, &zerosI,
+            &symbols)
     }
 }

@@ -31,8 +31,11 @@ public final class ProgressBar {
         let width = 24
         let filled = total > 0 ? min(width, width * done / total) : 0
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-        let line = String(format: "%@ %@ %d/%d  %.1f %@/s  ETA %@  %@", label, bar, done, total, rate, unit, ProgressBar.clock(eta), status)
-        FileHandle.standardError.write(Data(((interactive ? "\r\u{1B}[K" : "") + line + (interactive ? "" : "\n")).utf8))
+        let line = String(
+            format: "%@ %@ %d/%d  %.1f %@/s  ETA %@  %@", label, bar, done, total, rate, unit, ProgressBar.clock(eta),
+            status)
+        FileHandle.standardError.write(
+            Data(((interactive ? "\r\u{1B}[K" : "") + line + (interactive ? "" : "\n")).utf8))
     }
 
     public func finish(_ message: String = "") {
@@ -43,7 +46,8 @@ public final class ProgressBar {
 
     static func clock(_ s: Double) -> String {
         let t = Int(s.rounded())
-        return t >= 3600 ? String(format: "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60) : String(format: "%d:%02d", t / 60, t % 60)
+        return t >= 3600
+            ? String(format: "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60) : String(format: "%d:%02d", t / 60, t % 60)
     }
 }
 

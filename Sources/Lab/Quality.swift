@@ -72,10 +72,13 @@ public enum Quality {
     }
 
     /// The W1 report and, per observable, a histogram of real, generated and baseline jets.
-    public static func jetComparison(generated: Tensor, real: Tensor, window: Double = 1.25,
-                                     seed: UInt64 = 0) -> (report: Report, figures: [String: Plot]) {
+    public static func jetComparison(
+        generated: Tensor, real: Tensor, window: Double = 1.25,
+        seed: UInt64 = 0
+    ) -> (report: Report, figures: [String: Plot]) {
         let baseline = jetBaseline(real: real, count: generated.shape[0], seed: seed)
-        let r = jetSpectra(real, window: window), g = jetSpectra(generated, window: window), b = jetSpectra(baseline, window: window)
+        let r = jetSpectra(real, window: window), g = jetSpectra(generated, window: window),
+            b = jetSpectra(baseline, window: window)
         var report = Report(kind: "jets", samples: generated.shape[0])
         var figures: [String: Plot] = [:]
         for k in r.keys {
@@ -84,11 +87,14 @@ public enum Quality {
             // Intensities span five decades: histogram their log10.
             let isIntensity = k == "pixel intensity"
             let f: (Double) -> Double = isIntensity ? { log10(max($0, 1e-7)) } : { $0 }
-            let range: (Double, Double) = isIntensity ? (-7, 0) : k == "mass/pT" ? (0, 1) : (0, (r[k]!.max() ?? 1) * 2 + 1)
+            let range: (Double, Double) =
+                isIntensity ? (-7, 0) : k == "mass/pT" ? (0, 1) : (0, (r[k]!.max() ?? 1) * 2 + 1)
             let label = k == "mass/pT" ? "m/p_{T}" : k
-            var plot = Plot(title: String(format: "%@: W_{1} model %.3g, baseline %.3g", label, report.wasserstein[k]!,
-                                          report.baselineWasserstein[k]!),
-                            xLabel: isIntensity ? "log_{10} (pixel p_{T} / jet p_{T})" : label, yLabel: "probability density")
+            var plot = Plot(
+                title: String(
+                    format: "%@: W_{1} model %.3g, baseline %.3g", label, report.wasserstein[k]!,
+                    report.baselineWasserstein[k]!),
+                xLabel: isIntensity ? "log_{10} (pixel p_{T} / jet p_{T})" : label, yLabel: "probability density")
             plot.ratioTo = "real (held out)"
             for (name, values) in [("real (held out)", r[k]!), ("generated", g[k]!), ("baseline", b[k]!)] {
                 let h = histogram(values.map(f), bins: 40, range: range)
@@ -101,13 +107,16 @@ public enum Quality {
 
     /// The JetNet suite for generated jets, for a second real sample (truth vs truth) and for the
     /// trivial baseline, each against the same held-out real jets: side → metric → value ± error.
-    public static func jetNetSuite(generated: Tensor, real: Tensor, truth: Tensor, window: Double,
-                                   seed: UInt64) -> [String: [String: JetNetMetrics.Value]] {
+    public static func jetNetSuite(
+        generated: Tensor, real: Tensor, truth: Tensor, window: Double,
+        seed: UInt64
+    ) -> [String: [String: JetNetMetrics.Value]] {
         let baseline = jetBaseline(real: real, count: generated.shape[0], seed: seed)
         let reference = JetNetMetrics.features(images: real, window: window)
         var out: [String: [String: JetNetMetrics.Value]] = [:]
         for (side, images) in [("model", generated), ("truth", truth), ("baseline", baseline)] {
-            out[side] = JetNetMetrics.distances(real: reference, sample: JetNetMetrics.features(images: images, window: window), seed: seed)
+            out[side] = JetNetMetrics.distances(
+                real: reference, sample: JetNetMetrics.features(images: images, window: window), seed: seed)
         }
         return out
     }
@@ -117,25 +126,41 @@ public enum Quality {
     public static func writePage(_ r: Report, checkpoint: String, folder: String) throws {
         var page = RunReport(title: "GenLab generator quality — \(checkpoint)")
         if !r.wasserstein.isEmpty {
-            page.table("W1 to the held-out jets (model / baseline)", r.wasserstein.keys.sorted().map {
-                ($0, String(format: "%.5g / %.5g", r.wasserstein[$0]!, r.baselineWasserstein[$0] ?? .nan))
-            })
+            page.table(
+                "W1 to the held-out jets (model / baseline)",
+                r.wasserstein.keys.sorted().map {
+                    ($0, String(format: "%.5g / %.5g", r.wasserstein[$0]!, r.baselineWasserstein[$0] ?? .nan))
+                })
         }
         if let suite = r.jetnet {
-            page.table("JetNet metrics, \(r.jetnetSamples ?? 0) jets a sample (model | truth vs truth | baseline)", JetNetMetrics.metricNames.map { m in
-                (m, ["model", "truth", "baseline"].map { side in suite[side]?[m].map { String(format: "%.4g ± %.2g", $0.value, $0.error) } ?? "—" }
-                    .joined(separator: "   |   "))
-            })
+            page.table(
+                "JetNet metrics, \(r.jetnetSamples ?? 0) jets a sample (model | truth vs truth | baseline)",
+                JetNetMetrics.metricNames.map { m in
+                    (
+                        m,
+                        ["model", "truth", "baseline"].map { side in
+                            suite[side]?[m].map { String(format: "%.4g ± %.2g", $0.value, $0.error) } ?? "—"
+                        }
+                        .joined(separator: "   |   ")
+                    )
+                })
         }
         if let f = r.featureFrechet {
-            page.table("Fréchet distance on autoencoder features (\(f.samples) images a sample)",
-                       [("model", String(format: "%.4g ± %.2g", f.model.value, f.model.error)),
-                        ("truth vs truth", String(format: "%.4g ± %.2g", f.truth.value, f.truth.error)),
-                        ("baseline", String(format: "%.4g ± %.2g", f.baseline.value, f.baseline.error))])
+            page.table(
+                "Fréchet distance on autoencoder features (\(f.samples) images a sample)",
+                [
+                    ("model", String(format: "%.4g ± %.2g", f.model.value, f.model.error)),
+                    ("truth vs truth", String(format: "%.4g ± %.2g", f.truth.value, f.truth.error)),
+                    ("baseline", String(format: "%.4g ± %.2g", f.baseline.value, f.baseline.error)),
+                ])
         }
         if let a = r.nearestTrainingDistance, let b = r.realNearestNeighbourDistance {
-            page.table("Memorisation", [("median distance of a sample to its nearest training image", String(format: "%.3f", a)),
-                                        ("median nearest-neighbour distance between training images", String(format: "%.3f", b))])
+            page.table(
+                "Memorisation",
+                [
+                    ("median distance of a sample to its nearest training image", String(format: "%.3f", a)),
+                    ("median nearest-neighbour distance between training images", String(format: "%.3f", b)),
+                ])
         }
         try page.write(folder: folder)
     }
@@ -144,11 +169,16 @@ public enum Quality {
         func nearest(_ x: Tensor, in set: Tensor, skipSelf: Bool) -> [Double] {
             let a = x.flatten(from: 1), b = set.flatten(from: 1)
             // ‖a − b‖² = ‖a‖² + ‖b‖² − 2a·b for all pairs at once.
-            let d = noGrad { (a * a).sum(axes: [1], keepDims: true) + (b * b).sum(axes: [1]).reshape([1, -1]) - a.matmul(b, transposeB: true) * 2 }
+            let d = noGrad {
+                (a * a).sum(axes: [1], keepDims: true) + (b * b).sum(axes: [1]).reshape([1, -1]) - a.matmul(
+                    b, transposeB: true) * 2
+            }
             let n = a.shape[0], m = b.shape[0], p = d.storage.pointer
             return (0..<n).map { i in
                 var best = Double.infinity
-                for j in 0..<m where !(skipSelf && i == j) { best = min(best, Double(max(p[i * m + j], 0)).squareRoot()) }
+                for j in 0..<m where !(skipSelf && i == j) {
+                    best = min(best, Double(max(p[i * m + j], 0)).squareRoot())
+                }
                 return best
             }
         }
@@ -171,14 +201,17 @@ extension Quality {
     public struct FeatureFrechet: Codable, Sendable {
         public var model: Estimate, truth: Estimate, baseline: Estimate
         public var samples: Int
-        public var network = "conv autoencoder, 32 latent dimensions, 400 steps on the real images; features = encoder μ"
+        public var network =
+            "conv autoencoder, 32 latent dimensions, 400 steps on the real images; features = encoder μ"
     }
 
     public static func featureFrechet(generated: Tensor, real: Tensor, seed: UInt64) -> FeatureFrechet {
         let n = min(real.shape[0] / 2, generated.shape[0])
-        let first = real.slice(axis: 0, start: 0, end: n).detach(), second = real.slice(axis: 0, start: n, end: 2 * n).detach()
-        let c = VAE.Config(imageSize: real.shape[2], channels: real.shape[1], latentDim: 32, architecture: .conv,
-                           likelihood: .gaussian, sigma: 0.1, plain: true)
+        let first = real.slice(axis: 0, start: 0, end: n).detach(),
+            second = real.slice(axis: 0, start: n, end: 2 * n).detach()
+        let c = VAE.Config(
+            imageSize: real.shape[2], channels: real.shape[1], latentDim: 32, architecture: .conv,
+            likelihood: .gaussian, sigma: 0.1, plain: true)
         let set = ImageSet(images: real, source: "reference")
         let spec = DataSpec(source: set.source, imageSize: real.shape[2], channels: real.shape[1], scaling: .zeroToOne)
         let task = VAETask(c, images: TrainingImages(set, spec: spec), lr: 1e-3, seed: seed &+ 77, validation: nil)
@@ -198,18 +231,26 @@ extension Quality {
         var rng = PRNG(seed: seed &+ 80)
         let mean = first.mean(axes: [0], keepDims: true)
         let spread = (first - mean).pow(2).mean().item().squareRoot()
-        let baseline = noGrad { mean.expand([n] + Array(real.shape.dropFirst())) + Tensor.normal([n] + Array(real.shape.dropFirst()), std: spread, rng: &rng) }
+        let baseline = noGrad {
+            mean.expand([n] + Array(real.shape.dropFirst()))
+                + Tensor.normal([n] + Array(real.shape.dropFirst()), std: spread, rng: &rng)
+        }
         let reference = features(first)
         func estimate(_ x: Tensor) -> Estimate {
             let f = features(x.slice(axis: 0, start: 0, end: n).detach())
             var draws: [Double] = []
             var boot = PRNG(seed: seed &+ 81)
             for _ in 0..<20 {
-                draws.append(JetNetMetrics.frechet((0..<n).map { _ in f[boot.nextInt(n)] }, (0..<n).map { _ in reference[boot.nextInt(n)] }))
+                draws.append(
+                    JetNetMetrics.frechet(
+                        (0..<n).map { _ in f[boot.nextInt(n)] }, (0..<n).map { _ in reference[boot.nextInt(n)] }))
             }
             let m = draws.reduce(0, +) / 20
-            return Estimate(value: JetNetMetrics.frechet(f, reference), error: (draws.reduce(0) { $0 + ($1 - m) * ($1 - m) } / 19).squareRoot())
+            return Estimate(
+                value: JetNetMetrics.frechet(f, reference),
+                error: (draws.reduce(0) { $0 + ($1 - m) * ($1 - m) } / 19).squareRoot())
         }
-        return FeatureFrechet(model: estimate(generated), truth: estimate(second), baseline: estimate(baseline), samples: n)
+        return FeatureFrechet(
+            model: estimate(generated), truth: estimate(second), baseline: estimate(baseline), samples: n)
     }
 }

@@ -33,7 +33,9 @@ public struct ROC {
     public var auc: Double {
         var a = 0.0
         for i in 1..<backgroundEfficiency.count {
-            a += (backgroundEfficiency[i] - backgroundEfficiency[i - 1]) * (signalEfficiency[i] + signalEfficiency[i - 1]) / 2
+            a +=
+                (backgroundEfficiency[i] - backgroundEfficiency[i - 1])
+                * (signalEfficiency[i] + signalEfficiency[i - 1]) / 2
         }
         return a
     }
@@ -61,7 +63,9 @@ public struct ROC {
     /// events pass (a single surviving event would make any ratio).
     public func maximumSIC(backgroundEvents: Int, minimumBackground: Int = 10) -> Double {
         let floor = Double(minimumBackground) / Double(max(backgroundEvents, 1))
-        return zip(signalEfficiency, backgroundEfficiency).filter { $0.1 >= floor && $0.1 > 0 }.map { $0.0 / $0.1.squareRoot() }.max() ?? .nan
+        return zip(signalEfficiency, backgroundEfficiency).filter { $0.1 >= floor && $0.1 > 0 }.map {
+            $0.0 / $0.1.squareRoot()
+        }.max() ?? .nan
     }
 
     /// Background rejection 1/εB at signal efficiency `target`.
@@ -90,7 +94,9 @@ public func correlation(_ a: [Double], _ b: [Double]) -> Double {
 }
 
 /// A histogram over [lo, hi) with `bins` bins, normalised to unit area when `density`.
-public func histogram(_ values: [Double], bins: Int, range: (Double, Double), density: Bool = true) -> (edges: [Double], counts: [Double]) {
+public func histogram(
+    _ values: [Double], bins: Int, range: (Double, Double), density: Bool = true
+) -> (edges: [Double], counts: [Double]) {
     let (lo, hi) = range
     let width = (hi - lo) / Double(bins)
     var counts = [Double](repeating: 0, count: bins)

@@ -25,8 +25,10 @@ public struct RunFolder {
     public func prepare(resume: Bool, overwrite: Bool, clear: Bool = true) throws {
         guard !resume && holdsRun else { return }
         guard overwrite else {
-            throw FormatError(path, "holds a training run already: pass --resume to continue it, or --overwrite to "
-                + "replace it (its checkpoint, metrics and plots are removed)")
+            throw FormatError(
+                path,
+                "holds a training run already: pass --resume to continue it, or --overwrite to "
+                    + "replace it (its checkpoint, metrics and plots are removed)")
         }
         if clear { try clearRun() }
     }
@@ -36,8 +38,11 @@ public struct RunFolder {
     public func clearRun() throws {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
         let stale = names.filter {
-            RunFolder.runFiles.contains($0) || ["loss.png", "samples.png", "config.json", "data.json", "options.json", "progress.gif",
-                                                "skipped.txt"].contains($0)
+            RunFolder.runFiles.contains($0)
+                || [
+                    "loss.png", "samples.png", "config.json", "data.json", "options.json", "progress.gif",
+                    "skipped.txt",
+                ].contains($0)
                 || ($0.hasPrefix("samples_epoch_") && $0.hasSuffix(".png")) || $0.hasPrefix("events.out.tfevents.")
         }
         for name in stale {
@@ -63,13 +68,19 @@ public struct RunFolder {
     public func lock() throws -> RunLock {
         let lockPath = file(".genlab.lock")
         let fd = open(lockPath, O_RDWR | O_CREAT, 0o644)
-        guard fd >= 0 else { throw FormatError(lockPath, "cannot create the lock file: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw FormatError(lockPath, "cannot create the lock file: \(String(cString: strerror(errno)))")
+        }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             var buffer = [UInt8](repeating: 0, count: 32)
             let n = read(fd, &buffer, 31)
             close(fd)
-            let holder = n > 0 ? String(decoding: buffer.prefix(n), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "?"
-            throw FormatError(path, "is in use by another genlab process (pid \(holder)); wait for it or use another folder")
+            let holder =
+                n > 0
+                ? String(decoding: buffer.prefix(n), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                : "?"
+            throw FormatError(
+                path, "is in use by another genlab process (pid \(holder)); wait for it or use another folder")
         }
         ftruncate(fd, 0)
         let text = "\(getpid())\n"
@@ -87,7 +98,8 @@ public struct RunFolder {
     public static func json<T: Encodable>(_ value: T) throws -> Data {
         let e = JSONEncoder()
         e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        e.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return try e.encode(value)
     }
 }
@@ -126,12 +138,15 @@ public final class MetricsLog {
     }
 
     public func append(_ values: [String: Double]) throws {
-        let row = columns.map { c in values[c].map { $0 == $0.rounded() && abs($0) < 1e15 ? String(Int($0)) : String(format: "%.6g", $0) } ?? "" }
+        let row = columns.map { c in
+            values[c].map { $0 == $0.rounded() && abs($0) < 1e15 ? String(Int($0)) : String(format: "%.6g", $0) } ?? ""
+        }
         let bytes = Array((row.joined(separator: ",") + "\n").utf8)
         let end = lseek(fd, 0, SEEK_END)
         let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         guard n == bytes.count else {
-            let reason = n < 0 ? String(cString: strerror(errno)) : "only \(n) of \(bytes.count) bytes written (disk full?)"
+            let reason =
+                n < 0 ? String(cString: strerror(errno)) : "only \(n) of \(bytes.count) bytes written (disk full?)"
             if end >= 0 { ftruncate(fd, end) }
             throw FormatError(path, "cannot append a metrics row: \(reason)")
         }
@@ -143,7 +158,9 @@ public final class MetricsLog {
         var out: [String: [Double]] = [:]
         for line in text.split(separator: "\n").dropFirst() {
             let cells = line.split(separator: ",", omittingEmptySubsequences: false)
-            for (i, c) in columns.enumerated() { out[c, default: []].append(i < cells.count ? Double(cells[i]) ?? .nan : .nan) }
+            for (i, c) in columns.enumerated() {
+                out[c, default: []].append(i < cells.count ? Double(cells[i]) ?? .nan : .nan)
+            }
         }
         return out
     }

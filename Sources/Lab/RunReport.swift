@@ -24,22 +24,24 @@ public struct RunReport {
     public func write(folder: String) throws {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
         var html = """
-        <!doctype html>
-        <html lang="en"><head><meta charset="utf-8"><title>\(escape(title))</title>
-        <style>
-        body { font-family: "DejaVu Sans", sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
-        h1 { font-size: 1.5em; } h2 { font-size: 1.15em; margin-top: 1.6em; border-bottom: 1px solid #ccc; }
-        table { border-collapse: collapse; margin: 0.5em 0; } td, th { padding: 2px 10px; border-bottom: 1px solid #eee; text-align: left; }
-        td.v { font-family: "DejaVu Sans Mono", monospace; }
-        code { background: #f4f4f4; padding: 2px 4px; word-break: break-all; }
-        figure { display: inline-block; margin: 0.6em; vertical-align: top; } figcaption { font-size: 0.85em; color: #555; }
-        img { max-width: 640px; border: 1px solid #ddd; }
-        </style></head><body>
-        <h1>\(escape(title))</h1>
-        <p>Command: <code>\(escape(RunReport.commandLine))</code></p>
-        <p>Written \(escape(ISO8601DateFormatter().string(from: Date()))) in <code>\(escape(folder))</code></p>
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><title>\(escape(title))</title>
+            <style>
+            body { font-family: "DejaVu Sans", sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
+            h1 { font-size: 1.5em; } h2 { font-size: 1.15em; margin-top: 1.6em; border-bottom: 1px solid #ccc; }
+            table { border-collapse: collapse; margin: 0.5em 0; }
+            td, th { padding: 2px 10px; border-bottom: 1px solid #eee; text-align: left; }
+            td.v { font-family: "DejaVu Sans Mono", monospace; }
+            code { background: #f4f4f4; padding: 2px 4px; word-break: break-all; }
+            figure { display: inline-block; margin: 0.6em; vertical-align: top; }
+            figcaption { font-size: 0.85em; color: #555; }
+            img { max-width: 640px; border: 1px solid #ddd; }
+            </style></head><body>
+            <h1>\(escape(title))</h1>
+            <p>Command: <code>\(escape(RunReport.commandLine))</code></p>
+            <p>Written \(escape(ISO8601DateFormatter().string(from: Date()))) in <code>\(escape(folder))</code></p>
 
-        """
+            """
         for n in notes { html += "<p>\(escape(n))</p>\n" }
         for t in tables {
             html += "<h2>\(escape(t.heading))</h2>\n<table>\n"
@@ -51,7 +53,9 @@ public struct RunReport {
         let shown = pictures.filter { !($0.hasPrefix("samples_epoch_") || $0.hasPrefix("frame_")) }
         if !shown.isEmpty { html += "<h2>Plots and pictures</h2>\n" }
         for name in shown {
-            guard let data = FileManager.default.contents(atPath: folder + "/" + name), data.count < 8 << 20 else { continue }
+            guard let data = FileManager.default.contents(atPath: folder + "/" + name), data.count < 8 << 20 else {
+                continue
+            }
             let type = name.hasSuffix(".gif") ? "image/gif" : "image/png"
             let stem = String(name.dropLast(4))
             let extras = ["pdf", "csv"].filter { names.contains(stem + "." + $0) }
@@ -61,7 +65,9 @@ public struct RunReport {
         }
         let files = names.filter { !$0.hasPrefix(".") && !pictures.contains($0) && $0 != "report.html" }
         if !files.isEmpty {
-            html += "<h2>Files in this run</h2>\n<p>" + files.map { "<a href=\"\(escape($0))\">\(escape($0))</a>" }.joined(separator: " · ") + "</p>\n"
+            html +=
+                "<h2>Files in this run</h2>\n<p>"
+                + files.map { "<a href=\"\(escape($0))\">\(escape($0))</a>" }.joined(separator: " · ") + "</p>\n"
         }
         html += "</body></html>\n"
         try AtomicFile.write(Data(html.utf8), to: folder + "/report.html")

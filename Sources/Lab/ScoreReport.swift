@@ -50,7 +50,10 @@ public struct ScoreReport {
         for i in 0..<table.count {
             let isFlagged = p[i].isFinite && p[i] > threshold.value
             if isFlagged { flagged += 1 }
-            var row = [String(table.index[i]), csv(table.file[i]), table.labels[i].map(String.init) ?? "", table.mass[i].map { String(format: "%.4g", $0) } ?? ""]
+            var row = [
+                String(table.index[i]), csv(table.file[i]), table.labels[i].map(String.init) ?? "",
+                table.mass[i].map { String(format: "%.4g", $0) } ?? "",
+            ]
             row += table.scores.map { $0[i].isFinite ? String(format: "%.6g", $0[i]) : "nan" }
             let problem = table.problem[i] ?? (p[i].isFinite ? nil : "the model's \(primary) is not finite")
             row += [isFlagged ? "1" : "0", csv(problem ?? "")]
@@ -64,8 +67,12 @@ public struct ScoreReport {
                 for (k, name) in table.names.enumerated() {
                     try f.write("/scores/" + name, Tensor(shape: [table.count], data: table.scores[k].map(Float.init)))
                 }
-                try f.write("/flagged", Tensor(shape: [table.count], data: p.map { $0.isFinite && $0 > threshold.value ? 1 : 0 }))
-                if table.labels.allSatisfy({ $0 != nil }) { try f.write("/labels", Tensor(shape: [table.count], data: table.labels.map { Float($0!) })) }
+                try f.write(
+                    "/flagged",
+                    Tensor(shape: [table.count], data: p.map { $0.isFinite && $0 > threshold.value ? 1 : 0 }))
+                if table.labels.allSatisfy({ $0 != nil }) {
+                    try f.write("/labels", Tensor(shape: [table.count], data: table.labels.map { Float($0!) }))
+                }
                 try f.setAttribute("primary_score", primary)
                 try f.setAttribute("threshold", threshold.value)
                 try f.setAttribute("threshold_source", threshold.source)
@@ -76,8 +83,9 @@ public struct ScoreReport {
         try AtomicFile.write(Data((flaggedLines.joined(separator: "\n") + "\n").utf8), to: flaggedPath)
 
         let unscorable = table.problem.indices.filter { table.problem[$0] != nil || !p[$0].isFinite }.count
-        var summary = Summary(events: table.count, unscorable: unscorable, primaryScore: primary,
-                              threshold: threshold.value, thresholdSource: threshold.source, flagged: flagged)
+        var summary = Summary(
+            events: table.count, unscorable: unscorable, primaryScore: primary,
+            threshold: threshold.value, thresholdSource: threshold.source, flagged: flagged)
         summary.warnings = warnings
         summary.ranks = ranks
         let labels = table.labels
@@ -87,21 +95,25 @@ public struct ScoreReport {
             summary.expectedBackground = fpr * Double(nBkg)
         }
         guard labelled else { return summary }
-        var roc = Plot(title: "ROC: background rejection against signal efficiency (bands: bootstrap 68 %)",
-                       xLabel: "signal efficiency ε_{S}", yLabel: "background rejection 1/ε_{B}")
+        var roc = Plot(
+            title: "ROC: background rejection against signal efficiency (bands: bootstrap 68 %)",
+            xLabel: "signal efficiency ε_{S}", yLabel: "background rejection 1/ε_{B}")
         roc.logY = true
-        var sic = Plot(title: "Significance improvement (bands: bootstrap 68 %)", xLabel: "signal efficiency ε_{S}",
-                       yLabel: "SIC = ε_{S}/√ε_{B}")
+        var sic = Plot(
+            title: "Significance improvement (bands: bootstrap 68 %)", xLabel: "signal efficiency ε_{S}",
+            yLabel: "SIC = ε_{S}/√ε_{B}")
         for (k, name) in table.names.enumerated() {
             let ok = table.scores[k].indices.filter { table.scores[k][$0].isFinite }
             let r = ROC(scores: ok.map { table.scores[k][$0] }, labels: ok.map { labels[$0]! })
             summary.auc[name] = r.auc
-            summary.darkMachines[name] = DarkMachinesFigures(scores: ok.map { table.scores[k][$0] }, labels: ok.map { labels[$0]! })
+            summary.darkMachines[name] = DarkMachinesFigures(
+                scores: ok.map { table.scores[k][$0] }, labels: ok.map { labels[$0]! })
             summary.rejectionAt30[name] = r.rejection(atSignal: 0.3)
             summary.rejectionAt50[name] = r.rejection(atSignal: 0.5)
             let bkgWithMass = ok.filter { labels[$0] == 0 && table.mass[$0] != nil }
             if bkgWithMass.count > 10 {
-                summary.massCorrelation[name] = correlation(bkgWithMass.map { table.scores[k][$0] }, bkgWithMass.map { table.mass[$0]! })
+                summary.massCorrelation[name] = correlation(
+                    bkgWithMass.map { table.scores[k][$0] }, bkgWithMass.map { table.mass[$0]! })
             }
             let bands = ROCBands(scores: ok.map { table.scores[k][$0] }, labels: ok.map { labels[$0]! })
             roc.add(name, x: bands.signal, y: bands.rejection, low: bands.rejectionLow, high: bands.rejectionHigh)
@@ -119,15 +131,17 @@ public struct ScoreReport {
             var hist = Plot(title: "\(primary) by class", xLabel: primary, yLabel: "probability density")
             hist.logY = true
             for (cls, label) in [(0, "background"), (1, "signal")] {
-                let h = histogram(ok.filter { labels[$0] == cls }.map { p[$0] }, bins: 40, range: (lo, hi > lo ? hi : lo + 1))
+                let h = histogram(
+                    ok.filter { labels[$0] == cls }.map { p[$0] }, bins: 40, range: (lo, hi > lo ? hi : lo + 1))
                 hist.add(label, x: h.edges, y: h.counts, steps: true)
             }
             try hist.write(run.file("score_histogram.png"))
             // Mass sculpting: background jet mass before and after the cut.
             let bkg = ok.filter { labels[$0] == 0 && table.mass[$0] != nil }
             if !bkg.isEmpty {
-                var mass = Plot(title: "Background jet mass after cuts on \(primary) (normalised)", xLabel: "m_{jet} [GeV]",
-                                yLabel: "probability density")
+                var mass = Plot(
+                    title: "Background jet mass after cuts on \(primary) (normalised)", xLabel: "m_{jet} [GeV]",
+                    yLabel: "probability density")
                 let before = histogram(bkg.map { table.mass[$0]! }, bins: 30, range: (0, 300))
                 mass.add("all background", x: before.edges, y: before.counts, steps: true)
                 // Cuts keeping 50 %, 10 % and 1 % of the background: sculpting shows as a changing shape.
@@ -149,22 +163,45 @@ public struct ScoreReport {
     func writePage(_ s: Summary, folder: String) throws {
         var page = RunReport(title: "GenLab anomaly scores — \(folder)")
         page.notes = s.warnings
-        page.table("Events", [("events", "\(s.events)"), ("could not be scored", "\(s.unscorable)"), ("primary score", s.primaryScore),
-                              ("threshold", String(format: "%.6g (%@)", s.threshold, s.thresholdSource)), ("flagged", "\(s.flagged)")]
-                   + (s.expectedBackground.map { [("expected background", String(format: "%.1f", $0))] } ?? []))
-        page.table("AUC, 1/εB at εS = 0.3 and 0.5, correlation with the jet mass", table.names.compactMap { name in
-            s.auc[name].map { (name, String(format: "AUC %.3f   1/εB %.1f / %.1f   corr(mass) %.2f", $0, s.rejectionAt30[name] ?? .nan,
-                                            s.rejectionAt50[name] ?? .nan, s.massCorrelation[name] ?? .nan)) }
-        })
-        page.table("Dark Machines figures (± bootstrap)", table.names.compactMap { name in
-            s.darkMachines[name].map { f in
-                (name, String(format: "AUC %.3f ± %.3f   εS at εB = 1e-1, 1e-2, 1e-3: %.3f, %.3f, %.3f   max SIC %.2f ± %.2f", f.auc.value, f.auc.error,
-                              f.signalEfficiency["0.1"]?.value ?? .nan, f.signalEfficiency["0.01"]?.value ?? .nan,
-                              f.signalEfficiency["0.001"]?.value ?? .nan, f.maximumSIC.value, f.maximumSIC.error))
-            }
-        })
+        page.table(
+            "Events",
+            [
+                ("events", "\(s.events)"), ("could not be scored", "\(s.unscorable)"),
+                ("primary score", s.primaryScore),
+                ("threshold", String(format: "%.6g (%@)", s.threshold, s.thresholdSource)), ("flagged", "\(s.flagged)"),
+            ]
+                + (s.expectedBackground.map { [("expected background", String(format: "%.1f", $0))] } ?? []))
+        page.table(
+            "AUC, 1/εB at εS = 0.3 and 0.5, correlation with the jet mass",
+            table.names.compactMap { name in
+                s.auc[name].map {
+                    (
+                        name,
+                        String(
+                            format: "AUC %.3f   1/εB %.1f / %.1f   corr(mass) %.2f", $0, s.rejectionAt30[name] ?? .nan,
+                            s.rejectionAt50[name] ?? .nan, s.massCorrelation[name] ?? .nan)
+                    )
+                }
+            })
+        page.table(
+            "Dark Machines figures (± bootstrap)",
+            table.names.compactMap { name in
+                s.darkMachines[name].map { f in
+                    (
+                        name,
+                        String(
+                            format:
+                                "AUC %.3f ± %.3f   εS at εB = 1e-1, 1e-2, 1e-3: %.3f, %.3f, %.3f   max SIC %.2f ± %.2f",
+                            f.auc.value, f.auc.error,
+                            f.signalEfficiency["0.1"]?.value ?? .nan, f.signalEfficiency["0.01"]?.value ?? .nan,
+                            f.signalEfficiency["0.001"]?.value ?? .nan, f.maximumSIC.value, f.maximumSIC.error)
+                    )
+                }
+            })
         try page.write(folder: folder)
     }
 
-    private func csv(_ s: String) -> String { s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
+    private func csv(_ s: String) -> String {
+        s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    }
 }

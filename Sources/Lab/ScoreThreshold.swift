@@ -27,21 +27,26 @@ public struct ScoreThreshold: Sendable, Equatable {
     /// on — the calibration file when given (its scores are decorrelated against themselves, so
     /// threshold and events are in the same units), else the labelled background — and a table
     /// without enough background masses keeps the raw score.
-    public static func choose(_ rule: ThresholdRule, primary: String, table: inout AnomalyScorer.Table,
-                              calibration: (name: String, table: AnomalyScorer.Table)?, decorrelateMass: Bool) -> ScoreThreshold {
+    public static func choose(
+        _ rule: ThresholdRule, primary: String, table: inout AnomalyScorer.Table,
+        calibration: (name: String, table: AnomalyScorer.Table)?, decorrelateMass: Bool
+    ) -> ScoreThreshold {
         var score = primary
         var calibrationScores = calibration?.table.column(primary)
         if decorrelateMass {
             let decorrelated = primary + ScoreReport.massDecorrelatedSuffix
             if var cal = calibration?.table {
-                let reference = MassBins(scores: cal.column(primary), masses: cal.mass, background: Array(repeating: true, count: cal.count))
+                let reference = MassBins(
+                    scores: cal.column(primary), masses: cal.mass, background: Array(repeating: true, count: cal.count))
                 if let reference {
                     reference.add(to: &table, score: primary)
                     reference.add(to: &cal, score: primary)
                     calibrationScores = cal.column(decorrelated)
                     score = decorrelated
                 }
-            } else if let reference = MassBins(scores: table.column(primary), masses: table.mass, background: table.labels.map { $0 == 0 }) {
+            } else if let reference = MassBins(
+                scores: table.column(primary), masses: table.mass, background: table.labels.map { $0 == 0 })
+            {
                 reference.add(to: &table, score: primary)
                 score = decorrelated
             }

@@ -59,9 +59,12 @@ public enum Statistics {
         let n = a.count
         let bins = min(requested, Int((Double(n) / 5).squareRoot()))
         guard bins >= 2 else { return .nan }
-        func binIndex(_ v: [Double]) -> [Int] { ranks(v).map { min(bins - 1, Int(($0 - 1) * Double(bins) / Double(n))) } }
+        func binIndex(_ v: [Double]) -> [Int] {
+            ranks(v).map { min(bins - 1, Int(($0 - 1) * Double(bins) / Double(n))) }
+        }
         let bx = binIndex(a), by = binIndex(b)
-        var joint = [Int](repeating: 0, count: bins * bins), px = [Int](repeating: 0, count: bins), py = [Int](repeating: 0, count: bins)
+        var joint = [Int](repeating: 0, count: bins * bins), px = [Int](repeating: 0, count: bins),
+            py = [Int](repeating: 0, count: bins)
         for i in 0..<n { joint[bx[i] * bins + by[i]] += 1; px[bx[i]] += 1; py[by[i]] += 1 }
         let N = Double(n)
         var mi = 0.0

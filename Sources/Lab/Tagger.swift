@@ -25,20 +25,30 @@ public enum Tagger {
     public static let scaling = ImageSet.Scaling.unitMax
 
     /// Trains (or, with `resume`, continues) a tagger in `out` through the shared `Trainer`.
-    public static func train(signal: String, background: String, out: String, epochs: Int, batchSize: Int, lr: Float,
-                             seed: UInt64, quiet: Bool, overwrite: Bool = false, resume: Bool = false,
-                             maxSteps: Int? = nil, cluster: Cluster = .world) throws -> Result {
-        guard epochs >= 1, batchSize >= 1 else { throw FormatError(out, "epochs (\(epochs)) and batch size (\(batchSize)) must be at least 1") }
+    public static func train(
+        signal: String, background: String, out: String, epochs: Int, batchSize: Int, lr: Float,
+        seed: UInt64, quiet: Bool, overwrite: Bool = false, resume: Bool = false,
+        maxSteps: Int? = nil, cluster: Cluster = .world
+    ) throws -> Result {
+        guard epochs >= 1, batchSize >= 1 else {
+            throw FormatError(out, "epochs (\(epochs)) and batch size (\(batchSize)) must be at least 1")
+        }
         var options = TrainOptions()
-        options.epochs = epochs; options.batchSize = batchSize; options.learningRate = lr; options.seed = seed; options.quiet = quiet
+        options.epochs = epochs; options.batchSize = batchSize; options.learningRate = lr; options.seed = seed;
+        options.quiet = quiet
         options.validationFraction = 0.2; options.maxSteps = maxSteps
         let task = try TaggerTask(signal: signal, background: background, lr: lr, seed: seed)
-        let files = [("config.json", try RunFolder.json(task.model.config)), ("data.json", try RunFolder.json(task.spec)),
-                     ("options.json", try RunFolder.json(options))]
-        let trainer = Trainer(task: task, run: try RunFolder(out), options: options, setupFiles: files, cluster: cluster)
+        let files = [
+            ("config.json", try RunFolder.json(task.model.config)), ("data.json", try RunFolder.json(task.spec)),
+            ("options.json", try RunFolder.json(options)),
+        ]
+        let trainer = Trainer(
+            task: task, run: try RunFolder(out), options: options, setupFiles: files, cluster: cluster)
         let s = try trainer.train(resume: resume, overwrite: overwrite)
-        return Result(validationAUC: s.lastMetrics["val_auc"] ?? .nan, epochs: s.epochs, checkpoint: trainer.run.file(Trainer.checkpointName),
-                      interrupted: s.epochs < epochs)
+        return Result(
+            validationAUC: s.lastMetrics["val_auc"] ?? .nan, epochs: s.epochs,
+            checkpoint: trainer.run.file(Trainer.checkpointName),
+            interrupted: s.epochs < epochs)
     }
 
     /// Signal probabilities (as logits; monotone, so ROCs are unaffected).
@@ -48,7 +58,8 @@ public enum Tagger {
         var out: [Double] = []
         noGrad {
             for start in stride(from: 0, to: images.shape[0], by: 512) {
-                out += model(images.slice(axis: 0, start: start, end: min(images.shape[0], start + 512))).scalars.map(Double.init)
+                out += model(images.slice(axis: 0, start: start, end: min(images.shape[0], start + 512))).scalars.map(
+                    Double.init)
             }
         }
         return out
@@ -58,7 +69,10 @@ public enum Tagger {
     /// the files when present.
     public static func predict(checkpoint: String, files: [String]) throws -> (scores: [Double], labels: [Int?]) {
         let ckpt = try Checkpoint.load(checkpoint)
-        guard ckpt.modelKind == kind else { throw FormatError(checkpoint, "is a '\(ckpt.kind)' checkpoint, not a tagger (genlab classify train makes one)") }
+        guard ckpt.modelKind == kind else {
+            throw FormatError(
+                checkpoint, "is a '\(ckpt.kind)' checkpoint, not a tagger (genlab classify train makes one)")
+        }
         let config = try ckpt.decodeConfig(JetTagger.Config.self, file: checkpoint, problems: \.problems)
         var rng = PRNG(seed: 0)
         let model = JetTagger(config, rng: &rng)
@@ -67,7 +81,11 @@ public enum Tagger {
         for f in files {
             let set = try ImageSet.load(f).scaled(scaling)
             guard set.height == config.imageSize, set.channels == config.channels else {
-                throw FormatError(f, "images are \(set.channels)×\(set.height)×\(set.width); the tagger was trained on \(config.channels)×\(config.imageSize)²")
+                throw FormatError(
+                    f,
+                    "images are \(set.channels)×\(set.height)×\(set.width); the tagger was trained on "
+                        + "\(config.channels)×\(config.imageSize)²"
+                )
             }
             scores += predict(model, set.images)
             labels += set.labels.map { $0.map { Optional($0) } } ?? Array(repeating: nil, count: set.count)
@@ -91,9 +109,11 @@ final class TaggerTask: TrainingTask {
 
     init(signal: String, background: String, lr: Float, seed: UInt64) throws {
         self.signal = signal; self.background = background
-        let sig = try ImageSet.load(signal).scaled(Tagger.scaling), bkg = try ImageSet.load(background).scaled(Tagger.scaling)
+        let sig = try ImageSet.load(signal).scaled(Tagger.scaling),
+            bkg = try ImageSet.load(background).scaled(Tagger.scaling)
         guard sig.height == bkg.height, sig.channels == bkg.channels else {
-            throw FormatError(signal, "signal images \(sig.images.shape) and background images \(bkg.images.shape) differ")
+            throw FormatError(
+                signal, "signal images \(sig.images.shape) and background images \(bkg.images.shape) differ")
         }
         all = Tensor.concat([sig.images, bkg.images], axis: 0).detach()
         labels = [Float](repeating: 1, count: sig.count) + [Float](repeating: 0, count: bkg.count)
@@ -103,12 +123,16 @@ final class TaggerTask: TrainingTask {
         valIdx = Array(order.prefix(nVal)); trainIdx = Array(order.dropFirst(nVal))
         splitRNG = rng
         let config = JetTagger.Config(imageSize: sig.height, channels: sig.channels)
-        guard config.problems.isEmpty else { throw FormatError(signal, "cannot build a tagger: " + config.problems.joined(separator: "; ")) }
+        guard config.problems.isEmpty else {
+            throw FormatError(signal, "cannot build a tagger: " + config.problems.joined(separator: "; "))
+        }
         var initRNG = rng.fork(1)
         model = JetTagger(config, rng: &initRNG)
         optimizer = Adam(model.namedParameters(), lr: lr)
-        spec = DataSpec(source: signal + " vs " + background, imageSize: sig.height, channels: sig.channels, scaling: Tagger.scaling,
-                        preprocessing: sig.jetRecord.map { "image_preprocessing=\($0.values["image_preprocessing"]!)" } ?? "")
+        spec = DataSpec(
+            source: signal + " vs " + background, imageSize: sig.height, channels: sig.channels,
+            scaling: Tagger.scaling,
+            preprocessing: sig.jetRecord.map { "image_preprocessing=\($0.values["image_preprocessing"]!)" } ?? "")
     }
 
     var exampleCount: Int { trainIdx.count }
@@ -139,23 +163,34 @@ final class TaggerTask: TrainingTask {
     }
 
     func epochSummary(_ figures: [String: Double], epoch: Int, of epochs: Int) -> String? {
-        String(format: "epoch %d/%d: loss %.4f  validation AUC %.4f", epoch, epochs, figures["loss"] ?? .nan, figures["val_auc"] ?? .nan)
+        String(
+            format: "epoch %d/%d: loss %.4f  validation AUC %.4f", epoch, epochs, figures["loss"] ?? .nan,
+            figures["val_auc"] ?? .nan)
     }
 
     var reportRows: [(String, String)] {
-        [("signal", signal), ("background", background),
-         ("images", "\(all.shape[0]) × \(spec.channels)×\(spec.imageSize)×\(spec.imageSize) (\(trainIdx.count) training, \(valIdx.count) validation)"),
-         ("scaling", spec.scaling.rawValue)]
+        [
+            ("signal", signal), ("background", background),
+            (
+                "images",
+                "\(all.shape[0]) × \(spec.channels)×\(spec.imageSize)×\(spec.imageSize) (\(trainIdx.count) training, "
+                    + "\(valIdx.count) validation)"
+            ),
+            ("scaling", spec.scaling.rawValue),
+        ]
     }
 
     func checkpoint(training: TrainingState) throws -> Checkpoint {
-        try Checkpoint(kind: kind.rawValue, config: model.config, module: model, optimizer: optimizer, training: training,
-                       metadata: ["genlab.data": String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)])
+        try Checkpoint(
+            kind: kind.rawValue, config: model.config, module: model, optimizer: optimizer, training: training,
+            metadata: ["genlab.data": String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)])
     }
 
     func restore(_ checkpoint: Checkpoint, file: String) throws {
         let saved = try checkpoint.decodeConfig(JetTagger.Config.self, file: file, problems: \.problems)
-        guard saved == model.config else { throw FormatError(file, "holds a tagger for other images (\(saved)); this run's is \(model.config)") }
+        guard saved == model.config else {
+            throw FormatError(file, "holds a tagger for other images (\(saved)); this run's is \(model.config)")
+        }
         try checkpoint.restore(into: model, optimizer: optimizer, file: file)
     }
 }
@@ -175,7 +210,9 @@ public struct TaggerPredictions {
     public func write(folder: String) throws -> Written {
         let run = try RunFolder(folder)
         var lines = ["index,label,logit"]
-        for i in scores.indices { lines.append("\(i),\(labels[i].map(String.init) ?? ""),\(String(format: "%.6g", scores[i]))") }
+        for i in scores.indices {
+            lines.append("\(i),\(labels[i].map(String.init) ?? ""),\(String(format: "%.6g", scores[i]))")
+        }
         try AtomicFile.write(Data((lines.joined(separator: "\n") + "\n").utf8), to: run.file("predictions.csv"))
         var written = Written(predictions: run.file("predictions.csv"))
         guard labels.allSatisfy({ $0 != nil }), Set(labels.compactMap { $0 }).count == 2 else { return written }
@@ -187,8 +224,12 @@ public struct TaggerPredictions {
         try plot.write(run.file("roc.png"))
         written.roc = (roc.auc, roc.rejection(atSignal: 0.3), roc.rejection(atSignal: 0.5), run.file("roc.png"))
         var page = RunReport(title: "GenLab tagger predictions — \(folder)")
-        page.table("ROC", [("events", "\(scores.count)"), ("AUC", String(format: "%.4f", roc.auc)),
-                           ("1/εB at εS = 0.3", String(format: "%.1f", roc.rejection(atSignal: 0.3)))])
+        page.table(
+            "ROC",
+            [
+                ("events", "\(scores.count)"), ("AUC", String(format: "%.4f", roc.auc)),
+                ("1/εB at εS = 0.3", String(format: "%.1f", roc.rejection(atSignal: 0.3))),
+            ])
         try page.write(folder: run.path)
         return written
     }

@@ -25,8 +25,10 @@ public final class Trainer {
 
     public static let checkpointName = "checkpoint.safetensors"
 
-    public init(task: TrainingTask, run: RunFolder, options: TrainOptions,
-                setupFiles: [(name: String, contents: Data)] = [], cluster: Cluster = .world) {
+    public init(
+        task: TrainingTask, run: RunFolder, options: TrainOptions,
+        setupFiles: [(name: String, contents: Data)] = [], cluster: Cluster = .world
+    ) {
         self.task = task; self.run = run; self.options = options
         self.setupFiles = setupFiles
         parallel = DataParallel(cluster)
@@ -43,7 +45,8 @@ public final class Trainer {
         public let value: Double
         public let checkpoint: String
         public var description: String {
-            let kept = FileManager.default.fileExists(atPath: checkpoint)
+            let kept =
+                FileManager.default.fileExists(atPath: checkpoint)
                 ? "The checkpoint \(checkpoint) of the last finished epoch is kept (--resume continues from it)"
                 : "No epoch had finished, so there is no checkpoint"
             return "training diverged at step \(step): \(metric) = \(value). \(kept); try a lower --lr"
@@ -76,13 +79,16 @@ public final class Trainer {
         /// False for checkpoints from before the shared loop, which kept no current data stream.
         var dataSaved = true
 
-        init(_ streams: (data: PRNG, noise: PRNG)) { epochStart = streams.data; data = streams.data; noise = streams.noise }
+        init(_ streams: (data: PRNG, noise: PRNG)) {
+            epochStart = streams.data; data = streams.data; noise = streams.noise
+        }
 
         func training(examples: Int) -> TrainingState {
             var extra = ["batch": String(skip), "examples": String(examples), "summed": String(summed)]
             for (k, v) in sums { extra["sum." + k] = "\(v)" }  // Double's description round-trips exactly
-            return TrainingState(epoch: epoch, step: step, rngStates: ["epochData": epochStart, "data": data, "noise": noise],
-                                 extra: extra)
+            return TrainingState(
+                epoch: epoch, step: step, rngStates: ["epochData": epochStart, "data": data, "noise": noise],
+                extra: extra)
         }
 
         init(_ t: TrainingState, file: String) throws {
@@ -106,7 +112,9 @@ public final class Trainer {
     @discardableResult
     public func train(resume: Bool = false, overwrite: Bool = false) throws -> Summary {
         guard options.batchSize % cluster.size == 0 else {
-            throw FormatError(run.path, "--batch-size \(options.batchSize) (the global batch) does not split evenly over \(cluster.size) ranks")
+            throw FormatError(
+                run.path,
+                "--batch-size \(options.batchSize) (the global batch) does not split evenly over \(cluster.size) ranks")
         }
         var lock: RunLock?
         defer { lock?.unlock() }
@@ -131,7 +139,9 @@ public final class Trainer {
             switch try runEpoch(&state, last: &last, logs: logs) {
             case .stopped(let interrupted):
                 try save(state)
-                try writeReport(last, state: state, note: interrupted ? "interrupted (resume with --resume)" : "stopped at --max-steps")
+                try writeReport(
+                    last, state: state,
+                    note: interrupted ? "interrupted (resume with --resume)" : "stopped at --max-steps")
                 return summary(state, firstStep: firstStep, interrupted: interrupted, last: last, started: started)
             case .finished(let bar):
                 try endEpoch(&state, last: &last, logs: logs, bar: bar)
@@ -168,11 +178,14 @@ public final class Trainer {
     }
 
     /// One epoch's batches from `state.skip` on.
-    private func runEpoch(_ state: inout LoopState, last: inout [String: Double], logs: TrainingLogs?) throws -> EpochEnd {
+    private func runEpoch(
+        _ state: inout LoopState, last: inout [String: Double], logs: TrainingLogs?
+    ) throws -> EpochEnd {
         var data = state.epochStart
         let batches = plan(&data)
         guard !batches.isEmpty else {
-            throw FormatError(run.path, "\(task.exampleCount) training examples are fewer than one batch of \(options.batchSize)")
+            throw FormatError(
+                run.path, "\(task.exampleCount) training examples are fewer than one batch of \(options.batchSize)")
         }
         // Resuming mid-epoch keeps the data stream as it was saved (steps may have drawn from it).
         if state.skip == 0 || !state.dataSaved { state.data = data }
@@ -183,8 +196,10 @@ public final class Trainer {
         for b in state.skip..<batches.count {
             let stepStart = Date()
             let mine = parallel.begin(batch: batches[b])
-            var m = parallel.mean(task.step(mine, at: StepPosition(step: state.step, epoch: state.epoch),
-                                            data: &state.data, noise: &state.noise))
+            var m = parallel.mean(
+                task.step(
+                    mine, at: StepPosition(step: state.step, epoch: state.epoch),
+                    data: &state.data, noise: &state.noise))
             state.step += 1; state.skip = b + 1
             seen += batches[b].count
             for (k, v) in m { state.sums[k, default: 0] += v }
@@ -194,13 +209,15 @@ public final class Trainer {
             if task.schedule.cadence == .everyStep { try logs?.append(m, step: state.step) }
             if let bad = task.metricNames.first(where: { m[$0].map { !$0.isFinite } ?? false }) {
                 bar.finish("diverged")
-                throw Diverged(step: state.step, metric: bad, value: m[bad]!, checkpoint: run.file(Trainer.checkpointName))
+                throw Diverged(
+                    step: state.step, metric: bad, value: m[bad]!, checkpoint: run.file(Trainer.checkpointName))
             }
             last = task.schedule.cadence == .everyStep ? m : state.means
             bar.update(b + 1, items: seen, status: figures(last, task.plottedMetrics))
             let stopAsked = parallel.any(Interrupt.requested)
             if stopAsked || (options.maxSteps.map { state.step >= $0 } ?? false) {
-                bar.finish(stopAsked ? "interrupted: checkpoint saved at step \(state.step) (resume with --resume)" : "")
+                bar.finish(
+                    stopAsked ? "interrupted: checkpoint saved at step \(state.step) (resume with --resume)" : "")
                 return .stopped(interrupted: stopAsked)
             }
         }
@@ -218,7 +235,9 @@ public final class Trainer {
     }
 
     /// The end of an epoch: evaluation, the epoch's row (per-epoch cadence), checkpoint, pictures.
-    private func endEpoch(_ state: inout LoopState, last: inout [String: Double], logs: TrainingLogs?, bar: ProgressBar) throws {
+    private func endEpoch(
+        _ state: inout LoopState, last: inout [String: Double], logs: TrainingLogs?, bar: ProgressBar
+    ) throws {
         state.epoch += 1
         let evaluation = task.evaluate(noise: &state.noise)
         var row = task.schedule.cadence == .everyEpoch ? state.means : [:]
@@ -235,17 +254,22 @@ public final class Trainer {
         guard !options.quiet else { return bar.finish("") }
         let extra = evaluation.keys.filter { !task.plottedMetrics.contains($0) }.sorted()
             .map { String(format: "  %@ %.4g", $0, evaluation[$0]!) }.joined()
-        bar.finish(task.epochSummary(last, epoch: state.epoch, of: options.epochs)
-            ?? "epoch \(state.epoch)/\(options.epochs): " + figures(last, task.plottedMetrics) + extra)
+        bar.finish(
+            task.epochSummary(last, epoch: state.epoch, of: options.epochs)
+                ?? "epoch \(state.epoch)/\(options.epochs): " + figures(last, task.plottedMetrics) + extra)
     }
 
     private func figures(_ values: [String: Double], _ names: [String]) -> String {
         names.compactMap { k in values[k].map { String(format: "%@ %.4g", k, $0) } }.joined(separator: "  ")
     }
 
-    private func summary(_ s: LoopState, firstStep: Int, interrupted: Bool, last: [String: Double], started: Date) -> Summary {
-        Summary(epochs: s.epoch, steps: s.step, interrupted: interrupted, lastMetrics: last, seconds: Date().timeIntervalSince(started),
-                reducedBytes: cluster.reducedBytes, reduceSeconds: cluster.reduceSeconds, stepsThisRun: s.step - firstStep)
+    private func summary(
+        _ s: LoopState, firstStep: Int, interrupted: Bool, last: [String: Double], started: Date
+    ) -> Summary {
+        Summary(
+            epochs: s.epoch, steps: s.step, interrupted: interrupted, lastMetrics: last,
+            seconds: Date().timeIntervalSince(started),
+            reducedBytes: cluster.reducedBytes, reduceSeconds: cluster.reduceSeconds, stepsThisRun: s.step - firstStep)
     }
 
     /// Restores the task from the checkpoint at `path` (checked against this run) and returns
@@ -256,7 +280,8 @@ public final class Trainer {
         }
         let ckpt = try Checkpoint.load(path)
         guard ckpt.modelKind == task.kind else {
-            let what = ckpt.kind.isEmpty ? "not a GenLab training checkpoint (no genlab.kind)" : "a \(ckpt.kind) checkpoint"
+            let what =
+                ckpt.kind.isEmpty ? "not a GenLab training checkpoint (no genlab.kind)" : "a \(ckpt.kind) checkpoint"
             throw FormatError(path, "is \(what); resuming needs a \(task.kind) checkpoint")
         }
         guard let t = ckpt.training else { throw FormatError(path, "holds no training state to resume from") }
@@ -278,8 +303,10 @@ public final class Trainer {
     private func writeReport(_ last: [String: Double], state: LoopState, note: String) throws {
         guard cluster.isRoot else { return }
         var report = RunReport(title: "GenLab \(task.kind) training — \(run.path)")
-        report.notes = ["\(note) after \(state.step) steps (\(state.epoch) of \(options.epochs) epochs). "
-                        + "TensorBoard: tensorboard --logdir \(run.path)"]
+        report.notes = [
+            "\(note) after \(state.step) steps (\(state.epoch) of \(options.epochs) epochs). "
+                + "TensorBoard: tensorboard --logdir \(run.path)"
+        ]
         report.table("Data", task.reportRows)
         if let json = try? JSONSerialization.jsonObject(with: RunFolder.json(options)) as? [String: Any] {
             report.table("Options", json.keys.sorted().map { ($0, "\(json[$0]!)") })

@@ -17,7 +17,9 @@ final class TrainingLogs {
         self.run = run
         let cadence = task.schedule.cadence
         self.cadence = cadence
-        let columns = cadence == .everyStep ? ["step", "epoch"] + task.metricNames + ["samples_per_s"] : ["epoch"] + task.metricNames
+        let columns =
+            cadence == .everyStep
+            ? ["step", "epoch"] + task.metricNames + ["samples_per_s"] : ["epoch"] + task.metricNames
         let keep = state.map { cadence == .everyStep ? $0.step : $0.epoch } ?? -1
         metrics = try MetricsLog(run.file("metrics.csv"), columns: columns, keepRowsUpToStep: keep)
         board = try TensorBoardLog(folder: run.path)
@@ -31,7 +33,8 @@ final class TrainingLogs {
 
     func epochFiles(task: TrainingTask, epoch: Int, step: Int, options: TrainOptions) throws {
         if let shown = noGrad({ task.samples() }) {
-            try writeSamples(shown, epoch: epoch, step: step, keep: epoch % options.sampleInterval == 0 || epoch == options.epochs)
+            try writeSamples(
+                shown, epoch: epoch, step: step, keep: epoch % options.sampleInterval == 0 || epoch == options.epochs)
         }
         try plotLosses(task)
     }
@@ -43,7 +46,8 @@ final class TrainingLogs {
         let kept = run.file(String(format: "samples_epoch_%03d.png", epoch))
         try grid.writePNG(kept)
         if let png = FileManager.default.contents(atPath: kept) {
-            try board.image("samples", png: png, width: grid.width, height: grid.height, channels: grid.channels, step: step)
+            try board.image(
+                "samples", png: png, width: grid.width, height: grid.height, channels: grid.channels, step: step)
         }
         try writeProgressGIF()
     }
@@ -53,7 +57,8 @@ final class TrainingLogs {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: run.path)) ?? [])
             .filter { $0.hasPrefix("samples_epoch_") && $0.hasSuffix(".png") }.sorted()
         let frames = names.suffix(100).compactMap { try? Image.read(run.file($0)) }
-        guard frames.count >= 2, frames.allSatisfy({ $0.width == frames[0].width && $0.height == frames[0].height }) else { return }
+        guard frames.count >= 2, frames.allSatisfy({ $0.width == frames[0].width && $0.height == frames[0].height })
+        else { return }
         try GIF.write(frames, to: run.file("progress.gif"), delayCentiseconds: 40)
     }
 
@@ -61,7 +66,9 @@ final class TrainingLogs {
     private func plotLosses(_ task: TrainingTask) throws {
         let columns = metrics.read()
         let xName = cadence == .everyStep ? "step" : "epoch"
-        var plot = Plot(title: "\(task.kind.rawValue.uppercased()) training (line: smoothed; band: spread of the steps)", xLabel: xName, yLabel: "loss")
+        var plot = Plot(
+            title: "\(task.kind.rawValue.uppercased()) training (line: smoothed; band: spread of the steps)",
+            xLabel: xName, yLabel: "loss")
         for name in task.plottedMetrics {
             guard let ys = columns[name], let xs = columns[xName] else { continue }
             // Rows without this metric (evaluation rows) have no value: align by filtering.

@@ -20,14 +20,22 @@ public enum TrainingSetup {
         public init() {}
     }
 
-    public static func make(kind: ModelKind, data path: String, out: String, options: TrainOptions, model: ModelOptions) throws -> Trainer {
+    public static func make(
+        kind: ModelKind, data path: String, out: String, options: TrainOptions, model: ModelOptions
+    ) throws -> Trainer {
         guard ModelKind.generative.contains(kind) else {
-            throw FormatError(out, "a \(kind) is not trained by genlab train (use genlab \(kind == .tagger ? "classify" : "symmetry") train)")
+            throw FormatError(
+                out,
+                "a \(kind) is not trained by genlab train (use genlab \(kind == .tagger ? "classify" : "symmetry") "
+                    + "train)"
+            )
         }
         var set = try ImageSet.load(path, options: .init(size: options.imageSize, channels: model.channels))
         let jets = set.jetRecord != nil
         let size = set.height
-        guard set.width == size else { throw FormatError(path, "images are \(set.width)×\(set.height); pass --image-size to crop them square") }
+        guard set.width == size else {
+            throw FormatError(path, "images are \(set.width)×\(set.height); pass --image-size to crop them square")
+        }
         let scaling: ImageSet.Scaling = jets ? .unitSum : (kind == .gan ? .minusOneToOne : .zeroToOne)
         set = set.scaled(scaling)
         var spec = DataSpec(source: set.source, imageSize: size, channels: set.channels, scaling: scaling)
@@ -36,22 +44,32 @@ public enum TrainingSetup {
         let task: TrainingTask
         let config: Data
         func checked(_ problems: [String]) throws {
-            guard problems.isEmpty else { throw FormatError(path, "cannot build the model for this data: " + problems.joined(separator: "; ")) }
+            guard problems.isEmpty else {
+                throw FormatError(path, "cannot build the model for this data: " + problems.joined(separator: "; "))
+            }
         }
         // A batch whose activations alone would take more than 8× the input limit (2 GiB by default) is refused.
         func fits(_ c: ActivationEstimate) throws {
             let bytes = c.activationBytes(batch: options.batchSize), budget = Double(InputLimits.current.maxBytes) * 8
             guard bytes <= budget else {
-                throw FormatError(path, String(format: "--batch-size %d would need about %.1f GiB for one step's activations (budget %.1f GiB, "
-                    + "8× --max-input-mib): lower the batch size or raise --max-input-mib", options.batchSize, bytes / Double(1 << 30), budget / Double(1 << 30)))
+                throw FormatError(
+                    path,
+                    String(
+                        format:
+                            "--batch-size %d would need about %.1f GiB for one step's activations (budget %.1f GiB, "
+                            + "8× --max-input-mib): lower the batch size or raise --max-input-mib", options.batchSize,
+                        bytes / Double(1 << 30), budget / Double(1 << 30)))
             }
         }
         if kind == .gan {
-            var c = DCGAN.Config(imageSize: size, channels: set.channels, latentDim: options.latentDim ?? 100, output: jets ? .square : .tanh)
+            var c = DCGAN.Config(
+                imageSize: size, channels: set.channels, latentDim: options.latentDim ?? 100,
+                output: jets ? .square : .tanh)
             if let f = model.features { c.generatorFeatures = f; c.discriminatorFeatures = f }
             try checked(c.problems)
             try fits(c)
-            task = GANTask(c, images: TrainingImages(set, spec: spec), lr: options.learningRate ?? 2e-4, seed: options.seed)
+            task = GANTask(
+                c, images: TrainingImages(set, spec: spec), lr: options.learningRate ?? 2e-4, seed: options.seed)
             config = try RunFolder.json(c)
         } else {
             // A seeded validation split for the negative ELBO.
@@ -64,18 +82,26 @@ public enum TrainingSetup {
             train.labels = nil
             set = train
             let likelihood = model.likelihood ?? (jets ? .gaussian : .bernoulli)
-            let c = VAE.Config(imageSize: size, channels: set.channels, latentDim: options.latentDim ?? (jets ? 8 : 16),
-                               architecture: model.architecture, hidden: model.hidden, likelihood: likelihood,
-                               sigma: jets ? 0.01 : 0.1, beta: model.beta, plain: kind == .ae)
+            let c = VAE.Config(
+                imageSize: size, channels: set.channels, latentDim: options.latentDim ?? (jets ? 8 : 16),
+                architecture: model.architecture, hidden: model.hidden, likelihood: likelihood,
+                sigma: jets ? 0.01 : 0.1, beta: model.beta, plain: kind == .ae)
             try checked(c.problems)
             try fits(c)
-            let t = VAETask(c, images: TrainingImages(set, spec: spec), lr: options.learningRate ?? 1e-3, seed: options.seed, validation: validation)
+            let t = VAETask(
+                c, images: TrainingImages(set, spec: spec), lr: options.learningRate ?? 1e-3, seed: options.seed,
+                validation: validation)
             t.warmupSteps = model.warmupSteps
             task = t
             config = try RunFolder.json(c)
         }
-        var files = [("config.json", config), ("data.json", try RunFolder.json(spec)), ("options.json", try RunFolder.json(options))]
-        if !set.skipped.isEmpty { files.append(("skipped.txt", Data((set.skipped.joined(separator: "\n") + "\n").utf8))) }
+        var files = [
+            ("config.json", config), ("data.json", try RunFolder.json(spec)),
+            ("options.json", try RunFolder.json(options)),
+        ]
+        if !set.skipped.isEmpty {
+            files.append(("skipped.txt", Data((set.skipped.joined(separator: "\n") + "\n").utf8)))
+        }
         return Trainer(task: task, run: run, options: options, setupFiles: files)
     }
 }

@@ -75,7 +75,9 @@ public protocol TrainingTask: AnyObject {
 
 extension TrainingTask {
     public var schedule: TrainingSchedule { TrainingSchedule() }
-    public func freshStreams(seed: UInt64) -> (data: PRNG, noise: PRNG) { (PRNG(seed: seed).fork(1), PRNG(seed: seed).fork(2)) }
+    public func freshStreams(seed: UInt64) -> (data: PRNG, noise: PRNG) {
+        (PRNG(seed: seed).fork(1), PRNG(seed: seed).fork(2))
+    }
     public func evaluate(noise: inout PRNG) -> [String: Double] { [:] }
     public func samples() -> SampleImages? { nil }
     public func useDataParallel(_ parallel: DataParallel, synchroniseBatchNorm: Bool) {}
@@ -98,16 +100,23 @@ public struct TrainingImages {
 
     /// Refuses to resume from a checkpoint trained on differently prepared images.
     public func checkResumable(_ ckpt: Checkpoint, file: String) throws {
-        guard let saved = ckpt.metadata["genlab.data"], let s = try? JSONDecoder().decode(DataSpec.self, from: Data(saved.utf8)) else { return }
+        guard let saved = ckpt.metadata["genlab.data"],
+            let s = try? JSONDecoder().decode(DataSpec.self, from: Data(saved.utf8))
+        else { return }
         if s.imageSize != spec.imageSize || s.channels != spec.channels || s.scaling != spec.scaling {
-            throw FormatError(file, "was trained on \(s.channels)×\(s.imageSize)² \(s.scaling) data, now given "
-                + "\(spec.channels)×\(spec.imageSize)² \(spec.scaling)")
+            throw FormatError(
+                file,
+                "was trained on \(s.channels)×\(s.imageSize)² \(s.scaling) data, now given "
+                    + "\(spec.channels)×\(spec.imageSize)² \(spec.scaling)")
         }
     }
 
     public var reportRows: [(String, String)] {
-        [("source", spec.source), ("images", "\(set.count) × \(spec.channels)×\(spec.imageSize)×\(spec.imageSize)"),
-         ("scaling", spec.scaling.rawValue), ("preprocessing", spec.preprocessing.isEmpty ? "—" : spec.preprocessing)]
+        [
+            ("source", spec.source), ("images", "\(set.count) × \(spec.channels)×\(spec.imageSize)×\(spec.imageSize)"),
+            ("scaling", spec.scaling.rawValue),
+            ("preprocessing", spec.preprocessing.isEmpty ? "—" : spec.preprocessing),
+        ]
             + set.skipped.prefix(20).map { ("skipped", $0) }
     }
 

@@ -27,8 +27,12 @@ public final class VAETask: ImageTrainingTask {
         prior = Tensor.normal([64, config.latentDim], rng: &fixed)
     }
 
-    public var metricNames: [String] { ["loss", "reconstruction", "kl", "beta", "val_neg_elbo", "val_reconstruction", "val_kl"] }
-    public var plottedMetrics: [String] { vae.config.plain ? ["loss", "val_neg_elbo"] : ["loss", "reconstruction", "kl", "val_neg_elbo"] }
+    public var metricNames: [String] {
+        ["loss", "reconstruction", "kl", "beta", "val_neg_elbo", "val_reconstruction", "val_kl"]
+    }
+    public var plottedMetrics: [String] {
+        vae.config.plain ? ["loss", "val_neg_elbo"] : ["loss", "reconstruction", "kl", "val_neg_elbo"]
+    }
 
     public var exampleCount: Int { images.set.count }
     public var reportRows: [(String, String)] { images.reportRows }
@@ -38,7 +42,9 @@ public final class VAETask: ImageTrainingTask {
         warmupSteps > 0 ? vae.config.beta * Swift.min(1, Float(steps) / Float(warmupSteps)) : vae.config.beta
     }
 
-    public func step(_ examples: [Int], at position: StepPosition, data: inout PRNG, noise: inout PRNG) -> [String: Double] {
+    public func step(
+        _ examples: [Int], at position: StepPosition, data: inout PRNG, noise: inout PRNG
+    ) -> [String: Double] {
         step(images.batch(examples), beta: beta(after: position.step), noise: &noise)
     }
 
@@ -51,7 +57,10 @@ public final class VAETask: ImageTrainingTask {
         loss.backward()
         parallel?.averageGradients(optimizer.parameters)
         optimizer.step()
-        return ["loss": Double(loss.item()), "reconstruction": Double(recon.item()), "kl": Double(kl.item()), "beta": Double(b)]
+        return [
+            "loss": Double(loss.item()), "reconstruction": Double(recon.item()), "kl": Double(kl.item()),
+            "beta": Double(b),
+        ]
     }
 
     /// Negative ELBO (β = 1) on the held-out images, one posterior sample each.
@@ -67,7 +76,10 @@ public final class VAETask: ImageTrainingTask {
                 let t = vae.terms(x, rng: &noise)
                 recon += Double(t.reconstruction.sum().item()); kl += Double(t.kl.sum().item())
             }
-            return ["val_neg_elbo": (recon + kl) / Double(n), "val_reconstruction": recon / Double(n), "val_kl": kl / Double(n)]
+            return [
+                "val_neg_elbo": (recon + kl) / Double(n), "val_reconstruction": recon / Double(n),
+                "val_kl": kl / Double(n),
+            ]
         }
     }
 
@@ -83,7 +95,9 @@ public final class VAETask: ImageTrainingTask {
     }
 
     public func checkpoint(training: TrainingState) throws -> Checkpoint {
-        try Checkpoint(kind: kind.rawValue, config: vae.config, module: vae, optimizer: optimizer, training: training, metadata: images.metadata())
+        try Checkpoint(
+            kind: kind.rawValue, config: vae.config, module: vae, optimizer: optimizer, training: training,
+            metadata: images.metadata())
     }
 
     public func restore(_ checkpoint: Checkpoint, file: String) throws {

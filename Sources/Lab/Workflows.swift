@@ -14,14 +14,19 @@ public enum LoadedModel {
         guard FileManager.default.fileExists(atPath: path) else { throw FormatError(path, "no such checkpoint") }
         let ckpt = try Checkpoint.load(path)
         guard let specText = ckpt.metadata["genlab.data"],
-              let spec = try? JSONDecoder().decode(DataSpec.self, from: Data(specText.utf8)) else {
-            throw FormatError(path, "is not a GenLab model checkpoint (no valid genlab.data metadata"
-                + (ckpt.kind.isEmpty ? ", no genlab.kind)" : "; kind '\(ckpt.kind)')"))
+            let spec = try? JSONDecoder().decode(DataSpec.self, from: Data(specText.utf8))
+        else {
+            throw FormatError(
+                path,
+                "is not a GenLab model checkpoint (no valid genlab.data metadata"
+                    + (ckpt.kind.isEmpty ? ", no genlab.kind)" : "; kind '\(ckpt.kind)')"))
         }
         func agree(_ size: Int, _ channels: Int) throws {
             guard spec.imageSize == size, spec.channels == channels else {
-                throw FormatError(path, "genlab.data describes \(spec.channels)×\(spec.imageSize)² data but the model "
-                    + "config \(channels)×\(size)²: an edited or damaged checkpoint")
+                throw FormatError(
+                    path,
+                    "genlab.data describes \(spec.channels)×\(spec.imageSize)² data but the model "
+                        + "config \(channels)×\(size)²: an edited or damaged checkpoint")
             }
         }
         var rng = PRNG(seed: 0)
@@ -47,7 +52,9 @@ public enum LoadedModel {
     }
 
     public var spec: DataSpec {
-        switch self { case let .gan(_, s), let .vae(_, s): return s }
+        switch self {
+        case let .gan(_, s), let .vae(_, s): return s
+        }
     }
 
     public var latentDim: Int {
@@ -92,7 +99,8 @@ public enum Sampler {
         guard count > chunk else { return model.generate(noise) }
         var parts: [Tensor] = []
         for start in stride(from: 0, to: count, by: chunk) {
-            parts.append(noGrad { model.generate(noise.slice(axis: 0, start: start, end: min(count, start + chunk)).detach()) })
+            parts.append(
+                noGrad { model.generate(noise.slice(axis: 0, start: start, end: min(count, start + chunk)).detach()) })
         }
         return noGrad { Tensor.concat(parts, axis: 0) }.detach()
     }
@@ -106,13 +114,15 @@ public enum Interpolator {
     public static func path(from a: [Float], to b: [Float], steps: Int, mode: Mode) -> [[Float]] {
         precondition(a.count == b.count && steps >= 2)
         let dot = zip(a, b).map { Double($0) * Double($1) }.reduce(0, +)
-        let na = a.map { Double($0) * Double($0) }.reduce(0, +).squareRoot(), nb = b.map { Double($0) * Double($0) }.reduce(0, +).squareRoot()
+        let na = a.map { Double($0) * Double($0) }.reduce(0, +).squareRoot(),
+            nb = b.map { Double($0) * Double($0) }.reduce(0, +).squareRoot()
         let omega = acos(max(-1, min(1, dot / max(na * nb, 1e-12))))
         return (0..<steps).map { i in
             let t = Double(i) / Double(steps - 1)
             // Spherical interpolation keeps the norm typical of Gaussian samples; it falls back to
             // linear when the points are (anti)parallel.
-            let (wa, wb): (Double, Double) = mode == .slerp && sin(omega) > 1e-6
+            let (wa, wb): (Double, Double) =
+                mode == .slerp && sin(omega) > 1e-6
                 ? (sin((1 - t) * omega) / sin(omega), sin(t * omega) / sin(omega)) : (1 - t, t)
             return zip(a, b).map { Float(wa * Double($0) + wb * Double($1)) }
         }

@@ -3,13 +3,15 @@ import NN
 /// A closed set of named options (a model kind, an architecture, a likelihood, …). Flags and
 /// checkpoint metadata name them; they are turned into the type once, where they are read, and an
 /// unknown name is refused there with the names that are allowed.
-public protocol NamedChoice: RawRepresentable, CaseIterable, Codable, Sendable, CustomStringConvertible where RawValue == String {}
+public protocol NamedChoice: RawRepresentable, CaseIterable, Codable, Sendable, CustomStringConvertible
+where RawValue == String {}
 
 extension NamedChoice {
     public init(from decoder: Decoder) throws {
         let name = try decoder.singleValueContainer().decode(String.self)
         guard let value = Self(rawValue: name) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "'\(name)' is not \(Self.choices)"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "'\(name)' is not \(Self.choices)"))
         }
         self = value
     }

@@ -20,10 +20,17 @@ extension DCGAN.Config: CheckedConfig {
     /// Problems with this configuration, in words (empty when it can be built).
     public var problems: [String] {
         var p: [String] = []
-        if !ModelLimits.imageSizes.contains(imageSize) { p.append("image size \(imageSize) is outside \(ModelLimits.imageSizes)") }
-        if !ModelLimits.channels.contains(channels) { p.append("channels \(channels) is outside \(ModelLimits.channels)") }
-        if !ModelLimits.latentDims.contains(latentDim) { p.append("latent dimension \(latentDim) is outside \(ModelLimits.latentDims)") }
-        for (name, f) in [("generator", generatorFeatures), ("discriminator", discriminatorFeatures)] where !(1...1024).contains(f) {
+        if !ModelLimits.imageSizes.contains(imageSize) {
+            p.append("image size \(imageSize) is outside \(ModelLimits.imageSizes)")
+        }
+        if !ModelLimits.channels.contains(channels) {
+            p.append("channels \(channels) is outside \(ModelLimits.channels)")
+        }
+        if !ModelLimits.latentDims.contains(latentDim) {
+            p.append("latent dimension \(latentDim) is outside \(ModelLimits.latentDims)")
+        }
+        for (name, f) in [("generator", generatorFeatures), ("discriminator", discriminatorFeatures)]
+        where !(1...1024).contains(f) {
             p.append("\(name) features \(f) is outside 1...1024")
         }
         guard p.isEmpty else { return p }
@@ -32,8 +39,12 @@ extension DCGAN.Config: CheckedConfig {
         let widest = Double(max(generatorFeatures, discriminatorFeatures)) * Double(1 << min(plan.doublings, 20))
         let estimate = 2 * 16 * widest * widest * 4 / 3 + Double(latentDim) * widest * Double(plan.start * plan.start)
         if estimate > Double(ModelLimits.maxParameters) {
-            p.append(String(format: "about %.0f million parameters, over the limit of %d million: lower the features or the image size",
-                            estimate / 1e6, ModelLimits.maxParameters / 1_000_000))
+            p.append(
+                String(
+                    format:
+                        "about %.0f million parameters, over the limit of %d million: lower the features or the "
+                        + "image size",
+                    estimate / 1e6, ModelLimits.maxParameters / 1_000_000))
         }
         return p
     }
@@ -44,12 +55,18 @@ extension VAE.Config: CheckedConfig {
     public var problems: [String] {
         var p: [String] = []
         if !(4...512).contains(imageSize) { p.append("image size \(imageSize) is outside 4...512") }
-        if !ModelLimits.channels.contains(channels) { p.append("channels \(channels) is outside \(ModelLimits.channels)") }
-        if !ModelLimits.latentDims.contains(latentDim) { p.append("latent dimension \(latentDim) is outside \(ModelLimits.latentDims)") }
+        if !ModelLimits.channels.contains(channels) {
+            p.append("channels \(channels) is outside \(ModelLimits.channels)")
+        }
+        if !ModelLimits.latentDims.contains(latentDim) {
+            p.append("latent dimension \(latentDim) is outside \(ModelLimits.latentDims)")
+        }
         if hidden.isEmpty || hidden.count > 8 || hidden.contains(where: { !ModelLimits.widths.contains($0) }) {
             p.append("hidden widths \(hidden) must be 1 to 8 widths in \(ModelLimits.widths)")
         }
-        if architecture == .conv && hidden.count > 2 { p.append("a conv VAE takes one or two hidden widths, not \(hidden.count)") }
+        if architecture == .conv && hidden.count > 2 {
+            p.append("a conv VAE takes one or two hidden widths, not \(hidden.count)")
+        }
         if !(sigma.isFinite && sigma > 0) { p.append("σ \(sigma) must be positive and finite") }
         if !(beta.isFinite && beta >= 0) { p.append("β \(beta) must be non-negative and finite") }
         guard p.isEmpty else { return p }
@@ -57,15 +74,19 @@ extension VAE.Config: CheckedConfig {
         var estimate: Double
         if architecture == .mlp {
             let widths = [pixels] + hidden.map(Double.init)
-            estimate = 2 * zip(widths, widths.dropFirst()).map { $0 * $1 }.reduce(0, +) + 2 * (widths.last! * Double(latentDim))
+            estimate =
+                2 * zip(widths, widths.dropFirst()).map { $0 * $1 }.reduce(0, +) + 2
+                * (widths.last! * Double(latentDim))
         } else {
             let c1 = Double(hidden[0]), c2 = Double(hidden.count > 1 ? hidden[1] : hidden[0] * 2)
             let s = Double((imageSize + 3) / 4)
             estimate = 2 * 16 * (Double(channels) * c1 + c1 * c2) + 3 * c2 * s * s * Double(latentDim)
         }
         if estimate > Double(ModelLimits.maxParameters) {
-            p.append(String(format: "about %.0f million parameters, over the limit of %d million: lower the widths, latent "
-                            + "dimension or image size", estimate / 1e6, ModelLimits.maxParameters / 1_000_000))
+            p.append(
+                String(
+                    format: "about %.0f million parameters, over the limit of %d million: lower the widths, latent "
+                        + "dimension or image size", estimate / 1e6, ModelLimits.maxParameters / 1_000_000))
         }
         return p
     }
@@ -76,7 +97,9 @@ extension JetTagger.Config: CheckedConfig {
     public var problems: [String] {
         var p: [String] = []
         if !(8...512).contains(imageSize) { p.append("image size \(imageSize) is outside 8...512") }
-        if !ModelLimits.channels.contains(channels) { p.append("channels \(channels) is outside \(ModelLimits.channels)") }
+        if !ModelLimits.channels.contains(channels) {
+            p.append("channels \(channels) is outside \(ModelLimits.channels)")
+        }
         if !(1...1024).contains(features) { p.append("features \(features) is outside 1...1024") }
         if !ModelLimits.widths.contains(hidden) { p.append("hidden width \(hidden) is outside \(ModelLimits.widths)") }
         return p
@@ -104,10 +127,13 @@ extension DecoyNet.Config: CheckedConfig {
             p.append("hidden widths \(hidden) must be 1 to 8 widths in 1...1024")
         }
         if !(1...100_000).contains(steps) { p.append("steps \(steps) is outside 1...100000") }
-        for (name, v) in [("learning rate", learningRate), ("coordinate scale", coordinateScale)] where !(v.isFinite && v > 0) {
+        for (name, v) in [("learning rate", learningRate), ("coordinate scale", coordinateScale)]
+        where !(v.isFinite && v > 0) {
             p.append("\(name) \(v) must be positive and finite")
         }
-        if !(weightDecay.isFinite && weightDecay >= 0) { p.append("weight decay \(weightDecay) must be non-negative and finite") }
+        if !(weightDecay.isFinite && weightDecay >= 0) {
+            p.append("weight decay \(weightDecay) must be non-negative and finite")
+        }
         return p
     }
 }

@@ -24,8 +24,11 @@ public final class DCGAN {
         /// map before the discriminator's last layer, so it can see a collapsed batch.
         public var minibatchStd: Bool = true
 
-        public init(imageSize: Int, channels: Int, latentDim: Int = 100, generatorFeatures: Int = 64, discriminatorFeatures: Int = 64,
-                    output: Output = .tanh, minibatchStd: Bool = true) {
+        public init(
+            imageSize: Int, channels: Int, latentDim: Int = 100, generatorFeatures: Int = 64,
+            discriminatorFeatures: Int = 64,
+            output: Output = .tanh, minibatchStd: Bool = true
+        ) {
             self.imageSize = imageSize; self.channels = channels; self.latentDim = latentDim
             self.generatorFeatures = generatorFeatures; self.discriminatorFeatures = discriminatorFeatures
             self.output = output; self.minibatchStd = minibatchStd
@@ -50,7 +53,9 @@ public final class DCGAN {
     final class Pair: Module {
         let generator: Generator
         let discriminator: Discriminator
-        init(generator: Generator, discriminator: Discriminator) { self.generator = generator; self.discriminator = discriminator }
+        init(generator: Generator, discriminator: Discriminator) {
+            self.generator = generator; self.discriminator = discriminator
+        }
     }
 
     /// Noise → image.
@@ -71,8 +76,11 @@ public final class DCGAN {
             var blocks: [Module] = []
             var ch = width
             for _ in 0..<(plan.doublings - 1) {
-                blocks.append(Sequential([ConvTranspose2d(ch, ch / 2, kernel: 4, stride: 2, padding: 1, bias: false, rng: &rng),
-                                          BatchNorm2d(ch / 2), ReLU()]))
+                blocks.append(
+                    Sequential([
+                        ConvTranspose2d(ch, ch / 2, kernel: 4, stride: 2, padding: 1, bias: false, rng: &rng),
+                        BatchNorm2d(ch / 2), ReLU(),
+                    ]))
                 ch /= 2
             }
             self.blocks = blocks
@@ -125,7 +133,8 @@ public final class DCGAN {
             if minibatchStd {
                 // One extra map: the batch's mean per-feature standard deviation.
                 let sd = (h.variance(axes: [0], unbiased: false) + 1e-8).sqrt().mean()
-                h = Tensor.concat([h, sd.reshape([1, 1, 1, 1]).expand([h.shape[0], 1, h.shape[2], h.shape[3]])], axis: 1)
+                h = Tensor.concat(
+                    [h, sd.reshape([1, 1, 1, 1]).expand([h.shape[0], 1, h.shape[2], h.shape[3]])], axis: 1)
             }
             return classify(h.flatten(from: 1)).reshape([x.shape[0]])
         }

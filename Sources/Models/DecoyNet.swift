@@ -74,7 +74,9 @@ public final class DecoyNet: Module {
     /// decoys shared out over the cores; `fitReference` is the same fit built from Engine ops.
     @discardableResult
     public func fit(_ targets: Tensor, size: Int) -> [Float] {
-        precondition(targets.shape == [count, size * size], "DecoyNet.fit: targets \(targets.shape), expected [\(count), \(size * size)]")
+        precondition(
+            targets.shape == [count, size * size],
+            "DecoyNet.fit: targets \(targets.shape), expected [\(count), \(size * size)]")
         let p = size * size
         let coords = coordinates(size: size), target = targets
         let widths: [Int32] = [Int32(layers[0].inFeatures)] + layers.map { Int32($0.outFeatures) }
@@ -83,16 +85,23 @@ public final class DecoyNet: Module {
         let c = config
         widths.withUnsafeBufferPointer { w in
             accuracy.withUnsafeMutableBufferPointer { acc in
-                let problem = genlab_decoy_problem(layers: Int32(layers.count), widths: w.baseAddress, pixels: Int32(p),
-                                                   coords: coords.storage.pointer, steps: Int32(c.steps), lr: c.learningRate,
-                                                   weight_decay: c.weightDecay, beta1: Adam.defaultBetas.0,
-                                                   beta2: Adam.defaultBetas.1, eps: Adam.defaultEps)
+                let problem = genlab_decoy_problem(
+                    layers: Int32(layers.count), widths: w.baseAddress, pixels: Int32(p),
+                    coords: coords.storage.pointer, steps: Int32(c.steps), lr: c.learningRate,
+                    weight_decay: c.weightDecay, beta1: Adam.defaultBetas.0,
+                    beta2: Adam.defaultBetas.1, eps: Adam.defaultEps)
                 let accPointer = acc.baseAddress!
                 parallelFor(count, grain: 1) { range in
                     for b in range {
-                        var wb: [UnsafeMutablePointer<Float>?] = layers.indices.map { weights[$0] + b * layers[$0].inFeatures * layers[$0].outFeatures }
-                        var bb: [UnsafeMutablePointer<Float>?] = layers.indices.map { biases[$0] + b * layers[$0].outFeatures }
-                        let a = withUnsafePointer(to: problem) { genlab_decoy_fit($0, &wb, &bb, target.storage.pointer + b * p) }
+                        var wb: [UnsafeMutablePointer<Float>?] = layers.indices.map {
+                            weights[$0] + b * layers[$0].inFeatures * layers[$0].outFeatures
+                        }
+                        var bb: [UnsafeMutablePointer<Float>?] = layers.indices.map {
+                            biases[$0] + b * layers[$0].outFeatures
+                        }
+                        let a = withUnsafePointer(to: problem) {
+                            genlab_decoy_fit($0, &wb, &bb, target.storage.pointer + b * p)
+                        }
                         precondition(a >= 0, "DecoyNet.fit: the fused kernel refused its problem (out of memory?)")
                         accPointer[b] = a
                     }
@@ -106,7 +115,9 @@ public final class DecoyNet: Module {
     /// fused kernel in tests, and its reference in `genlab bench`).
     @discardableResult
     public func fitReference(_ targets: Tensor, size: Int) -> [Float] {
-        precondition(targets.shape == [count, size * size], "DecoyNet.fit: targets \(targets.shape), expected [\(count), \(size * size)]")
+        precondition(
+            targets.shape == [count, size * size],
+            "DecoyNet.fit: targets \(targets.shape), expected [\(count), \(size * size)]")
         let coords = coordinates(size: size)
         let opt = AdamW(namedParameters(), lr: config.learningRate, weightDecay: config.weightDecay)
         // Summing the members' mean losses gives each member exactly its own gradient.
@@ -121,7 +132,9 @@ public final class DecoyNet: Module {
         let p = logits.storage.pointer, t = targets.storage.pointer
         return (0..<count).map { b in
             var right = 0
-            for k in 0..<(size * size) where (p[b * size * size + k] > 0) == (t[b * size * size + k] > 0.5) { right += 1 }
+            for k in 0..<(size * size) where (p[b * size * size + k] > 0) == (t[b * size * size + k] > 0.5) {
+                right += 1
+            }
             return Float(right) / scale
         }
     }

@@ -21,8 +21,12 @@ public final class SymmetryCNN: Module {
         /// Also read each channel's correlation with itself under the probe maps (`SymmetryProbes`)
         /// beside the convolutions; absent (off) in checkpoints written before it existed.
         public var probes: Bool? = nil
-        public init(imageSize: Int = 32, channels: Int = 4, classes: Int = 6, features: Int = 16, headGrid: Int = 4, probes: Bool? = nil) {
-            self.imageSize = imageSize; self.channels = channels; self.classes = classes; self.features = features; self.headGrid = headGrid
+        public init(
+            imageSize: Int = 32, channels: Int = 4, classes: Int = 6, features: Int = 16, headGrid: Int = 4,
+            probes: Bool? = nil
+        ) {
+            self.imageSize = imageSize; self.channels = channels; self.classes = classes; self.features = features;
+            self.headGrid = headGrid
             self.probes = probes
         }
     }
@@ -45,15 +49,20 @@ public final class SymmetryCNN: Module {
             Linear(4 * f * c.headGrid * c.headGrid, 4 * f, rng: &rng), ReLU(),
         ])
         let probeWidth = c.probes == true ? 32 : 0
-        probe = c.probes == true ? Sequential([Linear(c.channels * SymmetryProbes.count, probeWidth, rng: &rng), ReLU()]) : nil
+        probe =
+            c.probes == true
+            ? Sequential([Linear(c.channels * SymmetryProbes.count, probeWidth, rng: &rng), ReLU()]) : nil
         classifier = Linear(4 * f + probeWidth, c.classes, rng: &rng)
         degree = Linear(4 * f + probeWidth, 1, rng: &rng)
     }
 
     /// Class logits [N, classes] and the ε head's logit [N].
     public func predict(_ x: Tensor) -> (classLogits: Tensor, degreeLogit: Tensor) {
-        guard x.rank == 4, x.shape[1] == config.channels, x.shape[2] == config.imageSize, x.shape[3] == config.imageSize else {
-            shapeFailure("SymmetryCNN", "input \(x.shape), model expects [N, \(config.channels), \(config.imageSize), \(config.imageSize)]")
+        guard x.rank == 4, x.shape[1] == config.channels, x.shape[2] == config.imageSize, x.shape[3] == config.imageSize
+        else {
+            shapeFailure(
+                "SymmetryCNN",
+                "input \(x.shape), model expects [N, \(config.channels), \(config.imageSize), \(config.imageSize)]")
         }
         var h = features(x)
         if let probe { h = Tensor.concat([h, probe(SymmetryProbes.correlations(x.detach()))], axis: 1) }
@@ -122,7 +131,9 @@ public enum SymmetryProbes {
                 let fx = u + h - 0.5, fy = h - v - 0.5
                 let x0 = Int(fx.rounded(.down)), y0 = Int(fy.rounded(.down))
                 let ax = Float(fx - Double(x0)), ay = Float(fy - Double(y0))
-                for (dx, dy, w) in [(0, 0, (1 - ax) * (1 - ay)), (1, 0, ax * (1 - ay)), (0, 1, (1 - ax) * ay), (1, 1, ax * ay)] where w > 0 {
+                for (dx, dy, w) in [
+                    (0, 0, (1 - ax) * (1 - ay)), (1, 0, ax * (1 - ay)), (0, 1, (1 - ax) * ay), (1, 1, ax * ay),
+                ] where w > 0 {
                     let cx = x0 + dx, cy = y0 + dy
                     list.append(cx >= 0 && cy >= 0 && cx < side && cy < side ? (cy * side + cx, w) : (-1, w))
                 }

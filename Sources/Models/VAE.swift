@@ -24,9 +24,13 @@ public final class VAE: Module {
         /// An autoencoder: no sampling, no KL term.
         public var plain: Bool = false
 
-        public init(imageSize: Int, channels: Int, latentDim: Int = 16, architecture: Architecture = .conv, hidden: [Int]? = nil,
-                    likelihood: Likelihood = .bernoulli, sigma: Float = 0.1, beta: Float = 1, plain: Bool = false) {
-            self.imageSize = imageSize; self.channels = channels; self.latentDim = latentDim; self.architecture = architecture
+        public init(
+            imageSize: Int, channels: Int, latentDim: Int = 16, architecture: Architecture = .conv,
+            hidden: [Int]? = nil,
+            likelihood: Likelihood = .bernoulli, sigma: Float = 0.1, beta: Float = 1, plain: Bool = false
+        ) {
+            self.imageSize = imageSize; self.channels = channels; self.latentDim = latentDim;
+            self.architecture = architecture
             self.hidden = hidden ?? (architecture == .mlp ? [400] : [32, 64])
             self.likelihood = likelihood; self.sigma = sigma; self.beta = beta; self.plain = plain
         }
@@ -57,14 +61,18 @@ public final class VAE: Module {
         } else {
             let (c1, c2) = (c.hidden[0], c.hidden.count > 1 ? c.hidden[1] : c.hidden[0] * 2)
             let s = ((c.imageSize + 2 - 4) / 2 + 1 + 2 - 4) / 2 + 1
-            encoder = Sequential([Conv2d(c.channels, c1, kernel: 4, stride: 2, padding: 1, rng: &rng), ReLU(),
-                                  Conv2d(c1, c2, kernel: 4, stride: 2, padding: 1, rng: &rng), ReLU(), Flatten()])
+            encoder = Sequential([
+                Conv2d(c.channels, c1, kernel: 4, stride: 2, padding: 1, rng: &rng), ReLU(),
+                Conv2d(c1, c2, kernel: 4, stride: 2, padding: 1, rng: &rng), ReLU(), Flatten(),
+            ])
             features = c2 * s * s
             let start = (c.imageSize + 3) / 4
-            decoder = Sequential([Linear(c.latentDim, c2 * start * start, rng: &rng), ReLU(), Reshape([c2, start, start]),
-                                  ConvTranspose2d(c2, c1, kernel: 4, stride: 2, padding: 1, rng: &rng), ReLU(),
-                                  ConvTranspose2d(c1, c.channels, kernel: 4, stride: 2, padding: 1, rng: &rng),
-                                  CentreCrop(c.imageSize)])
+            decoder = Sequential([
+                Linear(c.latentDim, c2 * start * start, rng: &rng), ReLU(), Reshape([c2, start, start]),
+                ConvTranspose2d(c2, c1, kernel: 4, stride: 2, padding: 1, rng: &rng), ReLU(),
+                ConvTranspose2d(c1, c.channels, kernel: 4, stride: 2, padding: 1, rng: &rng),
+                CentreCrop(c.imageSize),
+            ])
         }
         mu = Linear(features, c.latentDim, rng: &rng)
         logVar = Linear(features, c.latentDim, rng: &rng)
@@ -72,8 +80,11 @@ public final class VAE: Module {
 
     /// (μ, log σ²) of q(z | x).
     public func encode(_ x: Tensor) -> (mu: Tensor, logVar: Tensor) {
-        guard x.rank == 4, x.shape[1] == config.channels, x.shape[2] == config.imageSize, x.shape[3] == config.imageSize else {
-            shapeFailure("VAE.encode", "input \(x.shape), model expects [N, \(config.channels), \(config.imageSize), \(config.imageSize)]")
+        guard x.rank == 4, x.shape[1] == config.channels, x.shape[2] == config.imageSize, x.shape[3] == config.imageSize
+        else {
+            shapeFailure(
+                "VAE.encode",
+                "input \(x.shape), model expects [N, \(config.channels), \(config.imageSize), \(config.imageSize)]")
         }
         let h = encoder(x)
         return (mu(h), logVar(h).clamp(min: -20, max: 20))

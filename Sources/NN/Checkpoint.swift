@@ -41,18 +41,23 @@ public struct Checkpoint {
     /// Further string metadata (e.g. the preprocessing a model was trained with).
     public var metadata: [String: String]
 
-    public init(kind: String, config: String = "{}", model: [String: Tensor], optimizer: [String: Tensor]? = nil,
-                training: TrainingState? = nil, metadata: [String: String] = [:]) {
+    public init(
+        kind: String, config: String = "{}", model: [String: Tensor], optimizer: [String: Tensor]? = nil,
+        training: TrainingState? = nil, metadata: [String: String] = [:]
+    ) {
         self.kind = kind; self.config = config; self.model = model; self.optimizer = optimizer
         self.training = training; self.metadata = metadata
     }
 
     /// A checkpoint of `module`'s state, with an encodable config.
-    public init<C: Encodable>(kind: String, config: C, module: Module, optimizer: Optimizer? = nil, training: TrainingState? = nil,
-                              metadata: [String: String] = [:]) throws {
+    public init<C: Encodable>(
+        kind: String, config: C, module: Module, optimizer: Optimizer? = nil, training: TrainingState? = nil,
+        metadata: [String: String] = [:]
+    ) throws {
         let json = String(decoding: try JSONEncoder.sorted.encode(config), as: UTF8.self)
-        self.init(kind: kind, config: json, model: module.stateDict(), optimizer: optimizer?.stateDict(), training: training,
-                  metadata: metadata)
+        self.init(
+            kind: kind, config: json, model: module.stateDict(), optimizer: optimizer?.stateDict(), training: training,
+            metadata: metadata)
     }
 
     /// Writes atomically.
@@ -68,7 +73,9 @@ public struct Checkpoint {
         meta["genlab.format"] = "1"
         meta["genlab.kind"] = kind
         meta["genlab.config"] = config
-        if let training { meta["genlab.training"] = String(decoding: try JSONEncoder.sorted.encode(training), as: UTF8.self) }
+        if let training {
+            meta["genlab.training"] = String(decoding: try JSONEncoder.sorted.encode(training), as: UTF8.self)
+        }
         // PyTorch keeps BatchNorm's batch counter as int64; keep it so for load_state_dict.
         let ints = Set(model.keys.filter { $0.hasSuffix("num_batches_tracked") })
         return SafeTensors.encode(tensors, metadata: meta, int64: ints)
@@ -85,7 +92,11 @@ public struct Checkpoint {
         let file = try SafeTensors.decode(data, file: path)
         var model: [String: Tensor] = [:], optimizer: [String: Tensor] = [:]
         for (k, t) in file.tensors {
-            if k.hasPrefix(optimizerPrefix) { optimizer[String(k.dropFirst(optimizerPrefix.count))] = t } else { model[k] = t }
+            if k.hasPrefix(optimizerPrefix) {
+                optimizer[String(k.dropFirst(optimizerPrefix.count))] = t
+            } else {
+                model[k] = t
+            }
         }
         var training: TrainingState?
         if let json = file.metadata["genlab.training"] {
@@ -95,8 +106,9 @@ public struct Checkpoint {
         }
         var meta = file.metadata
         for k in ["genlab.format", "genlab.kind", "genlab.config", "genlab.training"] { meta[k] = nil }
-        return Checkpoint(kind: file.metadata["genlab.kind"] ?? "", config: file.metadata["genlab.config"] ?? "{}", model: model,
-                          optimizer: optimizer.isEmpty ? nil : optimizer, training: training, metadata: meta)
+        return Checkpoint(
+            kind: file.metadata["genlab.kind"] ?? "", config: file.metadata["genlab.config"] ?? "{}", model: model,
+            optimizer: optimizer.isEmpty ? nil : optimizer, training: training, metadata: meta)
     }
 
     /// Decodes the model configuration.
@@ -108,7 +120,9 @@ public struct Checkpoint {
 
     /// Decodes the model configuration and checks it with `problems` (sizes a hand-edited or
     /// hostile checkpoint could set to anything) before any model is built from it.
-    public func decodeConfig<C: Decodable>(_ type: C.Type, file: String = "checkpoint", problems: (C) -> [String]) throws -> C {
+    public func decodeConfig<C: Decodable>(
+        _ type: C.Type, file: String = "checkpoint", problems: (C) -> [String]
+    ) throws -> C {
         let config = try decodeConfig(type, file: file)
         let found = problems(config)
         guard found.isEmpty else {
@@ -120,9 +134,12 @@ public struct Checkpoint {
     /// Loads the weights into `module`, naming the file in any error.
     /// Non-finite weights (a diverged or damaged model) are refused: they would make every
     /// sample and score NaN.
-    public func restore(into module: Module, optimizer: Optimizer? = nil, strict: Bool = true, file: String = "checkpoint") throws {
+    public func restore(
+        into module: Module, optimizer: Optimizer? = nil, strict: Bool = true, file: String = "checkpoint"
+    ) throws {
         for key in model.keys.sorted() where !model[key]!.scalars.allSatisfy(\.isFinite) {
-            throw FormatError(file, "tensor '\(key)' holds NaN or infinite values: the model diverged or the file is damaged")
+            throw FormatError(
+                file, "tensor '\(key)' holds NaN or infinite values: the model diverged or the file is damaged")
         }
         do {
             try module.loadStateDict(model, strict: strict)

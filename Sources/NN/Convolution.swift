@@ -6,8 +6,10 @@ public final class Conv2d: Module {
     public let bias: Tensor?
     public let stride: (Int, Int), padding: (Int, Int), dilation: (Int, Int)
 
-    public init(_ inChannels: Int, _ outChannels: Int, kernel: (Int, Int), stride: (Int, Int) = (1, 1),
-                padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), bias: Bool = true, rng: inout PRNG) {
+    public init(
+        _ inChannels: Int, _ outChannels: Int, kernel: (Int, Int), stride: (Int, Int) = (1, 1),
+        padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), bias: Bool = true, rng: inout PRNG
+    ) {
         self.stride = stride; self.padding = padding; self.dilation = dilation
         let fanIn = inChannels * kernel.0 * kernel.1
         weight = Tensor.zeros([outChannels, inChannels, kernel.0, kernel.1], requiresGrad: true)
@@ -15,10 +17,13 @@ public final class Conv2d: Module {
         self.bias = bias ? Conv2d.defaultBias(outChannels, fanIn: fanIn, rng: &rng) : nil
     }
 
-    public convenience init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
-                            dilation: Int = 1, bias: Bool = true, rng: inout PRNG) {
-        self.init(inChannels, outChannels, kernel: (kernel, kernel), stride: (stride, stride), padding: (padding, padding),
-                  dilation: (dilation, dilation), bias: bias, rng: &rng)
+    public convenience init(
+        _ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
+        dilation: Int = 1, bias: Bool = true, rng: inout PRNG
+    ) {
+        self.init(
+            inChannels, outChannels, kernel: (kernel, kernel), stride: (stride, stride), padding: (padding, padding),
+            dilation: (dilation, dilation), bias: bias, rng: &rng)
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
@@ -40,9 +45,11 @@ public final class ConvTranspose2d: Module {
     public let bias: Tensor?
     public let stride: (Int, Int), padding: (Int, Int), outputPadding: (Int, Int), dilation: (Int, Int)
 
-    public init(_ inChannels: Int, _ outChannels: Int, kernel: (Int, Int), stride: (Int, Int) = (1, 1),
-                padding: (Int, Int) = (0, 0), outputPadding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1),
-                bias: Bool = true, rng: inout PRNG) {
+    public init(
+        _ inChannels: Int, _ outChannels: Int, kernel: (Int, Int), stride: (Int, Int) = (1, 1),
+        padding: (Int, Int) = (0, 0), outputPadding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1),
+        bias: Bool = true, rng: inout PRNG
+    ) {
         self.stride = stride; self.padding = padding; self.outputPadding = outputPadding; self.dilation = dilation
         // PyTorch computes the fan-in of a transposed convolution from weight.shape[1] (= out channels).
         let fanIn = outChannels * kernel.0 * kernel.1
@@ -51,13 +58,17 @@ public final class ConvTranspose2d: Module {
         self.bias = bias ? Conv2d.defaultBias(outChannels, fanIn: fanIn, rng: &rng) : nil
     }
 
-    public convenience init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
-                            outputPadding: Int = 0, dilation: Int = 1, bias: Bool = true, rng: inout PRNG) {
-        self.init(inChannels, outChannels, kernel: (kernel, kernel), stride: (stride, stride), padding: (padding, padding),
-                  outputPadding: (outputPadding, outputPadding), dilation: (dilation, dilation), bias: bias, rng: &rng)
+    public convenience init(
+        _ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
+        outputPadding: Int = 0, dilation: Int = 1, bias: Bool = true, rng: inout PRNG
+    ) {
+        self.init(
+            inChannels, outChannels, kernel: (kernel, kernel), stride: (stride, stride), padding: (padding, padding),
+            outputPadding: (outputPadding, outputPadding), dilation: (dilation, dilation), bias: bias, rng: &rng)
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
-        x.convTranspose2d(weight, bias: bias, stride: stride, padding: padding, outputPadding: outputPadding, dilation: dilation)
+        x.convTranspose2d(
+            weight, bias: bias, stride: stride, padding: padding, outputPadding: outputPadding, dilation: dilation)
     }
 }

@@ -19,8 +19,12 @@ public final class EnsembleLinear: Module {
         let per = inFeatures * outFeatures
         for b in 0..<count {
             // kaiming_uniform(a = √5) is U(±1/√fanIn).
-            rngs[b].fillUniform(UnsafeMutableBufferPointer(start: weight.storage.pointer + b * per, count: per), low: -wBound, high: wBound)
-            rngs[b].fillUniform(UnsafeMutableBufferPointer(start: bias.storage.pointer + b * outFeatures, count: outFeatures), low: -bBound, high: bBound)
+            rngs[b].fillUniform(
+                UnsafeMutableBufferPointer(start: weight.storage.pointer + b * per, count: per), low: -wBound,
+                high: wBound)
+            rngs[b].fillUniform(
+                UnsafeMutableBufferPointer(start: bias.storage.pointer + b * outFeatures, count: outFeatures),
+                low: -bBound, high: bBound)
         }
     }
 

@@ -11,7 +11,9 @@ public enum Init {
         rng.fillNormal(t.storage.buffer, mean: mean, std: std)
     }
 
-    public static func constant(_ t: Tensor, _ value: Float) { t.storage.pointer.update(repeating: value, count: t.count) }
+    public static func constant(_ t: Tensor, _ value: Float) {
+        t.storage.pointer.update(repeating: value, count: t.count)
+    }
 
     /// PyTorch's default for Linear and Conv weights: kaiming_uniform(a = √5), i.e. U(±1/√fanIn).
     public static func kaimingUniform(_ t: Tensor, fanIn: Int, a: Float = Float(5).squareRoot(), rng: inout PRNG) {

@@ -9,7 +9,9 @@ public final class Sequential: Module {
     public override func forward(_ x: Tensor) -> Tensor { layers.reduce(x) { $1($0) } }
 
     // Keys are "0.…", not "layers.0.…", to match nn.Sequential's state_dict.
-    public override func namedChildren() -> [(String, Module)] { layers.enumerated().map { ("\($0.offset)", $0.element) } }
+    public override func namedChildren() -> [(String, Module)] {
+        layers.enumerated().map { ("\($0.offset)", $0.element) }
+    }
 }
 
 public final class ReLU: Module {
@@ -66,15 +68,21 @@ public final class Reshape: Module {
 public final class MaxPool2d: Module {
     public let kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int)
     public init(_ kernel: Int, stride: Int? = nil, padding: Int = 0) {
-        self.kernel = (kernel, kernel); self.stride = (stride ?? kernel, stride ?? kernel); self.padding = (padding, padding)
+        self.kernel = (kernel, kernel); self.stride = (stride ?? kernel, stride ?? kernel);
+        self.padding = (padding, padding)
     }
-    public override func forward(_ x: Tensor) -> Tensor { x.maxPool2d(kernel: kernel, stride: stride, padding: padding) }
+    public override func forward(_ x: Tensor) -> Tensor {
+        x.maxPool2d(kernel: kernel, stride: stride, padding: padding)
+    }
 }
 
 public final class AvgPool2d: Module {
     public let kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int)
     public init(_ kernel: Int, stride: Int? = nil, padding: Int = 0) {
-        self.kernel = (kernel, kernel); self.stride = (stride ?? kernel, stride ?? kernel); self.padding = (padding, padding)
+        self.kernel = (kernel, kernel); self.stride = (stride ?? kernel, stride ?? kernel);
+        self.padding = (padding, padding)
     }
-    public override func forward(_ x: Tensor) -> Tensor { x.avgPool2d(kernel: kernel, stride: stride, padding: padding) }
+    public override func forward(_ x: Tensor) -> Tensor {
+        x.avgPool2d(kernel: kernel, stride: stride, padding: padding)
+    }
 }

@@ -22,7 +22,9 @@ public final class Linear: Module {
     public var outFeatures: Int { weight.shape[0] }
 
     public override func forward(_ x: Tensor) -> Tensor {
-        if x.shape.last != inFeatures { shapeFailure("Linear", "input \(x.shape) for a layer with \(inFeatures) input features") }
+        if x.shape.last != inFeatures {
+            shapeFailure("Linear", "input \(x.shape) for a layer with \(inFeatures) input features")
+        }
         let y = x.matmul(weight, transposeB: true)
         return bias.map { y + $0 } ?? y
     }

@@ -43,7 +43,9 @@ open class Module {
     public func namedChildren() -> [(String, Module)] {
         var out: [(String, Module)] = []
         forEachProperty { name, value in
-            if let m = value as? Module { out.append((name, m)) } else if let ms = value as? [Module] {
+            if let m = value as? Module {
+                out.append((name, m))
+            } else if let ms = value as? [Module] {
                 for (i, m) in ms.enumerated() { out.append(("\(name).\(i)", m)) }
             }
         }
@@ -89,18 +91,24 @@ open class Module {
     /// Copies values into the parameters and buffers. With `strict`, a missing or unexpected key is
     /// an error; a shape mismatch always is. Returns the keys that were not loaded.
     @discardableResult
-    public func loadStateDict(_ dict: [String: Tensor], strict: Bool = true) throws -> (missing: [String], unexpected: [String]) {
+    public func loadStateDict(
+        _ dict: [String: Tensor], strict: Bool = true
+    ) throws -> (missing: [String], unexpected: [String]) {
         var missing: [String] = []
         var used = Set<String>()
         for (k, t) in namedParameters() {
             guard let v = dict[k] else { missing.append(k); continue }
-            guard v.shape == t.shape else { throw StateDictError.shapeMismatch(key: k, expected: t.shape, found: v.shape) }
+            guard v.shape == t.shape else {
+                throw StateDictError.shapeMismatch(key: k, expected: t.shape, found: v.shape)
+            }
             t.assign(v)
             used.insert(k)
         }
         for (k, b) in namedBuffers() {
             guard let v = dict[k] else { missing.append(k); continue }
-            guard v.shape == b.value.shape else { throw StateDictError.shapeMismatch(key: k, expected: b.value.shape, found: v.shape) }
+            guard v.shape == b.value.shape else {
+                throw StateDictError.shapeMismatch(key: k, expected: b.value.shape, found: v.shape)
+            }
             b.value = v.copy()
             used.insert(k)
         }

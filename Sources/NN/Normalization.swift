@@ -31,7 +31,9 @@ open class BatchNorm: Module {
 
     public override func forward(_ x: Tensor) -> Tensor {
         guard ranks.contains(x.rank), x.shape[1] == features else {
-            shapeFailure(String(describing: type(of: self)), "input \(x.shape) for \(features) features (rank \(ranks.sorted()))")
+            shapeFailure(
+                String(describing: type(of: self)), "input \(x.shape) for \(features) features (rank \(ranks.sorted()))"
+            )
         }
         var statShape = [Int](repeating: 1, count: x.rank)
         statShape[1] = features

@@ -15,7 +15,9 @@ public enum EnergyFlow {
         public struct Edge: Hashable, Sendable { public var a: Int, b: Int, multiplicity: Int }
 
         public var degree: Int { edges.reduce(0) { $0 + $1.multiplicity } }
-        public var description: String { edges.map { "\($0.a)-\($0.b)" + ($0.multiplicity > 1 ? "×\($0.multiplicity)" : "") }.joined(separator: " ") }
+        public var description: String {
+            edges.map { "\($0.a)-\($0.b)" + ($0.multiplicity > 1 ? "×\($0.multiplicity)" : "") }.joined(separator: " ")
+        }
     }
 
     /// An EFP: a product of connected graphs (one for a prime EFP).
@@ -40,7 +42,9 @@ public enum EnergyFlow {
                 if position == d {
                     var counts = [Int](repeating: 0, count: pairs.count)
                     for c in choice { counts[c] += 1 }
-                    let edges = pairs.indices.filter { counts[$0] > 0 }.map { Graph.Edge(a: pairs[$0].0, b: pairs[$0].1, multiplicity: counts[$0]) }
+                    let edges = pairs.indices.filter { counts[$0] > 0 }.map {
+                        Graph.Edge(a: pairs[$0].0, b: pairs[$0].1, multiplicity: counts[$0])
+                    }
                     let g = Graph(vertices: n, edges: edges)
                     guard isConnected(g) else { return }
                     let key = canonical(g)
@@ -62,7 +66,9 @@ public enum EnergyFlow {
         // Multisets of connected graphs (indices non-decreasing) with total degree ≤ maxDegree.
         func visit(_ start: Int, _ chosen: [Graph], _ degree: Int) {
             if !chosen.isEmpty { out.append(Polynomial(factors: chosen)) }
-            for i in start..<flat.count where degree + flat[i].degree <= maxDegree { visit(i, chosen + [flat[i]], degree + flat[i].degree) }
+            for i in start..<flat.count where degree + flat[i].degree <= maxDegree {
+                visit(i, chosen + [flat[i]], degree + flat[i].degree)
+            }
         }
         visit(0, [], 0)
         return out.sorted { ($0.degree, $0.vertices, $0.factors.count) < ($1.degree, $1.vertices, $1.factors.count) }
@@ -104,7 +110,9 @@ public enum EnergyFlow {
     // MARK: Evaluation
 
     /// Particles as (pT, y, φ); the values of `polynomials` for them.
-    public static func values(_ polynomials: [Polynomial], particles: [(pt: Double, y: Double, phi: Double)]) -> [Double] {
+    public static func values(
+        _ polynomials: [Polynomial], particles: [(pt: Double, y: Double, phi: Double)]
+    ) -> [Double] {
         let p = particles.filter { $0.pt > 0 && $0.pt.isFinite && $0.y.isFinite && $0.phi.isFinite }
         let m = p.count
         guard m > 0 else { return [Double](repeating: 0, count: polynomials.count) }
@@ -139,11 +147,15 @@ public enum EnergyFlow {
         var pairwise: [[Int]: [Double]] = [:]  // key [a, b] with a < b; matrix indexed [i_a * m + i_b]
         for e in g.edges {
             var power = theta
-            if e.multiplicity > 1 { for k in power.indices { power[k] = Foundation.pow(theta[k], Double(e.multiplicity)) } }
+            if e.multiplicity > 1 {
+                for k in power.indices { power[k] = Foundation.pow(theta[k], Double(e.multiplicity)) }
+            }
             pairwise[[e.a, e.b]] = power
         }
         var remaining = Set(0..<g.vertices)
-        func neighbours(_ v: Int) -> [Int] { pairwise.keys.filter { $0.contains(v) }.map { $0[0] == v ? $0[1] : $0[0] } }
+        func neighbours(_ v: Int) -> [Int] {
+            pairwise.keys.filter { $0.contains(v) }.map { $0[0] == v ? $0[1] : $0[0] }
+        }
         while true {
             let v = remaining.min { (neighbours($0).count, $0) < (neighbours($1).count, $1) }!
             let ns = neighbours(v), u = unary[v]!
@@ -162,7 +174,8 @@ public enum EnergyFlow {
                 // Two neighbours (tree-width ≤ 2): B[j, l] = Σ_i u_i A_vw1[i, j] A_vw2[i, l].
                 precondition(ns.count == 2, "EnergyFlow: graph \(g) has tree-width above 2")
                 let (w1, w2) = (min(ns[0], ns[1]), max(ns[0], ns[1]))
-                let a1 = pairwise.removeValue(forKey: [min(v, w1), max(v, w1)])!, a2 = pairwise.removeValue(forKey: [min(v, w2), max(v, w2)])!
+                let a1 = pairwise.removeValue(forKey: [min(v, w1), max(v, w1)])!,
+                    a2 = pairwise.removeValue(forKey: [min(v, w2), max(v, w2)])!
                 var b = [Double](repeating: 0, count: m * m)
                 for i in 0..<m where u[i] != 0 {
                     for j in 0..<m {

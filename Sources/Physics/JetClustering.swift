@@ -26,7 +26,9 @@ public struct JetClustering: Sendable {
     public var algorithm: Algorithm
     public var radius: Double
 
-    public init(_ algorithm: Algorithm = .antiKt, radius: Double = 1.0) { self.algorithm = algorithm; self.radius = radius }
+    public init(_ algorithm: Algorithm = .antiKt, radius: Double = 1.0) {
+        self.algorithm = algorithm; self.radius = radius
+    }
 
     /// Inclusive jets with pT ≥ ptMin, hardest first — the plain O(N²)-per-event reference
     /// (every nearest-neighbour search scans all particles).
@@ -73,7 +75,9 @@ public struct JetClustering: Sendable {
                 remaining -= 1
                 updateNN(i)
                 for k in 0..<n where active[k] && k != i {
-                    if nn[k] == i || nn[k] == j { updateNN(k) } else {
+                    if nn[k] == i || nn[k] == j {
+                        updateNN(k)
+                    } else {
                         let d = distance(k, i)
                         if d < nnDist[k] { nnDist[k] = d; nn[k] = i }
                     }

@@ -14,7 +14,9 @@ public struct JetImage: Codable, Equatable, Sendable {
 
     /// Constituents as (pT, η, φ) rows; zero-pT rows (padding) are ignored. Returns nil for a jet
     /// without any positive-pT constituent.
-    public func image(_ constituents: [(pt: Double, eta: Double, phi: Double)], jetEta: Double, jetPhi: Double) -> [Float]? {
+    public func image(
+        _ constituents: [(pt: Double, eta: Double, phi: Double)], jetEta: Double, jetPhi: Double
+    ) -> [Float]? {
         let c = constituents.filter { $0.pt > 0 && $0.pt.isFinite && $0.eta.isFinite && $0.phi.isFinite }
         let total = c.reduce(0) { $0 + $1.pt }
         guard total > 0, total.isFinite, jetEta.isFinite, jetPhi.isFinite else { return nil }

@@ -23,7 +23,8 @@ public enum Observables {
         // One clustering gives all three axis sets: exclusive kT to N stops at N of the same sequence.
         let axes = exclusiveKtAxes(particles, counts: [1, 2, 3])
         let taus = (1...3).map { tau(particles, axes: axes[$0] ?? [], radius: radius) }
-        return Summary(pt: jet.pt, mass: jet.mass, multiplicity: particles.count, tau1: taus[0], tau2: taus[1], tau3: taus[2])
+        return Summary(
+            pt: jet.pt, mass: jet.mass, multiplicity: particles.count, tau1: taus[0], tau2: taus[1], tau3: taus[2])
     }
 
     /// From a jet image (rows φ, columns η, over [−window, window]²; pixel values are pT).
@@ -32,8 +33,10 @@ public enum Observables {
         var particles: [FourVector] = []
         for r in 0..<size {
             for c in 0..<size where image[r * size + c] > 0 && image[r * size + c].isFinite {
-                particles.append(FourVector(pt: Double(image[r * size + c]), eta: -window + (Double(c) + 0.5) * step,
-                                            phi: -window + (Double(r) + 0.5) * step))
+                particles.append(
+                    FourVector(
+                        pt: Double(image[r * size + c]), eta: -window + (Double(c) + 0.5) * step,
+                        phi: -window + (Double(r) + 0.5) * step))
             }
         }
         return summary(particles, radius: radius)
@@ -65,7 +68,8 @@ public enum Observables {
         var objects = particles
         var y = particles.map(\.rapidity), phi = particles.map(\.phi), kt2 = particles.map(\.pt2)
         var alive = [Bool](repeating: true, count: objects.count)
-        var nn = [Int](repeating: -1, count: objects.count), nnDist = [Double](repeating: .infinity, count: objects.count)
+        var nn = [Int](repeating: -1, count: objects.count),
+            nnDist = [Double](repeating: .infinity, count: objects.count)
         func dr2(_ i: Int, _ j: Int) -> Double {
             var dphi = abs(phi[i] - phi[j])
             if dphi > .pi { dphi = 2 * .pi - dphi }
@@ -95,12 +99,16 @@ public enum Observables {
             remaining -= 1
             findNeighbour(i)
             for k in objects.indices where alive[k] && k != i {
-                if nn[k] == i || nn[k] == j { findNeighbour(k) } else {
+                if nn[k] == i || nn[k] == j {
+                    findNeighbour(k)
+                } else {
                     let d = dr2(k, i)
                     if d < nnDist[k] { nnDist[k] = d; nn[k] = i }
                 }
             }
-            if counts.contains(remaining) { result[remaining] = objects.indices.filter { alive[$0] }.map { objects[$0] } }
+            if counts.contains(remaining) {
+                result[remaining] = objects.indices.filter { alive[$0] }.map { objects[$0] }
+            }
         }
         return result
     }

@@ -6,10 +6,12 @@ import Foundation
 /// `genlab bench`: the engine's speed, optionally side by side with PyTorch on this machine.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure GEMM, convolution, elementwise throughput and per-op overhead (and PyTorch's, with --compare).",
+        abstract:
+            "Measure GEMM, convolution, elementwise throughput and per-op overhead (and PyTorch's, with --compare).",
         discussion: "genlab bench models measures training throughput on the reference model workloads instead.")
 
-    @Argument(help: "engine (default), models, or physics (jet clustering and images; no PyTorch counterpart).") var suite = "engine"
+    @Argument(help: "engine (default), models, or physics (jet clustering and images; no PyTorch counterpart).")
+    var suite = "engine"
 
     @Flag(help: "Print the results as JSON.")
     var json = false
@@ -23,7 +25,12 @@ struct Bench: ParsableCommand {
     @Option(help: "Interleaved rounds of GenLab and PyTorch for the models suite (default: 3 with --compare, else 1).")
     var rounds: Int?
 
-    @Flag(help: "Models suite with --compare: also measure PyTorch with torch.compile (first round; compiling takes minutes).")
+    @Flag(
+        help:
+            ArgumentHelp(
+                "Models suite with --compare: also measure PyTorch with torch.compile (first round; compiling takes "
+                    + "minutes).")
+    )
     var torchCompile = false
 
     @Option(help: .hidden) var only: [String] = []
@@ -42,15 +49,23 @@ struct Bench: ParsableCommand {
             let environment = ProcessInfo.processInfo.environment
             let preset = BLAS.coreTypeSet == nil ? environment["OPENBLAS_CORETYPE"] : nil
             let avx512 = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.contains("avx512f") ?? false
-            let forced = BLAS.coreTypeSet.map { " (GenLab set OPENBLAS_CORETYPE=\($0))" }
-                ?? preset.map { " (OPENBLAS_CORETYPE=\($0) preset by the environment\(avx512 ? " on an AVX-512 CPU: unset it in this command to see the machine's best" : ""))" }
+            let forced =
+                BLAS.coreTypeSet.map { " (GenLab set OPENBLAS_CORETYPE=\($0))" }
+                ?? preset.map {
+                    let advice = avx512 ? " on an AVX-512 CPU: unset it in this command to see the machine's best" : ""
+                    return " (OPENBLAS_CORETYPE=\($0) preset by the environment\(advice))"
+                }
                 ?? ""
             print("BLAS: \(BLAS.isAvailable ? BLAS.library : "reference kernel"), kernel \(BLAS.kernel)\(forced)")
-            let convolutions = ConvolutionBackend.current == .oneDNN ? ConvolutionBackend.oneDNNStatus
+            let convolutions =
+                ConvolutionBackend.current == .oneDNN
+                ? ConvolutionBackend.oneDNNStatus
                 : "im2col + GEMM (oneDNN: \(ConvolutionBackend.oneDNNStatus))"
             print("Convolutions: \(convolutions); CPU \(avx512 ? "with" : "without") AVX-512")
         }
-        guard ["engine", "models", "physics"].contains(suite) else { throw ValidationError("suite must be engine, models or physics") }
+        guard ["engine", "models", "physics"].contains(suite) else {
+            throw ValidationError("suite must be engine, models or physics")
+        }
         let progress: (String) -> Void = { stage in if verbose { printErr("  measuring \(stage)…") } }
         if !only.isEmpty {
             // A child of `genlab bench models`: just the named workloads, in this fresh process.
@@ -64,17 +79,21 @@ struct Bench: ParsableCommand {
         if let rounds, rounds < 1 { throw ValidationError("--rounds must be at least 1") }
         var results: [BenchResult]
         if suite == "models" {
-            results = try ModelComparison.run(rounds: rounds ?? (compare ? 3 : 1), compare: compare, torchCompile: torchCompile,
-                                              quick: quick, python: python, progress: progress)
+            results = try ModelComparison.run(
+                rounds: rounds ?? (compare ? 3 : 1), compare: compare, torchCompile: torchCompile,
+                quick: quick, python: python, progress: progress)
         } else {
-            results = suite == "physics" ? try PhysicsBenchmark.run(quick: quick) : EngineBenchmark.run(quick: quick, progress: progress)
+            results =
+                suite == "physics"
+                ? try PhysicsBenchmark.run(quick: quick) : EngineBenchmark.run(quick: quick, progress: progress)
         }
         if compare && suite == "engine" {
             let script = "scripts/python/bench_engine_torch.py"
             if verbose { printErr("  measuring PyTorch…") }
             do {
-                let torch = try TorchComparison.run(script: script, python: python,
-                                                    arguments: ["\(Threads.count)"] + (quick ? ["--quick"] : []))
+                let torch = try TorchComparison.run(
+                    script: script, python: python,
+                    arguments: ["\(Threads.count)"] + (quick ? ["--quick"] : []))
                 for i in results.indices { results[i].torch = torch[results[i].name] }
             } catch {
                 printErr("genlab: PyTorch comparison skipped: \(error)")
@@ -84,8 +103,9 @@ struct Bench: ParsableCommand {
     }
 
     func printReport(_ results: [BenchResult]) throws {
-        let report = BenchReport(threads: Threads.count, blasLibrary: BLAS.library, blasKernel: BLAS.kernel,
-                                 coreTypeSet: BLAS.coreTypeSet, results: results)
+        let report = BenchReport(
+            threads: Threads.count, blasLibrary: BLAS.library, blasKernel: BLAS.kernel,
+            coreTypeSet: BLAS.coreTypeSet, results: results)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         print(String(decoding: try encoder.encode(report), as: UTF8.self))

@@ -9,7 +9,8 @@ struct Classify: ParsableCommand {
         subcommands: [TrainTagger.self, Predict.self])
 
     struct TrainTagger: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "train", abstract: "Train on labelled signal and background images.")
+        static let configuration = CommandConfiguration(
+            commandName: "train", abstract: "Train on labelled signal and background images.")
         @Option(help: "Signal images (HDF5 / .npy / folder).") var signal: String
         @Option(help: "Background images.") var background: String
         @Option(help: "Run folder.") var out: String
@@ -19,9 +20,16 @@ struct Classify: ParsableCommand {
         @Option var seed: UInt64 = 0
         @Flag var quiet = false
         @Flag(help: "Replace a tagger run already in OUT.") var overwrite = false
-        @Flag(help: "Continue the run in OUT from its checkpoint (exactly: the same figures and weights as an uninterrupted run).")
+        @Flag(
+            help:
+                ArgumentHelp(
+                    "Continue the run in OUT from its checkpoint (exactly: the same figures and weights as an "
+                        + "uninterrupted run).")
+        )
         var resume = false
-        @Option(name: .customLong("max-steps"), help: "Stop (with a checkpoint to resume from) after this many steps in all.")
+        @Option(
+            name: .customLong("max-steps"),
+            help: "Stop (with a checkpoint to resume from) after this many steps in all.")
         var maxSteps: Int?
         @OptionGroup var limits: InputLimitOptions
 
@@ -35,18 +43,26 @@ struct Classify: ParsableCommand {
 
         func run() throws {
             try OutputGuard.refuse(outputs: [out], inputs: [signal, background])
-            let r = try Tagger.train(signal: signal, background: background, out: out, epochs: epochs, batchSize: batchSize, lr: lr,
-                                     seed: seed, quiet: quiet, overwrite: overwrite, resume: resume, maxSteps: maxSteps)
+            let r = try Tagger.train(
+                signal: signal, background: background, out: out, epochs: epochs, batchSize: batchSize, lr: lr,
+                seed: seed, quiet: quiet, overwrite: overwrite, resume: resume, maxSteps: maxSteps)
             if r.interrupted {
-                print("tagger stopped after \(r.epochs) of \(epochs) epochs; checkpoint \(r.checkpoint) (continue with --resume)")
+                print(
+                    "tagger stopped after \(r.epochs) of \(epochs) epochs; checkpoint \(r.checkpoint) (continue with "
+                        + "--resume)"
+                )
             } else {
-                print(String(format: "tagger trained for %d epochs: validation AUC %.4f; checkpoint %@", r.epochs, r.validationAUC, r.checkpoint))
+                print(
+                    String(
+                        format: "tagger trained for %d epochs: validation AUC %.4f; checkpoint %@", r.epochs,
+                        r.validationAUC, r.checkpoint))
             }
         }
     }
 
     struct Predict: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Score events with a trained tagger (ROC/AUC when the files carry labels).")
+        static let configuration = CommandConfiguration(
+            abstract: "Score events with a trained tagger (ROC/AUC when the files carry labels).")
         @Option var checkpoint: String
         @Argument(help: "Event files (HDF5 with /images, .npy, folders).") var events: [String]
         @Option(help: "Output folder (predictions.csv, roc.png).") var out: String
@@ -58,7 +74,10 @@ struct Classify: ParsableCommand {
             let written = try TaggerPredictions(scores: scores, labels: labels).write(folder: out)
             print("scored \(scores.count) events → \(written.predictions)")
             if let roc = written.roc {
-                print(String(format: "AUC %.4f; 1/εB at εS = 0.3: %.1f, at 0.5: %.1f → %@", roc.auc, roc.rejectionAt30, roc.rejectionAt50, roc.plot))
+                print(
+                    String(
+                        format: "AUC %.4f; 1/εB at εS = 0.3: %.1f, at 0.5: %.1f → %@", roc.auc, roc.rejectionAt30,
+                        roc.rejectionAt50, roc.plot))
             }
         }
     }

@@ -10,7 +10,8 @@ struct DataCommand: ParsableCommand {
 
     struct Describe: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print what a file or folder holds: datasets, shapes, dtypes, attributes, statistics, NaN counts.")
+            abstract: "Print what a file or folder holds: datasets, shapes, dtypes, attributes, statistics, NaN counts."
+        )
         @Argument(help: "An image folder, or a PNG, JPEG, .npy, IDX, HDF5 or safetensors file.")
         var path: String
 
@@ -20,7 +21,8 @@ struct DataCommand: ParsableCommand {
     }
 
     struct Preview: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Write a grid of the first images of a data set as a PNG.")
+        static let configuration = CommandConfiguration(
+            abstract: "Write a grid of the first images of a data set as a PNG.")
         @Argument(help: "An image folder or an image/array file (FILE.h5:/dataset picks an HDF5 dataset).")
         var path: String
         @Option(help: "Output PNG.") var out: String
@@ -38,7 +40,8 @@ struct DataCommand: ParsableCommand {
                 let m = set.images.mean(axes: [0]).detach()
                 let lo = m.scalars.min() ?? 0, hi = max(m.scalars.max() ?? 1, lo + 1e-12)
                 let im = Image(tensor: m, range: lo...hi)
-                let factor = Swift.max(1, Swift.min(8, 1024 / Swift.max(im.width, im.height)))  // at most ~1024 px a side
+                // at most ~1024 px a side
+                let factor = Swift.max(1, Swift.min(8, 1024 / Swift.max(im.width, im.height)))
                 try im.resized(width: im.width * factor, height: im.height * factor, method: .area).writePNG(out)
                 print("wrote \(out): the mean of \(set.count) images from \(set.source)")
                 return

@@ -5,7 +5,10 @@ import Lab
 /// `genlab demo`: README's first command.
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train a small VAE and GAN on the bundled faces, walk their latent spaces, score jets for anomalies and images for symmetry.")
+        abstract:
+            "Train a small VAE and GAN on the bundled faces, walk their latent spaces, score jets for anomalies and "
+            + "images for symmetry."
+    )
     @Option(help: "Where the runs go.") var out = "Outputs/demo"
     @Option(help: "The bundled data folder.") var datasets = "Datasets"
 
@@ -18,6 +21,7 @@ struct Demo: ParsableCommand {
             for f in s.figures { print("    \(f)") }
             for o in s.outputs { print("    → \(o)") }
         }
-        print(String(format: "\ndemo finished in %.0f s; everything is under %@/", Date().timeIntervalSince(start), out))
+        print(
+            String(format: "\ndemo finished in %.0f s; everything is under %@/", Date().timeIntervalSince(start), out))
     }
 }

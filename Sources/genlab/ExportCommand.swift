@@ -7,16 +7,18 @@ struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Export a trained model (or one part of it) as ONNX, or as a standalone PyTorch module file.",
         discussion: """
-        --onnx OUT.onnx writes the part (opset 17, batch-dynamic) and OUT.reference.safetensors: seeded inputs and \
-        GenLab's outputs for them, to check any runtime against (scripts/python/check_export.py). Parts: gan → generator \
-        (default), discriminator; vae/ae → scorer (default: events as stored in, the default anomaly score out), \
-        decoder, encoder, autoencoder; tagger → tagger. --pytorch OUT.py writes a PyTorch nn.Module for the \
-        checkpoint's architecture whose load_state_dict(strict=True) takes the checkpoint.
-        """)
+            --onnx OUT.onnx writes the part (opset 17, batch-dynamic) and OUT.reference.safetensors: seeded inputs and \
+            GenLab's outputs for them, to check any runtime against (scripts/python/check_export.py). Parts: gan → \
+            generator \
+            (default), discriminator; vae/ae → scorer (default: events as stored in, the default anomaly score out), \
+            decoder, encoder, autoencoder; tagger → tagger. --pytorch OUT.py writes a PyTorch nn.Module for the \
+            checkpoint's architecture whose load_state_dict(strict=True) takes the checkpoint.
+            """)
 
     @Option(help: "A checkpoint written by genlab train or genlab classify train.") var checkpoint: String
     @Option(help: "Write an ONNX model here.") var onnx: String?
-    @Option(help: "generator, discriminator, encoder, decoder, autoencoder, scorer or tagger (default: the kind's first).")
+    @Option(
+        help: "generator, discriminator, encoder, decoder, autoencoder, scorer or tagger (default: the kind's first).")
     var part: String?
     @Option(help: "Write a standalone PyTorch module file here.") var pytorch: String?
     @Option(name: .customLong("reference-batch"), help: "Examples in the reference file.") var referenceBatch = 4
@@ -24,9 +26,12 @@ struct Export: ParsableCommand {
     @OptionGroup var limits: InputLimitOptions
 
     func validate() throws {
-        guard onnx != nil || pytorch != nil else { throw ValidationError("give --onnx OUT.onnx and/or --pytorch OUT.py") }
+        guard onnx != nil || pytorch != nil else {
+            throw ValidationError("give --onnx OUT.onnx and/or --pytorch OUT.py")
+        }
         if let part, ONNXExport.Part(rawValue: part) == nil {
-            throw ValidationError("--part must be one of \(ONNXExport.Part.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ValidationError(
+                "--part must be one of \(ONNXExport.Part.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         try Check.positive(referenceBatch, "--reference-batch", max: 1024)
     }
@@ -38,15 +43,24 @@ struct Export: ParsableCommand {
             throw ValidationError("\(out) exists; pass --overwrite to replace it")
         }
         if let onnx {
-            let r = try ONNXExport.export(checkpoint: checkpoint, part: part.flatMap(ONNXExport.Part.init(rawValue:)), to: onnx,
-                                          referenceBatch: referenceBatch)
-            print("wrote \(onnx): \(r.part.rawValue), \(r.nodes) nodes, \(r.parameters) parameters; inputs \(r.inputs.joined(separator: ", ")) "
-                + "→ outputs \(r.outputs.joined(separator: ", "))")
-            print("wrote \(r.reference): reference inputs and GenLab's outputs (check with scripts/python/check_export.py)")
+            let r = try ONNXExport.export(
+                checkpoint: checkpoint, part: part.flatMap(ONNXExport.Part.init(rawValue:)), to: onnx,
+                referenceBatch: referenceBatch)
+            print(
+                "wrote \(onnx): \(r.part.rawValue), \(r.nodes) nodes, \(r.parameters) parameters; inputs "
+                    + "\(r.inputs.joined(separator: ", ")) "
+                    + "→ outputs \(r.outputs.joined(separator: ", "))")
+            print(
+                "wrote \(r.reference): reference inputs and GenLab's outputs (check with "
+                    + "scripts/python/check_export.py)"
+            )
         }
         if let pytorch {
             let r = try PyTorchExport.export(checkpoint: checkpoint, to: pytorch)
-            print("wrote \(pytorch): class \(r.className); \(r.keys) state-dict keys (load_state_dict(strict=True) takes \(checkpoint))")
+            print(
+                "wrote \(pytorch): class \(r.className); \(r.keys) state-dict keys (load_state_dict(strict=True) "
+                    + "takes \(checkpoint))"
+            )
         }
     }
 }

@@ -11,19 +11,28 @@ struct GenLab: ParsableCommand {
         commandName: "genlab",
         abstract: "A generative-model laboratory: GANs, VAEs and anomaly scoring on one fast, tested engine.",
         version: "0.1.0",
-        subcommands: [Demo.self, Train.self, Sample.self, Interpolate.self, Score.self, Classify.self, QualityCommand.self, DataCommand.self, Inspect.self, Symmetry.self, Export.self, Bench.self])
+        subcommands: [
+            Demo.self, Train.self, Sample.self, Interpolate.self, Score.self, Classify.self, QualityCommand.self,
+            DataCommand.self, Inspect.self, Symmetry.self, Export.self, Bench.self,
+        ])
 
     /// Swift turns an argument that is not UTF-8 into one with U+FFFD in it, which would name no
     /// file; such an argument is refused by position, with the reason, before anything runs.
     static func main() {
         for i in 1..<Int(CommandLine.argc) {
             guard let raw = CommandLine.unsafeArgv[i], String(validatingCString: raw) == nil else { continue }
-            let shown = String(decoding: UnsafeRawBufferPointer(start: raw, count: strlen(raw)).bindMemory(to: UInt8.self), as: UTF8.self)
-            FileHandle.standardError.write(Data(("Error: argument \(i) (\(shown)) is not valid UTF-8: GenLab needs UTF-8 file names "
-                + "(rename the file, e.g. with convmv)\n").utf8))
+            let shown = String(
+                decoding: UnsafeRawBufferPointer(start: raw, count: strlen(raw)).bindMemory(to: UInt8.self),
+                as: UTF8.self)
+            FileHandle.standardError.write(
+                Data(
+                    ("Error: argument \(i) (\(shown)) is not valid UTF-8: GenLab needs UTF-8 file names "
+                        + "(rename the file, e.g. with convmv)\n").utf8))
             Foundation.exit(64)
         }
-        if CommandLine.argc == 3, CommandLine.arguments[1] == HDF5Probe.command { HDF5Probe.runChild(CommandLine.arguments[2]) }
+        if CommandLine.argc == 3, CommandLine.arguments[1] == HDF5Probe.command {
+            HDF5Probe.runChild(CommandLine.arguments[2])
+        }
         HDF5File.probe = HDF5Probe.check
         let cluster: Cluster
         do { cluster = try Cluster.start() } catch {
@@ -55,7 +64,8 @@ struct GenLab: ParsableCommand {
             if !sharesWork(command) {
                 // Running it on every rank would only repeat it (and race on its output files).
                 guard cluster.isRoot else { Foundation.exit(0) }
-                FileHandle.standardError.write(Data("genlab: this command does not share its work over ranks; rank 0 runs it alone\n".utf8))
+                FileHandle.standardError.write(
+                    Data("genlab: this command does not share its work over ranks; rank 0 runs it alone\n".utf8))
                 Cluster.runAlone()
             }
             try command.run()

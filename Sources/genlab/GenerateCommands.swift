@@ -21,20 +21,29 @@ struct Sample: ParsableCommand {
 
     func run() throws {
         try OutputGuard.refuse(outputs: [out], inputs: [checkpoint])
-        if !out.lowercased().hasSuffix(".png"), !overwrite, let names = try? FileManager.default.contentsOfDirectory(atPath: out),
-           let foreign = names.first(where: { !($0.hasPrefix("sample_") && $0.hasSuffix(".png")) && !$0.hasPrefix(".") }) {
-            throw ValidationError("--out \(out) already holds other files (\(foreign)\(names.contains("checkpoint.safetensors") ? ": a training run" : "")); "
-                + "choose a new folder, or pass --overwrite")
+        if !out.lowercased().hasSuffix(".png"), !overwrite,
+            let names = try? FileManager.default.contentsOfDirectory(atPath: out),
+            let foreign = names.first(where: {
+                !($0.hasPrefix("sample_") && $0.hasSuffix(".png")) && !$0.hasPrefix(".")
+            })
+        {
+            throw ValidationError(
+                "--out \(out) already holds other files "
+                    + "(\(foreign)\(names.contains("checkpoint.safetensors") ? ": a training run" : "")); "
+                    + "choose a new folder, or pass --overwrite")
         }
         let model = try LoadedModel.load(checkpoint)
         let images = Sampler.sample(model, count: count, seed: seed)
         if out.lowercased().hasSuffix(".png") {
-            let grid = imageGrid(images, padding: 1, range: model.spec.displayRange, normalizeEach: model.spec.isJetImages)
+            let grid = imageGrid(
+                images, padding: 1, range: model.spec.displayRange, normalizeEach: model.spec.isJetImages)
             try grid.writePNG(out)
             print("wrote \(out): a grid of \(count) samples")
         } else {
             let run = try RunFolder(out)
-            for (i, im) in model.displayable(images).enumerated() { try im.writePNG(run.file(String(format: "sample_%03d.png", i))) }
+            for (i, im) in model.displayable(images).enumerated() {
+                try im.writePNG(run.file(String(format: "sample_%03d.png", i)))
+            }
             print("wrote \(count) PNGs to \(out)")
         }
     }
@@ -53,7 +62,8 @@ struct Interpolate: ParsableCommand {
     @Option(name: .customLong("seed-b"), help: "Seed of the second latent point.") var seedB: UInt64 = 2
     @Option(help: "Start image (VAE: its encoding is the first point).") var from: String?
     @Option(help: "End image (VAE).") var to: String?
-    @Option(help: "Loop through this many random points (seeds seed-a, seed-a+1, …) and back to the first.") var loop: Int?
+    @Option(help: "Loop through this many random points (seeds seed-a, seed-a+1, …) and back to the first.") var loop:
+        Int?
     @OptionGroup var limits: InputLimitOptions
 
     /// Frames one walk may have (each a PNG and a GIF frame).
@@ -65,7 +75,10 @@ struct Interpolate: ParsableCommand {
         if let loop {
             try Check.range(loop, "--loop", 2...Self.maxFrames)
             guard loop * steps <= Self.maxFrames else {
-                throw ValidationError("--loop \(loop) × --steps \(steps) makes \(loop * steps) frames, over the limit of \(Self.maxFrames)")
+                throw ValidationError(
+                    "--loop \(loop) × --steps \(steps) makes \(loop * steps) frames, over the limit of "
+                        + "\(Self.maxFrames)"
+                )
             }
         }
     }
@@ -73,13 +86,18 @@ struct Interpolate: ParsableCommand {
     func run() throws {
         guard let m = Interpolator.Mode(rawValue: mode) else { throw ValidationError("--mode must be linear or slerp") }
         let model = try LoadedModel.load(checkpoint)
-        func seedPoint(_ s: UInt64) -> [Float] { var r = PRNG(seed: s); return Tensor.normal([model.latentDim], rng: &r).scalars }
+        func seedPoint(_ s: UInt64) -> [Float] {
+            var r = PRNG(seed: s); return Tensor.normal([model.latentDim], rng: &r).scalars
+        }
         var points: [[Float]]
         if from != nil || to != nil {
             guard let from, let to else { throw ValidationError("--from and --to go together") }
-            guard case let .vae(vae, spec) = model else { throw ValidationError("--from/--to need a VAE checkpoint (a GAN has no encoder)") }
+            guard case let .vae(vae, spec) = model else {
+                throw ValidationError("--from/--to need a VAE checkpoint (a GAN has no encoder)")
+            }
             points = try [from, to].map { path in
-                let set = try ImageSet.load(path, options: .init(size: spec.imageSize, channels: spec.channels)).scaled(spec.scaling)
+                let set = try ImageSet.load(path, options: .init(size: spec.imageSize, channels: spec.channels)).scaled(
+                    spec.scaling)
                 return noGrad { vae.encode(set.batch([0])).mu }.scalars
             }
         } else if let loop {

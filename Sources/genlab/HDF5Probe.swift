@@ -40,15 +40,27 @@ enum HDF5Probe {
         if done.wait(timeout: .now() + timeout) == .timedOut {
             child.terminate()
             kill(child.processIdentifier, SIGKILL)
-            throw FormatError(path, "libhdf5 did not finish reading this file's structure in \(Int(timeout)) s: a corrupt or crafted HDF5 file")
+            throw FormatError(
+                path,
+                "libhdf5 did not finish reading this file's structure in \(Int(timeout)) s: a corrupt or crafted "
+                    + "HDF5 file"
+            )
         }
         if child.terminationReason == .uncaughtSignal {
-            throw FormatError(path, "libhdf5 crashed (signal \(child.terminationStatus)) reading this file's structure: a corrupt or crafted HDF5 file")
+            throw FormatError(
+                path,
+                "libhdf5 crashed (signal \(child.terminationStatus)) reading this file's structure: a corrupt or "
+                    + "crafted HDF5 file"
+            )
         }
         if child.terminationStatus != 0 {
             let message = errors.fileHandleForReading.readDataToEndOfFile()  // the child has exited: no wait
             let text = String(decoding: message, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            throw FormatError(path, text.isEmpty ? "libhdf5 could not read this file" : text.components(separatedBy: ": ").dropFirst().joined(separator: ": "))
+            throw FormatError(
+                path,
+                text.isEmpty
+                    ? "libhdf5 could not read this file"
+                    : text.components(separatedBy: ": ").dropFirst().joined(separator: ": "))
         }
     }
 }

@@ -7,12 +7,19 @@ import Models
 /// `--max-input-mib`, on every command that reads files: the most memory one decoded input may
 /// take. Parsed once here into `InputLimits.current`, which every reader checks.
 struct InputLimitOptions: ParsableArguments {
-    @Option(name: .customLong("max-input-mib"),
-            help: "Largest decoded input (an image, an array, a decompressed stream) in MiB; files that declare more are refused.")
+    @Option(
+        name: .customLong("max-input-mib"),
+        help:
+            ArgumentHelp(
+                "Largest decoded input (an image, an array, a decompressed stream) in MiB; files that declare more are "
+                    + "refused.")
+    )
     var maxInputMiB = InputLimits.defaultMiB
 
     mutating func validate() throws {
-        guard (1...(1 << 20)).contains(maxInputMiB) else { throw ValidationError("--max-input-mib must be in 1...1048576") }
+        guard (1...(1 << 20)).contains(maxInputMiB) else {
+            throw ValidationError("--max-input-mib must be in 1...1048576")
+        }
         InputLimits.current = InputLimits(maxBytes: maxInputMiB << 20)
     }
 }
@@ -27,9 +34,14 @@ enum Check {
         guard range.contains(value) else { throw ValidationError("\(flag) must be in \(range), not \(value)") }
     }
 
-    static func finite<T: BinaryFloatingPoint>(_ value: T, _ flag: String, in range: ClosedRange<T>, openLower: Bool = false) throws {
+    static func finite<T: BinaryFloatingPoint>(
+        _ value: T, _ flag: String, in range: ClosedRange<T>, openLower: Bool = false
+    ) throws {
         guard value.isFinite, range.contains(value), !(openLower && value == range.lowerBound) else {
-            throw ValidationError("\(flag) must be a finite number in \(openLower ? "(" : "[")\(range.lowerBound), \(range.upperBound)], not \(value)")
+            throw ValidationError(
+                "\(flag) must be a finite number in \(openLower ? "(" : "[")\(range.lowerBound), "
+                    + "\(range.upperBound)], not \(value)"
+            )
         }
     }
 }
@@ -37,11 +49,14 @@ enum Check {
 /// Named choices read from flags: the text becomes the type here, once, or a message naming the
 /// flag and the names it accepts.
 enum Choice {
-    static func parse<C: NamedChoice & Equatable>(_ flag: String, among allowed: [C] = Array(C.allCases)) -> (String) throws -> C {
+    static func parse<C: NamedChoice & Equatable>(
+        _ flag: String, among allowed: [C] = Array(C.allCases)
+    ) -> (String) throws -> C {
         { text in
             guard let choice = C(rawValue: text), allowed.contains(choice) else {
                 let names = allowed.map(\.rawValue)
-                let words = names.count < 2 ? names.joined() : names.dropLast().joined(separator: ", ") + " or " + names.last!
+                let words =
+                    names.count < 2 ? names.joined() : names.dropLast().joined(separator: ", ") + " or " + names.last!
                 throw ValidationError("\(flag) must be \(words), not '\(text)'")
             }
             return choice
@@ -60,7 +75,9 @@ enum OutputGuard {
         for out in outputs {
             guard let id = identity(out) else { continue }
             if let (input, _) = inputIDs.first(where: { $0.1 == id }) {
-                throw ValidationError("the output \(out) is the input \(input): GenLab never writes over its inputs; choose another --out")
+                throw ValidationError(
+                    "the output \(out) is the input \(input): GenLab never writes over its inputs; choose another --out"
+                )
             }
         }
     }

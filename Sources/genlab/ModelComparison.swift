@@ -9,8 +9,10 @@ import Foundation
 /// meet the same load on a shared machine. Each side reports its best round (interference only
 /// ever slows a run down); the per-round ratios show how much the machine moved.
 enum ModelComparison {
-    static func run(rounds: Int, compare: Bool, torchCompile: Bool, quick: Bool, python: String?,
-                    progress: (String) -> Void) throws -> [BenchResult] {
+    static func run(
+        rounds: Int, compare: Bool, torchCompile: Bool, quick: Bool, python: String?,
+        progress: (String) -> Void
+    ) throws -> [BenchResult] {
         let script = "scripts/python/bench_models_torch.py", jaxScript = "scripts/python/bench_models_jax.py"
         var interpreter: String?
         if compare {
@@ -35,7 +37,9 @@ enum ModelComparison {
                 if let interpreter {
                     let only = ["\(Threads.count)", "--only", name] + (quick ? ["--quick"] : [])
                     let args = only + (torchCompile && round == 1 ? ["--compile"] : [])
-                    if let t = try TorchComparison.measure(script: script, interpreter: interpreter, arguments: args)[name] {
+                    if let t = try TorchComparison.measure(script: script, interpreter: interpreter, arguments: args)[
+                        name]
+                    {
                         r.torch = t.value
                         r.torchMemoryMB = t.memoryMB
                         r.torchCompiled = t.compiled
@@ -43,7 +47,8 @@ enum ModelComparison {
                     }
                     if jaxTwins.contains(name) {
                         do {
-                            r.jax = try TorchComparison.measure(script: jaxScript, interpreter: interpreter, arguments: only)[name]?.value
+                            r.jax = try TorchComparison.measure(
+                                script: jaxScript, interpreter: interpreter, arguments: only)[name]?.value
                         } catch {
                             if round == 1 { printErr("genlab: JAX comparison of \(name) skipped: \(error)") }
                         }
@@ -82,7 +87,8 @@ enum ModelComparison {
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0, let report = try? JSONDecoder().decode(BenchReport.self, from: data),
-              let r = report.results.first else {
+            let r = report.results.first
+        else {
             throw ValidationError("the benchmark child for \(name) failed (exit \(process.terminationStatus))")
         }
         return r

@@ -9,13 +9,18 @@ import Lab
 struct QualityCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quality",
-        abstract: "Judge a generator: jet observables' Wasserstein-1 distances to real jets (with a trivial baseline), or a memorisation check.")
+        abstract:
+            "Judge a generator: jet observables' Wasserstein-1 distances to real jets (with a trivial baseline), or "
+            + "a memorisation check."
+    )
     @Option(help: "A gan or vae checkpoint.") var checkpoint: String
-    @Option(help: "Real images to compare with (held-out jets, or the training images for the memorisation check).") var reference: String
+    @Option(help: "Real images to compare with (held-out jets, or the training images for the memorisation check).")
+    var reference: String
     @Option(help: "How many samples.") var count = 2000
     @Option var seed: UInt64 = 0
     @Option(help: "Write the report as JSON here.") var out: String?
-    @Option(help: "Folder for the jet histograms (quality_*.png; default: the checkpoint's run folder).") var plots: String?
+    @Option(help: "Folder for the jet histograms (quality_*.png; default: the checkpoint's run folder).") var plots:
+        String?
     @OptionGroup var limits: InputLimitOptions
 
     func validate() throws { try Check.positive(count, "--count", max: 100_000) }
@@ -25,13 +30,18 @@ struct QualityCommand: ParsableCommand {
         let model = try LoadedModel.load(checkpoint)
         let spec = model.spec
         // Jets: twice --count real jets, for the held-out sample and a disjoint truth-vs-truth one.
-        var real = try ImageSet.load(reference, options: .init(size: spec.imageSize, channels: spec.channels,
-                                                               limit: spec.isJetImages ? 2 * count : nil))
+        var real = try ImageSet.load(
+            reference,
+            options: .init(
+                size: spec.imageSize, channels: spec.channels,
+                limit: spec.isJetImages ? 2 * count : nil))
         real = real.scaled(spec.scaling)
         var truth: Tensor?
         if spec.isJetImages {
             let n = min(count, real.count / 2)
-            guard n >= 20 else { throw ValidationError("\(reference) holds \(real.count) jets: the JetNet metrics need at least 40") }
+            guard n >= 20 else {
+                throw ValidationError("\(reference) holds \(real.count) jets: the JetNet metrics need at least 40")
+            }
             truth = real.images.slice(axis: 0, start: n, end: 2 * n).detach()
             real.images = real.images.slice(axis: 0, start: 0, end: n).detach()
             real.labels = nil
@@ -43,15 +53,18 @@ struct QualityCommand: ParsableCommand {
             let comparison = Quality.jetComparison(generated: generated, real: real.images, seed: seed)
             report = comparison.report
             let window = spec.jetImage.window
-            let suite = Quality.jetNetSuite(generated: generated, real: real.images, truth: truth!, window: window, seed: seed)
+            let suite = Quality.jetNetSuite(
+                generated: generated, real: real.images, truth: truth!, window: window, seed: seed)
             report.jetnet = suite
             report.jetnetSamples = real.count
             let parent = (checkpoint as NSString).deletingLastPathComponent
             let folder = plots ?? (parent.isEmpty ? "." : parent)
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             for (name, plot) in comparison.figures.sorted(by: { $0.key < $1.key }) {
-                let file = (folder as NSString).appendingPathComponent("quality_" + name.replacingOccurrences(of: "/", with: "_over_")
-                    .replacingOccurrences(of: " ", with: "_") + ".png")
+                let file = (folder as NSString).appendingPathComponent(
+                    "quality_"
+                        + name.replacingOccurrences(of: "/", with: "_over_")
+                        .replacingOccurrences(of: " ", with: "_") + ".png")
                 try plot.write(file)
                 written.append(file)
             }
@@ -62,28 +75,55 @@ struct QualityCommand: ParsableCommand {
         if spec.isJetImages {
             print("observable              W1(model, real)   W1(baseline, real)")
             for k in report.wasserstein.keys.sorted() {
-                print(k.padding(toLength: 22, withPad: " ", startingAt: 0)
-                      + String(format: "  %15.5g   %18.5g", report.wasserstein[k]!, report.baselineWasserstein[k]!))
+                print(
+                    k.padding(toLength: 22, withPad: " ", startingAt: 0)
+                        + String(format: "  %15.5g   %18.5g", report.wasserstein[k]!, report.baselineWasserstein[k]!))
             }
         } else {
-            print(String(format: "median distance of a sample to its nearest training image: %.3f", report.nearestTrainingDistance!))
-            print(String(format: "median nearest-neighbour distance between training images: %.3f", report.realNearestNeighbourDistance!))
-            print(report.nearestTrainingDistance! < 0.5 * report.realNearestNeighbourDistance! ? "warning: samples sit much closer to training images than real images to each other (memorisation?)"
-                  : "samples are no closer to the training images than real images are to each other: no sign of memorisation")
+            print(
+                String(
+                    format: "median distance of a sample to its nearest training image: %.3f",
+                    report.nearestTrainingDistance!))
+            print(
+                String(
+                    format: "median nearest-neighbour distance between training images: %.3f",
+                    report.realNearestNeighbourDistance!))
+            print(
+                report.nearestTrainingDistance! < 0.5 * report.realNearestNeighbourDistance!
+                    ? "warning: samples sit much closer to training images than real images to each other "
+                        + "(memorisation?)"
+                    : "samples are no closer to the training images than real images are to each other: no sign of "
+                        + "memorisation"
+            )
         }
         if let f = report.featureFrechet {
-            print("Fréchet distance on features of an autoencoder trained on the real images (\(f.samples) images a sample; ± bootstrap):")
+            print(
+                "Fréchet distance on features of an autoencoder trained on the real images (\(f.samples) images a "
+                    + "sample; ± bootstrap):"
+            )
             for (name, v) in [("model", f.model), ("truth vs truth", f.truth), ("baseline", f.baseline)] {
-                print(name.padding(toLength: 16, withPad: " ", startingAt: 0) + String(format: "%.4g ± %.2g", v.value, v.error))
+                print(
+                    name.padding(toLength: 16, withPad: " ", startingAt: 0)
+                        + String(format: "%.4g ± %.2g", v.value, v.error))
             }
         }
         if let suite = report.jetnet, let n = report.jetnetSamples {
-            print("JetNet metrics, \(n) jets in each sample (each jet's 30 hardest pixels as particles); errors as jetnet reports them:")
-            print("metric        " + ["model", "truth vs truth", "baseline"].map { $0.padding(toLength: 24, withPad: " ", startingAt: 0) }.joined())
+            print(
+                "JetNet metrics, \(n) jets in each sample (each jet's 30 hardest pixels as particles); errors as "
+                    + "jetnet reports them:"
+            )
+            print(
+                "metric        "
+                    + ["model", "truth vs truth", "baseline"].map {
+                        $0.padding(toLength: 24, withPad: " ", startingAt: 0)
+                    }.joined())
             for name in JetNetMetrics.metricNames {
                 let cells = ["model", "truth", "baseline"].map { side -> String in
-                    guard let v = suite[side]?[name] else { return "".padding(toLength: 24, withPad: " ", startingAt: 0) }
-                    return String(format: "%.4g ± %.2g", v.value, v.error).padding(toLength: 24, withPad: " ", startingAt: 0)
+                    guard let v = suite[side]?[name] else {
+                        return "".padding(toLength: 24, withPad: " ", startingAt: 0)
+                    }
+                    return String(format: "%.4g ± %.2g", v.value, v.error).padding(
+                        toLength: 24, withPad: " ", startingAt: 0)
                 }
                 print(name.padding(toLength: 14, withPad: " ", startingAt: 0) + cells.joined())
             }

@@ -9,26 +9,44 @@ struct Score: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Score events for anomalies with a model trained on background only.",
         discussion: """
-        EVENTS: HDF5 files with /images or /constituents (N, M, 3) of (pT, η, φ) (made into jet images with the \
-        checkpoint's preprocessing), or .npy images; labels and jet masses are used when the files have them. \
-        OUT: a folder (scores.csv, flagged.csv, roc.png, report.json, …) or a .csv / .h5 scores file.
-        """)
+            EVENTS: HDF5 files with /images or /constituents (N, M, 3) of (pT, η, φ) (made into jet images with the \
+            checkpoint's preprocessing), or .npy images; labels and jet masses are used when the files have them. \
+            OUT: a folder (scores.csv, flagged.csv, roc.png, report.json, …) or a .csv / .h5 scores file.
+            """)
     @Option(help: "A vae, ae or gan checkpoint trained on background.") var checkpoint: String
     @Argument(help: "Event files.") var events: [String]
     @Option(help: "Output folder, or a .csv / .h5 scores file.") var out: String
-    @Option(help: "The score to threshold (default: neg_elbo for a VAE, mse for an AE, discriminator for a GAN).") var score: String?
-    @Option(parsing: .unconditional, help: "Threshold at this false-positive rate on background.") var fpr: Double = 0.01
-    @Option(parsing: .unconditional, help: "Threshold at this quantile of all scores instead (no labels needed).") var quantile: Double?
-    @Option(help: "A background-only file to set the threshold on (instead of labelled background).") var calibration: String?
-    @Flag(name: .customLong("decorrelate-mass"), help: "Add a jet-mass-decorrelated version of the score (quantile within background mass bins).")
+    @Option(help: "The score to threshold (default: neg_elbo for a VAE, mse for an AE, discriminator for a GAN).")
+    var score: String?
+    @Option(parsing: .unconditional, help: "Threshold at this false-positive rate on background.") var fpr: Double =
+        0.01
+    @Option(parsing: .unconditional, help: "Threshold at this quantile of all scores instead (no labels needed).")
+    var quantile: Double?
+    @Option(help: "A background-only file to set the threshold on (instead of labelled background).") var calibration:
+        String?
+    @Flag(
+        name: .customLong("decorrelate-mass"),
+        help: "Add a jet-mass-decorrelated version of the score (quantile within background mass bins).")
     var decorrelateMass = false
     @Flag(help: "Print the summary as JSON.") var json = false
-    @Option(help: "Whole events: score the leading jet (1) or the two leading jets (2; the event gets the larger score).") var jets = 1
-    @Option(name: .customLong("signal-label"),
-            help: "The label that marks signal: 1 (default), or 0 to score the labelled background as the anomaly (the inverted task).")
+    @Option(
+        help: "Whole events: score the leading jet (1) or the two leading jets (2; the event gets the larger score).")
+    var jets = 1
+    @Option(
+        name: .customLong("signal-label"),
+        help:
+            ArgumentHelp(
+                "The label that marks signal: 1 (default), or 0 to score the labelled background as the anomaly (the "
+                    + "inverted task).")
+    )
     var signalLabel = 1
-    @Flag(name: .customLong("from-constituents"),
-          help: "Make jet images from each file's /constituents with the checkpoint's preprocessing, even where it stores /images.")
+    @Flag(
+        name: .customLong("from-constituents"),
+        help:
+            ArgumentHelp(
+                "Make jet images from each file's /constituents with the checkpoint's preprocessing, even where it "
+                    + "stores /images.")
+    )
     var fromConstituents = false
     @OptionGroup var limits: InputLimitOptions
 
@@ -42,7 +60,8 @@ struct Score: ParsableCommand {
     /// Where the scores and flagged events go for an --out folder or file.
     var outputPaths: (folder: String, scores: String, flagged: String) {
         if out.hasSuffix(".csv") || out.hasSuffix(".h5") {
-            let folder = (out as NSString).deletingLastPathComponent.isEmpty ? "." : (out as NSString).deletingLastPathComponent
+            let folder =
+                (out as NSString).deletingLastPathComponent.isEmpty ? "." : (out as NSString).deletingLastPathComponent
             return (folder, out, (out as NSString).deletingPathExtension + "_flagged.csv")
         }
         return (out, out + "/scores.csv", out + "/flagged.csv")
@@ -50,8 +69,9 @@ struct Score: ParsableCommand {
 
     func run() throws {
         let (folder, scoresPath, flaggedPath) = outputPaths
-        try OutputGuard.refuse(outputs: [out, scoresPath, flaggedPath, folder + "/report.json"],
-                               inputs: events + [checkpoint] + (calibration.map { [$0] } ?? []))
+        try OutputGuard.refuse(
+            outputs: [out, scoresPath, flaggedPath, folder + "/report.json"],
+            inputs: events + [checkpoint] + (calibration.map { [$0] } ?? []))
         let scorer = try AnomalyScorer(checkpoint: checkpoint)
         scorer.jetsPerEvent = jets
         scorer.fromConstituents = fromConstituents
@@ -66,9 +86,10 @@ struct Score: ParsableCommand {
         guard var table = scored else { return }
         if signalLabel == 0 { table.labels = table.labels.map { $0.map { 1 - $0 } } }
         let rule = quantile.map(ThresholdRule.quantile) ?? .falsePositiveRate(fpr)
-        let threshold = ScoreThreshold.choose(rule, primary: primary, table: &table,
-                                              calibration: calibration.flatMap { name in calibrationScores?.map { (name, $0) } },
-                                              decorrelateMass: decorrelateMass)
+        let threshold = ScoreThreshold.choose(
+            rule, primary: primary, table: &table,
+            calibration: calibration.flatMap { name in calibrationScores?.map { (name, $0) } },
+            decorrelateMass: decorrelateMass)
         _ = try RunFolder(folder)
         for warning in scorer.warnings { Warnings.emit(warning) }
         var report = ScoreReport(table: table, threshold: threshold, warnings: scorer.warnings)
@@ -80,24 +101,47 @@ struct Score: ParsableCommand {
         }
         print("scored \(s.events) events (\(s.unscorable) could not be scored) with \(checkpoint)")
         print(String(format: "threshold on %@: %.5g (%@)", threshold.score, threshold.value, threshold.source))
-        print("flagged \(s.flagged) events" + (s.expectedBackground.map { String(format: " (expected background: %.1f)", $0) } ?? ""))
+        print(
+            "flagged \(s.flagged) events"
+                + (s.expectedBackground.map { String(format: " (expected background: %.1f)", $0) } ?? ""))
         if !s.auc.isEmpty {
             print("score                              AUC   1/eB@eS=0.3  1/eB@eS=0.5  corr(mass)")
             for name in table.names {
-                print(name.padding(toLength: 30, withPad: " ", startingAt: 0) + String(format: " %7.3f  %11.1f  %11.1f  %10.2f", s.auc[name] ?? Double.nan, s.rejectionAt30[name] ?? Double.nan,
-                             s.rejectionAt50[name] ?? Double.nan, s.massCorrelation[name] ?? Double.nan))
+                print(
+                    name.padding(toLength: 30, withPad: " ", startingAt: 0)
+                        + String(
+                            format: " %7.3f  %11.1f  %11.1f  %10.2f", s.auc[name] ?? Double.nan,
+                            s.rejectionAt30[name] ?? Double.nan,
+                            s.rejectionAt50[name] ?? Double.nan, s.massCorrelation[name] ?? Double.nan))
             }
         }
         if !s.darkMachines.isEmpty {
-            print("as the Dark Machines challenge reports (± bootstrap spread over \(s.darkMachines.values.first!.rounds) resamplings):")
-            print("score                          AUC              εS@εB=1e-1       εS@εB=1e-2       εS@εB=1e-3       max SIC")
+            print(
+                "as the Dark Machines challenge reports (± bootstrap spread over "
+                    + "\(s.darkMachines.values.first!.rounds) resamplings):"
+            )
+            print(
+                "score                          AUC              εS@εB=1e-1       εS@εB=1e-2       εS@εB=1e-3       "
+                    + "max SIC"
+            )
             for name in table.names {
                 guard let f = s.darkMachines[name] else { continue }
-                let cells = [f.auc] + DarkMachinesFigures.backgroundEfficiencies.map { f.signalEfficiency["\($0)"]! } + [f.maximumSIC]
-                print(name.padding(toLength: 30, withPad: " ", startingAt: 0)
-                      + cells.map { String(format: "%.3f ± %.3f", $0.value, $0.error).padding(toLength: 17, withPad: " ", startingAt: 0) }.joined())
+                let cells =
+                    [f.auc] + DarkMachinesFigures.backgroundEfficiencies.map { f.signalEfficiency["\($0)"]! } + [
+                        f.maximumSIC
+                    ]
+                print(
+                    name.padding(toLength: 30, withPad: " ", startingAt: 0)
+                        + cells.map {
+                            String(format: "%.3f ± %.3f", $0.value, $0.error).padding(
+                                toLength: 17, withPad: " ", startingAt: 0)
+                        }.joined())
             }
         }
-        print("wrote \(scoresPath), \(flaggedPath)" + (s.auc.isEmpty ? "" : ", \(folder)/roc.png, significance.png, score_histogram.png, mass_sculpting.png, report.json"))
+        print(
+            "wrote \(scoresPath), \(flaggedPath)"
+                + (s.auc.isEmpty
+                    ? ""
+                    : ", \(folder)/roc.png, significance.png, score_histogram.png, mass_sculpting.png, report.json"))
     }
 }

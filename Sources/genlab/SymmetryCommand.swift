@@ -8,59 +8,109 @@ import Engine
 /// `genlab symmetry train|score|evaluate`.
 struct Symmetry: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Does a network that only learns to draw an image discover its symmetry? Train the detector, score images, measure a checkpoint.",
+        abstract:
+            "Does a network that only learns to draw an image discover its symmetry? Train the detector, score "
+            + "images, measure a checkpoint.",
         subcommands: [TrainDetector.self, ScoreImages.self, EvaluateDetector.self, Samples.self])
 
     struct TrainDetector: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "train",
-            abstract: "Generate symmetry templates, fit a decoy network to each, train the classifier on their PCA images.",
+            abstract:
+                "Generate symmetry templates, fit a decoy network to each, train the classifier on their PCA images.",
             discussion: """
-            OUT gets checkpoint.safetensors, metrics.csv, loss.png, confusion.png (held-out templates with exact \
-            symmetry, scored as `symmetry score` does) and evaluation.json (accuracy per class for one decoy fit \
-            and for the reported mean of --held-out-seeds fits, Spearman ρ between ε and the score pooled and \
-            within --sweeps-per-class templates broken step by step, the score's spread across decoy seeds). \
-            --input raw or untrained trains the controls: the same CNN on the image itself, or on PCA images of a \
-            decoy that was never fitted.
-            """)
+                OUT gets checkpoint.safetensors, metrics.csv, loss.png, confusion.png (held-out templates with exact \
+                symmetry, scored as `symmetry score` does) and evaluation.json (accuracy per class for one decoy fit \
+                and for the reported mean of --held-out-seeds fits, Spearman ρ between ε and the score pooled and \
+                within --sweeps-per-class templates broken step by step, the score's spread across decoy seeds). \
+                --input raw or untrained trains the controls: the same CNN on the image itself, or on PCA images of a \
+                decoy that was never fitted.
+                """)
         // The library's defaults, so the CLI cannot drift from them.
         static let defaults = SymmetryTrainingOptions()
         @Option(help: "Run folder.") var out = "Outputs/symmetry"
-        @Option(name: .customLong("per-class"), help: "Training templates per class.") var perClass = Self.defaults.perClass
-        @Option(name: .customLong("validation-per-class"), help: "Validation templates per class.") var validationPerClass = Self.defaults.validationPerClass
-        @Option(name: .customLong("held-out-per-class"), help: "Held-out templates per class (new seeds, extrapolated parameters).") var heldOutPerClass = Self.defaults.heldOutPerClass
-        @Option(name: .customLong("held-out-seeds"), help: "Decoy fits per held-out template for the reported-score evaluation (0: skip).") var heldOutSeeds = Self.defaults.heldOutSeeds
-        @Option(name: .customLong("sweeps-per-class"), help: "Held-out templates per symmetric class broken step by step, ε = 0 … 1 (0: skip).") var sweepsPerClass = Self.defaults.sweepsPerClass
-        @Option(name: .customLong("training-sweeps-per-class"), help: "Training templates per symmetric class broken step by step, ε = 0 … 1; the ε head also learns to rank each by ε (0: off).") var trainingSweepsPerClass = Self.defaults.trainingSweepsPerClass
+        @Option(name: .customLong("per-class"), help: "Training templates per class.") var perClass = Self.defaults
+            .perClass
+        @Option(name: .customLong("validation-per-class"), help: "Validation templates per class.")
+        var validationPerClass = Self.defaults.validationPerClass
+        @Option(
+            name: .customLong("held-out-per-class"),
+            help: "Held-out templates per class (new seeds, extrapolated parameters).") var heldOutPerClass = Self
+            .defaults.heldOutPerClass
+        @Option(
+            name: .customLong("held-out-seeds"),
+            help: "Decoy fits per held-out template for the reported-score evaluation (0: skip).") var heldOutSeeds =
+            Self.defaults.heldOutSeeds
+        @Option(
+            name: .customLong("sweeps-per-class"),
+            help: "Held-out templates per symmetric class broken step by step, ε = 0 … 1 (0: skip).")
+        var sweepsPerClass = Self.defaults.sweepsPerClass
+        @Option(
+            name: .customLong("training-sweeps-per-class"),
+            help:
+                ArgumentHelp(
+                    "Training templates per symmetric class broken step by step, ε = 0 … 1; the ε head also learns to "
+                        + "rank each by ε (0: off).")
+        ) var trainingSweepsPerClass = Self.defaults.trainingSweepsPerClass
         @Option(help: "Classifier input: pca, raw or untrained.") var input = "pca"
-        @Option(help: "Principal components (PCA images) the classifier reads.") var components = Self.defaults.representation.components
-        @Option(name: .customLong("decoy-steps"), help: "Optimisation steps per decoy fit.") var decoySteps = Self.defaults.representation.decoy.steps
-        @Option(name: .customLong("decoy-width"), help: "Width of the decoy's two hidden layers.") var decoyWidth = Self.defaults.representation.decoy.hidden.last!
-        @Flag(inversion: .prefixedNo, help: "Give the classifier the two-colour image as one more channel beside the PCA images (pca and untrained inputs).")
+        @Option(help: "Principal components (PCA images) the classifier reads.") var components = Self.defaults
+            .representation.components
+        @Option(name: .customLong("decoy-steps"), help: "Optimisation steps per decoy fit.") var decoySteps = Self
+            .defaults.representation.decoy.steps
+        @Option(name: .customLong("decoy-width"), help: "Width of the decoy's two hidden layers.") var decoyWidth = Self
+            .defaults.representation.decoy.hidden.last!
+        @Flag(
+            inversion: .prefixedNo,
+            help:
+                ArgumentHelp(
+                    "Give the classifier the two-colour image as one more channel beside the PCA images (pca and "
+                        + "untrained inputs).")
+        )
         var imageChannel = Self.defaults.representation.withImage == true
-        @Option(name: .customLong("shape-fraction"), help: "Fraction of the training templates drawn from the shape library instead of potentials (0…1).")
+        @Option(
+            name: .customLong("shape-fraction"),
+            help: "Fraction of the training templates drawn from the shape library instead of potentials (0…1).")
         var shapeFraction = Self.defaults.shapeFraction ?? 0
-        @Option(name: .customLong("shape-generation"), help: "Shape families: 1 (the shipped model's) or 2 (adds frame-filling fields and stroke glyphs).")
+        @Option(
+            name: .customLong("shape-generation"),
+            help: "Shape families: 1 (the shipped model's) or 2 (adds frame-filling fields and stroke glyphs).")
         var shapeGeneration = Self.defaults.shapeGeneration ?? 1
         @Option(help: "Classifier training epochs.") var epochs = Self.defaults.epochs
         @Option(help: "Seed of every random stream: templates, decoys, classifier.") var seed = Self.defaults.seed
         @Flag var quiet = false
         @Flag(help: "Print the evaluation as JSON.") var json = false
-        @Flag(help: "Continue the run in OUT: the same sets are drawn again, then the classifier continues exactly from its checkpoint.")
+        @Flag(
+            help:
+                ArgumentHelp(
+                    "Continue the run in OUT: the same sets are drawn again, then the classifier continues exactly "
+                        + "from its checkpoint.")
+        )
         var resume = false
         @Flag(help: "Replace a run already in OUT.") var overwrite = false
-        @Option(name: .customLong("max-steps"), help: "Stop the classifier (with a checkpoint to resume from) after this many steps in all.")
+        @Option(
+            name: .customLong("max-steps"),
+            help: "Stop the classifier (with a checkpoint to resume from) after this many steps in all.")
         var maxSteps: Int?
 
         func validate() throws {
             if resume && overwrite { throw ValidationError("--resume and --overwrite exclude each other") }
             if let maxSteps { try Check.positive(maxSteps, "--max-steps", max: 1_000_000_000) }
-            guard SymmetryRepresentation.Input(rawValue: input) != nil else { throw ValidationError("--input must be pca, raw or untrained") }
-            guard perClass > 0, validationPerClass > 0, heldOutPerClass > 0, heldOutSeeds >= 0, sweepsPerClass >= 0, trainingSweepsPerClass >= 0, epochs > 0, components > 0, decoySteps > 0, decoyWidth > 1 else {
-                throw ValidationError("counts, epochs, components, decoy steps and width must be positive (--held-out-seeds and the sweep counts may be 0)")
+            guard SymmetryRepresentation.Input(rawValue: input) != nil else {
+                throw ValidationError("--input must be pca, raw or untrained")
             }
-            for (flag, value) in [("--per-class", perClass), ("--validation-per-class", validationPerClass), ("--held-out-per-class", heldOutPerClass),
-                                  ("--sweeps-per-class", sweepsPerClass), ("--training-sweeps-per-class", trainingSweepsPerClass)] {
+            guard perClass > 0, validationPerClass > 0, heldOutPerClass > 0, heldOutSeeds >= 0, sweepsPerClass >= 0,
+                trainingSweepsPerClass >= 0, epochs > 0, components > 0, decoySteps > 0, decoyWidth > 1
+            else {
+                throw ValidationError(
+                    "counts, epochs, components, decoy steps and width must be positive (--held-out-seeds and the "
+                        + "sweep counts may be 0)"
+                )
+            }
+            for (flag, value) in [
+                ("--per-class", perClass), ("--validation-per-class", validationPerClass),
+                ("--held-out-per-class", heldOutPerClass),
+                ("--sweeps-per-class", sweepsPerClass), ("--training-sweeps-per-class", trainingSweepsPerClass),
+            ] {
                 try Check.range(value, flag, 0...5_000)  // templates are kept in memory: 6 classes × this × 16 KiB
             }
             try Check.range(heldOutSeeds, "--held-out-seeds", 0...1000)
@@ -76,7 +126,8 @@ struct Symmetry: ParsableCommand {
             let kind = SymmetryRepresentation.Input(rawValue: input)!
             var o = SymmetryTrainingOptions()
             o.perClass = perClass; o.validationPerClass = validationPerClass; o.heldOutPerClass = heldOutPerClass
-            o.heldOutSeeds = heldOutSeeds; o.sweepsPerClass = sweepsPerClass; o.trainingSweepsPerClass = trainingSweepsPerClass
+            o.heldOutSeeds = heldOutSeeds; o.sweepsPerClass = sweepsPerClass;
+            o.trainingSweepsPerClass = trainingSweepsPerClass
             o.epochs = epochs; o.seed = seed; o.quiet = quiet || json
             o.shapeGeneration = shapeGeneration == 1 ? nil : shapeGeneration
             o.representation = SymmetryRepresentation(input: kind)
@@ -87,45 +138,80 @@ struct Symmetry: ParsableCommand {
             o.shapeFraction = shapeFraction
             let r: SymmetryTraining.Result
             do {
-                r = try SymmetryTraining.train(o, out: out, resume: resume, overwrite: overwrite, maxSteps: maxSteps) { if !json { print($0) } }
+                r = try SymmetryTraining.train(o, out: out, resume: resume, overwrite: overwrite, maxSteps: maxSteps) {
+                    if !json { print($0) }
+                }
             } catch let stopped as SymmetryTraining.Stopped {
                 return print(stopped.description)
             }
             if json { print(String(decoding: try RunFolder.json(r), as: UTF8.self)); return }
             let h = r.heldOut
-            print(String(format: "held-out (%d templates), one decoy fit each: accuracy %.1f %% on exact symmetries, %.1f %% overall; ρ(ε, score) = %.3f%@",
-                         h.templates, 100 * h.accuracyExact, 100 * h.accuracyAll, h.spearmanEpsilonScore,
-                         h.scoreSpreadAcrossSeeds.map { String(format: "; score spread across seeds %.3f per fit, %.3f for the %d-fit mean", $0,
-                                                                   h.reportedScoreSpread ?? .nan, o.heldOutSeeds) } ?? ""))
+            print(
+                String(
+                    format:
+                        "held-out (%d templates), one decoy fit each: accuracy %.1f %% on exact symmetries, %.1f %% "
+                        + "overall; ρ(ε, score) = %.3f%@",
+                    h.templates, 100 * h.accuracyExact, 100 * h.accuracyAll, h.spearmanEpsilonScore,
+                    h.scoreSpreadAcrossSeeds.map {
+                        String(
+                            format: "; score spread across seeds %.3f per fit, %.3f for the %d-fit mean", $0,
+                            h.reportedScoreSpread ?? .nan, o.heldOutSeeds)
+                    } ?? ""))
             if let m = r.heldOutReported, m.seeds > 1 { printReported(m) }
             printPerClass(r.heldOutReported ?? h)
             r.sweeps.map(printSweeps)
-            print(String(format: "%.0f s; wrote %@ (checkpoint.safetensors, confusion.png, evaluation.json, metrics.csv, loss.png)", r.seconds, out))
+            print(
+                String(
+                    format:
+                        "%.0f s; wrote %@ (checkpoint.safetensors, confusion.png, evaluation.json, metrics.csv, "
+                        + "loss.png)",
+                    r.seconds, out))
         }
     }
 
     static func printReported(_ m: SymmetryEvaluation.Evaluation) {
-        print(String(format: "held-out, as reported (%@): accuracy %.1f %% on exact symmetries, %.1f %% overall; ρ(ε, score) = %.3f",
-                     m.seeds == 1 ? "one fit" : "mean of \(m.seeds) fits", 100 * m.accuracyExact, 100 * m.accuracyAll, m.spearmanEpsilonScore))
+        print(
+            String(
+                format:
+                    "held-out, as reported (%@): accuracy %.1f %% on exact symmetries, %.1f %% overall; ρ(ε, score) "
+                    + "= %.3f",
+                m.seeds == 1 ? "one fit" : "mean of \(m.seeds) fits", 100 * m.accuracyExact, 100 * m.accuracyAll,
+                m.spearmanEpsilonScore))
     }
 
     static func printPerClass(_ e: SymmetryEvaluation.Evaluation) {
-        for (name, a) in e.perClassExact.sorted(by: { $0.key < $1.key }) { print("  " + name.padding(toLength: 18, withPad: " ", startingAt: 0) + String(format: " %.1f %%", 100 * a)) }
+        for (name, a) in e.perClassExact.sorted(by: { $0.key < $1.key }) {
+            print("  " + name.padding(toLength: 18, withPad: " ", startingAt: 0) + String(format: " %.1f %%", 100 * a))
+        }
     }
 
     static func printSweeps(_ w: SymmetryEvaluation.SweepEvaluation) {
-        print(String(format: "sweeps (%d templates broken step by step, ε = 0 … 1): ρ(ε, score) within a sweep: mean %.3f, median %.3f; %.0f %% fall with ρ ≤ −0.8",
-                     w.sweeps, w.meanSpearman, w.medianSpearman, 100 * w.fractionFalling))
-        print("  mean score by ε: " + zip(w.epsilons, w.meanScore).map { String(format: "%.1f → %.2f", $0.0, $0.1) }.joined(separator: ", "))
+        print(
+            String(
+                format:
+                    "sweeps (%d templates broken step by step, ε = 0 … 1): ρ(ε, score) within a sweep: mean %.3f, "
+                    + "median %.3f; %.0f %% fall with ρ ≤ −0.8",
+                w.sweeps, w.meanSpearman, w.medianSpearman, 100 * w.fractionFalling))
+        print(
+            "  mean score by ε: "
+                + zip(w.epsilons, w.meanScore).map { String(format: "%.1f → %.2f", $0.0, $0.1) }.joined(separator: ", ")
+        )
         if let p = w.probeMeanSpearman {
-            print(String(format: "  reference: the images' own disagreement with their nearest probed symmetry gives mean ρ %.3f", p))
+            print(
+                String(
+                    format:
+                        "  reference: the images' own disagreement with their nearest probed symmetry gives mean ρ "
+                        + "%.3f",
+                    p))
         }
     }
 
     /// The checkpoint given, or the shipped one.
     static func checkpointPath(_ given: String?) throws -> String {
         guard let path = given ?? SymmetryDetector.defaultCheckpoint() else {
-            throw ValidationError("no --checkpoint given and no Pretrained/symmetry.safetensors found (set GENLAB_HOME to the repository)")
+            throw ValidationError(
+                "no --checkpoint given and no Pretrained/symmetry.safetensors found (set GENLAB_HOME to the repository)"
+            )
         }
         return path
     }
@@ -133,29 +219,49 @@ struct Symmetry: ParsableCommand {
     struct EvaluateDetector: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "evaluate",
-            abstract: "Measure a symmetry checkpoint on freshly drawn held-out templates and sweeps, scored as `symmetry score` does.",
+            abstract:
+                "Measure a symmetry checkpoint on freshly drawn held-out templates and sweeps, scored as `symmetry "
+                + "score` does.",
             discussion: """
-            Held-out templates (new seeds, parameters outside the training ranges where a class allows) are drawn \
-            from --seed, the sweeps (one template broken step by step, ε = 0 … 1) from --seed + 1000. \
-            `symmetry train --seed s` draws its training templates from s, validation from s + 1000, held-out \
-            templates from s + 2000, held-out sweeps from s + 3000 and training sweeps (--training-sweeps-per-class) \
-            from s + 4000: the default --seed 2000 repeats the measurement of a model trained with the default \
-            seed, and --seed 3000 would draw, as sweeps, the training sweeps' potentials again (only the parameters the held-out \
-            library extrapolates differ). Seeds 5000 and up are sets such a model never saw. \
-            OUT gets evaluation.json and confusion.png. With --images, labelled image files are measured instead \
-            (their truth in their names, as Datasets/symmetry/test has it): accuracy overall, per class and per \
-            folder, whether the class survives inverting the colours, and which way against the truth; OUT gets \
-            image_evaluation.json, images.csv and confusion.png.
-            """)
+                Held-out templates (new seeds, parameters outside the training ranges where a class allows) are drawn \
+                from --seed, the sweeps (one template broken step by step, ε = 0 … 1) from --seed + 1000. \
+                `symmetry train --seed s` draws its training templates from s, validation from s + 1000, held-out \
+                templates from s + 2000, held-out sweeps from s + 3000 and training sweeps \
+                (--training-sweeps-per-class) \
+                from s + 4000: the default --seed 2000 repeats the measurement of a model trained with the default \
+                seed, and --seed 3000 would draw, as sweeps, the training sweeps' potentials again (only the \
+                parameters the held-out \
+                library extrapolates differ). Seeds 5000 and up are sets such a model never saw. \
+                OUT gets evaluation.json and confusion.png. With --images, labelled image files are measured instead \
+                (their truth in their names, as Datasets/symmetry/test has it): accuracy overall, per class and per \
+                folder, whether the class survives inverting the colours, and which way against the truth; OUT gets \
+                image_evaluation.json, images.csv and confusion.png.
+                """)
         static let defaults = SymmetryTrainingOptions()
-        @Option(help: "A symmetry checkpoint (default: the shipped Pretrained/symmetry.safetensors).") var checkpoint: String?
-        @Option(name: .customLong("held-out-per-class"), help: "Held-out templates per class (0: skip).") var heldOutPerClass = Self.defaults.heldOutPerClass
-        @Option(name: .customLong("sweeps-per-class"), help: "Sweeps per symmetric class (0: skip).") var sweepsPerClass = Self.defaults.sweepsPerClass
-        @Option(help: "Decoy fits per template; the score is their mean, as `symmetry score` reports it.") var seeds = Self.defaults.heldOutSeeds
+        @Option(help: "A symmetry checkpoint (default: the shipped Pretrained/symmetry.safetensors).") var checkpoint:
+            String?
+        @Option(name: .customLong("held-out-per-class"), help: "Held-out templates per class (0: skip).")
+        var heldOutPerClass = Self.defaults.heldOutPerClass
+        @Option(name: .customLong("sweeps-per-class"), help: "Sweeps per symmetric class (0: skip).")
+        var sweepsPerClass = Self.defaults.sweepsPerClass
+        @Option(help: "Decoy fits per template; the score is their mean, as `symmetry score` reports it.") var seeds =
+            Self.defaults.heldOutSeeds
         @Option(help: "Seed of the held-out templates; the sweeps use seed + 1000.") var seed = SymmetrySeeds.heldOut
-        @Option(name: .customLong("stability-images"), help: "Also measure the score's stability on this many held-out templates, each under 3 × --seeds decoy seeds, as `train` does with \(Self.defaults.stabilityImages) (0: skip).") var stabilityImages = 0
+        @Option(
+            name: .customLong("stability-images"),
+            help:
+                ArgumentHelp(
+                    "Also measure the score's stability on this many held-out templates, each under 3 × --seeds decoy "
+                        + "seeds, as `train` does with \(Self.defaults.stabilityImages) (0: skip).")
+        ) var stabilityImages = 0
         @Option(help: "Run folder.") var out = "Outputs/symmetry_evaluation"
-        @Option(parsing: .upToNextOption, help: "Measure on these labelled images (files or folders) instead of drawn templates: CLASS[-nORDER][-aAXIS]…[-dDIRECTION]__anything.png, e.g. Datasets/symmetry/test.")
+        @Option(
+            parsing: .upToNextOption,
+            help:
+                ArgumentHelp(
+                    "Measure on these labelled images (files or folders) instead of drawn templates: "
+                        + "CLASS[-nORDER][-aAXIS]…[-dDIRECTION]__anything.png, e.g. Datasets/symmetry/test.")
+        )
         var images: [String] = []
         @Flag(help: "No progress bars.") var quiet = false
         @Flag(help: "Print the evaluation as JSON.") var json = false
@@ -171,7 +277,8 @@ struct Symmetry: ParsableCommand {
             }
             guard seeds > 0 else { throw ValidationError("--seeds must be positive") }
             guard stabilityImages >= 0, stabilityImages == 0 || heldOutPerClass > 0 else {
-                throw ValidationError("--stability-images must be ≥ 0, and needs held-out templates (--held-out-per-class > 0)")
+                throw ValidationError(
+                    "--stability-images must be ≥ 0, and needs held-out templates (--held-out-per-class > 0)")
             }
         }
 
@@ -179,44 +286,76 @@ struct Symmetry: ParsableCommand {
             let path = try checkpointPath(checkpoint)
             let detector = try SymmetryDetector(checkpoint: path)
             if !images.isEmpty { return try evaluateImages(detector, path) }
-            let r = try SymmetryEvaluation.evaluateCheckpoint(detector, checkpoint: path, heldOutPerClass: heldOutPerClass, sweepsPerClass: sweepsPerClass,
-                                                  seeds: seeds, seed: seed, stabilityImages: stabilityImages, out: out, quiet: quiet || json)
+            let r = try SymmetryEvaluation.evaluateCheckpoint(
+                detector, checkpoint: path, heldOutPerClass: heldOutPerClass, sweepsPerClass: sweepsPerClass,
+                seeds: seeds, seed: seed, stabilityImages: stabilityImages, out: out, quiet: quiet || json)
             for w in r.warnings { FileHandle.standardError.write(Data("warning: \(w): not a held-out number\n".utf8)) }
             if json { print(String(decoding: try RunFolder.json(r), as: UTF8.self)); return }
-            let sets = [r.heldOut.map { "\($0.templates) held-out templates (seed \(seed))" }, r.sweeps.map { "\($0.sweeps) sweeps (seed \(seed &+ SymmetrySeeds.sweepsAfterHeldOut))" }]
+            let sets = [
+                r.heldOut.map { "\($0.templates) held-out templates (seed \(seed))" },
+                r.sweeps.map { "\($0.sweeps) sweeps (seed \(seed &+ SymmetrySeeds.sweepsAfterHeldOut))" },
+            ]
             print("\(path): " + sets.compactMap { $0 }.joined(separator: ", "))
             if let m = r.heldOut { printReported(m); printPerClass(m) }
             if let s = r.stability {
-                print(String(format: "stability (%d held-out templates, %d decoy seeds each): one fit's score varies by %.3f, the %d-fit mean by %.3f (standard deviations)",
-                             s.images, 3 * s.fits, s.perFit, s.fits, s.reported))
+                print(
+                    String(
+                        format:
+                            "stability (%d held-out templates, %d decoy seeds each): one fit's score varies by %.3f, "
+                            + "the %d-fit mean by %.3f (standard deviations)",
+                        s.images, 3 * s.fits, s.perFit, s.fits, s.reported))
             }
             r.sweeps.map(printSweeps)
-            print(String(format: "%.0f s; wrote %@ (evaluation.json%@)", r.seconds, out, r.heldOut == nil ? "" : ", confusion.png"))
+            print(
+                String(
+                    format: "%.0f s; wrote %@ (evaluation.json%@)", r.seconds, out,
+                    r.heldOut == nil ? "" : ", confusion.png"))
         }
 
         func evaluateImages(_ detector: SymmetryDetector, _ path: String) throws {
             let (labelled, unlabelled) = try SymmetryImageEvaluation.collect(images)
             guard !labelled.isEmpty else {
-                throw ValidationError("none of the \(unlabelled.count) images under \(images.joined(separator: ", ")) has its truth in its name "
-                    + "(CLASS[-nORDER][-aAXIS]…[-dDIRECTION]__anything.png)")
+                throw ValidationError(
+                    "none of the \(unlabelled.count) images under \(images.joined(separator: ", ")) has its truth in "
+                        + "its name "
+                        + "(CLASS[-nORDER][-aAXIS]…[-dDIRECTION]__anything.png)")
             }
             if !unlabelled.isEmpty {
-                FileHandle.standardError.write(Data("warning: \(unlabelled.count) images without truth in their names left out, e.g. \(unlabelled[0])\n".utf8))
+                FileHandle.standardError.write(
+                    Data(
+                        ("warning: \(unlabelled.count) images without truth in their names left out, e.g. "
+                            + "\(unlabelled[0])\n").utf8))
             }
-            let r = try SymmetryImageEvaluation.evaluate(labelled, detector: detector, checkpoint: path, seeds: seeds, out: out, quiet: quiet || json)
+            let r = try SymmetryImageEvaluation.evaluate(
+                labelled, detector: detector, checkpoint: path, seeds: seeds, out: out, quiet: quiet || json)
             if json { print(String(decoding: try RunFolder.json(r), as: UTF8.self)); return }
-            print(String(format: "%@: %d labelled images, mean of %d decoy fits: accuracy %.1f %%; class unchanged when inverted %.1f %%",
-                         path, r.images, r.seeds, 100 * r.accuracy, 100 * r.polarityUnchanged))
+            print(
+                String(
+                    format:
+                        "%@: %d labelled images, mean of %d decoy fits: accuracy %.1f %%; class unchanged when "
+                        + "inverted %.1f %%",
+                    path, r.images, r.seeds, 100 * r.accuracy, 100 * r.polarityUnchanged))
             for name in SymmetryClass.allCases.map(\.name) {
                 guard let a = r.perClass[name] else { continue }
-                print("  " + name.padding(toLength: 18, withPad: " ", startingAt: 0) + String(format: " %5.1f %% of %d", 100 * a, r.perClassCount[name] ?? 0))
+                print(
+                    "  " + name.padding(toLength: 18, withPad: " ", startingAt: 0)
+                        + String(format: " %5.1f %% of %d", 100 * a, r.perClassCount[name] ?? 0))
             }
             for (folder, a) in r.perFolder.sorted(by: { $0.key < $1.key }) where r.perFolder.count > 1 {
-                print("  folder " + folder.padding(toLength: 11, withPad: " ", startingAt: 0) + String(format: " %5.1f %%", 100 * a))
+                print(
+                    "  folder " + folder.padding(toLength: 11, withPad: " ", startingAt: 0)
+                        + String(format: " %5.1f %%", 100 * a))
             }
-            if let o = r.orderCorrect { print(String(format: "  order of Cn/Dn right: %.1f %% of %d", 100 * o, r.orderImages)) }
-            if let a = r.axisWithin10 { print(String(format: "  mirror axis within 10°: %.1f %% of %d one-mirror images", 100 * a, r.axisImages)) }
-            if let d = r.directionWithin10 { print(String(format: "  stripe direction within 10°: %.1f %% of %d", 100 * d, r.directionImages)) }
+            if let o = r.orderCorrect {
+                print(String(format: "  order of Cn/Dn right: %.1f %% of %d", 100 * o, r.orderImages))
+            }
+            if let a = r.axisWithin10 {
+                print(
+                    String(format: "  mirror axis within 10°: %.1f %% of %d one-mirror images", 100 * a, r.axisImages))
+            }
+            if let d = r.directionWithin10 {
+                print(String(format: "  stripe direction within 10°: %.1f %% of %d", 100 * d, r.directionImages))
+            }
             print(String(format: "%.0f s; wrote %@ (image_evaluation.json, images.csv, confusion.png)", r.seconds, out))
         }
     }
@@ -226,18 +365,23 @@ struct Symmetry: ParsableCommand {
             commandName: "samples",
             abstract: "Write examples of the detector's training data as PNGs, their truth in their names.",
             discussion: """
-            --source shapes draws SymmetryShapes (plain and group-symmetrised shapes, in canonical form), templates \
-            the potentials of SymmetryTemplates (exact, ε = 0). Names follow `symmetry evaluate --images`: \
-            CLASS[-nORDER][-aAXIS]…[-dDIRECTION]__INDEX_WHAT.png, so the folder is a labelled test set. Also writes \
-            sheet.png, every sample side by side.
-            """)
+                --source shapes draws SymmetryShapes (plain and group-symmetrised shapes, in canonical form), \
+                templates \
+                the potentials of SymmetryTemplates (exact, ε = 0). Names follow `symmetry evaluate --images`: \
+                CLASS[-nORDER][-aAXIS]…[-dDIRECTION]__INDEX_WHAT.png, so the folder is a labelled test set. Also \
+                writes \
+                sheet.png, every sample side by side.
+                """)
         enum Source: String, ExpressibleByArgument, CaseIterable { case shapes, templates }
-        @Option(help: "Folder to write into (must be empty or new unless --overwrite).") var out = "Outputs/symmetry_samples"
+        @Option(help: "Folder to write into (must be empty or new unless --overwrite).") var out =
+            "Outputs/symmetry_samples"
         @Option(help: "shapes or templates.") var source: Source = .shapes
         @Option(name: .customLong("per-class"), help: "Samples per class.") var perClass = 8
         @Option(help: "Side of each PNG in pixels.") var size = 64
         @Option(help: "Seed of the drawing.") var seed: UInt64 = 0
-        @Option(name: .customLong("shape-generation"), help: "Shape families: 1 (the shipped model's training data) or 2 (adds fields and stroke glyphs).")
+        @Option(
+            name: .customLong("shape-generation"),
+            help: "Shape families: 1 (the shipped model's training data) or 2 (adds fields and stroke glyphs).")
         var shapeGeneration = 1
         @Flag(help: "Write into a folder that already holds files.") var overwrite = false
 
@@ -254,7 +398,8 @@ struct Symmetry: ParsableCommand {
             }
             let run = try RunFolder(out)
             var rng = PRNG(seed: seed)
-            let shapes = SymmetryShapes(size: size, renderSize: 2 * size, generation: shapeGeneration), library = SymmetryTemplates(size: size)
+            let shapes = SymmetryShapes(size: size, renderSize: 2 * size, generation: shapeGeneration),
+                library = SymmetryTemplates(size: size)
             var tiles: [Float] = [], written = 0
             for k in 0..<perClass {
                 for c in SymmetryClass.allCases {
@@ -266,9 +411,13 @@ struct Symmetry: ParsableCommand {
                     tiles += ink; written += 1
                 }
             }
-            let sheet = imageGrid(Tensor(shape: [written, 1, size, size], data: tiles), columns: SymmetryClass.allCases.count, background: 0.5)
+            let sheet = imageGrid(
+                Tensor(shape: [written, 1, size, size], data: tiles), columns: SymmetryClass.allCases.count,
+                background: 0.5)
             try sheet.writePNG(run.file("sheet.png"))
-            print("wrote \(written) \(source.rawValue) to \(out)/ (one column per class: " + SymmetryClass.allCases.map(\.name).joined(separator: ", ") + "; sheet.png)")
+            print(
+                "wrote \(written) \(source.rawValue) to \(out)/ (one column per class: "
+                    + SymmetryClass.allCases.map(\.name).joined(separator: ", ") + "; sheet.png)")
         }
     }
 
@@ -277,17 +426,23 @@ struct Symmetry: ParsableCommand {
             commandName: "score",
             abstract: "Score PNG/JPEG images: class probabilities, the symmetry score and its spread over decoy seeds.",
             discussion: """
-            Each image is made grey and cut at Otsu's threshold; the shape is the colour that covers less of the \
-            border (so inverting the colours changes nothing), framed on its centroid and extent, turned so that its \
-            best mirror axis is upright, and brought to 32×32 (checkpoints from before this pipeline: centre-cropped, \
-            resized, darker pixels are the shape). Which way — the order of a discrete rotation, the mirror axes, the \
-            stripes' direction, in degrees counter-clockwise from the rightward axis — is measured on the two-colour \
-            image at 64×64 and printed after the class. Writes a report picture per image (input, two-colour image \
-            with which way drawn on it, PCA images) into --out.
-            """)
+                Each image is made grey and cut at Otsu's threshold; the shape is the colour that covers less of the \
+                border (so inverting the colours changes nothing), framed on its centroid and extent, turned so \
+                that its \
+                best mirror axis is upright, and brought to 32×32 (checkpoints from before this pipeline: \
+                centre-cropped, \
+                resized, darker pixels are the shape). Which way — the order of a discrete rotation, the mirror \
+                axes, the \
+                stripes' direction, in degrees counter-clockwise from the rightward axis — is measured on the \
+                two-colour \
+                image at 64×64 and printed after the class. Writes a report picture per image (input, two-colour image \
+                with which way drawn on it, PCA images) into --out.
+                """)
         @Argument(help: "PNG or JPEG images.") var images: [String]
-        @Option(help: "A symmetry checkpoint (default: the shipped Pretrained/symmetry.safetensors).") var checkpoint: String?
-        @Option(help: "Decoy fits per image (different seeds); the score is their mean.") var seeds = SymmetryDetector.defaultFits
+        @Option(help: "A symmetry checkpoint (default: the shipped Pretrained/symmetry.safetensors).") var checkpoint:
+            String?
+        @Option(help: "Decoy fits per image (different seeds); the score is their mean.") var seeds = SymmetryDetector
+            .defaultFits
         @Option(help: "Folder for the report pictures.") var out = "Outputs/symmetry_scores"
         @Flag(help: "Print the scores as JSON.") var json = false
         @OptionGroup var limits: InputLimitOptions
@@ -303,8 +458,12 @@ struct Symmetry: ParsableCommand {
             for i in scores.indices { scores[i].image = images[i] }
             if json { print(String(decoding: try RunFolder.json(scores), as: UTF8.self)); return }
             for s in scores {
-                print(String(format: "%@: score %.2f ± %.2f — %@ (P = %.2f), ε̂ = %.2f, P(none) = %.2f", s.image ?? "", s.score, s.scoreSpread, s.symmetry,
-                             s.probabilities[s.symmetry] ?? .nan, s.epsilon, s.probabilities["none"] ?? .nan) + (s.whichWay.map { "; " + $0 } ?? ""))
+                print(
+                    String(
+                        format: "%@: score %.2f ± %.2f — %@ (P = %.2f), ε̂ = %.2f, P(none) = %.2f", s.image ?? "",
+                        s.score, s.scoreSpread, s.symmetry,
+                        s.probabilities[s.symmetry] ?? .nan, s.epsilon, s.probabilities["none"] ?? .nan)
+                        + (s.whichWay.map { "; " + $0 } ?? ""))
             }
             print("report pictures in \(out)/")
         }

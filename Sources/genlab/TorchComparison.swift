@@ -12,7 +12,8 @@ enum TorchComparison {
     }
 
     static func run(script: String, python: String?, arguments: [String]) throws -> [String: Double] {
-        try measure(script: script, interpreter: interpreter(script: script, python: python), arguments: arguments).mapValues(\.value)
+        try measure(script: script, interpreter: interpreter(script: script, python: python), arguments: arguments)
+            .mapValues(\.value)
     }
 
     /// The interpreter to run `script` with (checking the script is there).
@@ -24,13 +25,15 @@ enum TorchComparison {
     }
 
     static func measure(script: String, interpreter: String, arguments: [String]) throws -> [String: Figure] {
-        guard let list = try runJSON(script: script, interpreter: interpreter, arguments: arguments) as? [[String: Any]] else {
+        guard let list = try runJSON(script: script, interpreter: interpreter, arguments: arguments) as? [[String: Any]]
+        else {
             throw ValidationError("\(interpreter) \(script) did not print a list of figures")
         }
         var figures: [String: Figure] = [:]
         for item in list {
             if let n = item["name"] as? String, let v = item["value"] as? Double {
-                figures[n] = Figure(value: v, memoryMB: item["memory_mb"] as? Double, compiled: item["compiled"] as? Double)
+                figures[n] = Figure(
+                    value: v, memoryMB: item["memory_mb"] as? Double, compiled: item["compiled"] as? Double)
             }
         }
         return figures
@@ -38,7 +41,8 @@ enum TorchComparison {
 
     /// The workload names a script has twins of (`--list`).
     static func names(script: String, interpreter: String) throws -> Set<String> {
-        guard let list = try runJSON(script: script, interpreter: interpreter, arguments: ["--list"]) as? [String] else {
+        guard let list = try runJSON(script: script, interpreter: interpreter, arguments: ["--list"]) as? [String]
+        else {
             throw ValidationError("\(interpreter) \(script) --list did not print a list of names")
         }
         return Set(list)
@@ -55,7 +59,8 @@ enum TorchComparison {
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0, let json = try? JSONSerialization.jsonObject(with: data) else {
-            throw ValidationError("\(interpreter) \(script) failed (exit \(process.terminationStatus)); see its output above")
+            throw ValidationError(
+                "\(interpreter) \(script) failed (exit \(process.terminationStatus)); see its output above")
         }
         return json
     }
@@ -93,20 +98,32 @@ enum BenchTable {
             var row = [r.name, format(r.value), r.unit]
             if withTorch {
                 var ratio = r.speedRatio.map { String(format: "%.2f×", $0) } ?? "–"
-                if let rs = r.roundRatios, rs.count > 1 { ratio += String(format: " (%.2f–%.2f)", rs.min()!, rs.max()!) }
+                if let rs = r.roundRatios, rs.count > 1 {
+                    ratio += String(format: " (%.2f–%.2f)", rs.min()!, rs.max()!)
+                }
                 row += [r.torch.map(format) ?? "–", ratio]
             }
             if withCompiled {
-                row += [r.torchCompiled.map(format) ?? "–", r.torchCompiled.map { String(format: "%.2f×", r.value / $0) } ?? "–"]
+                row += [
+                    r.torchCompiled.map(format) ?? "–",
+                    r.torchCompiled.map { String(format: "%.2f×", r.value / $0) } ?? "–",
+                ]
             }
-            if withJAX { row += [r.jax.map(format) ?? "–", r.jax.map { String(format: "%.2f×", r.value / $0) } ?? "–"] }
-            if withMemory { row += [r.memoryMB.map { String(format: "%.0f", $0) } ?? "–"] + (withTorch ? [r.torchMemoryMB.map { String(format: "%.0f", $0) } ?? "–"] : []) }
+            if withJAX {
+                row += [r.jax.map(format) ?? "–", r.jax.map { String(format: "%.2f×", r.value / $0) } ?? "–"]
+            }
+            if withMemory {
+                row +=
+                    [r.memoryMB.map { String(format: "%.0f", $0) } ?? "–"]
+                    + (withTorch ? [r.torchMemoryMB.map { String(format: "%.0f", $0) } ?? "–"] : [])
+            }
             rows.append(row)
         }
         let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max()! }
         return rows.enumerated().map { i, row in
             let line = row.enumerated().map { c, cell in
-                c == 0 ? cell.padding(toLength: widths[c], withPad: " ", startingAt: 0)
+                c == 0
+                    ? cell.padding(toLength: widths[c], withPad: " ", startingAt: 0)
                     : String(repeating: " ", count: widths[c] - cell.count) + cell
             }.joined(separator: "  ")
             return i == 0 ? line + "\n" + String(repeating: "-", count: line.count) : line

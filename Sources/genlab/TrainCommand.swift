@@ -10,34 +10,50 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a GAN, VAE or autoencoder on an image folder or an image/array file.",
         discussion: """
-        Writes Outputs/NAME/: checkpoint.safetensors (every epoch, atomic), metrics.csv, loss.png, \
-        samples_epoch_NNN.png, config.json, data.json. Ctrl-C saves a checkpoint and stops; --resume continues exactly.
-        """)
+            Writes Outputs/NAME/: checkpoint.safetensors (every epoch, atomic), metrics.csv, loss.png, \
+            samples_epoch_NNN.png, config.json, data.json. Ctrl-C saves a checkpoint and stops; --resume continues \
+            exactly.
+            """)
 
-    @Argument(help: "gan, vae or ae.", transform: Choice.parse("model kind", among: ModelKind.generative)) var kind: ModelKind
+    @Argument(help: "gan, vae or ae.", transform: Choice.parse("model kind", among: ModelKind.generative)) var kind:
+        ModelKind
     @Option(help: "Image folder, or .npy / IDX / HDF5 file (FILE.h5:/dataset names a dataset).") var data: String
     @Option(help: "Run folder.") var out: String
     @Option(help: "Epochs.") var epochs = 5
     @Option(name: .customLong("batch-size"), help: "Batch size.") var batchSize = 64
     @Option(parsing: .unconditional, help: "Learning rate (default: 2e-4 GAN, 1e-3 VAE/AE).") var lr: Float?
-    @Option(name: .customLong("latent-dim"), help: "Latent dimensions (default: 100 GAN, 16 VAE, 8 for jets).") var latentDim: Int?
-    @Option(name: .customLong("image-size"), help: "Centre-crop and resize images to this square size.") var imageSize: Int?
+    @Option(name: .customLong("latent-dim"), help: "Latent dimensions (default: 100 GAN, 16 VAE, 8 for jets).")
+    var latentDim: Int?
+    @Option(name: .customLong("image-size"), help: "Centre-crop and resize images to this square size.") var imageSize:
+        Int?
     @Option(help: "Channels: 1 (grey) or 3 (RGB); default as the data.") var channels: Int?
     @Option(help: "Random seed for initialisation, data order and noise.") var seed: UInt64 = 0
     @Flag(help: "Continue from OUT/checkpoint.safetensors.") var resume = false
-    @Flag(help: "Replace a run already in OUT (its checkpoint, metrics and sample grids are removed first).") var overwrite = false
-    @Option(help: "VAE/AE architecture: conv or mlp.", transform: Choice.parse("--arch")) var arch = VAE.Architecture.conv
-    @Option(help: "VAE hidden widths, comma-separated (MLP layers or the two conv layers' channels).") var hidden: String?
+    @Flag(help: "Replace a run already in OUT (its checkpoint, metrics and sample grids are removed first).")
+    var overwrite = false
+    @Option(help: "VAE/AE architecture: conv or mlp.", transform: Choice.parse("--arch")) var arch = VAE.Architecture
+        .conv
+    @Option(help: "VAE hidden widths, comma-separated (MLP layers or the two conv layers' channels).") var hidden:
+        String?
     @Option(parsing: .unconditional, help: "VAE KL weight β.") var beta: Float = 1
     @Option(parsing: .unconditional, help: "Steps over which β ramps up from 0.") var warmup = 0
-    @Option(help: "VAE decoder likelihood: bernoulli or gaussian.", transform: Choice.parse("--likelihood")) var likelihood: VAE.Likelihood?
+    @Option(help: "VAE decoder likelihood: bernoulli or gaussian.", transform: Choice.parse("--likelihood"))
+    var likelihood: VAE.Likelihood?
     @Option(help: "GAN base feature maps.") var features: Int?
-    @Option(name: .customLong("max-steps"), help: "Stop (with a checkpoint) after this many steps in total.") var maxSteps: Int?
+    @Option(name: .customLong("max-steps"), help: "Stop (with a checkpoint) after this many steps in total.")
+    var maxSteps: Int?
     @Flag(help: "No progress bar.") var quiet = false
-    @Option(name: .customLong("sample-every"), help: "Keep a sample grid every N epochs (and the last); default: about twenty a run.")
+    @Option(
+        name: .customLong("sample-every"),
+        help: "Keep a sample grid every N epochs (and the last); default: about twenty a run.")
     var sampleEvery: Int?
-    @Flag(name: .customLong("sync-batchnorm"),
-          help: "Under mpirun: BatchNorm statistics over the whole global batch (default: each rank's share, as PyTorch DDP).")
+    @Flag(
+        name: .customLong("sync-batchnorm"),
+        help:
+            ArgumentHelp(
+                "Under mpirun: BatchNorm statistics over the whole global batch (default: each rank's share, "
+                    + "as PyTorch DDP).")
+    )
     var syncBatchNorm = false
     @OptionGroup var limits: InputLimitOptions
 
@@ -49,7 +65,9 @@ struct Train: ParsableCommand {
         try Check.range(warmup, "--warmup", 0...100_000_000)
         if let latentDim { try Check.positive(latentDim, "--latent-dim", max: 4096) }
         if let imageSize { try Check.range(imageSize, "--image-size", 8...512) }
-        if let channels, ![1, 3].contains(channels) { throw ValidationError("--channels must be 1 (grey) or 3 (RGB), not \(channels)") }
+        if let channels, ![1, 3].contains(channels) {
+            throw ValidationError("--channels must be 1 (grey) or 3 (RGB), not \(channels)")
+        }
         if let features { try Check.positive(features, "--features", max: 1024) }
         if let maxSteps { try Check.positive(maxSteps, "--max-steps", max: Int.max) }
         if let sampleEvery { try Check.positive(sampleEvery, "--sample-every", max: 1_000_000) }
@@ -57,7 +75,8 @@ struct Train: ParsableCommand {
         if let hidden {
             for part in hidden.split(separator: ",", omittingEmptySubsequences: false) {
                 guard let v = Int(part), (1...8192).contains(v) else {
-                    throw ValidationError("--hidden: '\(part)' is not a width in 1...8192 (comma-separated widths, e.g. 32,64)")
+                    throw ValidationError(
+                        "--hidden: '\(part)' is not a width in 1...8192 (comma-separated widths, e.g. 32,64)")
                 }
             }
         }
@@ -78,18 +97,27 @@ struct Train: ParsableCommand {
         let trainer = try TrainingSetup.make(kind: kind, data: data, out: out, options: options, model: model)
         if let images = trainer.images {
             let spec = images.spec
-            print("training \(kind) on \(spec.source): \(images.set.count) images \(spec.channels)×\(spec.imageSize)×\(spec.imageSize) (\(spec.scaling))"
-                  + (cluster.isDistributed ? ", data-parallel over \(cluster.size) ranks (global batch \(batchSize))" : ""))
+            print(
+                "training \(kind) on \(spec.source): \(images.set.count) images "
+                    + "\(spec.channels)×\(spec.imageSize)×\(spec.imageSize) (\(spec.scaling))"
+                    + (cluster.isDistributed
+                        ? ", data-parallel over \(cluster.size) ranks (global batch \(batchSize))" : ""))
         }
         let s = try trainer.train(resume: resume, overwrite: overwrite)
-        print(String(format: "%@ after %d steps (%d epochs) in %.1f s", s.interrupted ? "stopped" : "done", s.steps, s.epochs, s.seconds))
+        print(
+            String(
+                format: "%@ after %d steps (%d epochs) in %.1f s", s.interrupted ? "stopped" : "done", s.steps,
+                s.epochs, s.seconds))
         for k in s.lastMetrics.keys.sorted() where !["step", "epoch", "samples_per_s"].contains(k) {
             print(String(format: "  %@ = %.5g", k, s.lastMetrics[k]!))
         }
         if cluster.isDistributed, s.stepsThisRun > 0 {
             let steps = Double(s.stepsThisRun)
-            print(String(format: "all-reduce on rank 0: %.2f MB of gradients a step, %.2f ms a step (%.1f%% of the run)",
-                         Double(s.reducedBytes) / steps / 1e6, s.reduceSeconds / steps * 1e3, 100 * s.reduceSeconds / max(s.seconds, 1e-9)))
+            print(
+                String(
+                    format: "all-reduce on rank 0: %.2f MB of gradients a step, %.2f ms a step (%.1f%% of the run)",
+                    Double(s.reducedBytes) / steps / 1e6, s.reduceSeconds / steps * 1e3,
+                    100 * s.reduceSeconds / max(s.seconds, 1e-9)))
         }
         print("run folder: \(out) (checkpoint.safetensors, metrics.csv, loss.png, samples.png)")
         if s.interrupted { throw ExitCode(130) }  // Ctrl-C: saved, and the shell sees the interrupt

@@ -9,10 +9,13 @@ final class ImageSetTests: XCTestCase {
     }
 
     func testScalingsDoWhatTheirNamesSay() {
-        XCTAssertEqual(set().scaled(.minusOneToOne).images.scalars, [-1, 1, 0, 0, -0.6, 0.2].map { Float($0) }, accuracy: 1e-6)
+        XCTAssertEqual(
+            set().scaled(.minusOneToOne).images.scalars, [-1, 1, 0, 0, -0.6, 0.2].map { Float($0) }, accuracy: 1e-6)
         XCTAssertEqual(set().scaled(.zeroToOne).images.scalars, [0, 1, 0.5, 0.5, 0.2, 0.6])
-        XCTAssertEqual(set().scaled(.unitSum).images.scalars, [0, 1, 0.5, 0.5, 0.25, 0.75].map { Float($0) }, accuracy: 1e-6)
-        XCTAssertEqual(set().scaled(.unitMax).images.scalars, [0, 1, 1, 1, 1.0 / 3, 1].map { Float($0) }, accuracy: 1e-6)
+        XCTAssertEqual(
+            set().scaled(.unitSum).images.scalars, [0, 1, 0.5, 0.5, 0.25, 0.75].map { Float($0) }, accuracy: 1e-6)
+        XCTAssertEqual(
+            set().scaled(.unitMax).images.scalars, [0, 1, 1, 1, 1.0 / 3, 1].map { Float($0) }, accuracy: 1e-6)
     }
 
     func testBatchesCoverEveryImageOnceAndAreSeeded() {
@@ -28,7 +31,9 @@ final class ImageSetTests: XCTestCase {
     }
 }
 
-private func XCTAssertEqual(_ a: [Float], _ b: [Float], accuracy: Float, file: StaticString = #filePath, line: UInt = #line) {
+private func XCTAssertEqual(
+    _ a: [Float], _ b: [Float], accuracy: Float, file: StaticString = #filePath, line: UInt = #line
+) {
     XCTAssertEqual(a.count, b.count, file: file, line: line)
     for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: accuracy, file: file, line: line) }
 }

@@ -19,14 +19,15 @@ final class AutogradTests: XCTestCase {
         let a = Tensor(shape: [2], data: [2, -1], requiresGrad: true)
         let b = Tensor(shape: [2], data: [5, 7], requiresGrad: true)
         let y = a * b + a
-        (y * y).sum().backward()   // d/da (y²) = 2y(b + 1)
+        (y * y).sum().backward()  // d/da (y²) = 2y(b + 1)
         let yv = y.scalars
         XCTAssertEqual(a.grad!.scalars, [2 * yv[0] * 6, 2 * yv[1] * 8])
         XCTAssertEqual(b.grad!.scalars, [2 * yv[0] * 2, 2 * yv[1] * -1])
     }
 
     func testAddGivesIndependentGradientCopiesToItsInputs() {
-        let a = Tensor(shape: [2], data: [1, 1], requiresGrad: true), b = Tensor(shape: [2], data: [1, 1], requiresGrad: true)
+        let a = Tensor(shape: [2], data: [1, 1], requiresGrad: true),
+            b = Tensor(shape: [2], data: [1, 1], requiresGrad: true)
         (a + b).sum().backward()
         addInPlace(a.grad!, a.grad!)
         XCTAssertEqual(b.grad!.scalars, [1, 1], "a's gradient buffer must not alias b's")
@@ -126,9 +127,11 @@ final class GraphLifetimeTests: XCTestCase {
 
     func testGraphsAreFreedWhenDropped() {
         let ops: [(String, (Tensor) -> Tensor)] = [
-            ("exp", { $0.exp() }), ("sqrt", { $0.abs().sqrt() }), ("relu", { $0.relu() }), ("sigmoid", { $0.sigmoid() }),
+            ("exp", { $0.exp() }), ("sqrt", { $0.abs().sqrt() }), ("relu", { $0.relu() }),
+            ("sigmoid", { $0.sigmoid() }),
             ("tanh", { $0.tanh() }), ("div", { $0 / ($0.abs() + 1) }), ("rdiv", { 1 / ($0.abs() + 1) }),
-            ("pow", { ($0.abs() + 1).pow($0) }), ("conv", { $0.reshape([1, 1, 2, 2]).conv2d(Tensor.ones([1, 1, 1, 1])) }),
+            ("pow", { ($0.abs() + 1).pow($0) }),
+            ("conv", { $0.reshape([1, 1, 2, 2]).conv2d(Tensor.ones([1, 1, 1, 1])) }),
         ]
         for (name, op) in ops {
             weak var weakOut: Tensor?

@@ -27,7 +27,8 @@ final class FiniteDifferenceTests: XCTestCase {
                     xsMinus[i] = Tensor(shape: x.shape, data: minus)
                     numeric[j] = Float((loss(xsPlus) - loss(xsMinus)) / Double(2 * eps))
                 }
-                XCTAssertLessThanOrEqual(mismatch(analytic, numeric, atol: 3e-3, rtol: 1e-2), 1, "\(c.name): input \(i)")
+                XCTAssertLessThanOrEqual(
+                    mismatch(analytic, numeric, atol: 3e-3, rtol: 1e-2), 1, "\(c.name): input \(i)")
             }
         }
     }
@@ -39,7 +40,8 @@ final class BatchNormGradientTests: XCTestCase {
     func testFusedBatchNormAgainstFiniteDifferences() {
         var rng = PRNG(seed: 4)
         let x = Tensor.normal([3, 2, 2, 3], rng: &rng, requiresGrad: true)
-        let w = Tensor(shape: [2], data: [1.5, -0.5], requiresGrad: true), b = Tensor(shape: [2], data: [0.2, 0.1], requiresGrad: true)
+        let w = Tensor(shape: [2], data: [1.5, -0.5], requiresGrad: true),
+            b = Tensor(shape: [2], data: [0.2, 0.1], requiresGrad: true)
         let upstream = Tensor.normal([3, 2, 2, 3], rng: &rng)
         func loss(_ x: Tensor, _ w: Tensor, _ b: Tensor) -> Double {
             let y = noGrad { x.batchNorm(weight: w, bias: b, eps: 1e-5).out }.scalars
@@ -54,7 +56,9 @@ final class BatchNormGradientTests: XCTestCase {
                 var args = [x.detach(), w.detach(), b.detach()], args2 = args
                 args[k] = Tensor(shape: t.shape, data: plus); args2[k] = Tensor(shape: t.shape, data: minus)
                 let numeric = (loss(args[0], args[1], args[2]) - loss(args2[0], args2[1], args2[2])) / Double(2 * eps)
-                XCTAssertEqual(Double(t.grad!.scalars[j]), numeric, accuracy: 3e-3 + 1e-2 * abs(numeric), "input \(k) element \(j)")
+                XCTAssertEqual(
+                    Double(t.grad!.scalars[j]), numeric, accuracy: 3e-3 + 1e-2 * abs(numeric), "input \(k) element \(j)"
+                )
             }
         }
         let (_, mean, variance) = noGrad { x.batchNorm(weight: nil, bias: nil, eps: 1e-5) }
@@ -69,7 +73,8 @@ final class BatchNormGradientTests: XCTestCase {
         var rng = PRNG(seed: 9)
         let (n, c, inner, mine) = (5, 3, 4, 2)
         let all = Tensor.normal([n, c, 2, 2], rng: &rng), upstream = Tensor.normal([n, c, 2, 2], rng: &rng)
-        let w = Tensor(shape: [c], data: [1.5, -0.5, 0.8], requiresGrad: true), b = Tensor(shape: [c], data: [0.2, 0.1, 0], requiresGrad: true)
+        let w = Tensor(shape: [c], data: [1.5, -0.5, 0.8], requiresGrad: true),
+            b = Tensor(shape: [c], data: [0.2, 0.1, 0], requiresGrad: true)
         let whole = all.detach(); whole.requiresGrad = true
         (whole.batchNorm(weight: w, bias: b, eps: 1e-5).out * upstream).sum().backward()
         let x = all.slice(axis: 0, start: 0, end: mine).detach(); x.requiresGrad = true
@@ -88,19 +93,27 @@ final class BatchNormGradientTests: XCTestCase {
                 mean = (0..<c).map { total[$0] / total[c] }
                 return total
             case 2:
-                let total = (0..<c).map { ch in v[ch] + others(ch) { let d = Double(xs[$0]) - mean[ch]; return d * d } }
+                let total = (0..<c).map { ch in
+                    v[ch]
+                        + others(ch) {
+                            let d = Double(xs[$0]) - mean[ch]; return d * d
+                        }
+                }
                 inv = total.map { 1 / (Float($0 / Double(n * inner)) + 1e-5).squareRoot() }.map(Double.init)
                 return total
             default:
                 return (0..<c).map { ch in v[ch] + others(ch) { Double(gs[$0]) } }
-                    + (0..<c).map { ch in v[c + ch] + others(ch) { Double(gs[$0]) * (Double(xs[$0]) - mean[ch]) * inv[ch] } }
+                    + (0..<c).map { ch in
+                        v[c + ch] + others(ch) { Double(gs[$0]) * (Double(xs[$0]) - mean[ch]) * inv[ch] }
+                    }
             }
         }
         let (y, _, variance, count) = x.batchNorm(weight: w.detach(), bias: b.detach(), eps: 1e-5, reduce: reduce)
         XCTAssertEqual(count, n * inner)
         let ref = all.detach().variance(axes: [0, 2, 3], unbiased: false).scalars
         for ch in 0..<c { XCTAssertEqual(variance[ch], ref[ch], accuracy: 1e-5) }
-        let wholeOut = noGrad { all.batchNorm(weight: w, bias: b, eps: 1e-5).out }.slice(axis: 0, start: 0, end: mine).scalars
+        let wholeOut = noGrad { all.batchNorm(weight: w, bias: b, eps: 1e-5).out }.slice(axis: 0, start: 0, end: mine)
+            .scalars
         for (p, q) in zip(y.scalars, wholeOut) { XCTAssertEqual(p, q, accuracy: 1e-5) }
         (y * upstream.slice(axis: 0, start: 0, end: mine)).sum().backward()
         XCTAssertEqual(calls, 3)

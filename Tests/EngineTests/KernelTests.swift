@@ -13,11 +13,14 @@ final class KernelTests: XCTestCase {
                     let b = Tensor.uniform(tb ? [n, k] : [k, n], low: -1, high: 1, rng: &rng)
                     let fast = Tensor.zeros([m, n]), slow = Tensor.zeros([m, n])
                     let lda = ta ? m : k, ldb = tb ? k : n
-                    BLAS.sgemm(transA: ta, transB: tb, m: m, n: n, k: k, a: a.storage.pointer, lda: lda,
-                               b: b.storage.pointer, ldb: ldb, c: fast.storage.pointer, ldc: n)
-                    Reference.sgemm(transA: ta, transB: tb, m: m, n: n, k: k, a: a.storage.pointer, lda: lda,
-                                    b: b.storage.pointer, ldb: ldb, c: slow.storage.pointer, ldc: n)
-                    XCTAssertLessThanOrEqual(mismatch(fast.scalars, slow.scalars, atol: 1e-4, rtol: 1e-4), 1, "\(m)×\(n)×\(k) \(ta) \(tb)")
+                    BLAS.sgemm(
+                        transA: ta, transB: tb, m: m, n: n, k: k, a: a.storage.pointer, lda: lda,
+                        b: b.storage.pointer, ldb: ldb, c: fast.storage.pointer, ldc: n)
+                    Reference.sgemm(
+                        transA: ta, transB: tb, m: m, n: n, k: k, a: a.storage.pointer, lda: lda,
+                        b: b.storage.pointer, ldb: ldb, c: slow.storage.pointer, ldc: n)
+                    XCTAssertLessThanOrEqual(
+                        mismatch(fast.scalars, slow.scalars, atol: 1e-4, rtol: 1e-4), 1, "\(m)×\(n)×\(k) \(ta) \(tb)")
                 }
             }
         }
@@ -25,7 +28,10 @@ final class KernelTests: XCTestCase {
 
     /// The rational tanh kernel against libm's tanhf (the reference) over and beyond its range.
     func testFastTanhMatchesLibm() {
-        let xs = stride(from: Float(-12), to: 12, by: 0.00037).map { $0 } + [0, 1e-5, -3e-4, .greatestFiniteMagnitude, -.infinity]
+        let xs =
+            stride(from: Float(-12), to: 12, by: 0.00037).map { $0 } + [
+                0, 1e-5, -3e-4, .greatestFiniteMagnitude, -.infinity,
+            ]
         let t = Tensor(shape: [xs.count], data: xs).tanh().scalars
         var worst: Float = 0
         for (x, y) in zip(xs, t) { worst = max(worst, abs(y - Foundation.tanh(x))) }
@@ -35,7 +41,8 @@ final class KernelTests: XCTestCase {
     }
 
     func testSoftplusMatchesDoublePrecision() {
-        let xs = stride(from: Float(-30), to: 30, by: 0.0011).map { $0 } + [0, 1e-6, -1e-6, 88, -104, .infinity, -.infinity]
+        let xs =
+            stride(from: Float(-30), to: 30, by: 0.0011).map { $0 } + [0, 1e-6, -1e-6, 88, -104, .infinity, -.infinity]
         let y = Tensor(shape: [xs.count], data: xs).softplus().scalars
         for (x, v) in zip(xs, y) where x.isFinite {
             let exact = Swift.max(Double(x), 0) + Foundation.log1p(Foundation.exp(-Swift.abs(Double(x))))
@@ -53,24 +60,28 @@ final class KernelTests: XCTestCase {
 
     func testIm2colConvolutionMatchesDirectConvolution() {
         var rng = PRNG(seed: 11)
-        let configs: [(n: Int, c: Int, h: Int, w: Int, o: Int, k: (Int, Int), s: (Int, Int), p: (Int, Int), d: (Int, Int))] = [
-            (3, 5, 11, 9, 6, (3, 3), (1, 1), (1, 1), (1, 1)),
-            (2, 4, 16, 16, 8, (4, 4), (2, 2), (1, 1), (1, 1)),
-            (1, 3, 13, 10, 2, (3, 2), (2, 3), (2, 0), (2, 1)),
-            (40, 2, 8, 8, 3, (5, 5), (1, 1), (2, 2), (1, 1)),
-            // Stride 2 on rows wide enough for the eight- and four-lane gathers, and their tails.
-            (2, 3, 5, 45, 4, (4, 4), (2, 2), (1, 1), (1, 1)),
-            (2, 2, 6, 38, 3, (3, 3), (2, 2), (0, 0), (1, 1)),
-        ]
+        let configs:
+            [(n: Int, c: Int, h: Int, w: Int, o: Int, k: (Int, Int), s: (Int, Int), p: (Int, Int), d: (Int, Int))] = [
+                (3, 5, 11, 9, 6, (3, 3), (1, 1), (1, 1), (1, 1)),
+                (2, 4, 16, 16, 8, (4, 4), (2, 2), (1, 1), (1, 1)),
+                (1, 3, 13, 10, 2, (3, 2), (2, 3), (2, 0), (2, 1)),
+                (40, 2, 8, 8, 3, (5, 5), (1, 1), (2, 2), (1, 1)),
+                // Stride 2 on rows wide enough for the eight- and four-lane gathers, and their tails.
+                (2, 3, 5, 45, 4, (4, 4), (2, 2), (1, 1), (1, 1)),
+                (2, 2, 6, 38, 3, (3, 3), (2, 2), (0, 0), (1, 1)),
+            ]
         for cfg in configs {
             let x = Tensor.uniform([cfg.n, cfg.c, cfg.h, cfg.w], low: -1, high: 1, rng: &rng)
             let wt = Tensor.uniform([cfg.o, cfg.c, cfg.k.0, cfg.k.1], low: -1, high: 1, rng: &rng)
             let b = Tensor.uniform([cfg.o], low: -1, high: 1, rng: &rng)
             let fast = x.conv2d(wt, bias: b, stride: cfg.s, padding: cfg.p, dilation: cfg.d)
-            let g = ConvGeometry(channels: cfg.c, height: cfg.h, width: cfg.w, kernel: cfg.k, stride: cfg.s, padding: cfg.p, dilation: cfg.d)
+            let g = ConvGeometry(
+                channels: cfg.c, height: cfg.h, width: cfg.w, kernel: cfg.k, stride: cfg.s, padding: cfg.p,
+                dilation: cfg.d)
             let slow = Tensor.zeros([cfg.n, cfg.o, g.outH, g.outW])
-            Reference.conv2d(g, batch: cfg.n, outChannels: cfg.o, x: x.storage.pointer, weight: wt.storage.pointer,
-                             bias: b.storage.pointer, out: slow.storage.pointer)
+            Reference.conv2d(
+                g, batch: cfg.n, outChannels: cfg.o, x: x.storage.pointer, weight: wt.storage.pointer,
+                bias: b.storage.pointer, out: slow.storage.pointer)
             XCTAssertEqual(fast.shape, slow.shape)
             XCTAssertLessThanOrEqual(mismatch(fast.scalars, slow.scalars, atol: 1e-4, rtol: 1e-4), 1, "\(cfg)")
         }
@@ -89,7 +100,8 @@ final class KernelTests: XCTestCase {
         (x.conv2d(frozen, stride: (2, 2), padding: (1, 1)) * y).sum().backward()
         XCTAssertLessThanOrEqual(mismatch(x.grad!.scalars, gxKept, atol: 1e-5, rtol: 1e-5), 0)
         // dW from the kept columns against the adjoint identity dW = Σ x ⋆ dY, by finite differences.
-        let loss = { (w: Tensor) in noGrad { (x.detach().conv2d(w, stride: (2, 2), padding: (1, 1)) * y).sum().item() } }
+        let loss = { (w: Tensor) in noGrad { (x.detach().conv2d(w, stride: (2, 2), padding: (1, 1)) * y).sum().item() }
+        }
         for i in [0, 17, 63, 127] {
             let plus = w.detach().copy(), minus = w.detach().copy()
             plus.storage.pointer[i] += 1e-2; minus.storage.pointer[i] -= 1e-2

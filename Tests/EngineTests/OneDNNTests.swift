@@ -7,7 +7,9 @@ import XCTest
 final class OneDNNTests: XCTestCase {
     override func tearDown() { ConvolutionBackend.current = .oneDNN }
 
-    private struct Case { var n, c, h, w, o, k: Int; var stride, padding, dilation: Int; var bias: Bool; var outputPadding = 0 }
+    private struct Case {
+        var n, c, h, w, o, k: Int; var stride, padding, dilation: Int; var bias: Bool; var outputPadding = 0
+    }
 
     private let cases = [
         Case(n: 4, c: 3, h: 16, w: 16, o: 8, k: 4, stride: 2, padding: 1, dilation: 1, bias: true),
@@ -23,12 +25,17 @@ final class OneDNNTests: XCTestCase {
         ConvolutionBackend.current = backend
         var rng = PRNG(seed: UInt64(t.n * 1000 + t.c * 100 + t.h))
         let x = Tensor.normal([t.n, t.c, t.h, t.w], rng: &rng, requiresGrad: true)
-        let w = Tensor.normal(transposed ? [t.c, t.o, t.k, t.k] : [t.o, t.c, t.k, t.k], std: 0.3, rng: &rng, requiresGrad: true)
+        let w = Tensor.normal(
+            transposed ? [t.c, t.o, t.k, t.k] : [t.o, t.c, t.k, t.k], std: 0.3, rng: &rng, requiresGrad: true)
         let b = t.bias ? Tensor.normal([t.o], rng: &rng, requiresGrad: true) : nil
-        let y = transposed
-            ? x.convTranspose2d(w, bias: b, stride: (t.stride, t.stride), padding: (t.padding, t.padding),
-                                outputPadding: (t.outputPadding, t.outputPadding), dilation: (t.dilation, t.dilation))
-            : x.conv2d(w, bias: b, stride: (t.stride, t.stride), padding: (t.padding, t.padding), dilation: (t.dilation, t.dilation))
+        let y =
+            transposed
+            ? x.convTranspose2d(
+                w, bias: b, stride: (t.stride, t.stride), padding: (t.padding, t.padding),
+                outputPadding: (t.outputPadding, t.outputPadding), dilation: (t.dilation, t.dilation))
+            : x.conv2d(
+                w, bias: b, stride: (t.stride, t.stride), padding: (t.padding, t.padding),
+                dilation: (t.dilation, t.dilation))
         var grng = PRNG(seed: 99)
         let upstream = Tensor.normal(y.shape, rng: &grng)
         (y * upstream).sum().backward()
@@ -42,13 +49,15 @@ final class OneDNNTests: XCTestCase {
         }
         for transposed in [false, true] {
             for t in cases where !(t.outputPadding > 0 && !transposed) {
-                let a = run(t, transposed: transposed, backend: .oneDNN), b = run(t, transposed: transposed, backend: .im2col)
+                let a = run(t, transposed: transposed, backend: .oneDNN),
+                    b = run(t, transposed: transposed, backend: .im2col)
                 XCTAssertEqual(a.count, b.count)
                 for (i, (u, v)) in zip(a, b).enumerated() {
                     XCTAssertEqual(u.count, v.count)
                     let scale = max(1, v.map(abs).max() ?? 0)
                     let diff = zip(u, v).map { abs($0 - $1) }.max() ?? 0
-                    XCTAssertLessThan(diff, 2e-5 * scale, "\(transposed ? "transposed " : "")\(t): output \(i) differs by \(diff)")
+                    XCTAssertLessThan(
+                        diff, 2e-5 * scale, "\(transposed ? "transposed " : "")\(t): output \(i) differs by \(diff)")
                 }
             }
         }

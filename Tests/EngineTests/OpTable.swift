@@ -53,11 +53,13 @@ func applyOp(_ op: String, _ xs: [Tensor], _ p: [String: Any]) -> Tensor {
         let w = (p["widths"] as! [[NSNumber]]).map { ($0[0].intValue, $0[1].intValue) }
         return xs[0].pad(w, value: float("value"))
     case "conv2d":
-        return xs[0].conv2d(xs[1], bias: xs.count > 2 ? xs[2] : nil, stride: pair("stride"), padding: pair("padding"),
-                            dilation: pair("dilation"))
+        return xs[0].conv2d(
+            xs[1], bias: xs.count > 2 ? xs[2] : nil, stride: pair("stride"), padding: pair("padding"),
+            dilation: pair("dilation"))
     case "convTranspose2d":
-        return xs[0].convTranspose2d(xs[1], bias: xs.count > 2 ? xs[2] : nil, stride: pair("stride"), padding: pair("padding"),
-                                     outputPadding: pair("outputPadding"), dilation: pair("dilation"))
+        return xs[0].convTranspose2d(
+            xs[1], bias: xs.count > 2 ? xs[2] : nil, stride: pair("stride"), padding: pair("padding"),
+            outputPadding: pair("outputPadding"), dilation: pair("dilation"))
     case "maxPool2d": return xs[0].maxPool2d(kernel: pair("kernel"), stride: pair("stride"), padding: pair("padding"))
     case "avgPool2d": return xs[0].avgPool2d(kernel: pair("kernel"), stride: pair("stride"), padding: pair("padding"))
     case "upsampleNearest": return xs[0].upsampleNearest(scale: int("scale"))
@@ -83,9 +85,10 @@ struct OpCase {
         }
         func floats(_ o: Any) -> [Float] { (o as! [NSNumber]).map(\.floatValue) }
         return (root["cases"] as! [[String: Any]]).map { c in
-            OpCase(name: c["name"] as! String, op: c["op"] as! String, params: c["params"] as! [String: Any],
-                   inputs: (c["inputs"] as! [Any]).map(tensor), output: tensor(c["output"]!), weight: floats(c["weight"]!),
-                   grads: (c["grads"] as! [Any]).map { $0 is NSNull ? nil : floats($0) })
+            OpCase(
+                name: c["name"] as! String, op: c["op"] as! String, params: c["params"] as! [String: Any],
+                inputs: (c["inputs"] as! [Any]).map(tensor), output: tensor(c["output"]!), weight: floats(c["weight"]!),
+                grads: (c["grads"] as! [Any]).map { $0 is NSNull ? nil : floats($0) })
         }
     }
 }

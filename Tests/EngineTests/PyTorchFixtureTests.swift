@@ -20,7 +20,8 @@ final class PyTorchFixtureTests: XCTestCase {
                 guard let g else { continue }
                 guard let got = x.grad else { XCTFail("\(c.name): no gradient for input \(i)"); continue }
                 XCTAssertEqual(got.shape, x.shape)
-                XCTAssertLessThanOrEqual(mismatch(got.scalars, g, atol: 2e-5, rtol: 2e-5), 1, "\(c.name): gradient of input \(i)")
+                XCTAssertLessThanOrEqual(
+                    mismatch(got.scalars, g, atol: 2e-5, rtol: 2e-5), 1, "\(c.name): gradient of input \(i)")
             }
         }
         XCTAssertTrue(opsSeen.isSuperset(of: ["conv2d", "convTranspose2d", "matmul", "maxPool2d", "gather", "pad"]))

@@ -9,7 +9,9 @@ import XCTest
 /// says what is wrong — never a trap, a hang, a many-gigabyte allocation or a plausible image.
 /// A new crafted file (a fuzzing find, a user's report) goes into the corpus and into this table.
 final class BadInputTests: XCTestCase {
-    func bad(_ name: String) -> String { Bundle.module.url(forResource: "Fixtures/bad/" + name, withExtension: nil)!.path }
+    func bad(_ name: String) -> String {
+        Bundle.module.url(forResource: "Fixtures/bad/" + name, withExtension: nil)!.path
+    }
 
     func temp(_ name: String) -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("genlab-bad-\(getpid())")
@@ -24,14 +26,19 @@ final class BadInputTests: XCTestCase {
         "jpeg_huge_dims.jpg": "input limit", "jpeg_truncated.jpg": "", "jpeg_truncated_scan.jpg": "Premature end",
         "jpeg_header_only.jpg": "", "not_an_image.png": "unrecognised",
         "npy_overflow_shape.npy": "overflows", "npy_huge_shape.npy": "input limit", "npy_negative_shape.npy": "shape",
-        "npy_unicode.npy": "dtype", "npy_object.npy": "dtype", "npy_no_descr.npy": "descr", "npy_header_past_end.npy": "truncated",
+        "npy_unicode.npy": "dtype", "npy_object.npy": "dtype", "npy_no_descr.npy": "descr",
+        "npy_header_past_end.npy": "truncated",
         "npy_nan_images.npy": "NaN", "npy_rank5.npy": "not images", "npy_zero_images.npy": "no images",
-        "npz_declared_4gb.npz": "input limit", "npz_declared_small.npz": "decompresses to more", "npz_truncated.npz": "truncated",
+        "npz_declared_4gb.npz": "input limit", "npz_declared_small.npz": "decompresses to more",
+        "npz_truncated.npz": "truncated",
         "npz_corrupt_stream.npz": "corrupt", "npz_method_99.npz": "compression method",
-        "idx_overflow_dims.idx": "overflows", "idx_huge_dims.idx": "input limit", "idx_gzip_small_bomb.idx.gz": "decompresses to more",
+        "idx_overflow_dims.idx": "overflows", "idx_huge_dims.idx": "input limit",
+        "idx_gzip_small_bomb.idx.gz": "decompresses to more",
         "idx_gzip_corrupt.idx.gz": "corrupt", "idx_rank0.idx": "",
-        "h5_sparse_huge.h5": "input limit", "h5_sparse_events.h5": "input limit", "h5_string_images.h5": "not numbers", "h5_images_rank1.h5": "not images",
-        "h5_images_empty.h5": "no images", "h5_labels_nan.h5": "labels must be 0", "h5_labels_three.h5": "labels must be 0",
+        "h5_sparse_huge.h5": "input limit", "h5_sparse_events.h5": "input limit", "h5_string_images.h5": "not numbers",
+        "h5_images_rank1.h5": "not images",
+        "h5_images_empty.h5": "no images", "h5_labels_nan.h5": "labels must be 0",
+        "h5_labels_three.h5": "labels must be 0",
         "h5_labels_short.h5": "/labels has shape", "h5_constituents_4_features.h5": "constituents",
         "h5_lhco_bad_width.h5": "no images", "h5_lhco_nan.h5": "no images", "h5_constituents_nan.h5": "constituents",
     ]
@@ -42,22 +49,30 @@ final class BadInputTests: XCTestCase {
             XCTAssertThrowsError(try ImageSet.load(path), name) { error in
                 guard let e = error as? FormatError else { return XCTFail("\(name): \(error) is not a FormatError") }
                 XCTAssertTrue(e.file.hasPrefix(path), "\(name): the error names \(e.file)")
-                XCTAssertTrue(words.isEmpty || e.problem.contains(words), "\(name): '\(e.problem)' does not say '\(words)'")
+                XCTAssertTrue(
+                    words.isEmpty || e.problem.contains(words), "\(name): '\(e.problem)' does not say '\(words)'")
             }
         }
     }
 
     func testTheCorpusAndTheTableAgree() throws {
         let folder = (bad("png_empty.png") as NSString).deletingLastPathComponent
-        let files = Set(try FileManager.default.contentsOfDirectory(atPath: folder).filter { !$0.hasPrefix("st_") && !$0.contains("1x1") })
-        let extra = ["h5_three_channel.h5", "h5_jets_rank1.h5", "h5_jets_two_columns.h5", "h5_no_preprocessing.h5"]  // bad for score only
+        let files = Set(
+            try FileManager.default.contentsOfDirectory(atPath: folder).filter {
+                !$0.hasPrefix("st_") && !$0.contains("1x1")
+            })
+        // bad for score only
+        let extra = ["h5_three_channel.h5", "h5_jets_rank1.h5", "h5_jets_two_columns.h5", "h5_no_preprocessing.h5"]
         XCTAssertEqual(files.subtracting(extra), Set(Self.expectations.keys))
     }
 
     func testSafetensorsAttacksAreRefused() throws {
-        let cases = ["st_negative_offsets.safetensors": "data_offsets", "st_overflow_shape.safetensors": "overflows",
-                     "st_huge_header_length.safetensors": "header length", "st_not_json.safetensors": "not a JSON object",
-                     "st_float_offsets.safetensors": "not non-negative integers", "st_metadata_not_strings.safetensors": "__metadata__"]
+        let cases = [
+            "st_negative_offsets.safetensors": "data_offsets", "st_overflow_shape.safetensors": "overflows",
+            "st_huge_header_length.safetensors": "header length", "st_not_json.safetensors": "not a JSON object",
+            "st_float_offsets.safetensors": "not non-negative integers",
+            "st_metadata_not_strings.safetensors": "__metadata__",
+        ]
         for (name, words) in cases {
             XCTAssertThrowsError(try SafeTensors.read(bad(name)), name) { error in
                 XCTAssertTrue("\(error)".contains(words) && "\(error)".contains(name), "\(name): \(error)")
@@ -86,7 +101,8 @@ final class BadInputTests: XCTestCase {
         try? FileManager.default.removeItem(atPath: folder)
         try FileManager.default.createDirectory(atPath: folder + "/dir.png", withIntermediateDirectories: true)
         XCTAssertEqual(mkfifo(folder + "/pipe.png", 0o644), 0)
-        try Image(width: 8, height: 8, channels: 1, pixels: [Float](repeating: 0.25, count: 64)).writePNG(folder + "/real.png")
+        try Image(width: 8, height: 8, channels: 1, pixels: [Float](repeating: 0.25, count: 64)).writePNG(
+            folder + "/real.png")
         try FileManager.default.copyItem(atPath: bad("jpeg_truncated_scan.jpg"), toPath: folder + "/broken.jpg")
         var warnings: [String] = []
         let saved = Warnings.handler

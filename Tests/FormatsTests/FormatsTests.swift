@@ -8,7 +8,9 @@ import XCTest
 /// scripts/python/make_formats_fixtures.py); writers by round trip; bad input by corruption.
 final class FormatsTests: XCTestCase {
     var expected: [String: Any] = [:]
-    func fixture(_ name: String) -> String { Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Fixtures")!.path }
+    func fixture(_ name: String) -> String {
+        Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Fixtures")!.path
+    }
     func values(_ key: String) -> [Float] { (expected[key] as! [NSNumber]).map(\.floatValue) }
     func temp(_ name: String) -> String {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("genlab-formats-\(getpid())")
@@ -17,7 +19,9 @@ final class FormatsTests: XCTestCase {
     }
 
     override func setUpWithError() throws {
-        expected = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixture("expected.json")))) as! [String: Any]
+        expected =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixture("expected.json"))))
+            as! [String: Any]
     }
 
     func testNPYEveryDtypeByteOrderMemoryOrderAndVersion() throws {
@@ -76,7 +80,9 @@ final class FormatsTests: XCTestCase {
     func testHDF5FromH5pyAndRoundTrip() throws {
         let f = try HDF5File(fixture("table.h5"))
         let entries = try f.entries()
-        XCTAssertEqual(Set(entries.map(\.path)), ["/images", "/group", "/group/ints", "/labels", "/df", "/df/block0_values", "/df/axis0"])
+        XCTAssertEqual(
+            Set(entries.map(\.path)),
+            ["/images", "/group", "/group/ints", "/labels", "/df", "/df/block0_values", "/df/axis0"])
         XCTAssertEqual(try f.read("/images").scalars, values("h5images"))
         XCTAssertEqual(try f.readRows("/images", 2, 3).shape, [3, 4, 4])
         XCTAssertEqual(try f.readRows("/images", 2, 3).scalars, Array(values("h5images")[32..<80]))
@@ -123,11 +129,17 @@ final class FormatsTests: XCTestCase {
             ("trunc.png", bytes.prefix(bytes.count / 2), "corrupt or truncated"),
             ("empty.png", Data(), "empty file"),
             ("text.png", Data("not an image at all".utf8), "unrecognised format"),
-            ("trunc.jpg", try Data(contentsOf: URL(fileURLWithPath: fixture("rgb.jpg"))).prefix(200), "corrupt or truncated"),
+            (
+                "trunc.jpg", try Data(contentsOf: URL(fileURLWithPath: fixture("rgb.jpg"))).prefix(200),
+                "corrupt or truncated"
+            ),
             ("bad.npy", try Data(contentsOf: URL(fileURLWithPath: fixture("f4.npy"))).prefix(90), "truncated"),
             ("magic.npy", Data("\u{93}NUMPX".utf8) + Data(count: 20), "unrecognised format"),
             ("trunc.h5", try Data(contentsOf: URL(fileURLWithPath: fixture("table.h5"))).prefix(3000), "HDF5"),
-            ("trunc-idx.gz", try Data(contentsOf: URL(fileURLWithPath: fixture("images-idx3-ubyte.gz"))).prefix(30), "truncated"),
+            (
+                "trunc-idx.gz", try Data(contentsOf: URL(fileURLWithPath: fixture("images-idx3-ubyte.gz"))).prefix(30),
+                "truncated"
+            ),
         ]
         for (name, data, needle) in cases {
             let path = temp(name)
@@ -148,17 +160,25 @@ final class FormatsTests: XCTestCase {
         var rng = PRNG(seed: 5)
         for _ in 0..<3000 {
             var d = original
-            if rng.nextInt(2) == 0 { for _ in 0..<3 { d[rng.nextInt(128)] = UInt8(rng.nextInt(256)) } } else { d = d.prefix(rng.nextInt(d.count)) }
+            if rng.nextInt(2) == 0 {
+                for _ in 0..<3 { d[rng.nextInt(128)] = UInt8(rng.nextInt(256)) }
+            } else {
+                d = d.prefix(rng.nextInt(d.count))
+            }
             _ = try? NPY.decode(d, file: "fuzz")
         }
     }
 }
 
 final class NPZTests: XCTestCase {
-    func fixture(_ name: String) -> String { Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Fixtures")!.path }
+    func fixture(_ name: String) -> String {
+        Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Fixtures")!.path
+    }
 
     func testStoredAndDeflatedArchivesFromNumpy() throws {
-        let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixture("expected.json")))) as! [String: Any]
+        let expected =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixture("expected.json"))))
+            as! [String: Any]
         let images = (expected["npz_images"] as! [NSNumber]).map(\.floatValue)
         let stored = try NPZ.read(fixture("stored.npz"))
         XCTAssertEqual(stored["images"]!.scalars, images)
@@ -171,7 +191,9 @@ final class NPZTests: XCTestCase {
 
     func testTruncatedAndMutatedArchivesAreErrorsNotCrashes() throws {
         let data = try Data(contentsOf: URL(fileURLWithPath: fixture("deflated.npz")))
-        XCTAssertThrowsError(try NPZ.decode(data.prefix(data.count - 30), file: "t.npz")) { XCTAssertTrue("\($0)".hasPrefix("t.npz"), "\($0)") }
+        XCTAssertThrowsError(try NPZ.decode(data.prefix(data.count - 30), file: "t.npz")) {
+            XCTAssertTrue("\($0)".hasPrefix("t.npz"), "\($0)")
+        }
         var rng = PRNG(seed: 11)
         for _ in 0..<2000 {
             var d = data

@@ -9,14 +9,18 @@ import XCTest
 final class FuzzRegressionTests: XCTestCase {
     func testEveryFuzzTargetSurvivesItsRegressionInputsAndTheBadCorpus() throws {
         let fixtures = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.path
-        let bad = try FileManager.default.contentsOfDirectory(atPath: fixtures + "/bad").sorted().map { fixtures + "/bad/" + $0 }
+        let bad = try FileManager.default.contentsOfDirectory(atPath: fixtures + "/bad").sorted().map {
+            fixtures + "/bad/" + $0
+        }
         var replayed = 0
         // The targets set the fuzzing limits and silence warnings: put both back for the other tests.
         let (limits, warnings) = (InputLimits.current, Warnings.handler)
         defer { InputLimits.current = limits; Warnings.handler = warnings }
         for target in FuzzTarget.allCases {
             let folder = fixtures + "/fuzz/" + target.rawValue
-            let own = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted().map { folder + "/" + $0 }
+            let own = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted().map {
+                folder + "/" + $0
+            }
             // Every target also reads every crafted file: a reader must survive other formats' bytes too.
             for path in own + bad {
                 target.run(try Data(contentsOf: URL(fileURLWithPath: path)))

@@ -24,7 +24,9 @@ final class TensorBoardTests: XCTestCase {
         var records: [[UInt8]] = [], i = 0
         while i < bytes.count {
             let length = bytes[i..<(i + 8)].enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
-            func u32(_ at: Int) -> UInt32 { bytes[at..<(at + 4)].enumerated().reduce(0) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) } }
+            func u32(_ at: Int) -> UInt32 {
+                bytes[at..<(at + 4)].enumerated().reduce(0) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) }
+            }
             XCTAssertEqual(u32(i + 8), TensorBoardLog.maskedCRC32C(Array(bytes[i..<(i + 8)])), "length CRC")
             let data = Array(bytes[(i + 12)..<(i + 12 + length)])
             XCTAssertEqual(u32(i + 12 + length), TensorBoardLog.maskedCRC32C(data), "data CRC")
@@ -40,7 +42,9 @@ final class TensorBoardTests: XCTestCase {
         XCTAssertTrue(records[1].starts(with: [0x09]) && records[1].contains(0x2A))
         let quarter = withUnsafeBytes(of: Float(0.25).bitPattern.littleEndian) { Array($0) }
         XCTAssertNotNil(records[1].indices.first { records[1][$0...].starts(with: [0x15] + quarter) })
-        func hasTag(_ r: [UInt8], _ tag: String) -> Bool { r.indices.contains { r[$0...].starts(with: [0x0A, UInt8(tag.utf8.count)] + Array(tag.utf8)) } }
+        func hasTag(_ r: [UInt8], _ tag: String) -> Bool {
+            r.indices.contains { r[$0...].starts(with: [0x0A, UInt8(tag.utf8.count)] + Array(tag.utf8)) }
+        }
         XCTAssertTrue(hasTag(records[2], "a"))
         XCTAssertFalse(hasTag(records[2], "b"), "NaN scalars are not logged")
     }

@@ -15,10 +15,15 @@ final class LabBadInputTests: XCTestCase {
 
     func testEventFilesWhoseShapesOrLabelsLieAreRefusedByName() throws {
         let scorer = try AnomalyScorer(checkpoint: AnomalyScorerTests.checkpoint)
-        let cases = ["h5_three_channel.h5": "single-channel", "h5_jets_rank1.h5": "/jets has shape", "h5_jets_two_columns.h5": "/jets has shape",
-                     "h5_labels_nan.h5": "labels must be 0", "h5_labels_three.h5": "labels must be 0", "h5_labels_short.h5": "/labels has shape",
-                     "h5_constituents_4_features.h5": "(N, M, 3)", "h5_string_images.h5": "numbers", "h5_images_rank1.h5": "/images has shape",
-                     "h5_sparse_events.h5": "sparse or corrupt"]
+        let cases = [
+            "h5_three_channel.h5": "single-channel", "h5_jets_rank1.h5": "/jets has shape",
+            "h5_jets_two_columns.h5": "/jets has shape",
+            "h5_labels_nan.h5": "labels must be 0", "h5_labels_three.h5": "labels must be 0",
+            "h5_labels_short.h5": "/labels has shape",
+            "h5_constituents_4_features.h5": "(N, M, 3)", "h5_string_images.h5": "numbers",
+            "h5_images_rank1.h5": "/images has shape",
+            "h5_sparse_events.h5": "sparse or corrupt",
+        ]
         for (name, words) in cases {
             XCTAssertThrowsError(try scorer.score(bad(name)), name) { error in
                 XCTAssertTrue("\(error)".contains(name) && "\(error)".contains(words), "\(name): \(error)")
@@ -46,7 +51,9 @@ final class LabBadInputTests: XCTestCase {
         let table = try scorer.score(bad("h5_no_preprocessing.h5"))
         XCTAssertEqual(table.count, 4)
         XCTAssertEqual(scorer.warnings.count, 1)
-        XCTAssertTrue(scorer.warnings[0].contains("h5_no_preprocessing.h5") && scorer.warnings[0].contains("no preprocessing record"))
+        XCTAssertTrue(
+            scorer.warnings[0].contains("h5_no_preprocessing.h5")
+                && scorer.warnings[0].contains("no preprocessing record"))
         _ = try scorer.score(repositoryRoot + "/Datasets/jets/qcd_test.h5")
         XCTAssertEqual(scorer.warnings.count, 1, "the bundled file records the checkpoint's own preprocessing")
     }
@@ -56,11 +63,14 @@ final class LabBadInputTests: XCTestCase {
         let src = try HDF5File(repositoryRoot + "/Datasets/jets/top_test.h5")
         let path = scratchFolder("unrecorded.h5")
         try HDF5File.write(to: path) { f in
-            for name in ["/images", "/constituents", "/labels", "/jets"] { try f.write(name, src.readRows(name, 0, 300)) }
+            for name in ["/images", "/constituents", "/labels", "/jets"] {
+                try f.write(name, src.readRows(name, 0, 300))
+            }
         }
         let scorer = try AnomalyScorer(checkpoint: AnomalyScorerTests.checkpoint)
         let unrecorded = try scorer.score(path)
-        XCTAssertTrue(scorer.warnings.last?.contains("made again from its /constituents") ?? false, "\(scorer.warnings)")
+        XCTAssertTrue(
+            scorer.warnings.last?.contains("made again from its /constituents") ?? false, "\(scorer.warnings)")
         scorer.fromConstituents = true
         let forced = try scorer.score(repositoryRoot + "/Datasets/jets/top_test.h5")
         for i in 0..<300 { XCTAssertEqual(unrecorded.column("mse")[i], forced.column("mse")[i], accuracy: 1e-6) }
@@ -89,17 +99,23 @@ final class LabBadInputTests: XCTestCase {
 
     func testEditedCheckpointConfigsAreRefusedBeforeAnythingIsBuilt() throws {
         let ckpt = try Checkpoint.load(AnomalyScorerTests.checkpoint)
-        for (from, to, words) in [("\"latentDim\":8", "\"latentDim\":100000000", "latent dimension"),
-                                  ("\"imageSize\":25", "\"imageSize\":0", "image size"),
-                                  ("\"channels\":1", "\"channels\":-3", "channels")] {
+        for (from, to, words) in [
+            ("\"latentDim\":8", "\"latentDim\":100000000", "latent dimension"),
+            ("\"imageSize\":25", "\"imageSize\":0", "image size"),
+            ("\"channels\":1", "\"channels\":-3", "channels"),
+        ] {
             var edited = ckpt
             XCTAssertTrue(edited.config.contains(from), edited.config)
             edited.config = edited.config.replacingOccurrences(of: from, with: to)
             let path = scratchFolder("edited-\(words.count).safetensors")
             try edited.save(to: path)
-            XCTAssertThrowsError(try LoadedModel.load(path)) { XCTAssertTrue("\($0)".contains(words) && "\($0)".contains("not valid"), "\($0)") }
+            XCTAssertThrowsError(try LoadedModel.load(path)) {
+                XCTAssertTrue("\($0)".contains(words) && "\($0)".contains("not valid"), "\($0)")
+            }
         }
-        XCTAssertFalse(VAE.Config(imageSize: 25, channels: 1, latentDim: 8, architecture: .mlp, hidden: [100_000]).problems.isEmpty)
+        XCTAssertFalse(
+            VAE.Config(imageSize: 25, channels: 1, latentDim: 8, architecture: .mlp, hidden: [100_000]).problems.isEmpty
+        )
         XCTAssertTrue(VAE.Config(imageSize: 25, channels: 1).problems.isEmpty)
         XCTAssertTrue(DCGAN.Config(imageSize: 64, channels: 3).problems.isEmpty)
         XCTAssertFalse(DCGAN.Config(imageSize: 512, channels: 3, generatorFeatures: 1024).problems.isEmpty)
@@ -113,21 +129,30 @@ final class LabBadInputTests: XCTestCase {
 
     func testAFolderHoldingARunIsNeitherOverwrittenNorRewrittenWithoutBeingAsked() throws {
         let folder = scratchFolder("kept-run")
-        try TrainingSetup.make(kind: .vae, data: faces, out: folder, options: options(epochs: 2), model: .init()).train()
+        try TrainingSetup.make(kind: .vae, data: faces, out: folder, options: options(epochs: 2), model: .init())
+            .train()
         let before = try Data(contentsOf: URL(fileURLWithPath: folder + "/checkpoint.safetensors"))
         let config = try Data(contentsOf: URL(fileURLWithPath: folder + "/config.json"))
         var m = TrainingSetup.ModelOptions()
         m.architecture = .mlp
-        XCTAssertThrowsError(try TrainingSetup.make(kind: .vae, data: faces, out: folder, options: options(), model: m).train()) {
+        XCTAssertThrowsError(
+            try TrainingSetup.make(kind: .vae, data: faces, out: folder, options: options(), model: m).train()
+        ) {
             XCTAssertTrue("\($0)".contains("--resume") && "\($0)".contains("--overwrite"), "\($0)")
         }
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: folder + "/checkpoint.safetensors")), before)
-        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: folder + "/config.json")), config, "a refused run rewrote config.json")
+        XCTAssertEqual(
+            try Data(contentsOf: URL(fileURLWithPath: folder + "/config.json")), config,
+            "a refused run rewrote config.json")
         XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/samples_epoch_002.png"))
         // Asked: the old run's files go, the new run's come.
-        try TrainingSetup.make(kind: .vae, data: faces, out: folder, options: options(), model: m).train(overwrite: true)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: folder + "/samples_epoch_002.png"), "a stale sample grid stayed")
-        XCTAssertTrue(String(decoding: try Data(contentsOf: URL(fileURLWithPath: folder + "/config.json")), as: UTF8.self).contains("mlp"))
+        try TrainingSetup.make(kind: .vae, data: faces, out: folder, options: options(), model: m).train(
+            overwrite: true)
+        XCTAssertFalse(
+            FileManager.default.fileExists(atPath: folder + "/samples_epoch_002.png"), "a stale sample grid stayed")
+        XCTAssertTrue(
+            String(decoding: try Data(contentsOf: URL(fileURLWithPath: folder + "/config.json")), as: UTF8.self)
+                .contains("mlp"))
     }
 
     func testAFolderInUseIsLockedAndOrphanTemporariesAreCleaned() throws {
@@ -137,11 +162,14 @@ final class LabBadInputTests: XCTestCase {
         let orphan = folder + "/.checkpoint.safetensors.tmp-4194305-12345"
         FileManager.default.createFile(atPath: orphan, contents: Data([1, 2, 3]))
         let held = try run.lock()
-        XCTAssertThrowsError(try TrainingSetup.make(kind: .ae, data: faces, out: folder, options: options(), model: .init()).train()) {
+        XCTAssertThrowsError(
+            try TrainingSetup.make(kind: .ae, data: faces, out: folder, options: options(), model: .init()).train()
+        ) {
             XCTAssertTrue("\($0)".contains("in use") && "\($0)".contains("\(getpid())"), "\($0)")
         }
         held.unlock()
-        try TrainingSetup.make(kind: .ae, data: faces, out: folder, options: options(maxSteps: 1), model: .init()).train()
+        try TrainingSetup.make(kind: .ae, data: faces, out: folder, options: options(maxSteps: 1), model: .init())
+            .train()
         XCTAssertFalse(FileManager.default.fileExists(atPath: orphan), "the orphan temporary file stayed")
     }
 
@@ -154,7 +182,8 @@ final class LabBadInputTests: XCTestCase {
         var exampleCount: Int { inner.exampleCount }
         var metricNames: [String] { inner.metricNames }
         var plottedMetrics: [String] { inner.plottedMetrics }
-        func step(_ examples: [Int], at position: StepPosition, data: inout PRNG, noise: inout PRNG) -> [String: Double] {
+        func step(_ examples: [Int], at position: StepPosition, data: inout PRNG, noise: inout PRNG) -> [String: Double]
+        {
             steps += 1
             var m = inner.step(examples, at: position, data: &data, noise: &noise)
             if steps >= 8 { m[metricNames[0]] = .nan }
@@ -171,7 +200,8 @@ final class LabBadInputTests: XCTestCase {
 
     func testADivergingRunStopsAndKeepsTheLastGoodCheckpoint() throws {
         let folder = scratchFolder("diverging")
-        let t = try TrainingSetup.make(kind: .vae, data: faces, out: folder, options: options(epochs: 3), model: .init())
+        let t = try TrainingSetup.make(
+            kind: .vae, data: faces, out: folder, options: options(epochs: 3), model: .init())
         let diverging = Trainer(task: DivergingTask(t.task), run: t.run, options: t.options, setupFiles: t.setupFiles)
         // 90 training faces in batches of 20: 4 steps an epoch, so the NaN comes in the second epoch.
         XCTAssertThrowsError(try diverging.train()) { error in
@@ -184,4 +214,3 @@ final class LabBadInputTests: XCTestCase {
         XCTAssertTrue(ckpt.model.values.allSatisfy { $0.scalars.allSatisfy(\.isFinite) })
     }
 }
-

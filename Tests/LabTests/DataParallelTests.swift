@@ -10,7 +10,9 @@ enum Launch {
         return [here.appendingPathComponent("genlab").path, repositoryRoot + "/.build/release/genlab"]
             .first { FileManager.default.isExecutableFile(atPath: $0) }
     }()
-    static let mpirun: String? = ["/usr/bin/mpirun", "/usr/local/bin/mpirun"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    static let mpirun: String? = ["/usr/bin/mpirun", "/usr/local/bin/mpirun"].first {
+        FileManager.default.isExecutableFile(atPath: $0)
+    }
 
     struct Result { var status: Int32; var output: String }
 
@@ -20,10 +22,15 @@ enum Launch {
         guard let genlab else { throw XCTSkip("genlab is not built beside the tests") }
         let p = Process()
         if let ranks {
-            guard let mpirun else { throw XCTSkip("mpirun is not installed (apt-get install openmpi-bin libopenmpi-dev)") }
+            guard let mpirun else {
+                throw XCTSkip("mpirun is not installed (apt-get install openmpi-bin libopenmpi-dev)")
+            }
             p.executableURL = URL(fileURLWithPath: mpirun)
-            p.arguments = (getuid() == 0 ? ["--allow-run-as-root"] : []) + ["--oversubscribe", "-np", String(ranks)]
-                + (ProcessInfo.processInfo.environment["GENLAB_THREADS"] != nil ? ["-x", "GENLAB_THREADS"] : []) + [genlab] + arguments
+            p.arguments =
+                (getuid() == 0 ? ["--allow-run-as-root"] : []) + ["--oversubscribe", "-np", String(ranks)]
+                + (ProcessInfo.processInfo.environment["GENLAB_THREADS"] != nil ? ["-x", "GENLAB_THREADS"] : []) + [
+                    genlab
+                ] + arguments
         } else {
             p.executableURL = URL(fileURLWithPath: genlab)
             p.arguments = arguments
@@ -31,7 +38,8 @@ enum Launch {
         var env = ProcessInfo.processInfo.environment
         env["OMPI_MCA_btl_vader_single_copy_mechanism"] = "none"  // containers often forbid the ptrace-based copy
         p.environment = env
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("genlab-launch-\(getpid())-\(UUID().uuidString).log")
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "genlab-launch-\(getpid())-\(UUID().uuidString).log")
         FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         p.standardOutput = handle; p.standardError = handle
@@ -43,15 +51,21 @@ enum Launch {
         try handle.close()
         let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         try? FileManager.default.removeItem(at: log)
-        if Date() >= deadline { XCTFail("genlab \(arguments.joined(separator: " ")) ran past \(Int(timeout)) s:\n\(output)") }
+        if Date() >= deadline {
+            XCTFail("genlab \(arguments.joined(separator: " ")) ran past \(Int(timeout)) s:\n\(output)")
+        }
         return Result(status: p.terminationStatus, output: output)
     }
 
     /// Runs and fails the test on a non-zero exit.
     @discardableResult
-    static func succeed(_ arguments: [String], ranks: Int? = nil, file: StaticString = #filePath, line: UInt = #line) throws -> String {
+    static func succeed(
+        _ arguments: [String], ranks: Int? = nil, file: StaticString = #filePath, line: UInt = #line
+    ) throws -> String {
         let r = try run(arguments, ranks: ranks)
-        XCTAssertEqual(r.status, 0, "genlab \(arguments.joined(separator: " ")) on \(ranks ?? 1) ranks:\n\(r.output)", file: file, line: line)
+        XCTAssertEqual(
+            r.status, 0, "genlab \(arguments.joined(separator: " ")) on \(ranks ?? 1) ranks:\n\(r.output)", file: file,
+            line: line)
         return r.output
     }
 }
@@ -78,8 +92,11 @@ final class DataParallelTests: XCTestCase {
     }
 
     func train(_ kind: String, _ out: String, steps: Int, ranks: Int?, extra: [String] = []) throws {
-        try Launch.succeed(["train", kind, "--data", faces, "--out", out, "--epochs", "2", "--batch-size", "16",
-                            "--max-steps", String(steps), "--quiet"] + extra, ranks: ranks)
+        try Launch.succeed(
+            [
+                "train", kind, "--data", faces, "--out", out, "--epochs", "2", "--batch-size", "16",
+                "--max-steps", String(steps), "--quiet",
+            ] + extra, ranks: ranks)
     }
 
     func testVAEAndAEOnTwoRanksEqualOneProcessWithTheWholeBatch() throws {
@@ -91,16 +108,21 @@ final class DataParallelTests: XCTestCase {
             XCTAssertLessThan(worst, 1e-5, "\(kind): parameters after 3 steps differ by \(worst)")
             let meta = try Checkpoint.load(two + "/checkpoint.safetensors").metadata
             XCTAssertEqual(meta["genlab.ranks"], "2")
-            let options = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: two + "/options.json"))) as? [String: Any]
+            let options =
+                try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: two + "/options.json")))
+                as? [String: Any]
             XCTAssertEqual(options?["ranks"] as? Int, 2)
             // The reduced losses in metrics.csv are the whole batch's.
             let a = try String(contentsOfFile: one + "/metrics.csv", encoding: .utf8).split(separator: "\n")
             let b = try String(contentsOfFile: two + "/metrics.csv", encoding: .utf8).split(separator: "\n")
             XCTAssertEqual(a.count, b.count)
             for (ra, rb) in zip(a.dropFirst(), b.dropFirst()) {
-                let va = ra.split(separator: ",").dropLast().compactMap { Double($0) }, vb = rb.split(separator: ",").dropLast().compactMap { Double($0) }
+                let va = ra.split(separator: ",").dropLast().compactMap { Double($0) },
+                    vb = rb.split(separator: ",").dropLast().compactMap { Double($0) }
                 XCTAssertEqual(va.count, vb.count)
-                for (p, q) in zip(va, vb) { XCTAssertEqual(p, q, accuracy: 1e-4 * (1 + abs(p)), "\(kind) metrics \(ra) vs \(rb)") }
+                for (p, q) in zip(va, vb) {
+                    XCTAssertEqual(p, q, accuracy: 1e-4 * (1 + abs(p)), "\(kind) metrics \(ra) vs \(rb)")
+                }
             }
         }
     }
@@ -127,14 +149,18 @@ final class DataParallelTests: XCTestCase {
         let perRank = try compare(one + "/checkpoint.safetensors", own + "/checkpoint.safetensors")
         XCTAssertLessThan(synced.farFraction, 0.01, "synchronised BatchNorm: \(synced)")
         XCTAssertLessThanOrEqual(synced.worst, 2.5 * 2e-4, "differences beyond a sign flip of one Adam step: \(synced)")
-        XCTAssertGreaterThan(perRank.farFraction, 5 * synced.farFraction, "per-rank statistics should differ: \(perRank) vs \(synced)")
+        XCTAssertGreaterThan(
+            perRank.farFraction, 5 * synced.farFraction, "per-rank statistics should differ: \(perRank) vs \(synced)")
     }
 
     func testTaggerOnTwoRanksEqualsOneProcess() throws {
         let one = scratchFolder("dp-tagger-1"), two = scratchFolder("dp-tagger-2")
         for (out, ranks) in [(one, nil), (two, 2)] as [(String, Int?)] {
-            try Launch.succeed(["classify", "train", "--signal", jets + "/top_train.h5", "--background", jets + "/qcd_train.h5",
-                                "--out", out, "--epochs", "1", "--quiet"], ranks: ranks)
+            try Launch.succeed(
+                [
+                    "classify", "train", "--signal", jets + "/top_train.h5", "--background", jets + "/qcd_train.h5",
+                    "--out", out, "--epochs", "1", "--quiet",
+                ], ranks: ranks)
         }
         let (worst, _) = try compare(one + "/checkpoint.safetensors", two + "/checkpoint.safetensors")
         XCTAssertLessThan(worst, 1e-5, "tagger parameters after one epoch differ by \(worst)")
@@ -144,33 +170,47 @@ final class DataParallelTests: XCTestCase {
     /// of two files and one none of a file) write what one process writes, byte for byte, with
     /// the same threads per process (GenLab's kernels split reductions by thread count).
     func testShardedScoringWritesWhatOneProcessWrites() throws {
-        let model = scratchFolder("dp-score-model"), one = scratchFolder("dp-score-1"), three = scratchFolder("dp-score-3")
-        try Launch.succeed(["train", "ae", "--data", jets + "/qcd_train.h5", "--out", model, "--epochs", "1", "--batch-size", "128",
-                            "--max-steps", "20", "--quiet"])
+        let model = scratchFolder("dp-score-model"), one = scratchFolder("dp-score-1"),
+            three = scratchFolder("dp-score-3")
+        try Launch.succeed([
+            "train", "ae", "--data", jets + "/qcd_train.h5", "--out", model, "--epochs", "1", "--batch-size", "128",
+            "--max-steps", "20", "--quiet",
+        ])
         let files = ["qcd_test.h5", "top_test.h5", "lhco_events.h5"].map { jets + "/" + $0 }
         setenv("GENLAB_THREADS", "1", 1)
         defer { unsetenv("GENLAB_THREADS") }
         for (out, ranks) in [(one, nil), (three, 3)] as [(String, Int?)] {
-            try Launch.succeed(["score", "--checkpoint", model + "/checkpoint.safetensors"] + files + ["--out", out, "--calibration", files[0]],
-                               ranks: ranks)
+            try Launch.succeed(
+                ["score", "--checkpoint", model + "/checkpoint.safetensors"] + files + [
+                    "--out", out, "--calibration", files[0],
+                ],
+                ranks: ranks)
         }
         for name in ["scores.csv", "flagged.csv"] {
-            let a = try Data(contentsOf: URL(fileURLWithPath: one + "/" + name)), b = try Data(contentsOf: URL(fileURLWithPath: three + "/" + name))
+            let a = try Data(contentsOf: URL(fileURLWithPath: one + "/" + name)),
+                b = try Data(contentsOf: URL(fileURLWithPath: three + "/" + name))
             XCTAssertEqual(a, b, "\(name) differs between one process and three ranks")
         }
-        var a = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: one + "/report.json"))) as! [String: Any]
-        var b = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: three + "/report.json"))) as! [String: Any]
+        var a =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: one + "/report.json")))
+            as! [String: Any]
+        var b =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: three + "/report.json")))
+            as! [String: Any]
         XCTAssertNil(a["ranks"])
         XCTAssertEqual(b.removeValue(forKey: "ranks") as? Int, 3)
         a["ranks"] = nil
-        XCTAssertEqual(NSDictionary(dictionary: a), NSDictionary(dictionary: b), "report.json differs beyond the number of ranks")
+        XCTAssertEqual(
+            NSDictionary(dictionary: a), NSDictionary(dictionary: b), "report.json differs beyond the number of ranks")
     }
 
     /// `symmetry score` shares its decoy batches over the ranks (whole batches, so the same digits;
     /// checked here to 1e-4), `symmetry train` likewise, and `inspect` encodes its data in shards:
     /// the same digits, file for file.
     func testSymmetryScoringAndInspectionShareTheirWorkOverRanks() throws {
-        let images = ["koch_snowflake.png", "sierpinski.png", "julia.png"].map { repositoryRoot + "/Datasets/symmetry/" + $0 }
+        let images = ["koch_snowflake.png", "sierpinski.png", "julia.png"].map {
+            repositoryRoot + "/Datasets/symmetry/" + $0
+        }
         let one = scratchFolder("dp-sym-1"), two = scratchFolder("dp-sym-2")
         setenv("GENLAB_THREADS", "1", 1)
         defer { unsetenv("GENLAB_THREADS") }
@@ -178,7 +218,8 @@ final class DataParallelTests: XCTestCase {
             try Launch.succeed(["symmetry", "score"] + images + ["--seeds", "2", "--out", out], ranks: ranks)
         }
         func scores(_ folder: String) throws -> [[String: Any]] {
-            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/scores.json"))) as! [[String: Any]]
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/scores.json")))
+                as! [[String: Any]]
         }
         let a = try scores(one), b = try scores(two)
         XCTAssertEqual(a.count, 3); XCTAssertEqual(b.count, 3)
@@ -190,30 +231,48 @@ final class DataParallelTests: XCTestCase {
         // symmetry train shares its decoy batches whole: the same checkpoint, byte for byte.
         let t1 = scratchFolder("dp-symtrain-1"), t2 = scratchFolder("dp-symtrain-2")
         for (out, ranks) in [(t1, nil), (t2, 2)] as [(String, Int?)] {
-            try Launch.succeed(["symmetry", "train", "--per-class", "4", "--validation-per-class", "2", "--held-out-per-class", "2",
-                                "--held-out-seeds", "1", "--sweeps-per-class", "0", "--training-sweeps-per-class", "0", "--epochs", "2",
-                                "--decoy-steps", "20", "--quiet", "--out", out], ranks: ranks)
+            try Launch.succeed(
+                [
+                    "symmetry", "train", "--per-class", "4", "--validation-per-class", "2", "--held-out-per-class", "2",
+                    "--held-out-seeds", "1", "--sweeps-per-class", "0", "--training-sweeps-per-class", "0", "--epochs",
+                    "2",
+                    "--decoy-steps", "20", "--quiet", "--out", out,
+                ], ranks: ranks)
         }
-        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: t1 + "/checkpoint.safetensors")),
-                       try Data(contentsOf: URL(fileURLWithPath: t2 + "/checkpoint.safetensors")), "symmetry train on two ranks")
-        let model = scratchFolder("dp-inspect-model"), i1 = scratchFolder("dp-inspect-1"), i2 = scratchFolder("dp-inspect-2")
-        try Launch.succeed(["train", "vae", "--data", jets + "/qcd_train.h5", "--out", model, "--epochs", "1", "--max-steps", "10", "--quiet"])
+        XCTAssertEqual(
+            try Data(contentsOf: URL(fileURLWithPath: t1 + "/checkpoint.safetensors")),
+            try Data(contentsOf: URL(fileURLWithPath: t2 + "/checkpoint.safetensors")), "symmetry train on two ranks")
+        let model = scratchFolder("dp-inspect-model"), i1 = scratchFolder("dp-inspect-1"),
+            i2 = scratchFolder("dp-inspect-2")
+        try Launch.succeed([
+            "train", "vae", "--data", jets + "/qcd_train.h5", "--out", model, "--epochs", "1", "--max-steps", "10",
+            "--quiet",
+        ])
         for (out, ranks) in [(i1, nil), (i2, 2)] as [(String, Int?)] {
-            try Launch.succeed(["inspect", "--checkpoint", model + "/checkpoint.safetensors", "--data", jets + "/qcd_test.h5",
-                                "--data", jets + "/top_test.h5", "--out", out], ranks: ranks)
+            try Launch.succeed(
+                [
+                    "inspect", "--checkpoint", model + "/checkpoint.safetensors", "--data", jets + "/qcd_test.h5",
+                    "--data", jets + "/top_test.h5", "--out", out,
+                ], ranks: ranks)
         }
         for name in ["latent_dimensions.csv", "correlations.csv", "latent_activity.csv"] {
-            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: i1 + "/" + name)), try Data(contentsOf: URL(fileURLWithPath: i2 + "/" + name)),
-                           "\(name) differs between one process and two ranks")
+            XCTAssertEqual(
+                try Data(contentsOf: URL(fileURLWithPath: i1 + "/" + name)),
+                try Data(contentsOf: URL(fileURLWithPath: i2 + "/" + name)),
+                "\(name) differs between one process and two ranks")
         }
     }
 
     func testABadFileOnOneRankStopsEveryRankWithItsName() throws {
         let model = scratchFolder("dp-bad-model"), out = scratchFolder("dp-bad-out")
-        try Launch.succeed(["train", "ae", "--data", jets + "/qcd_train.h5", "--out", model, "--epochs", "1", "--max-steps", "2", "--quiet"])
+        try Launch.succeed([
+            "train", "ae", "--data", jets + "/qcd_train.h5", "--out", model, "--epochs", "1", "--max-steps", "2",
+            "--quiet",
+        ])
         let missing = scratchFolder("dp-bad-missing") + ".h5"
-        let r = try Launch.run(["score", "--checkpoint", model + "/checkpoint.safetensors", jets + "/qcd_test.h5", missing, "--out", out],
-                               ranks: 2, timeout: 120)
+        let r = try Launch.run(
+            ["score", "--checkpoint", model + "/checkpoint.safetensors", jets + "/qcd_test.h5", missing, "--out", out],
+            ranks: 2, timeout: 120)
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.output.contains(missing), r.output)
     }
@@ -225,32 +284,47 @@ final class DataParallelTests: XCTestCase {
         let out = scratchFolder("dp-interrupt"), reference = scratchFolder("dp-interrupt-ref")
         let p = Process()
         p.executableURL = URL(fileURLWithPath: mpirun)
-        p.arguments = (getuid() == 0 ? ["--allow-run-as-root"] : []) + ["--oversubscribe", "-np", "2", genlab, "train", "vae", "--data", faces,
-                      "--out", out, "--epochs", "100000", "--batch-size", "16", "--quiet"]
+        p.arguments =
+            (getuid() == 0 ? ["--allow-run-as-root"] : []) + [
+                "--oversubscribe", "-np", "2", genlab, "train", "vae", "--data", faces,
+                "--out", out, "--epochs", "100000", "--batch-size", "16", "--quiet",
+            ]
         p.standardOutput = FileHandle.nullDevice; p.standardError = FileHandle.nullDevice
         try p.run()
         // Wait for the first epoch's checkpoint, then interrupt both ranks (mpirun's children).
         let deadline = Date().addingTimeInterval(120)
-        while !FileManager.default.fileExists(atPath: out + "/checkpoint.safetensors") && Date() < deadline && p.isRunning { usleep(50_000) }
+        while !FileManager.default.fileExists(atPath: out + "/checkpoint.safetensors") && Date() < deadline
+            && p.isRunning
+        { usleep(50_000) }
         usleep(300_000)
-        let ranks = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap(Int32.init).filter { pid in
-            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { return false }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            return fields.count > 2 && Int32(fields[1]) == p.processIdentifier && stat.contains("(genlab)")
-        }
+        let ranks = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap(Int32.init)
+            .filter { pid in
+                guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                    let close = stat.lastIndex(of: ")")
+                else { return false }
+                let fields = stat[stat.index(after: close)...].split(separator: " ")
+                return fields.count > 2 && Int32(fields[1]) == p.processIdentifier && stat.contains("(genlab)")
+            }
         XCTAssertEqual(ranks.count, 2, "the two ranks under mpirun")
         for pid in ranks { kill(pid, SIGINT) }
         while p.isRunning && Date() < deadline { usleep(50_000) }
         if p.isRunning { p.terminate(); XCTFail("the interrupted run did not stop"); return }
         let saved = try XCTUnwrap(try Checkpoint.load(out + "/checkpoint.safetensors").training)
-        XCTAssertNotEqual(saved.extra["batch"], "0", "the checkpoint is of the interrupted step, not of an epoch's end: \(saved)")
+        XCTAssertNotEqual(
+            saved.extra["batch"], "0", "the checkpoint is of the interrupted step, not of an epoch's end: \(saved)")
         // Resuming to a few steps further equals an uninterrupted run on two ranks, exactly.
         let target = saved.step + 3
-        try Launch.succeed(["train", "vae", "--data", faces, "--out", out, "--epochs", "100000", "--batch-size", "16", "--quiet",
-                            "--resume", "--max-steps", String(target)], ranks: 2)
-        try Launch.succeed(["train", "vae", "--data", faces, "--out", reference, "--epochs", "100000", "--batch-size", "16", "--quiet",
-                            "--max-steps", String(target)], ranks: 2)
+        try Launch.succeed(
+            [
+                "train", "vae", "--data", faces, "--out", out, "--epochs", "100000", "--batch-size", "16", "--quiet",
+                "--resume", "--max-steps", String(target),
+            ], ranks: 2)
+        try Launch.succeed(
+            [
+                "train", "vae", "--data", faces, "--out", reference, "--epochs", "100000", "--batch-size", "16",
+                "--quiet",
+                "--max-steps", String(target),
+            ], ranks: 2)
         let (worst, _) = try compare(reference + "/checkpoint.safetensors", out + "/checkpoint.safetensors")
         XCTAssertEqual(worst, 0, "interrupted and resumed vs uninterrupted, both on two ranks, after \(target) steps")
     }
@@ -260,7 +334,9 @@ final class DataParallelTests: XCTestCase {
     func testACommandThatDoesNotShareItsWorkRunsOnRankZeroAlone() throws {
         let model = scratchFolder("dp-alone-model"), grid = scratchFolder("dp-alone") + ".png"
         try train("gan", model, steps: 1, ranks: nil)
-        let r = try Launch.run(["sample", "--checkpoint", model + "/checkpoint.safetensors", "--count", "4", "--out", grid], ranks: 2, timeout: 120)
+        let r = try Launch.run(
+            ["sample", "--checkpoint", model + "/checkpoint.safetensors", "--count", "4", "--out", grid], ranks: 2,
+            timeout: 120)
         XCTAssertEqual(r.status, 0, r.output)
         XCTAssertEqual(r.output.components(separatedBy: "rank 0 runs it alone").count - 1, 1, r.output)
         XCTAssertEqual(r.output.components(separatedBy: "wrote ").count - 1, 1, r.output)
@@ -270,7 +346,8 @@ final class DataParallelTests: XCTestCase {
     func testAFolderRefusedOnRankZeroStopsEveryRankWithOneMessage() throws {
         let out = scratchFolder("dp-refused")
         try train("vae", out, steps: 1, ranks: nil)
-        let r = try Launch.run(["train", "vae", "--data", faces, "--out", out, "--epochs", "1", "--quiet"], ranks: 2, timeout: 120)
+        let r = try Launch.run(
+            ["train", "vae", "--data", faces, "--out", out, "--epochs", "1", "--quiet"], ranks: 2, timeout: 120)
         XCTAssertNotEqual(r.status, 0)
         XCTAssertEqual(r.output.components(separatedBy: "holds a training run already").count - 1, 1, r.output)
     }

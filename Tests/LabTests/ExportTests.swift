@@ -19,7 +19,9 @@ final class ExportTests: XCTestCase {
             var i = 0
             func varint() -> UInt64 {
                 var v: UInt64 = 0, shift: UInt64 = 0
-                while true { let b = data[i]; i += 1; v |= UInt64(b & 0x7F) << shift; if b < 0x80 { return v }; shift += 7 }
+                while true {
+                    let b = data[i]; i += 1; v |= UInt64(b & 0x7F) << shift; if b < 0x80 { return v }; shift += 7
+                }
             }
             while i < data.count {
                 let key = varint(), field = Int(key >> 3)
@@ -51,12 +53,14 @@ final class ExportTests: XCTestCase {
         let graph = model.messages(7)[0]
         let inputs = graph.messages(11), outputs = graph.messages(12)
         XCTAssertEqual(inputs.map { $0.string(1) }, ["events"])
-        XCTAssertEqual(outputs.compactMap { $0.string(1) }, ["score", "mse", "mse_pt", "kl", "neg_elbo", "latent_distance"])
+        XCTAssertEqual(
+            outputs.compactMap { $0.string(1) }, ["score", "mse", "mse_pt", "kl", "neg_elbo", "latent_distance"])
         // events: [batch, 25, 25] as the jet files store them.
         let dims = inputs[0].messages(2)[0].messages(1)[0].messages(2)[0].messages(1)
         XCTAssertEqual(dims.map { $0.string(2) ?? "\($0.varints[1]![0])" }, ["batch", "25", "25"])
         let ops = Set(graph.messages(1).compactMap { $0.string(4) })
-        XCTAssertTrue(ops.isSuperset(of: ["ReduceSum", "Div", "Conv", "ConvTranspose", "Gemm", "ReduceMean"]), "\(ops)")
+        XCTAssertTrue(
+            ops.isSuperset(of: ["ReduceSum", "Div", "Conv", "ConvTranspose", "Gemm", "ReduceMean"]), "\(ops)")
         // Every weight under its state-dict key.
         let names = Set(graph.messages(5).compactMap { $0.string(8) })
         let keys = try Checkpoint.load(Self.jetAE).model.keys
@@ -80,7 +84,9 @@ final class ExportTests: XCTestCase {
         let folder = scratchFolder("export-gan")
         var o = TrainOptions()
         o.epochs = 1; o.batchSize = 20; o.quiet = true; o.maxSteps = 1
-        try TrainingSetup.make(kind: .gan, data: repositoryRoot + "/Datasets/faces", out: folder, options: o, model: .init()).train()
+        try TrainingSetup.make(
+            kind: .gan, data: repositoryRoot + "/Datasets/faces", out: folder, options: o, model: .init()
+        ).train()
         let ckpt = folder + "/checkpoint.safetensors"
         for part in [ONNXExport.Part.generator, .discriminator] {
             let r = try ONNXExport.export(checkpoint: ckpt, part: part, to: folder + "/\(part.rawValue).onnx")
@@ -101,7 +107,9 @@ final class ExportTests: XCTestCase {
         // Fixtures/ae_from_pytorch.safetensors: a jet AE's weights changed in PyTorch and saved with
         // the exported module file's save_genlab; the JSON holds PyTorch's mse for eight QCD jets.
         let fixtures = repositoryRoot + "/Tests/LabTests/Fixtures/"
-        let expected = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: fixtures + "ae_from_pytorch.json")))
+        let expected =
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: fixtures + "ae_from_pytorch.json")))
             as! [String: Any]
         let mse = (expected["mse"] as! [NSNumber]).map(\.doubleValue)
         let scorer = try AnomalyScorer(checkpoint: fixtures + "ae_from_pytorch.safetensors")

@@ -14,7 +14,8 @@ final class StatisticsTests: XCTestCase {
         XCTAssertEqual(Statistics.spearman(x, y), 0.8742331288343559, accuracy: 1e-12)
         XCTAssertEqual(Statistics.ranks([3, 1, 3, 2]), [3.5, 1, 3.5, 2])
         XCTAssertTrue(Statistics.pearson([1, 1, 1], [1, 2, 3]).isNaN, "a constant sample has no correlation")
-        XCTAssertEqual(Statistics.spearman(x + [.nan], y + [1]), Statistics.spearman(x, y), "non-finite pairs are dropped")
+        XCTAssertEqual(
+            Statistics.spearman(x + [.nan], y + [1]), Statistics.spearman(x, y), "non-finite pairs are dropped")
     }
 
     func testMutualInformationSeesDependenceAndIgnoresMonotoneMaps() {
@@ -26,7 +27,9 @@ final class StatisticsTests: XCTestCase {
         let mi = Statistics.mutualInformation(x, y)
         // A Gaussian pair with ρ² = 1/1.09 has I = −½ ln(1 − ρ²) = 1.24 nats; 16 bins see most of it.
         XCTAssertEqual(mi, 1.24, accuracy: 0.3)
-        XCTAssertEqual(Statistics.mutualInformation(x.map { exp($0) }, y), mi, accuracy: 1e-12, "equal-frequency bins: invariant under monotone maps")
+        XCTAssertEqual(
+            Statistics.mutualInformation(x.map { exp($0) }, y), mi, accuracy: 1e-12,
+            "equal-frequency bins: invariant under monotone maps")
         XCTAssertEqual(Statistics.spearman(x, y.map { -$0 * $0 * $0 }), -Statistics.spearman(x, y), accuracy: 1e-12)
     }
 }
@@ -37,7 +40,8 @@ final class ObservableCatalogueTests: XCTestCase {
         var px = [Float](repeating: 0, count: 16)
         for r in 0..<4 { px[r * 4] = 1; px[r * 4 + 1] = 1 }
         let spec = DataSpec(source: "test", imageSize: 4, channels: 1, scaling: .zeroToOne)
-        let v = ObservableCatalogue.compute(ObservableCatalogue.imageNames, images: Tensor(shape: [1, 1, 4, 4], data: px), spec: spec)
+        let v = ObservableCatalogue.compute(
+            ObservableCatalogue.imageNames, images: Tensor(shape: [1, 1, 4, 4], data: px), spec: spec)
         XCTAssertEqual(v["brightness"]![0], 0.5, accuracy: 1e-12)
         XCTAssertEqual(v["contrast"]![0], 0.5, accuracy: 1e-12)
         XCTAssertEqual(v["asymmetry"]![0], 1, accuracy: 1e-12)
@@ -51,7 +55,8 @@ final class ObservableCatalogueTests: XCTestCase {
         spec.preprocessing = "image_window=1.25"
         var px = [Float](repeating: 0, count: 25)
         px[2 * 5 + 0] = 0.5; px[2 * 5 + 4] = 0.5  // row φ = 0, columns η = ±1
-        let v = ObservableCatalogue.compute(ObservableCatalogue.jetImageNames, images: Tensor(shape: [1, 1, 5, 5], data: px), spec: spec)
+        let v = ObservableCatalogue.compute(
+            ObservableCatalogue.jetImageNames, images: Tensor(shape: [1, 1, 5, 5], data: px), spec: spec)
         XCTAssertEqual(v["mass_over_pt"]![0], sinh(1.0), accuracy: 1e-5)
         XCTAssertEqual(v["multiplicity"]![0], 2)
         XCTAssertEqual(v["tau21"]![0], 0, accuracy: 1e-9, "two pixels are exactly two prongs")
@@ -67,7 +72,9 @@ final class LatentInspectorTests: XCTestCase {
         // on a scale far below the prior's (as in a VAE with a sharp likelihood).
         let e = LatentInspector.Encoded(
             mu: [signal, Tensor.normal([n], std: 0.01, rng: &rng).scalars.map(Double.init), signal.map { 0.05 * $0 }],
-            sigma: [Array(repeating: 0.1, count: n), Array(repeating: 0.99, count: n), Array(repeating: 0.01, count: n)],
+            sigma: [
+                Array(repeating: 0.1, count: n), Array(repeating: 0.99, count: n), Array(repeating: 0.01, count: n),
+            ],
             observables: ["x": signal])
         let (dims, _, _) = LatentInspector.dimensions(e)
         XCTAssertEqual(dims.map(\.active), [true, false, true])
@@ -80,8 +87,10 @@ final class LatentInspectorTests: XCTestCase {
     }
 
     func testTraversalSweepsOneDimensionAtATime() {
-        let dims = [LatentInspector.Dimension(index: 0, muMean: 1, muStd: 2, active: true),
-                    LatentInspector.Dimension(index: 1, muMean: -1, muStd: 0.5, active: true)]
+        let dims = [
+            LatentInspector.Dimension(index: 0, muMean: 1, muStd: 2, active: true),
+            LatentInspector.Dimension(index: 1, muMean: -1, muStd: 0.5, active: true),
+        ]
         let (z, offsets) = LatentInspector.traversal(dims, dims: [1], steps: 3, range: 3)
         XCTAssertEqual(offsets, [-3, 0, 3])
         XCTAssertEqual(z.shape, [3, 2])
@@ -118,7 +127,8 @@ final class LatentInspectorTests: XCTestCase {
         var options = LatentInspector.Options()
         options.traversed = 2
         let report = try inspector.inspect(data: [data], options: options, out: folder + "/report")
-        XCTAssertGreaterThanOrEqual(report.passive.count, 1, "spare neurons collapse to the prior: \(report.dimensions)")
+        XCTAssertGreaterThanOrEqual(
+            report.passive.count, 1, "spare neurons collapse to the prior: \(report.dimensions)")
         for d in report.passive {
             XCTAssertEqual(report.dimensions[d].meanSigma!, 1, accuracy: 0.2)
         }
@@ -129,11 +139,15 @@ final class LatentInspectorTests: XCTestCase {
         XCTAssertGreaterThan(abs(bright.spearman), 0.7, "\(report.dependences)")
         XCTAssertGreaterThan(abs(centre.spearman), 0.7, "\(report.dependences)")
         XCTAssertNotEqual(bright.dimension, centre.dimension, "independent factors land in different neurons")
-        for name in ["report.md", "report.json", "correlations.csv", "latent_dimensions.csv", "traversal.png", "traversal.csv",
-                     "traversal_brightness.png", "map_brightness.png", "latent_activity.png"] {
+        for name in [
+            "report.md", "report.json", "correlations.csv", "latent_dimensions.csv", "traversal.png", "traversal.csv",
+            "traversal_brightness.png", "map_brightness.png", "latent_activity.png",
+        ] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/report/" + name), name)
         }
-        XCTAssertEqual(try String(contentsOfFile: folder + "/report/traversal.csv", encoding: .utf8).split(separator: "\n").count, 1 + 2 * 9)
+        XCTAssertEqual(
+            try String(contentsOfFile: folder + "/report/traversal.csv", encoding: .utf8).split(separator: "\n").count,
+            1 + 2 * 9)
     }
 
     func testBadRequestsAreClearErrors() throws {
@@ -145,10 +159,13 @@ final class LatentInspectorTests: XCTestCase {
         XCTAssertThrowsError(try jets.encode([repositoryRoot + "/Datasets/faces"], observables: nil, limit: 10)) {
             XCTAssertTrue("\($0)".contains("Datasets/faces") && "\($0)".contains("jet images"), "\($0)")
         }
-        XCTAssertThrowsError(try jets.encode([repositoryRoot + "/Datasets/jets/qcd_test.h5"], observables: ["brightness"], limit: 10)) {
+        XCTAssertThrowsError(
+            try jets.encode([repositoryRoot + "/Datasets/jets/qcd_test.h5"], observables: ["brightness"], limit: 10)
+        ) {
             XCTAssertTrue("\($0)".contains("brightness") && "\($0)".contains("tau21"), "\($0)")
         }
-        let e = try jets.encode([repositoryRoot + "/Datasets/jets/qcd_test.h5"], observables: ["mass", "tau21"], limit: 50)
+        let e = try jets.encode(
+            [repositoryRoot + "/Datasets/jets/qcd_test.h5"], observables: ["mass", "tau21"], limit: 50)
         XCTAssertEqual(e.count, 50)
         XCTAssertEqual(Set(e.observables.keys), ["mass", "tau21"])
         XCTAssertNil(e.sigma, "an autoencoder has no posterior σ")

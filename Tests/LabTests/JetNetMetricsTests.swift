@@ -10,7 +10,8 @@ import XCTest
 /// (Fixtures/jetnet/, made by scripts/python/make_jetnet_fixtures.py).
 final class JetNetMetricsTests: XCTestCase {
     let folder = repositoryRoot + "/Tests/LabTests/Fixtures/jetnet/"
-    lazy var fixture: [String: Any] = try! JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "jetnet.json")))
+    lazy var fixture: [String: Any] =
+        try! JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "jetnet.json")))
         as! [String: Any]
 
     func jets(_ name: String) throws -> [[JetNetMetrics.Particle]] {
@@ -24,7 +25,9 @@ final class JetNetMetricsTests: XCTestCase {
         }
     }
 
-    func numbers(_ key: String) -> [Double] { (fixture[key] as? [NSNumber])?.map(\.doubleValue) ?? [(fixture[key] as! NSNumber).doubleValue] }
+    func numbers(_ key: String) -> [Double] {
+        (fixture[key] as? [NSNumber])?.map(\.doubleValue) ?? [(fixture[key] as! NSNumber).doubleValue]
+    }
     func rows(_ key: String) -> [[Double]] { (fixture[key] as! [[NSNumber]]).map { $0.map(\.doubleValue) } }
 
     /// Columns of `a` matched one to one with columns of `b` (the two libraries order graphs differently).
@@ -34,7 +37,9 @@ final class JetNetMetricsTests: XCTestCase {
         var unused = Set(ca.indices)
         for (k, column) in cb.enumerated() {
             let best = unused.min { i, j in
-                zip(ca[i], column).map { abs($0 - $1) / max(abs($1), 1e-300) }.max()! < zip(ca[j], column).map { abs($0 - $1) / max(abs($1), 1e-300) }.max()!
+                zip(ca[i], column).map { abs($0 - $1) / max(abs($1), 1e-300) }.max()! < zip(ca[j], column).map {
+                    abs($0 - $1) / max(abs($1), 1e-300)
+                }.max()!
             }!
             let error = zip(ca[best], column).map { abs($0 - $1) / max(abs($1), 1e-300) }.max()!
             XCTAssertLessThan(error, tolerance, "\(what): energyflow column \(k) has no twin (closest \(error))")
@@ -60,7 +65,8 @@ final class JetNetMetricsTests: XCTestCase {
     func testDistancesMatchJetnetAndScipy() throws {
         let a = JetNetMetrics.features(try jets("jets_a.npy")), b = JetNetMetrics.features(try jets("jets_b.npy"))
         // Exact on the full samples: scipy.stats.wasserstein_distance and a Fréchet distance by scipy.linalg.sqrtm.
-        XCTAssertEqual(JetNetMetrics.w1(a.mass, b.mass), numbers("w1_mass_exact")[0], accuracy: 1e-4 * numbers("w1_mass_exact")[0])
+        XCTAssertEqual(
+            JetNetMetrics.w1(a.mass, b.mass), numbers("w1_mass_exact")[0], accuracy: 1e-4 * numbers("w1_mass_exact")[0])
         let exact = numbers("w1_particle_exact")
         for (k, (x, y)) in [(a.eta, b.eta), (a.phi, b.phi), (a.pt, b.pt)].enumerated() {
             XCTAssertEqual(JetNetMetrics.w1(x, y), exact[k], accuracy: 1e-5 * exact[k] + 1e-9, "particle feature \(k)")
@@ -73,11 +79,14 @@ final class JetNetMetricsTests: XCTestCase {
         let d = JetNetMetrics.distances(real: a, sample: b)
         func agree(_ mine: Estimate, _ theirs: [Double], _ what: String, floor: Double = 0) {
             let sigma = (mine.error * mine.error + theirs[1] * theirs[1]).squareRoot()
-            XCTAssertLessThan(abs(mine.value - theirs[0]), 3 * sigma + floor, "\(what): GenLab \(mine), jetnet \(theirs)")
+            XCTAssertLessThan(
+                abs(mine.value - theirs[0]), 3 * sigma + floor, "\(what): GenLab \(mine), jetnet \(theirs)")
         }
         agree(d["W1 mass"]!, numbers("w1m"), "W1 mass")
         let w1p = rows("w1p")
-        for (k, name) in ["W1 eta_rel", "W1 phi_rel", "W1 pT_rel"].enumerated() { agree(d[name]!, [w1p[0][k], w1p[1][k]], name) }
+        for (k, name) in ["W1 eta_rel", "W1 phi_rel", "W1 pT_rel"].enumerated() {
+            agree(d[name]!, [w1p[0][k], w1p[1][k]], name)
+        }
         agree(d["W1-EFP"]!, numbers("w1efp"), "W1-EFP")
         agree(d["FPD"]!, numbers("fpd"), "FPD")
         agree(d["KPD"]!, numbers("kpd"), "KPD")
@@ -85,16 +94,21 @@ final class JetNetMetricsTests: XCTestCase {
 
     func testTruthAgainstTruthIsSmallAndTheSuiteIsComplete() throws {
         let all = try jets("jets_a.npy")
-        let first = JetNetMetrics.features(Array(all.prefix(200))), second = JetNetMetrics.features(Array(all.suffix(200)))
+        let first = JetNetMetrics.features(Array(all.prefix(200))),
+            second = JetNetMetrics.features(Array(all.suffix(200)))
         let other = JetNetMetrics.features(try jets("jets_b.npy"))
-        let truth = JetNetMetrics.distances(real: first, sample: second), signal = JetNetMetrics.distances(real: first, sample: other)
+        let truth = JetNetMetrics.distances(real: first, sample: second),
+            signal = JetNetMetrics.distances(real: first, sample: other)
         XCTAssertEqual(Set(truth.keys), Set(JetNetMetrics.metricNames))
         for name in JetNetMetrics.metricNames {
-            XCTAssertLessThan(truth[name]!.value, signal[name]!.value, "\(name): QCD vs QCD must be closer than QCD vs top")
+            XCTAssertLessThan(
+                truth[name]!.value, signal[name]!.value, "\(name): QCD vs QCD must be closer than QCD vs top")
         }
         // jetnet on the same halves: FPD 0.077 ± 0.023.
         let fpdTruth = numbers("fpd_truth")
-        XCTAssertLessThan(abs(truth["FPD"]!.value - fpdTruth[0]), 3 * (pow(truth["FPD"]!.error, 2) + pow(fpdTruth[1], 2)).squareRoot() + 0.02)
+        XCTAssertLessThan(
+            abs(truth["FPD"]!.value - fpdTruth[0]),
+            3 * (pow(truth["FPD"]!.error, 2) + pow(fpdTruth[1], 2)).squareRoot() + 0.02)
     }
 
     func testTheImageFrechetDistanceRanksTheBaselineFarthest() throws {

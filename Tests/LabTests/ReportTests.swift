@@ -29,7 +29,9 @@ final class ReportTests: XCTestCase {
         let folder = scratchFolder("report-run")
         var o = TrainOptions()
         o.epochs = 2; o.batchSize = 20; o.quiet = true
-        try TrainingSetup.make(kind: .vae, data: repositoryRoot + "/Datasets/faces", out: folder, options: o, model: .init()).train()
+        try TrainingSetup.make(
+            kind: .vae, data: repositoryRoot + "/Datasets/faces", out: folder, options: o, model: .init()
+        ).train()
         let html = try String(contentsOfFile: folder + "/report.html", encoding: .utf8)
         XCTAssertFalse(html.contains("http://") || html.contains("https://"), "the page must work offline")
         let images = html.components(separatedBy: "src=\"data:").dropFirst()
@@ -42,7 +44,8 @@ final class ReportTests: XCTestCase {
         }
         for chunk in html.components(separatedBy: "href=\"").dropFirst() {
             let target = chunk.prefix { $0 != "\"" }.replacingOccurrences(of: "&amp;", with: "&")
-            XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/" + target), "a link to \(target) that is not there")
+            XCTAssertTrue(
+                FileManager.default.fileExists(atPath: folder + "/" + target), "a link to \(target) that is not there")
         }
         XCTAssertTrue(html.contains("Last figures") && html.contains("val_neg_elbo"))
     }

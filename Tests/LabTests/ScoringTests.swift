@@ -8,7 +8,8 @@ final class ROCTests: XCTestCase {
     func testAUCIsTheProbabilityThatSignalOutscoresBackground() {
         let scores = [0.1, 0.4, 0.35, 0.8, 0.5, 0.5]
         let labels = [0, 0, 1, 1, 1, 0]
-        // Pairs (signal, background): 9; signal wins 0.35>0.1, 0.8>all, 0.5>0.1, 0.5>0.4, tie 0.5=0.5 → 1 + 3 + 2 + 0.5 = 6.5.
+        // Pairs (signal, background): 9; signal wins 0.35>0.1, 0.8>all, 0.5>0.1, 0.5>0.4, tie 0.5=0.5 → 1 + 3 + 2 +
+        // 0.5 = 6.5.
         XCTAssertEqual(ROC(scores: scores, labels: labels).auc, 6.5 / 9, accuracy: 1e-12)
         let perfect = ROC(scores: [1, 2, 3, 4], labels: [0, 0, 1, 1])
         XCTAssertEqual(perfect.auc, 1)
@@ -42,10 +43,18 @@ final class JetImageTests: XCTestCase {
             let m = c.shape[1], p = c.storage.pointer, q = j.storage.pointer
             for item in cases {
                 let k = item["index"] as! Int
-                let rows = (0..<m).map { (pt: Double(p[(k * m + $0) * 3]), eta: Double(p[(k * m + $0) * 3 + 1]), phi: Double(p[(k * m + $0) * 3 + 2])) }
-                let mine = try XCTUnwrap(JetImage().image(rows, jetEta: Double(q[k * 4 + 1]), jetPhi: Double(q[k * 4 + 2])))
+                let rows = (0..<m).map {
+                    (
+                        pt: Double(p[(k * m + $0) * 3]), eta: Double(p[(k * m + $0) * 3 + 1]),
+                        phi: Double(p[(k * m + $0) * 3 + 2])
+                    )
+                }
+                let mine = try XCTUnwrap(
+                    JetImage().image(rows, jetEta: Double(q[k * 4 + 1]), jetPhi: Double(q[k * 4 + 2])))
                 let theirs = (item["image"] as! [NSNumber]).map(\.floatValue)
-                for (a, b) in zip(mine, theirs) { XCTAssertEqual(a, b, accuracy: 1e-3 * max(1, abs(b)), "\(name) jet \(k)") }
+                for (a, b) in zip(mine, theirs) {
+                    XCTAssertEqual(a, b, accuracy: 1e-3 * max(1, abs(b)), "\(name) jet \(k)")
+                }
                 compared += 1
             }
         }
@@ -59,7 +68,8 @@ final class AnomalyScorerTests: XCTestCase {
         let folder = scratchFolder("scorer-ae")
         var o = TrainOptions()
         o.epochs = 1; o.batchSize = 128; o.seed = 3; o.quiet = true; o.maxSteps = 30
-        let t = try! TrainingSetup.make(kind: .ae, data: repositoryRoot + "/Datasets/jets/qcd_train.h5", out: folder, options: o, model: .init())
+        let t = try! TrainingSetup.make(
+            kind: .ae, data: repositoryRoot + "/Datasets/jets/qcd_train.h5", out: folder, options: o, model: .init())
         try! t.train()
         return folder + "/checkpoint.safetensors"
     }()
@@ -89,8 +99,8 @@ final class AnomalyScorerTests: XCTestCase {
     func testBadEventsAreFlaggedWithAReasonAndBadFilesAreErrors() throws {
         let scorer = try AnomalyScorer(checkpoint: AnomalyScorerTests.checkpoint)
         var images = [Float](repeating: 0, count: 3 * 625)
-        images[700] = .nan          // event 1: NaN
-        images[1300] = 5            // event 2: fine; event 0: empty
+        images[700] = .nan  // event 1: NaN
+        images[1300] = 5  // event 2: fine; event 0: empty
         let path = scratchFolder("bad.h5")
         try HDF5File.write(to: path) { f in try f.write("/images", Tensor(shape: [3, 25, 25], data: images)) }
         let t = try scorer.score(path)
@@ -101,13 +111,19 @@ final class AnomalyScorerTests: XCTestCase {
 
         let wrongSize = scratchFolder("wrong.h5")
         try HDF5File.write(to: wrongSize) { f in try f.write("/images", Tensor.ones([2, 32, 32])) }
-        XCTAssertThrowsError(try scorer.score(wrongSize)) { XCTAssertTrue("\($0)".contains("32×32") && "\($0)".contains("25×25"), "\($0)") }
+        XCTAssertThrowsError(try scorer.score(wrongSize)) {
+            XCTAssertTrue("\($0)".contains("32×32") && "\($0)".contains("25×25"), "\($0)")
+        }
         let noEvents = scratchFolder("none.h5")
         try HDF5File.write(to: noEvents) { f in try f.write("/other", Tensor.ones([2, 3])) }
-        XCTAssertThrowsError(try scorer.score(noEvents)) { XCTAssertTrue("\($0)".contains("neither /images nor /constituents"), "\($0)") }
+        XCTAssertThrowsError(try scorer.score(noEvents)) {
+            XCTAssertTrue("\($0)".contains("neither /images nor /constituents"), "\($0)")
+        }
         let plain = scratchFolder("plain.safetensors")
         try SafeTensors.write(["w": Tensor.ones([2])], to: plain)
-        XCTAssertThrowsError(try AnomalyScorer(checkpoint: plain)) { XCTAssertTrue("\($0)".contains("cannot score"), "\($0)") }
+        XCTAssertThrowsError(try AnomalyScorer(checkpoint: plain)) {
+            XCTAssertTrue("\($0)".contains("cannot score"), "\($0)")
+        }
     }
 }
 

@@ -20,7 +20,9 @@ final class SymmetryGeneralisationTests: XCTestCase {
         let n = 32
         // A disc, a shape mirrored in the vertical axis only, vertical stripes.
         let disc = grid(n) { x, y in x * x + y * y < 0.5 }
-        let mirrored = grid(n) { x, y in (abs(x) - 0.3) * (abs(x) - 0.3) + (y - 0.2) * (y - 0.2) < 0.1 || (x * x + (y + 0.4) * (y + 0.4) < 0.05) }
+        let mirrored = grid(n) { x, y in
+            (abs(x) - 0.3) * (abs(x) - 0.3) + (y - 0.2) * (y - 0.2) < 0.1 || (x * x + (y + 0.4) * (y + 0.4) < 0.05)
+        }
         let stripes = grid(n) { x, _ in sin(9 * x) > 0 }
         let p = SymmetryProbes.correlations(Tensor(shape: [3, 1, n, n], data: disc + mirrored + stripes)).scalars
         let k = SymmetryProbes.count
@@ -33,13 +35,16 @@ final class SymmetryGeneralisationTests: XCTestCase {
     }
 
     func testTruthNamesRoundTrip() throws {
-        let t = try XCTUnwrap(SymmetryTruth(fileName: "some/folder/discrete_rotation-n5-a18-a54-a90-a126-a162__star_03.png"))
+        let t = try XCTUnwrap(
+            SymmetryTruth(fileName: "some/folder/discrete_rotation-n5-a18-a54-a90-a126-a162__star_03.png"))
         XCTAssertEqual(t.symmetry, .discreteRotation)
         XCTAssertEqual(t.order, 5)
         XCTAssertEqual(t.axes, [18, 54, 90, 126, 162])
         XCTAssertEqual(SymmetryTruth(fileName: t.stem + "__x.png"), t)
         XCTAssertEqual(SymmetryTruth(fileName: "translation-d45__s.png")?.direction, 45)
-        for bad in ["face.png", "rotation.png", "roundish__x.png", "reflection-q3__x.png", "discrete_rotation-n1e9__x.png"] {
+        for bad in [
+            "face.png", "rotation.png", "roundish__x.png", "reflection-q3__x.png", "discrete_rotation-n1e9__x.png",
+        ] {
             XCTAssertNil(SymmetryTruth(fileName: bad), bad)
         }
         XCTAssertEqual(SymmetryTruth.angleDistance(178, 2), 4)
@@ -49,16 +54,21 @@ final class SymmetryGeneralisationTests: XCTestCase {
         var rng = PRNG(seed: 3)
         for _ in 0..<10 {
             let w = 40 + rng.nextInt(60), h = 40 + rng.nextInt(60)
-            let cx = Float(w) * (0.3 + 0.4 * rng.nextFloat()), cy = Float(h) * (0.3 + 0.4 * rng.nextFloat()), r = Float(min(w, h)) * 0.2
+            let cx = Float(w) * (0.3 + 0.4 * rng.nextFloat()), cy = Float(h) * (0.3 + 0.4 * rng.nextFloat()),
+                r = Float(min(w, h)) * 0.2
             let dark = 0.1 + 0.2 * rng.nextFloat(), light = 0.7 + 0.2 * rng.nextFloat()
             let grey = (0..<(w * h)).map { k -> Float in
                 let x = Float(k % w) - cx, y = Float(k / w) - cy
                 return abs(x) + 2 * abs(y) < r || (x > 0 && x < r && abs(y) < r / 3) ? dark : light
             }
-            let image = Image(width: w, height: h, channels: 1, pixels: grey), inverted = Image(width: w, height: h, channels: 1, pixels: grey.map { 1 - $0 })
+            let image = Image(width: w, height: h, channels: 1, pixels: grey),
+                inverted = Image(width: w, height: h, channels: 1, pixels: grey.map { 1 - $0 })
             for upright in [false, true] {
-                let a = try SymmetryDetector.binarise(image, size: 32, canonical: true, upright: upright, source: "a").pixels
-                let b = try SymmetryDetector.binarise(inverted, size: 32, canonical: true, upright: upright, source: "b").pixels
+                let a = try SymmetryDetector.binarise(image, size: 32, canonical: true, upright: upright, source: "a")
+                    .pixels
+                let b = try SymmetryDetector.binarise(
+                    inverted, size: 32, canonical: true, upright: upright, source: "b"
+                ).pixels
                 XCTAssertEqual(a, b)
                 // The shape is the colour that covers less of the border, centred and scaled.
                 XCTAssertEqual(a[0], 0)
@@ -72,13 +82,15 @@ final class SymmetryGeneralisationTests: XCTestCase {
     func testShippedDetectorOnIndependentImages() throws {
         let checkpoint = repositoryRoot + "/Pretrained/symmetry.safetensors"
         let detector = try SymmetryDetector(checkpoint: checkpoint)
-        XCTAssertEqual(detector.config.representation.canonical, true, "the shipped checkpoint uses the canonical two-colour form")
+        XCTAssertEqual(
+            detector.config.representation.canonical, true, "the shipped checkpoint uses the canonical two-colour form")
         let (all, unlabelled) = try SymmetryImageEvaluation.collect([repositoryRoot + "/Datasets/symmetry/test"])
         XCTAssertEqual(unlabelled, [])
         XCTAssertGreaterThan(all.count, 150)
         let subset = all.enumerated().filter { $0.offset % 4 == 0 }.map(\.element)
-        let r = try SymmetryImageEvaluation.evaluate(subset, detector: detector, checkpoint: checkpoint, seeds: 2,
-                                                     out: scratchFolder("symmetry-images"), quiet: true)
+        let r = try SymmetryImageEvaluation.evaluate(
+            subset, detector: detector, checkpoint: checkpoint, seeds: 2,
+            out: scratchFolder("symmetry-images"), quiet: true)
         XCTAssertEqual(r.images, subset.count)
         // Measured on the whole set with twenty fits: see the README; a quarter with two fits only
         // bounds it loosely (chance is 17 %).

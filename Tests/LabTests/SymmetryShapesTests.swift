@@ -27,7 +27,9 @@ final class SymmetryShapesTests: XCTestCase {
 /// `SymmetryGeometry` reads the order, the mirror axes and the stripes' direction of drawn shapes
 /// at 64 × 64 (what `symmetry score` measures on).
 final class SymmetryGeometryTests: XCTestCase {
-    func distance(_ a: Double, _ b: Double) -> Double { let d = abs(a - b).truncatingRemainder(dividingBy: 180); return min(d, 180 - d) }
+    func distance(_ a: Double, _ b: Double) -> Double {
+        let d = abs(a - b).truncatingRemainder(dividingBy: 180); return min(d, 180 - d)
+    }
 
     func testWhichWayOnDrawnShapes() {
         let shapes = SymmetryShapes(size: 64, renderSize: 96)
@@ -66,14 +68,17 @@ final class SymmetryGeometryTests: XCTestCase {
                 if a == b { same += 1 }
             }
         }
-        XCTAssertGreaterThanOrEqual(Double(same) / Double(total), 0.95, "\(same) of \(total) images keep their canonical form when inverted")
+        XCTAssertGreaterThanOrEqual(
+            Double(same) / Double(total), 0.95, "\(same) of \(total) images keep their canonical form when inverted")
     }
 }
 
 /// The second generation's families (`SymmetryFields`): frame-filling fields and stroke glyphs.
 final class SymmetryFieldsTests: XCTestCase {
     let shapes = SymmetryShapes(size: 64, renderSize: 96)
-    func distance(_ a: Double, _ b: Double) -> Double { let d = abs(a - b).truncatingRemainder(dividingBy: 180); return min(d, 180 - d) }
+    func distance(_ a: Double, _ b: Double) -> Double {
+        let d = abs(a - b).truncatingRemainder(dividingBy: 180); return min(d, 180 - d)
+    }
 
     func testStrokeGlyphsHaveTheirMirrorAndNoneLoseIt() {
         var rng = PRNG(seed: 17)
@@ -83,7 +88,8 @@ final class SymmetryFieldsTests: XCTestCase {
             let r = shapes.strokeGlyph(.reflection, rng: &rng)
             kinds.insert(r.description)
             if shapes.accepts(r) { mirrored += 1 }
-            let o = SymmetryGeometry.orientation(SymmetryGeometry.canonical(r.pixels, width: 96, height: 96, size: 64), size: 64)
+            let o = SymmetryGeometry.orientation(
+                SymmetryGeometry.canonical(r.pixels, width: 96, height: 96, size: 64), size: 64)
             if distance(o.bestAxis, r.axes[0]) <= 10 { axisRight += 1 }
             if shapes.accepts(shapes.strokeGlyph(.none, rng: &rng)) { plain += 1 }
         }
@@ -106,12 +112,17 @@ final class SymmetryFieldsTests: XCTestCase {
                 if c == .reflection {
                     withAxes += 1
                     // The frame cuts the pattern, so the axis is read on the raw field, not its canonical form.
-                    let o = SymmetryGeometry.orientation(SymmetryGeometry.canonical(t.pixels, width: 96, height: 96, size: 64,
-                                                                                    upright: false), size: 64)
+                    let o = SymmetryGeometry.orientation(
+                        SymmetryGeometry.canonical(
+                            t.pixels, width: 96, height: 96, size: 64,
+                            upright: false), size: 64)
                     if distance(o.bestAxis, t.axes[0]) <= 15 { axisRight += 1 }
                 }
             }
-            if withAxes > 0 { XCTAssertGreaterThanOrEqual(axisRight, withAxes / 2, "one-mirror fields: axis found in \(axisRight) of \(withAxes)") }
+            if withAxes > 0 {
+                XCTAssertGreaterThanOrEqual(
+                    axisRight, withAxes / 2, "one-mirror fields: axis found in \(axisRight) of \(withAxes)")
+            }
         }
     }
 

@@ -22,7 +22,8 @@ final class SymmetryTemplateTests: XCTestCase {
                         for i in 0..<40 {
                             let x = -0.5 + 0.025 * Double(i), y = 0.4 - 0.02 * Double(i)
                             let (gx, gy) = g(x, y)
-                            XCTAssertEqual(p.value(gx, gy), p.value(x, y), accuracy: 1e-9 * scale, "\(c.name): \(p.description)")
+                            XCTAssertEqual(
+                                p.value(gx, gy), p.value(x, y), accuracy: 1e-9 * scale, "\(c.name): \(p.description)")
                         }
                     }
                 }
@@ -52,7 +53,8 @@ final class SymmetryTemplateTests: XCTestCase {
         // Left half set: invariant under v → −v, fully inverted by u → −u (every pixel flips).
         let half = (0..<1024).map { Float($0 % 32 < 16 ? 1 : 0) }
         XCTAssertEqual(lib.disagreement(half, under: { x, y in (x, -y) }), 0)
-        XCTAssertEqual(lib.disagreement(half, under: { x, y in (-x, y) }), 2, accuracy: 1e-12, "all differ, over 2f(1 − f) = ½")
+        XCTAssertEqual(
+            lib.disagreement(half, under: { x, y in (-x, y) }), 2, accuracy: 1e-12, "all differ, over 2f(1 − f) = ½")
         var rng = PRNG(seed: 1)
         let noise = (0..<1024).map { _ in Float(rng.nextFloat() < 0.3 ? 1 : 0) }
         XCTAssertEqual(lib.disagreement(noise, under: { x, y in (-x, y) }), 1, accuracy: 0.15, "unrelated pixels")
@@ -68,7 +70,8 @@ final class SymmetryTemplateTests: XCTestCase {
                 let sweep = lib.sweep(c, epsilons: [0, 0.1, 0.4, 0.7, 1.0], rng: &rng)
                 // The sweep starts from the exact template this stream would give.
                 XCTAssertEqual(sweep[0].pixels, lib.template(c, epsilon: 0, rng: &same).pixels, c.name)
-                XCTAssertEqual(Set(sweep.map { $0.description.components(separatedBy: ", ε")[0] }).count, 1, "one potential")
+                XCTAssertEqual(
+                    Set(sweep.map { $0.description.components(separatedBy: ", ε")[0] }).count, 1, "one potential")
                 XCTAssertTrue(sweep[0].description.contains(", ε = 0.00, fill 0."), sweep[0].description)
                 for (t, target) in zip(sweep, [0, 0.1, 0.4, 0.7, 1.0]) {
                     XCTAssertEqual(t.epsilon, target, accuracy: 0.06, "\(c.name): \(t.description)")
@@ -88,14 +91,22 @@ final class SymmetryTemplateTests: XCTestCase {
         var images: Set<[Float]> = []
         for k in 0..<8 {
             var out = [Float](repeating: 0, count: n * n)
-            src.withUnsafeBufferPointer { s in out.withUnsafeMutableBufferPointer { SquareSymmetry.apply(k, s.baseAddress!, $0.baseAddress!, channels: 1, n: n) } }
+            src.withUnsafeBufferPointer { s in
+                out.withUnsafeMutableBufferPointer {
+                    SquareSymmetry.apply(k, s.baseAddress!, $0.baseAddress!, channels: 1, n: n)
+                }
+            }
             images.insert(out)
         }
         XCTAssertEqual(images.count, 8, "eight distinct transforms")
         var x = src
         for _ in 0..<4 {
             var out = [Float](repeating: 0, count: n * n)
-            x.withUnsafeBufferPointer { s in out.withUnsafeMutableBufferPointer { SquareSymmetry.apply(1, s.baseAddress!, $0.baseAddress!, channels: 1, n: n) } }
+            x.withUnsafeBufferPointer { s in
+                out.withUnsafeMutableBufferPointer {
+                    SquareSymmetry.apply(1, s.baseAddress!, $0.baseAddress!, channels: 1, n: n)
+                }
+            }
             x = out
         }
         XCTAssertEqual(x, src, "four quarter turns are the identity")
@@ -128,7 +139,9 @@ final class SymmetryPipelineTests: XCTestCase {
             let t = rng.nextNormal() * 3, e = (rng.nextNormal(), rng.nextNormal(), rng.nextNormal())
             data += [t + 0.1 * e.0, t + 0.1 * e.1, 0.1 * e.2]
         }
-        let (scores, explained) = data.withUnsafeBufferPointer { PCA.scores($0.baseAddress!, rows: 500, features: 3, k: 2) }
+        let (scores, explained) = data.withUnsafeBufferPointer {
+            PCA.scores($0.baseAddress!, rows: 500, features: 3, k: 2)
+        }
         XCTAssertGreaterThan(explained[0], 0.99)
         XCTAssertEqual(Statistics.meanAndSpread(scores[0]).std, 1, accuracy: 1e-9)
     }
@@ -181,8 +194,12 @@ final class SymmetryPipelineTests: XCTestCase {
     /// descending its gradient raises the higher-ε image; pairs with (nearly) equal ε do not count.
     func testRankingLossOrdersEachSweep() {
         let eps: [Float] = [0, 0.5, 1, 0, 0.02, 0.9]
-        let rising = SymmetryTraining.rankingLoss(Tensor(shape: [6], data: [-4, 0, 4, -4, -3.9, 4]), epsilons: eps, length: 3).item()
-        let falling = SymmetryTraining.rankingLoss(Tensor(shape: [6], data: [4, 0, -4, 4, 3.9, -4]), epsilons: eps, length: 3).item()
+        let rising = SymmetryTraining.rankingLoss(
+            Tensor(shape: [6], data: [-4, 0, 4, -4, -3.9, 4]), epsilons: eps, length: 3
+        ).item()
+        let falling = SymmetryTraining.rankingLoss(
+            Tensor(shape: [6], data: [4, 0, -4, 4, 3.9, -4]), epsilons: eps, length: 3
+        ).item()
         XCTAssertLessThan(rising, 0.05)
         XCTAssertGreaterThan(falling, 4)
         // Pairs: (0,1) (0,2) (1,2) in the first sweep, (3,5) (4,5) in the second; logits 0 give log 2 each.
@@ -192,12 +209,16 @@ final class SymmetryPipelineTests: XCTestCase {
         loss.backward()
         let g = d.grad!.scalars
         // Each pair adds σ(0)/5 = 0.1 to its lower image's gradient and takes 0.1 from its higher one's.
-        for (got, want) in zip(g, [0.2, 0, -0.2, 0.1, 0.1, -0.2] as [Float]) { XCTAssertEqual(got, want, accuracy: 1e-6) }
-        XCTAssertEqual(SymmetryTraining.rankingLoss(Tensor(shape: [2], data: [1, 2]), epsilons: [0.3, 0.3], length: 2).item(), 0)
+        for (got, want) in zip(g, [0.2, 0, -0.2, 0.1, 0.1, -0.2] as [Float]) {
+            XCTAssertEqual(got, want, accuracy: 1e-6)
+        }
+        XCTAssertEqual(
+            SymmetryTraining.rankingLoss(Tensor(shape: [2], data: [1, 2]), epsilons: [0.3, 0.3], length: 2).item(), 0)
     }
 
     func testOtsuSplitsTwoModes() {
-        let grey: [Float] = Array(repeating: 0.2, count: 60) + Array(repeating: 0.25, count: 40) + Array(repeating: 0.8, count: 50)
+        let grey: [Float] =
+            Array(repeating: 0.2, count: 60) + Array(repeating: 0.25, count: 40) + Array(repeating: 0.8, count: 50)
         let t = SymmetryDetector.otsu(grey)
         XCTAssertGreaterThan(t, 0.25); XCTAssertLessThan(t, 0.8)
     }
@@ -225,20 +246,25 @@ final class SymmetryPipelineTests: XCTestCase {
 
         // `genlab symmetry evaluate` at the training seed + 2000 repeats the run's own measurement.
         let again = scratchFolder("symmetry-evaluate")
-        let m = try SymmetryEvaluation.evaluateCheckpoint(detector, checkpoint: r.checkpoint, heldOutPerClass: 1, sweepsPerClass: 1, seeds: 2,
-                                              seed: o.seed + 2000, stabilityImages: 2, out: again, quiet: true)
+        let m = try SymmetryEvaluation.evaluateCheckpoint(
+            detector, checkpoint: r.checkpoint, heldOutPerClass: 1, sweepsPerClass: 1, seeds: 2,
+            seed: o.seed + 2000, stabilityImages: 2, out: again, quiet: true)
         XCTAssertEqual(m.heldOut?.confusionExact, r.heldOutReported?.confusionExact)
         XCTAssertEqual(m.heldOut?.accuracyAll, r.heldOutReported?.accuracyAll)
         XCTAssertEqual(m.sweeps?.meanScore, r.sweeps?.meanScore)
         XCTAssertEqual(m.stability?.images, 2)
-        XCTAssertEqual(m.stability?.perFit, r.heldOut.scoreSpreadAcrossSeeds, "the same stability measurement as train's")
+        XCTAssertEqual(
+            m.stability?.perFit, r.heldOut.scoreSpreadAcrossSeeds, "the same stability measurement as train's")
         XCTAssertEqual(m.stability?.reported, r.heldOut.reportedScoreSpread)
-        for name in ["confusion.png", "evaluation.json"] { XCTAssertTrue(FileManager.default.fileExists(atPath: again + "/" + name), name) }
+        for name in ["confusion.png", "evaluation.json"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: again + "/" + name), name)
+        }
         XCTAssertEqual(m.warnings, [], "seed + 2000 and + 3000 are new to the run")
         XCTAssertEqual(detector.config.training?.trainingSweepsPerClass, 1, "the checkpoint records how it was trained")
         let training = try XCTUnwrap(detector.config.training)
         XCTAssertEqual(SymmetryEvaluation.seenBefore(training, heldOutSeed: o.seed, sweepSeed: o.seed + 4000).count, 2)
-        XCTAssertEqual(SymmetryEvaluation.seenBefore(training, heldOutSeed: o.seed + 5000, sweepSeed: o.seed + 6000), [])
+        XCTAssertEqual(
+            SymmetryEvaluation.seenBefore(training, heldOutSeed: o.seed + 5000, sweepSeed: o.seed + 6000), [])
     }
 }
 
@@ -256,7 +282,9 @@ final class ShippedSymmetryDetectorTests: XCTestCase {
         // Fits batched across seeds give each seed's own score.
         let twoSeeds = detector.score([templates[0].pixels], seeds: [8, 7])[0].seedScores
         // (equal up to float rounding: the classifier's batched convolutions sum in another order)
-        for (a, b) in zip(twoSeeds, [detector.score([templates[0].pixels], seeds: [8])[0].score, scores[0].score]) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+        for (a, b) in zip(twoSeeds, [detector.score([templates[0].pixels], seeds: [8])[0].score, scores[0].score]) {
+            XCTAssertEqual(a, b, accuracy: 1e-6)
+        }
         XCTAssertEqual(twoSeeds.count, 2)
         let right = zip(templates, scores).filter { $0.0.symmetry.name == $0.1.mostLikely }.count
         // The full held-out measurement (README, 360 templates) gives 93 % for one fit (29 of these
@@ -271,20 +299,24 @@ final class ShippedSymmetryDetectorTests: XCTestCase {
     func testScoresFilesAndRejectsBadOnes() throws {
         let detector = try SymmetryDetector(checkpoint: Self.checkpoint)
         let out = scratchFolder("symmetry-score")
-        let scores = try SymmetryRun.score([repositoryRoot + "/Datasets/faces/face_000.png"], detector: detector, seeds: 2, out: out)
+        let scores = try SymmetryRun.score(
+            [repositoryRoot + "/Datasets/faces/face_000.png"], detector: detector, seeds: 2, out: out)
         XCTAssertEqual(scores.count, 1)
         XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/face_000_report.png"))
         XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/scores.json"))
         // A blank image, a corrupt file and a wrong checkpoint are errors naming the file.
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        try Image(width: 8, height: 8, channels: 1, pixels: Array(repeating: 0.5, count: 64)).writePNG(out + "/blank.png")
+        try Image(width: 8, height: 8, channels: 1, pixels: Array(repeating: 0.5, count: 64)).writePNG(
+            out + "/blank.png")
         try Data([0x89, 0x50, 0x4E, 0x47, 0, 1, 2]).write(to: URL(fileURLWithPath: out + "/broken.png"))
         for bad in [out + "/blank.png", out + "/broken.png"] {
             XCTAssertThrowsError(try SymmetryRun.score([bad], detector: detector, seeds: 1, out: out)) {
                 XCTAssertTrue("\($0)".contains(bad), "\($0)")
             }
         }
-        XCTAssertThrowsError(try SymmetryDetector(checkpoint: out + "/scores.json")) { XCTAssertTrue("\($0)".contains("scores.json"), "\($0)") }
+        XCTAssertThrowsError(try SymmetryDetector(checkpoint: out + "/scores.json")) {
+            XCTAssertTrue("\($0)".contains("scores.json"), "\($0)")
+        }
         XCTAssertThrowsError(try SymmetryDetector(checkpoint: out + "/missing.safetensors"))
     }
 }

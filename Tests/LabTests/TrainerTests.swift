@@ -20,16 +20,24 @@ final class TrainerTests: XCTestCase {
     /// same weights as one that was never interrupted.
     func checkResumeIsExact(kind: ModelKind) throws {
         let straight = scratchFolder("\(kind)-straight"), split = scratchFolder("\(kind)-split")
-        try TrainingSetup.make(kind: kind, data: faces, out: straight, options: options(epochs: 2, batch: 20), model: .init()).train()
-        let first = try TrainingSetup.make(kind: kind, data: faces, out: split, options: options(epochs: 2, batch: 20, maxSteps: 3), model: .init())
-            .train()
+        try TrainingSetup.make(
+            kind: kind, data: faces, out: straight, options: options(epochs: 2, batch: 20), model: .init()
+        ).train()
+        let first = try TrainingSetup.make(
+            kind: kind, data: faces, out: split, options: options(epochs: 2, batch: 20, maxSteps: 3), model: .init()
+        )
+        .train()
         XCTAssertEqual(first.steps, 3)
-        try TrainingSetup.make(kind: kind, data: faces, out: split, options: options(epochs: 2, batch: 20), model: .init()).train(resume: true)
+        try TrainingSetup.make(
+            kind: kind, data: faces, out: split, options: options(epochs: 2, batch: 20), model: .init()
+        ).train(resume: true)
         let a = try String(contentsOfFile: straight + "/metrics.csv", encoding: .utf8).split(separator: "\n")
         let b = try String(contentsOfFile: split + "/metrics.csv", encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(a.count, b.count)
         // Every column but the wall-clock rate must match to the last digit.
-        func strip(_ line: Substring) -> [Substring] { Array(line.split(separator: ",", omittingEmptySubsequences: false).dropLast()) }
+        func strip(_ line: Substring) -> [Substring] {
+            Array(line.split(separator: ",", omittingEmptySubsequences: false).dropLast())
+        }
         XCTAssertEqual(a.map(strip), b.map(strip), "\(kind): losses differ after resuming")
         let wa = try SafeTensors.read(straight + "/checkpoint.safetensors").tensors
         let wb = try SafeTensors.read(split + "/checkpoint.safetensors").tensors
@@ -42,12 +50,19 @@ final class TrainerTests: XCTestCase {
     func testAEResumesExactly() throws { try checkResumeIsExact(kind: .ae) }
 
     /// Two run folders hold the same figures (but the wall-clock rate) and the same weights.
-    func assertSameRun(_ a: String, _ b: String, _ what: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        let ma = try String(contentsOfFile: a + "/metrics.csv", encoding: .utf8), mb = try String(contentsOfFile: b + "/metrics.csv", encoding: .utf8)
+    func assertSameRun(
+        _ a: String, _ b: String, _ what: String, file: StaticString = #filePath, line: UInt = #line
+    ) throws {
+        let ma = try String(contentsOfFile: a + "/metrics.csv", encoding: .utf8),
+            mb = try String(contentsOfFile: b + "/metrics.csv", encoding: .utf8)
         XCTAssertEqual(ma, mb, "\(what): metrics differ after resuming", file: file, line: line)
-        let wa = try Checkpoint.load(a + "/checkpoint.safetensors"), wb = try Checkpoint.load(b + "/checkpoint.safetensors")
+        let wa = try Checkpoint.load(a + "/checkpoint.safetensors"),
+            wb = try Checkpoint.load(b + "/checkpoint.safetensors")
         XCTAssertEqual(Set(wa.model.keys), Set(wb.model.keys), file: file, line: line)
-        for (k, t) in wa.model { XCTAssertEqual(t.scalars, wb.model[k]?.scalars, "\(what): \(k) differs after resuming", file: file, line: line) }
+        for (k, t) in wa.model {
+            XCTAssertEqual(
+                t.scalars, wb.model[k]?.scalars, "\(what): \(k) differs after resuming", file: file, line: line)
+        }
         XCTAssertEqual(wa.training, wb.training, "\(what): loop state differs", file: file, line: line)
     }
 
@@ -57,8 +72,9 @@ final class TrainerTests: XCTestCase {
         let jets = repositoryRoot + "/Datasets/jets"
         let straight = scratchFolder("tagger-straight"), split = scratchFolder("tagger-split")
         func train(_ out: String, resume: Bool = false, maxSteps: Int? = nil) throws -> Tagger.Result {
-            try Tagger.train(signal: jets + "/top_train.h5", background: jets + "/qcd_train.h5", out: out, epochs: 2, batchSize: 100,
-                             lr: 1e-3, seed: 3, quiet: true, resume: resume, maxSteps: maxSteps)
+            try Tagger.train(
+                signal: jets + "/top_train.h5", background: jets + "/qcd_train.h5", out: out, epochs: 2, batchSize: 100,
+                lr: 1e-3, seed: 3, quiet: true, resume: resume, maxSteps: maxSteps)
         }
         let a = try train(straight)
         let stopped = try train(split, maxSteps: 130)
@@ -83,7 +99,9 @@ final class TrainerTests: XCTestCase {
         XCTAssertThrowsError(try SymmetryTraining.train(o, out: split, maxSteps: 3) { _ in }) { error in
             XCTAssertTrue(error is SymmetryTraining.Stopped, "\(error)")
         }
-        XCTAssertThrowsError(try SymmetryTraining.train(o, out: split) { _ in }) { XCTAssertTrue("\($0)".contains("--resume"), "\($0)") }
+        XCTAssertThrowsError(try SymmetryTraining.train(o, out: split) { _ in }) {
+            XCTAssertTrue("\($0)".contains("--resume"), "\($0)")
+        }
         var other = o
         other.seed = 1
         XCTAssertThrowsError(try SymmetryTraining.train(other, out: split, resume: true) { _ in }) {
@@ -96,12 +114,20 @@ final class TrainerTests: XCTestCase {
 
     func testResumeWithoutACheckpointOrOnOtherDataIsAClearError() throws {
         let folder = scratchFolder("no-ckpt")
-        XCTAssertThrowsError(try TrainingSetup.make(kind: .vae, data: faces, out: folder, options: options(epochs: 1, batch: 20), model: .init())
-            .train(resume: true)) { XCTAssertTrue("\($0)".contains("no checkpoint"), "\($0)") }
-        try TrainingSetup.make(kind: .vae, data: faces, out: folder, options: options(epochs: 1, batch: 20), model: .init()).train()
+        XCTAssertThrowsError(
+            try TrainingSetup.make(
+                kind: .vae, data: faces, out: folder, options: options(epochs: 1, batch: 20), model: .init()
+            )
+            .train(resume: true)
+        ) { XCTAssertTrue("\($0)".contains("no checkpoint"), "\($0)") }
+        try TrainingSetup.make(
+            kind: .vae, data: faces, out: folder, options: options(epochs: 1, batch: 20), model: .init()
+        ).train()
         var o = options(epochs: 2, batch: 20)
         o.imageSize = 16
-        XCTAssertThrowsError(try TrainingSetup.make(kind: .vae, data: faces, out: folder, options: o, model: .init()).train(resume: true)) {
+        XCTAssertThrowsError(
+            try TrainingSetup.make(kind: .vae, data: faces, out: folder, options: o, model: .init()).train(resume: true)
+        ) {
             XCTAssertTrue("\($0)".contains("trained on"), "\($0)")
         }
     }
@@ -110,7 +136,9 @@ final class TrainerTests: XCTestCase {
     /// that of the untrained model (measured here: 432 → 414 nats in 20 epochs).
     func testShortVAERunReachesTarget() throws {
         let folder = scratchFolder("vae-target")
-        let s = try TrainingSetup.make(kind: .vae, data: faces, out: folder, options: options(epochs: 20, batch: 16), model: .init()).train()
+        let s = try TrainingSetup.make(
+            kind: .vae, data: faces, out: folder, options: options(epochs: 20, batch: 16), model: .init()
+        ).train()
         let elbo = validationELBO(folder + "/metrics.csv").filter { $0.isFinite }
         XCTAssertGreaterThan(elbo.count, 10)
         XCTAssertLessThan(s.lastMetrics["val_neg_elbo"]!, 420)
@@ -126,11 +154,15 @@ final class TrainerTests: XCTestCase {
     /// (a collapsed or diverged generator gives a flat or saturated grid).
     func testShortGANRunMakesFaceLikeStatistics() throws {
         let folder = scratchFolder("gan-target")
-        try TrainingSetup.make(kind: .gan, data: faces, out: folder, options: options(epochs: 40, batch: 20), model: .init()).train()
+        try TrainingSetup.make(
+            kind: .gan, data: faces, out: folder, options: options(epochs: 40, batch: 20), model: .init()
+        ).train()
         let model = try LoadedModel.load(folder + "/checkpoint.safetensors")
         let samples = Sampler.sample(model, count: 64, seed: 3)
         let real = try ImageSet.load(faces).scaled(.minusOneToOne).images
-        func stats(_ t: Tensor) -> (Float, Float) { let m = t.mean().item(); return (m, (t - m).pow(2).mean().item().squareRoot()) }
+        func stats(_ t: Tensor) -> (Float, Float) {
+            let m = t.mean().item(); return (m, (t - m).pow(2).mean().item().squareRoot())
+        }
         let (ms, ss) = stats(samples), (mr, sr) = stats(real)
         XCTAssertEqual(ms, mr, accuracy: 0.25)
         XCTAssertEqual(ss, sr, accuracy: 0.2)
@@ -144,7 +176,9 @@ final class TrainerTests: XCTestCase {
 func validationELBO(_ path: String) -> [Double] {
     let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
     let rows = text.split(separator: "\n")
-    guard let header = rows.first?.split(separator: ","), let col = header.firstIndex(of: "val_neg_elbo") else { return [] }
+    guard let header = rows.first?.split(separator: ","), let col = header.firstIndex(of: "val_neg_elbo") else {
+        return []
+    }
     return rows.dropFirst().compactMap { r -> Double? in
         let cells = r.split(separator: ",", omittingEmptySubsequences: false)
         return col < cells.count ? Double(cells[col]) : nil
@@ -157,8 +191,10 @@ func validationELBO(_ path: String) -> [Double] {
 final class JetGANTests: XCTestCase {
     func testSquareOutputIsNonNegativeAndTheDiscriminatorSeesItsRoot() {
         var rng = PRNG(seed: 2)
-        let gan = DCGAN(DCGAN.Config(imageSize: 25, channels: 1, latentDim: 8, generatorFeatures: 8, discriminatorFeatures: 8,
-                                     output: .square), rng: &rng)
+        let gan = DCGAN(
+            DCGAN.Config(
+                imageSize: 25, channels: 1, latentDim: 8, generatorFeatures: 8, discriminatorFeatures: 8,
+                output: .square), rng: &rng)
         let fake = gan.generator(Tensor.normal([6, 8], rng: &rng))
         XCTAssertEqual(fake.shape, [6, 1, 25, 25])
         XCTAssertGreaterThanOrEqual(fake.scalars.min()!, 0)
@@ -166,18 +202,23 @@ final class JetGANTests: XCTestCase {
         let lossG = Loss.bceWithLogits(gan.discriminator(fake), Tensor.ones([6]))
         lossG.backward()
         for (name, p) in gan.generator.namedParameters() {
-            XCTAssertTrue(p.grad?.scalars.allSatisfy(\.isFinite) ?? false, "\(name): gradient not finite through √x at zero pixels")
+            XCTAssertTrue(
+                p.grad?.scalars.allSatisfy(\.isFinite) ?? false,
+                "\(name): gradient not finite through √x at zero pixels")
         }
     }
 
     func testQualityReportSeparatesRealJetsFromTheBaseline() throws {
-        let set = try ImageSet.load(repositoryRoot + "/Datasets/jets/qcd_test.h5", options: .init(limit: 800)).scaled(.unitSum)
-        let a = set.images.slice(axis: 0, start: 0, end: 400).detach(), b = set.images.slice(axis: 0, start: 400, end: 800).detach()
+        let set = try ImageSet.load(repositoryRoot + "/Datasets/jets/qcd_test.h5", options: .init(limit: 800)).scaled(
+            .unitSum)
+        let a = set.images.slice(axis: 0, start: 0, end: 400).detach(),
+            b = set.images.slice(axis: 0, start: 400, end: 800).detach()
         let (report, figures) = Quality.jetComparison(generated: a, real: b)
         XCTAssertEqual(Set(figures.keys), ["mass/pT", "pixel multiplicity", "pixel intensity"])
         for (k, w) in report.wasserstein {
             // Two halves of the same real sample sit far closer to each other than the baseline does.
-            XCTAssertLessThan(w * 4, report.baselineWasserstein[k]!, "\(k): real \(w), baseline \(report.baselineWasserstein[k]!)")
+            XCTAssertLessThan(
+                w * 4, report.baselineWasserstein[k]!, "\(k): real \(w), baseline \(report.baselineWasserstein[k]!)")
         }
     }
 }

@@ -22,8 +22,10 @@ final class DecoyFitTests: XCTestCase {
         return Tensor(shape: [count, size * size], data: t)
     }
 
-    private func compare(hidden: [Int], size: Int, steps: Int, count: Int, isa: String,
-                         file: StaticString = #filePath, line: UInt = #line) throws {
+    private func compare(
+        hidden: [Int], size: Int, steps: Int, count: Int, isa: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         guard genlab_decoy_use_isa(isa) == 1 else { throw XCTSkip("this CPU has no \(isa)") }
         var config = DecoyNet.Config()
         config.hidden = hidden
@@ -42,8 +44,11 @@ final class DecoyFitTests: XCTestCase {
                 XCTAssertLessThan(diff, 2e-4 * max(1, scale), "\(isa) layer \(l) \(name)", file: file, line: line)
             }
         }
-        for (u, v) in zip(a, b) { XCTAssertEqual(u, v, accuracy: 3.0 / Float(size * size), "\(isa) accuracy", file: file, line: line) }
-        XCTAssertNotEqual(fused.layers[0].weight.scalars, DecoyNet(count: count, config, rng: &rng).layers[0].weight.scalars)
+        for (u, v) in zip(a, b) {
+            XCTAssertEqual(u, v, accuracy: 3.0 / Float(size * size), "\(isa) accuracy", file: file, line: line)
+        }
+        XCTAssertNotEqual(
+            fused.layers[0].weight.scalars, DecoyNet(count: count, config, rng: &rng).layers[0].weight.scalars)
     }
 
     func testFusedFitMatchesTheReferenceOnEveryISA() throws {
@@ -72,12 +77,14 @@ final class DecoyFitTests: XCTestCase {
     }
 
     func testMalformedProblemsAreRefused() {
-        let widths: [Int32] = [3, 8, 1], coords = [Float](repeating: 0, count: 8), target = [Float](repeating: 0, count: 4)
+        let widths: [Int32] = [3, 8, 1], coords = [Float](repeating: 0, count: 8),
+            target = [Float](repeating: 0, count: 4)
         var w: [UnsafeMutablePointer<Float>?] = [nil, nil], b: [UnsafeMutablePointer<Float>?] = [nil, nil]
         widths.withUnsafeBufferPointer { wp in
             coords.withUnsafeBufferPointer { cp in
-                var problem = genlab_decoy_problem(layers: 2, widths: wp.baseAddress, pixels: 4, coords: cp.baseAddress, steps: 1,
-                                                   lr: 0.01, weight_decay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8)
+                var problem = genlab_decoy_problem(
+                    layers: 2, widths: wp.baseAddress, pixels: 4, coords: cp.baseAddress, steps: 1,
+                    lr: 0.01, weight_decay: 0, beta1: 0.9, beta2: 0.999, eps: 1e-8)
                 XCTAssertEqual(genlab_decoy_fit(&problem, &w, &b, target), -1, "three inputs")
             }
         }

@@ -12,8 +12,11 @@ final class GoldenTraceTests: XCTestCase {
     override func setUpWithError() throws { data = try Fixture.json("nn.json") }
 
     func testMLPWithSGDMomentumWeightDecayAndStepSchedule() throws {
-        try run("mlp_sgd", conv: false) { SGD($0, lr: 0.05, momentum: 0.9, weightDecay: 1e-3) }
-            schedule: { LRScheduler($0, schedule: .step(stepSize: 3, gamma: 0.5)) }
+        try run("mlp_sgd", conv: false) {
+            SGD($0, lr: 0.05, momentum: 0.9, weightDecay: 1e-3)
+        } schedule: {
+            LRScheduler($0, schedule: .step(stepSize: 3, gamma: 0.5))
+        }
     }
 
     func testMLPWithAdamW() throws {
@@ -28,8 +31,10 @@ final class GoldenTraceTests: XCTestCase {
         try run("conv_adam", conv: true) { Adam($0, lr: 1e-2) }
     }
 
-    private func run(_ name: String, conv: Bool, optimizer make: ([(String, Tensor)]) -> Optimizer,
-                     schedule: ((Optimizer) -> LRScheduler)? = nil) throws {
+    private func run(
+        _ name: String, conv: Bool, optimizer make: ([(String, Tensor)]) -> Optimizer,
+        schedule: ((Optimizer) -> LRScheduler)? = nil
+    ) throws {
         var rng = PRNG(seed: 0)
         let model = conv ? makeConvNet(&rng) : makeMLP(&rng)
         let initial = try Checkpoint.load(Fixture.path("\(name)_initial.safetensors"))
@@ -39,7 +44,8 @@ final class GoldenTraceTests: XCTestCase {
         // A PyTorch state_dict gives the same outputs in GenLab (evaluation mode).
         model.eval()
         let probeOut = noGrad { model(tensor(trace["probe"]!)) }
-        XCTAssertLessThanOrEqual(mismatch(probeOut.scalars, tensor(trace["probeOutput"]!).scalars), 1, "\(name): probe output")
+        XCTAssertLessThanOrEqual(
+            mismatch(probeOut.scalars, tensor(trace["probeOutput"]!).scalars), 1, "\(name): probe output")
         model.train()
 
         let opt = make(model.namedParameters())
@@ -67,14 +73,17 @@ final class GoldenTraceTests: XCTestCase {
             }
         }
         XCTAssertEqual(losses.count, 10)
-        XCTAssertLessThanOrEqual(mismatch(losses, expectedLosses, atol: 1e-5, rtol: 1e-4), 1, "\(name): losses \(losses) vs \(expectedLosses)")
+        XCTAssertLessThanOrEqual(
+            mismatch(losses, expectedLosses, atol: 1e-5, rtol: 1e-4), 1,
+            "\(name): losses \(losses) vs \(expectedLosses)")
         let final = try SafeTensors.read(Fixture.path("\(name)_final.safetensors")).tensors
         let mine = model.stateDict()
         XCTAssertEqual(Set(mine.keys), Set(final.keys), "\(name): state dict keys")
         for (key, expected) in final {
             guard let got = mine[key] else { continue }
             XCTAssertEqual(got.shape, expected.shape, "\(name): \(key)")
-            XCTAssertLessThanOrEqual(mismatch(got.scalars, expected.scalars, atol: 2e-5, rtol: 1e-4), 1, "\(name): \(key) after 10 steps")
+            XCTAssertLessThanOrEqual(
+                mismatch(got.scalars, expected.scalars, atol: 2e-5, rtol: 1e-4), 1, "\(name): \(key) after 10 steps")
         }
     }
 }

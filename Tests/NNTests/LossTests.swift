@@ -20,7 +20,8 @@ final class LossTests: XCTestCase {
             case "bceWithLogits": value = Loss.bceWithLogits(x, tensor(c["y"]!), reduction: reduction)
             case "bce": value = Loss.bce(x, tensor(c["y"]!), reduction: reduction)
             case "crossEntropy":
-                value = Loss.crossEntropy(x, targets: (c["targets"] as! [NSNumber]).map(\.intValue), reduction: reduction)
+                value = Loss.crossEntropy(
+                    x, targets: (c["targets"] as! [NSNumber]).map(\.intValue), reduction: reduction)
             case "gaussianKL":
                 let lv = tensor(c["y"]!)
                 let logVar = Tensor(shape: lv.shape, data: lv.scalars, requiresGrad: true)
@@ -31,9 +32,11 @@ final class LossTests: XCTestCase {
             value.backward()
             let expected = (c["value"] as! NSNumber).floatValue
             XCTAssertEqual(value.item(), expected, accuracy: 1e-5 * max(1, abs(expected)), "\(name) \(reduction)")
-            XCTAssertLessThanOrEqual(mismatch(x.grad!.scalars, tensor(c["grad"]!).scalars), 1, "\(name) \(reduction) gradient")
+            XCTAssertLessThanOrEqual(
+                mismatch(x.grad!.scalars, tensor(c["grad"]!).scalars), 1, "\(name) \(reduction) gradient")
             if let yGrad {
-                XCTAssertLessThanOrEqual(mismatch(yGrad.grad!.scalars, tensor(c["gradY"]!).scalars), 1, "\(name) log-variance gradient")
+                XCTAssertLessThanOrEqual(
+                    mismatch(yGrad.grad!.scalars, tensor(c["gradY"]!).scalars), 1, "\(name) log-variance gradient")
             }
             XCTAssertTrue(value.item().isFinite, "\(name) must stay finite for extreme logits")
         }

@@ -18,13 +18,17 @@ final class ModuleTests: XCTestCase {
 
     func testKeyPathsMatchPyTorchStateDictNames() {
         let keys = Net().stateDict().keys.sorted()
-        XCTAssertEqual(keys, [
-            "blocks.0.bn.bias", "blocks.0.bn.num_batches_tracked", "blocks.0.bn.running_mean", "blocks.0.bn.running_var",
-            "blocks.0.bn.weight", "blocks.0.conv.bias", "blocks.0.conv.weight",
-            "blocks.1.bn.bias", "blocks.1.bn.num_batches_tracked", "blocks.1.bn.running_mean", "blocks.1.bn.running_var",
-            "blocks.1.bn.weight", "blocks.1.conv.bias", "blocks.1.conv.weight",
-            "head.1.bias", "head.1.weight",
-        ])
+        XCTAssertEqual(
+            keys,
+            [
+                "blocks.0.bn.bias", "blocks.0.bn.num_batches_tracked", "blocks.0.bn.running_mean",
+                "blocks.0.bn.running_var",
+                "blocks.0.bn.weight", "blocks.0.conv.bias", "blocks.0.conv.weight",
+                "blocks.1.bn.bias", "blocks.1.bn.num_batches_tracked", "blocks.1.bn.running_mean",
+                "blocks.1.bn.running_var",
+                "blocks.1.bn.weight", "blocks.1.conv.bias", "blocks.1.conv.weight",
+                "head.1.bias", "head.1.weight",
+            ])
         let net = Net()
         XCTAssertEqual(net.parameterCount, 2 * (8 * 3 * 9 + 8 + 8 + 8) + 8 * 2 + 2)
         XCTAssertEqual(net.parameters().count, 10)
@@ -46,11 +50,15 @@ final class ModuleTests: XCTestCase {
         XCTAssertEqual(b.weight.scalars, a.weight.scalars)
         var missing = a.stateDict()
         missing["bias"] = nil
-        XCTAssertThrowsError(try b.loadStateDict(missing)) { XCTAssertTrue("\($0)".contains("missing keys: bias"), "\($0)") }
+        XCTAssertThrowsError(try b.loadStateDict(missing)) {
+            XCTAssertTrue("\($0)".contains("missing keys: bias"), "\($0)")
+        }
         XCTAssertEqual(try b.loadStateDict(missing, strict: false).missing, ["bias"])
         var extra = a.stateDict()
         extra["other"] = Tensor(1)
-        XCTAssertThrowsError(try b.loadStateDict(extra)) { XCTAssertTrue("\($0)".contains("unexpected keys: other"), "\($0)") }
+        XCTAssertThrowsError(try b.loadStateDict(extra)) {
+            XCTAssertTrue("\($0)".contains("unexpected keys: other"), "\($0)")
+        }
         var wrong = a.stateDict()
         wrong["weight"] = Tensor.zeros([3, 5])
         XCTAssertThrowsError(try b.loadStateDict(wrong, strict: false)) {

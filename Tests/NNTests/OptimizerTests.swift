@@ -21,13 +21,16 @@ final class OptimizerTests: XCTestCase {
             let p = Tensor.normal([n], rng: &rng, requiresGrad: true)
             let start = p.scalars
             var params = start, m = [Float](repeating: 0, count: n), v = m
-            let opt: Adam = decoupled ? AdamW([("p", p)], lr: 0.01, weightDecay: 0.1) : Adam([("p", p)], lr: 0.01, weightDecay: 0.05)
+            let opt: Adam =
+                decoupled
+                ? AdamW([("p", p)], lr: 0.01, weightDecay: 0.1) : Adam([("p", p)], lr: 0.01, weightDecay: 0.05)
             for t in 1...3 {
                 let grad = Tensor.normal([n], rng: &rng)
                 p.grad = grad
                 opt.step()
                 let g = grad.scalars
-                // The bias corrections as the optimiser makes them: in double precision, from the Float hyperparameters.
+                // The bias corrections as the optimiser makes them: in double precision, from the Float
+                // hyperparameters.
                 let lr = Double(Float(0.01)), b1 = Double(Float(0.9)), b2 = Double(Float(0.999))
                 let stepSize = Float(lr / (1 - pow(b1, Double(t)))), c2 = Float((1 - pow(b2, Double(t))).squareRoot())
                 let decay: Float = decoupled ? 1 - 0.01 * 0.1 : 1, l2: Float = decoupled ? 0 : 0.05
@@ -39,7 +42,8 @@ final class OptimizerTests: XCTestCase {
                 }
                 let got = p.scalars
                 let differing = (0..<n).filter { got[$0].bitPattern != params[$0].bitPattern }.count
-                XCTAssertEqual(differing, 0, "ISA \(isa), \(decoupled ? "AdamW" : "Adam") step \(t): \(differing) elements differ")
+                XCTAssertEqual(
+                    differing, 0, "ISA \(isa), \(decoupled ? "AdamW" : "Adam") step \(t): \(differing) elements differ")
             }
             XCTAssertNotEqual(p.scalars, start)
         }
@@ -55,7 +59,8 @@ final class OptimizerTests: XCTestCase {
     }
 
     func testClipGradNormScalesToTheLimit() {
-        let a = Tensor(shape: [2], data: [0, 0], requiresGrad: true), b = Tensor(shape: [1], data: [0], requiresGrad: true)
+        let a = Tensor(shape: [2], data: [0, 0], requiresGrad: true),
+            b = Tensor(shape: [1], data: [0], requiresGrad: true)
         (a * Tensor(shape: [2], data: [3, 0]) + (b * 4).sum()).sum().backward()  // grads (3, 0) and (8)
         let norm = clipGradNorm([a, b], maxNorm: 1)
         XCTAssertEqual(norm, (9 + 64 as Float).squareRoot(), accuracy: 1e-5)
@@ -73,7 +78,9 @@ final class OptimizerTests: XCTestCase {
     /// Train 6 steps straight, or 3 steps, checkpoint (model + optimiser + RNG) to disk, rebuild
     /// everything from the file, and 3 more: the weights must be identical to the bit.
     func testCheckpointResumesTrainingExactly() throws {
-        func batch(_ rng: inout PRNG) -> (Tensor, Tensor) { (Tensor.normal([8, 8], rng: &rng), Tensor.normal([8, 4], rng: &rng)) }
+        func batch(_ rng: inout PRNG) -> (Tensor, Tensor) {
+            (Tensor.normal([8, 8], rng: &rng), Tensor.normal([8, 4], rng: &rng))
+        }
         func train(_ model: Module, _ opt: Optimizer, _ rng: inout PRNG, steps: Int) {
             for _ in 0..<steps {
                 let (x, y) = batch(&rng)
@@ -94,8 +101,10 @@ final class OptimizerTests: XCTestCase {
         let opt2 = Adam(first.namedParameters(), lr: 1e-2)
         train(first, opt2, &dataRNG, steps: 3)
         let path = temporaryPath("resume.safetensors")
-        try Checkpoint(kind: "mlp", config: ["layers": [8, 16, 4]], module: first, optimizer: opt2,
-                       training: TrainingState(epoch: 0, step: 3, rngStates: ["data": dataRNG])).save(to: path)
+        try Checkpoint(
+            kind: "mlp", config: ["layers": [8, 16, 4]], module: first, optimizer: opt2,
+            training: TrainingState(epoch: 0, step: 3, rngStates: ["data": dataRNG])
+        ).save(to: path)
 
         var other = PRNG(seed: 999)
         let resumed = makeMLP(&other)
@@ -120,6 +129,8 @@ final class OptimizerTests: XCTestCase {
         XCTAssertThrowsError(try ckpt.restore(into: Linear(4, 2, rng: &rng), file: path)) {
             XCTAssertTrue("\($0)".contains(path) && "\($0)".contains("weight"), "\($0)")
         }
-        XCTAssertThrowsError(try Checkpoint.load(temporaryPath("missing.safetensors"))) { XCTAssertTrue("\($0)".contains("no such file")) }
+        XCTAssertThrowsError(try Checkpoint.load(temporaryPath("missing.safetensors"))) {
+            XCTAssertTrue("\($0)".contains("no such file"))
+        }
     }
 }

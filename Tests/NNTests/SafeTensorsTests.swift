@@ -22,7 +22,8 @@ final class SafeTensorsTests: XCTestCase {
             try AtomicFile.write(data, to: "Tests/NNTests/Fixtures/genlab_written.safetensors")
         }
         let committed = try Data(contentsOf: Fixture.url("genlab_written.safetensors"))
-        XCTAssertEqual(data, committed, "encoding changed: re-run verify_genlab_safetensors.py before updating the fixture")
+        XCTAssertEqual(
+            data, committed, "encoding changed: re-run verify_genlab_safetensors.py before updating the fixture")
     }
 
     func testRoundTripsTensorsAndMetadata() throws {
@@ -59,12 +60,18 @@ final class SafeTensorsTests: XCTestCase {
             XCTAssertTrue(message.hasPrefix("t.safetensors:"), message)
             XCTAssertTrue(message.contains("truncated") || message.contains("bytes"), message)
         }
-        XCTAssertThrowsError(try SafeTensors.decode(data.prefix(30), file: "short")) { XCTAssertTrue("\($0)".contains("header length"), "\($0)") }
+        XCTAssertThrowsError(try SafeTensors.decode(data.prefix(30), file: "short")) {
+            XCTAssertTrue("\($0)".contains("header length"), "\($0)")
+        }
         XCTAssertThrowsError(try SafeTensors.decode(Data("hello, world, not a tensor file".utf8), file: "text.txt")) {
             XCTAssertTrue("\($0)".contains("text.txt"), "\($0)")
         }
-        XCTAssertThrowsError(try SafeTensors.decode(Data(), file: "empty")) { XCTAssertTrue("\($0)".contains("too short"), "\($0)") }
-        XCTAssertThrowsError(try SafeTensors.read("/nonexistent/model.safetensors")) { XCTAssertTrue("\($0)".contains("no such file")) }
+        XCTAssertThrowsError(try SafeTensors.decode(Data(), file: "empty")) {
+            XCTAssertTrue("\($0)".contains("too short"), "\($0)")
+        }
+        XCTAssertThrowsError(try SafeTensors.read("/nonexistent/model.safetensors")) {
+            XCTAssertTrue("\($0)".contains("no such file"))
+        }
     }
 
     func testHeaderLyingAboutSizesNamesTheTensor() throws {
@@ -76,12 +83,20 @@ final class SafeTensorsTests: XCTestCase {
             return d
         }
         let wrongSize = file(#"{"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,12]}}"#, dataBytes: 12)
-        XCTAssertThrowsError(try SafeTensors.decode(wrongSize, file: "f")) { XCTAssertTrue("\($0)".contains("'w'"), "\($0)") }
-        let overlap = file(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#,
-                           dataBytes: 12)
-        XCTAssertThrowsError(try SafeTensors.decode(overlap, file: "f")) { XCTAssertTrue("\($0)".contains("overlapping"), "\($0)") }
+        XCTAssertThrowsError(try SafeTensors.decode(wrongSize, file: "f")) {
+            XCTAssertTrue("\($0)".contains("'w'"), "\($0)")
+        }
+        let overlap = file(
+            #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"#
+                + #""b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#,
+            dataBytes: 12)
+        XCTAssertThrowsError(try SafeTensors.decode(overlap, file: "f")) {
+            XCTAssertTrue("\($0)".contains("overlapping"), "\($0)")
+        }
         let badType = file(#"{"a":{"dtype":"C64","shape":[1],"data_offsets":[0,8]}}"#, dataBytes: 8)
-        XCTAssertThrowsError(try SafeTensors.decode(badType, file: "f")) { XCTAssertTrue("\($0)".contains("C64"), "\($0)") }
+        XCTAssertThrowsError(try SafeTensors.decode(badType, file: "f")) {
+            XCTAssertTrue("\($0)".contains("C64"), "\($0)")
+        }
     }
 
     func testRandomMutationsNeverCrashTheReader() throws {
@@ -94,7 +109,10 @@ final class SafeTensorsTests: XCTestCase {
         for _ in 0..<3000 {
             var d = original
             switch rng.nextInt(3) {
-            case 0: for _ in 0..<(1 + rng.nextInt(4)) { let i = rng.nextInt(min(d.count, 400)); d[i] = UInt8(truncatingIfNeeded: rng.next()) }
+            case 0:
+                for _ in 0..<(1 + rng.nextInt(4)) {
+                    let i = rng.nextInt(min(d.count, 400)); d[i] = UInt8(truncatingIfNeeded: rng.next())
+                }
             case 1: d = d.prefix(rng.nextInt(d.count))
             default: d.append(Data(repeating: UInt8(rng.nextInt(256)), count: 1 + rng.nextInt(16)))
             }

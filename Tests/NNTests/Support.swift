@@ -15,7 +15,8 @@ enum Fixture {
 
 func tensor(_ o: Any) -> Tensor {
     let d = o as! [String: Any]
-    return Tensor(shape: (d["shape"] as! [NSNumber]).map(\.intValue), data: (d["data"] as! [NSNumber]).map(\.floatValue))
+    return Tensor(
+        shape: (d["shape"] as! [NSNumber]).map(\.intValue), data: (d["data"] as! [NSNumber]).map(\.floatValue))
 }
 
 /// Largest |a − b| / (atol + rtol·|b|); ≤ 1 means they agree.
@@ -32,8 +33,10 @@ func makeMLP(_ rng: inout PRNG) -> Sequential {
 }
 
 func makeConvNet(_ rng: inout PRNG) -> Sequential {
-    Sequential([Conv2d(1, 4, kernel: 3, padding: 1, bias: false, rng: &rng), BatchNorm2d(4), ReLU(), MaxPool2d(2), Flatten(),
-                Linear(4 * 4 * 4, 3, rng: &rng)])
+    Sequential([
+        Conv2d(1, 4, kernel: 3, padding: 1, bias: false, rng: &rng), BatchNorm2d(4), ReLU(), MaxPool2d(2), Flatten(),
+        Linear(4 * 4 * 4, 3, rng: &rng),
+    ])
 }
 
 func temporaryPath(_ name: String) -> String {

@@ -22,7 +22,9 @@ final class JetClusteringTests: XCTestCase {
                 }
                 let jets = clustering.cluster(particles, ptMin: 20)
                 let reference = clustering.clusterReference(particles, ptMin: 20)
-                XCTAssertEqual(jets.map(\.constituents), reference.map(\.constituents), "\(name) event \(e): tiled vs reference kernel")
+                XCTAssertEqual(
+                    jets.map(\.constituents), reference.map(\.constituents),
+                    "\(name) event \(e): tiled vs reference kernel")
                 XCTAssertEqual(jets.count, expected.count, "\(name) event \(e): number of jets")
                 for (jet, ref) in zip(jets, expected) {
                     let pt = (ref["pt"] as! NSNumber).doubleValue

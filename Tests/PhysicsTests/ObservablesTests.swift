@@ -26,10 +26,14 @@ final class ObservablesTests: XCTestCase {
                 XCTAssertEqual(s.pt, (row["pt"] as! NSNumber).doubleValue, accuracy: 1e-6 * s.pt)
                 XCTAssertEqual(s.mass, (row["mass"] as! NSNumber).doubleValue, accuracy: 1e-5 * max(1, s.mass))
                 XCTAssertEqual(s.multiplicity, (row["multiplicity"] as! NSNumber).intValue)
-                for (a, b) in zip([s.tau1, s.tau2, s.tau3], taus) { XCTAssertEqual(a, b, accuracy: 1e-6, "\(name) jet \(k)") }
+                for (a, b) in zip([s.tau1, s.tau2, s.tau3], taus) {
+                    XCTAssertEqual(a, b, accuracy: 1e-6, "\(name) jet \(k)")
+                }
                 // The same quantities estimated from the jet image agree roughly (pixelisation).
-                let fromImage = Observables.summary(image: Array(UnsafeBufferPointer(start: img.storage.pointer + k * 625, count: 625)), size: 25)
-                XCTAssertEqual(fromImage.mass, s.mass, accuracy: 0.15 * s.mass + 5, "\(name) jet \(k): mass from the image")
+                let fromImage = Observables.summary(
+                    image: Array(UnsafeBufferPointer(start: img.storage.pointer + k * 625, count: 625)), size: 25)
+                XCTAssertEqual(
+                    fromImage.mass, s.mass, accuracy: 0.15 * s.mass + 5, "\(name) jet \(k): mass from the image")
                 tau21[name, default: []].append(s.tau21); tau32[name, default: []].append(s.tau32)
                 checked += 1
             }
@@ -49,13 +53,18 @@ final class ObservableClusteringTests: XCTestCase {
         for trial in 0..<30 {
             let n = 2 + trial * 3
             let particles = (0..<n).map { _ in
-                FourVector(pt: Double(rng.nextFloat()) * 100 + 0.1, eta: Double(rng.nextFloat()) * 2 - 1, phi: Double(rng.nextFloat()) * 2 - 1)
+                FourVector(
+                    pt: Double(rng.nextFloat()) * 100 + 0.1, eta: Double(rng.nextFloat()) * 2 - 1,
+                    phi: Double(rng.nextFloat()) * 2 - 1)
             }
             let fast = Observables.exclusiveKtAxes(particles, counts: [1, 2, 3])
             for k in 1...3 {
-                let a = (fast[k] ?? []).map(\.pt).sorted(), b = Observables.exclusiveKtAxesReference(particles, n: k).map(\.pt).sorted()
+                let a = (fast[k] ?? []).map(\.pt).sorted(),
+                    b = Observables.exclusiveKtAxesReference(particles, n: k).map(\.pt).sorted()
                 XCTAssertEqual(a.count, b.count, "trial \(trial), \(k) axes")
-                for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: 1e-9 * max(1, y), "trial \(trial), \(k) axes") }
+                for (x, y) in zip(a, b) {
+                    XCTAssertEqual(x, y, accuracy: 1e-9 * max(1, y), "trial \(trial), \(k) axes")
+                }
             }
         }
     }

@@ -7,8 +7,9 @@ public enum BLAS {
     public static let isAvailable: Bool = {
         let ok = genlab_blas_load(1) != 0
         if !ok {
-            FileHandleStderr.write("genlab: warning: OpenBLAS could not be loaded (\(String(cString: genlab_blas_error()))); "
-                + "using the slow reference GEMM. Install it with: apt-get install libopenblas0-pthread\n")
+            FileHandleStderr.write(
+                "genlab: warning: OpenBLAS could not be loaded (\(String(cString: genlab_blas_error()))); "
+                    + "using the slow reference GEMM. Install it with: apt-get install libopenblas0-pthread\n")
         }
         return ok
     }()
@@ -28,20 +29,24 @@ public enum BLAS {
     ///
     /// OpenBLAS runs single-threaded; large products are split into one block of rows (or columns)
     /// per core on GenLab's own thread pool, so BLAS threads and kernel threads never compete.
-    public static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
-                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                             beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    public static func sgemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
         if m == 0 || n == 0 { return }
         guard isAvailable else {
-            Reference.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
-                            b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+            Reference.sgemm(
+                transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
             return
         }
         let threads = Threads.count
         let work = m * n * Swift.max(k, 1)
         if threads == 1 || work < 1 << 18 || Swift.max(m, n) < 32 {
-            genlab_sgemm(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda),
-                         b, Int32(ldb), beta, c, Int32(ldc))
+            genlab_sgemm(
+                transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda),
+                b, Int32(ldb), beta, c, Int32(ldc))
             return
         }
         // Split the longer side of C into blocks that are multiples of 16 (the kernels' tile width).
@@ -55,12 +60,14 @@ public enum BLAS {
                 if lo >= hi { continue }
                 if splitRows {
                     let ap = transA ? a + lo : a + lo * lda
-                    genlab_sgemm(transA ? 1 : 0, transB ? 1 : 0, Int32(hi - lo), Int32(n), Int32(k), alpha, ap, Int32(lda),
-                                 b, Int32(ldb), beta, c + lo * ldc, Int32(ldc))
+                    genlab_sgemm(
+                        transA ? 1 : 0, transB ? 1 : 0, Int32(hi - lo), Int32(n), Int32(k), alpha, ap, Int32(lda),
+                        b, Int32(ldb), beta, c + lo * ldc, Int32(ldc))
                 } else {
                     let bp = transB ? b + lo * ldb : b + lo
-                    genlab_sgemm(transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(hi - lo), Int32(k), alpha, a, Int32(lda),
-                                 bp, Int32(ldb), beta, c + lo, Int32(ldc))
+                    genlab_sgemm(
+                        transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(hi - lo), Int32(k), alpha, a, Int32(lda),
+                        bp, Int32(ldb), beta, c + lo, Int32(ldc))
                 }
             }
         }
@@ -69,9 +76,11 @@ public enum BLAS {
 
 /// Plain, obviously-correct kernels kept beside the optimised ones; tests compare the two.
 public enum Reference {
-    public static func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
-                             a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                             beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    public static func sgemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
         for i in 0..<m {
             for j in 0..<n {
                 var acc: Double = 0

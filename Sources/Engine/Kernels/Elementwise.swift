@@ -53,7 +53,7 @@ enum Elementwise {
 
 /// Where each broadcast operand's elements are, row by row of the (coalesced) output.
 struct BroadcastPlan {
-    var dims: [Int] = []      // coalesced output dims, innermost last
+    var dims: [Int] = []  // coalesced output dims, innermost last
     var stridesA: [Int] = []
     var stridesB: [Int] = []
     var rowLength: Int { dims.last ?? 1 }
@@ -66,7 +66,8 @@ struct BroadcastPlan {
         for i in 0..<shape.count where shape[i] != 1 {
             // Merge with the previous dim when both operands step through the pair contiguously.
             if let last = dims.indices.last,
-               stridesA[last] == sa[i] * shape[i], stridesB[last] == sb[i] * shape[i] {
+                stridesA[last] == sa[i] * shape[i], stridesB[last] == sb[i] * shape[i]
+            {
                 dims[last] *= shape[i]
                 stridesA[last] = sa[i]
                 stridesB[last] = sb[i]

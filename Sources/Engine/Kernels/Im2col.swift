@@ -5,17 +5,30 @@ public struct ConvGeometry: Equatable, Sendable {
     public var kernelH, kernelW, strideH, strideW, padH, padW, dilationH, dilationW: Int
     public var outH, outW: Int
 
-    public init(channels: Int, height: Int, width: Int, kernel: (Int, Int), stride: (Int, Int) = (1, 1),
-                padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), op: String = "conv2d") {
+    public init(
+        channels: Int, height: Int, width: Int, kernel: (Int, Int), stride: (Int, Int) = (1, 1),
+        padding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1), op: String = "conv2d"
+    ) {
         self.channels = channels; self.height = height; self.width = width
-        (kernelH, kernelW) = kernel; (strideH, strideW) = stride; (padH, padW) = padding; (dilationH, dilationW) = dilation
-        if kernelH < 1 || kernelW < 1 || strideH < 1 || strideW < 1 || dilationH < 1 || dilationW < 1 || padH < 0 || padW < 0 {
-            shapeFailure(op, "kernel \(kernel), stride \(stride), dilation \(dilation) must be positive and padding \(padding) non-negative")
+        (kernelH, kernelW) = kernel; (strideH, strideW) = stride; (padH, padW) = padding;
+        (dilationH, dilationW) = dilation
+        if kernelH < 1 || kernelW < 1 || strideH < 1 || strideW < 1 || dilationH < 1 || dilationW < 1 || padH < 0
+            || padW < 0
+        {
+            shapeFailure(
+                op,
+                "kernel \(kernel), stride \(stride), dilation \(dilation) must be positive and padding \(padding) "
+                    + "non-negative"
+            )
         }
         outH = (height + 2 * padH - dilationH * (kernelH - 1) - 1) / strideH + 1
         outW = (width + 2 * padW - dilationW * (kernelW - 1) - 1) / strideW + 1
         if height + 2 * padH < dilationH * (kernelH - 1) + 1 || width + 2 * padW < dilationW * (kernelW - 1) + 1 {
-            shapeFailure(op, "a \(kernelH)×\(kernelW) kernel (dilation \(dilation)) does not fit a \(height)×\(width) image padded by \(padding)")
+            shapeFailure(
+                op,
+                "a \(kernelH)×\(kernelW) kernel (dilation \(dilation)) does not fit a \(height)×\(width) image "
+                    + "padded by \(padding)"
+            )
         }
     }
 
@@ -39,7 +52,8 @@ enum Im2col {
                 let (lo, hi) = validColumns(iw0, g)
                 let ih0 = ki * g.dilationH - g.padH
                 let ohLo = ih0 >= 0 ? 0 : Swift.min(g.outH, (-ih0 + g.strideH - 1) / g.strideH)
-                let ohHi = Swift.max(ohLo, Swift.min(g.outH, g.height - ih0 <= 0 ? 0 : (g.height - ih0 + g.strideH - 1) / g.strideH))
+                let ohHi = Swift.max(
+                    ohLo, Swift.min(g.outH, g.height - ih0 <= 0 ? 0 : (g.height - ih0 + g.strideH - 1) / g.strideH))
                 for n in 0..<batch {
                     let img = x + (n * g.channels + c) * g.height * g.width
                     let base = dst + n * P
@@ -75,7 +89,8 @@ enum Im2col {
                     let (lo, hi) = validColumns(iw0, g)
                     let ih0 = ki * g.dilationH - g.padH
                     let ohLo = ih0 >= 0 ? 0 : Swift.min(g.outH, (-ih0 + g.strideH - 1) / g.strideH)
-                    let ohHi = Swift.max(ohLo, Swift.min(g.outH, g.height - ih0 <= 0 ? 0 : (g.height - ih0 + g.strideH - 1) / g.strideH))
+                    let ohHi = Swift.max(
+                        ohLo, Swift.min(g.outH, g.height - ih0 <= 0 ? 0 : (g.height - ih0 + g.strideH - 1) / g.strideH))
                     for n in 0..<batch {
                         let img = x + (n * g.channels + c) * g.height * g.width
                         for oh in ohLo..<ohHi {
@@ -99,15 +114,23 @@ enum Im2col {
     }
 
     /// [batch, C, L] → [C, batch·L] (channel-major, as the GEMMs want it).
-    static func toChannelMajor(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, batch: Int, channels: Int, length: Int) {
+    static func toChannelMajor(
+        _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, batch: Int, channels: Int, length: Int
+    ) {
         parallelFor(channels, grain: 1) { cs in
-            for c in cs { for n in 0..<batch { (dst + (c * batch + n) * length).update(from: src + (n * channels + c) * length, count: length) } }
+            for c in cs {
+                for n in 0..<batch {
+                    (dst + (c * batch + n) * length).update(from: src + (n * channels + c) * length, count: length)
+                }
+            }
         }
     }
 
     /// [C, batch·L] → [batch, C, L], adding `bias[c]` when given.
-    static func fromChannelMajor(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, batch: Int, channels: Int,
-                                 length: Int, bias: UnsafePointer<Float>?) {
+    static func fromChannelMajor(
+        _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, batch: Int, channels: Int,
+        length: Int, bias: UnsafePointer<Float>?
+    ) {
         parallelFor(channels, grain: 1) { cs in
             for c in cs {
                 let b = bias?[c] ?? 0
@@ -127,8 +150,10 @@ enum Im2col {
 
 extension Reference {
     /// Direct convolution, one multiply-add at a time: the yardstick for im2col + GEMM.
-    public static func conv2d(_ g: ConvGeometry, batch: Int, outChannels: Int, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                              bias: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>) {
+    public static func conv2d(
+        _ g: ConvGeometry, batch: Int, outChannels: Int, x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+        bias: UnsafePointer<Float>?, out: UnsafeMutablePointer<Float>
+    ) {
         for n in 0..<batch {
             for o in 0..<outChannels {
                 for oh in 0..<g.outH {
@@ -137,9 +162,11 @@ extension Reference {
                         for c in 0..<g.channels {
                             for i in 0..<g.kernelH {
                                 for j in 0..<g.kernelW {
-                                    let ih = oh * g.strideH - g.padH + i * g.dilationH, iw = ow * g.strideW - g.padW + j * g.dilationW
+                                    let ih = oh * g.strideH - g.padH + i * g.dilationH,
+                                        iw = ow * g.strideW - g.padW + j * g.dilationW
                                     if ih < 0 || ih >= g.height || iw < 0 || iw >= g.width { continue }
-                                    acc += Double(x[((n * g.channels + c) * g.height + ih) * g.width + iw])
+                                    acc +=
+                                        Double(x[((n * g.channels + c) * g.height + ih) * g.width + iw])
                                         * Double(weight[((o * g.channels + c) * g.kernelH + i) * g.kernelW + j])
                                 }
                             }

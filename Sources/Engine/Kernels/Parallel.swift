@@ -30,11 +30,13 @@ public func parallelFor(_ count: Int, grain: Int = parallelGrain, _ body: (Range
     withoutActuallyEscaping(body) { body in
         var job = ChunkJob(body: body, count: count, chunks: chunks)
         withUnsafeMutablePointer(to: &job) { ptr in
-            genlab_pool_run(chunks, { context, c in
-                let job = context!.assumingMemoryBound(to: ChunkJob.self).pointee
-                let c = Int(c)
-                job.body(job.count * c / job.chunks..<job.count * (c + 1) / job.chunks)
-            }, ptr)
+            genlab_pool_run(
+                chunks,
+                { context, c in
+                    let job = context!.assumingMemoryBound(to: ChunkJob.self).pointee
+                    let c = Int(c)
+                    job.body(job.count * c / job.chunks..<job.count * (c + 1) / job.chunks)
+                }, ptr)
         }
     }
 }

@@ -8,14 +8,20 @@ enum Fn {
     struct Sub: Pointwise2 { @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { a - b } }
     struct Mul: Pointwise2 { @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { a * b } }
     struct Div: Pointwise2 { @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { a / b } }
-    struct Pow: Pointwise2 { @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { Foundation.pow(a, b) } }
+    struct Pow: Pointwise2 {
+        @inline(__always) func callAsFunction(_ a: Float, _ b: Float) -> Float { Foundation.pow(a, b) }
+    }
 
     struct Neg: Pointwise1 { @inline(__always) func callAsFunction(_ x: Float) -> Float { -x } }
     struct AddScalar: Pointwise1 { let s: Float; @inline(__always) func callAsFunction(_ x: Float) -> Float { x + s } }
     struct MulScalar: Pointwise1 { let s: Float; @inline(__always) func callAsFunction(_ x: Float) -> Float { x * s } }
-    struct ScalarMinus: Pointwise1 { let s: Float; @inline(__always) func callAsFunction(_ x: Float) -> Float { s - x } }
+    struct ScalarMinus: Pointwise1 {
+        let s: Float; @inline(__always) func callAsFunction(_ x: Float) -> Float { s - x }
+    }
     struct ScalarOver: Pointwise1 { let s: Float; @inline(__always) func callAsFunction(_ x: Float) -> Float { s / x } }
-    struct PowScalar: Pointwise1 { let p: Float; @inline(__always) func callAsFunction(_ x: Float) -> Float { Foundation.pow(x, p) } }
+    struct PowScalar: Pointwise1 {
+        let p: Float; @inline(__always) func callAsFunction(_ x: Float) -> Float { Foundation.pow(x, p) }
+    }
 
     struct Exp: Pointwise1 { @inline(__always) func callAsFunction(_ x: Float) -> Float { Foundation.exp(x) } }
     struct Log: Pointwise1 { @inline(__always) func callAsFunction(_ x: Float) -> Float { Foundation.log(x) } }
@@ -34,7 +40,9 @@ enum Fn {
     }
     struct Relu: Pointwise1 { @inline(__always) func callAsFunction(_ x: Float) -> Float { Swift.max(x, 0) } }
     /// Given the output y = relu(x): y > 0 exactly where x > 0.
-    struct ReluGrad: Pointwise2 { @inline(__always) func callAsFunction(_ g: Float, _ y: Float) -> Float { y > 0 ? g : 0 } }
+    struct ReluGrad: Pointwise2 {
+        @inline(__always) func callAsFunction(_ g: Float, _ y: Float) -> Float { y > 0 ? g : 0 }
+    }
     struct LeakyRelu: Pointwise1 {
         let slope: Float
         @inline(__always) func callAsFunction(_ x: Float) -> Float { x > 0 ? x : x * slope }
@@ -45,7 +53,9 @@ enum Fn {
     }
     struct Sigmoid: Pointwise1 { @inline(__always) func callAsFunction(_ x: Float) -> Float { sigmoid(x) } }
     /// Given the output s = σ(x): σ' = s(1 − s).
-    struct SigmoidGrad: Pointwise2 { @inline(__always) func callAsFunction(_ g: Float, _ s: Float) -> Float { g * s * (1 - s) } }
+    struct SigmoidGrad: Pointwise2 {
+        @inline(__always) func callAsFunction(_ g: Float, _ s: Float) -> Float { g * s * (1 - s) }
+    }
     /// tanh as a 13/6-degree odd rational function on [−7.9988, 7.9988] (saturated outside; the
     /// coefficients are Eigen's ptanh_float). glibc's tanhf is a scalar call that took 70 % of a
     /// decoy-network fit; this form vectorises, and stays within 3e-7 of tanh (tested).
@@ -70,13 +80,19 @@ enum Fn {
         }
     }
     /// Given the output t = tanh(x): tanh' = 1 − t².
-    struct TanhGrad: Pointwise2 { @inline(__always) func callAsFunction(_ g: Float, _ t: Float) -> Float { g * (1 - t * t) } }
+    struct TanhGrad: Pointwise2 {
+        @inline(__always) func callAsFunction(_ g: Float, _ t: Float) -> Float { g * (1 - t * t) }
+    }
     struct Softplus: Pointwise1 { @inline(__always) func callAsFunction(_ x: Float) -> Float { softplus(x) } }
     /// softplus' = σ(x).
-    struct SoftplusGrad: Pointwise2 { @inline(__always) func callAsFunction(_ g: Float, _ x: Float) -> Float { g * sigmoid(x) } }
+    struct SoftplusGrad: Pointwise2 {
+        @inline(__always) func callAsFunction(_ g: Float, _ x: Float) -> Float { g * sigmoid(x) }
+    }
     struct LogSigmoid: Pointwise1 { @inline(__always) func callAsFunction(_ x: Float) -> Float { -softplus(-x) } }
     /// (log σ)' = σ(−x).
-    struct LogSigmoidGrad: Pointwise2 { @inline(__always) func callAsFunction(_ g: Float, _ x: Float) -> Float { g * sigmoid(-x) } }
+    struct LogSigmoidGrad: Pointwise2 {
+        @inline(__always) func callAsFunction(_ g: Float, _ x: Float) -> Float { g * sigmoid(-x) }
+    }
     struct Bernoulli: Pointwise1 {
         let scale: Float
         @inline(__always) func callAsFunction(_ m: Float) -> Float { m * scale }

@@ -45,8 +45,10 @@ enum Reduce {
     }
 
     /// Max over `axis` and the (first) index where it occurs.
-    static func max(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ arg: UnsafeMutablePointer<Int32>,
-                    outer: Int, n: Int, inner: Int) {
+    static func max(
+        _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ arg: UnsafeMutablePointer<Int32>,
+        outer: Int, n: Int, inner: Int
+    ) {
         parallelFor(outer * inner, grain: Swift.max(1, parallelGrain / Swift.max(n, 1))) { r in
             for cell in r {
                 let o = cell / inner, j = cell % inner

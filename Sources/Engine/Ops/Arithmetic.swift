@@ -32,8 +32,10 @@ extension Tensor {
         let out = Elementwise.binary(a, b, op: "div", Fn.Div())
         // d(a/b) = da/b − a·db/b²
         return record(out, "div", [a, b]) { [out = out.detach()] g in
-            [a.requiresGrad ? (g / b).sumTo(a.shape) : nil,
-             b.requiresGrad ? (-(g * out) / b).sumTo(b.shape) : nil]
+            [
+                a.requiresGrad ? (g / b).sumTo(a.shape) : nil,
+                b.requiresGrad ? (-(g * out) / b).sumTo(b.shape) : nil,
+            ]
         }
     }
 
@@ -78,8 +80,10 @@ extension Tensor {
         let out = Elementwise.binary(a, b, op: "pow", Fn.Pow())
         // d(aᵇ) = b·aᵇ⁻¹·da + aᵇ·ln(a)·db
         return record(out, "powTensor", [a, b]) { [out = out.detach()] g in
-            [a.requiresGrad ? (g * b * a.pow(b - 1)).sumTo(a.shape) : nil,
-             b.requiresGrad ? (g * out * a.log()).sumTo(b.shape) : nil]
+            [
+                a.requiresGrad ? (g * b * a.pow(b - 1)).sumTo(a.shape) : nil,
+                b.requiresGrad ? (g * out * a.log()).sumTo(b.shape) : nil,
+            ]
         }
     }
 }

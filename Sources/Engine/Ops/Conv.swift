@@ -3,20 +3,26 @@
 
 extension Tensor {
     /// Cross-correlation of [N, C, H, W] with weight [O, C, kh, kw] (+ bias [O]) → [N, O, Ho, Wo].
-    public func conv2d(_ weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
-                       dilation: (Int, Int) = (1, 1)) -> Tensor {
+    public func conv2d(
+        _ weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
+        dilation: (Int, Int) = (1, 1)
+    ) -> Tensor {
         let x = self
         if x.rank != 4 || weight.rank != 4 || weight.shape[1] != x.shape[1] {
-            shapeFailure("conv2d", "input \(x.shape) and weight \(weight.shape) (expected [N, C, H, W] and [O, C, kh, kw])")
+            shapeFailure(
+                "conv2d", "input \(x.shape) and weight \(weight.shape) (expected [N, C, H, W] and [O, C, kh, kw])")
         }
         let O = weight.shape[0], N = x.shape[0]
         if let bias, bias.shape != [O] { shapeFailure("conv2d", "bias \(bias.shape) for \(O) output channels") }
-        let g = ConvGeometry(channels: x.shape[1], height: x.shape[2], width: x.shape[3],
-                             kernel: (weight.shape[2], weight.shape[3]), stride: stride, padding: padding, dilation: dilation)
+        let g = ConvGeometry(
+            channels: x.shape[1], height: x.shape[2], width: x.shape[3],
+            kernel: (weight.shape[2], weight.shape[3]), stride: stride, padding: padding, dilation: dilation)
         let out = Tensor(uninitialized: [N, O, g.outH, g.outW])
         if OneDNN.active {
-            let s = OneDNN.shape(N, x.shape[1], x.shape[2], x.shape[3], out: O, kernel: (weight.shape[2], weight.shape[3]), stride: stride,
-                                 padding: padding, dilation: dilation, output: (g.outH, g.outW))
+            let s = OneDNN.shape(
+                N, x.shape[1], x.shape[2], x.shape[3], out: O, kernel: (weight.shape[2], weight.shape[3]),
+                stride: stride,
+                padding: padding, dilation: dilation, output: (g.outH, g.outW))
             if OneDNN.forward(s, x, weight, bias, into: out) {
                 let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
                 return record(out, "conv2d", inputs) { gOut in
@@ -45,10 +51,12 @@ extension Tensor {
                 for n0 in Swift.stride(from: 0, to: N, by: nb) {
                     let b = Swift.min(nb, N - n0)
                     Im2col.im2col(g, batch: b, x.storage.pointer + n0 * g.imageSize, col)
-                    BLAS.sgemm(transA: false, transB: false, m: O, n: b * P, k: g.patchSize, a: weight.storage.pointer,
-                               lda: g.patchSize, b: col, ldb: b * P, c: tmp, ldc: b * P)
-                    Im2col.fromChannelMajor(tmp, out.storage.pointer + n0 * O * P, batch: b, channels: O, length: P,
-                                            bias: bias?.storage.pointer)
+                    BLAS.sgemm(
+                        transA: false, transB: false, m: O, n: b * P, k: g.patchSize, a: weight.storage.pointer,
+                        lda: g.patchSize, b: col, ldb: b * P, c: tmp, ldc: b * P)
+                    Im2col.fromChannelMajor(
+                        tmp, out.storage.pointer + n0 * O * P, batch: b, channels: O, length: P,
+                        bias: bias?.storage.pointer)
                 }
             }
         }
@@ -65,7 +73,9 @@ extension Tensor {
     /// The im2col kernels' input and weight gradients of a convolution, for output gradient
     /// `self`: dW = dOut · colᵀ, dcol = Wᵀ · dOut, dx = col2im(dcol). `kept`: x already unfolded
     /// (the whole batch), when the forward pass kept it.
-    func conv2dGradients(_ x: Tensor, _ weight: Tensor, g: ConvGeometry, batch N: Int, kept: Storage?) -> (x: Tensor?, w: Tensor?) {
+    func conv2dGradients(
+        _ x: Tensor, _ weight: Tensor, g: ConvGeometry, batch N: Int, kept: Storage?
+    ) -> (x: Tensor?, w: Tensor?) {
         let gOut = self, O = weight.shape[0], P = g.positions, nb = Im2col.chunk(g, batch: N, columnsPerImage: P)
         let gx = x.requiresGrad ? Tensor.zeros(x.shape) : nil
         let gw = weight.requiresGrad ? Tensor.zeros(weight.shape) : nil
@@ -77,12 +87,14 @@ extension Tensor {
                     if let gw {
                         let unfolded = kept?.pointer ?? col
                         if kept == nil { Im2col.im2col(g, batch: b, x.storage.pointer + n0 * g.imageSize, col) }
-                        BLAS.sgemm(transA: false, transB: true, m: O, n: g.patchSize, k: b * P, a: gmat, lda: b * P,
-                                   b: unfolded, ldb: b * P, beta: 1, c: gw.storage.pointer, ldc: g.patchSize)
+                        BLAS.sgemm(
+                            transA: false, transB: true, m: O, n: g.patchSize, k: b * P, a: gmat, lda: b * P,
+                            b: unfolded, ldb: b * P, beta: 1, c: gw.storage.pointer, ldc: g.patchSize)
                     }
                     if let gx {
-                        BLAS.sgemm(transA: true, transB: false, m: g.patchSize, n: b * P, k: O, a: weight.storage.pointer,
-                                   lda: g.patchSize, b: gmat, ldb: b * P, c: col, ldc: b * P)
+                        BLAS.sgemm(
+                            transA: true, transB: false, m: g.patchSize, n: b * P, k: O, a: weight.storage.pointer,
+                            lda: g.patchSize, b: gmat, ldb: b * P, c: col, ldc: b * P)
                         Im2col.col2im(g, batch: b, col, gx.storage.pointer + n0 * g.imageSize)
                     }
                 }
@@ -94,27 +106,43 @@ extension Tensor {
     /// Transposed convolution (the adjoint of conv2d) of [N, Cin, H, W] with weight
     /// [Cin, Cout, kh, kw] (+ bias [Cout]) → [N, Cout, Ho, Wo],
     /// Ho = (H − 1)·stride − 2·padding + dilation·(kh − 1) + outputPadding + 1.
-    public func convTranspose2d(_ weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
-                                outputPadding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1)) -> Tensor {
+    public func convTranspose2d(
+        _ weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
+        outputPadding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1)
+    ) -> Tensor {
         let x = self
         if x.rank != 4 || weight.rank != 4 || weight.shape[0] != x.shape[1] {
-            shapeFailure("convTranspose2d", "input \(x.shape) and weight \(weight.shape) (expected [N, Cin, H, W] and [Cin, Cout, kh, kw])")
+            shapeFailure(
+                "convTranspose2d",
+                "input \(x.shape) and weight \(weight.shape) (expected [N, Cin, H, W] and [Cin, Cout, kh, kw])")
         }
-        if outputPadding.0 < 0 || outputPadding.1 < 0 || (outputPadding.0 >= Swift.max(stride.0, dilation.0)) || (outputPadding.1 >= Swift.max(stride.1, dilation.1)) {
-            shapeFailure("convTranspose2d", "output padding \(outputPadding) must be smaller than stride \(stride) or dilation \(dilation)")
+        if outputPadding.0 < 0 || outputPadding.1 < 0 || (outputPadding.0 >= Swift.max(stride.0, dilation.0))
+            || (outputPadding.1 >= Swift.max(stride.1, dilation.1))
+        {
+            shapeFailure(
+                "convTranspose2d",
+                "output padding \(outputPadding) must be smaller than stride \(stride) or dilation \(dilation)")
         }
         let N = x.shape[0], Cin = x.shape[1], H = x.shape[2], W = x.shape[3], Cout = weight.shape[1]
         let kh = weight.shape[2], kw = weight.shape[3]
-        if let bias, bias.shape != [Cout] { shapeFailure("convTranspose2d", "bias \(bias.shape) for \(Cout) output channels") }
+        if let bias, bias.shape != [Cout] {
+            shapeFailure("convTranspose2d", "bias \(bias.shape) for \(Cout) output channels")
+        }
         let Ho = (H - 1) * stride.0 - 2 * padding.0 + dilation.0 * (kh - 1) + outputPadding.0 + 1
         let Wo = (W - 1) * stride.1 - 2 * padding.1 + dilation.1 * (kw - 1) + outputPadding.1 + 1
-        if Ho < 1 || Wo < 1 { shapeFailure("convTranspose2d", "input \(x.shape) with weight \(weight.shape) gives an empty \(Ho)×\(Wo) output") }
+        if Ho < 1 || Wo < 1 {
+            shapeFailure(
+                "convTranspose2d", "input \(x.shape) with weight \(weight.shape) gives an empty \(Ho)×\(Wo) output")
+        }
         // Seen from the output: a convolution of the [Cout, Ho, Wo] image that lands on H×W positions.
-        var g = ConvGeometry(channels: Cout, height: Ho, width: Wo, kernel: (kh, kw), stride: stride, padding: padding,
-                             dilation: dilation, op: "convTranspose2d")
+        var g = ConvGeometry(
+            channels: Cout, height: Ho, width: Wo, kernel: (kh, kw), stride: stride, padding: padding,
+            dilation: dilation, op: "convTranspose2d")
         g.outH = H; g.outW = W
         // Seen as a convolution of the output: [N, Cout, Ho, Wo] by the weight [Cin, Cout, kh, kw] onto [N, Cin, H, W].
-        let s = OneDNN.shape(N, Cout, Ho, Wo, out: Cin, kernel: (kh, kw), stride: stride, padding: padding, dilation: dilation, output: (H, W))
+        let s = OneDNN.shape(
+            N, Cout, Ho, Wo, out: Cin, kernel: (kh, kw), stride: stride, padding: padding, dilation: dilation,
+            output: (H, W))
         if OneDNN.active {
             let out = Tensor(uninitialized: [N, Cout, Ho, Wo])
             if OneDNN.backwardData(s, x, weight, into: out) {
@@ -142,8 +170,9 @@ extension Tensor {
                 for n0 in Swift.stride(from: 0, to: N, by: nb) {
                     let b = Swift.min(nb, N - n0)
                     Im2col.toChannelMajor(x.storage.pointer + n0 * Cin * P, xmat, batch: b, channels: Cin, length: P)
-                    BLAS.sgemm(transA: true, transB: false, m: g.patchSize, n: b * P, k: Cin, a: weight.storage.pointer,
-                               lda: g.patchSize, b: xmat, ldb: b * P, c: col, ldc: b * P)
+                    BLAS.sgemm(
+                        transA: true, transB: false, m: g.patchSize, n: b * P, k: Cin, a: weight.storage.pointer,
+                        lda: g.patchSize, b: xmat, ldb: b * P, c: col, ldc: b * P)
                     Im2col.col2im(g, batch: b, col, out.storage.pointer + n0 * g.imageSize)
                 }
             }
@@ -170,8 +199,11 @@ extension Tensor {
     /// The im2col kernels' input and weight gradients of a transposed convolution, for output
     /// gradient `self` (geometry `g` seen from the output): dcol = im2col(dOut), dx = W · dcol,
     /// dW = x · dcolᵀ.
-    func convTranspose2dGradients(_ x: Tensor, _ weight: Tensor, g: ConvGeometry, batch N: Int) -> (x: Tensor?, w: Tensor?) {
-        let gOut = self, Cin = x.shape[1], P = x.shape[2] * x.shape[3], nb = Im2col.chunk(g, batch: N, columnsPerImage: P)
+    func convTranspose2dGradients(
+        _ x: Tensor, _ weight: Tensor, g: ConvGeometry, batch N: Int
+    ) -> (x: Tensor?, w: Tensor?) {
+        let gOut = self, Cin = x.shape[1], P = x.shape[2] * x.shape[3],
+            nb = Im2col.chunk(g, batch: N, columnsPerImage: P)
         let gx = x.requiresGrad ? Tensor(uninitialized: x.shape) : nil
         let gw = weight.requiresGrad ? Tensor.zeros(weight.shape) : nil
         Scratch.with(g.patchSize * nb * P) { col in
@@ -180,14 +212,18 @@ extension Tensor {
                     let b = Swift.min(nb, N - n0)
                     Im2col.im2col(g, batch: b, gOut.storage.pointer + n0 * g.imageSize, col)
                     if let gx {
-                        BLAS.sgemm(transA: false, transB: false, m: Cin, n: b * P, k: g.patchSize, a: weight.storage.pointer,
-                                   lda: g.patchSize, b: col, ldb: b * P, c: xmat, ldc: b * P)
-                        Im2col.fromChannelMajor(xmat, gx.storage.pointer + n0 * Cin * P, batch: b, channels: Cin, length: P, bias: nil)
+                        BLAS.sgemm(
+                            transA: false, transB: false, m: Cin, n: b * P, k: g.patchSize, a: weight.storage.pointer,
+                            lda: g.patchSize, b: col, ldb: b * P, c: xmat, ldc: b * P)
+                        Im2col.fromChannelMajor(
+                            xmat, gx.storage.pointer + n0 * Cin * P, batch: b, channels: Cin, length: P, bias: nil)
                     }
                     if let gw {
-                        Im2col.toChannelMajor(x.storage.pointer + n0 * Cin * P, xmat, batch: b, channels: Cin, length: P)
-                        BLAS.sgemm(transA: false, transB: true, m: Cin, n: g.patchSize, k: b * P, a: xmat, lda: b * P,
-                                   b: col, ldb: b * P, beta: 1, c: gw.storage.pointer, ldc: g.patchSize)
+                        Im2col.toChannelMajor(
+                            x.storage.pointer + n0 * Cin * P, xmat, batch: b, channels: Cin, length: P)
+                        BLAS.sgemm(
+                            transA: false, transB: true, m: Cin, n: g.patchSize, k: b * P, a: xmat, lda: b * P,
+                            b: col, ldb: b * P, beta: 1, c: gw.storage.pointer, ldc: g.patchSize)
                     }
                 }
             }

@@ -11,7 +11,8 @@ extension Tensor {
         let kb = transposeB ? b.shape[b.rank - 1] : b.shape[b.rank - 2]
         let n = transposeB ? b.shape[b.rank - 2] : b.shape[b.rank - 1]
         if k != kb {
-            shapeFailure("matmul", "inner sizes differ: \(a.shape)\(transposeA ? "ᵀ" : "") · \(b.shape)\(transposeB ? "ᵀ" : "")")
+            shapeFailure(
+                "matmul", "inner sizes differ: \(a.shape)\(transposeA ? "ᵀ" : "") · \(b.shape)\(transposeB ? "ᵀ" : "")")
         }
         let batchA = Array(a.shape.dropLast(2)), batchB = Array(b.shape.dropLast(2))
         let batch = Shape.broadcast(batchA, batchB, op: "matmul")
@@ -21,22 +22,26 @@ extension Tensor {
         let sb = batchB == batch ? k * n : (Shape.count(batchB) == 1 ? 0 : -1)
         if sa < 0 || sb < 0 {
             // Partial batch broadcasting: materialise it, then multiply.
-            return a.expand(batch + Array(a.shape.suffix(2))).matmul(b.expand(batch + Array(b.shape.suffix(2))),
-                                                                   transposeA: transposeA, transposeB: transposeB)
+            return a.expand(batch + Array(a.shape.suffix(2))).matmul(
+                b.expand(batch + Array(b.shape.suffix(2))),
+                transposeA: transposeA, transposeB: transposeB)
         }
         let pa = a.storage.pointer, pb = b.storage.pointer, po = out.storage.pointer
         let lda = a.shape[a.rank - 1], ldb = b.shape[b.rank - 1]
         if sb == 0 && !transposeA && batches > 1 {
             // A shared right operand: one tall GEMM over all batches at once.
-            BLAS.sgemm(transA: false, transB: transposeB, m: batches * m, n: n, k: k, a: pa, lda: lda, b: pb, ldb: ldb, c: po, ldc: n)
+            BLAS.sgemm(
+                transA: false, transB: transposeB, m: batches * m, n: n, k: k, a: pa, lda: lda, b: pb, ldb: ldb, c: po,
+                ldc: n)
         } else {
             // Batches side by side on the pool, one whole product each (a GEMM inside a pool job runs
             // on its thread): one dispatch instead of one per product, same numbers (no product is
             // split along k either way).
             parallelFor(batches, grain: 1) { r in
                 for i in r {
-                    BLAS.sgemm(transA: transposeA, transB: transposeB, m: m, n: n, k: k, a: pa + i * sa, lda: lda,
-                               b: pb + i * sb, ldb: ldb, c: po + i * m * n, ldc: n)
+                    BLAS.sgemm(
+                        transA: transposeA, transB: transposeB, m: m, n: n, k: k, a: pa + i * sa, lda: lda,
+                        b: pb + i * sb, ldb: ldb, c: po + i * m * n, ldc: n)
                 }
             }
         }

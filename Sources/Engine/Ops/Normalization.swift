@@ -8,12 +8,15 @@ extension Tensor {
     ///
     /// Backward, with x̂ = (x − μ)/σ, σ = √(var + ε), m the count per channel:
     ///   dβ = Σ g,  dγ = Σ g·x̂,  dx = (γ/σ)·(g − Σg/m − x̂·Σ(g·x̂)/m)
-    public func batchNorm(weight: Tensor?, bias: Tensor?, eps: Float) -> (out: Tensor, mean: [Float], variance: [Float]) {
+    public func batchNorm(weight: Tensor?, bias: Tensor?, eps: Float) -> (out: Tensor, mean: [Float], variance: [Float])
+    {
         if rank < 2 { shapeFailure("batchNorm", "input \(shape) has no channel axis") }
         let n = shape[0], c = shape[1], inner = count / Swift.max(n * c, 1), m = n * inner
         if let weight, weight.shape != [c] { shapeFailure("batchNorm", "weight \(weight.shape) for \(c) channels") }
         if let bias, bias.shape != [c] { shapeFailure("batchNorm", "bias \(bias.shape) for \(c) channels") }
-        if m < 2 { shapeFailure("batchNorm", "needs more than one value per channel in training mode, got input \(shape)") }
+        if m < 2 {
+            shapeFailure("batchNorm", "needs more than one value per channel in training mode, got input \(shape)")
+        }
         let out = Tensor(uninitialized: shape)
         var mean = [Float](repeating: 0, count: c), variance = [Float](repeating: 0, count: c)
         let px = storage.pointer, po = out.storage.pointer
@@ -23,7 +26,9 @@ extension Tensor {
                 parallelFor(c, grain: 1) { channels in
                     for ch in channels {
                         var s = 0.0
-                        for i in 0..<n { let row = px + (i * c + ch) * inner; s += Double(Reduce.sumContiguous(row, inner)) }
+                        for i in 0..<n {
+                            let row = px + (i * c + ch) * inner; s += Double(Reduce.sumContiguous(row, inner))
+                        }
                         let mu0 = Float(s / Double(m))
                         var sq = 0.0
                         for i in 0..<n {
@@ -66,7 +71,8 @@ extension Tensor {
                     let gamma = pw?[ch] ?? 1
                     let meanG = Float(sg / Double(m)), meanGX = Float(sgx / Double(m))
                     for i in 0..<n {
-                        let row = px + (i * c + ch) * inner, grow = pg + (i * c + ch) * inner, dst = pgx + (i * c + ch) * inner
+                        let row = px + (i * c + ch) * inner, grow = pg + (i * c + ch) * inner,
+                            dst = pgx + (i * c + ch) * inner
                         for k in 0..<inner {
                             let xhat = (row[k] - mu0) * inv
                             dst[k] = gamma * inv * (grow[k] - meanG - xhat * meanGX)
@@ -90,8 +96,11 @@ extension Tensor {
     /// Σg and Σg·x̂ likewise, so each process gets the gradient of the loss summed over all of
     /// them with respect to its own inputs. dγ and dβ stay this process's own sums (the gradient
     /// all-reduce combines them). Returns the global mean, biased variance and count per channel.
-    public func batchNorm(weight: Tensor?, bias: Tensor?, eps: Float, reduce: @escaping ([Double]) -> [Double])
-        -> (out: Tensor, mean: [Float], variance: [Float], count: Int) {
+    public func batchNorm(
+        weight: Tensor?, bias: Tensor?, eps: Float, reduce: @escaping ([Double]) -> [Double]
+    )
+        -> (out: Tensor, mean: [Float], variance: [Float], count: Int)
+    {
         if rank < 2 { shapeFailure("batchNorm", "input \(shape) has no channel axis") }
         let n = shape[0], c = shape[1], inner = count / Swift.max(n * c, 1)
         if let weight, weight.shape != [c] { shapeFailure("batchNorm", "weight \(weight.shape) for \(c) channels") }
@@ -104,7 +113,9 @@ extension Tensor {
                 parallelFor(c, grain: 1) { channels in
                     for ch in channels {
                         var s = 0.0
-                        for i in 0..<n { let base = (i * c + ch) * inner; for k in 0..<inner { s += value(ch, base + k) } }
+                        for i in 0..<n {
+                            let base = (i * c + ch) * inner; for k in 0..<inner { s += value(ch, base + k) }
+                        }
                         o[ch] = s
                     }
                 }
@@ -113,9 +124,14 @@ extension Tensor {
         }
         let first = reduce(channelSums { _, j in Double(px[j]) } + [Double(n * inner)])
         let m = first[c]
-        if m < 2 { shapeFailure("batchNorm", "needs more than one value per channel in training mode over all processes") }
+        if m < 2 {
+            shapeFailure("batchNorm", "needs more than one value per channel in training mode over all processes")
+        }
         let mean = first.prefix(c).map { $0 / m }
-        let sq = reduce(channelSums { ch, j in let d = Double(px[j]) - mean[ch]; return d * d })
+        let sq = reduce(
+            channelSums { ch, j in
+                let d = Double(px[j]) - mean[ch]; return d * d
+            })
         let variance = sq.map { $0 / m }
         let inv = variance.map { 1 / (Float($0) + eps).squareRoot() }
         let mu = mean.map { Float($0) }
@@ -124,7 +140,9 @@ extension Tensor {
         parallelFor(c, grain: 1) { channels in
             for ch in channels {
                 let scale = (pw?[ch] ?? 1) * inv[ch], shift = (pb?[ch] ?? 0) - mu[ch] * scale
-                for i in 0..<n { let base = (i * c + ch) * inner; for k in 0..<inner { po[base + k] = px[base + k] * scale + shift } }
+                for i in 0..<n {
+                    let base = (i * c + ch) * inner; for k in 0..<inner { po[base + k] = px[base + k] * scale + shift }
+                }
             }
         }
         var inputs = [self]

@@ -82,7 +82,9 @@ extension Tensor {
 
     /// Repeats each pixel `scale` times in both directions (nearest-neighbour upsampling).
     public func upsampleNearest(scale: Int) -> Tensor {
-        if rank != 4 || scale < 1 { shapeFailure("upsampleNearest", "needs an NCHW tensor and scale ≥ 1, got \(shape) and \(scale)") }
+        if rank != 4 || scale < 1 {
+            shapeFailure("upsampleNearest", "needs an NCHW tensor and scale ≥ 1, got \(shape) and \(scale)")
+        }
         if scale == 1 { return self }
         let N = shape[0], C = shape[1], H = shape[2], W = shape[3]
         // A view of the input as [N, C, H, s, W, s] with zero strides on the repeat axes.
@@ -95,9 +97,14 @@ extension Tensor {
         }
     }
 
-    private func poolGeometry(_ op: String, _ kernel: (Int, Int), _ stride: (Int, Int), _ padding: (Int, Int)) -> (ConvGeometry, Int) {
+    private func poolGeometry(
+        _ op: String, _ kernel: (Int, Int), _ stride: (Int, Int), _ padding: (Int, Int)
+    ) -> (ConvGeometry, Int) {
         if rank != 4 { shapeFailure(op, "needs an NCHW tensor, got \(shape)") }
-        return (ConvGeometry(channels: shape[1], height: shape[2], width: shape[3], kernel: kernel, stride: stride,
-                             padding: padding, op: op), shape[0])
+        return (
+            ConvGeometry(
+                channels: shape[1], height: shape[2], width: shape[3], kernel: kernel, stride: stride,
+                padding: padding, op: op), shape[0]
+        )
     }
 }

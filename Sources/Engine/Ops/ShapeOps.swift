@@ -62,7 +62,8 @@ extension Tensor {
         if order == Array(0..<rank) { return self }
         let own = Shape.strides(shape)
         let out = Tensor(uninitialized: order.map { shape[$0] })
-        StridedView(shape: out.shape, strides: order.map { own[$0] }).gather(from: storage.pointer, into: out.storage.pointer)
+        StridedView(shape: out.shape, strides: order.map { own[$0] }).gather(
+            from: storage.pointer, into: out.storage.pointer)
         var inverse = [Int](repeating: 0, count: rank)
         for (i, o) in order.enumerated() { inverse[o] = i }
         return record(out, "permute", [self]) { g in [g.permute(inverse)] }
@@ -105,14 +106,19 @@ extension Tensor {
             shapeFailure("split", "sizes \(sizes) do not add up to \(shape[a]) (axis \(axis) of \(shape))")
         }
         var start = 0
-        return sizes.map { n in defer { start += n }; return slice(axis: a, start: start, end: start + n) }
+        return sizes.map { n in
+            defer { start += n }; return slice(axis: a, start: start, end: start + n)
+        }
     }
 
     /// Joins tensors along `axis`; all other dims must agree.
     public static func concat(_ tensors: [Tensor], axis: Int) -> Tensor {
         guard let first = tensors.first else { shapeFailure("concat", "no tensors to join") }
         let a = Shape.axis(axis, rank: first.rank, op: "concat")
-        for t in tensors where t.rank != first.rank || t.shape.enumerated().contains(where: { $0.offset != a && $0.element != first.shape[$0.offset] }) {
+        for t in tensors
+        where t.rank != first.rank
+            || t.shape.enumerated().contains(where: { $0.offset != a && $0.element != first.shape[$0.offset] })
+        {
             shapeFailure("concat", "shapes \(tensors.map(\.shape)) differ outside axis \(axis)")
         }
         var s = first.shape
@@ -133,13 +139,17 @@ extension Tensor {
     public func indexSelect(axis: Int, indices: [Int]) -> Tensor {
         let a = Shape.axis(axis, rank: rank, op: "indexSelect")
         let (outer, n, inner) = Reduce.split(shape, a)
-        for i in indices where i < 0 || i >= n { shapeFailure("indexSelect", "index \(i) out of range for axis \(axis) of \(shape)") }
+        for i in indices where i < 0 || i >= n {
+            shapeFailure("indexSelect", "index \(i) out of range for axis \(axis) of \(shape)")
+        }
         var s = shape
         s[a] = indices.count
         let out = Tensor(uninitialized: s)
         let src = storage.pointer, dst = out.storage.pointer, m = indices.count
         for o in 0..<outer {
-            for (k, i) in indices.enumerated() { (dst + (o * m + k) * inner).update(from: src + (o * n + i) * inner, count: inner) }
+            for (k, i) in indices.enumerated() {
+                (dst + (o * m + k) * inner).update(from: src + (o * n + i) * inner, count: inner)
+            }
         }
         let original = shape
         return record(out, "indexSelect", [self]) { g in
@@ -160,8 +170,10 @@ extension Tensor {
     public func gather(axis: Int, index: [Int], indexShape: [Int]) -> Tensor {
         let a = Shape.axis(axis, rank: rank, op: "gather")
         if indexShape.count != rank || index.count != Shape.count(indexShape)
-            || indexShape.enumerated().contains(where: { $0.offset != a && $0.element > shape[$0.offset] }) {
-            shapeFailure("gather", "index of shape \(indexShape) (\(index.count) values) does not fit \(shape) on axis \(axis)")
+            || indexShape.enumerated().contains(where: { $0.offset != a && $0.element > shape[$0.offset] })
+        {
+            shapeFailure(
+                "gather", "index of shape \(indexShape) (\(index.count) values) does not fit \(shape) on axis \(axis)")
         }
         let own = Shape.strides(shape), n = shape[a]
         let outStrides = Shape.strides(indexShape)

@@ -37,21 +37,30 @@ public enum ONNXExport {
 
     /// Exports `part` (default: the kind's first) of `checkpoint` to `path`, and the reference
     /// inputs/outputs (seeded, `referenceBatch` examples) to `path` minus ".onnx" + ".reference.safetensors".
-    public static func export(checkpoint: String, part requested: Part?, to path: String, referenceBatch: Int = 4,
-                              seed: UInt64 = 0) throws -> Result {
+    public static func export(
+        checkpoint: String, part requested: Part?, to path: String, referenceBatch: Int = 4,
+        seed: UInt64 = 0
+    ) throws -> Result {
         let ckpt = try Checkpoint.load(checkpoint)
         let available = Part.parts(of: ckpt.modelKind)
         guard let part = requested ?? available.first else {
-            throw FormatError(checkpoint, "a '\(ckpt.kind)' checkpoint has no part ONNX export knows (gan, vae, ae, tagger)")
+            throw FormatError(
+                checkpoint, "a '\(ckpt.kind)' checkpoint has no part ONNX export knows (gan, vae, ae, tagger)")
         }
         guard available.contains(part) else {
-            throw FormatError(checkpoint, "a \(ckpt.kind) checkpoint has no \(part.rawValue) (it has: \(available.map(\.rawValue).joined(separator: ", ")))")
+            throw FormatError(
+                checkpoint,
+                "a \(ckpt.kind) checkpoint has no \(part.rawValue) (it has: "
+                    + "\(available.map(\.rawValue).joined(separator: ", ")))"
+            )
         }
         let graph = ONNXGraph()
         var rng = PRNG(seed: seed)
         var reference: [String: Tensor] = [:]
-        var metadata = ["genlab.kind": ckpt.kind, "genlab.config": ckpt.config, "genlab.part": part.rawValue,
-                        "genlab.checkpoint": (checkpoint as NSString).lastPathComponent]
+        var metadata = [
+            "genlab.kind": ckpt.kind, "genlab.config": ckpt.config, "genlab.part": part.rawValue,
+            "genlab.checkpoint": (checkpoint as NSString).lastPathComponent,
+        ]
         if part == .tagger {
             let config = try ckpt.decodeConfig(JetTagger.Config.self, file: checkpoint, problems: \.problems)
             let model = JetTagger(config, rng: &rng)
@@ -61,8 +70,11 @@ public enum ONNXExport {
             let h = try graph.emit(model.head, try graph.emit(model.features, x, key: "features"), key: "head")
             graph.output(graph.reshape(h, [ONNXGraph.batch]), as: "logit")
             metadata["genlab.scaling"] = Tagger.scaling.rawValue
-            metadata["genlab.input"] = "images scaled as the tagger was trained (\(Tagger.scaling.rawValue)): each image divided by its maximum"
-            let input = Tensor.uniform([referenceBatch, config.channels, config.imageSize, config.imageSize], rng: &rng)
+            metadata["genlab.input"] =
+                "images scaled as the tagger was trained (\(Tagger.scaling.rawValue)): each image divided by its "
+                + "maximum"
+            let input = Tensor.uniform(
+                [referenceBatch, config.channels, config.imageSize, config.imageSize], rng: &rng)
             reference = ["images": input, "logit": noGrad { model(input) }]
         } else {
             let loaded = try LoadedModel.load(checkpoint)
@@ -71,19 +83,28 @@ public enum ONNXExport {
             metadata["genlab.preprocessing"] = loaded.spec.preprocessing
             reference = try build(part, loaded, graph, metadata: &metadata, batch: referenceBatch, rng: &rng)
         }
-        let doc = "GenLab \(ckpt.kind) \(part.rawValue), exported from \((checkpoint as NSString).lastPathComponent); "
+        let doc =
+            "GenLab \(ckpt.kind) \(part.rawValue), exported from \((checkpoint as NSString).lastPathComponent); "
             + (metadata["genlab.input"] ?? "")
-        try AtomicFile.write(graph.encode(name: "genlab_\(ckpt.kind)_\(part.rawValue)", metadata: metadata, docString: doc), to: path)
+        try AtomicFile.write(
+            graph.encode(name: "genlab_\(ckpt.kind)_\(part.rawValue)", metadata: metadata, docString: doc), to: path)
         let referencePath = (path.hasSuffix(".onnx") ? String(path.dropLast(5)) : path) + ".reference.safetensors"
-        try SafeTensors.write(reference, metadata: ["inputs": graph.inputs.map(\.0).joined(separator: ","),
-                                                   "outputs": graph.outputs.map(\.0).joined(separator: ",")], to: referencePath)
-        return Result(part: part, inputs: graph.inputs.map(\.0), outputs: graph.outputs.map(\.0), nodes: graph.nodes.count,
-                      parameters: graph.initializers.compactMap { $0.floats?.count }.reduce(0, +), reference: referencePath)
+        try SafeTensors.write(
+            reference,
+            metadata: [
+                "inputs": graph.inputs.map(\.0).joined(separator: ","),
+                "outputs": graph.outputs.map(\.0).joined(separator: ","),
+            ], to: referencePath)
+        return Result(
+            part: part, inputs: graph.inputs.map(\.0), outputs: graph.outputs.map(\.0), nodes: graph.nodes.count,
+            parameters: graph.initializers.compactMap { $0.floats?.count }.reduce(0, +), reference: referencePath)
     }
 
     /// The graph of a GAN or VAE/AE part and GenLab's outputs for seeded inputs.
-    static func build(_ part: Part, _ model: LoadedModel, _ g: ONNXGraph, metadata: inout [String: String], batch: Int,
-                      rng: inout PRNG) throws -> [String: Tensor] {
+    static func build(
+        _ part: Part, _ model: LoadedModel, _ g: ONNXGraph, metadata: inout [String: String], batch: Int,
+        rng: inout PRNG
+    ) throws -> [String: Tensor] {
         let spec = model.spec
         let imageShape = [ONNXGraph.batch, spec.channels, spec.imageSize, spec.imageSize]
         let images = Tensor.uniform([batch, spec.channels, spec.imageSize, spec.imageSize], rng: &rng)
@@ -92,13 +113,16 @@ public enum ONNXExport {
         case let (.gan(gan, _), .generator):
             let z = g.input("z", [ONNXGraph.batch, gan.config.latentDim])
             g.output(try generator(gan, z, g), as: "images")
-            metadata["genlab.output"] = "images in model space (\(spec.scaling.rawValue)); display range \(spec.displayRange)"
+            metadata["genlab.output"] =
+                "images in model space (\(spec.scaling.rawValue)); display range \(spec.displayRange)"
             let noise = Tensor.normal([batch, gan.config.latentDim], rng: &rng)
             return ["z": noise, "images": noGrad { gan.generator(noise) }]
         case let (.gan(gan, _), .discriminator):
             let x = g.input("images", imageShape)
             g.output(try discriminator(gan, x, g), as: "logit")
-            metadata["genlab.input"] = "images in model space (\(spec.scaling.rawValue)); the batch statistic (minibatch std) makes outputs depend on the batch"
+            metadata["genlab.input"] =
+                "images in model space (\(spec.scaling.rawValue)); the batch statistic (minibatch std) makes outputs "
+                + "depend on the batch"
             return ["images": modelImages, "logit": noGrad { gan.discriminator(modelImages) }]
         case let (.vae(vae, _), .encoder):
             let x = g.input("images", imageShape)
@@ -115,7 +139,9 @@ public enum ONNXExport {
         case let (.vae(vae, _), .autoencoder):
             let x = g.input("images", imageShape)
             // μ only: an autoencoder graph without the unused log σ² branch (simpler for hls4ml).
-            g.output(try decode(vae, try g.emit(vae.mu, try g.emit(vae.encoder, x, key: "encoder"), key: "mu"), g), as: "reconstruction")
+            g.output(
+                try decode(vae, try g.emit(vae.mu, try g.emit(vae.encoder, x, key: "encoder"), key: "mu"), g),
+                as: "reconstruction")
             metadata["genlab.input"] = "images in model space (\(spec.scaling.rawValue))"
             return ["images": modelImages, "reconstruction": noGrad { vae.decode(vae.encode(modelImages).mu) }]
         case let (.vae(vae, _), .scorer):
@@ -154,12 +180,15 @@ public enum ONNXExport {
             let sd = g.unary("Sqrt", g.binary("Add", variance, g.constant("eps", scalar: 1e-8)))
             let scalar = g.reduce("ReduceMean", sd, axes: [0, 1, 2, 3], keepDims: true)
             let s = g.shape(h)
-            let firstMap = g.node("Slice", [h, g.constant("starts", ints: [0]), g.constant("ends", ints: [1]), g.constant("axes", ints: [1])],
-                                  shape: [s[0], 1, s[2], s[3]])
+            let firstMap = g.node(
+                "Slice",
+                [h, g.constant("starts", ints: [0]), g.constant("ends", ints: [1]), g.constant("axes", ints: [1])],
+                shape: [s[0], 1, s[2], s[3]])
             let map = g.binary("Add", g.binary("Mul", firstMap, g.constant("zero", scalar: 0)), scalar)
             h = g.node("Concat", [h, map], [.int("axis", 1)], shape: [s[0], s[1] + 1, s[2], s[3]])
         }
-        let flat = g.node("Flatten", [h], [.int("axis", 1)], shape: [ONNXGraph.batch, g.shape(h).dropFirst().reduce(1, *)])
+        let flat = g.node(
+            "Flatten", [h], [.int("axis", 1)], shape: [ONNXGraph.batch, g.shape(h).dropFirst().reduce(1, *)])
         return g.reshape(try g.emit(d.classify, flat, key: "discriminator.classify"), [ONNXGraph.batch])
     }
 
@@ -167,7 +196,9 @@ public enum ONNXExport {
         let h = try g.emit(vae.encoder, x, key: "encoder")
         let mu = try g.emit(vae.mu, h, key: "mu")
         let lv = try g.emit(vae.logVar, h, key: "logVar")
-        return (mu, g.node("Clip", [lv, g.constant("min", scalar: -20), g.constant("max", scalar: 20)], shape: g.shape(lv)))
+        return (
+            mu, g.node("Clip", [lv, g.constant("min", scalar: -20), g.constant("max", scalar: 20)], shape: g.shape(lv))
+        )
     }
 
     static func decode(_ vae: VAE, _ z: String, _ g: ONNXGraph, link: Bool = true) throws -> String {
@@ -177,8 +208,10 @@ public enum ONNXExport {
 
     /// Events as stored → the scaling → the autoencoder → every score `genlab score` reports,
     /// one value per event; `score` is the default one (mse for an AE, neg_elbo for a VAE).
-    static func scorer(_ vae: VAE, _ spec: DataSpec, _ g: ONNXGraph, metadata: inout [String: String], batch: Int,
-                       rng: inout PRNG) throws -> [String: Tensor] {
+    static func scorer(
+        _ vae: VAE, _ spec: DataSpec, _ g: ONNXGraph, metadata: inout [String: String], batch: Int,
+        rng: inout PRNG
+    ) throws -> [String: Tensor] {
         let (c, n) = (spec.channels, spec.imageSize)
         // Jet files store (N, H, W) images; others [N, C, H, W].
         let stored = spec.isJetImages && c == 1 ? [ONNXGraph.batch, n, n] : [ONNXGraph.batch, c, n, n]
@@ -192,46 +225,60 @@ public enum ONNXExport {
         let se = g.binary("Mul", d, d)
         let mse = g.reduce("ReduceMean", se, axes: [1, 2, 3], keepDims: false)
         let energy = g.reduce("ReduceSum", g.binary("Mul", x, x), axes: [1, 2, 3], keepDims: false)
-        let msePt = g.binary("Div", g.reduce("ReduceSum", se, axes: [1, 2, 3], keepDims: false),
-                             g.binary("Max", energy, g.constant("tiny", scalar: 1e-12)))
+        let msePt = g.binary(
+            "Div", g.reduce("ReduceSum", se, axes: [1, 2, 3], keepDims: false),
+            g.binary("Max", energy, g.constant("tiny", scalar: 1e-12)))
         let kl: String
         if vae.config.plain {
             kl = g.binary("Mul", mse, g.constant("zero", scalar: 0))
         } else {
             // −½ Σ (1 + log σ² − μ² − σ²)
-            let terms = g.binary("Sub", g.binary("Sub", g.binary("Add", logVar, g.constant("one", scalar: 1)), g.binary("Mul", mu, mu)),
-                                 g.unary("Exp", logVar))
-            kl = g.binary("Mul", g.reduce("ReduceSum", terms, axes: [1], keepDims: false), g.constant("minus_half", scalar: -0.5))
+            let terms = g.binary(
+                "Sub", g.binary("Sub", g.binary("Add", logVar, g.constant("one", scalar: 1)), g.binary("Mul", mu, mu)),
+                g.unary("Exp", logVar))
+            kl = g.binary(
+                "Mul", g.reduce("ReduceSum", terms, axes: [1], keepDims: false), g.constant("minus_half", scalar: -0.5))
         }
         let nll: String
         if vae.config.likelihood == .bernoulli {
             // Σ max(r, 0) − r·x + log(1 + e^−|r|): BCE on logits, as Loss.bceWithLogits.
-            let perPixel = g.binary("Add", g.binary("Sub", g.unary("Relu", out), g.binary("Mul", out, x)),
-                                    g.unary("Softplus", g.unary("Neg", g.unary("Abs", out))))
+            let perPixel = g.binary(
+                "Add", g.binary("Sub", g.unary("Relu", out), g.binary("Mul", out, x)),
+                g.unary("Softplus", g.unary("Neg", g.unary("Abs", out))))
             nll = g.reduce("ReduceSum", perPixel, axes: [1, 2, 3], keepDims: false)
         } else {
             let s = vae.config.sigma
             let constant = Float(c * n * n) * (Foundation.log(s) + 0.5 * Foundation.log(2 * Float.pi))
             let dr = g.binary("Sub", out, x)
-            nll = g.binary("Add", g.binary("Mul", g.reduce("ReduceSum", g.binary("Mul", dr, dr), axes: [1, 2, 3], keepDims: false),
-                                           g.constant("half_over_sigma2", scalar: 0.5 / (s * s))), g.constant("nll_constant", scalar: constant))
+            nll = g.binary(
+                "Add",
+                g.binary(
+                    "Mul", g.reduce("ReduceSum", g.binary("Mul", dr, dr), axes: [1, 2, 3], keepDims: false),
+                    g.constant("half_over_sigma2", scalar: 0.5 / (s * s))), g.constant("nll_constant", scalar: constant)
+            )
         }
         let negElbo = g.binary("Add", nll, kl)
         let distance = g.unary("Sqrt", g.reduce("ReduceSum", g.binary("Mul", mu, mu), axes: [1], keepDims: false))
         g.output(vae.config.plain ? mse : negElbo, as: "score")
-        for (name, value) in [("mse", mse), ("mse_pt", msePt), ("kl", kl), ("neg_elbo", negElbo), ("latent_distance", distance)] {
+        for (name, value) in [
+            ("mse", mse), ("mse_pt", msePt), ("kl", kl), ("neg_elbo", negElbo), ("latent_distance", distance),
+        ] {
             g.output(value, as: name)
         }
-        metadata["genlab.input"] = "events as stored in the files (\(stored.count == 3 ? "N, H, W" : "N, C, H, W"), raw pixel values); "
+        metadata["genlab.input"] =
+            "events as stored in the files (\(stored.count == 3 ? "N, H, W" : "N, C, H, W"), raw pixel values); "
             + "the scaling (\(spec.scaling.rawValue)) is inside the graph"
-        metadata["genlab.output"] = "score = \(vae.config.plain ? "mse" : "neg_elbo"), the default anomaly score of genlab score; "
+        metadata["genlab.output"] =
+            "score = \(vae.config.plain ? "mse" : "neg_elbo"), the default anomaly score of genlab score; "
             + "higher is more anomalous"
         // Reference: positive jet-like events through the same path genlab score takes.
         let events = Tensor.uniform([batch, c, n, n], rng: &rng)
         let scorerRef = AnomalyScorer(model: .vae(vae, spec))
         let scores = scorerRef.scoreImages(events, valid: [Bool](repeating: true, count: batch))
         var reference: [String: Tensor] = ["events": stored.count == 3 ? events.reshape([batch, n, n]) : events]
-        for (k, name) in scorerRef.scoreNames.enumerated() { reference[name] = Tensor(shape: [batch], data: scores[k].map(Float.init)) }
+        for (k, name) in scorerRef.scoreNames.enumerated() {
+            reference[name] = Tensor(shape: [batch], data: scores[k].map(Float.init))
+        }
         reference["score"] = reference[scorerRef.primaryScore]
         return reference
     }
@@ -239,10 +286,13 @@ public enum ONNXExport {
     static func scaled(_ x: String, _ scaling: ImageSet.Scaling, _ g: ONNXGraph) throws -> String {
         switch scaling {
         case .zeroToOne: return x
-        case .minusOneToOne: return g.binary("Sub", g.binary("Mul", x, g.constant("two", scalar: 2)), g.constant("one", scalar: 1))
+        case .minusOneToOne:
+            return g.binary("Sub", g.binary("Mul", x, g.constant("two", scalar: 2)), g.constant("one", scalar: 1))
         case .unitSum, .unitMax:
             // Each image divided by its sum (or maximum); an all-zero image stays zero.
-            let total = scaling == .unitSum ? g.reduce("ReduceSum", x, axes: [1, 2, 3], keepDims: true)
+            let total =
+                scaling == .unitSum
+                ? g.reduce("ReduceSum", x, axes: [1, 2, 3], keepDims: true)
                 : g.reduce("ReduceMax", x, axes: [1, 2, 3], keepDims: true)
             let positive = g.unary("Cast", g.binary("Greater", total, g.constant("zero", scalar: 0)), [.int("to", 1)])
             let safe = g.binary("Add", total, g.binary("Sub", g.constant("one", scalar: 1), positive))

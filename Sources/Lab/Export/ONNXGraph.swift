@@ -17,7 +17,9 @@ public final class ONNXGraph {
         case int(String, Int), float(String, Float), ints(String, [Int])
     }
 
-    struct Node { var op: String; var inputs: [String]; var outputs: [String]; var name: String; var attributes: [Attribute] }
+    struct Node {
+        var op: String; var inputs: [String]; var outputs: [String]; var name: String; var attributes: [Attribute]
+    }
     struct Initializer { var name: String; var dims: [Int]; var floats: [Float]?; var ints: [Int]? }
 
     private(set) var nodes: [Node] = []
@@ -69,7 +71,9 @@ public final class ONNXGraph {
 
     /// Adds a node with one output of the given shape.
     @discardableResult
-    func node(_ op: String, _ inputs: [String], _ attributes: [Attribute] = [], shape: Shape, name: String? = nil) -> String {
+    func node(
+        _ op: String, _ inputs: [String], _ attributes: [Attribute] = [], shape: Shape, name: String? = nil
+    ) -> String {
         let out = fresh(name ?? op.lowercased())
         nodes.append(Node(op: op, inputs: inputs, outputs: [out], name: out, attributes: attributes))
         shapes[out] = shape
@@ -107,8 +111,12 @@ public final class ONNXGraph {
             tensor.add(2, int: t.floats != nil ? 1 : 7)  // FLOAT, INT64
             tensor.add(8, string: t.name)
             var raw: [UInt8] = []
-            if let f = t.floats { for v in f { withUnsafeBytes(of: v.bitPattern.littleEndian) { raw.append(contentsOf: $0) } } }
-            if let ints = t.ints { for v in ints { withUnsafeBytes(of: Int64(v).littleEndian) { raw.append(contentsOf: $0) } } }
+            if let f = t.floats {
+                for v in f { withUnsafeBytes(of: v.bitPattern.littleEndian) { raw.append(contentsOf: $0) } }
+            }
+            if let ints = t.ints {
+                for v in ints { withUnsafeBytes(of: Int64(v).littleEndian) { raw.append(contentsOf: $0) } }
+            }
             tensor.add(9, bytes: raw)
             graph.add(5, message: tensor)
         }
@@ -178,26 +186,38 @@ extension ONNXGraph {
             let w = (s[3] + 2 * m.padding.1 - m.dilation.1 * (kw - 1) - 1) / m.stride.1 + 1
             var ins = [x, constant(k("weight"), m.weight)]
             if let b = m.bias { ins.append(constant(k("bias"), b)) }
-            return node("Conv", ins, [.ints("kernel_shape", [kh, kw]), .ints("strides", [m.stride.0, m.stride.1]),
-                                      .ints("pads", [m.padding.0, m.padding.1, m.padding.0, m.padding.1]),
-                                      .ints("dilations", [m.dilation.0, m.dilation.1])],
-                        shape: [s[0], m.weight.shape[0], h, w], name: key + "/out")
+            return node(
+                "Conv", ins,
+                [
+                    .ints("kernel_shape", [kh, kw]), .ints("strides", [m.stride.0, m.stride.1]),
+                    .ints("pads", [m.padding.0, m.padding.1, m.padding.0, m.padding.1]),
+                    .ints("dilations", [m.dilation.0, m.dilation.1]),
+                ],
+                shape: [s[0], m.weight.shape[0], h, w], name: key + "/out")
         case let m as ConvTranspose2d:
             let kh = m.weight.shape[2], kw = m.weight.shape[3]
             let h = (s[2] - 1) * m.stride.0 - 2 * m.padding.0 + m.dilation.0 * (kh - 1) + m.outputPadding.0 + 1
             let w = (s[3] - 1) * m.stride.1 - 2 * m.padding.1 + m.dilation.1 * (kw - 1) + m.outputPadding.1 + 1
             var ins = [x, constant(k("weight"), m.weight)]
             if let b = m.bias { ins.append(constant(k("bias"), b)) }
-            return node("ConvTranspose", ins, [.ints("kernel_shape", [kh, kw]), .ints("strides", [m.stride.0, m.stride.1]),
-                                               .ints("pads", [m.padding.0, m.padding.1, m.padding.0, m.padding.1]),
-                                               .ints("output_padding", [m.outputPadding.0, m.outputPadding.1]),
-                                               .ints("dilations", [m.dilation.0, m.dilation.1])],
-                        shape: [s[0], m.weight.shape[1], h, w], name: key + "/out")
+            return node(
+                "ConvTranspose", ins,
+                [
+                    .ints("kernel_shape", [kh, kw]), .ints("strides", [m.stride.0, m.stride.1]),
+                    .ints("pads", [m.padding.0, m.padding.1, m.padding.0, m.padding.1]),
+                    .ints("output_padding", [m.outputPadding.0, m.outputPadding.1]),
+                    .ints("dilations", [m.dilation.0, m.dilation.1]),
+                ],
+                shape: [s[0], m.weight.shape[1], h, w], name: key + "/out")
         case let m as BatchNorm:
             let c = m.features
-            let scale = constant(k("weight"), m.weight ?? Tensor.ones([c])), bias = constant(k("bias"), m.bias ?? Tensor.zeros([c]))
-            let mean = constant(k("running_mean"), m.running_mean.value), variance = constant(k("running_var"), m.running_var.value)
-            return node("BatchNormalization", [x, scale, bias, mean, variance], [.float("epsilon", m.eps)], shape: s, name: key + "/out")
+            let scale = constant(k("weight"), m.weight ?? Tensor.ones([c])),
+                bias = constant(k("bias"), m.bias ?? Tensor.zeros([c]))
+            let mean = constant(k("running_mean"), m.running_mean.value),
+                variance = constant(k("running_var"), m.running_var.value)
+            return node(
+                "BatchNormalization", [x, scale, bias, mean, variance], [.float("epsilon", m.eps)], shape: s,
+                name: key + "/out")
         case is ReLU: return node("Relu", [x], shape: s)
         case let m as LeakyReLU: return node("LeakyRelu", [x], [.float("alpha", m.slope)], shape: s)
         case is Sigmoid: return node("Sigmoid", [x], shape: s)
@@ -210,10 +230,15 @@ extension ONNXGraph {
         case let m as Reshape:
             return reshape(x, [s[0]] + m.shape)
         case let m as MaxPool2d:
-            let h = (s[2] + 2 * m.padding.0 - m.kernel.0) / m.stride.0 + 1, w = (s[3] + 2 * m.padding.1 - m.kernel.1) / m.stride.1 + 1
-            return node("MaxPool", [x], [.ints("kernel_shape", [m.kernel.0, m.kernel.1]), .ints("strides", [m.stride.0, m.stride.1]),
-                                         .ints("pads", [m.padding.0, m.padding.1, m.padding.0, m.padding.1])],
-                        shape: [s[0], s[1], h, w])
+            let h = (s[2] + 2 * m.padding.0 - m.kernel.0) / m.stride.0 + 1,
+                w = (s[3] + 2 * m.padding.1 - m.kernel.1) / m.stride.1 + 1
+            return node(
+                "MaxPool", [x],
+                [
+                    .ints("kernel_shape", [m.kernel.0, m.kernel.1]), .ints("strides", [m.stride.0, m.stride.1]),
+                    .ints("pads", [m.padding.0, m.padding.1, m.padding.0, m.padding.1]),
+                ],
+                shape: [s[0], s[1], h, w])
         case let m as CentreCrop:
             return centreCrop(x, m.size)
         default:
@@ -231,8 +256,12 @@ extension ONNXGraph {
         let s = shape(x)
         if s[2] == size && s[3] == size { return x }
         let top = (s[2] - size) / 2, left = (s[3] - size) / 2
-        return node("Slice", [x, constant("crop_starts", ints: [top, left]), constant("crop_ends", ints: [top + size, left + size]),
-                              constant("crop_axes", ints: [2, 3])], shape: [s[0], s[1], size, size])
+        return node(
+            "Slice",
+            [
+                x, constant("crop_starts", ints: [top, left]), constant("crop_ends", ints: [top + size, left + size]),
+                constant("crop_axes", ints: [2, 3]),
+            ], shape: [s[0], s[1], size, size])
     }
 
     func binary(_ op: String, _ a: String, _ b: String) -> String {
@@ -242,13 +271,17 @@ extension ONNXGraph {
         return node(op, [a, b], shape: zip(pa, pb).map { $0 == 1 ? $1 : $0 })
     }
 
-    func unary(_ op: String, _ x: String, _ attributes: [Attribute] = []) -> String { node(op, [x], attributes, shape: shape(x)) }
+    func unary(_ op: String, _ x: String, _ attributes: [Attribute] = []) -> String {
+        node(op, [x], attributes, shape: shape(x))
+    }
 
     /// ReduceMean / ReduceSum over `axes` (opset 17: ReduceMean takes axes as an attribute,
     /// ReduceSum as an input).
     func reduce(_ op: String, _ x: String, axes: [Int], keepDims: Bool) -> String {
         let s = shape(x)
-        let out = keepDims ? s.enumerated().map { axes.contains($0.offset) ? 1 : $0.element }
+        let out =
+            keepDims
+            ? s.enumerated().map { axes.contains($0.offset) ? 1 : $0.element }
             : s.enumerated().filter { !axes.contains($0.offset) }.map(\.element)
         if op == "ReduceSum" {
             return node(op, [x, constant("axes", ints: axes)], [.int("keepdims", keepDims ? 1 : 0)], shape: out)

@@ -33,82 +33,85 @@ public enum PyTorchExport {
             className = ckpt.modelKind == .ae ? "GenLabAutoencoder" : "GenLabVAE"
             body = vaeClass(vae, className)
         case .tagger:
-            let tagger = JetTagger(try ckpt.decodeConfig(JetTagger.Config.self, file: checkpoint, problems: \.problems), rng: &rng)
+            let tagger = JetTagger(
+                try ckpt.decodeConfig(JetTagger.Config.self, file: checkpoint, problems: \.problems), rng: &rng)
             module = tagger
             className = "GenLabJetTagger"
             body = """
-            class GenLabJetTagger(nn.Module):
-                \"\"\"Signal logit of images scaled as at training (each divided by its maximum).\"\"\"
-                def __init__(self):
-                    super().__init__()
-                    self.features = \(python(tagger.features, indent: 8))
-                    self.head = \(python(tagger.head, indent: 8))
+                class GenLabJetTagger(nn.Module):
+                    \"\"\"Signal logit of images scaled as at training (each divided by its maximum).\"\"\"
+                    def __init__(self):
+                        super().__init__()
+                        self.features = \(python(tagger.features, indent: 8))
+                        self.head = \(python(tagger.head, indent: 8))
 
-                def forward(self, x):
-                    return self.head(self.features(x)).reshape(-1)
-            """
+                    def forward(self, x):
+                        return self.head(self.features(x)).reshape(-1)
+                """
         case .symmetry, nil:
             throw FormatError(checkpoint, "a '\(ckpt.kind)' checkpoint has no PyTorch export (gan, vae, ae, tagger)")
         }
         let keys = module.stateDict().keys.sorted()
-        let metaText = metadata.sorted { $0.key < $1.key }.map { "    \(pyString($0.key)): \(pyString($0.value))," }.joined(separator: "\n")
+        let metaText = metadata.sorted { $0.key < $1.key }.map { "    \(pyString($0.key)): \(pyString($0.value))," }
+            .joined(separator: "\n")
         let file = """
-        \"\"\"\(className): a GenLab \(ckpt.kind) checkpoint's architecture in PyTorch, written by `genlab export --pytorch`
-        from \((checkpoint as NSString).lastPathComponent).
+            \"\"\"\(className): a GenLab \(ckpt.kind) checkpoint's architecture in PyTorch, written by
+            `genlab export --pytorch` from \((checkpoint as NSString).lastPathComponent).
 
-            from safetensors.torch import load_file
-            model = \(className)()
-            state = {k: v for k, v in load_file("checkpoint.safetensors").items() if not k.startswith("_optimizer.")}
-            model.load_state_dict(state, strict=True)
-            model.eval()
+                from safetensors.torch import load_file
+                model = \(className)()
+                state = {k: v for k, v in load_file("checkpoint.safetensors").items()
+                         if not k.startswith("_optimizer.")}
+                model.load_state_dict(state, strict=True)
+                model.eval()
 
-        save_genlab(model, "trained_in_pytorch.safetensors") writes weights trained here back as a checkpoint that
-        genlab sample, score, interpolate and inspect accept (GenLab's config and data description ride along).
-        \"\"\"
-        import torch
-        from torch import nn
+            save_genlab(model, "trained_in_pytorch.safetensors") writes weights trained here back as a checkpoint that
+            genlab sample, score, interpolate and inspect accept (GenLab's config and data description ride along).
+            \"\"\"
+            import torch
+            from torch import nn
 
-        GENLAB_METADATA = {
-        \(metaText)
-        }
-        STATE_DICT_KEYS = \(keys.map(pyString).joined(separator: ", ").wrappedList)
-
-
-        class CentreCrop(nn.Module):
-            \"\"\"The centred size × size window of an [N, C, H, W] batch.\"\"\"
-            def __init__(self, size):
-                super().__init__()
-                self.size = size
-
-            def forward(self, x):
-                h, w = x.shape[2], x.shape[3]
-                top, left = (h - self.size) // 2, (w - self.size) // 2
-                return x[:, :, top:top + self.size, left:left + self.size]
+            GENLAB_METADATA = {
+            \(metaText)
+            }
+            STATE_DICT_KEYS = \(keys.map(pyString).joined(separator: ", ").wrappedList)
 
 
-        class Reshape(nn.Module):
-            \"\"\"Each sample to `shape` (the batch axis kept).\"\"\"
-            def __init__(self, *shape):
-                super().__init__()
-                self.shape = shape
+            class CentreCrop(nn.Module):
+                \"\"\"The centred size × size window of an [N, C, H, W] batch.\"\"\"
+                def __init__(self, size):
+                    super().__init__()
+                    self.size = size
 
-            def forward(self, x):
-                return x.reshape(x.shape[0], *self.shape)
+                def forward(self, x):
+                    h, w = x.shape[2], x.shape[3]
+                    top, left = (h - self.size) // 2, (w - self.size) // 2
+                    return x[:, :, top:top + self.size, left:left + self.size]
 
 
-        \(body)
+            class Reshape(nn.Module):
+                \"\"\"Each sample to `shape` (the batch axis kept).\"\"\"
+                def __init__(self, *shape):
+                    super().__init__()
+                    self.shape = shape
+
+                def forward(self, x):
+                    return x.reshape(x.shape[0], *self.shape)
 
 
-        def save_genlab(model, path):
-            \"\"\"Writes model's weights as a GenLab checkpoint (safetensors with GenLab's metadata).\"\"\"
-            from safetensors.torch import save_file
-            state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
-            missing = set(STATE_DICT_KEYS) ^ set(state)
-            if missing:
-                raise ValueError(f"state dict keys differ from the GenLab model's: {sorted(missing)}")
-            save_file(state, path, metadata=dict(GENLAB_METADATA))
+            \(body)
 
-        """
+
+            def save_genlab(model, path):
+                \"\"\"Writes model's weights as a GenLab checkpoint (safetensors with GenLab's metadata).\"\"\"
+                from safetensors.torch import save_file
+                state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
+                missing = set(STATE_DICT_KEYS) ^ set(state)
+                if missing:
+                    raise ValueError(f"state dict keys differ from the GenLab model's: {sorted(missing)}")
+                save_file(state, path, metadata=dict(GENLAB_METADATA))
+
+            """
         try AtomicFile.write(Data(file.utf8), to: path)
         return Result(className: className, keys: keys.count)
     }
@@ -127,76 +130,78 @@ public enum PyTorchExport {
         }
         let g = gan.generator, d = gan.discriminator
         return """
-        class Generator(nn.Module):
-            \"\"\"Noise [N, \(c.latentDim)] → images [N, \(c.channels), \(c.imageSize), \(c.imageSize)] in model space.\"\"\"
-            def __init__(self):
-                super().__init__()
-                self.project = \(python(g.project, indent: 8))
-                self.bn0 = \(python(g.bn0, indent: 8))
-                self.blocks = nn.ModuleList([\(g.blocks.map { python($0, indent: 12) }.joined(separator: ", "))])
-                self.toImage = \(python(g.toImage, indent: 8))
-                self.crop = CentreCrop(\(plan.size))
+            class Generator(nn.Module):
+                \"\"\"Noise [N, \(c.latentDim)] → images [N, \(c.channels), \(c.imageSize), \(c.imageSize)]
+                in model space.\"\"\"
+                def __init__(self):
+                    super().__init__()
+                    self.project = \(python(g.project, indent: 8))
+                    self.bn0 = \(python(g.bn0, indent: 8))
+                    self.blocks = nn.ModuleList([\(g.blocks.map { python($0, indent: 12) }.joined(separator: ", "))])
+                    self.toImage = \(python(g.toImage, indent: 8))
+                    self.crop = CentreCrop(\(plan.size))
 
-            def forward(self, z):
-                h = torch.relu(self.bn0(self.project(z).reshape(-1, \(width), \(plan.start), \(plan.start))))
-                for block in self.blocks:
-                    h = block(h)
-                h = self.crop(self.toImage(h))
-                return \(link)
-
-
-        class Discriminator(nn.Module):
-            \"\"\"Images in model space → real/fake logits [N].\"\"\"
-            def __init__(self):
-                super().__init__()
-                self.blocks = nn.ModuleList([\(d.blocks.map { python($0, indent: 12) }.joined(separator: ", "))])
-                self.classify = \(python(d.classify, indent: 8))
-
-            def forward(self, x):
-                h = torch.sqrt(x + 1e-8) if \(c.output == .square ? "True" : "False") else x
-                for block in self.blocks:
-                    h = block(h)
-                if \(c.minibatchStd ? "True" : "False"):
-                    sd = torch.sqrt(h.var(dim=0, unbiased=False) + 1e-8).mean()
-                    h = torch.cat([h, sd.reshape(1, 1, 1, 1).expand(h.shape[0], 1, h.shape[2], h.shape[3])], dim=1)
-                return self.classify(h.flatten(1)).reshape(-1)
+                def forward(self, z):
+                    h = torch.relu(self.bn0(self.project(z).reshape(-1, \(width), \(plan.start), \(plan.start))))
+                    for block in self.blocks:
+                        h = block(h)
+                    h = self.crop(self.toImage(h))
+                    return \(link)
 
 
-        class GenLabDCGAN(nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.generator = Generator()
-                self.discriminator = Discriminator()
+            class Discriminator(nn.Module):
+                \"\"\"Images in model space → real/fake logits [N].\"\"\"
+                def __init__(self):
+                    super().__init__()
+                    self.blocks = nn.ModuleList([\(d.blocks.map { python($0, indent: 12) }.joined(separator: ", "))])
+                    self.classify = \(python(d.classify, indent: 8))
 
-            def forward(self, z):
-                return self.generator(z)
-        """
+                def forward(self, x):
+                    h = torch.sqrt(x + 1e-8) if \(c.output == .square ? "True" : "False") else x
+                    for block in self.blocks:
+                        h = block(h)
+                    if \(c.minibatchStd ? "True" : "False"):
+                        sd = torch.sqrt(h.var(dim=0, unbiased=False) + 1e-8).mean()
+                        h = torch.cat([h, sd.reshape(1, 1, 1, 1).expand(h.shape[0], 1, h.shape[2], h.shape[3])], dim=1)
+                    return self.classify(h.flatten(1)).reshape(-1)
+
+
+            class GenLabDCGAN(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.generator = Generator()
+                    self.discriminator = Discriminator()
+
+                def forward(self, z):
+                    return self.generator(z)
+            """
     }
 
     static func vaeClass(_ vae: VAE, _ name: String) -> String {
         let c = vae.config
         return """
-        class \(name)(nn.Module):
-            \"\"\"GenLab's \(c.plain ? "autoencoder" : "VAE") (\(c.architecture), \(c.likelihood) likelihood): images in model space
-            [N, \(c.channels), \(c.imageSize), \(c.imageSize)]; forward returns the reconstruction from z = μ.\"\"\"
-            def __init__(self):
-                super().__init__()
-                self.encoder = \(python(vae.encoder, indent: 8))
-                self.mu = \(python(vae.mu, indent: 8))
-                self.logVar = \(python(vae.logVar, indent: 8))
-                self.decoder = \(python(vae.decoder, indent: 8))
+            class \(name)(nn.Module):
+                \"\"\"GenLab's \(c.plain ? "autoencoder" : "VAE") (\(c.architecture), \(c.likelihood) likelihood):
+                images in model space [N, \(c.channels), \(c.imageSize), \(c.imageSize)]; forward returns the
+                reconstruction from z = μ.\"\"\"
+                def __init__(self):
+                    super().__init__()
+                    self.encoder = \(python(vae.encoder, indent: 8))
+                    self.mu = \(python(vae.mu, indent: 8))
+                    self.logVar = \(python(vae.logVar, indent: 8))
+                    self.decoder = \(python(vae.decoder, indent: 8))
 
-            def encode(self, x):
-                h = self.encoder(x)
-                return self.mu(h), torch.clamp(self.logVar(h), -20, 20)
+                def encode(self, x):
+                    h = self.encoder(x)
+                    return self.mu(h), torch.clamp(self.logVar(h), -20, 20)
 
-            def decode(self, z):
-                raw = self.decoder(z)
-                return torch.sigmoid(raw) if \(c.likelihood == .bernoulli ? "True" : "False") else raw
+                def decode(self, z):
+                    raw = self.decoder(z)
+                    return torch.sigmoid(raw) if \(c.likelihood == .bernoulli ? "True" : "False") else raw
 
-            def forward(self, x):
-                return self.decode(self.encode(x)[0])
-        """
+                def forward(self, x):
+                    return self.decode(self.encode(x)[0])
+            """
     }
 
     /// A GenLab layer as the PyTorch expression that builds its twin.
@@ -207,16 +212,28 @@ public enum PyTorchExport {
             let pad = String(repeating: " ", count: indent + 4)
             return "nn.Sequential(\n" + s.layers.map { pad + python($0, indent: indent + 4) + ",\n" }.joined()
                 + String(repeating: " ", count: indent) + ")"
-        case let l as Linear: return "nn.Linear(\(l.inFeatures), \(l.outFeatures), bias=\(l.bias != nil ? "True" : "False"))"
+        case let l as Linear:
+            return "nn.Linear(\(l.inFeatures), \(l.outFeatures), bias=\(l.bias != nil ? "True" : "False"))"
         case let c as Conv2d:
-            return "nn.Conv2d(\(c.weight.shape[1]), \(c.weight.shape[0]), \(pair((c.weight.shape[2], c.weight.shape[3]))), "
-                + "stride=\(pair(c.stride)), padding=\(pair(c.padding)), dilation=\(pair(c.dilation)), bias=\(c.bias != nil ? "True" : "False"))"
+            return
+                "nn.Conv2d(\(c.weight.shape[1]), \(c.weight.shape[0]), "
+                + "\(pair((c.weight.shape[2], c.weight.shape[3]))), "
+                + "stride=\(pair(c.stride)), padding=\(pair(c.padding)), dilation=\(pair(c.dilation)), "
+                + "bias=\(c.bias != nil ? "True" : "False"))"
         case let c as ConvTranspose2d:
-            return "nn.ConvTranspose2d(\(c.weight.shape[0]), \(c.weight.shape[1]), \(pair((c.weight.shape[2], c.weight.shape[3]))), "
+            return
+                "nn.ConvTranspose2d(\(c.weight.shape[0]), \(c.weight.shape[1]), "
+                + "\(pair((c.weight.shape[2], c.weight.shape[3]))), "
                 + "stride=\(pair(c.stride)), padding=\(pair(c.padding)), output_padding=\(pair(c.outputPadding)), "
                 + "dilation=\(pair(c.dilation)), bias=\(c.bias != nil ? "True" : "False"))"
-        case let b as BatchNorm2d: return "nn.BatchNorm2d(\(b.features), eps=\(b.eps), momentum=\(b.momentum), affine=\(b.weight != nil ? "True" : "False"))"
-        case let b as BatchNorm1d: return "nn.BatchNorm1d(\(b.features), eps=\(b.eps), momentum=\(b.momentum), affine=\(b.weight != nil ? "True" : "False"))"
+        case let b as BatchNorm2d:
+            return
+                "nn.BatchNorm2d(\(b.features), eps=\(b.eps), momentum=\(b.momentum), "
+                + "affine=\(b.weight != nil ? "True" : "False"))"
+        case let b as BatchNorm1d:
+            return
+                "nn.BatchNorm1d(\(b.features), eps=\(b.eps), momentum=\(b.momentum), "
+                + "affine=\(b.weight != nil ? "True" : "False"))"
         case is ReLU: return "nn.ReLU()"
         case let l as LeakyReLU: return "nn.LeakyReLU(\(l.slope))"
         case is Sigmoid: return "nn.Sigmoid()"
@@ -225,7 +242,8 @@ public enum PyTorchExport {
         case let d as Dropout: return "nn.Dropout(\(d.p))"
         case let f as Flatten: return "nn.Flatten(\(f.startDim))"
         case let r as Reshape: return "Reshape(\(r.shape.map(String.init).joined(separator: ", ")))"
-        case let p as MaxPool2d: return "nn.MaxPool2d(\(pair(p.kernel)), stride=\(pair(p.stride)), padding=\(pair(p.padding)))"
+        case let p as MaxPool2d:
+            return "nn.MaxPool2d(\(pair(p.kernel)), stride=\(pair(p.stride)), padding=\(pair(p.padding)))"
         case let c as CentreCrop: return "CentreCrop(\(c.size))"
         default: return "None  # no PyTorch twin for \(type(of: m))"
         }

@@ -40,13 +40,15 @@ struct InspectorReport {
         let n = Self.number
         var dims = ["dimension,rank,active,mu_mean,mu_std,mean_sigma,kl,information"]
         for d in report.dimensions {
-            dims.append("\(d.index),\(d.rank.map(String.init) ?? ""),\(d.active ? 1 : 0),\(n(d.muMean)),\(n(d.muStd)),\(n(d.meanSigma)),\(n(d.kl)),\(n(d.information))")
+            let figures = [d.muMean, d.muStd, d.meanSigma, d.kl, d.information].map(n).joined(separator: ",")
+            dims.append("\(d.index),\(d.rank.map(String.init) ?? ""),\(d.active ? 1 : 0),\(figures)")
         }
         try AtomicFile.write(Data((dims.joined(separator: "\n") + "\n").utf8), to: run.file("latent_dimensions.csv"))
         let rank = Dictionary(uniqueKeysWithValues: report.dimensions.compactMap { d in d.rank.map { (d.index, $0) } })
         var deps = ["dimension,rank,observable,pearson,spearman,mutual_information"]
         for d in report.dependences {
-            deps.append("\(d.dimension),\(rank[d.dimension]!),\(d.observable),\(n(d.pearson)),\(n(d.spearman)),\(n(d.mutualInformation))")
+            let figures = [d.pearson, d.spearman, d.mutualInformation].map(n).joined(separator: ",")
+            deps.append("\(d.dimension),\(rank[d.dimension]!),\(d.observable),\(figures)")
         }
         try AtomicFile.write(Data((deps.joined(separator: "\n") + "\n").utf8), to: run.file("correlations.csv"))
         try AtomicFile.write(Data(markdown().utf8), to: run.file("report.md"))
@@ -59,28 +61,45 @@ struct InspectorReport {
         md += "- checkpoint: `\(report.checkpoint)` (\(report.kind), \(report.latentDim) latent dimensions)\n"
         md += "- data: \(report.data.map { "`\($0)`" }.joined(separator: ", ")) — \(report.samples) examples\n"
         md += "- rule: \(report.activeRule); active dimensions ranked by \(report.rankedBy)\n"
-        md += "- active: \(report.active.count) (\(report.active.map(String.init).joined(separator: ", "))); "
-            + "passive: \(report.passive.count)\(report.passive.isEmpty ? "" : " (" + report.passive.map(String.init).joined(separator: ", ") + ")")\n\n"
-        md += "## Latent dimensions\n\n| dim | rank | active | mean μ | spread of μ | mean σ | KL (nats) | information (nats) |\n|---:|---:|:---:|---:|---:|---:|---:|---:|\n"
+        let passive = report.passive.isEmpty ? "" : " (" + report.passive.map(String.init).joined(separator: ", ") + ")"
+        md +=
+            "- active: \(report.active.count) (\(report.active.map(String.init).joined(separator: ", "))); "
+            + "passive: \(report.passive.count)\(passive)\n\n"
+        md +=
+            "## Latent dimensions\n\n| dim | rank | active | mean μ | spread of μ | mean σ | KL (nats) | information "
+            + "(nats) |\n|---:|---:|:---:|---:|---:|---:|---:|---:|\n"
         for d in report.dimensions.sorted(by: { ($0.rank ?? 10_000, $0.index) < ($1.rank ?? 10_000, $1.index) }) {
-            md += "| \(d.index) | \(d.rank.map(String.init) ?? "–") | \(d.active ? "yes" : "no") | \(n(d.muMean)) | \(n(d.muStd)) | \(n(d.meanSigma)) | \(n(d.kl)) | \(n(d.information)) |\n"
+            md +=
+                "| \(d.index) | \(d.rank.map(String.init) ?? "–") | \(d.active ? "yes" : "no") | \(n(d.muMean)) | "
+                + "\(n(d.muStd)) | \(n(d.meanSigma)) | \(n(d.kl)) | \(n(d.information)) |\n"
         }
-        md += "\n## Best neuron per observable\n\n| observable | dim | Spearman ρ | Pearson r | MI (nats) |\n|---|---:|---:|---:|---:|\n"
+        md +=
+            "\n## Best neuron per observable\n\n| observable | dim | Spearman ρ | Pearson r | MI (nats) "
+            + "|\n|---|---:|---:|---:|---:|\n"
         for (name, d) in report.best.sorted(by: { abs($0.value.spearman) > abs($1.value.spearman) }) {
-            md += "| \(name) | \(d.dimension) | \(String(format: "%+.3f", d.spearman)) | \(String(format: "%+.3f", d.pearson)) | \(String(format: "%.3f", d.mutualInformation)) |\n"
+            md +=
+                "| \(name) | \(d.dimension) | \(String(format: "%+.3f", d.spearman)) | "
+                + "\(String(format: "%+.3f", d.pearson)) | \(String(format: "%.3f", d.mutualInformation)) |\n"
         }
-        md += "\n## All correlations (strongest |ρ| first)\n\n| dim | observable | Spearman ρ | Pearson r | MI (nats) |\n|---:|---|---:|---:|---:|\n"
+        md +=
+            "\n## All correlations (strongest |ρ| first)\n\n| dim | observable | Spearman ρ | Pearson r | MI (nats) "
+            + "|\n|---:|---|---:|---:|---:|\n"
         for d in report.dependences {
-            md += "| \(d.dimension) | \(d.observable) | \(String(format: "%+.3f", d.spearman)) | \(String(format: "%+.3f", d.pearson)) | \(String(format: "%.3f", d.mutualInformation)) |\n"
+            md +=
+                "| \(d.dimension) | \(d.observable) | \(String(format: "%+.3f", d.spearman)) | "
+                + "\(String(format: "%+.3f", d.pearson)) | \(String(format: "%.3f", d.mutualInformation)) |\n"
         }
         return md
     }
 
     func activityPlot() -> Plot {
         let vae = report.kind == .vae
-        var plot = Plot(title: vae ? "Information and KL per latent dimension" : "Variance of μ per dimension (sorted)",
-                        xLabel: "dimensions, most active first", yLabel: vae ? "nats" : "var(mu)")
-        let order = report.dimensions.sorted { ($0.information ?? $0.muStd * $0.muStd) > ($1.information ?? $1.muStd * $1.muStd) }
+        var plot = Plot(
+            title: vae ? "Information and KL per latent dimension" : "Variance of μ per dimension (sorted)",
+            xLabel: "dimensions, most active first", yLabel: vae ? "nats" : "var(mu)")
+        let order = report.dimensions.sorted {
+            ($0.information ?? $0.muStd * $0.muStd) > ($1.information ?? $1.muStd * $1.muStd)
+        }
         let edges = (0...order.count).map(Double.init)
         if vae {
             plot.add("information", x: edges, y: order.map { $0.information ?? 0 }, steps: true)
@@ -93,13 +112,15 @@ struct InspectorReport {
 
     func writeTraversals(_ run: RunFolder) throws {
         guard !report.traversed.isEmpty else { return }
-        let (z, offsets) = LatentInspector.traversal(report.dimensions, dims: report.traversed, steps: options.steps, range: options.range)
+        let (z, offsets) = LatentInspector.traversal(
+            report.dimensions, dims: report.traversed, steps: options.steps, range: options.range)
         let images = noGrad { inspector.model.decode(z) }
         let spec = inspector.spec
         // Jet images are shown on a √pT scale: linear, the hard core hides the prongs.
         let shown = spec.isJetImages ? noGrad { images.relu().pow(0.5) } : images
         let grid = imageGrid(shown, columns: options.steps, range: spec.displayRange, normalizeEach: spec.isJetImages)
-        try grid.resized(width: grid.width * 4, height: grid.height * 4, method: .bilinear).writePNG(run.file("traversal.png"))
+        try grid.resized(width: grid.width * 4, height: grid.height * 4, method: .bilinear).writePNG(
+            run.file("traversal.png"))
         let names = ObservableCatalogue.imageObservables(for: spec)
         let values = ObservableCatalogue.compute(names, images: spec.isJetImages ? images.relu() : images, spec: spec)
         var csv = ["dimension,offset_spread,latent_value," + names.joined(separator: ",")]
@@ -107,14 +128,16 @@ struct InspectorReport {
             for (s, t) in offsets.enumerated() {
                 let row = k * offsets.count + s
                 let zj = report.dimensions[j].muMean + t * report.dimensions[j].muStd
-                csv.append("\(j),\(Self.number(t)),\(Self.number(zj)),\(names.map { Self.number(values[$0]![row]) }.joined(separator: ","))")
+                let observed = names.map { Self.number(values[$0]![row]) }.joined(separator: ",")
+                csv.append("\(j),\(Self.number(t)),\(Self.number(zj)),\(observed)")
             }
         }
         try AtomicFile.write(Data((csv.joined(separator: "\n") + "\n").utf8), to: run.file("traversal.csv"))
         for name in names {
             var plot = Plot(title: "\(name) along each traversal", xLabel: "offset (spreads of μ)", yLabel: name)
             for (k, j) in report.traversed.enumerated() {
-                plot.add("dim \(j)", x: offsets, y: Array(values[name]![(k * offsets.count)..<((k + 1) * offsets.count)]))
+                plot.add(
+                    "dim \(j)", x: offsets, y: Array(values[name]![(k * offsets.count)..<((k + 1) * offsets.count)]))
             }
             try plot.write(run.file("traversal_\(name).png"))
         }
@@ -128,7 +151,8 @@ struct InspectorReport {
         let pick = Swift.stride(from: 0, to: encoded.count, by: stride).map { $0 }
         for (name, v) in encoded.observables.sorted(by: { $0.key < $1.key }) {
             var plot = Plot(title: "Latent map coloured by \(name)", xLabel: "μ_{\(a)}", yLabel: "μ_{\(b)}")
-            plot.scatter(name, x: pick.map { encoded.mu[a][$0] }, y: pick.map { encoded.mu[b][$0] }, values: pick.map { v[$0] })
+            plot.scatter(
+                name, x: pick.map { encoded.mu[a][$0] }, y: pick.map { encoded.mu[b][$0] }, values: pick.map { v[$0] })
             plot.width = 560; plot.height = 480
             try plot.write(run.file("map_\(name).png"))
         }

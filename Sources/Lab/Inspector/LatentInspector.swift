@@ -45,8 +45,11 @@ public final class LatentInspector {
         /// 1 for the most active dimension; nil for passive ones.
         public var rank: Int?
 
-        public init(index: Int, muMean: Double, muStd: Double, meanSigma: Double? = nil, kl: Double? = nil, information: Double? = nil,
-                    active: Bool, rank: Int? = nil) {
+        public init(
+            index: Int, muMean: Double, muStd: Double, meanSigma: Double? = nil, kl: Double? = nil,
+            information: Double? = nil,
+            active: Bool, rank: Int? = nil
+        ) {
             self.index = index; self.muMean = muMean; self.muStd = muStd; self.meanSigma = meanSigma; self.kl = kl
             self.information = information; self.active = active; self.rank = rank
         }
@@ -82,8 +85,8 @@ public final class LatentInspector {
 
     /// The encoded data and the observables of each example.
     public struct Encoded {
-        public var mu: [[Double]]        // [dimension][example]
-        public var sigma: [[Double]]?    // nil for a plain autoencoder
+        public var mu: [[Double]]  // [dimension][example]
+        public var sigma: [[Double]]?  // nil for a plain autoencoder
         public var observables: [String: [Double]]
         public var count: Int { mu.first?.count ?? 0 }
 
@@ -98,7 +101,8 @@ public final class LatentInspector {
 
     public init(checkpoint: String) throws {
         guard case let .vae(vae, spec) = try LoadedModel.load(checkpoint) else {
-            throw FormatError(checkpoint, "holds a GAN, which has no encoder; `genlab inspect` needs a vae or ae checkpoint")
+            throw FormatError(
+                checkpoint, "holds a GAN, which has no encoder; `genlab inspect` needs a vae or ae checkpoint")
         }
         model = vae; self.spec = spec; self.checkpoint = checkpoint
     }
@@ -109,7 +113,9 @@ public final class LatentInspector {
     /// every file has `/jets`, plus the label when the labels take both values.
     /// Under mpirun each rank encodes its share of every file's batches, and every rank gets all
     /// of them (the same batches of 256 as one process, so the same digits).
-    public func encode(_ data: [String], observables requested: [String]?, limit: Int?, cluster: Cluster = .world) throws -> Encoded {
+    public func encode(
+        _ data: [String], observables requested: [String]?, limit: Int?, cluster: Cluster = .world
+    ) throws -> Encoded {
         guard !data.isEmpty else { throw FormatError("--data", "no data files given") }
         let imageNames = ObservableCatalogue.imageObservables(for: spec)
         var mu = [[Double]](repeating: [], count: model.config.latentDim), sigma = mu
@@ -119,17 +125,23 @@ public final class LatentInspector {
         for path in data {
             var set = try Self.load(path, spec: spec, limit: limit)
             guard set.height == spec.imageSize, set.width == spec.imageSize, set.channels == spec.channels else {
-                throw FormatError(path, "images are \(set.channels)×\(set.height)×\(set.width); the model was trained on \(spec.channels)×\(spec.imageSize)×\(spec.imageSize)")
+                throw FormatError(
+                    path,
+                    "images are \(set.channels)×\(set.height)×\(set.width); the model was trained on "
+                        + "\(spec.channels)×\(spec.imageSize)×\(spec.imageSize)"
+                )
             }
             let holdsJets = set.jetRecord != nil
             var isFolder: ObjCBool = false
-            let isPictures = FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) && isFolder.boolValue
+            let isPictures =
+                FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) && isFolder.boolValue
                 || [.png, .jpeg].contains(try? FileKind.detect(path))
             if spec.isJetImages && isPictures {
                 throw FormatError(path, "holds pictures, but the model was trained on jet images (\(spec.source))")
             }
             if !spec.isJetImages && holdsJets {
-                throw FormatError(path, "holds jet images, but the model was trained on ordinary images (\(spec.source))")
+                throw FormatError(
+                    path, "holds jet images, but the model was trained on ordinary images (\(spec.source))")
             }
             set = set.scaled(spec.scaling)
             let n = set.count, d = model.config.latentDim
@@ -149,7 +161,9 @@ public final class LatentInspector {
             }
             if cluster.isDistributed { (fileMu, fileSigma) = try Self.allGather(fileMu, fileSigma, cluster) }
             for j in 0..<d { mu[j] += fileMu[j]; sigma[j] += fileSigma[j] }
-            for (k, v) in ObservableCatalogue.compute(imageNames, images: set.images, spec: spec) { values[k, default: []] += v }
+            for (k, v) in ObservableCatalogue.compute(imageNames, images: set.images, spec: spec) {
+                values[k, default: []] += v
+            }
             let jets = try Self.jetColumns(path, count: n)
             jetsEverywhere = jetsEverywhere && jets != nil
             values["mass", default: []] += jets?.mass ?? Array(repeating: .nan, count: n)
@@ -162,12 +176,16 @@ public final class LatentInspector {
         if Set(labels.compactMap { $0 }).count >= 2 { available.append("label") }
         let names = requested ?? available
         for name in names where !available.contains(name) {
-            let why = ObservableCatalogue.fileNames.contains(name)
-                ? (name == "label" ? "needs labels of both classes in the data files" : "needs a /jets dataset (pT, η, φ, m) in every data file")
+            let why =
+                ObservableCatalogue.fileNames.contains(name)
+                ? (name == "label"
+                    ? "needs labels of both classes in the data files"
+                    : "needs a /jets dataset (pT, η, φ, m) in every data file")
                 : "is not an observable of this model's data"
             throw FormatError(name, "observable \(why); available: \(available.joined(separator: ", "))")
         }
-        return Encoded(mu: mu, sigma: model.config.plain ? nil : sigma, observables: values.filter { names.contains($0.key) })
+        return Encoded(
+            mu: mu, sigma: model.config.plain ? nil : sigma, observables: values.filter { names.contains($0.key) })
     }
 
     /// A data file as the model's images: jet constituents (an HDF5 file with `/constituents` and
@@ -227,7 +245,9 @@ public final class LatentInspector {
             // right for VAEs whose posteriors are far narrower than the prior (e.g. jets with a
             // sharp Gaussian likelihood, where every σ is ~0.01).
             for j in dims.indices { dims[j].active = dims[j].information! > 0.1 }
-            rule = "active when ½ ln(1 + Var_x μ_d / E_x σ_d²) > 0.1 nats (the spread of μ_d stands out of its posterior noise); "
+            rule =
+                "active when ½ ln(1 + Var_x μ_d / E_x σ_d²) > 0.1 nats (the spread of μ_d stands out of its "
+                + "posterior noise); "
                 + "passive dimensions sit at the prior (σ ≈ 1, KL ≈ 0)"
             rankedBy = "information ½ ln(1 + Var μ / E σ²)"
         } else {
@@ -236,7 +256,9 @@ public final class LatentInspector {
             rule = "autoencoder (no prior): active when Var of μ_d exceeds 1 % of the largest dimension's"
             rankedBy = "variance of μ"
         }
-        let order = dims.filter(\.active).sorted { ($0.information ?? $0.muStd * $0.muStd) > ($1.information ?? $1.muStd * $1.muStd) }
+        let order = dims.filter(\.active).sorted {
+            ($0.information ?? $0.muStd * $0.muStd) > ($1.information ?? $1.muStd * $1.muStd)
+        }
         for (r, d) in order.enumerated() { dims[d.index].rank = r + 1 }
         return (dims, rule, rankedBy)
     }
@@ -246,9 +268,11 @@ public final class LatentInspector {
         var out: [Dependence] = []
         for j in active {
             for (name, v) in e.observables.sorted(by: { $0.key < $1.key }) {
-                out.append(Dependence(dimension: j, observable: name, pearson: Statistics.pearson(e.mu[j], v),
-                                      spearman: Statistics.spearman(e.mu[j], v),
-                                      mutualInformation: Statistics.mutualInformation(e.mu[j], v, bins: bins)))
+                out.append(
+                    Dependence(
+                        dimension: j, observable: name, pearson: Statistics.pearson(e.mu[j], v),
+                        spearman: Statistics.spearman(e.mu[j], v),
+                        mutualInformation: Statistics.mutualInformation(e.mu[j], v, bins: bins)))
             }
         }
         return out.sorted { abs($0.spearman.isNaN ? 0 : $0.spearman) > abs($1.spearman.isNaN ? 0 : $1.spearman) }
@@ -256,7 +280,9 @@ public final class LatentInspector {
 
     /// Latent points sweeping each of `dims` over mean ± range·spread, the others at the data mean:
     /// rows of [dims.count · steps, D], dimension by dimension; and the offsets in spreads.
-    public static func traversal(_ dimensions: [Dimension], dims: [Int], steps: Int, range: Double) -> (z: Tensor, offsets: [Double]) {
+    public static func traversal(
+        _ dimensions: [Dimension], dims: [Int], steps: Int, range: Double
+    ) -> (z: Tensor, offsets: [Double]) {
         let offsets = (0..<steps).map { steps == 1 ? 0 : -range + 2 * range * Double($0) / Double(steps - 1) }
         var rows: [Float] = []
         for j in dims {
@@ -271,14 +297,20 @@ public final class LatentInspector {
 
     /// Runs everything and writes the report into `out`.
     /// Every rank's rows of μ and σ (one array per latent dimension), joined in rank order on every rank.
-    static func allGather(_ mu: [[Double]], _ sigma: [[Double]], _ cluster: Cluster) throws -> ([[Double]], [[Double]]) {
+    static func allGather(_ mu: [[Double]], _ sigma: [[Double]], _ cluster: Cluster) throws -> ([[Double]], [[Double]])
+    {
         struct Part: Codable { var mu: [[Double]]; var sigma: [[Double]] }
         let all = try cluster.allGather(Part(mu: mu, sigma: sigma))
-        return ((0..<mu.count).map { j in all.flatMap { $0.mu[j] } }, (0..<mu.count).map { j in all.flatMap { $0.sigma[j] } })
+        return (
+            (0..<mu.count).map { j in all.flatMap { $0.mu[j] } },
+            (0..<mu.count).map { j in all.flatMap { $0.sigma[j] } }
+        )
     }
 
     /// Under mpirun the data are encoded in shards over the ranks (`encode`); rank 0 writes the report.
-    public func inspect(data: [String], options: Options = Options(), out: String, cluster: Cluster = .world) throws -> Report {
+    public func inspect(
+        data: [String], options: Options = Options(), out: String, cluster: Cluster = .world
+    ) throws -> Report {
         let encoded = try encode(data, observables: options.observables, limit: options.limit, cluster: cluster)
         let (dims, rule, rankedBy) = Self.dimensions(encoded)
         let active = dims.filter(\.active).sorted { $0.rank! < $1.rank! }.map(\.index)
@@ -286,10 +318,13 @@ public final class LatentInspector {
         var best: [String: Dependence] = [:]
         for d in deps where best[d.observable] == nil && d.spearman.isFinite { best[d.observable] = d }
         let traversed = Array(active.prefix(options.traversed))
-        let report = Report(checkpoint: checkpoint, kind: kind, data: data, samples: encoded.count, latentDim: dims.count,
-                            activeRule: rule, rankedBy: rankedBy, dimensions: dims, active: active,
-                            passive: dims.filter { !$0.active }.map(\.index), dependences: deps, best: best, traversed: traversed)
-        if cluster.isRoot { try InspectorReport(report: report, encoded: encoded, inspector: self, options: options).write(to: out) }
+        let report = Report(
+            checkpoint: checkpoint, kind: kind, data: data, samples: encoded.count, latentDim: dims.count,
+            activeRule: rule, rankedBy: rankedBy, dimensions: dims, active: active,
+            passive: dims.filter { !$0.active }.map(\.index), dependences: deps, best: best, traversed: traversed)
+        if cluster.isRoot {
+            try InspectorReport(report: report, encoded: encoded, inspector: self, options: options).write(to: out)
+        }
         return report
     }
 }

@@ -23,7 +23,9 @@ public enum ObservableCatalogue {
     public static let fileNames = ["mass", "pt", "label"]
 
     /// The image observables that apply to a model's data.
-    public static func imageObservables(for spec: DataSpec) -> [String] { spec.isJetImages ? jetImageNames : imageNames }
+    public static func imageObservables(for spec: DataSpec) -> [String] {
+        spec.isJetImages ? jetImageNames : imageNames
+    }
 
     /// Image observables of every image in a model-space batch [N, C, H, W], in parallel over images.
     public static func compute(_ names: [String], images: Tensor, spec: DataSpec) -> [String: [Double]] {
@@ -39,7 +41,9 @@ public enum ObservableCatalogue {
                         for ch in 0..<c { s += Double(x.storage.pointer[i * c * h * w + ch * h * w + k]) }
                         return s / Double(c)
                     }
-                    let values = spec.isJetImages ? jet(grey, size: h, window: spec.jetImage.window)
+                    let values =
+                        spec.isJetImages
+                        ? jet(grey, size: h, window: spec.jetImage.window)
                         : picture(grey.map { spec.scaling == .minusOneToOne ? ($0 + 1) / 2 : $0 }, height: h, width: w)
                     out[i] = names.map { values[$0] ?? .nan }
                 }
@@ -53,7 +57,9 @@ public enum ObservableCatalogue {
     /// A jet image's pixels (row φ, column η, over [−window, window]²) as massless particles at the
     /// pixel centres: m/ΣpT over all positive pixels, and the particles above 1 % of the hardest
     /// pixel (the ones multiplicity and N-subjettiness count). Nil for an image without positive pT.
-    static func jetPixels(size: Int, window: Double, _ pixel: (Int) -> Double) -> (massOverPt: Double, kept: [FourVector])? {
+    static func jetPixels(
+        size: Int, window: Double, _ pixel: (Int) -> Double
+    ) -> (massOverPt: Double, kept: [FourVector])? {
         var hardest = 0.0
         for k in 0..<(size * size) { hardest = max(hardest, pixel(k)) }
         guard hardest > 0 else { return nil }
@@ -63,7 +69,8 @@ public enum ObservableCatalogue {
         for r in 0..<size {
             for col in 0..<size where pixel(r * size + col) > 0 {
                 let pt = pixel(r * size + col)
-                let p = FourVector(pt: pt, eta: -window + (Double(col) + 0.5) * step, phi: -window + (Double(r) + 0.5) * step)
+                let p = FourVector(
+                    pt: pt, eta: -window + (Double(col) + 0.5) * step, phi: -window + (Double(r) + 0.5) * step)
                 all = all + p
                 total += pt
                 if pt > 0.01 * hardest { kept.append(p) }
@@ -88,8 +95,10 @@ public enum ObservableCatalogue {
                 sx += v * (Double(c) + 0.5); sy += v * (Double(r) + 0.5); total += v
             }
         }
-        return ["brightness": mean, "contrast": std, "asymmetry": asym / Double(h * w),
-                "centroid_x": total > 0 ? (sx / total - Double(w) / 2) / Double(w) : .nan,
-                "centroid_y": total > 0 ? (sy / total - Double(h) / 2) / Double(w) : .nan]
+        return [
+            "brightness": mean, "contrast": std, "asymmetry": asym / Double(h * w),
+            "centroid_x": total > 0 ? (sx / total - Double(w) / 2) / Double(w) : .nan,
+            "centroid_y": total > 0 ? (sy / total - Double(h) / 2) / Double(w) : .nan,
+        ]
     }
 }

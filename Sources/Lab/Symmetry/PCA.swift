@@ -41,7 +41,9 @@ public enum PCA {
 
     /// The first `k` principal-component scores of `rows` × `features` data (row-major), each
     /// standardised to mean 0 and standard deviation 1, with the explained-variance fractions.
-    public static func scores(_ data: UnsafePointer<Float>, rows: Int, features: Int, k: Int) -> (scores: [[Double]], explained: [Double]) {
+    public static func scores(
+        _ data: UnsafePointer<Float>, rows: Int, features: Int, k: Int
+    ) -> (scores: [[Double]], explained: [Double]) {
         var mean = [Double](repeating: 0, count: features)
         for r in 0..<rows { for f in 0..<features { mean[f] += Double(data[r * features + f]) } }
         for f in 0..<features { mean[f] /= Double(rows) }
@@ -51,12 +53,18 @@ public enum PCA {
             for f in 0..<features { centred[f] = Double(data[r * features + f]) - mean[f] }
             for i in 0..<features { for j in i..<features { cov[i * features + j] += centred[i] * centred[j] } }
         }
-        for i in 0..<features { for j in i..<features { cov[i * features + j] /= Double(rows - 1); cov[j * features + i] = cov[i * features + j] } }
+        for i in 0..<features {
+            for j in i..<features {
+                cov[i * features + j] /= Double(rows - 1); cov[j * features + i] = cov[i * features + j]
+            }
+        }
         let (values, vectors) = symmetricEigen(cov, n: features)
         let total = max(values.reduce(0) { $0 + max($1, 0) }, 1e-300)
         var out: [[Double]] = []
         for c in 0..<min(k, features) {
-            var s = (0..<rows).map { r in (0..<features).reduce(0.0) { $0 + (Double(data[r * features + $1]) - mean[$1]) * vectors[c][$1] } }
+            var s = (0..<rows).map { r in
+                (0..<features).reduce(0.0) { $0 + (Double(data[r * features + $1]) - mean[$1]) * vectors[c][$1] }
+            }
             let sd = (s.reduce(0) { $0 + $1 * $1 } / Double(rows)).squareRoot()
             s = s.map { sd > 1e-12 ? $0 / sd : 0 }
             out.append(s)

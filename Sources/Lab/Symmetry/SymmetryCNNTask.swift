@@ -17,20 +17,26 @@ final class SymmetryCNNTask: TrainingTask {
     /// The classifier's streams: weights from fork 1, data order and augmentation from fork 2.
     private let streams: PRNG
 
-    init(train: SymmetryDataset, validation: SymmetryDataset, sweeps: SymmetryDataset?, options o: SymmetryTrainingOptions) {
+    init(
+        train: SymmetryDataset, validation: SymmetryDataset, sweeps: SymmetryDataset?,
+        options o: SymmetryTrainingOptions
+    ) {
         self.train = train; self.validation = validation; self.sweeps = sweeps; options = o
         let rep = o.representation
         streams = PRNG(seed: o.seed).fork(7)
         var initRNG = streams.fork(1)
-        model = SymmetryCNN(.init(imageSize: rep.size, channels: rep.channels, classes: SymmetryClass.allCases.count,
-                                  features: o.features, headGrid: o.headGrid, probes: o.probes), rng: &initRNG)
+        model = SymmetryCNN(
+            .init(
+                imageSize: rep.size, channels: rep.channels, classes: SymmetryClass.allCases.count,
+                features: o.features, headGrid: o.headGrid, probes: o.probes), rng: &initRNG)
         optimizer = Adam(model.namedParameters(), lr: o.learningRate)
     }
 
     /// The checkpoint's configuration: the CNN, how its input is made, the classes, the options.
     var config: SymmetryDetector.Config {
-        SymmetryDetector.Config(cnn: model.config, representation: options.representation, classes: SymmetryClass.allCases.map(\.name),
-                                training: options)
+        SymmetryDetector.Config(
+            cnn: model.config, representation: options.representation, classes: SymmetryClass.allCases.map(\.name),
+            training: options)
     }
 
     var exampleCount: Int { train.count }
@@ -43,14 +49,17 @@ final class SymmetryCNNTask: TrainingTask {
         model.train()
         let x = SquareSymmetry.augment(train.features.indexSelect(axis: 0, indices: idx).detach(), rng: &data)
         let (logits, degree) = model.predict(x)
-        var loss = Loss.crossEntropy(logits, targets: idx.map { train.labels[$0] })
-            + Loss.bceWithLogits(degree, Tensor(shape: [idx.count], data: idx.map { train.epsilons[$0] })) * options.degreeWeight
+        var loss =
+            Loss.crossEntropy(logits, targets: idx.map { train.labels[$0] })
+            + Loss.bceWithLogits(degree, Tensor(shape: [idx.count], data: idx.map { train.epsilons[$0] }))
+            * options.degreeWeight
         if let sw = sweeps {
             let n = SymmetryEvaluation.sweepEpsilons.count
             let starts = (0..<2).map { _ in data.nextInt(sw.count / n) * n }
             let picked = starts.flatMap { Array($0..<($0 + n)) }
             let x = SquareSymmetry.augment(sw.features.indexSelect(axis: 0, indices: picked).detach(), rng: &data)
-            let ranking = SymmetryTraining.rankingLoss(model.predict(x).degreeLogit, epsilons: picked.map { sw.epsilons[$0] }, length: n)
+            let ranking = SymmetryTraining.rankingLoss(
+                model.predict(x).degreeLogit, epsilons: picked.map { sw.epsilons[$0] }, length: n)
             loss = loss + ranking * options.rankingWeight
         }
         optimizer.zeroGrad()
@@ -61,18 +70,28 @@ final class SymmetryCNNTask: TrainingTask {
 
     func evaluate(noise: inout PRNG) -> [String: Double] {
         let v = SymmetryEvaluation.evaluate(model, validation)
-        return ["val_accuracy_exact": v.accuracyExact, "val_accuracy": v.accuracyAll, "val_spearman": v.spearmanEpsilonScore]
+        return [
+            "val_accuracy_exact": v.accuracyExact, "val_accuracy": v.accuracyAll,
+            "val_spearman": v.spearmanEpsilonScore,
+        ]
     }
 
     func epochSummary(_ f: [String: Double], epoch: Int, of epochs: Int) -> String? {
-        String(format: "epoch %d/%d: loss %.4f  validation accuracy %.3f (exact %.3f)  ρ(ε, score) %.3f", epoch, epochs,
-               f["loss"] ?? .nan, f["val_accuracy"] ?? .nan, f["val_accuracy_exact"] ?? .nan, f["val_spearman"] ?? .nan)
+        String(
+            format: "epoch %d/%d: loss %.4f  validation accuracy %.3f (exact %.3f)  ρ(ε, score) %.3f", epoch, epochs,
+            f["loss"] ?? .nan, f["val_accuracy"] ?? .nan, f["val_accuracy_exact"] ?? .nan, f["val_spearman"] ?? .nan)
     }
 
     var reportRows: [(String, String)] {
-        [("training templates", "\(train.count)"), ("validation templates", "\(validation.count)"),
-         ("training sweeps", sweeps.map { "\($0.count) images" } ?? "—"),
-         ("input", "\(options.representation.input.rawValue), \(options.representation.channels) channels of \(options.representation.size)²")]
+        [
+            ("training templates", "\(train.count)"), ("validation templates", "\(validation.count)"),
+            ("training sweeps", sweeps.map { "\($0.count) images" } ?? "—"),
+            (
+                "input",
+                "\(options.representation.input.rawValue), \(options.representation.channels) channels of "
+                    + "\(options.representation.size)²"
+            ),
+        ]
     }
 
     func checkpoint(training: TrainingState) throws -> Checkpoint {
@@ -91,7 +110,11 @@ final class SymmetryCNNTask: TrainingTask {
             return try? encoder.encode(o)
         }
         guard comparable(saved.training) == comparable(options) else {
-            throw FormatError(file, "was trained with other options (templates, decoys or classifier); resuming needs the same ones but --epochs")
+            throw FormatError(
+                file,
+                "was trained with other options (templates, decoys or classifier); resuming needs the same ones but "
+                    + "--epochs"
+            )
         }
         try checkpoint.restore(into: model, optimizer: optimizer, file: file)
     }

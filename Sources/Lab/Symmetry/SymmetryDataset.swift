@@ -22,19 +22,24 @@ public struct SymmetryDataset {
     /// how many templates are drawn, and represented, so far.
     /// With `shapes`, a fraction `shapeFraction` of each class is drawn from that shape library
     /// instead (exact symmetry, or `none`).
-    public static func generate(perClass: Int, library: SymmetryTemplates, shapes: SymmetryShapes? = nil, shapeFraction: Double = 0,
-                                representation: SymmetryRepresentation, exact: Double = 0.4,
-                                maxEpsilon: Double = 1, seed: UInt64, cluster: Cluster? = nil, drawn: ((Int) -> Void)? = nil,
-                                progress: ((Int) -> Void)? = nil) -> SymmetryDataset {
-        let templates = draw(perClass: perClass, library: library, shapes: shapes, shapeFraction: shapeFraction, exact: exact,
-                             maxEpsilon: maxEpsilon, seed: seed, drawn: drawn)
+    public static func generate(
+        perClass: Int, library: SymmetryTemplates, shapes: SymmetryShapes? = nil, shapeFraction: Double = 0,
+        representation: SymmetryRepresentation, exact: Double = 0.4,
+        maxEpsilon: Double = 1, seed: UInt64, cluster: Cluster? = nil, drawn: ((Int) -> Void)? = nil,
+        progress: ((Int) -> Void)? = nil
+    ) -> SymmetryDataset {
+        let templates = draw(
+            perClass: perClass, library: library, shapes: shapes, shapeFraction: shapeFraction, exact: exact,
+            maxEpsilon: maxEpsilon, seed: seed, drawn: drawn)
         return make(templates, representation: representation, seed: seed &+ 1, progress: progress, cluster: cluster)
     }
 
     /// The templates `generate` draws from `seed`, without their representation.
-    public static func draw(perClass: Int, library: SymmetryTemplates, shapes: SymmetryShapes? = nil, shapeFraction: Double = 0,
-                            exact: Double = 0.4, maxEpsilon: Double = 1, seed: UInt64,
-                            drawn: ((Int) -> Void)? = nil) -> [SymmetryTemplates.Template] {
+    public static func draw(
+        perClass: Int, library: SymmetryTemplates, shapes: SymmetryShapes? = nil, shapeFraction: Double = 0,
+        exact: Double = 0.4, maxEpsilon: Double = 1, seed: UInt64,
+        drawn: ((Int) -> Void)? = nil
+    ) -> [SymmetryTemplates.Template] {
         var rng = PRNG(seed: seed)
         var templates: [SymmetryTemplates.Template] = []
         for _ in 0..<perClass {
@@ -54,8 +59,10 @@ public struct SymmetryDataset {
 
     /// The representation of given templates.
     /// With a distributed `cluster`, the decoy batches are shared out over its ranks.
-    public static func make(_ templates: [SymmetryTemplates.Template], representation: SymmetryRepresentation, seed: UInt64,
-                            progress: ((Int) -> Void)? = nil, cluster: Cluster? = nil) -> SymmetryDataset {
+    public static func make(
+        _ templates: [SymmetryTemplates.Template], representation: SymmetryRepresentation, seed: UInt64,
+        progress: ((Int) -> Void)? = nil, cluster: Cluster? = nil
+    ) -> SymmetryDataset {
         let out = representation.make(templates.map(\.pixels), seed: seed, progress: progress, cluster: cluster)
         return SymmetryDataset(templates: templates, features: out.images, decoyAccuracy: out.decoyAccuracy)
     }
@@ -66,13 +73,15 @@ public struct SymmetryDataset {
 /// training data for the classifier.
 public enum SquareSymmetry {
     /// Transform `k` (0…7) of an n × n channel-major block, written into `out`.
-    public static func apply(_ k: Int, _ src: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, channels: Int, n: Int) {
+    public static func apply(
+        _ k: Int, _ src: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, channels: Int, n: Int
+    ) {
         for c in 0..<channels {
             let s = src + c * n * n, o = out + c * n * n
             for r in 0..<n {
                 for col in 0..<n {
                     var (y, x) = (r, col)
-                    if k & 4 != 0 { x = n - 1 - x }             // mirror
+                    if k & 4 != 0 { x = n - 1 - x }  // mirror
                     for _ in 0..<(k & 3) { (y, x) = (x, n - 1 - y) }  // quarter turns
                     o[y * n + x] = s[r * n + col]
                 }

@@ -69,14 +69,19 @@ public final class SymmetryDetector {
     public static let geometrySize = 64
 
     /// The "which way" fields of a score for `symmetry`, from what the pixels say.
-    static func whichWay(_ symmetry: SymmetryClass, _ o: SymmetryGeometry.Orientation) -> (order: Int?, axes: [Double]?, direction: Double?, text: String) {
+    static func whichWay(
+        _ symmetry: SymmetryClass, _ o: SymmetryGeometry.Orientation
+    ) -> (order: Int?, axes: [Double]?, direction: Double?, text: String) {
         func deg(_ a: Double) -> String { String(format: "%.0f°", a) }
         switch symmetry {
         case .discreteRotation:
             let n = o.bestOrder  // (`order`, when 3 or more, is `bestOrder`)
             // Dₙ when n mirror axes show (about), Cₙ otherwise.
-            let axes = o.mirrorAxes.count >= 2 && o.mirrorAxes.count >= n - 1 ? Array(o.mirrorAxes.prefix(n)).sorted() : []
-            return (n, axes, nil, axes.isEmpty ? "C\(n)" : "D\(n), mirror axes at " + axes.map(deg).joined(separator: ", "))
+            let axes =
+                o.mirrorAxes.count >= 2 && o.mirrorAxes.count >= n - 1 ? Array(o.mirrorAxes.prefix(n)).sorted() : []
+            return (
+                n, axes, nil, axes.isEmpty ? "C\(n)" : "D\(n), mirror axes at " + axes.map(deg).joined(separator: ", ")
+            )
         case .reflection:
             return (nil, [o.bestAxis], nil, "mirror axis at " + deg(o.bestAxis))
         case .reflectionBoth:
@@ -102,15 +107,22 @@ public final class SymmetryDetector {
     public convenience init(checkpoint path: String) throws {
         guard FileManager.default.fileExists(atPath: path) else { throw FormatError(path, "no such checkpoint") }
         let ckpt = try Checkpoint.load(path)
-        guard ckpt.modelKind == Self.kind else { throw FormatError(path, "holds a '\(ckpt.kind)' model, not a symmetry detector") }
+        guard ckpt.modelKind == Self.kind else {
+            throw FormatError(path, "holds a '\(ckpt.kind)' model, not a symmetry detector")
+        }
         let config = try ckpt.decodeConfig(Config.self, file: path) { c in
             c.cnn.problems + c.representation.problems
-                + (c.cnn.imageSize == c.representation.size && c.cnn.channels == c.representation.channels ? []
-                    : ["the classifier reads \(c.cnn.channels)×\(c.cnn.imageSize)² but the representation makes "
-                       + "\(c.representation.channels)×\(c.representation.size)²"])
+                + (c.cnn.imageSize == c.representation.size && c.cnn.channels == c.representation.channels
+                    ? []
+                    : [
+                        "the classifier reads \(c.cnn.channels)×\(c.cnn.imageSize)² but the representation makes "
+                            + "\(c.representation.channels)×\(c.representation.size)²"
+                    ])
         }
         guard config.classes == SymmetryClass.allCases.map(\.name) else {
-            throw FormatError(path, "was trained on classes \(config.classes), this GenLab knows \(SymmetryClass.allCases.map(\.name))")
+            throw FormatError(
+                path,
+                "was trained on classes \(config.classes), this GenLab knows \(SymmetryClass.allCases.map(\.name))")
         }
         var rng = PRNG(seed: 0)
         let model = SymmetryCNN(config.cnn, rng: &rng)
@@ -122,7 +134,9 @@ public final class SymmetryDetector {
     /// repository the executable was built in.
     public static func defaultCheckpoint() -> String? {
         var candidates: [String] = []
-        if let home = ProcessInfo.processInfo.environment["GENLAB_HOME"] { candidates.append(home + "/Pretrained/symmetry.safetensors") }
+        if let home = ProcessInfo.processInfo.environment["GENLAB_HOME"] {
+            candidates.append(home + "/Pretrained/symmetry.safetensors")
+        }
         candidates.append("Pretrained/symmetry.safetensors")  // relative, so messages show it as the user would type it
         var exe = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
         for _ in 0..<4 {
@@ -139,14 +153,19 @@ public final class SymmetryDetector {
     /// (`geometrySize`² canonical images, from `prepare`) where given, else on the images themselves.
     /// With a distributed `cluster` the decoy batches are shared out over its ranks (whole batches,
     /// so the same digits as one process) and every rank returns every score.
-    public func score(_ images: [[Float]], seeds: [UInt64], geometry: [[Float]]? = nil, cluster: Cluster? = nil,
-                      progress: ((Int) -> Void)? = nil) -> [Score] {
+    public func score(
+        _ images: [[Float]], seeds: [UInt64], geometry: [[Float]]? = nil, cluster: Cluster? = nil,
+        progress: ((Int) -> Void)? = nil
+    ) -> [Score] {
         precondition(!seeds.isEmpty, "SymmetryDetector.score: no seeds")
-        precondition(geometry == nil || geometry!.count == images.count, "SymmetryDetector.score: \(geometry!.count) geometry images for \(images.count)")
+        precondition(
+            geometry == nil || geometry!.count == images.count,
+            "SymmetryDetector.score: \(geometry!.count) geometry images for \(images.count)")
         // Each image brought to the decoy's form once, not once per fit.
         let prepared = images.map(config.representation.classifierForm)
         let k = SymmetryClass.allCases.count
-        var probs = [[[Double]]](repeating: [], count: images.count), eps = [[Double]](repeating: [], count: images.count)
+        var probs = [[[Double]]](repeating: [], count: images.count),
+            eps = [[Double]](repeating: [], count: images.count)
         // Every (seed, image) fit in one list, seed-major, fitted a few decoy batches at a time: a
         // single image's fits then share batches instead of running one small batch per seed.
         let fits = seeds.flatMap { s in images.indices.map { (seed: s, image: $0) } }
@@ -154,8 +173,10 @@ public final class SymmetryDetector {
         let chunk = 8 * config.representation.batch * (cluster?.size ?? 1)
         for start in stride(from: 0, to: fits.count, by: chunk) {
             let part = fits[start..<min(fits.count, start + chunk)]
-            let features = config.representation.make(part.map { prepared[$0.image] }, seeds: part.map(\.seed), prepared: true,
-                                                      progress: { progress?(start + $0) }, cluster: cluster).images
+            let features = config.representation.make(
+                part.map { prepared[$0.image] }, seeds: part.map(\.seed), prepared: true,
+                progress: { progress?(start + $0) }, cluster: cluster
+            ).images
             let (p, e) = Self.predict(model, features)
             for (k, fit) in part.enumerated() { probs[fit.image].append(p[k]); eps[fit.image].append(e[k]) }
         }
@@ -170,19 +191,23 @@ public final class SymmetryDetector {
             let (scoreMean, scoreSpread) = Statistics.meanAndSpread(scores)
             let best = mean.indices.max { mean[$0] < mean[$1] }!
             let bestSymmetric = mean.indices.filter { $0 != SymmetryClass.none.rawValue }.max { mean[$0] < mean[$1] }!
-            var score = Score(image: nil, probabilities: Dictionary(uniqueKeysWithValues: zip(names, mean)),
-                         probabilitySpread: Dictionary(uniqueKeysWithValues: zip(names, spread)), mostLikely: names[best],
-                         symmetry: names[bestSymmetric], epsilon: Statistics.meanAndSpread(eps[i]).mean, score: scoreMean,
-                         scoreSpread: scoreSpread, seeds: seeds.count, seedScores: scores, fill: Double(images[i].reduce(0, +)) / Double(max(images[i].count, 1)))
-            score.describe(geometry.map { SymmetryGeometry.orientation($0[i], size: Self.geometrySize) }
-                           ?? SymmetryGeometry.orientation(canonical(images[i]), size: size))
+            var score = Score(
+                image: nil, probabilities: Dictionary(uniqueKeysWithValues: zip(names, mean)),
+                probabilitySpread: Dictionary(uniqueKeysWithValues: zip(names, spread)), mostLikely: names[best],
+                symmetry: names[bestSymmetric], epsilon: Statistics.meanAndSpread(eps[i]).mean, score: scoreMean,
+                scoreSpread: scoreSpread, seeds: seeds.count, seedScores: scores,
+                fill: Double(images[i].reduce(0, +)) / Double(max(images[i].count, 1)))
+            score.describe(
+                geometry.map { SymmetryGeometry.orientation($0[i], size: Self.geometrySize) }
+                    ?? SymmetryGeometry.orientation(canonical(images[i]), size: size))
             return score
         }
     }
 
     /// An image as the representation sees it (canonical form where the checkpoint asks for it).
     func canonical(_ pixels: [Float]) -> [Float] {
-        config.representation.canonical == true ? SymmetryGeometry.canonical(pixels, width: size, height: size, size: size) : pixels
+        config.representation.canonical == true
+            ? SymmetryGeometry.canonical(pixels, width: size, height: size, size: size) : pixels
     }
 
     /// Otsu's threshold of grey levels in [0, 1] (256 bins): the level that maximises the
@@ -213,10 +238,13 @@ public final class SymmetryDetector {
     /// with `upright` turned so that its best mirror axis is vertical).
     /// Without (older checkpoints): grey, centre-cropped, resized to size × size, 1 where darker
     /// than the Otsu threshold. Fails on a blank image (nothing to binarise).
-    public static func binarise(_ image: Image, size: Int, canonical: Bool = false, upright: Bool = false,
-                                source: String) throws -> (pixels: [Float], threshold: Float) {
+    public static func binarise(
+        _ image: Image, size: Int, canonical: Bool = false, upright: Bool = false,
+        source: String
+    ) throws -> (pixels: [Float], threshold: Float) {
         guard canonical else {
-            let cut = try twoColour(image.grey().centreCropSquare().resized(width: size, height: size, method: .area), source: source)
+            let cut = try twoColour(
+                image.grey().centreCropSquare().resized(width: size, height: size, method: .area), source: source)
             return (cut.binary, cut.threshold)
         }
         let cut = try twoColour(image.grey(), source: source)
@@ -240,33 +268,47 @@ public final class SymmetryDetector {
             return Prepared(pixels: pixels, threshold: t, shape: pixels, geometry: nil)
         }
         let cut = try Self.twoColour(image.grey(), source: source)
-        return Prepared(pixels: try Self.canonicalForm(cut, size: size, upright: rep.upright == true, source: source), threshold: cut.threshold,
-                        shape: try Self.canonicalForm(cut, size: size, upright: false, source: source),
-                        geometry: try Self.canonicalForm(cut, size: Self.geometrySize, upright: false, source: source))
+        return Prepared(
+            pixels: try Self.canonicalForm(cut, size: size, upright: rep.upright == true, source: source),
+            threshold: cut.threshold,
+            shape: try Self.canonicalForm(cut, size: size, upright: false, source: source),
+            geometry: try Self.canonicalForm(cut, size: Self.geometrySize, upright: false, source: source))
     }
 
     /// A grey image cut at its Otsu threshold (1 where darker), refused when it is one colour.
-    static func twoColour(_ grey: Image, source: String) throws -> (binary: [Float], threshold: Float, width: Int, height: Int) {
+    static func twoColour(
+        _ grey: Image, source: String
+    ) throws -> (binary: [Float], threshold: Float, width: Int, height: Int) {
         // The centred square is what is judged: a sliver of a few pixels has no shape to read.
         guard min(grey.width, grey.height) >= 8 else {
-            throw FormatError(source, "is \(grey.width)×\(grey.height): its centred square (\(min(grey.width, grey.height)) px a side) "
-                + "is too small to judge; the detector needs at least 8×8")
+            throw FormatError(
+                source,
+                "is \(grey.width)×\(grey.height): its centred square (\(min(grey.width, grey.height)) px a side) "
+                    + "is too small to judge; the detector needs at least 8×8")
         }
         guard grey.pixels.allSatisfy(\.isFinite) else { throw FormatError(source, "has non-finite pixel values") }
         let t = otsu(grey.pixels)
         let binary = grey.pixels.map { $0 < t ? Float(1) : 0 }
         let ones = binary.reduce(0, +)
         guard ones > 0, ones < Float(binary.count) else {
-            throw FormatError(source, "is a single colour after binarisation (threshold \(t)); there is no shape to judge")
+            throw FormatError(
+                source, "is a single colour after binarisation (threshold \(t)); there is no shape to judge")
         }
         return (binary, t, grey.width, grey.height)
     }
 
-    static func canonicalForm(_ cut: (binary: [Float], threshold: Float, width: Int, height: Int), size: Int, upright: Bool,
-                              source: String) throws -> [Float] {
-        let pixels = SymmetryGeometry.canonical(cut.binary, width: cut.width, height: cut.height, size: size, upright: upright)
+    static func canonicalForm(
+        _ cut: (binary: [Float], threshold: Float, width: Int, height: Int), size: Int, upright: Bool,
+        source: String
+    ) throws -> [Float] {
+        let pixels = SymmetryGeometry.canonical(
+            cut.binary, width: cut.width, height: cut.height, size: size, upright: upright)
         guard pixels.contains(1), pixels.contains(0) else {
-            throw FormatError(source, "is a single colour at \(size)×\(size) after binarisation (threshold \(cut.threshold)); its shape is too fine to judge")
+            throw FormatError(
+                source,
+                "is a single colour at \(size)×\(size) after binarisation (threshold \(cut.threshold)); its shape is "
+                    + "too fine to judge"
+            )
         }
         return pixels
     }
@@ -278,25 +320,38 @@ public final class SymmetryDetector {
     public func reportImage(original: Image, binary: [Float], seed: UInt64, score: Score? = nil) -> Image {
         let n = size, scale = 4, pad = 6, cell = n * scale
         let shape = canonical(binary)
-        var tiles: [[Float]] = [original.grey().centreCropSquare().resized(width: n, height: n, method: .area).pixels, shape.map { 1 - $0 }]
+        var tiles: [[Float]] = [
+            original.grey().centreCropSquare().resized(width: n, height: n, method: .area).pixels, shape.map { 1 - $0 },
+        ]
         var rep = config.representation
         if rep.input == .raw { rep.input = .pca }
         let pcs = rep.make([binary], seed: seed).images.scalars
-        for c in 0..<rep.components { tiles.append(pcs[(c * n * n)..<((c + 1) * n * n)].map { min(max(($0 + 2.5) / 5, 0), 1) }) }
+        for c in 0..<rep.components {
+            tiles.append(pcs[(c * n * n)..<((c + 1) * n * n)].map { min(max(($0 + 2.5) / 5, 0), 1) })
+        }
         var canvas = Canvas(width: pad + tiles.count * (cell + pad), height: 2 * pad + cell + (score == nil ? 0 : 22))
         for (k, tile) in tiles.enumerated() {
-            for y in 0..<n { for x in 0..<n { let v = tile[y * n + x]; canvas.fill(pad + k * (cell + pad) + x * scale, pad + y * scale, scale, scale, (v, v, v)) } }
+            for y in 0..<n {
+                for x in 0..<n {
+                    let v = tile[y * n + x];
+                    canvas.fill(pad + k * (cell + pad) + x * scale, pad + y * scale, scale, scale, (v, v, v))
+                }
+            }
         }
         guard let score else { return canvas.image }
         // Which way, on the two-colour tile, about the shape's centroid (angles counter-clockwise, y up).
         let (cx, cy) = SymmetryGeometry.centroid(shape, width: n, height: n) ?? (Double(n) / 2, Double(n) / 2)
-        let ox = Double(pad + cell + pad) + cx * Double(scale), oy = Double(pad) + cy * Double(scale), reach = Double(cell) / 2
+        let ox = Double(pad + cell + pad) + cx * Double(scale), oy = Double(pad) + cy * Double(scale),
+            reach = Double(cell) / 2
         let red: (Float, Float, Float) = (0.9, 0.1, 0.1)
         func ray(_ degrees: Double, from a: Double, to b: Double) {
             let (dx, dy) = (cos(degrees * .pi / 180), -sin(degrees * .pi / 180))
-            for w in [-0.5, 0.5] { canvas.line(ox + a * dx - w * dy, oy + a * dy + w * dx, ox + b * dx - w * dy, oy + b * dy + w * dx, red) }
+            for w in [-0.5, 0.5] {
+                canvas.line(ox + a * dx - w * dy, oy + a * dy + w * dx, ox + b * dx - w * dy, oy + b * dy + w * dx, red)
+            }
         }
-        var caption = String(format: "SCORE %.2f  %@", score.score, score.symmetry.replacingOccurrences(of: "_", with: " "))
+        var caption = String(
+            format: "SCORE %.2f  %@", score.score, score.symmetry.replacingOccurrences(of: "_", with: " "))
         if let axes = score.mirrorAxes, !axes.isEmpty {
             for a in axes { ray(a, from: -reach, to: reach) }
             caption += "  AXES " + axes.map { String(format: "%.0f", $0) }.joined(separator: " ")
@@ -317,7 +372,8 @@ public final class SymmetryDetector {
     /// classifier made exactly invariant to them; +2.4 points held-out on the shipped model).
     static func predict(_ model: SymmetryCNN, _ features: Tensor) -> (probabilities: [[Double]], epsilon: [Double]) {
         let k = model.config.classes, n = features.shape[0]
-        var probs = [[Double]](repeating: [Double](repeating: 0, count: k), count: n), eps = [Double](repeating: 0, count: n)
+        var probs = [[Double]](repeating: [Double](repeating: 0, count: k), count: n),
+            eps = [Double](repeating: 0, count: n)
         noGrad {
             for s in stride(from: 0, to: n, by: 256) {
                 let chunk = features.slice(axis: 0, start: s, end: min(n, s + 256)).detach()

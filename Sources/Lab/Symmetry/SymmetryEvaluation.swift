@@ -61,21 +61,29 @@ public enum SymmetryEvaluation {
         model.eval()
         defer { model.train(wasTraining) }
         let (probs, eps) = SymmetryDetector.predict(model, data.features)
-        return summarise(data.templates, probabilities: probs, scores: zip(probs, eps).map { SymmetryDetector.score(probabilities: $0.0, epsilon: $0.1) })
+        return summarise(
+            data.templates, probabilities: probs,
+            scores: zip(probs, eps).map { SymmetryDetector.score(probabilities: $0.0, epsilon: $0.1) })
     }
 
     /// The whole detector as users run it: each template's decoy fitted under every seed, class
     /// probabilities and score averaged over the fits.
-    public static func evaluate(_ detector: SymmetryDetector, _ templates: [SymmetryTemplates.Template], seeds: [UInt64],
-                                progress: ((Int) -> Void)? = nil) -> Evaluation {
+    public static func evaluate(
+        _ detector: SymmetryDetector, _ templates: [SymmetryTemplates.Template], seeds: [UInt64],
+        progress: ((Int) -> Void)? = nil
+    ) -> Evaluation {
         let scored = detector.score(templates.map(\.pixels), seeds: seeds, progress: progress)
         let names = SymmetryClass.allCases.map(\.name)
-        var e = summarise(templates, probabilities: scored.map { s in names.map { s.probabilities[$0] ?? 0 } }, scores: scored.map(\.score))
+        var e = summarise(
+            templates, probabilities: scored.map { s in names.map { s.probabilities[$0] ?? 0 } },
+            scores: scored.map(\.score))
         e.seeds = seeds.count
         return e
     }
 
-    static func summarise(_ templates: [SymmetryTemplates.Template], probabilities probs: [[Double]], scores: [Double]) -> Evaluation {
+    static func summarise(
+        _ templates: [SymmetryTemplates.Template], probabilities probs: [[Double]], scores: [Double]
+    ) -> Evaluation {
         let k = SymmetryClass.allCases.count
         var confusion = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
         var right = 0, rightExact = 0, exact = 0
@@ -98,14 +106,18 @@ public enum SymmetryEvaluation {
             let row = confusion[c.rawValue], n = row.reduce(0, +)
             if n > 0 { perClass[c.name] = Double(row[c.rawValue]) / Double(n) }
         }
-        return Evaluation(templates: templates.count, accuracyExact: Double(rightExact) / Double(max(exact, 1)),
-                          accuracyAll: Double(right) / Double(max(templates.count, 1)), perClassExact: perClass, confusionExact: confusion,
-                          spearmanEpsilonScore: Statistics.spearman(trueEps, symmetricScores), scoreSpreadAcrossSeeds: nil)
+        return Evaluation(
+            templates: templates.count, accuracyExact: Double(rightExact) / Double(max(exact, 1)),
+            accuracyAll: Double(right) / Double(max(templates.count, 1)), perClassExact: perClass,
+            confusionExact: confusion,
+            spearmanEpsilonScore: Statistics.spearman(trueEps, symmetricScores), scoreSpreadAcrossSeeds: nil)
     }
 
     /// `perClass` sweeps of every symmetric class: the same draw (potential, breaking field, fill)
     /// at each ε in `epsilons`.
-    public static func sweeps(perClass: Int, library: SymmetryTemplates, epsilons: [Double], seed: UInt64) -> [[SymmetryTemplates.Template]] {
+    public static func sweeps(
+        perClass: Int, library: SymmetryTemplates, epsilons: [Double], seed: UInt64
+    ) -> [[SymmetryTemplates.Template]] {
         let rng = PRNG(seed: seed)
         var out: [[SymmetryTemplates.Template]] = []
         for _ in 0..<perClass {
@@ -119,8 +131,10 @@ public enum SymmetryEvaluation {
 
     /// Scores `sweeps` (drawn at the asked `epsilons`) under every seed; ρ within a sweep uses the
     /// ε each image shows.
-    public static func evaluateSweeps(_ detector: SymmetryDetector, _ sweeps: [[SymmetryTemplates.Template]], epsilons: [Double],
-                                      seeds: [UInt64], progress: ((Int) -> Void)? = nil) -> SweepEvaluation {
+    public static func evaluateSweeps(
+        _ detector: SymmetryDetector, _ sweeps: [[SymmetryTemplates.Template]], epsilons: [Double],
+        seeds: [UInt64], progress: ((Int) -> Void)? = nil
+    ) -> SweepEvaluation {
         let flat = sweeps.flatMap { $0 }
         let scores = detector.score(flat.map(\.pixels), seeds: seeds, progress: progress).map(\.score)
         let steps = sweeps.first?.count ?? 0
@@ -134,21 +148,26 @@ public enum SymmetryEvaluation {
         }
         let sorted = rhos.sorted()
         let library = SymmetryTemplates(size: detector.size)
-        let probe = sweeps.map { sweep in Statistics.spearman(sweep.map(\.epsilon), sweep.map { -library.nearestSymmetry($0.pixels) }) }
-        return SweepEvaluation(sweeps: sweeps.count, epsilons: epsilons, seeds: seeds.count,
-                               meanSpearman: rhos.reduce(0, +) / Double(max(rhos.count, 1)),
-                               meanSpearmanError: Statistics.meanAndSpread(rhos).std / Double(max(rhos.count - 1, 1)).squareRoot(),
-                               medianSpearman: sorted.isEmpty ? .nan : sorted[sorted.count / 2],
-                               perClassMeanSpearman: perClass.mapValues { $0.reduce(0, +) / Double($0.count) },
-                               fractionFalling: Double(rhos.filter { $0 <= -0.8 }.count) / Double(max(rhos.count, 1)),
-                               meanScore: mean, spearman: rhos, probeMeanSpearman: probe.reduce(0, +) / Double(max(probe.count, 1)))
+        let probe = sweeps.map { sweep in
+            Statistics.spearman(sweep.map(\.epsilon), sweep.map { -library.nearestSymmetry($0.pixels) })
+        }
+        return SweepEvaluation(
+            sweeps: sweeps.count, epsilons: epsilons, seeds: seeds.count,
+            meanSpearman: rhos.reduce(0, +) / Double(max(rhos.count, 1)),
+            meanSpearmanError: Statistics.meanAndSpread(rhos).std / Double(max(rhos.count - 1, 1)).squareRoot(),
+            medianSpearman: sorted.isEmpty ? .nan : sorted[sorted.count / 2],
+            perClassMeanSpearman: perClass.mapValues { $0.reduce(0, +) / Double($0.count) },
+            fractionFalling: Double(rhos.filter { $0 <= -0.8 }.count) / Double(max(rhos.count, 1)),
+            meanScore: mean, spearman: rhos, probeMeanSpearman: probe.reduce(0, +) / Double(max(probe.count, 1)))
     }
 
     /// A detector measured as users get it: `heldOut` templates each scored as `genlab symmetry
     /// score` does (the mean of `seeds` decoy fits), and `sweepsPerClass` sweeps per symmetric
     /// class drawn from the held-out library with `sweepSeed`. Nothing when there are no seeds.
-    public static func measure(_ detector: SymmetryDetector, heldOut: [SymmetryTemplates.Template], sweepsPerClass: Int, sweepSeed: UInt64,
-                               seeds: [UInt64], quiet: Bool = false) -> (heldOut: Evaluation?, sweeps: SweepEvaluation?) {
+    public static func measure(
+        _ detector: SymmetryDetector, heldOut: [SymmetryTemplates.Template], sweepsPerClass: Int, sweepSeed: UInt64,
+        seeds: [UInt64], quiet: Bool = false
+    ) -> (heldOut: Evaluation?, sweeps: SweepEvaluation?) {
         guard !seeds.isEmpty else { return (nil, nil) }
         let unit = detector.config.representation.input == .raw ? "img" : "decoy"
         func bar(_ label: String, _ total: Int) -> ProgressBar {
@@ -160,11 +179,15 @@ public enum SymmetryEvaluation {
         if !heldOut.isEmpty {
             let b = bar("held-out, reported", heldOut.count * seeds.count)
             evaluation = evaluate(detector, heldOut, seeds: seeds) { b.update($0, items: $0) }
-            b.finish(quiet ? "" : "held-out set: \(heldOut.count) templates, \(seeds.count) decoy fits each (the reported score)")
+            b.finish(
+                quiet
+                    ? ""
+                    : "held-out set: \(heldOut.count) templates, \(seeds.count) decoy fits each (the reported score)")
         }
         guard sweepsPerClass > 0 else { return (evaluation, nil) }
-        let drawn = sweeps(perClass: sweepsPerClass, library: SymmetryTemplates(size: detector.size, extrapolate: true),
-                           epsilons: sweepEpsilons, seed: sweepSeed)
+        let drawn = sweeps(
+            perClass: sweepsPerClass, library: SymmetryTemplates(size: detector.size, extrapolate: true),
+            epsilons: sweepEpsilons, seed: sweepSeed)
         let b = bar("sweeps", drawn.count * sweepEpsilons.count * seeds.count)
         let result = evaluateSweeps(detector, drawn, epsilons: sweepEpsilons, seeds: seeds) { b.update($0, items: $0) }
         b.finish(quiet ? "" : "sweeps: \(drawn.count) templates at ε = 0 … 1, \(seeds.count) decoy fits each")
@@ -185,15 +208,21 @@ public enum SymmetryEvaluation {
 
     /// The score's stability on `images`, each scored under 3 × `fits` decoy seeds (the reported
     /// fits' seeds first); nil without images, or for the raw-image control, which has no decoy.
-    public static func stability(_ detector: SymmetryDetector, _ images: [[Float]], fits r: Int,
-                                 progress: ((Int) -> Void)? = nil) -> Stability? {
+    public static func stability(
+        _ detector: SymmetryDetector, _ images: [[Float]], fits r: Int,
+        progress: ((Int) -> Void)? = nil
+    ) -> Stability? {
         let input = detector.config.representation.input
         guard !images.isEmpty, r > 0, input != .raw else { return nil }
         let scores = detector.score(images, seeds: SymmetrySeeds.reportedFits(3 * r, input: input), progress: progress)
         let n = Double(max(scores.count, 1))
-        return Stability(images: images.count, fits: r, perFit: scores.map(\.scoreSpread).reduce(0, +) / n, reported: scores.map { s in
-            Statistics.meanAndSpread((0..<3).map { g in s.seedScores[(g * r)..<((g + 1) * r)].reduce(0, +) / Double(r) }).std
-        }.reduce(0, +) / n)
+        return Stability(
+            images: images.count, fits: r, perFit: scores.map(\.scoreSpread).reduce(0, +) / n,
+            reported: scores.map { s in
+                Statistics.meanAndSpread(
+                    (0..<3).map { g in s.seedScores[(g * r)..<((g + 1) * r)].reduce(0, +) / Double(r) }
+                ).std
+            }.reduce(0, +) / n)
     }
 
     /// What `genlab symmetry evaluate` measures and writes to evaluation.json.
@@ -212,11 +241,16 @@ public enum SymmetryEvaluation {
     /// Which of an evaluation's sets the classifier met while it trained, by the seeds `train`
     /// derives from its own (templates s, validation s + 1000, training sweeps s + 4000): the held-out
     /// library draws the same potentials from the same stream but for its extrapolated parameters.
-    public static func seenBefore(_ training: SymmetryTrainingOptions, heldOutSeed: UInt64?, sweepSeed: UInt64?) -> [String] {
+    public static func seenBefore(
+        _ training: SymmetryTrainingOptions, heldOutSeed: UInt64?, sweepSeed: UInt64?
+    ) -> [String] {
         let s = training.seed
         var seen: [String] = []
         if let h = heldOutSeed, h == s || h == s &+ SymmetrySeeds.validation {
-            seen.append("held-out templates (seed \(h)) repeat the checkpoint's \(h == s ? "training" : "validation") templates' stream")
+            seen.append(
+                "held-out templates (seed \(h)) repeat the checkpoint's \(h == s ? "training" : "validation") "
+                    + "templates' stream"
+            )
         }
         if let w = sweepSeed, training.trainingSweepsPerClass > 0, w == s &+ SymmetrySeeds.trainingSweeps {
             seen.append("sweeps (seed \(w)) repeat the checkpoint's training sweeps' stream")
@@ -229,15 +263,19 @@ public enum SymmetryEvaluation {
     /// each scored as the mean of `seeds` decoy fits; with `stabilityImages`, the score's stability
     /// on that many of the held-out templates (as `train` measures it). Writes evaluation.json and
     /// confusion.png to `out`.
-    public static func evaluateCheckpoint(_ detector: SymmetryDetector, checkpoint: String, heldOutPerClass: Int, sweepsPerClass: Int, seeds: Int,
-                                          seed: UInt64, stabilityImages: Int = 0, out: String, quiet: Bool = false) throws -> Measurement {
+    public static func evaluateCheckpoint(
+        _ detector: SymmetryDetector, checkpoint: String, heldOutPerClass: Int, sweepsPerClass: Int, seeds: Int,
+        seed: UInt64, stabilityImages: Int = 0, out: String, quiet: Bool = false
+    ) throws -> Measurement {
         let start = Date()
         let run = try RunFolder(out)
-        let templates = SymmetryDataset.draw(perClass: heldOutPerClass, library: SymmetryTemplates(size: detector.size, extrapolate: true), seed: seed)
+        let templates = SymmetryDataset.draw(
+            perClass: heldOutPerClass, library: SymmetryTemplates(size: detector.size, extrapolate: true), seed: seed)
         // The same decoy seeds as `train`'s reported evaluation, so seed 2000 repeats it exactly.
         let sweepSeed = seed &+ SymmetrySeeds.sweepsAfterHeldOut
-        let (heldOut, sweeps) = measure(detector, heldOut: templates, sweepsPerClass: sweepsPerClass, sweepSeed: sweepSeed,
-                                        seeds: SymmetrySeeds.reportedFits(seeds, input: detector.config.representation.input), quiet: quiet)
+        let (heldOut, sweeps) = measure(
+            detector, heldOut: templates, sweepsPerClass: sweepsPerClass, sweepSeed: sweepSeed,
+            seeds: SymmetrySeeds.reportedFits(seeds, input: detector.config.representation.input), quiet: quiet)
         if let h = heldOut { try confusionImage(h).writePNG(run.file("confusion.png")) }
         var stable: Stability?
         if stabilityImages > 0 {
@@ -245,13 +283,17 @@ public enum SymmetryEvaluation {
             let bar = ProgressBar(total: picked.count * 3 * seeds, label: "stability", unit: "decoy")
             bar.quiet = quiet
             stable = stability(detector, picked, fits: seeds) { bar.update($0, items: $0) }
-            bar.finish(quiet || stable == nil ? "" : "stability: \(picked.count) templates, \(3 * seeds) decoy fits each")
+            bar.finish(
+                quiet || stable == nil ? "" : "stability: \(picked.count) templates, \(3 * seeds) decoy fits each")
         }
-        let warnings = detector.config.training.map {
-            seenBefore($0, heldOutSeed: heldOutPerClass > 0 ? seed : nil, sweepSeed: sweepsPerClass > 0 ? sweepSeed : nil)
-        } ?? []
-        let m = Measurement(checkpoint: checkpoint, seed: seed, heldOut: heldOut, sweeps: sweeps, stability: stable, warnings: warnings,
-                            seconds: Date().timeIntervalSince(start))
+        let warnings =
+            detector.config.training.map {
+                seenBefore(
+                    $0, heldOutSeed: heldOutPerClass > 0 ? seed : nil, sweepSeed: sweepsPerClass > 0 ? sweepSeed : nil)
+            } ?? []
+        let m = Measurement(
+            checkpoint: checkpoint, seed: seed, heldOut: heldOut, sweeps: sweeps, stability: stable, warnings: warnings,
+            seconds: Date().timeIntervalSince(start))
         try run.writeJSON(m, to: "evaluation.json")
         try RunReport(title: "GenLab symmetry evaluation — \(out)").write(folder: out)
         return m
@@ -259,7 +301,10 @@ public enum SymmetryEvaluation {
 
     /// The confusion matrix of an evaluation's exact templates, titled with its accuracy.
     public static func confusionImage(_ e: Evaluation) -> Image {
-        confusionImage(e.confusionExact, title: String(format: "HELD-OUT, EXACT SYMMETRY (%d-FIT MEAN): ACCURACY %.1f%%", e.seeds, 100 * e.accuracyExact))
+        confusionImage(
+            e.confusionExact,
+            title: String(
+                format: "HELD-OUT, EXACT SYMMETRY (%d-FIT MEAN): ACCURACY %.1f%%", e.seeds, 100 * e.accuracyExact))
     }
 
     /// A confusion matrix as a picture: rows true class, columns predicted, shade = row fraction.
@@ -274,10 +319,12 @@ public enum SymmetryEvaluation {
             canvas.text(names[i], x: 6, y: top + i * cell + cell / 2 - 5, scale: 2)
             for (j, count) in row.enumerated() {
                 let f = Float(count) / Float(n)
-                canvas.fill(left + j * cell, top + i * cell, cell - 2, cell - 2, (1 - 0.8 * f, 1 - 0.5 * f, 1 - 0.1 * f))
+                canvas.fill(
+                    left + j * cell, top + i * cell, cell - 2, cell - 2, (1 - 0.8 * f, 1 - 0.5 * f, 1 - 0.1 * f))
                 let s = String(count)
-                canvas.text(s, x: left + j * cell + cell / 2 - s.count * 4, y: top + i * cell + cell / 2 - 5, scale: 2,
-                            color: f > 0.6 ? (1, 1, 1) : (0, 0, 0))
+                canvas.text(
+                    s, x: left + j * cell + cell / 2 - s.count * 4, y: top + i * cell + cell / 2 - 5, scale: 2,
+                    color: f > 0.6 ? (1, 1, 1) : (0, 0, 0))
             }
         }
         for (j, name) in names.enumerated() {

@@ -50,11 +50,14 @@ public enum SymmetryImageEvaluation {
 
     /// The labelled images under `paths` (files, or folders searched recursively); files whose
     /// names carry no truth are returned apart.
-    public static func collect(_ paths: [String]) throws -> (labelled: [(String, SymmetryTruth)], unlabelled: [String]) {
+    public static func collect(_ paths: [String]) throws -> (labelled: [(String, SymmetryTruth)], unlabelled: [String])
+    {
         var files: [String] = []
         for p in paths {
             var isFolder: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: p, isDirectory: &isFolder) else { throw FormatError(p, "no such file or folder") }
+            guard FileManager.default.fileExists(atPath: p, isDirectory: &isFolder) else {
+                throw FormatError(p, "no such file or folder")
+            }
             files += isFolder.boolValue ? ImageSet.imageFiles(in: p).map { (p.hasSuffix("/") ? p : p + "/") + $0 } : [p]
         }
         var labelled: [(String, SymmetryTruth)] = [], unlabelled: [String] = []
@@ -64,12 +67,15 @@ public enum SymmetryImageEvaluation {
         return (labelled, unlabelled)
     }
 
-    public static func evaluate(_ labelled: [(String, SymmetryTruth)], detector: SymmetryDetector, checkpoint: String, seeds: Int,
-                                out: String, quiet: Bool = false, cluster: Cluster = .world) throws -> Result {
+    public static func evaluate(
+        _ labelled: [(String, SymmetryTruth)], detector: SymmetryDetector, checkpoint: String, seeds: Int,
+        out: String, quiet: Bool = false, cluster: Cluster = .world
+    ) throws -> Result {
         let start = Date()
         let n = SymmetryDetector.geometrySize
         let rep = detector.config.representation
-        var prepared: [SymmetryDetector.Prepared] = [], extra: [Int] = [], extraPixels: [[Float]] = [], geometry: [[Float]] = [], extraGeometry: [[Float]] = []
+        var prepared: [SymmetryDetector.Prepared] = [], extra: [Int] = [], extraPixels: [[Float]] = [],
+            geometry: [[Float]] = [], extraGeometry: [[Float]] = []
         // Which way is measured on the canonical two-colour image at geometrySize, whatever the checkpoint.
         func fine(_ image: Image, _ source: String, _ p: SymmetryDetector.Prepared? = nil) throws -> [Float] {
             try p?.geometry ?? SymmetryDetector.binarise(image, size: n, canonical: true, source: source).pixels
@@ -80,20 +86,27 @@ public enum SymmetryImageEvaluation {
             prepared.append(p); geometry.append(try fine(image, path, p))
             // An inverted image whose two-colour form is the original's gets the same decoys and so
             // the same score (both are deterministic in the pixels and seeds): only the others are fitted.
-            let negative = Image(width: image.width, height: image.height, channels: 1, pixels: image.pixels.map { 1 - $0 })
-            let inverted = try SymmetryDetector.binarise(negative, size: detector.size, canonical: rep.canonical == true, upright: rep.upright == true,
-                                                         source: path + " (inverted)").pixels
+            let negative = Image(
+                width: image.width, height: image.height, channels: 1, pixels: image.pixels.map { 1 - $0 })
+            let inverted = try SymmetryDetector.binarise(
+                negative, size: detector.size, canonical: rep.canonical == true, upright: rep.upright == true,
+                source: path + " (inverted)"
+            ).pixels
             if inverted != p.pixels {
-                extra.append(i); extraPixels.append(inverted); extraGeometry.append(try fine(negative, path + " (inverted)"))
+                extra.append(i); extraPixels.append(inverted);
+                extraGeometry.append(try fine(negative, path + " (inverted)"))
             }
         }
         let all = prepared.map(\.pixels) + extraPixels
         let bar = ProgressBar(total: all.count * seeds, label: "decoy fits", unit: "decoy")
         bar.quiet = quiet
         // Under mpirun the decoy fits are shared out over the ranks; rank 0 writes.
-        let scores = detector.score(all, seeds: (0..<UInt64(seeds)).map { $0 }, geometry: geometry + extraGeometry,
-                                        cluster: cluster) { bar.update($0, items: $0) }
-        bar.finish(quiet ? "" : "\(labelled.count) images (\(extra.count) changed when inverted), \(seeds) decoy fits each")
+        let scores = detector.score(
+            all, seeds: (0..<UInt64(seeds)).map { $0 }, geometry: geometry + extraGeometry,
+            cluster: cluster
+        ) { bar.update($0, items: $0) }
+        bar.finish(
+            quiet ? "" : "\(labelled.count) images (\(extra.count) changed when inverted), \(seeds) decoy fits each")
         var invertedScore = Array(scores.prefix(labelled.count))
         for (k, i) in extra.enumerated() { invertedScore[i] = scores[labelled.count + k] }
 
@@ -105,7 +118,8 @@ public enum SymmetryImageEvaluation {
         for (i, (path, truth)) in labelled.enumerated() {
             let s = scores[i]
             let o = s.measured!
-            let rotationWay = SymmetryDetector.whichWay(.discreteRotation, o), mirrorWay = SymmetryDetector.whichWay(.reflection, o)
+            let rotationWay = SymmetryDetector.whichWay(.discreteRotation, o),
+                mirrorWay = SymmetryDetector.whichWay(.reflection, o)
             let directionWay = SymmetryDetector.whichWay(.translation, o)
             confusion[truth.symmetry.rawValue][names.firstIndex(of: s.mostLikely)!] += 1
             if s.mostLikely == invertedScore[i].mostLikely { samePolarity += 1 }
@@ -124,8 +138,12 @@ public enum SymmetryImageEvaluation {
             let folder = URL(fileURLWithPath: path).deletingLastPathComponent().lastPathComponent
             let hit = s.mostLikely == truth.symmetry.name ? 1 : 0
             folderHits[folder] = ((folderHits[folder]?.0 ?? 0) + hit, (folderHits[folder]?.1 ?? 0) + 1)
-            results.append(ImageResult(image: path, truth: truth.stem, predicted: s.mostLikely, predictedInverted: invertedScore[i].mostLikely,
-                                       score: s.score, order: rotationWay.order, axis: mirrorWay.axes?.first, direction: directionWay.direction))
+            results.append(
+                ImageResult(
+                    image: path, truth: truth.stem, predicted: s.mostLikely,
+                    predictedInverted: invertedScore[i].mostLikely,
+                    score: s.score, order: rotationWay.order, axis: mirrorWay.axes?.first,
+                    direction: directionWay.direction))
         }
         var perClass: [String: Double] = [:], perClassCount: [String: Int] = [:]
         for c in SymmetryClass.allCases {
@@ -134,22 +152,27 @@ public enum SymmetryImageEvaluation {
         }
         let right = (0..<names.count).reduce(0) { $0 + confusion[$1][$1] }
         func fraction(_ hits: Int, _ total: Int) -> Double? { total > 0 ? Double(hits) / Double(total) : nil }
-        let result = Result(checkpoint: checkpoint, images: labelled.count, seeds: seeds, accuracy: Double(right) / Double(max(labelled.count, 1)),
-                            perClass: perClass, perClassCount: perClassCount, confusion: confusion,
-                            polarityUnchanged: Double(samePolarity) / Double(max(labelled.count, 1)),
-                            orderCorrect: fraction(orderHits, orderTotal), orderImages: orderTotal,
-                            axisWithin10: fraction(axisHits, axisTotal), axisImages: axisTotal,
-                            directionWithin10: fraction(dirHits, dirTotal), directionImages: dirTotal,
-                            perFolder: folderHits.mapValues { Double($0.0) / Double(max($0.1, 1)) }, results: results,
-                            seconds: Date().timeIntervalSince(start))
+        let result = Result(
+            checkpoint: checkpoint, images: labelled.count, seeds: seeds,
+            accuracy: Double(right) / Double(max(labelled.count, 1)),
+            perClass: perClass, perClassCount: perClassCount, confusion: confusion,
+            polarityUnchanged: Double(samePolarity) / Double(max(labelled.count, 1)),
+            orderCorrect: fraction(orderHits, orderTotal), orderImages: orderTotal,
+            axisWithin10: fraction(axisHits, axisTotal), axisImages: axisTotal,
+            directionWithin10: fraction(dirHits, dirTotal), directionImages: dirTotal,
+            perFolder: folderHits.mapValues { Double($0.0) / Double(max($0.1, 1)) }, results: results,
+            seconds: Date().timeIntervalSince(start))
         guard cluster.isRoot else { return result }
         let run = try RunFolder(out)
         try run.writeJSON(result, to: "image_evaluation.json")
-        try SymmetryEvaluation.confusionImage(confusion, title: "\(labelled.count) labelled images").writePNG(run.file("confusion.png"))
+        try SymmetryEvaluation.confusionImage(confusion, title: "\(labelled.count) labelled images").writePNG(
+            run.file("confusion.png"))
         var csv = "image,truth,predicted,predicted_inverted,score,order,axis,direction\n"
         for r in results {
-            csv += "\"\(r.image)\",\(r.truth),\(r.predicted),\(r.predictedInverted),\(String(format: "%.4f", r.score)),"
-                + "\(r.order.map(String.init) ?? ""),\(r.axis.map { String(format: "%.1f", $0) } ?? ""),\(r.direction.map { String(format: "%.1f", $0) } ?? "")\n"
+            let angle = { (a: Double?) in a.map { String(format: "%.1f", $0) } ?? "" }
+            csv +=
+                "\"\(r.image)\",\(r.truth),\(r.predicted),\(r.predictedInverted),\(String(format: "%.4f", r.score)),"
+                + "\(r.order.map(String.init) ?? ""),\(angle(r.axis)),\(angle(r.direction))\n"
         }
         try AtomicFile.write(Data(csv.utf8), to: run.file("images.csv"))
         return result

@@ -31,7 +31,9 @@ public struct SymmetryRepresentation: Codable, Equatable, Sendable {
     public var withImage: Bool? = nil
 
     /// A new representation (canonical form on; checkpoints that lack the key decode with it off).
-    public init(input: Input = .pca) { self.input = input; canonical = true; upright = true; withImage = input == .raw ? nil : true }
+    public init(input: Input = .pca) {
+        self.input = input; canonical = true; upright = true; withImage = input == .raw ? nil : true
+    }
 
     public var channels: Int { input == .raw ? 1 : components + (withImage == true ? 1 : 0) }
 
@@ -41,7 +43,9 @@ public struct SymmetryRepresentation: Codable, Equatable, Sendable {
         if !(8...256).contains(size) { p.append("representation size \(size) is outside 8...256") }
         if !(1...32).contains(components) { p.append("components \(components) is outside 1...32") }
         if !(1...1024).contains(batch) { p.append("decoy batch \(batch) is outside 1...1024") }
-        if components > (decoy.hidden.last ?? 0) && input != .raw { p.append("\(components) components from a \(decoy.hidden.last ?? 0)-wide layer") }
+        if components > (decoy.hidden.last ?? 0) && input != .raw {
+            p.append("\(components) components from a \(decoy.hidden.last ?? 0)-wide layer")
+        }
         return p
     }
 
@@ -57,7 +61,9 @@ public struct SymmetryRepresentation: Codable, Equatable, Sendable {
     /// A size × size two-colour image as the decoy is fitted to it: in canonical form (turned
     /// upright where asked) for checkpoints that use it, unchanged for older ones.
     public func classifierForm(_ pixels: [Float]) -> [Float] {
-        canonical == true ? SymmetryGeometry.canonical(pixels, width: size, height: size, size: size, upright: upright == true) : pixels
+        canonical == true
+            ? SymmetryGeometry.canonical(pixels, width: size, height: size, size: size, upright: upright == true)
+            : pixels
     }
 
     /// FNV-1a over the pixels' bits.
@@ -68,7 +74,9 @@ public struct SymmetryRepresentation: Codable, Equatable, Sendable {
     }
 
     /// The classifier's input for `images` (each size² values of 0/1); decoys are seeded from `seed`.
-    public func make(_ images: [[Float]], seed: UInt64, progress: ((Int) -> Void)? = nil, cluster: Cluster? = nil) -> Output {
+    public func make(
+        _ images: [[Float]], seed: UInt64, progress: ((Int) -> Void)? = nil, cluster: Cluster? = nil
+    ) -> Output {
         make(images, seeds: [UInt64](repeating: seed, count: images.count), progress: progress, cluster: cluster)
     }
 
@@ -79,18 +87,24 @@ public struct SymmetryRepresentation: Codable, Equatable, Sendable {
     ///
     /// With a distributed `cluster` the batches of decoys are shared out over its ranks (whole
     /// batches, so the same digits as one process) and every rank gets the whole output.
-    public func make(_ images: [[Float]], seeds: [UInt64], prepared: Bool = false, progress: ((Int) -> Void)? = nil,
-                     cluster: Cluster? = nil) -> Output {
+    public func make(
+        _ images: [[Float]], seeds: [UInt64], prepared: Bool = false, progress: ((Int) -> Void)? = nil,
+        cluster: Cluster? = nil
+    ) -> Output {
         let p = size * size
-        precondition(seeds.count == images.count, "SymmetryRepresentation: \(seeds.count) seeds for \(images.count) images")
-        for (i, im) in images.enumerated() { precondition(im.count == p, "SymmetryRepresentation: image \(i) has \(im.count) pixels, expected \(p)") }
+        precondition(
+            seeds.count == images.count, "SymmetryRepresentation: \(seeds.count) seeds for \(images.count) images")
+        for (i, im) in images.enumerated() {
+            precondition(im.count == p, "SymmetryRepresentation: image \(i) has \(im.count) pixels, expected \(p)")
+        }
         let images = prepared ? images : images.map(classifierForm)
         var out = [Float](), accuracy = [Float](), explained = [[Double]]()
         out.reserveCapacity(images.count * channels * p)
         if input == .raw {
             for im in images { out += im.map { 2 * $0 - 1 } }
             progress?(images.count)
-            return Output(images: Tensor(shape: [images.count, 1, size, size], data: out), decoyAccuracy: nil, explained: [])
+            return Output(
+                images: Tensor(shape: [images.count, 1, size, size], data: out), decoyAccuracy: nil, explained: [])
         }
         let starts = Array(stride(from: 0, to: images.count, by: batch))
         let mine = cluster.map { starts[$0.share(of: starts.count)] } ?? starts[...]
@@ -100,11 +114,14 @@ public struct SymmetryRepresentation: Codable, Equatable, Sendable {
             // Each decoy's stream comes from its seed and the image itself, so an image gets the
             // same decoy (and score) whichever images it is scored with.
             let net = DecoyNet(decoy, rngs: range.map { PRNG(seed: seeds[$0]).fork(Self.fingerprint(images[$0])) })
-            if input == .pca { accuracy += net.fit(Tensor(shape: [chunk.count, p], data: chunk.flatMap { $0 }), size: size) }
+            if input == .pca {
+                accuracy += net.fit(Tensor(shape: [chunk.count, p], data: chunk.flatMap { $0 }), size: size)
+            }
             let hidden = noGrad { net.representation(net.coordinates(size: size)) }
             let width = hidden.shape[2]
             for (b, im) in chunk.enumerated() {
-                let (scores, fractions) = PCA.scores(hidden.storage.pointer + b * p * width, rows: p, features: width, k: components)
+                let (scores, fractions) = PCA.scores(
+                    hidden.storage.pointer + b * p * width, rows: p, features: width, k: components)
                 explained.append(fractions)
                 let mean = Double(im.reduce(0, +)) / Double(p)
                 for s in scores {
@@ -122,12 +139,14 @@ public struct SymmetryRepresentation: Codable, Equatable, Sendable {
             struct Part: Codable { var out: [Float]; var accuracy: [Float]; var explained: [[Double]] }
             let parts: [Part]
             do { parts = try cluster.allGather(Part(out: out, accuracy: accuracy, explained: explained)) } catch {
-                FileHandle.standardError.write(Data("genlab: rank \(cluster.rank): decoy representations not shared: \(error)\n".utf8))
+                FileHandle.standardError.write(
+                    Data("genlab: rank \(cluster.rank): decoy representations not shared: \(error)\n".utf8))
                 cluster.abort(code: 70)
             }
             out = parts.flatMap(\.out); accuracy = parts.flatMap(\.accuracy); explained = parts.flatMap(\.explained)
         }
-        return Output(images: Tensor(shape: [images.count, channels, size, size], data: out),
-                      decoyAccuracy: input == .pca ? accuracy : nil, explained: explained)
+        return Output(
+            images: Tensor(shape: [images.count, channels, size, size], data: out),
+            decoyAccuracy: input == .pca ? accuracy : nil, explained: explained)
     }
 }

@@ -6,29 +6,39 @@ import Formats
 /// score under several seeds, and write one report picture per image.
 public enum SymmetryRun {
     /// Under mpirun the images' decoy fits are shared out over the ranks; rank 0 writes.
-    public static func score(_ paths: [String], detector: SymmetryDetector, seeds: Int, out: String,
-                             cluster: Cluster = .world) throws -> [SymmetryDetector.Score] {
+    public static func score(
+        _ paths: [String], detector: SymmetryDetector, seeds: Int, out: String,
+        cluster: Cluster = .world
+    ) throws -> [SymmetryDetector.Score] {
         var prepared: [SymmetryDetector.Prepared] = [], originals: [Image] = []
         for path in paths {
             let image = try Image.read(path)
             prepared.append(try detector.prepare(image, source: path)); originals.append(image)
         }
         let geometry = prepared.allSatisfy { $0.geometry != nil } ? prepared.map { $0.geometry! } : nil
-        var scores = detector.score(prepared.map(\.pixels), seeds: (0..<UInt64(seeds)).map { $0 }, geometry: geometry, cluster: cluster)
+        var scores = detector.score(
+            prepared.map(\.pixels), seeds: (0..<UInt64(seeds)).map { $0 }, geometry: geometry, cluster: cluster)
         guard cluster.isRoot else { return scores }
         let run = try RunFolder(out)
         for i in paths.indices {
             scores[i].image = paths[i]
             scores[i].threshold = Double(prepared[i].threshold)
             let name = URL(fileURLWithPath: paths[i]).deletingPathExtension().lastPathComponent
-            try detector.reportImage(original: originals[i], binary: prepared[i].shape, seed: 0, score: scores[i]).writePNG(run.file("\(name)_report.png"))
+            try detector.reportImage(original: originals[i], binary: prepared[i].shape, seed: 0, score: scores[i])
+                .writePNG(run.file("\(name)_report.png"))
         }
         try run.writeJSON(scores, to: "scores.json")
         var page = RunReport(title: "GenLab symmetry scores — \(out)")
-        page.table("Scores (mean of \(seeds) decoy fits)", scores.map {
-            ($0.image ?? "", String(format: "score %.2f ± %.2f   %@ (P = %.2f)   ε̂ = %.2f", $0.score, $0.scoreSpread, $0.symmetry,
-                                    $0.probabilities[$0.symmetry] ?? .nan, $0.epsilon))
-        })
+        page.table(
+            "Scores (mean of \(seeds) decoy fits)",
+            scores.map {
+                (
+                    $0.image ?? "",
+                    String(
+                        format: "score %.2f ± %.2f   %@ (P = %.2f)   ε̂ = %.2f", $0.score, $0.scoreSpread, $0.symmetry,
+                        $0.probabilities[$0.symmetry] ?? .nan, $0.epsilon)
+                )
+            })
         try page.write(folder: out)
         return scores
     }

@@ -18,12 +18,17 @@ public class Adam: Optimizer {
     public static let defaultBetas: (Float, Float) = (0.9, 0.999)
     public static let defaultEps: Float = 1e-8
 
-    public convenience init(_ parameters: [(String, Tensor)], lr: Float = 1e-3, betas: (Float, Float) = Adam.defaultBetas,
-                            eps: Float = Adam.defaultEps, weightDecay: Float = 0) {
+    public convenience init(
+        _ parameters: [(String, Tensor)], lr: Float = 1e-3, betas: (Float, Float) = Adam.defaultBetas,
+        eps: Float = Adam.defaultEps, weightDecay: Float = 0
+    ) {
         self.init(parameters, lr: lr, betas: betas, eps: eps, weightDecay: weightDecay, decoupled: false)
     }
 
-    init(_ parameters: [(String, Tensor)], lr: Float, betas: (Float, Float), eps: Float, weightDecay: Float, decoupled: Bool) {
+    init(
+        _ parameters: [(String, Tensor)], lr: Float, betas: (Float, Float), eps: Float, weightDecay: Float,
+        decoupled: Bool
+    ) {
         self.parameters = parameters
         learningRate = lr; (beta1, beta2) = betas; self.eps = eps; self.weightDecay = weightDecay
         self.decoupled = decoupled
@@ -37,13 +42,15 @@ public class Adam: Optimizer {
             let stepTensor = state.slots[key + ".step"] ?? Tensor(0)
             state.slots[key + ".step"] = stepTensor
             stepTensor.storage.pointer[0] += 1
-            let constants = genlab_adam_make_step(learningRate, weightDecay, decoupled ? 1 : 0, beta1, beta2, eps,
-                                                  Int(stepTensor.storage.pointer[0]))
+            let constants = genlab_adam_make_step(
+                learningRate, weightDecay, decoupled ? 1 : 0, beta1, beta2, eps,
+                Int(stepTensor.storage.pointer[0]))
             let n = p.count, pp = p.storage.pointer, g = grad.storage.pointer
             // One fused pass per chunk, in CKernels with the CPU's widest vectors, on every core.
             withUnsafePointer(to: constants) { c in
                 parallelFor(n, grain: 1 << 14) { r in
-                    genlab_adam_update(pp + r.lowerBound, g + r.lowerBound, m + r.lowerBound, v + r.lowerBound, r.count, c)
+                    genlab_adam_update(
+                        pp + r.lowerBound, g + r.lowerBound, m + r.lowerBound, v + r.lowerBound, r.count, c)
                 }
             }
         }
@@ -57,8 +64,10 @@ public class Adam: Optimizer {
 
 /// Adam with decoupled weight decay (default 0.01, as torch.optim.AdamW).
 public final class AdamW: Adam {
-    public init(_ parameters: [(String, Tensor)], lr: Float = 1e-3, betas: (Float, Float) = Adam.defaultBetas,
-                eps: Float = Adam.defaultEps, weightDecay: Float = 0.01) {
+    public init(
+        _ parameters: [(String, Tensor)], lr: Float = 1e-3, betas: (Float, Float) = Adam.defaultBetas,
+        eps: Float = Adam.defaultEps, weightDecay: Float = 0.01
+    ) {
         super.init(parameters, lr: lr, betas: betas, eps: eps, weightDecay: weightDecay, decoupled: true)
     }
 }

@@ -21,7 +21,9 @@ public struct OptimizerStateError: Error, CustomStringConvertible {
 }
 
 /// Names for unnamed parameter lists ("0", "1", …).
-public func named(_ parameters: [Tensor]) -> [(String, Tensor)] { parameters.enumerated().map { ("\($0.offset)", $0.element) } }
+public func named(_ parameters: [Tensor]) -> [(String, Tensor)] {
+    parameters.enumerated().map { ("\($0.offset)", $0.element) }
+}
 
 /// Per-parameter state tensors stored under "<key>.<slot>".
 struct SlotState {
@@ -42,7 +44,8 @@ struct SlotState {
                 guard let t = state[key + "." + n] else { continue }
                 let expected = n == "step" ? [] : p.shape
                 guard t.shape == expected else {
-                    throw OptimizerStateError(description: "optimiser state '\(key).\(n)': shape \(t.shape), expected \(expected)")
+                    throw OptimizerStateError(
+                        description: "optimiser state '\(key).\(n)': shape \(t.shape), expected \(expected)")
                 }
                 loaded[key + "." + n] = t.copy()
             }
@@ -60,7 +63,9 @@ public func clipGradNorm(_ parameters: [Tensor], maxNorm: Float) -> Float {
     let norm = Float(total.squareRoot())
     let coefficient = min(maxNorm / (norm + 1e-6), 1)
     if coefficient < 1 {
-        for p in parameters { if let g = p.grad { let q = g.storage.pointer; for i in 0..<g.count { q[i] *= coefficient } } }
+        for p in parameters {
+            if let g = p.grad { let q = g.storage.pointer; for i in 0..<g.count { q[i] *= coefficient } }
+        }
     }
     return norm
 }

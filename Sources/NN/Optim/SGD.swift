@@ -9,9 +9,12 @@ public final class SGD: Optimizer {
     public let parameters: [(String, Tensor)]
     var state = SlotState()
 
-    public init(_ parameters: [(String, Tensor)], lr: Float, momentum: Float = 0, dampening: Float = 0,
-                weightDecay: Float = 0, nesterov: Bool = false) {
-        precondition(!nesterov || (momentum > 0 && dampening == 0), "GenLab SGD: Nesterov needs momentum > 0 and no dampening")
+    public init(
+        _ parameters: [(String, Tensor)], lr: Float, momentum: Float = 0, dampening: Float = 0,
+        weightDecay: Float = 0, nesterov: Bool = false
+    ) {
+        precondition(
+            !nesterov || (momentum > 0 && dampening == 0), "GenLab SGD: Nesterov needs momentum > 0 and no dampening")
         self.parameters = parameters
         learningRate = lr; self.momentum = momentum; self.dampening = dampening; self.weightDecay = weightDecay
         self.nesterov = nesterov
@@ -23,7 +26,8 @@ public final class SGD: Optimizer {
             let n = p.count, pp = p.storage.pointer, g = grad.storage.pointer
             let lr = learningRate, wd = weightDecay, mu = momentum, damp = dampening
             let fresh = state.slots[key + ".momentum_buffer"] == nil
-            let buf: UnsafeMutablePointer<Float>? = mu != 0 ? state.slot(key, "momentum_buffer", like: p).storage.pointer : nil
+            let buf: UnsafeMutablePointer<Float>? =
+                mu != 0 ? state.slot(key, "momentum_buffer", like: p).storage.pointer : nil
             for i in 0..<n {
                 var d = g[i]
                 if wd != 0 { d += wd * pp[i] }

@@ -9,7 +9,8 @@ import Foundation
 /// ring pattern is scrambled. Measured on the true symmetry maps, the image's disagreement with
 /// its own mirror/rotated/shifted copy ranks with λ only at Spearman 0.67 (0.65 with the
 /// extrapolated parameters), so no detector that looks at the image could track λ much better.
-/// ε is therefore the breaking the image shows: λ is chosen per template (bisection) so that the disagreement, above the exact
+/// ε is therefore the breaking the image shows: λ is chosen per template (bisection) so that the disagreement, above
+/// the exact
 /// template's own pixelisation floor, is ε · `fullBreak`. ε = 1 is as broken as the library gets
 /// and `none` images are at least that far from every probed symmetry.
 extension SymmetryTemplates {
@@ -46,7 +47,8 @@ extension SymmetryTemplates {
     }
 
     /// The symmetries a `none` image is checked against, all about the image centre: mirrors in
-    /// 36 axes, rotations by 2π/n (n = 2…8) and by a generic angle, shifts by 0.37 (the translation class's own) in 18 directions.
+    /// 36 axes, rotations by 2π/n (n = 2…8) and by a generic angle, shifts by 0.37 (the translation class's own) in
+    /// 18 directions.
     public static let probes: [PlaneMap] = {
         var maps: [PlaneMap] = []
         for i in 0..<36 {
@@ -72,8 +74,10 @@ extension SymmetryTemplates {
     /// The two-colour image of `symmetric` + λ·`breaking` (both standardised) broken by ε under
     /// `maps`: λ found by bisection so that the disagreement above the exact image's own is
     /// ε · fullBreak. Returns the image and the ε it actually shows (clipped to [0, 1]).
-    func broken(_ symmetric: [Double], _ breaking: [Double], maps: [PlaneMap], epsilon: Double,
-                fill: Double) -> (pixels: [Float], epsilon: Double, lambda: Double) {
+    func broken(
+        _ symmetric: [Double], _ breaking: [Double], maps: [PlaneMap], epsilon: Double,
+        fill: Double
+    ) -> (pixels: [Float], epsilon: Double, lambda: Double) {
         let floor = disagreement(Self.binarise(symmetric, fill: fill), under: maps)
         func image(_ lambda: Double) -> ([Float], Double) {
             let px = Self.binarise(zip(symmetric, breaking).map { $0 + lambda * $1 }, fill: fill)

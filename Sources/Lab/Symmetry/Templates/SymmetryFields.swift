@@ -18,13 +18,20 @@ extension SymmetryShapes {
         // The frame shows [−zoom, zoom]² of the field: the pattern runs past the border.
         let zoom = uniform(&rng, 0.8, 1.25)
         let bumps = (0..<(3 + rng.nextInt(4))).map { _ in
-            (a: uniform(&rng, -1, 1), x: uniform(&rng, -0.8, 0.8), y: uniform(&rng, -0.8, 0.8), s: uniform(&rng, 0.03, 0.3))
+            (
+                a: uniform(&rng, -1, 1), x: uniform(&rng, -0.8, 0.8), y: uniform(&rng, -0.8, 0.8),
+                s: uniform(&rng, 0.03, 0.3)
+            )
         }
         let tilt = (uniform(&rng, -0.3, 0.3), uniform(&rng, -0.3, 0.3))
         func generic(_ x: Double, _ y: Double) -> Double {
-            bumps.reduce(tilt.0 * x + tilt.1 * y) { s, b in s + b.a * exp(-((x - b.x) * (x - b.x) + (y - b.y) * (y - b.y)) / b.s) }
+            bumps.reduce(tilt.0 * x + tilt.1 * y) { s, b in
+                s + b.a * exp(-((x - b.x) * (x - b.x) + (y - b.y) * (y - b.y)) / b.s)
+            }
         }
-        let profile = (0..<(2 + rng.nextInt(3))).map { _ in (a: uniform(&rng, -1, 1), u: uniform(&rng, 0, 1.2), s: uniform(&rng, 0.01, 0.15)) }
+        let profile = (0..<(2 + rng.nextInt(3))).map { _ in
+            (a: uniform(&rng, -1, 1), u: uniform(&rng, 0, 1.2), s: uniform(&rng, 0.01, 0.15))
+        }
         let wave = (k: uniform(&rng, 3, 9), phase: uniform(&rng, 0, 2 * .pi), sharp: uniform(&rng, 1, 6))
         func oneD(_ u: Double) -> Double { profile.reduce(0) { s, b in s + b.a * exp(-(u - b.u) * (u - b.u) / b.s) } }
         var group: [(Double, Double, Double, Double)] = [(1, 0, 0, 1)]
@@ -49,7 +56,8 @@ extension SymmetryShapes {
             let n = 3 + rng.nextInt(6)
             order = n
             if rng.nextInt(2) == 0 {
-                group = Self.dihedral(n, axis: phi); axes = (0..<n).map { phi + Double.pi * Double($0) / Double(n) }; what = "D\(n) field"
+                group = Self.dihedral(n, axis: phi); axes = (0..<n).map { phi + Double.pi * Double($0) / Double(n) };
+                what = "D\(n) field"
             } else {
                 group = Self.rotations(n); what = "C\(n) field"
             }
@@ -61,7 +69,8 @@ extension SymmetryShapes {
         var f = [Double](repeating: 0, count: n * n)
         for r in 0..<n {
             for col in 0..<n {
-                let x = (-1 + (Double(col) + 0.5) * h) * zoom - centre.0, y = (1 - (Double(r) + 0.5) * h) * zoom - centre.1
+                let x = (-1 + (Double(col) + 0.5) * h) * zoom - centre.0,
+                    y = (1 - (Double(r) + 0.5) * h) * zoom - centre.1
                 f[r * n + col] = group.reduce(0) { s, g in s + value(g.0 * x + g.1 * y, g.2 * x + g.3 * y) }
             }
         }
@@ -94,17 +103,27 @@ extension SymmetryShapes {
             shaft = [stroke([(bottom, 0), (fork, 0)])]
         case "A":
             let bar = uniform(&rng, -0.4, 0.1)
-            half = [stroke([(top, 0), (bottom, spread)]), stroke([(bar, 0), (bar, spread * (top - bar) / (top - bottom))])]
+            half = [
+                stroke([(top, 0), (bottom, spread)]), stroke([(bar, 0), (bar, spread * (top - bar) / (top - bottom))]),
+            ]
         case "U":
-            let arc = (0...8).map { k -> (Double, Double) in let a = Double.pi / 2 * Double(k) / 8; return (bottom + spread * (1 - sin(a)) * 0.8, spread * (1 - cos(a)) + 0.0001) }
+            let arc = (0...8).map { k -> (Double, Double) in
+                let a = Double.pi / 2 * Double(k) / 8;
+                return (bottom + spread * (1 - sin(a)) * 0.8, spread * (1 - cos(a)) + 0.0001)
+            }
             half = [stroke(arc + [(top, spread)])]
         case "M":
             let mid = uniform(&rng, -0.3, 0.3)
             half = [stroke([(bottom, spread), (top, spread), (mid, 0)])]
         case "arrow":
             let headLength = uniform(&rng, 0.3, 0.7)
-            half = rng.nextInt(2) == 0 ? [stroke([(top, 0), (top - headLength, spread * 0.7)])]
-                : [.polygon([(top, 0), (top - headLength, spread * 0.7), (top - headLength, 0)].map { at($0.0, $0.1) })]
+            half =
+                rng.nextInt(2) == 0
+                ? [stroke([(top, 0), (top - headLength, spread * 0.7)])]
+                : [
+                    .polygon(
+                        [(top, 0), (top - headLength, spread * 0.7), (top - headLength, 0)].map { at($0.0, $0.1) })
+                ]
             shaft = [stroke([(bottom, 0), (top - 0.05, 0)])]
         default:
             var pts = [(uniform(&rng, bottom, top), 0.0)]
@@ -119,12 +138,18 @@ extension SymmetryShapes {
         var pixels = zip(mirrored, plain).map { max($0, $1) }
         if c == .none {
             // One side changed: an extra stroke on it, or that side's half stretched along the axis.
-            let extra: Piece = rng.nextInt(2) == 0
-                ? stroke([(uniform(&rng, bottom, top), uniform(&rng, 0.1, spread)), (uniform(&rng, bottom, top), uniform(&rng, 0.3, 1))])
+            let extra: Piece =
+                rng.nextInt(2) == 0
+                ? stroke([
+                    (uniform(&rng, bottom, top), uniform(&rng, 0.1, spread)),
+                    (uniform(&rng, bottom, top), uniform(&rng, 0.3, 1)),
+                ])
                 : stroke([(top, 0), (top, 0.1), (top - 0.3, uniform(&rng, 0.4, 0.9))])
             let side = render([extra], group: [(1, 0, 0, 1)], stroke: nil, scale: scale, offset: offset)
             pixels = zip(pixels, side).map { max($0, $1) }
         }
-        return finish(c, pixels, "stroke \(kind)" + (c == .none ? " with one side changed" : ""), nil, c == .reflection ? [phi] : [], &rng)
+        return finish(
+            c, pixels, "stroke \(kind)" + (c == .none ? " with one side changed" : ""), nil,
+            c == .reflection ? [phi] : [], &rng)
     }
 }

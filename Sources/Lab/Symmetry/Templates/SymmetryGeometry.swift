@@ -21,12 +21,18 @@ public enum SymmetryGeometry {
     ///   then judges symmetry in one pose rather than in every one (turns under 3° are skipped, so
     ///   the form is stable when applied twice);
     /// then area-averaged to `size`, keeping the fill (`resample`).
-    public static func canonical(_ pixels: [Float], width: Int, height: Int, size: Int, upright: Bool = false) -> [Float] {
-        precondition(pixels.count == width * height && width > 0 && height > 0 && size > 0, "SymmetryGeometry.canonical: bad dimensions")
+    public static func canonical(
+        _ pixels: [Float], width: Int, height: Int, size: Int, upright: Bool = false
+    ) -> [Float] {
+        precondition(
+            pixels.count == width * height && width > 0 && height > 0 && size > 0,
+            "SymmetryGeometry.canonical: bad dimensions")
         var p = pixels.map { $0 > 0.5 ? Float(1) : 0 }
         let (invert, borderFill) = polarity(p, width: width, height: height)
         if invert { p = p.map { 1 - $0 } }
-        guard let (cx, cy) = centroid(p, width: width, height: height) else { return resample(p, width, height, x0: 0, y0: 0, side: Double(min(width, height)), size: size) }
+        guard let (cx, cy) = centroid(p, width: width, height: height) else {
+            return resample(p, width, height, x0: 0, y0: 0, side: Double(min(width, height)), size: size)
+        }
         var turn = 0.0
         if upright, min(borderFill, 1 - borderFill) <= 0.05 {
             let probe = canonical(pixels, width: width, height: height, size: 48)
@@ -43,15 +49,21 @@ public enum SymmetryGeometry {
                 extent = max(extent, abs(co * x - si * y), abs(si * x + co * y))
             }
         }
-        if turn != 0 { return resampleTurned(p, width, height, centre: (cx, cy), side: max(8, 2 * 1.08 * extent), degrees: turn, size: size) }
+        if turn != 0 {
+            return resampleTurned(
+                p, width, height, centre: (cx, cy), side: max(8, 2 * 1.08 * extent), degrees: turn, size: size)
+        }
         let side = min(Double(min(width, height)), max(8, 2 * 1.08 * extent))
-        let x0 = min(max(cx - side / 2, 0), Double(width) - side), y0 = min(max(cy - side / 2, 0), Double(height) - side)
+        let x0 = min(max(cx - side / 2, 0), Double(width) - side),
+            y0 = min(max(cy - side / 2, 0), Double(height) - side)
         return resample(p, width, height, x0: x0, y0: y0, side: side, size: size)
     }
 
     /// The square of `side` centred at `centre`, turned counter-clockwise by `degrees`, read with
     /// 4 × 4 point samples per target pixel (outside the image: background), keeping the fill.
-    static func resampleTurned(_ p: [Float], _ width: Int, _ height: Int, centre: (Double, Double), side: Double, degrees: Double, size: Int) -> [Float] {
+    static func resampleTurned(
+        _ p: [Float], _ width: Int, _ height: Int, centre: (Double, Double), side: Double, degrees: Double, size: Int
+    ) -> [Float] {
         let (co, si) = (cos(degrees * .pi / 180), sin(degrees * .pi / 180))
         var average = [Double](repeating: 0, count: size * size)
         let step = side / Double(size)
@@ -61,7 +73,8 @@ public enum SymmetryGeometry {
                 for sy in 0..<4 {
                     for sx in 0..<4 {
                         // Target offset (y up), then the source offset it came from: turned back.
-                        let x = (Double(c) + (Double(sx) + 0.5) / 4) * step - side / 2, y = side / 2 - (Double(r) + (Double(sy) + 0.5) / 4) * step
+                        let x = (Double(c) + (Double(sx) + 0.5) / 4) * step - side / 2,
+                            y = side / 2 - (Double(r) + (Double(sy) + 0.5) / 4) * step
                         let u = co * x + si * y, v = -si * x + co * y
                         let col = Int((centre.0 + u).rounded(.down)), row = Int((centre.1 - v).rounded(.down))
                         if col >= 0, row >= 0, col < width, row < height, p[row * width + col] > 0 { hits += 1 }
@@ -101,7 +114,9 @@ public enum SymmetryGeometry {
     /// The square [x0, x0 + side] × [y0, y0 + side] of a binary image, area-averaged to size² and
     /// cut where the fill stays what it was: the round(fill · size²) brightest averages are set
     /// (a cut at ½ would erase lines thinner than half a target pixel — a Sierpinski triangle's).
-    static func resample(_ p: [Float], _ width: Int, _ height: Int, x0: Double, y0: Double, side: Double, size: Int) -> [Float] {
+    static func resample(
+        _ p: [Float], _ width: Int, _ height: Int, x0: Double, y0: Double, side: Double, size: Int
+    ) -> [Float] {
         var average = [Double](repeating: 0, count: size * size)
         let step = side / Double(size)
         for r in 0..<size {
@@ -132,7 +147,9 @@ public enum SymmetryGeometry {
         var out = [Float](repeating: 0, count: average.count)
         guard keep > 0 else { return out }
         // Stable order: ties broken by position, so the result is deterministic.
-        for i in average.indices.sorted(by: { average[$0] > average[$1] || (average[$0] == average[$1] && $0 < $1) }).prefix(keep) where average[i] > 0 {
+        for i in average.indices.sorted(by: { average[$0] > average[$1] || (average[$0] == average[$1] && $0 < $1) })
+            .prefix(keep) where average[i] > 0
+        {
             out[i] = 1
         }
         return out
@@ -172,7 +189,9 @@ public enum SymmetryGeometry {
     /// about (cx, cy) in pixel units, over the largest disc about the centre that the image holds:
     /// 1 − mean |f − f∘g| / (2 m (1 − m)), m the disc's fill — 1 when the map is a symmetry, about 0
     /// for an unrelated image of the same fill. The mapped image is read bilinearly.
-    public static func agreement(_ p: [Float], size n: Int, centre: (Double, Double), _ map: (Double, Double) -> (Double, Double)) -> Double {
+    public static func agreement(
+        _ p: [Float], size n: Int, centre: (Double, Double), _ map: (Double, Double) -> (Double, Double)
+    ) -> Double {
         let (cx, cy) = centre
         let radius = min(min(cx, Double(n) - cx), min(cy, Double(n) - cy))
         var diff = 0.0, count = 0.0, fill = 0.0
@@ -198,11 +217,13 @@ public enum SymmetryGeometry {
         let x0 = Int(fx.rounded(.down)), y0 = Int(fy.rounded(.down))
         let ax = fx - Double(x0), ay = fy - Double(y0)
         func at(_ c: Int, _ r: Int) -> Double { c >= 0 && r >= 0 && c < n && r < n ? Double(p[r * n + c]) : 0 }
-        return (at(x0, y0) * (1 - ax) + at(x0 + 1, y0) * ax) * (1 - ay) + (at(x0, y0 + 1) * (1 - ax) + at(x0 + 1, y0 + 1) * ax) * ay
+        return (at(x0, y0) * (1 - ax) + at(x0 + 1, y0) * ax) * (1 - ay)
+            + (at(x0, y0 + 1) * (1 - ax) + at(x0 + 1, y0 + 1) * ax) * ay
     }
 
     /// Agreement under rotation by `degrees` about the centre.
-    public static func rotationAgreement(_ p: [Float], size n: Int, centre: (Double, Double), degrees: Double) -> Double {
+    public static func rotationAgreement(_ p: [Float], size n: Int, centre: (Double, Double), degrees: Double) -> Double
+    {
         let a = degrees * .pi / 180, (co, si) = (cos(a), sin(a))
         return agreement(p, size: n, centre: centre) { x, y in (co * x - si * y, si * x + co * y) }
     }
@@ -219,23 +240,29 @@ public enum SymmetryGeometry {
         let roundness = [23.0, 61.0, 113.0].map { rotationAgreement(p, size: n, centre: centre, degrees: $0) }.min()!
         let (scan, axes) = mirrorScan(p, n, centre)
         let (direction, coherence) = stripeDirection(p, size: n)
-        let orders = (3...12).map { (n: $0, agreement: rotationAgreement(p, size: n, centre: centre, degrees: 360 / Double($0))) }
+        let orders = (3...12).map {
+            (n: $0, agreement: rotationAgreement(p, size: n, centre: centre, degrees: 360 / Double($0)))
+        }
         // Among orders that agree almost as well as the best, the largest (C₆ also passes C₃'s test).
         let top = orders.map(\.agreement).max()!
         let bestOrder = orders.filter { $0.agreement >= top - 0.03 }.map(\.n).max()!
         let bestOrderAgreement = orders.first { $0.n == bestOrder }!.agreement
         var order: Int?
         if roundness < threshold {
-            order = bestOrderAgreement >= threshold ? bestOrder
+            order =
+                bestOrderAgreement >= threshold
+                ? bestOrder
                 : rotationAgreement(p, size: n, centre: centre, degrees: 180) >= threshold ? 2 : nil
         }
         let best = bestDegree(scan)
         let perpendicular = (-10...10).map { (best + 90 + $0 + 180) % 180 }.max { scan[$0] < scan[$1] }!
         func tenth(_ v: Double) -> Double { (v * 10).rounded() / 10 }
-        return Orientation(order: order, mirrorAxes: roundness >= threshold ? [] : axes.map { tenth($0.angle) },
-                           translationDirection: tenth(direction), translationCoherence: coherence, roundness: roundness,
-                           bestOrder: bestOrder, bestOrderAgreement: bestOrderAgreement,
-                           bestAxis: tenth(bestAxis(axes, scan)), bestAxisAgreement: scan[best], perpendicularAxis: Double(perpendicular))
+        return Orientation(
+            order: order, mirrorAxes: roundness >= threshold ? [] : axes.map { tenth($0.angle) },
+            translationDirection: tenth(direction), translationCoherence: coherence, roundness: roundness,
+            bestOrder: bestOrder, bestOrderAgreement: bestOrderAgreement,
+            bestAxis: tenth(bestAxis(axes, scan)), bestAxisAgreement: scan[best],
+            perpendicularAxis: Double(perpendicular))
     }
 
     /// The image as it is compared (after a 3 × 3 binomial blur: a quarter turn maps the pixel grid
@@ -247,10 +274,13 @@ public enum SymmetryGeometry {
 
     /// Mirror agreement for axes every degree, and the axes that agree at least `threshold` and
     /// more than their neighbours (refined between the degrees), best first.
-    static func mirrorScan(_ p: [Float], _ n: Int, _ centre: (Double, Double)) -> (scan: [Double], axes: [(angle: Double, agreement: Double)]) {
+    static func mirrorScan(
+        _ p: [Float], _ n: Int, _ centre: (Double, Double)
+    ) -> (scan: [Double], axes: [(angle: Double, agreement: Double)]) {
         let scan = (0..<180).map { mirrorAgreement(p, size: n, centre: centre, degrees: Double($0)) }
         var axes: [(angle: Double, agreement: Double)] = []
-        for k in 0..<180 where scan[k] >= threshold && scan[k] >= scan[(k + 179) % 180] && scan[k] > scan[(k + 1) % 180] {
+        for k in 0..<180 where scan[k] >= threshold && scan[k] >= scan[(k + 179) % 180] && scan[k] > scan[(k + 1) % 180]
+        {
             // Parabolic refinement between the neighbouring degrees.
             let (a, b, c) = (scan[(k + 179) % 180], scan[k], scan[(k + 1) % 180])
             let denominator = a - 2 * b + c
@@ -264,7 +294,9 @@ public enum SymmetryGeometry {
     static func bestDegree(_ scan: [Double]) -> Int { scan.indices.max { scan[$0] < scan[$1] }! }
 
     /// The best refined axis, or the best degree when no axis reaches the threshold.
-    static func bestAxis(_ axes: [(angle: Double, agreement: Double)], _ scan: [Double]) -> Double { axes.first?.angle ?? Double(bestDegree(scan)) }
+    static func bestAxis(_ axes: [(angle: Double, agreement: Double)], _ scan: [Double]) -> Double {
+        axes.first?.angle ?? Double(bestDegree(scan))
+    }
 
     /// `orientation(binary, size: n).bestAxis`, without the rest of the measurement.
     public static func bestMirrorAxis(_ binary: [Float], size n: Int) -> Double {

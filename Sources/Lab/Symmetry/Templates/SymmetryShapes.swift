@@ -45,7 +45,10 @@ public struct SymmetryShapes: Sendable {
             case let .ellipse(cx, cy, a, b, angle):
                 let (co, si) = (cos(angle), sin(angle))
                 let u = co * (x - cx) + si * (y - cy), v = -si * (x - cx) + co * (y - cy)
-                func inside(_ d: Double) -> Bool { let (ea, eb) = (a + d, b + d); return ea > 0 && eb > 0 && (u * u) / (ea * ea) + (v * v) / (eb * eb) <= 1 }
+                func inside(_ d: Double) -> Bool {
+                    let (ea, eb) = (a + d, b + d);
+                    return ea > 0 && eb > 0 && (u * u) / (ea * ea) + (v * v) / (eb * eb) <= 1
+                }
                 if let w = stroke { return inside(w / 2) && !inside(-w / 2) }
                 return inside(0)
             case let .polyline(pts, width):
@@ -79,12 +82,19 @@ public struct SymmetryShapes: Sendable {
 
     /// A group as orthogonal 2 × 2 maps (a, b, c, d): (x, y) → (a x + b y, c x + d y).
     static func rotations(_ n: Int) -> [(Double, Double, Double, Double)] {
-        (0..<n).map { k in let t = 2 * Double.pi * Double(k) / Double(n); return (cos(t), -sin(t), sin(t), cos(t)) }
+        (0..<n).map { k in
+            let t = 2 * Double.pi * Double(k) / Double(n); return (cos(t), -sin(t), sin(t), cos(t))
+        }
     }
-    static func mirror(_ phi: Double) -> (Double, Double, Double, Double) { (cos(2 * phi), sin(2 * phi), sin(2 * phi), -cos(2 * phi)) }
+    static func mirror(_ phi: Double) -> (Double, Double, Double, Double) {
+        (cos(2 * phi), sin(2 * phi), sin(2 * phi), -cos(2 * phi))
+    }
     static func dihedral(_ n: Int, axis phi: Double) -> [(Double, Double, Double, Double)] {
         let m = mirror(phi)
-        return rotations(n) + rotations(n).map { r in (r.0 * m.0 + r.1 * m.2, r.0 * m.1 + r.1 * m.3, r.2 * m.0 + r.3 * m.2, r.2 * m.1 + r.3 * m.3) }
+        return rotations(n)
+            + rotations(n).map { r in
+                (r.0 * m.0 + r.1 * m.2, r.0 * m.1 + r.1 * m.3, r.2 * m.0 + r.3 * m.2, r.2 * m.1 + r.3 * m.3)
+            }
     }
 
     func uniform(_ rng: inout PRNG, _ lo: Double, _ hi: Double) -> Double { lo + (hi - lo) * Double(rng.nextFloat()) }
@@ -95,12 +105,15 @@ public struct SymmetryShapes: Sendable {
         case 0:
             let k = 3 + rng.nextInt(5), start = uniform(&rng, 0, 2 * .pi)
             let pts = (0..<k).map { i -> (Double, Double) in
-                let a = start + 2 * .pi * (Double(i) + uniform(&rng, -0.3, 0.3)) / Double(k), r = scale * uniform(&rng, 0.35, 1)
+                let a = start + 2 * .pi * (Double(i) + uniform(&rng, -0.3, 0.3)) / Double(k),
+                    r = scale * uniform(&rng, 0.35, 1)
                 return (cx + r * cos(a), cy + r * sin(a))
             }
             return .polygon(pts)
         case 1:
-            return .ellipse(cx: cx, cy: cy, a: scale * uniform(&rng, 0.3, 1), b: scale * uniform(&rng, 0.15, 0.6), angle: uniform(&rng, 0, .pi))
+            return .ellipse(
+                cx: cx, cy: cy, a: scale * uniform(&rng, 0.3, 1), b: scale * uniform(&rng, 0.15, 0.6),
+                angle: uniform(&rng, 0, .pi))
         default:
             let k = 2 + rng.nextInt(3)
             var pts = [(cx, cy)]
@@ -116,19 +129,29 @@ public struct SymmetryShapes: Sendable {
     /// over the harmonics k given, scaled to fit: harmonics that are multiples of n make it Cₙ, cosines
     /// alone add the mirror in `axis` (and, with them, n mirrors).
     func contour(_ rng: inout PRNG, harmonics: [Int], mirrored: Bool, axis: Double) -> Piece {
-        let terms = harmonics.map { k in (k, uniform(&rng, -0.45, 0.45) / Double(k).squareRoot(), mirrored ? 0 : uniform(&rng, -0.45, 0.45) / Double(k).squareRoot()) }
+        let terms = harmonics.map { k in
+            (
+                k, uniform(&rng, -0.45, 0.45) / Double(k).squareRoot(),
+                mirrored ? 0 : uniform(&rng, -0.45, 0.45) / Double(k).squareRoot()
+            )
+        }
         let radii = (0..<180).map { i -> Double in
             let t = 2 * Double.pi * Double(i) / 180 - axis
             return max(0.15, 1 + terms.reduce(0) { $0 + $1.1 * cos(Double($1.0) * t) + $1.2 * sin(Double($1.0) * t) })
         }
         let top = radii.max()!
-        return .polygon(radii.enumerated().map { i, r in let a = 2 * Double.pi * Double(i) / 180; return (r / top * cos(a), r / top * sin(a)) })
+        return .polygon(
+            radii.enumerated().map { i, r in
+                let a = 2 * Double.pi * Double(i) / 180; return (r / top * cos(a), r / top * sin(a))
+            })
     }
 
     /// Renders the union over `group` of `pieces` (in a frame scaled by `scale` and shifted by
     /// `offset`), 2 × 2 supersampled; a pixel is set when at least two of its samples are inside.
-    func render(_ pieces: [Piece], group: [(Double, Double, Double, Double)], stroke: Double?, scale: Double,
-                offset: (Double, Double)) -> [Float] {
+    func render(
+        _ pieces: [Piece], group: [(Double, Double, Double, Double)], stroke: Double?, scale: Double,
+        offset: (Double, Double)
+    ) -> [Float] {
         let size = renderSize
         var out = [Float](repeating: 0, count: size * size)
         let h = 2 / Double(size)
@@ -136,8 +159,13 @@ public struct SymmetryShapes: Sendable {
             for c in 0..<size {
                 var hits = 0
                 for (sx, sy) in [(0.25, 0.25), (0.75, 0.25), (0.25, 0.75), (0.75, 0.75)] {
-                    let x = (-1 + (Double(c) + sx) * h - offset.0) / scale, y = (1 - (Double(r) + sy) * h - offset.1) / scale
-                    if group.contains(where: { g in pieces.contains { $0.contains(g.0 * x + g.1 * y, g.2 * x + g.3 * y, stroke: stroke) } }) { hits += 1 }
+                    let x = (-1 + (Double(c) + sx) * h - offset.0) / scale,
+                        y = (1 - (Double(r) + sy) * h - offset.1) / scale
+                    if group.contains(where: { g in
+                        pieces.contains { $0.contains(g.0 * x + g.1 * y, g.2 * x + g.3 * y, stroke: stroke) }
+                    }) {
+                        hits += 1
+                    }
                 }
                 if hits >= 2 { out[r * size + c] = 1 }
             }
@@ -167,7 +195,8 @@ public struct SymmetryShapes: Sendable {
             if t.pixels.contains(1), t.pixels.contains(0), (isField && c != .none) || accepts(t) { break }
         }
         var t = last!
-        t.pixels = SymmetryGeometry.canonical(t.pixels, width: renderSize, height: renderSize, size: size, upright: upright)
+        t.pixels = SymmetryGeometry.canonical(
+            t.pixels, width: renderSize, height: renderSize, size: size, upright: upright)
         return t
     }
 
@@ -188,8 +217,12 @@ public struct SymmetryShapes: Sendable {
             // Off every symmetry the classes name. Generic shapes reach 0.7–0.85 on the blurred,
             // chance-corrected agreement (drawn exact symmetries ≥ 0.9): `none` must cover them.
             let centre = SymmetryGeometry.centroid(canonical, width: 48, height: 48)!
-            let bestMirror = stride(from: 0.0, to: 180, by: 3).map { SymmetryGeometry.mirrorAgreement(canonical, size: 48, centre: centre, degrees: $0) }.max()!
-            let bestRotation = (2...8).map { SymmetryGeometry.rotationAgreement(canonical, size: 48, centre: centre, degrees: 360 / Double($0)) }.max()!
+            let bestMirror = stride(from: 0.0, to: 180, by: 3).map {
+                SymmetryGeometry.mirrorAgreement(canonical, size: 48, centre: centre, degrees: $0)
+            }.max()!
+            let bestRotation = (2...8).map {
+                SymmetryGeometry.rotationAgreement(canonical, size: 48, centre: centre, degrees: 360 / Double($0))
+            }.max()!
             return max(bestMirror, bestRotation, o.roundness) < 0.85 && o.translationCoherence < 0.7
         }
     }
@@ -204,7 +237,8 @@ public struct SymmetryShapes: Sendable {
         func around(_ count: Int, radius: ClosedRange<Double>, size s: ClosedRange<Double>) -> [Piece] {
             (0..<count).map { _ in
                 let a = uniform(&rng, 0, 2 * .pi), r = uniform(&rng, radius.lowerBound, radius.upperBound)
-                return randomPiece(&rng, cx: r * cos(a), cy: r * sin(a), scale: uniform(&rng, s.lowerBound, s.upperBound))
+                return randomPiece(
+                    &rng, cx: r * cos(a), cy: r * sin(a), scale: uniform(&rng, s.lowerBound, s.upperBound))
             }
         }
         switch c {
@@ -215,12 +249,19 @@ public struct SymmetryShapes: Sendable {
             case 1:
                 let w = uniform(&rng, 0.1, 0.5) * r1
                 pieces = [.ellipse(cx: 0, cy: 0, a: r1 - w / 2, b: r1 - w / 2, angle: 0)]
-                return finish(c, render(pieces, group: group, stroke: w, scale: scale, offset: offset), "ring", nil, [], &rng)
+                return finish(
+                    c, render(pieces, group: group, stroke: w, scale: scale, offset: offset), "ring", nil, [], &rng)
             default:
                 let rings = 2 + rng.nextInt(3), w = r1 / Double(2 * rings + 1)
-                pieces = (1...rings).map { k in .ellipse(cx: 0, cy: 0, a: Double(2 * k) * w, b: Double(2 * k) * w, angle: 0) }
+                pieces = (1...rings).map { k in
+                    .ellipse(cx: 0, cy: 0, a: Double(2 * k) * w, b: Double(2 * k) * w, angle: 0)
+                }
                 let px = render(pieces, group: group, stroke: w, scale: scale, offset: offset)
-                let dot = rng.nextInt(2) == 0 ? render([.ellipse(cx: 0, cy: 0, a: w, b: w, angle: 0)], group: group, stroke: nil, scale: scale, offset: offset) : px.map { _ in 0 }
+                let dot =
+                    rng.nextInt(2) == 0
+                    ? render(
+                        [.ellipse(cx: 0, cy: 0, a: w, b: w, angle: 0)], group: group, stroke: nil, scale: scale,
+                        offset: offset) : px.map { _ in 0 }
                 return finish(c, zip(px, dot).map { max($0, $1) }, "\(rings) concentric rings", nil, [], &rng)
             }
         case .discreteRotation:
@@ -234,12 +275,23 @@ public struct SymmetryShapes: Sendable {
                 what = (mirrored ? "D" : "C") + "\(n) outline"
                 if mirrored { axes = (0..<n).map { phase + Double.pi * Double($0) / Double(n) } }
             case 0:
-                pieces = [.polygon((0..<n).map { k in let a = phase + 2 * .pi * Double(k) / Double(n); return (cos(a), sin(a)) })]
+                pieces = [
+                    .polygon(
+                        (0..<n).map { k in
+                            let a = phase + 2 * .pi * Double(k) / Double(n); return (cos(a), sin(a))
+                        })
+                ]
                 what = "regular \(n)-gon"
                 axes = (0..<n).map { phase + Double.pi * Double($0) / Double(n) }
             case 1:
                 let inner = uniform(&rng, 0.3, 0.7)
-                pieces = [.polygon((0..<(2 * n)).map { k in let a = phase + .pi * Double(k) / Double(n), r = k % 2 == 0 ? 1 : inner; return (r * cos(a), r * sin(a)) })]
+                pieces = [
+                    .polygon(
+                        (0..<(2 * n)).map { k in
+                            let a = phase + .pi * Double(k) / Double(n), r = k % 2 == 0 ? 1 : inner;
+                            return (r * cos(a), r * sin(a))
+                        })
+                ]
                 what = "\(n)-pointed star"
                 axes = (0..<n).map { phase + Double.pi * Double($0) / Double(n) }
             case 2:
@@ -255,18 +307,25 @@ public struct SymmetryShapes: Sendable {
             axes = [phi, phi + .pi / 2]
             let a = uniform(&rng, 0.5, 1), b = a / uniform(&rng, 1.4, 3)
             switch rng.nextInt(5) {
-            case 4: pieces = [contour(&rng, harmonics: [2, 4, 6], mirrored: true, axis: phi)]; group = [(1, 0, 0, 1)]; what = "D2 outline"
+            case 4:
+                pieces = [contour(&rng, harmonics: [2, 4, 6], mirrored: true, axis: phi)]; group = [(1, 0, 0, 1)];
+                what = "D2 outline"
             case 0:
-                pieces = [.polygon([(a, b), (-a, b), (-a, -b), (a, -b)].map { rotate($0, phi) })]; group = [(1, 0, 0, 1)]; what = "rectangle"
+                pieces = [.polygon([(a, b), (-a, b), (-a, -b), (a, -b)].map { rotate($0, phi) })];
+                group = [(1, 0, 0, 1)]; what = "rectangle"
             case 1: pieces = [.ellipse(cx: 0, cy: 0, a: a, b: b, angle: phi)]; group = [(1, 0, 0, 1)]; what = "ellipse"
-            case 2: pieces = [.polygon([(a, 0), (0, b), (-a, 0), (0, -b)].map { rotate($0, phi) })]; group = [(1, 0, 0, 1)]; what = "rhombus"
-            default: pieces = around(1 + rng.nextInt(3), radius: 0.15...0.65, size: 0.15...0.45); what = "D2 union of pieces"
+            case 2:
+                pieces = [.polygon([(a, 0), (0, b), (-a, 0), (0, -b)].map { rotate($0, phi) })]; group = [(1, 0, 0, 1)];
+                what = "rhombus"
+            default:
+                pieces = around(1 + rng.nextInt(3), radius: 0.15...0.65, size: 0.15...0.45); what = "D2 union of pieces"
             }
         case .reflection:
             group = [(1, 0, 0, 1), Self.mirror(phi)]
             axes = [phi]
             if rng.nextInt(2) == 0 {
-                pieces = [contour(&rng, harmonics: [1, 2, 3, 4, 5], mirrored: true, axis: phi)]; group = [(1, 0, 0, 1)]; what = "one-mirror outline"
+                pieces = [contour(&rng, harmonics: [1, 2, 3, 4, 5], mirrored: true, axis: phi)]; group = [(1, 0, 0, 1)];
+                what = "one-mirror outline"
             } else {
                 pieces = around(1 + rng.nextInt(3), radius: 0.1...0.6, size: 0.15...0.5)
                 what = "pieces mirrored in one axis"
@@ -278,7 +337,9 @@ public struct SymmetryShapes: Sendable {
             var u = -2 - uniform(&rng, 0, 1)
             let halfPeriod = rng.nextInt(2) == 0 ? uniform(&rng, 0.1, 0.4) : nil
             while u < 2 { u += halfPeriod ?? uniform(&rng, 0.08, 0.6); edges.append(u) }
-            if rng.nextInt(5) == 0 { edges = [uniform(&rng, -0.4, 0.4)] + (rng.nextInt(2) == 0 ? [uniform(&rng, 0.5, 0.9)] : [3]) }
+            if rng.nextInt(5) == 0 {
+                edges = [uniform(&rng, -0.4, 0.4)] + (rng.nextInt(2) == 0 ? [uniform(&rng, 0.5, 0.9)] : [3])
+            }
             let n = renderSize, h = 2 / Double(n)
             var px = [Float](repeating: 0, count: n * n)
             for r in 0..<n {
@@ -288,35 +349,59 @@ public struct SymmetryShapes: Sendable {
                     px[r * n + col] = edges.filter { $0 < across }.count % 2 == 0 ? 1 : 0
                 }
             }
-            return finish(c, px, halfPeriod != nil ? "periodic stripes" : (edges.count <= 2 ? "band or edge" : "stripes of random widths"), nil, [], &rng, direction: phi)
+            return finish(
+                c, px,
+                halfPeriod != nil
+                    ? "periodic stripes" : (edges.count <= 2 ? "band or edge" : "stripes of random widths"), nil, [],
+                &rng, direction: phi)
         case .none:
             switch rng.nextInt(3) {
-            case 0: pieces = [contour(&rng, harmonics: [1, 2, 3, 4, 5], mirrored: false, axis: phi)]; what = "generic outline"
+            case 0:
+                pieces = [contour(&rng, harmonics: [1, 2, 3, 4, 5], mirrored: false, axis: phi)];
+                what = "generic outline"
             case 1:
                 let k = 4 + rng.nextInt(6)
                 let angles = (0..<k).map { _ in uniform(&rng, 0, 2 * .pi) }.sorted()
-                pieces = [.polygon(angles.map { a in let r = uniform(&rng, 0.3, 1); return (r * cos(a), r * sin(a)) })]
+                pieces = [
+                    .polygon(
+                        angles.map { a in
+                            let r = uniform(&rng, 0.3, 1); return (r * cos(a), r * sin(a))
+                        })
+                ]
                 what = "random \(k)-gon"
             default:
                 let count = 1 + rng.nextInt(3)
-                pieces = (0..<count).map { _ in randomPiece(&rng, cx: uniform(&rng, -0.5, 0.5), cy: uniform(&rng, -0.5, 0.5), scale: uniform(&rng, 0.25, 0.6)) }
+                pieces = (0..<count).map { _ in
+                    randomPiece(
+                        &rng, cx: uniform(&rng, -0.5, 0.5), cy: uniform(&rng, -0.5, 0.5),
+                        scale: uniform(&rng, 0.25, 0.6))
+                }
                 what = "\(count) random pieces"
             }
         }
-        return finish(c, render(pieces, group: group, stroke: stroke, scale: scale, offset: offset), what + (stroke != nil ? " (stroke)" : ""),
-                      order, axes, &rng)
+        return finish(
+            c, render(pieces, group: group, stroke: stroke, scale: scale, offset: offset),
+            what + (stroke != nil ? " (stroke)" : ""),
+            order, axes, &rng)
     }
 
-    func rotate(_ p: (Double, Double), _ a: Double) -> (Double, Double) { (cos(a) * p.0 - sin(a) * p.1, sin(a) * p.0 + cos(a) * p.1) }
+    func rotate(_ p: (Double, Double), _ a: Double) -> (Double, Double) {
+        (cos(a) * p.0 - sin(a) * p.1, sin(a) * p.0 + cos(a) * p.1)
+    }
 
     /// The template at render size, with colours swapped half the time (the class must not
     /// depend on polarity); `shape` brings it to canonical form.
-    func finish(_ c: SymmetryClass, _ pixels: [Float], _ what: String, _ order: Int?, _ axes: [Double],
-                _ rng: inout PRNG, direction: Double? = nil) -> SymmetryTemplates.Template {
+    func finish(
+        _ c: SymmetryClass, _ pixels: [Float], _ what: String, _ order: Int?, _ axes: [Double],
+        _ rng: inout PRNG, direction: Double? = nil
+    ) -> SymmetryTemplates.Template {
         let invert = rng.nextInt(2) == 0
-        func degrees(_ a: Double) -> Double { ((a * 180 / .pi).truncatingRemainder(dividingBy: 180) + 180).truncatingRemainder(dividingBy: 180) }
-        var t = SymmetryTemplates.Template(symmetry: c, epsilon: c == .none ? 1 : 0, pixels: invert ? pixels.map { 1 - $0 } : pixels,
-                                           description: what + (invert ? ", inverted" : ""))
+        func degrees(_ a: Double) -> Double {
+            ((a * 180 / .pi).truncatingRemainder(dividingBy: 180) + 180).truncatingRemainder(dividingBy: 180)
+        }
+        var t = SymmetryTemplates.Template(
+            symmetry: c, epsilon: c == .none ? 1 : 0, pixels: invert ? pixels.map { 1 - $0 } : pixels,
+            description: what + (invert ? ", inverted" : ""))
         t.order = order
         t.axes = axes.map(degrees).sorted()
         t.direction = direction.map(degrees)

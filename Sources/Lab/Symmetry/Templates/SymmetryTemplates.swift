@@ -16,7 +16,9 @@ public enum SymmetryClass: Int, CaseIterable, Codable, Sendable {
     /// None: sums of off-centre Gaussians.
     case none
 
-    public var name: String { ["rotation", "reflection", "reflection_both", "discrete_rotation", "translation", "none"][rawValue] }
+    public var name: String {
+        ["rotation", "reflection", "reflection_both", "discrete_rotation", "translation", "none"][rawValue]
+    }
     public static func named(_ s: String) -> SymmetryClass? { allCases.first { $0.name == s } }
 }
 
@@ -119,7 +121,9 @@ public struct SymmetryTemplates: Sendable {
             return (c * x + s * y, s * x - c * y)
         }
     }
-    func rotated(_ p: [Float], by a: Double) -> Double { agreement(p) { x, y in (cos(a) * x - sin(a) * y, sin(a) * x + cos(a) * y) } }
+    func rotated(_ p: [Float], by a: Double) -> Double {
+        agreement(p) { x, y in (cos(a) * x - sin(a) * y, sin(a) * x + cos(a) * y) }
+    }
 
     /// Exact templates whose image is (nearly, IoU > 0.9) symmetric in a way its class excludes:
     /// a `reflection` image that is also mirror-symmetric in a second axis or round, a
@@ -153,19 +157,22 @@ public struct SymmetryTemplates: Sendable {
         let values = standardised(grid(v.value))
         let fill = uniform(&rng, 0.3, 0.7)
         guard c != .none, epsilon > 0 else {
-            return Template(symmetry: c, epsilon: c == .none ? 1 : 0, pixels: Self.binarise(values, fill: fill),
-                            description: v.description + String(format: ", ε = %.2f, fill %.2f", c == .none ? 1.0 : 0.0, fill))
+            return Template(
+                symmetry: c, epsilon: c == .none ? 1 : 0, pixels: Self.binarise(values, fill: fill),
+                description: v.description + String(format: ", ε = %.2f, fill %.2f", c == .none ? 1.0 : 0.0, fill))
         }
         let breaking = standardised(grid(potential(.none, rng: &rng).value))
         let b = broken(values, breaking, maps: v.invariances, epsilon: epsilon, fill: fill)
-        return Template(symmetry: c, epsilon: b.epsilon, pixels: b.pixels,
-                        description: v.description + String(format: ", ε = %.2f (λ = %.3f), fill %.2f", b.epsilon, b.lambda, fill))
+        return Template(
+            symmetry: c, epsilon: b.epsilon, pixels: b.pixels,
+            description: v.description + String(format: ", ε = %.2f (λ = %.3f), fill %.2f", b.epsilon, b.lambda, fill))
     }
 
     /// The potential on the pixel centres.
     func grid(_ v: (Double, Double) -> Double) -> [Double] {
         (0..<(size * size)).map { k in
-            let x = -1 + (Double(k % size) + 0.5) * 2 / Double(size), y = -1 + (Double(k / size) + 0.5) * 2 / Double(size)
+            let x = -1 + (Double(k % size) + 0.5) * 2 / Double(size),
+                y = -1 + (Double(k / size) + 0.5) * 2 / Double(size)
             return v(x, y)
         }
     }
@@ -203,7 +210,9 @@ public struct SymmetryTemplates: Sendable {
         let (value, what) = shape(c, theta: theta, cx: cx, cy: cy, n: &n, rng: &rng)
         let (co, si) = (cos(theta), sin(theta))
         // A map written in the template's own frame (u, v), carried to the plane.
-        func inFrame(_ f: @escaping @Sendable (Double, Double) -> (Double, Double)) -> @Sendable (Double, Double) -> (Double, Double) {
+        func inFrame(
+            _ f: @escaping @Sendable (Double, Double) -> (Double, Double)
+        ) -> @Sendable (Double, Double) -> (Double, Double) {
             { x, y in
                 let (u, v) = f(co * (x - cx) + si * (y - cy), -si * (x - cx) + co * (y - cy))
                 return (cx + co * u - si * v, cy + si * u + co * v)
@@ -224,8 +233,10 @@ public struct SymmetryTemplates: Sendable {
         return Potential(value: value, description: what, invariances: maps)
     }
 
-    func shape(_ c: SymmetryClass, theta: Double, cx: Double, cy: Double, n chosen: inout Int,
-               rng: inout PRNG) -> (@Sendable (Double, Double) -> Double, String) {
+    func shape(
+        _ c: SymmetryClass, theta: Double, cx: Double, cy: Double, n chosen: inout Int,
+        rng: inout PRNG
+    ) -> (@Sendable (Double, Double) -> Double, String) {
         let (co, si) = (cos(theta), sin(theta))
         // (u, v): the frame rotated by θ about the centre; u is across the axis / along the stripes' normal.
         @Sendable func frame(_ x: Double, _ y: Double) -> (Double, Double) {
@@ -238,14 +249,26 @@ public struct SymmetryTemplates: Sendable {
             switch kind {
             case 0:
                 let a = uniform(&rng, 0.3, 1.2)
-                return ({ x, y in let r2 = (x - cx) * (x - cx) + (y - cy) * (y - cy); return r2 * r2 - a * r2 }, "Mexican hat r⁴ − \(fmt(a)) r²")
+                return (
+                    { x, y in
+                        let r2 = (x - cx) * (x - cx) + (y - cy) * (y - cy); return r2 * r2 - a * r2
+                    }, "Mexican hat r⁴ − \(fmt(a)) r²"
+                )
             case 1:
                 let k = extrapolate ? uniform(&rng, 9.5, 11) : uniform(&rng, 4, 9.5)
-                return ({ x, y in cos(k * ((x - cx) * (x - cx) + (y - cy) * (y - cy)).squareRoot()) }, "rings cos(\(fmt(k)) r)")
+                return (
+                    { x, y in cos(k * ((x - cx) * (x - cx) + (y - cy) * (y - cy)).squareRoot()) },
+                    "rings cos(\(fmt(k)) r)"
+                )
             case 2:
                 let r0 = uniform(&rng, 0.3, 0.7), w = uniform(&rng, 0.1, 0.3)
-                return ({ x, y in let r = ((x - cx) * (x - cx) + (y - cy) * (y - cy)).squareRoot(); return -exp(-(r - r0) * (r - r0) / (w * w)) },
-                        "Gaussian ring at r = \(fmt(r0))")
+                return (
+                    { x, y in
+                        let r = ((x - cx) * (x - cx) + (y - cy) * (y - cy)).squareRoot();
+                        return -exp(-(r - r0) * (r - r0) / (w * w))
+                    },
+                    "Gaussian ring at r = \(fmt(r0))"
+                )
             default:
                 let p = uniform(&rng, 0.5, 3)
                 return ({ x, y in Foundation.pow((x - cx) * (x - cx) + (y - cy) * (y - cy), p / 2) }, "r^\(fmt(p))")
@@ -254,49 +277,90 @@ public struct SymmetryTemplates: Sendable {
             if rng.nextInt(2) == 0 {
                 let a = uniform(&rng, 0.5, 1.5), b = uniform(&rng, 0.4, 1) * (rng.nextInt(2) == 0 ? 1 : -1)
                 let cc = uniform(&rng, -1, 1), d = uniform(&rng, -1, 1), e = uniform(&rng, -1.5, 1.5)
-                return ({ x, y in let (u, v) = frame(x, y); return a * u * u + b * v + cc * v * v + d * v * v * v + e * u * u * v },
-                        "polynomial even in u (axis at \(fmt(theta * 180 / .pi))°)")
+                return (
+                    { x, y in
+                        let (u, v) = frame(x, y); return a * u * u + b * v + cc * v * v + d * v * v * v + e * u * u * v
+                    },
+                    "polynomial even in u (axis at \(fmt(theta * 180 / .pi))°)"
+                )
             }
             let blobs = mirroredBlobs(rng: &rng, both: false)
-            return ({ x, y in let (u, v) = frame(x, y); return blobs(u, v) }, "Gaussians mirrored in one axis (\(fmt(theta * 180 / .pi))°)")
+            return (
+                { x, y in
+                    let (u, v) = frame(x, y); return blobs(u, v)
+                }, "Gaussians mirrored in one axis (\(fmt(theta * 180 / .pi))°)"
+            )
         case .reflectionBoth:
             if rng.nextInt(2) == 0 {
                 let a = uniform(&rng, 0.3, 1), ratio = extrapolate ? uniform(&rng, 3, 4) : uniform(&rng, 1.7, 3)
                 let b = a * ratio, cc = uniform(&rng, -0.5, 0.5), d = uniform(&rng, -0.5, 0.5), e = uniform(&rng, -1, 1)
-                return ({ x, y in let (u, v) = frame(x, y); return a * u * u + b * v * v + cc * u * u * u * u + d * v * v * v * v + e * u * u * v * v },
-                        "polynomial even in u and v (axes at \(fmt(theta * 180 / .pi))°)")
+                return (
+                    { x, y in
+                        let (u, v) = frame(x, y);
+                        return a * u * u + b * v * v + cc * u * u * u * u + d * v * v * v * v + e * u * u * v * v
+                    },
+                    "polynomial even in u and v (axes at \(fmt(theta * 180 / .pi))°)"
+                )
             }
             let blobs = mirroredBlobs(rng: &rng, both: true)
-            return ({ x, y in let (u, v) = frame(x, y); return blobs(u, v) }, "Gaussians mirrored in two axes")
+            return (
+                { x, y in
+                    let (u, v) = frame(x, y); return blobs(u, v)
+                }, "Gaussians mirrored in two axes"
+            )
         case .discreteRotation:
             let n = extrapolate ? 7 + rng.nextInt(2) : 3 + rng.nextInt(4)
             chosen = n
             let a = uniform(&rng, 0.35, 0.9), phase = uniform(&rng, 0, 2 * .pi)
             if rng.nextInt(2) == 0 {
-                return ({ x, y in let (u, v) = frame(x, y); return (u * u + v * v) * (1 + a * cos(Double(n) * atan2(v, u) + phase)) },
-                        "C\(n): r²(1 + \(fmt(a)) cos \(n)θ)")
+                return (
+                    { x, y in
+                        let (u, v) = frame(x, y);
+                        return (u * u + v * v) * (1 + a * cos(Double(n) * atan2(v, u) + phase))
+                    },
+                    "C\(n): r²(1 + \(fmt(a)) cos \(n)θ)"
+                )
             }
-            return ({ x, y in let (u, v) = frame(x, y); let r = (u * u + v * v).squareRoot(); return r - a * 0.6 * r * r * cos(Double(n) * atan2(v, u) + phase) },
-                    "C\(n): r − \(fmt(0.6 * a)) r² cos \(n)θ")
+            return (
+                { x, y in
+                    let (u, v) = frame(x, y); let r = (u * u + v * v).squareRoot();
+                    return r - a * 0.6 * r * r * cos(Double(n) * atan2(v, u) + phase)
+                },
+                "C\(n): r − \(fmt(0.6 * a)) r² cos \(n)θ"
+            )
         case .translation:
             if rng.nextInt(2) == 0 {
                 let k = extrapolate ? uniform(&rng, 9, 12) : uniform(&rng, 3, 9), phase = uniform(&rng, 0, 2 * .pi)
-                return ({ x, y in let (u, _) = frame(x, y); return sin(k * u + phase) }, "stripes sin(\(fmt(k)) u)")
+                return (
+                    { x, y in
+                        let (u, _) = frame(x, y); return sin(k * u + phase)
+                    }, "stripes sin(\(fmt(k)) u)"
+                )
             }
             let a = uniform(&rng, -1, 1), b = uniform(&rng, -1, 1), cc = uniform(&rng, 0.5, 2)
-            return ({ x, y in let (u, _) = frame(x, y); return cc * u * u * u + a * u * u + b * u }, "cubic in u only")
+            return (
+                { x, y in
+                    let (u, _) = frame(x, y); return cc * u * u * u + a * u * u + b * u
+                }, "cubic in u only"
+            )
         case .none:
             let count = 3 + rng.nextInt(3)
             let blobs: [(Double, Double, Double, Double)] = (0..<count).map { _ in
-                (uniform(&rng, -0.8, 0.8), uniform(&rng, -0.8, 0.8), uniform(&rng, 0.2, 0.6),
-                 uniform(&rng, 0.5, 1.5) * (rng.nextInt(3) == 0 ? -1 : 1))
+                (
+                    uniform(&rng, -0.8, 0.8), uniform(&rng, -0.8, 0.8), uniform(&rng, 0.2, 0.6),
+                    uniform(&rng, 0.5, 1.5) * (rng.nextInt(3) == 0 ? -1 : 1)
+                )
             }
             let gx = uniform(&rng, -0.3, 0.3), gy = uniform(&rng, -0.3, 0.3)
-            return ({ x, y in
-                var s = gx * x + gy * y
-                for (bx, by, w, amp) in blobs { s -= amp * exp(-((x - bx) * (x - bx) + (y - by) * (y - by)) / (w * w)) }
-                return s
-            }, "\(count) off-centre Gaussians")
+            return (
+                { x, y in
+                    var s = gx * x + gy * y
+                    for (bx, by, w, amp) in blobs {
+                        s -= amp * exp(-((x - bx) * (x - bx) + (y - by) * (y - by)) / (w * w))
+                    }
+                    return s
+                }, "\(count) off-centre Gaussians"
+            )
         }
     }
 
