@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of every reader under AddressSanitizer (libFuzzer's driver, linked into
 # genlab-fuzz), one target after another, from the committed corpus; new crashes land in
-# Outputs/fuzz/crashes/TARGET/ and must become regression inputs (Tests/FormatsTests/Fixtures/fuzz/).
+# Outputs/fuzz/crashes/TARGET/ and must become regression inputs (Tests/FuzzingTests/Fixtures/fuzz/).
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET…]      (make fuzz: 1800 s a target, all targets)
 set -euo pipefail
@@ -23,7 +23,7 @@ for t in "${targets[@]}"; do
     corpus="Outputs/fuzz/corpus/$t"; crashes="Outputs/fuzz/crashes/$t"
     mkdir -p "$corpus" "$crashes"
     # Seeds: the readers' fixtures and the crafted bad files of the target's format, and the
-    # committed regression inputs (Tests/FormatsTests/Fixtures/fuzz/TARGET).
+    # committed regression inputs (Tests/FuzzingTests/Fixtures/fuzz/TARGET).
     fx=Tests/FormatsTests/Fixtures
     case "$t" in
         png) pattern='*.png' ;; jpeg) pattern='*.jpg' ;; npy) pattern='*.npy' ;; npz) pattern='*.npz' ;;
@@ -32,7 +32,7 @@ for t in "${targets[@]}"; do
     if [ -n "$pattern" ]; then
         find "$fx" -maxdepth 2 -name "$pattern" -size -64k -exec cp -n {} "$corpus"/ \; 2>/dev/null || true
     fi
-    [ -d "$fx/fuzz/$t" ] && cp -n "$fx/fuzz/$t"/* "$corpus"/ 2>/dev/null || true
+    [ -d "Tests/FuzzingTests/Fixtures/fuzz/$t" ] && cp -n "Tests/FuzzingTests/Fixtures/fuzz/$t"/* "$corpus"/ 2>/dev/null || true
     echo "fuzz: $t for $seconds s" >&2
     # -fork=1 with -ignore_crashes: a crash is saved and the campaign goes on, so one run finds them all.
     # The ledger counts CPU time (user+sys of the fuzzer and its reaped children), not wall time:

@@ -9,9 +9,11 @@ import XCTest
 final class FuzzRegressionTests: XCTestCase {
     func testEveryFuzzTargetSurvivesItsRegressionInputsAndTheBadCorpus() throws {
         let fixtures = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!.path
-        let bad = try FileManager.default.contentsOfDirectory(atPath: fixtures + "/bad").sorted().map {
-            fixtures + "/bad/" + $0
-        }
+        // The crafted bad files are the Formats tests' corpus; read in place.
+        var tests = URL(fileURLWithPath: #filePath)
+        tests.deleteLastPathComponent(); tests.deleteLastPathComponent()
+        let corpus = tests.path + "/FormatsTests/Fixtures/bad"
+        let bad = try FileManager.default.contentsOfDirectory(atPath: corpus).sorted().map { corpus + "/" + $0 }
         var replayed = 0
         // The targets set the fuzzing limits and silence warnings: put both back for the other tests.
         let (limits, warnings) = (InputLimits.current, Warnings.handler)
