@@ -4,6 +4,7 @@ import Foundation
 /// The engine's reference workloads (issue: "Fast, measured side by side"). The PyTorch script
 /// `scripts/python/bench_engine_torch.py` measures the same names with the same sizes.
 public enum EngineBenchmark {
+    // Long: the engine suite: one timed block per row of its table.
     public static func run(quick: Bool = false, progress: (String) -> Void = { _ in }) -> [BenchResult] {
         var rng = PRNG(seed: 0)
         var results: [BenchResult] = []

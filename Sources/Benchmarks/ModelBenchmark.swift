@@ -35,6 +35,7 @@ public enum ModelBenchmark {
     }
 
     /// One training step of the named workload, with its model, optimiser and data built.
+    // Long: one case per benchmark workload, each a few lines.
     static func workload(_ name: String) -> () -> Void {
         var rng = PRNG(seed: 0)
         switch name {

@@ -57,6 +57,7 @@ public struct ImageSet {
     /// Loads `path`: a folder of PNG/JPEG files, or a .npy / .npz / IDX (.gz) / HDF5 file. A path
     /// like `file.h5:/group/images` (or `file.npz:images`) names the dataset. "fashion-mnist" finds
     /// Debian's dataset-fashion-mnist training images.
+    // Long: one branch per file kind, each with its checks.
     public static func load(_ path: String, options: Options = Options()) throws -> ImageSet {
         var path = path, options = options
         if path == "fashion-mnist" || path == "fashion-mnist:test" {
@@ -230,6 +231,7 @@ public struct ImageSet {
     /// The PNG and JPEG files under a folder (recursively), as sorted relative paths.
     public static func imageFiles(in path: String) -> [String] { ImageFolder.scan(path).files }
 
+    // Long: reads, checks and resizes a folder's images, naming each one skipped.
     static func loadFolder(_ path: String, _ options: Options) throws -> ImageSet {
         let scan = ImageFolder.scan(path)
         var files = scan.files

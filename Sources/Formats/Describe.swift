@@ -3,6 +3,7 @@ import Foundation
 
 /// `genlab data describe`: what a file or folder holds, as text for people.
 public enum Describe {
+    // Long: one describer per file kind, each a few lines.
     public static func report(_ path: String) throws -> String {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {

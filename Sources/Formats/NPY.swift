@@ -11,6 +11,7 @@ public enum NPY {
         try decode(InputFile.contents(path), file: path)
     }
 
+    // Long: the header checks in order, each with its own message.
     public static func decode(_ data: Data, file: String, limits: InputLimits = .current) throws -> Tensor {
         let bytes = [UInt8](data)
         guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1..<6]) == Array("NUMPY".utf8) else {

@@ -77,6 +77,7 @@ public enum SafeTensors {
     }
 
     /// Parses and validates a whole file: every error names the tensor or the byte offset at fault.
+    // Long: the header checks in the order an attacker would break them, each with its own message.
     public static func decode(_ data: Data, file: String) throws -> File {
         guard data.count >= 8 else {
             throw FormatError(file, "too short for a safetensors header (\(data.count) bytes, need at least 8)")

@@ -243,6 +243,8 @@ struct EventSource {
     /// With `fromConstituents`, jet images are always made from `/constituents` (with the
     /// checkpoint's preprocessing) even where the file stores images; without it they are made
     /// so when the stored images record another preprocessing than the checkpoint's, or none.
+    // Long: opening a file is one decision tree over its layout (images, constituents, whole events),
+    // with a named error per branch.
     init(_ path: String, spec: DataSpec, jetsPerEvent: Int = 1, fromConstituents: Bool = false) throws {
         self.path = path
         self.spec = spec
@@ -383,6 +385,7 @@ struct EventSource {
         var secondValid: [Bool] = []
     }
 
+    // Long: reads one chunk of any of the three layouts into images; one branch each.
     func read(_ start: Int, _ n: Int) throws -> Chunk {
         let size = spec.imageSize
         var labels = [Int?](repeating: nil, count: n), mass = [Double?](repeating: nil, count: n)

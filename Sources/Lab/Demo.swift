@@ -11,6 +11,7 @@ public enum Demo {
         public var figures: [String]
     }
 
+    // Long: the demo is a script: five steps in the order the README shows them.
     public static func run(
         root: String = "Outputs/demo", datasets: String = "Datasets", log: (String) -> Void
     ) throws -> [Step] {

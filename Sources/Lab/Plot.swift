@@ -73,6 +73,7 @@ public struct Plot {
         return (a.0 + (b.0 - a.0) * f, a.1 + (b.1 - a.1) * f, a.2 + (b.2 - a.2) * f)
     }
 
+    // Long: lays out one figure: ranges, ticks, curves, bands.
     public func render() -> Image {
         var canvas = Canvas(width: width, height: height)
         let left = 58, right = width - 16, top = 28, bottom = height - 40

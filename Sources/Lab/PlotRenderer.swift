@@ -54,6 +54,7 @@ enum PlotRenderer {
         return out
     }
 
+    // Long: one PLplot page: axes, curves, bands, legend, in the order PLplot needs them.
     private static func render(_ plot: Plot, device: String, file: String, scale: Double) throws {
         lock.lock(); defer { lock.unlock() }
         // Only what is drawn gets a legend entry: series with fewer than two plottable points are

@@ -21,6 +21,7 @@ public struct RunReport {
     }
 
     /// Writes FOLDER/report.html (atomically), embedding the folder's pictures.
+    // Long: one HTML page; the text is the function.
     public func write(folder: String) throws {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
         var html = """

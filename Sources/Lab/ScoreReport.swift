@@ -41,7 +41,41 @@ public struct ScoreReport {
     /// The suffix of a score's mass-decorrelated version (`ScoreThreshold.choose` adds it).
     public static let massDecorrelatedSuffix = "_mass_decorrelated"
 
+    /// Writes the scores and flagged files, and with `plotsFolder` the figures, report.json and
+    /// report.html; returns the summary.
     public func write(scoresPath: String, flaggedPath: String, plotsFolder: String?) throws -> Summary {
+        let flagged = try writeScoreFiles(scoresPath: scoresPath, flaggedPath: flaggedPath)
+        let p = table.column(primary)
+        let unscorable = table.problem.indices.filter { table.problem[$0] != nil || !p[$0].isFinite }.count
+        var summary = Summary(
+            events: table.count, unscorable: unscorable, primaryScore: primary,
+            threshold: threshold.value, thresholdSource: threshold.source, flagged: flagged)
+        summary.warnings = warnings
+        summary.ranks = ranks
+        let labels = table.labels
+        let labelled = labels.allSatisfy { $0 != nil } && Set(labels.compactMap { $0 }).count == 2
+        if let fpr = threshold.falsePositiveRate {
+            let nBkg = labelled ? labels.filter { $0 == 0 }.count : table.count
+            summary.expectedBackground = fpr * Double(nBkg)
+        }
+        guard labelled else { return summary }
+        let (roc, sic) = addSeparation(to: &summary)
+        guard let folder = plotsFolder else { return summary }
+        let run = try RunFolder(folder)
+        try roc.write(run.file("roc.png"))
+        try sic.write(run.file("significance.png"))
+        guard try writeDistributions(run) else {
+            try run.writeJSON(summary, to: "report.json")
+            return summary
+        }
+        try run.writeJSON(summary, to: "report.json")
+        try writePage(summary, folder: folder)
+        return summary
+    }
+
+    /// The scores file (CSV or HDF5 by its extension) and the flagged events (CSV: those above
+    /// the threshold and those that could not be scored); returns how many were flagged.
+    func writeScoreFiles(scoresPath: String, flaggedPath: String) throws -> Int {
         let p = table.column(primary)
         let header = ["index", "file", "label", "jet_mass"] + table.names + ["flagged", "problem"]
         var lines = [header.joined(separator: ",")]
@@ -81,20 +115,14 @@ public struct ScoreReport {
             try AtomicFile.write(Data((lines.joined(separator: "\n") + "\n").utf8), to: scoresPath)
         }
         try AtomicFile.write(Data((flaggedLines.joined(separator: "\n") + "\n").utf8), to: flaggedPath)
+        return flagged
+    }
 
-        let unscorable = table.problem.indices.filter { table.problem[$0] != nil || !p[$0].isFinite }.count
-        var summary = Summary(
-            events: table.count, unscorable: unscorable, primaryScore: primary,
-            threshold: threshold.value, thresholdSource: threshold.source, flagged: flagged)
-        summary.warnings = warnings
-        summary.ranks = ranks
+    /// Every score's separation of labelled signal from background (AUC, rejections, the Dark
+    /// Machines figures, correlation with the background's jet mass) into `summary`, and the ROC
+    /// and SIC plots with their bootstrap bands.
+    func addSeparation(to summary: inout Summary) -> (roc: Plot, sic: Plot) {
         let labels = table.labels
-        let labelled = labels.allSatisfy { $0 != nil } && Set(labels.compactMap { $0 }).count == 2
-        if let fpr = threshold.falsePositiveRate {
-            let nBkg = labelled ? labels.filter { $0 == 0 }.count : table.count
-            summary.expectedBackground = fpr * Double(nBkg)
-        }
-        guard labelled else { return summary }
         var roc = Plot(
             title: "ROC: background rejection against signal efficiency (bands: bootstrap 68 %)",
             xLabel: "signal efficiency ε_{S}", yLabel: "background rejection 1/ε_{B}")
@@ -104,10 +132,10 @@ public struct ScoreReport {
             yLabel: "SIC = ε_{S}/√ε_{B}")
         for (k, name) in table.names.enumerated() {
             let ok = table.scores[k].indices.filter { table.scores[k][$0].isFinite }
-            let r = ROC(scores: ok.map { table.scores[k][$0] }, labels: ok.map { labels[$0]! })
+            let scores = ok.map { table.scores[k][$0] }, truth = ok.map { labels[$0]! }
+            let r = ROC(scores: scores, labels: truth)
             summary.auc[name] = r.auc
-            summary.darkMachines[name] = DarkMachinesFigures(
-                scores: ok.map { table.scores[k][$0] }, labels: ok.map { labels[$0]! })
+            summary.darkMachines[name] = DarkMachinesFigures(scores: scores, labels: truth)
             summary.rejectionAt30[name] = r.rejection(atSignal: 0.3)
             summary.rejectionAt50[name] = r.rejection(atSignal: 0.5)
             let bkgWithMass = ok.filter { labels[$0] == 0 && table.mass[$0] != nil }
@@ -115,48 +143,45 @@ public struct ScoreReport {
                 summary.massCorrelation[name] = correlation(
                     bkgWithMass.map { table.scores[k][$0] }, bkgWithMass.map { table.mass[$0]! })
             }
-            let bands = ROCBands(scores: ok.map { table.scores[k][$0] }, labels: ok.map { labels[$0]! })
+            let bands = ROCBands(scores: scores, labels: truth)
             roc.add(name, x: bands.signal, y: bands.rejection, low: bands.rejectionLow, high: bands.rejectionHigh)
             sic.add(name, x: bands.signal, y: bands.sic, low: bands.sicLow, high: bands.sicHigh)
         }
-        if let folder = plotsFolder {
-            let run = try RunFolder(folder)
-            try roc.write(run.file("roc.png"))
-            try sic.write(run.file("significance.png"))
-            // Score distributions per class.
-            let ok = p.indices.filter { p[$0].isFinite }
-            let sorted = ok.map { p[$0] }.sorted()
-            guard !sorted.isEmpty else { try run.writeJSON(summary, to: "report.json"); return summary }
-            let lo = sorted[sorted.count / 200], hi = sorted[sorted.count - 1 - sorted.count / 200]
-            var hist = Plot(title: "\(primary) by class", xLabel: primary, yLabel: "probability density")
-            hist.logY = true
-            for (cls, label) in [(0, "background"), (1, "signal")] {
-                let h = histogram(
-                    ok.filter { labels[$0] == cls }.map { p[$0] }, bins: 40, range: (lo, hi > lo ? hi : lo + 1))
-                hist.add(label, x: h.edges, y: h.counts, steps: true)
-            }
-            try hist.write(run.file("score_histogram.png"))
-            // Mass sculpting: background jet mass before and after the cut.
-            let bkg = ok.filter { labels[$0] == 0 && table.mass[$0] != nil }
-            if !bkg.isEmpty {
-                var mass = Plot(
-                    title: "Background jet mass after cuts on \(primary) (normalised)", xLabel: "m_{jet} [GeV]",
-                    yLabel: "probability density")
-                let before = histogram(bkg.map { table.mass[$0]! }, bins: 30, range: (0, 300))
-                mass.add("all background", x: before.edges, y: before.counts, steps: true)
-                // Cuts keeping 50 %, 10 % and 1 % of the background: sculpting shows as a changing shape.
-                let sortedBkg = bkg.map { p[$0] }.sorted()
-                for keep in [0.5, 0.1, 0.01] where Double(sortedBkg.count) * keep >= 10 {
-                    let cut = sortedBkg[min(sortedBkg.count - 1, Int(Double(sortedBkg.count) * (1 - keep)))]
-                    let after = histogram(bkg.filter { p[$0] > cut }.map { table.mass[$0]! }, bins: 30, range: (0, 300))
-                    mass.add(String(format: "ε_{B} = %g", keep), x: after.edges, y: after.counts, steps: true)
-                }
-                try mass.write(run.file("mass_sculpting.png"))
-            }
-            try run.writeJSON(summary, to: "report.json")
-            try writePage(summary, folder: folder)
+        return (roc, sic)
+    }
+
+    /// score_histogram.png (the primary score by class) and mass_sculpting.png (the background jet
+    /// mass after cuts keeping 50 %, 10 % and 1 % of it); false when no event has a finite score.
+    func writeDistributions(_ run: RunFolder) throws -> Bool {
+        let p = table.column(primary), labels = table.labels
+        let ok = p.indices.filter { p[$0].isFinite }
+        let sorted = ok.map { p[$0] }.sorted()
+        guard !sorted.isEmpty else { return false }
+        let lo = sorted[sorted.count / 200], hi = sorted[sorted.count - 1 - sorted.count / 200]
+        var hist = Plot(title: "\(primary) by class", xLabel: primary, yLabel: "probability density")
+        hist.logY = true
+        for (cls, label) in [(0, "background"), (1, "signal")] {
+            let h = histogram(
+                ok.filter { labels[$0] == cls }.map { p[$0] }, bins: 40, range: (lo, hi > lo ? hi : lo + 1))
+            hist.add(label, x: h.edges, y: h.counts, steps: true)
         }
-        return summary
+        try hist.write(run.file("score_histogram.png"))
+        let bkg = ok.filter { labels[$0] == 0 && table.mass[$0] != nil }
+        guard !bkg.isEmpty else { return true }
+        var mass = Plot(
+            title: "Background jet mass after cuts on \(primary) (normalised)", xLabel: "m_{jet} [GeV]",
+            yLabel: "probability density")
+        let before = histogram(bkg.map { table.mass[$0]! }, bins: 30, range: (0, 300))
+        mass.add("all background", x: before.edges, y: before.counts, steps: true)
+        // Sculpting shows as a shape that changes with the cut.
+        let sortedBkg = bkg.map { p[$0] }.sorted()
+        for keep in [0.5, 0.1, 0.01] where Double(sortedBkg.count) * keep >= 10 {
+            let cut = sortedBkg[min(sortedBkg.count - 1, Int(Double(sortedBkg.count) * (1 - keep)))]
+            let after = histogram(bkg.filter { p[$0] > cut }.map { table.mass[$0]! }, bins: 30, range: (0, 300))
+            mass.add(String(format: "ε_{B} = %g", keep), x: after.edges, y: after.counts, steps: true)
+        }
+        try mass.write(run.file("mass_sculpting.png"))
+        return true
     }
 
     /// report.html of a scoring run.

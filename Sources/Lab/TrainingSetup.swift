@@ -30,78 +30,94 @@ public enum TrainingSetup {
                     + "train)"
             )
         }
-        var set = try ImageSet.load(path, options: .init(size: options.imageSize, channels: model.channels))
-        let jets = set.jetRecord != nil
-        let size = set.height
-        guard set.width == size else {
-            throw FormatError(path, "images are \(set.width)×\(set.height); pass --image-size to crop them square")
-        }
-        let scaling: ImageSet.Scaling = jets ? .unitSum : (kind == .gan ? .minusOneToOne : .zeroToOne)
-        set = set.scaled(scaling)
-        var spec = DataSpec(source: set.source, imageSize: size, channels: set.channels, scaling: scaling)
-        spec.preprocessing = set.jetRecord?.text ?? ""
+        let (set, spec) = try images(path, kind: kind, options: options, model: model)
         let run = try RunFolder(out)
-        let task: TrainingTask
-        let config: Data
-        func checked(_ problems: [String]) throws {
-            guard problems.isEmpty else {
-                throw FormatError(path, "cannot build the model for this data: " + problems.joined(separator: "; "))
-            }
-        }
-        // A batch whose activations alone would take more than 8× the input limit (2 GiB by default) is refused.
-        func fits(_ c: ActivationEstimate) throws {
-            let bytes = c.activationBytes(batch: options.batchSize), budget = Double(InputLimits.current.maxBytes) * 8
-            guard bytes <= budget else {
-                throw FormatError(
-                    path,
-                    String(
-                        format:
-                            "--batch-size %d would need about %.1f GiB for one step's activations (budget %.1f GiB, "
-                            + "8× --max-input-mib): lower the batch size or raise --max-input-mib", options.batchSize,
-                        bytes / Double(1 << 30), budget / Double(1 << 30)))
-            }
-        }
-        if kind == .gan {
-            var c = DCGAN.Config(
-                imageSize: size, channels: set.channels, latentDim: options.latentDim ?? 100,
-                output: jets ? .square : .tanh)
-            if let f = model.features { c.generatorFeatures = f; c.discriminatorFeatures = f }
-            try checked(c.problems)
-            try fits(c)
-            task = GANTask(
-                c, images: TrainingImages(set, spec: spec), lr: options.learningRate ?? 2e-4, seed: options.seed)
-            config = try RunFolder.json(c)
-        } else {
-            // A seeded validation split for the negative ELBO.
-            var rng = PRNG(seed: options.seed).fork(5)
-            let order = rng.permutation(set.count)
-            let nVal = options.validationFraction > 0 ? max(1, Int(Double(set.count) * options.validationFraction)) : 0
-            let validation = nVal > 0 ? set.batch(Array(order.prefix(nVal))) : nil
-            var train = set
-            train.images = set.batch(Array(order.dropFirst(nVal)))
-            train.labels = nil
-            set = train
-            let likelihood = model.likelihood ?? (jets ? .gaussian : .bernoulli)
-            let c = VAE.Config(
-                imageSize: size, channels: set.channels, latentDim: options.latentDim ?? (jets ? 8 : 16),
-                architecture: model.architecture, hidden: model.hidden, likelihood: likelihood,
-                sigma: jets ? 0.01 : 0.1, beta: model.beta, plain: kind == .ae)
-            try checked(c.problems)
-            try fits(c)
-            let t = VAETask(
-                c, images: TrainingImages(set, spec: spec), lr: options.learningRate ?? 1e-3, seed: options.seed,
-                validation: validation)
-            t.warmupSteps = model.warmupSteps
-            task = t
-            config = try RunFolder.json(c)
-        }
+        let (task, config, used) =
+            kind == .gan
+            ? try ganTask(set, spec, path: path, options: options, model: model)
+            : try vaeTask(set, spec, kind: kind, path: path, options: options, model: model)
         var files = [
             ("config.json", config), ("data.json", try RunFolder.json(spec)),
             ("options.json", try RunFolder.json(options)),
         ]
-        if !set.skipped.isEmpty {
-            files.append(("skipped.txt", Data((set.skipped.joined(separator: "\n") + "\n").utf8)))
+        if !used.skipped.isEmpty {
+            files.append(("skipped.txt", Data((used.skipped.joined(separator: "\n") + "\n").utf8)))
         }
         return Trainer(task: task, run: run, options: options, setupFiles: files)
+    }
+
+    /// The images, square and scaled for the model (pT fractions for jet images, [−1, 1] for a
+    /// GAN, [0, 1] otherwise), and their description.
+    static func images(
+        _ path: String, kind: ModelKind, options: TrainOptions, model: ModelOptions
+    ) throws
+        -> (ImageSet, DataSpec)
+    {
+        let set = try ImageSet.load(path, options: .init(size: options.imageSize, channels: model.channels))
+        guard set.width == set.height else {
+            throw FormatError(path, "images are \(set.width)×\(set.height); pass --image-size to crop them square")
+        }
+        let scaling: ImageSet.Scaling = set.jetRecord != nil ? .unitSum : (kind == .gan ? .minusOneToOne : .zeroToOne)
+        var spec = DataSpec(source: set.source, imageSize: set.height, channels: set.channels, scaling: scaling)
+        spec.preprocessing = set.jetRecord?.text ?? ""
+        return (set.scaled(scaling), spec)
+    }
+
+    static func ganTask(
+        _ set: ImageSet, _ spec: DataSpec, path: String, options: TrainOptions, model: ModelOptions
+    )
+        throws -> (TrainingTask, Data, ImageSet)
+    {
+        var c = DCGAN.Config(
+            imageSize: spec.imageSize, channels: set.channels, latentDim: options.latentDim ?? 100,
+            output: spec.isJetImages ? .square : .tanh)
+        if let f = model.features { c.generatorFeatures = f; c.discriminatorFeatures = f }
+        try check(c, path: path, batch: options.batchSize)
+        let task = GANTask(
+            c, images: TrainingImages(set, spec: spec), lr: options.learningRate ?? 2e-4, seed: options.seed)
+        return (task, try RunFolder.json(c), set)
+    }
+
+    /// A VAE or AE on all but a seeded validation split (for the negative ELBO).
+    static func vaeTask(
+        _ set: ImageSet, _ spec: DataSpec, kind: ModelKind, path: String, options: TrainOptions, model: ModelOptions
+    ) throws -> (TrainingTask, Data, ImageSet) {
+        var rng = PRNG(seed: options.seed).fork(5)
+        let order = rng.permutation(set.count)
+        let nVal = options.validationFraction > 0 ? max(1, Int(Double(set.count) * options.validationFraction)) : 0
+        let validation = nVal > 0 ? set.batch(Array(order.prefix(nVal))) : nil
+        var train = set
+        train.images = set.batch(Array(order.dropFirst(nVal)))
+        train.labels = nil
+        let jets = spec.isJetImages
+        let c = VAE.Config(
+            imageSize: spec.imageSize, channels: set.channels, latentDim: options.latentDim ?? (jets ? 8 : 16),
+            architecture: model.architecture, hidden: model.hidden,
+            likelihood: model.likelihood ?? (jets ? .gaussian : .bernoulli),
+            sigma: jets ? 0.01 : 0.1, beta: model.beta, plain: kind == .ae)
+        try check(c, path: path, batch: options.batchSize)
+        let task = VAETask(
+            c, images: TrainingImages(train, spec: spec), lr: options.learningRate ?? 1e-3, seed: options.seed,
+            validation: validation)
+        task.warmupSteps = model.warmupSteps
+        return (task, try RunFolder.json(c), train)
+    }
+
+    /// Refuses a configuration that cannot be built, or whose batch's activations alone would
+    /// take more than 8× the input limit (2 GiB by default).
+    static func check(_ c: some CheckedConfig & ActivationEstimate, path: String, batch: Int) throws {
+        guard c.problems.isEmpty else {
+            throw FormatError(path, "cannot build the model for this data: " + c.problems.joined(separator: "; "))
+        }
+        let bytes = c.activationBytes(batch: batch), budget = Double(InputLimits.current.maxBytes) * 8
+        guard bytes <= budget else {
+            throw FormatError(
+                path,
+                String(
+                    format:
+                        "--batch-size %d would need about %.1f GiB for one step's activations (budget %.1f GiB, "
+                        + "8× --max-input-mib): lower the batch size or raise --max-input-mib", batch,
+                    bytes / Double(1 << 30), budget / Double(1 << 30)))
+        }
     }
 }

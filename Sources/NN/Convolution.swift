@@ -14,7 +14,7 @@ public final class Conv2d: Module {
         let fanIn = inChannels * kernel.0 * kernel.1
         weight = Tensor.zeros([outChannels, inChannels, kernel.0, kernel.1], requiresGrad: true)
         Init.kaimingUniform(weight, fanIn: fanIn, rng: &rng)
-        self.bias = bias ? Conv2d.defaultBias(outChannels, fanIn: fanIn, rng: &rng) : nil
+        self.bias = bias ? Init.bias(outChannels, fanIn: fanIn, rng: &rng) : nil
     }
 
     public convenience init(
@@ -28,14 +28,6 @@ public final class Conv2d: Module {
 
     public override func forward(_ x: Tensor) -> Tensor {
         x.conv2d(weight, bias: bias, stride: stride, padding: padding, dilation: dilation)
-    }
-
-    /// PyTorch's default bias: U(±1/√fanIn).
-    static func defaultBias(_ n: Int, fanIn: Int, rng: inout PRNG) -> Tensor {
-        let b = Tensor.zeros([n], requiresGrad: true)
-        let bound = 1 / Float(max(fanIn, 1)).squareRoot()
-        Init.uniform(b, low: -bound, high: bound, rng: &rng)
-        return b
     }
 }
 
@@ -55,7 +47,7 @@ public final class ConvTranspose2d: Module {
         let fanIn = outChannels * kernel.0 * kernel.1
         weight = Tensor.zeros([inChannels, outChannels, kernel.0, kernel.1], requiresGrad: true)
         Init.kaimingUniform(weight, fanIn: fanIn, rng: &rng)
-        self.bias = bias ? Conv2d.defaultBias(outChannels, fanIn: fanIn, rng: &rng) : nil
+        self.bias = bias ? Init.bias(outChannels, fanIn: fanIn, rng: &rng) : nil
     }
 
     public convenience init(

@@ -15,7 +15,7 @@ public final class EnsembleLinear: Module {
         let count = rngs.count
         weight = Tensor.zeros([count, inFeatures, outFeatures], requiresGrad: true)
         bias = Tensor.zeros([count, 1, outFeatures], requiresGrad: true)
-        let wBound = (1 / Float(max(inFeatures, 1))).squareRoot(), bBound = 1 / Float(inFeatures).squareRoot()
+        let wBound = (1 / Float(max(inFeatures, 1))).squareRoot(), bBound = Init.biasBound(fanIn: inFeatures)
         let per = inFeatures * outFeatures
         for b in 0..<count {
             // kaiming_uniform(a = √5) is U(±1/√fanIn).

@@ -22,6 +22,17 @@ public enum Init {
         uniform(t, low: -bound, high: bound, rng: &rng)
     }
 
+    /// PyTorch's default bias for Linear and Conv layers: U(±1/√fanIn); its bound.
+    public static func biasBound(fanIn: Int) -> Float { 1 / Float(max(fanIn, 1)).squareRoot() }
+
+    /// A new trainable bias of `n` values drawn as PyTorch's default (`biasBound`).
+    public static func bias(_ n: Int, fanIn: Int, rng: inout PRNG) -> Tensor {
+        let b = Tensor.zeros([n], requiresGrad: true)
+        let bound = biasBound(fanIn: fanIn)
+        uniform(b, low: -bound, high: bound, rng: &rng)
+        return b
+    }
+
     /// Glorot/Xavier uniform: U(±gain·√(6 / (fanIn + fanOut))).
     public static func xavierUniform(_ t: Tensor, fanIn: Int, fanOut: Int, gain: Float = 1, rng: inout PRNG) {
         let bound = gain * (6 / Float(max(fanIn + fanOut, 1))).squareRoot()

@@ -8,14 +8,7 @@ public final class Linear: Module {
     public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, rng: inout PRNG) {
         weight = Tensor.zeros([outFeatures, inFeatures], requiresGrad: true)
         Init.kaimingUniform(weight, fanIn: inFeatures, rng: &rng)
-        if bias {
-            let b = Tensor.zeros([outFeatures], requiresGrad: true)
-            let bound = 1 / Float(inFeatures).squareRoot()
-            Init.uniform(b, low: -bound, high: bound, rng: &rng)
-            self.bias = b
-        } else {
-            self.bias = nil
-        }
+        self.bias = bias ? Init.bias(outFeatures, fanIn: inFeatures, rng: &rng) : nil
     }
 
     public var inFeatures: Int { weight.shape[1] }

@@ -32,6 +32,7 @@ public struct JetClustering: Sendable {
 
     /// Inclusive jets with pT ≥ ptMin, hardest first — the plain O(N²)-per-event reference
     /// (every nearest-neighbour search scans all particles).
+    // Long: the plain all-pairs algorithm, kept whole as the judge of the fast one.
     public func clusterReference(_ particles: [FourVector], ptMin: Double = 0) -> [Jet] {
         let n = particles.count
         if n == 0 { return [] }
@@ -105,6 +106,7 @@ public struct JetClustering: Sendable {
     /// cut into tiles at least R wide, so a particle's neighbours within R lie in its own and the
     /// eight surrounding tiles, and nearest-neighbour searches touch a few dozen particles instead
     /// of all of them. Same results as `clusterReference` (tested against it and FastJet).
+    // Long: FastJet's tiled N ln N anti-kT loop; one algorithm, read as one piece beside the reference.
     public func cluster(_ particles: [FourVector], ptMin: Double = 0) -> [Jet] {
         // Particles with a non-finite component have no place in the (y, φ) plane: cluster the
         // others, and report constituents by their index in the caller's list.

@@ -42,6 +42,7 @@ struct Bench: ParsableCommand {
         if let rounds { try Check.positive(rounds, "--rounds", max: 100) }
     }
 
+    // Long: maps flags to the suites and prints their tables.
     func run() throws {
         let verbose = !json
         if verbose {

@@ -9,6 +9,7 @@ import Foundation
 /// meet the same load on a shared machine. Each side reports its best round (interference only
 /// ever slows a run down); the per-round ratios show how much the machine moved.
 enum ModelComparison {
+    // Long: runs the PyTorch side and prints the comparison table.
     static func run(
         rounds: Int, compare: Bool, torchCompile: Bool, quick: Bool, python: String?,
         progress: (String) -> Void

@@ -25,6 +25,7 @@ struct QualityCommand: ParsableCommand {
 
     func validate() throws { try Check.positive(count, "--count", max: 100_000) }
 
+    // Long: prints the report table by table; the figures come from Lab.
     func run() throws {
         try OutputGuard.refuse(outputs: out.map { [$0] } ?? [], inputs: [checkpoint, reference])
         let model = try LoadedModel.load(checkpoint)

@@ -67,6 +67,7 @@ struct Score: ParsableCommand {
         return (out, out + "/scores.csv", out + "/flagged.csv")
     }
 
+    // Long: maps flags to a scoring request and prints its tables; the policy is Lab's.
     func run() throws {
         let (folder, scoresPath, flaggedPath) = outputPaths
         try OutputGuard.refuse(

@@ -3,6 +3,7 @@
 
 extension Tensor {
     /// Cross-correlation of [N, C, H, W] with weight [O, C, kh, kw] (+ bias [O]) → [N, O, Ho, Wo].
+    // Long: the op's forward beside its backward (the engine's rule), with the oneDNN path and its im2col fallback.
     public func conv2d(
         _ weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
         dilation: (Int, Int) = (1, 1)
@@ -106,6 +107,7 @@ extension Tensor {
     /// Transposed convolution (the adjoint of conv2d) of [N, Cin, H, W] with weight
     /// [Cin, Cout, kh, kw] (+ bias [Cout]) → [N, Cout, Ho, Wo],
     /// Ho = (H − 1)·stride − 2·padding + dilation·(kh − 1) + outputPadding + 1.
+    // Long: the op's forward beside its backward (the engine's rule), with the oneDNN path and its im2col fallback.
     public func convTranspose2d(
         _ weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
         outputPadding: (Int, Int) = (0, 0), dilation: (Int, Int) = (1, 1)

@@ -3,6 +3,7 @@
 extension Tensor {
     /// op(self) · op(other) on the last two axes, where op transposes when asked; leading axes are
     /// batch axes and broadcast. 1-D operands are not promoted: use `reshape`.
+    // Long: forward beside its backward (the engine's rule), over the batched and transposed cases.
     public func matmul(_ other: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
         let a = self, b = other
         if a.rank < 2 || b.rank < 2 { shapeFailure("matmul", "operands need rank ≥ 2, got \(a.shape) and \(b.shape)") }

@@ -8,6 +8,7 @@ extension Tensor {
     ///
     /// Backward, with x̂ = (x − μ)/σ, σ = √(var + ε), m the count per channel:
     ///   dβ = Σ g,  dγ = Σ g·x̂,  dx = (γ/σ)·(g − Σg/m − x̂·Σ(g·x̂)/m)
+    // Long: forward beside its backward (the engine's rule).
     public func batchNorm(weight: Tensor?, bias: Tensor?, eps: Float) -> (out: Tensor, mean: [Float], variance: [Float])
     {
         if rank < 2 { shapeFailure("batchNorm", "input \(shape) has no channel axis") }
@@ -96,6 +97,7 @@ extension Tensor {
     /// Σg and Σg·x̂ likewise, so each process gets the gradient of the loss summed over all of
     /// them with respect to its own inputs. dγ and dβ stay this process's own sums (the gradient
     /// all-reduce combines them). Returns the global mean, biased variance and count per channel.
+    // Long: forward beside its backward (the engine's rule), with the cross-process sums.
     public func batchNorm(
         weight: Tensor?, bias: Tensor?, eps: Float, reduce: @escaping ([Double]) -> [Double]
     )

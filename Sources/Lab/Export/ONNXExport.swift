@@ -37,6 +37,7 @@ public enum ONNXExport {
 
     /// Exports `part` (default: the kind's first) of `checkpoint` to `path`, and the reference
     /// inputs/outputs (seeded, `referenceBatch` examples) to `path` minus ".onnx" + ".reference.safetensors".
+    // Long: chooses the part, builds it, records its metadata and the reference outputs.
     public static func export(
         checkpoint: String, part requested: Part?, to path: String, referenceBatch: Int = 4,
         seed: UInt64 = 0
@@ -208,6 +209,7 @@ public enum ONNXExport {
 
     /// Events as stored → the scaling → the autoencoder → every score `genlab score` reports,
     /// one value per event; `score` is the default one (mse for an AE, neg_elbo for a VAE).
+    // Long: the scorer graph written node by node, mirroring AnomalyScorer's arithmetic.
     static func scorer(
         _ vae: VAE, _ spec: DataSpec, _ g: ONNXGraph, metadata: inout [String: String], batch: Int,
         rng: inout PRNG

@@ -85,6 +85,7 @@ public final class ONNXGraph {
     // MARK: Writing
 
     /// The ModelProto bytes: IR version 8, opset 17, the metadata as metadata_props.
+    // Long: the ModelProto written field by field.
     public func encode(name: String, metadata: [String: String], docString: String) -> Data {
         var graph = ProtobufWriter()
         for n in nodes {
@@ -167,6 +168,7 @@ public struct ExportError: Error, CustomStringConvertible {
 
 extension ONNXGraph {
     /// The nodes of `module` applied to `x` (evaluation mode); weights named `key.…`.
+    // Long: one case per GenLab layer kind.
     func emit(_ module: Module, _ x: String, key: String) throws -> String {
         let s = shape(x)
         func k(_ name: String) -> String { key.isEmpty ? name : key + "." + name }

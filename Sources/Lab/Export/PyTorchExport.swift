@@ -14,6 +14,7 @@ public enum PyTorchExport {
         public var keys: Int
     }
 
+    // Long: writes one Python file; the text is the function.
     public static func export(checkpoint: String, to path: String) throws -> Result {
         let ckpt = try Checkpoint.load(checkpoint)
         var rng = PRNG(seed: 0)
@@ -118,6 +119,7 @@ public enum PyTorchExport {
 
     // MARK: Classes
 
+    // Long: writes the two Python classes; the text is the function.
     static func ganClasses(_ gan: DCGAN) -> String {
         let c = gan.config, plan = UpsamplingPlan(size: c.imageSize)
         let width = c.generatorFeatures << (plan.doublings - 1)

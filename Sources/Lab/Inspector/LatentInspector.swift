@@ -113,6 +113,7 @@ public final class LatentInspector {
     /// every file has `/jets`, plus the label when the labels take both values.
     /// Under mpirun each rank encodes its share of every file's batches, and every rank gets all
     /// of them (the same batches of 256 as one process, so the same digits).
+    // Long: checks each file against the model, then encodes it in shared chunks (under mpirun).
     public func encode(
         _ data: [String], observables requested: [String]?, limit: Int?, cluster: Cluster = .world
     ) throws -> Encoded {

@@ -67,6 +67,7 @@ public enum SymmetryImageEvaluation {
         return (labelled, unlabelled)
     }
 
+    // Long: scores, inverted-colour scores, which-way checks and the files, in one pass over the images.
     public static func evaluate(
         _ labelled: [(String, SymmetryTruth)], detector: SymmetryDetector, checkpoint: String, seeds: Int,
         out: String, quiet: Bool = false, cluster: Cluster = .world

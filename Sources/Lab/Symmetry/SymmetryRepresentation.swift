@@ -87,6 +87,7 @@ public struct SymmetryRepresentation: Codable, Equatable, Sendable {
     ///
     /// With a distributed `cluster` the batches of decoys are shared out over its ranks (whole
     /// batches, so the same digits as one process) and every rank gets the whole output.
+    // Long: fit, PCA and channel assembly for one batch of images, as one pipeline.
     public func make(
         _ images: [[Float]], seeds: [UInt64], prepared: Bool = false, progress: ((Int) -> Void)? = nil,
         cluster: Cluster? = nil

@@ -75,6 +75,7 @@ public enum SymmetryTraining {
 
     /// The training, validation, training-sweep and held-out sets, their decoys fitted (shared
     /// out over the ranks), with a progress bar for each.
+    // Long: four sets drawn alike, each with its progress bars.
     static func drawSets(_ o: SymmetryTrainingOptions, cluster: Cluster) throws -> Sets {
         let rep = o.representation
         let library = SymmetryTemplates(size: rep.size),

@@ -12,6 +12,7 @@ import Foundation
 ///   `none`, so that "strokes" alone say nothing about the class.
 extension SymmetryShapes {
     /// A field of class `c` at render size.
+    // Long: one case per field family, each a few lines.
     func field(_ c: SymmetryClass, rng: inout PRNG) -> SymmetryTemplates.Template {
         let phi = uniform(&rng, 0, .pi)
         let centre = (uniform(&rng, -0.06, 0.06), uniform(&rng, -0.06, 0.06))
@@ -81,6 +82,7 @@ extension SymmetryShapes {
     }
 
     /// A stroke figure about one mirror axis (`reflection`), or the same with one side changed (`none`).
+    // Long: one case per glyph, each a few strokes.
     func strokeGlyph(_ c: SymmetryClass, rng: inout PRNG) -> SymmetryTemplates.Template {
         let phi = uniform(&rng, 0, .pi)
         let (d, m) = ((cos(phi), sin(phi)), (-sin(phi), cos(phi)))

@@ -227,6 +227,7 @@ public struct SymmetryShapes: Sendable {
         }
     }
 
+    // Long: one case per shape family, each a few lines; splitting would scatter the families.
     func candidate(_ c: SymmetryClass, rng: inout PRNG) -> SymmetryTemplates.Template {
         let scale = uniform(&rng, 0.45, 0.95)
         let offset = (uniform(&rng, -1, 1) * (1 - scale) * 0.6, uniform(&rng, -1, 1) * (1 - scale) * 0.6)

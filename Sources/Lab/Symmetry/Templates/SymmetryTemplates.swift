@@ -233,6 +233,7 @@ public struct SymmetryTemplates: Sendable {
         return Potential(value: value, description: what, invariances: maps)
     }
 
+    // Long: one case per potential family, each a few lines; splitting would scatter the families.
     func shape(
         _ c: SymmetryClass, theta: Double, cx: Double, cy: Double, n chosen: inout Int,
         rng: inout PRNG
