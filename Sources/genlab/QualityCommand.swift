@@ -31,11 +31,7 @@ struct QualityCommand: ParsableCommand {
         let model = try LoadedModel.load(checkpoint)
         let spec = model.spec
         // Jets: twice --count real jets, for the held-out sample and a disjoint truth-vs-truth one.
-        var real = try ImageSet.load(
-            reference,
-            options: .init(
-                size: spec.imageSize, channels: spec.channels,
-                limit: spec.isJetImages ? 2 * count : nil))
+        var real = try ModelInputs.images(reference, spec: spec, limit: spec.isJetImages ? 2 * count : nil)
         real = real.scaled(spec.scaling)
         var truth: Tensor?
         if spec.isJetImages {

@@ -1,3 +1,4 @@
+import Datasets
 import Engine
 import Formats
 import Lab
@@ -141,5 +142,28 @@ final class WholeEventScoringTests: XCTestCase {
         let two = try scorer.score(repositoryRoot + "/Datasets/jets/lhco_events.h5")
         for (a, b) in zip(t.column("mse"), two.column("mse")) where a.isFinite { XCTAssertGreaterThanOrEqual(b, a) }
         XCTAssertTrue(zip(t.column("mse"), two.column("mse")).contains { $0.1 > $0.0 })
+    }
+}
+
+/// One routine turns a data file into a trained model's inputs for scoring, inspection and quality:
+/// a file of constituents alone gives the images a file of stored images gives.
+final class ModelInputsTests: XCTestCase {
+    func testConstituentsAloneGiveTheStoredJetImages() throws {
+        let source = try HDF5File(repositoryRoot + "/Datasets/jets/qcd_test.h5")
+        let constituents = try source.readRows("/constituents", 0, 40)
+        let path = scratchFolder("constituents-only") + ".h5"
+        try HDF5File.write(to: path) { f in
+            try f.write("/constituents", constituents)
+            for (k, v) in try source.attributes() { try f.setAttribute(k, v) }
+        }
+        let record = try XCTUnwrap(JetImageRecord(attributes: try source.attributes()))
+        let spec = DataSpec(source: "test", imageSize: 25, channels: 1, scaling: .unitSum, preprocessing: record.text)
+        let made = try ModelInputs.images(path, spec: spec)
+        let stored = try ModelInputs.images(repositoryRoot + "/Datasets/jets/qcd_test.h5", spec: spec, limit: 40)
+        XCTAssertEqual(made.images.shape, [40, 1, 25, 25])
+        XCTAssertEqual(stored.images.shape, made.images.shape)
+        for (a, b) in zip(made.images.scalars, stored.images.scalars) {
+            XCTAssertEqual(a, b, accuracy: 1e-3 * max(1, abs(b)))
+        }
     }
 }

@@ -124,7 +124,7 @@ public final class LatentInspector {
         var labels: [Int?] = []
         var jetsEverywhere = true
         for path in data {
-            var set = try Self.load(path, spec: spec, limit: limit)
+            var set = try ModelInputs.images(path, spec: spec, limit: limit)
             guard set.height == spec.imageSize, set.width == spec.imageSize, set.channels == spec.channels else {
                 throw FormatError(
                     path,
@@ -187,24 +187,6 @@ public final class LatentInspector {
         }
         return Encoded(
             mu: mu, sigma: model.config.plain ? nil : sigma, observables: values.filter { names.contains($0.key) })
-    }
-
-    /// A data file as the model's images: jet constituents (an HDF5 file with `/constituents` and
-    /// no `/images`) are made into jet images with the checkpoint's preprocessing, exactly as
-    /// `genlab score` makes them; anything else is loaded as images.
-    static func load(_ path: String, spec: DataSpec, limit: Int?) throws -> ImageSet {
-        if spec.isJetImages, (try? FileKind.detect(path)) == .hdf5 {
-            let file = try HDF5File(path)
-            if !file.contains("/images") && file.contains("/constituents") {
-                let source = try EventSource(path, spec: spec)
-                let chunk = try source.read(0, min(limit ?? source.count, source.count))
-                var set = ImageSet(images: chunk.images, source: path + ":/constituents")
-                set.attributes = (try? file.attributes()) ?? [:]
-                if chunk.labels.allSatisfy({ $0 != nil }) { set.labels = chunk.labels.map { $0! } }
-                return set
-            }
-        }
-        return try ImageSet.load(path, options: .init(size: spec.imageSize, channels: spec.channels, limit: limit))
     }
 
     /// Mass and pT from an HDF5 file's `/jets` (pT, η, φ, m), when it has one.
