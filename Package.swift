@@ -50,12 +50,12 @@ let package = Package(
         .target(name: "Physics", dependencies: ["Engine"], swiftSettings: optimised),
         .target(name: "Datasets", dependencies: ["Engine", "Formats", "Physics"], swiftSettings: optimised),
         .target(name: "NN", dependencies: ["Engine", "Formats", "CKernels"], swiftSettings: optimised),
-        .target(name: "Models", dependencies: ["Engine", "NN", "CKernels"], swiftSettings: optimised),
-        .target(name: "Lab", dependencies: ["Engine", "NN", "Formats", "Datasets", "Models", "Physics", "Cluster", "CPLplot"], swiftSettings: optimised),
+        .target(name: "Models", dependencies: ["Engine", "NN"], swiftSettings: optimised),
+        .target(name: "Lab", dependencies: ["Engine", "NN", "Formats", "Datasets", "Models", "Physics", "Cluster", "CPLplot", "CKernels"], swiftSettings: optimised),
         // Fuzz targets for every reader; genlab-fuzz drives them (`make fuzz`, or replaying files).
         .target(name: "Fuzzing", dependencies: ["Engine", "Formats", "Datasets", "NN", "Models", "Lab"], swiftSettings: optimised),
         .executableTarget(name: "genlab-fuzz", dependencies: ["Fuzzing"], swiftSettings: optimised),
-        .target(name: "Benchmarks", dependencies: ["Engine", "NN", "Models", "Formats", "Physics"], swiftSettings: optimised),
+        .target(name: "Benchmarks", dependencies: ["Engine", "NN", "Models", "Formats", "Physics", "Lab"], swiftSettings: optimised),
         .executableTarget(
             name: "genlab",
             dependencies: ["Engine", "Formats", "Datasets", "NN", "Models", "Physics", "Lab", "Cluster", "Benchmarks", .product(name: "ArgumentParser", package: "swift-argument-parser")],
@@ -66,9 +66,9 @@ let package = Package(
         .testTarget(name: "ClusterTests", dependencies: ["Cluster"]),
         .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Formats", "Engine"]),
-        .testTarget(name: "LabTests", dependencies: ["Lab", "Models", "NN", "Formats", "Datasets", "Engine", "Physics"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "LabTests", dependencies: ["Lab", "Models", "NN", "Formats", "Datasets", "Engine", "Physics", "CKernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Formats", "Engine", "CKernels"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Engine", "CKernels"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Engine"]),
         .testTarget(name: "PhysicsTests", dependencies: ["Physics", "Engine", "Formats"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,5 +1,6 @@
 import CKernels
 import Engine
+import Lab
 import Models
 import XCTest
 
