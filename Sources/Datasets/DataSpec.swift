@@ -25,4 +25,18 @@ public struct DataSpec: Codable, Equatable, Sendable {
 
     /// Maps model-space values back to display range for PNG output.
     public var displayRange: ClosedRange<Float> { scaling == .minusOneToOne ? -1...1 : 0...1 }
+
+    /// The checkpoint metadata key that records it.
+    public static let metadataKey = "genlab.data"
+
+    /// Its JSON form, as checkpoints store it under `metadataKey`.
+    public func metadataValue() throws -> String { String(decoding: try JSONEncoder().encode(self), as: UTF8.self) }
+
+    /// The description a checkpoint's metadata records; nil when absent or not a description.
+    public init?(metadata: [String: String]) {
+        guard let text = metadata[Self.metadataKey],
+            let spec = try? JSONDecoder().decode(DataSpec.self, from: Data(text.utf8))
+        else { return nil }
+        self = spec
+    }
 }

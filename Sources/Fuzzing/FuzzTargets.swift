@@ -1,7 +1,7 @@
-import Foundation
 import Datasets
 import Engine
 import Formats
+import Foundation
 import Lab
 import Models
 import NN

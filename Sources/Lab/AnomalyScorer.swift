@@ -1,11 +1,11 @@
 import Cluster
-import Engine
 import Datasets
-import Physics
-import Foundation
+import Engine
 import Formats
+import Foundation
 import Models
 import NN
+import Physics
 
 /// Scores events with a model trained on background only: reconstruction error (MSE and a
 /// pT-normalised variant), KL term, negative ELBO and latent distance for a VAE/AE, the
@@ -41,16 +41,20 @@ public final class AnomalyScorer {
         self.checkpointPath = checkpointPath
     }
 
-    public var scoreNames: [String] {
-        if case .gan = model { return ["discriminator"] }
-        return ["mse", "mse_pt", "kl", "neg_elbo", "latent_distance"]
+    /// The scores this model gives every event, in the table's column order.
+    public var scores: [AnomalyScore] {
+        if case .gan = model { return [.discriminator] }
+        return [.mse, .msePt, .kl, .negElbo, .latentDistance]
     }
 
+    /// The scores' names: the columns of the table and of scores.csv.
+    public var scoreNames: [String] { scores.map(\.rawValue) }
+
     /// The score thresholds and plots use unless told otherwise.
-    public var primaryScore: String {
+    public var primaryScore: AnomalyScore {
         switch model {
-        case .gan: return "discriminator"
-        case let .vae(v, _): return v.config.plain ? "mse" : "neg_elbo"
+        case .gan: return .discriminator
+        case let .vae(v, _): return v.config.plain ? .mse : .negElbo
         }
     }
 
@@ -479,4 +483,20 @@ struct EventSource {
         return Chunk(
             images: images, labels: labels, mass: mass, problem: problem, second: second, secondValid: secondValid)
     }
+}
+
+/// The per-event anomaly scores `genlab score` computes (the names of its columns).
+public enum AnomalyScore: String, NamedChoice {
+    /// Mean squared reconstruction error per pixel.
+    case mse
+    /// Squared reconstruction error over the image's energy (Σx²): the pT-weighted error.
+    case msePt = "mse_pt"
+    /// KL divergence of the encoder's posterior from the prior (0 for an autoencoder).
+    case kl
+    /// Reconstruction negative log-likelihood plus KL: the negative ELBO with z = μ.
+    case negElbo = "neg_elbo"
+    /// |μ|: how far from the prior's centre the event is encoded.
+    case latentDistance = "latent_distance"
+    /// Minus the GAN discriminator's logit (higher: less like the training data).
+    case discriminator
 }

@@ -1,7 +1,7 @@
-import Engine
 import Datasets
-import Foundation
+import Engine
 import Formats
+import Foundation
 
 /// `genlab demo`: the main job on the bundled data, a few minutes on two cores.
 public enum Demo {
@@ -84,7 +84,7 @@ public enum Demo {
             var table = background
             table.append(try scorer.score(jets + "/\(signal)_test.h5"))
             let cut = ScoreThreshold.choose(
-                .falsePositiveRate(0.01), primary: scorer.primaryScore, table: &table, calibration: nil,
+                .falsePositiveRate(0.01), primary: scorer.primaryScore.rawValue, table: &table, calibration: nil,
                 decorrelateMass: false)
             let folder = root + "/scores_\(signal)"
             let s = try ScoreReport(table: table, threshold: cut)
@@ -93,8 +93,8 @@ public enum Demo {
                 String(
                     format: "%@ vs QCD: AUC %.3f (%@), %.3f (mse_pt); 1/εB at εS = 0.3: %.1f",
                     signal == "top" ? "top" : "W′",
-                    s.auc[scorer.primaryScore] ?? .nan, scorer.primaryScore, s.auc["mse_pt"] ?? .nan,
-                    s.rejectionAt30[scorer.primaryScore] ?? .nan))
+                    s.auc[scorer.primaryScore.rawValue] ?? .nan, scorer.primaryScore.rawValue, s.auc["mse_pt"] ?? .nan,
+                    s.rejectionAt30[scorer.primaryScore.rawValue] ?? .nan))
             outputs.append(folder + "/roc.png")
         }
         steps.append(Step(title: "Anomaly scoring (trained on QCD only)", outputs: outputs, figures: figures))

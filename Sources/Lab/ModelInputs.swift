@@ -1,7 +1,7 @@
 import Datasets
 import Engine
-import Foundation
 import Formats
+import Foundation
 
 /// What a trained model reads from a data file.
 public enum ModelInputs {

@@ -1,5 +1,5 @@
-import Foundation
 import Formats
+import Foundation
 
 /// Minimal raster plots (line charts and histograms) written as PNG, with a built-in 3×5 pixel
 /// font for tick labels, titles and legends — enough for loss curves, ROC curves and

@@ -1,6 +1,6 @@
 import CPLplot
-import Foundation
 import Formats
+import Foundation
 
 /// Plots drawn by PLplot through its cairo drivers: real fonts (DejaVu through fontconfig), ticks
 /// chosen by PLplot (decades and minor ticks on log axes, labelled 10ⁿ), Greek letters and

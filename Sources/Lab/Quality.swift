@@ -1,7 +1,7 @@
-import Engine
 import Datasets
-import Foundation
+import Engine
 import Formats
+import Foundation
 import Models
 
 /// Judges generated images against real ones (issue: "Quality, measured"):

@@ -1,5 +1,5 @@
-import Foundation
 import Formats
+import Foundation
 
 /// A run's folder under Outputs/: config.json, metrics.csv, plots, samples, checkpoints.
 public struct RunFolder {

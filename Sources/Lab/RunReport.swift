@@ -1,5 +1,5 @@
-import Foundation
 import Formats
+import Foundation
 
 /// `report.html`: one self-contained offline page per run folder — the command line, tables of
 /// the headline numbers, and every picture in the folder embedded (PNG and GIF as data URIs), each

@@ -1,6 +1,6 @@
-import Foundation
-import Formats
 import Engine
+import Formats
+import Foundation
 
 /// Writes what `genlab score` produces: the scores file (CSV or HDF5) with the event index, the
 /// flagged events above the threshold, and — when the events carry labels of both classes — ROC

@@ -1,8 +1,8 @@
 import Cluster
-import Engine
 import Datasets
-import Foundation
+import Engine
 import Formats
+import Foundation
 import Models
 import NN
 
@@ -183,7 +183,7 @@ final class TaggerTask: TrainingTask {
     func checkpoint(training: TrainingState) throws -> Checkpoint {
         try Checkpoint(
             kind: kind.rawValue, config: model.config, module: model, optimizer: optimizer, training: training,
-            metadata: ["genlab.data": String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)])
+            metadata: [DataSpec.metadataKey: try spec.metadataValue()])
     }
 
     func restore(_ checkpoint: Checkpoint, file: String) throws {

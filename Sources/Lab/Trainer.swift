@@ -1,7 +1,7 @@
 import Cluster
 import Engine
-import Foundation
 import Formats
+import Foundation
 import NN
 
 /// The one training loop of GenLab, for every trained thing (GAN, VAE/AE, the tagger, the

@@ -1,6 +1,6 @@
 import Engine
-import Foundation
 import Formats
+import Foundation
 
 /// What the training loop writes as it goes (rank 0 only): metrics.csv, TensorBoard scalars and
 /// images, and at every epoch's end loss.png and, for models that make images, the sample grids

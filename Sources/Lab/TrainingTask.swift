@@ -1,7 +1,7 @@
-import Engine
 import Datasets
-import Foundation
+import Engine
 import Formats
+import Foundation
 import Models
 import NN
 import Physics
@@ -95,14 +95,12 @@ public struct TrainingImages {
 
     /// The checkpoint metadata that records the preparation.
     public func metadata() throws -> [String: String] {
-        ["genlab.data": String(decoding: try JSONEncoder().encode(spec), as: UTF8.self)]
+        [DataSpec.metadataKey: try spec.metadataValue()]
     }
 
     /// Refuses to resume from a checkpoint trained on differently prepared images.
     public func checkResumable(_ ckpt: Checkpoint, file: String) throws {
-        guard let saved = ckpt.metadata["genlab.data"],
-            let s = try? JSONDecoder().decode(DataSpec.self, from: Data(saved.utf8))
-        else { return }
+        guard let s = DataSpec(metadata: ckpt.metadata) else { return }
         if s.imageSize != spec.imageSize || s.channels != spec.channels || s.scaling != spec.scaling {
             throw FormatError(
                 file,

@@ -1,7 +1,7 @@
-import Engine
 import Datasets
-import Foundation
+import Engine
 import Formats
+import Foundation
 import Models
 import NN
 
@@ -13,9 +13,7 @@ public enum LoadedModel {
     public static func load(_ path: String) throws -> LoadedModel {
         guard FileManager.default.fileExists(atPath: path) else { throw FormatError(path, "no such checkpoint") }
         let ckpt = try Checkpoint.load(path)
-        guard let specText = ckpt.metadata["genlab.data"],
-            let spec = try? JSONDecoder().decode(DataSpec.self, from: Data(specText.utf8))
-        else {
+        guard let spec = DataSpec(metadata: ckpt.metadata) else {
             throw FormatError(
                 path,
                 "is not a GenLab model checkpoint (no valid genlab.data metadata"

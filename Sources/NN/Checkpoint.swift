@@ -1,6 +1,6 @@
 import Engine
-import Foundation
 import Formats
+import Foundation
 
 /// Where training stands, saved with a checkpoint so that a run resumes exactly.
 public struct TrainingState: Codable, Equatable, Sendable {

@@ -1,6 +1,6 @@
 import ArgumentParser
-import Formats
 import Datasets
+import Formats
 import Foundation
 
 /// `genlab data describe|preview`: look at a data set before training on it.

@@ -1,6 +1,6 @@
 import ArgumentParser
-import Engine
 import Datasets
+import Engine
 import Formats
 import Foundation
 import Lab

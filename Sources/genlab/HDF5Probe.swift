@@ -1,5 +1,5 @@
-import Foundation
 import Formats
+import Foundation
 
 /// libhdf5 runs in a child process first for every HDF5 file GenLab reads (see `HDF5File.probe`):
 /// `genlab __probe-hdf5 FILE` opens and walks it; a crash, a hang past `timeout` or an error

@@ -3,6 +3,7 @@ import Cluster
 import Formats
 import Foundation
 import Lab
+import Models
 
 /// `genlab score`.
 struct Score: ParsableCommand {
@@ -16,8 +17,10 @@ struct Score: ParsableCommand {
     @Option(help: "A vae, ae or gan checkpoint trained on background.") var checkpoint: String
     @Argument(help: "Event files.") var events: [String]
     @Option(help: "Output folder, or a .csv / .h5 scores file.") var out: String
-    @Option(help: "The score to threshold (default: neg_elbo for a VAE, mse for an AE, discriminator for a GAN).")
-    var score: String?
+    @Option(
+        help: "The score to threshold (default: neg_elbo for a VAE, mse for an AE, discriminator for a GAN).",
+        transform: Choice.parse("--score"))
+    var score: AnomalyScore?
     @Option(parsing: .unconditional, help: "Threshold at this false-positive rate on background.") var fpr: Double =
         0.01
     @Option(parsing: .unconditional, help: "Threshold at this quantile of all scores instead (no labels needed).")
@@ -77,7 +80,7 @@ struct Score: ParsableCommand {
         scorer.jetsPerEvent = jets
         scorer.fromConstituents = fromConstituents
         let primary = score ?? scorer.primaryScore
-        guard scorer.scoreNames.contains(primary) else {
+        guard scorer.scores.contains(primary) else {
             throw ValidationError("--score must be one of \(scorer.scoreNames.joined(separator: ", "))")
         }
         // Under mpirun the events are shared out over the ranks; rank 0 gets them all and writes.
@@ -88,7 +91,7 @@ struct Score: ParsableCommand {
         if signalLabel == 0 { table.labels = table.labels.map { $0.map { 1 - $0 } } }
         let rule = quantile.map(ThresholdRule.quantile) ?? .falsePositiveRate(fpr)
         let threshold = ScoreThreshold.choose(
-            rule, primary: primary, table: &table,
+            rule, primary: primary.rawValue, table: &table,
             calibration: calibration.flatMap { name in calibrationScores?.map { (name, $0) } },
             decorrelateMass: decorrelateMass)
         _ = try RunFolder(folder)

@@ -1,9 +1,9 @@
 import ArgumentParser
-import Foundation
+import Engine
 import Formats
+import Foundation
 import Lab
 import Physics
-import Engine
 
 /// `genlab symmetry train|score|evaluate`.
 struct Symmetry: ParsableCommand {

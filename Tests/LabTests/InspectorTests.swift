@@ -1,5 +1,5 @@
-import Engine
 import Datasets
+import Engine
 import Formats
 import Foundation
 import Lab

@@ -1,10 +1,10 @@
 import Engine
 import Formats
 import Foundation
-@testable import Lab
 import Models
 import Physics
 import XCTest
+@testable import Lab
 
 /// What makes the symmetry detector hold on images it was not drawn from: canonical two-colour
 /// form, probe correlations, truth in file names, and the shipped detector on the independent set.

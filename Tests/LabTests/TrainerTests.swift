@@ -1,8 +1,8 @@
-import Engine
 import Datasets
+import Engine
 import Formats
-import Models
 import Lab
+import Models
 import NN
 import XCTest
 

@@ -1,5 +1,5 @@
-import Foundation
 import CBLAS
+import Foundation
 
 /// Single-precision GEMM: OpenBLAS when it loads, else the reference kernel (with one warning).
 public enum BLAS {

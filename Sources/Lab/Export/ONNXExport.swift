@@ -1,7 +1,7 @@
-import Engine
 import Datasets
-import Foundation
+import Engine
 import Formats
+import Foundation
 import Models
 import NN
 
@@ -79,7 +79,7 @@ public enum ONNXExport {
             reference = ["images": input, "logit": noGrad { model(input) }]
         } else {
             let loaded = try LoadedModel.load(checkpoint)
-            metadata["genlab.data"] = String(decoding: try JSONEncoder().encode(loaded.spec), as: UTF8.self)
+            metadata[DataSpec.metadataKey] = try loaded.spec.metadataValue()
             metadata["genlab.scaling"] = loaded.spec.scaling.rawValue
             metadata["genlab.preprocessing"] = loaded.spec.preprocessing
             reference = try build(part, loaded, graph, metadata: &metadata, batch: referenceBatch, rng: &rng)
@@ -263,15 +263,15 @@ public enum ONNXExport {
         let distance = g.unary("Sqrt", g.reduce("ReduceSum", g.binary("Mul", mu, mu), axes: [1], keepDims: false))
         g.output(vae.config.plain ? mse : negElbo, as: "score")
         for (name, value) in [
-            ("mse", mse), ("mse_pt", msePt), ("kl", kl), ("neg_elbo", negElbo), ("latent_distance", distance),
+            (AnomalyScore.mse, mse), (.msePt, msePt), (.kl, kl), (.negElbo, negElbo), (.latentDistance, distance),
         ] {
-            g.output(value, as: name)
+            g.output(value, as: name.rawValue)
         }
         metadata["genlab.input"] =
             "events as stored in the files (\(stored.count == 3 ? "N, H, W" : "N, C, H, W"), raw pixel values); "
             + "the scaling (\(spec.scaling.rawValue)) is inside the graph"
         metadata["genlab.output"] =
-            "score = \(vae.config.plain ? "mse" : "neg_elbo"), the default anomaly score of genlab score; "
+            "score = \(vae.config.plain ? AnomalyScore.mse : .negElbo), the default anomaly score of genlab score; "
             + "higher is more anomalous"
         // Reference: positive jet-like events through the same path genlab score takes.
         let events = Tensor.uniform([batch, c, n, n], rng: &rng)
@@ -281,7 +281,7 @@ public enum ONNXExport {
         for (k, name) in scorerRef.scoreNames.enumerated() {
             reference[name] = Tensor(shape: [batch], data: scores[k].map(Float.init))
         }
-        reference["score"] = reference[scorerRef.primaryScore]
+        reference["score"] = reference[scorerRef.primaryScore.rawValue]
         return reference
     }
 

@@ -1,5 +1,5 @@
-import Foundation
 import Formats
+import Foundation
 
 /// How the number of active latent dimensions changes with the KL weight β: trains one VAE per β
 /// on the same data with the same seed, inspects each on the data, and tabulates active dimensions,

@@ -1,6 +1,6 @@
 import Engine
-import Foundation
 import Formats
+import Foundation
 
 /// Writes what the latent inspector found into a folder:
 /// - `latent_dimensions.csv` — per dimension: rank, active, mean and spread of μ, mean σ, KL;

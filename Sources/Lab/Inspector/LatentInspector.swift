@@ -1,8 +1,8 @@
 import Cluster
-import Engine
 import Datasets
-import Foundation
+import Engine
 import Formats
+import Foundation
 import Models
 import NN
 

@@ -1,7 +1,7 @@
-import Engine
 import Datasets
-import Foundation
+import Engine
 import Formats
+import Foundation
 import Physics
 
 /// The human quantities the latent inspector correlates with latent neurons.

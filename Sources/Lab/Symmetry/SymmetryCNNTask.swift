@@ -1,6 +1,6 @@
 import Engine
-import Foundation
 import Formats
+import Foundation
 import Models
 import NN
 

@@ -1,7 +1,7 @@
 import Cluster
 import Engine
-import Foundation
 import Formats
+import Foundation
 import Models
 import NN
 

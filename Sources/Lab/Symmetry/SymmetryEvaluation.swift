@@ -1,6 +1,6 @@
 import Engine
-import Foundation
 import Formats
+import Foundation
 import Models
 
 /// How well a symmetry detector does on templates whose symmetry and ε are known: accuracy on

@@ -1,7 +1,7 @@
 import Cluster
-import Foundation
 import Datasets
 import Formats
+import Foundation
 
 /// A symmetry detector measured on image files whose truth is in their names (`SymmetryTruth`):
 /// what `genlab symmetry evaluate --images` reports. Every image is scored as `genlab symmetry

@@ -1,6 +1,6 @@
 import Cluster
-import Foundation
 import Formats
+import Foundation
 
 /// Scoring image files end to end (what `genlab symmetry score` and the demo do): read, binarise,
 /// score under several seeds, and write one report picture per image.
