@@ -29,8 +29,12 @@ public struct DataSpec: Codable, Equatable, Sendable {
     /// The checkpoint metadata key that records it.
     public static let metadataKey = "genlab.data"
 
-    /// Its JSON form, as checkpoints store it under `metadataKey`.
-    public func metadataValue() throws -> String { String(decoding: try JSONEncoder().encode(self), as: UTF8.self) }
+    /// Its JSON form, as checkpoints store it under `metadataKey` (keys sorted: the same bytes every run).
+    public func metadataValue() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
 
     /// The description a checkpoint's metadata records; nil when absent or not a description.
     public init?(metadata: [String: String]) {

@@ -118,9 +118,8 @@ final class TaggerTask: TrainingTask {
         all = Tensor.concat([sig.images, bkg.images], axis: 0).detach()
         labels = [Float](repeating: 1, count: sig.count) + [Float](repeating: 0, count: bkg.count)
         var rng = PRNG(seed: seed)
-        let order = rng.permutation(all.shape[0])
-        let nVal = max(1, all.shape[0] / 5)
-        valIdx = Array(order.prefix(nVal)); trainIdx = Array(order.dropFirst(nVal))
+        let split = HoldOut(count: all.shape[0], held: max(1, all.shape[0] / 5), rng: &rng)
+        valIdx = split.validation; trainIdx = split.training
         splitRNG = rng
         let config = JetTagger.Config(imageSize: sig.height, channels: sig.channels)
         guard config.problems.isEmpty else {

@@ -83,11 +83,11 @@ public enum TrainingSetup {
         _ set: ImageSet, _ spec: DataSpec, kind: ModelKind, path: String, options: TrainOptions, model: ModelOptions
     ) throws -> (TrainingTask, Data, ImageSet) {
         var rng = PRNG(seed: options.seed).fork(5)
-        let order = rng.permutation(set.count)
-        let nVal = options.validationFraction > 0 ? max(1, Int(Double(set.count) * options.validationFraction)) : 0
-        let validation = nVal > 0 ? set.batch(Array(order.prefix(nVal))) : nil
+        let split = HoldOut(
+            count: set.count, held: HoldOut.size(of: set.count, fraction: options.validationFraction), rng: &rng)
+        let validation = split.validation.isEmpty ? nil : set.batch(split.validation)
         var train = set
-        train.images = set.batch(Array(order.dropFirst(nVal)))
+        train.images = set.batch(split.training)
         train.labels = nil
         let jets = spec.isJetImages
         let c = VAE.Config(
