@@ -160,8 +160,19 @@ public struct JetClustering: Sendable {
             return dy * dy + dphi * dphi
         }
         var nnDist = [Double](repeating: r2, count: n), nn = [Int](repeating: -1, count: n)
-        var dij = [Double](repeating: 0, count: n)
-        func refreshD(_ i: Int) { dij[i] = nn[i] >= 0 ? min(kt2p[i], kt2p[nn[i]]) * nnDist[i] / r2 : kt2p[i] }
+        // d of the active particles, packed: `dij[slot[i]]` is particle i's, `owner` maps back. A
+        // particle that leaves gives its slot to the last one, so the search for the smallest d
+        // scans a shrinking, contiguous array (as FastJet's tiled strategy does).
+        var dij = [Double](repeating: 0, count: n), slot = Array(0..<n), owner = Array(0..<n)
+        var live = n
+        func refreshD(_ i: Int) {
+            dij[slot[i]] = nn[i] >= 0 ? min(kt2p[i], kt2p[nn[i]]) * nnDist[i] / r2 : kt2p[i]
+        }
+        func retire(_ i: Int) {
+            let s = slot[i], last = owner[live - 1]
+            dij[s] = dij[live - 1]; owner[s] = last; slot[last] = s
+            live -= 1
+        }
         func updateNN(_ i: Int) {
             nnDist[i] = r2; nn[i] = -1
             for t in around[tile[i]] {
@@ -178,18 +189,27 @@ public struct JetClustering: Sendable {
         }
         var jets: [Jet] = []
         var remaining = n
+        var touched: [Int] = []
+        touched.reserveCapacity(27)
         while remaining > 0 {
-            var i = -1, bestD = Double.infinity
-            // (i < 0: an infinite d, from a particle without transverse momentum, is still a choice.)
-            for k in 0..<n where active[k] && (i < 0 || dij[k] < bestD) { bestD = dij[k]; i = k }
+            // The smallest d, the lowest particle index among equal ones (a pair that are each
+            // other's neighbours has one d twice); an infinite d, from a particle without
+            // transverse momentum, is still a choice.
+            var best = 0, bestD = dij[0]
+            for q in 1..<max(live, 1) where dij[q] < bestD || (dij[q] == bestD && owner[q] < owner[best]) {
+                bestD = dij[q]; best = q
+            }
+            let i = owner[best]
             // Tiles whose particles may have pointed at the objects that change.
-            var touched = around[tile[i]]
+            touched.removeAll(keepingCapacity: true)
+            touched.append(contentsOf: around[tile[i]])
             if nn[i] >= 0 {
                 let j = nn[i]
                 for t in around[tile[j]] where !touched.contains(t) { touched.append(t) }
                 p[i] = p[i] + p[j]
                 members[i] += members[j]
                 active[j] = false
+                retire(j)
                 removeFromTile(j)
                 removeFromTile(i)
                 y[i] = min(max(p[i].rapidity, -1e4), 1e4); phi[i] = p[i].phi; kt2p[i] = weight(p[i])
@@ -207,6 +227,7 @@ public struct JetClustering: Sendable {
                 }
             } else {
                 active[i] = false
+                retire(i)
                 removeFromTile(i)
                 remaining -= 1
                 if p[i].pt >= ptMin { jets.append(Jet(momentum: p[i], constituents: members[i])) }

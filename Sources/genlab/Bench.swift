@@ -100,7 +100,23 @@ struct Bench: ParsableCommand {
                 printErr("genlab: PyTorch comparison skipped: \(error)")
             }
         }
-        if json { try printReport(results) } else { print(BenchTable.render(results)) }
+        if compare && suite == "physics" {
+            // FastJet (the `fastjet` package's C++) on the same events, the same way.
+            if verbose { printErr("  measuring FastJet…") }
+            do {
+                let fastjet = try TorchComparison.run(
+                    script: "scripts/python/bench_fastjet.py", python: python,
+                    arguments: ["Datasets/jets/lhco_events.h5", quick ? "0.2" : "1"])
+                for i in results.indices { results[i].torch = fastjet[results[i].name] }
+            } catch {
+                printErr("genlab: FastJet comparison skipped: \(error)")
+            }
+        }
+        if json {
+            try printReport(results)
+        } else {
+            print(BenchTable.render(results, reference: suite == "physics" ? "FastJet" : "PyTorch"))
+        }
     }
 
     func printReport(_ results: [BenchResult]) throws {

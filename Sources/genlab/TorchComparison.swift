@@ -82,17 +82,18 @@ enum TorchComparison {
     }
 }
 
-/// A plain-text table of benchmark results, with PyTorch's figures and the ratio when present.
+/// A plain-text table of benchmark results, with the other side's figures and the ratio when present.
 enum BenchTable {
-    static func render(_ results: [BenchResult]) -> String {
+    /// `reference` names the other side's column (PyTorch; FastJet for the physics suite).
+    static func render(_ results: [BenchResult], reference: String = "PyTorch") -> String {
         let withTorch = results.contains { $0.torch != nil }
         let withCompiled = results.contains { $0.torchCompiled != nil }
         let withMemory = results.contains { $0.memoryMB != nil }
-        var header = ["workload", "GenLab", "unit"] + (withTorch ? ["PyTorch", "GenLab speed ÷ PyTorch"] : [])
+        var header = ["workload", "GenLab", "unit"] + (withTorch ? [reference, "GenLab speed ÷ \(reference)"] : [])
         if withCompiled { header += ["compiled", "÷ compiled"] }
         let withJAX = results.contains { $0.jax != nil }
         if withJAX { header += ["JAX jit", "÷ JAX"] }
-        if withMemory { header += ["GenLab MiB"] + (withTorch ? ["PyTorch MiB"] : []) }
+        if withMemory { header += ["GenLab MiB"] + (withTorch ? ["\(reference) MiB"] : []) }
         var rows = [header]
         for r in results {
             var row = [r.name, format(r.value), r.unit]

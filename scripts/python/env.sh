@@ -6,8 +6,8 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 venv="$root/.venv-tools/venv"
 if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv" >&2
-    "$venv/bin/pip" install --quiet torch==2.13.0+cpu numpy safetensors h5py pillow onnx onnxruntime tensorboard "jax[cpu]" >&2
+    "$venv/bin/pip" install --quiet torch==2.13.0+cpu numpy safetensors h5py pillow onnx onnxruntime tensorboard "jax[cpu]" fastjet >&2
 fi
 # Venvs made before a package joined the list get it now.
-"$venv/bin/python" -c "import h5py, PIL, safetensors, onnx, onnxruntime, tensorboard, jax" 2>/dev/null || "$venv/bin/pip" install --quiet h5py pillow safetensors onnx onnxruntime tensorboard "jax[cpu]" >&2
+"$venv/bin/python" -c "import h5py, PIL, safetensors, onnx, onnxruntime, tensorboard, jax, fastjet" 2>/dev/null || "$venv/bin/pip" install --quiet h5py pillow safetensors onnx onnxruntime tensorboard "jax[cpu]" fastjet >&2
 echo "$venv/bin/python"
