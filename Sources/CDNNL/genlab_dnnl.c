@@ -15,7 +15,7 @@
     X(dnnl_dilated_convolution_backward_weights_desc_init) X(dnnl_primitive_desc_create) \
     X(dnnl_primitive_desc_query_md) X(dnnl_primitive_create) X(dnnl_primitive_execute) X(dnnl_memory_create) \
     X(dnnl_memory_set_data_handle) X(dnnl_reorder_primitive_desc_create) X(dnnl_memory_desc_equal) X(dnnl_version) \
-    X(dnnl_memory_desc_get_size)
+    X(dnnl_memory_desc_get_size) X(dnnl_primitive_desc_query)
 #define DECLARE(name) static __typeof__(&name) p_##name;
 DNNL_FUNCTIONS(DECLARE)
 
@@ -114,7 +114,18 @@ static int plain_slot(entry *e, dnnl_primitive_desc_t pd, int arg, dnnl_query_t 
     return 1;
 }
 
-static entry *build(int kind, const genlab_conv_shape *s) {
+// Whether oneDNN chose its reference (unoptimised) implementation for `pd`.
+static int is_reference(dnnl_primitive_desc_t pd) {
+    const char *impl = NULL;
+    if (p_dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) != dnnl_success || !impl) return 0;
+    return !strncmp(impl, "ref", 3);
+}
+
+// `thin`: a side with fewer than 16 channels (a grey image in, one channel out) stays in its plain
+// layout, where "any" would let oneDNN pad it to a block of 16 channels — 16 times the memory of a
+// one-channel batch. Refused (NULL primitive) when oneDNN has only its reference kernel for that;
+// the caller then builds with "any".
+static entry *build(int kind, const genlab_conv_shape *s, int thin) {
     dnnl_dim_t src[4] = {s->n, s->c, s->h, s->w}, wei[4] = {s->o, s->c, s->kh, s->kw}, dst[4] = {s->n, s->o, s->oh, s->ow};
     dnnl_dim_t bias[1] = {s->o}, strides[2] = {s->sh, s->sw}, dil[2] = {s->dh - 1, s->dw - 1}, pad[2] = {s->ph, s->pw};
     // The far side's padding makes oneDNN's output size the one asked for (floor semantics, and
@@ -125,8 +136,9 @@ static entry *build(int kind, const genlab_conv_shape *s) {
     if (pad_r[1] < 0) pad_r[1] = 0;
     dnnl_memory_desc_t u_src, u_wei, u_dst, u_bias, a_src, a_wei, a_dst, a_bias;
     if (!plain(&u_src, 4, src, dnnl_nchw) || !plain(&u_wei, 4, wei, dnnl_oihw) || !plain(&u_dst, 4, dst, dnnl_nchw) ||
-        !plain(&u_bias, 1, bias, dnnl_x) || !plain(&a_src, 4, src, dnnl_format_tag_any) ||
-        !plain(&a_wei, 4, wei, dnnl_format_tag_any) || !plain(&a_dst, 4, dst, dnnl_format_tag_any) ||
+        !plain(&u_bias, 1, bias, dnnl_x) || !plain(&a_src, 4, src, thin && s->c < 16 ? dnnl_nchw : dnnl_format_tag_any) ||
+        !plain(&a_wei, 4, wei, dnnl_format_tag_any) ||
+        !plain(&a_dst, 4, dst, thin && s->o < 16 ? dnnl_nchw : dnnl_format_tag_any) ||
         !plain(&a_bias, 1, bias, dnnl_format_tag_any)) return NULL;
     int with_bias = kind == FORWARD_BIAS || kind == BACKWARD_WEIGHTS_BIAS;
     dnnl_convolution_desc_t fd;
@@ -163,7 +175,7 @@ static entry *build(int kind, const genlab_conv_shape *s) {
              add_slot(e, pd, DNNL_ARG_DIFF_WEIGHTS, dnnl_query_diff_weights_md, 1, &u_wei);
         if (ok && with_bias) ok = plain_slot(e, pd, DNNL_ARG_DIFF_BIAS, dnnl_query_diff_weights_md, 1, &u_bias);
     }
-    ok = ok && p_dnnl_primitive_create(&e->primitive, pd) == dnnl_success;
+    ok = ok && !(thin && is_reference(pd)) && p_dnnl_primitive_create(&e->primitive, pd) == dnnl_success;
     // A refused shape stays in the cache without a primitive, so it is not tried again.
     if (!ok) { memset(e->slots, 0, sizeof e->slots); e->count = 0; e->primitive = NULL; }
     return e;
@@ -175,7 +187,9 @@ static int run(int kind, const genlab_conv_shape *s, void *const *buffers) {
     entry *e = cache;
     while (e && !(e->kind == kind && !memcmp(&e->s, s, sizeof *s))) e = e->next;
     if (!e) {
-        e = build(kind, s);
+        int thin = s->c < 16 || s->o < 16;
+        e = thin ? build(kind, s, 1) : NULL;
+        if (!e || !e->primitive) e = build(kind, s, 0);  // a refused thin entry's few objects are left
         if (!e && (e = calloc(1, sizeof *e))) { e->kind = kind; e->s = *s; }  // refused before it began
         if (e) { e->next = cache; cache = e; }
     }

@@ -17,6 +17,9 @@ final class OneDNNTests: XCTestCase {
         Case(n: 3, c: 4, h: 11, w: 9, o: 6, k: 3, stride: 1, padding: 1, dilation: 2, bias: true),
         Case(n: 1, c: 2, h: 7, w: 13, o: 3, k: 5, stride: 3, padding: 2, dilation: 1, bias: true),
         Case(n: 2, c: 16, h: 8, w: 8, o: 32, k: 1, stride: 1, padding: 0, dilation: 1, bias: false),
+        // One channel in or out (a jet image; the jet autoencoder's last layer): kept in plain layout.
+        Case(n: 3, c: 1, h: 25, w: 25, o: 32, k: 4, stride: 2, padding: 1, dilation: 1, bias: true),
+        Case(n: 3, c: 32, h: 7, w: 7, o: 1, k: 4, stride: 2, padding: 1, dilation: 1, bias: true),
         Case(n: 2, c: 6, h: 5, w: 6, o: 4, k: 3, stride: 2, padding: 1, dilation: 1, bias: true, outputPadding: 1),
     ]
 
