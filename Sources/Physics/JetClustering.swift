@@ -123,7 +123,6 @@ public struct JetClustering: Sendable {
         if n == 0 { return [] }
         var p = particles
         var members = (0..<n).map { [$0] }
-        var active = [Bool](repeating: true, count: n)
         var y = p.map { min(max($0.rapidity, -1e4), 1e4) }, phi = p.map(\.phi), kt2p = p.map { weight($0) }
         let r2 = radius * radius
         // Tiles: nPhi columns in φ (wrapping), nY rows over the particles' rapidity range.
@@ -208,7 +207,6 @@ public struct JetClustering: Sendable {
                 for t in around[tile[j]] where !touched.contains(t) { touched.append(t) }
                 p[i] = p[i] + p[j]
                 members[i] += members[j]
-                active[j] = false
                 retire(j)
                 removeFromTile(j)
                 removeFromTile(i)
@@ -226,7 +224,6 @@ public struct JetClustering: Sendable {
                     }
                 }
             } else {
-                active[i] = false
                 retire(i)
                 removeFromTile(i)
                 remaining -= 1
