@@ -65,7 +65,7 @@ public enum NPY {
         }
         guard fortran, shape.count > 1 else { return flat }
         // Fortran order: the data is the transpose's C order.
-        return flat.reshape(shape.reversed()).permute(Array((0..<shape.count).reversed())).detach()
+        return flat.reshape(shape.reversed()).permute(Array((0..<shape.count).reversed()))
     }
 
     static func value(_ w: UInt64, kind: Character, size: Int) -> Float {
