@@ -24,6 +24,9 @@ public enum Tagger {
     /// Images scaled so each image's brightest pixel is 1 (well-conditioned for a classifier).
     public static let scaling = ImageSet.Scaling.unitMax
 
+    /// The share of the labelled images held out for the validation AUC.
+    public static let validationFraction = 0.2
+
     /// Trains (or, with `resume`, continues) a tagger in `out` through the shared `Trainer`.
     public static func train(
         signal: String, background: String, out: String, epochs: Int, batchSize: Int, lr: Float,
@@ -36,7 +39,7 @@ public enum Tagger {
         var options = TrainOptions()
         options.epochs = epochs; options.batchSize = batchSize; options.learningRate = lr; options.seed = seed;
         options.quiet = quiet
-        options.validationFraction = 0.2; options.maxSteps = maxSteps
+        options.validationFraction = validationFraction; options.maxSteps = maxSteps
         let task = try TaggerTask(signal: signal, background: background, lr: lr, seed: seed)
         let files = [
             ("config.json", try RunFolder.json(task.model.config)), ("data.json", try RunFolder.json(task.spec)),
@@ -118,7 +121,8 @@ final class TaggerTask: TrainingTask {
         all = Tensor.concat([sig.images, bkg.images], axis: 0).detach()
         labels = [Float](repeating: 1, count: sig.count) + [Float](repeating: 0, count: bkg.count)
         var rng = PRNG(seed: seed)
-        let split = HoldOut(count: all.shape[0], held: max(1, all.shape[0] / 5), rng: &rng)
+        let held = HoldOut.size(of: all.shape[0], fraction: Tagger.validationFraction)
+        let split = HoldOut(count: all.shape[0], held: held, rng: &rng)
         valIdx = split.validation; trainIdx = split.training
         splitRNG = rng
         let config = JetTagger.Config(imageSize: sig.height, channels: sig.channels)

@@ -17,8 +17,11 @@ extension NamedChoice {
     }
 
     /// The allowed names in words: "a, b or c".
-    public static var choices: String {
-        let names = allCases.map(\.rawValue)
+    public static var choices: String { words(Array(allCases)) }
+
+    /// Some of the names in words: "a, b or c".
+    public static func words(_ some: [Self]) -> String {
+        let names = some.map(\.rawValue)
         return names.count < 2 ? names.joined() : names.dropLast().joined(separator: ", ") + " or " + names.last!
     }
 

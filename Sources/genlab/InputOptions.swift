@@ -54,10 +54,7 @@ enum Choice {
     ) -> (String) throws -> C {
         { text in
             guard let choice = C(rawValue: text), allowed.contains(choice) else {
-                let names = allowed.map(\.rawValue)
-                let words =
-                    names.count < 2 ? names.joined() : names.dropLast().joined(separator: ", ") + " or " + names.last!
-                throw ValidationError("\(flag) must be \(words), not '\(text)'")
+                throw ValidationError("\(flag) must be \(C.words(allowed)), not '\(text)'")
             }
             return choice
         }

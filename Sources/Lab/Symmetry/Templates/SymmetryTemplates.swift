@@ -244,6 +244,13 @@ public struct SymmetryTemplates: Sendable {
             let dx = x - cx, dy = y - cy
             return (co * dx + si * dy, -si * dx + co * dy)
         }
+        // A potential of (u, v) read at (x, y).
+        func inFrame(_ f: @escaping @Sendable (Double, Double) -> Double) -> @Sendable (Double, Double) -> Double {
+            { x, y in
+                let (u, v) = frame(x, y)
+                return f(u, v)
+            }
+        }
         switch c {
         case .rotation:
             let kind = rng.nextInt(4)
@@ -285,11 +292,9 @@ public struct SymmetryTemplates: Sendable {
                     "polynomial even in u (axis at \(fmt(theta * 180 / .pi))°)"
                 )
             }
-            let blobs = mirroredBlobs(rng: &rng, both: false)
             return (
-                { x, y in
-                    let (u, v) = frame(x, y); return blobs(u, v)
-                }, "Gaussians mirrored in one axis (\(fmt(theta * 180 / .pi))°)"
+                inFrame(mirroredBlobs(rng: &rng, both: false)),
+                "Gaussians mirrored in one axis (\(fmt(theta * 180 / .pi))°)"
             )
         case .reflectionBoth:
             if rng.nextInt(2) == 0 {
@@ -303,12 +308,7 @@ public struct SymmetryTemplates: Sendable {
                     "polynomial even in u and v (axes at \(fmt(theta * 180 / .pi))°)"
                 )
             }
-            let blobs = mirroredBlobs(rng: &rng, both: true)
-            return (
-                { x, y in
-                    let (u, v) = frame(x, y); return blobs(u, v)
-                }, "Gaussians mirrored in two axes"
-            )
+            return (inFrame(mirroredBlobs(rng: &rng, both: true)), "Gaussians mirrored in two axes")
         case .discreteRotation:
             let n = extrapolate ? 7 + rng.nextInt(2) : 3 + rng.nextInt(4)
             chosen = n
