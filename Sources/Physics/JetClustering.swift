@@ -94,7 +94,10 @@ public struct JetClustering: Sendable {
         return jets.sorted { $0.pt > $1.pt }
     }
 
-    private func weight(_ v: FourVector) -> Double {
+    private func weight(_ v: FourVector) -> Double { Self.weight(v, algorithm) }
+
+    /// p_T^{2p}: the weight in d_ij and d_iB.
+    static func weight(_ v: FourVector, _ algorithm: Algorithm) -> Double {
         switch algorithm {
         case .antiKt: return v.pt2 > 0 ? 1 / v.pt2 : .infinity
         case .kt: return v.pt2
@@ -106,7 +109,6 @@ public struct JetClustering: Sendable {
     /// cut into tiles at least R wide, so a particle's neighbours within R lie in its own and the
     /// eight surrounding tiles, and nearest-neighbour searches touch a few dozen particles instead
     /// of all of them. Same results as `clusterReference` (tested against it and FastJet).
-    // Long: FastJet's tiled N ln N anti-kT loop; one algorithm, read as one piece beside the reference.
     public func cluster(_ particles: [FourVector], ptMin: Double = 0) -> [Jet] {
         // Particles with a non-finite component have no place in the (y, φ) plane: cluster the
         // others, and report constituents by their index in the caller's list.
@@ -119,118 +121,9 @@ public struct JetClustering: Sendable {
                 Jet(momentum: jet.momentum, constituents: jet.constituents.map { finite[$0] })
             }
         }
-        let n = particles.count
-        if n == 0 { return [] }
-        var p = particles
-        var members = (0..<n).map { [$0] }
-        var y = p.map { min(max($0.rapidity, -1e4), 1e4) }, phi = p.map(\.phi), kt2p = p.map { weight($0) }
-        let r2 = radius * radius
-        // Tiles: nPhi columns in φ (wrapping), nY rows over the particles' rapidity range.
-        let nPhi = max(3, Int((2 * Double.pi / radius).rounded(.down)))
-        let tilePhi = 2 * Double.pi / Double(nPhi)
-        let yMin = y.min()! - 1e-9, yMax = y.max()! + 1e-9
-        let nY = max(1, min(Int(((yMax - yMin) / radius).rounded(.down)), 1000))
-        let tileY = (yMax - yMin) / Double(nY)
-        func tileOf(_ i: Int) -> Int {
-            let iy = min(nY - 1, max(0, Int((y[i] - yMin) / tileY)))
-            let ip = (Int(((phi[i] + .pi) / tilePhi).rounded(.down)) % nPhi + nPhi) % nPhi
-            return iy * nPhi + ip
-        }
-        var tiles = [[Int]](repeating: [], count: nY * nPhi)
-        var tile = [Int](repeating: 0, count: n)
-        for i in 0..<n { tile[i] = tileOf(i); tiles[tile[i]].append(i) }
-        // The tiles around a tile (itself included), φ wrapping, y clamped.
-        func neighbourhood(_ t: Int) -> [Int] {
-            let iy = t / nPhi, ip = t % nPhi
-            var out: [Int] = []
-            for dy in -1...1 where iy + dy >= 0 && iy + dy < nY {
-                for dp in -1...1 {
-                    let q = (iy + dy) * nPhi + (ip + dp + nPhi) % nPhi
-                    if !out.contains(q) { out.append(q) }
-                }
-            }
-            return out
-        }
-        let around = (0..<(nY * nPhi)).map(neighbourhood)
-        func distance(_ i: Int, _ j: Int) -> Double {
-            var dphi = abs(phi[i] - phi[j])
-            if dphi > .pi { dphi = 2 * .pi - dphi }
-            let dy = y[i] - y[j]
-            return dy * dy + dphi * dphi
-        }
-        var nnDist = [Double](repeating: r2, count: n), nn = [Int](repeating: -1, count: n)
-        // d of the active particles, packed: `dij[slot[i]]` is particle i's, `owner` maps back. A
-        // particle that leaves gives its slot to the last one, so the search for the smallest d
-        // scans a shrinking, contiguous array (as FastJet's tiled strategy does).
-        var dij = [Double](repeating: 0, count: n), slot = Array(0..<n), owner = Array(0..<n)
-        var live = n
-        func refreshD(_ i: Int) {
-            dij[slot[i]] = nn[i] >= 0 ? min(kt2p[i], kt2p[nn[i]]) * nnDist[i] / r2 : kt2p[i]
-        }
-        func retire(_ i: Int) {
-            let s = slot[i], last = owner[live - 1]
-            dij[s] = dij[live - 1]; owner[s] = last; slot[last] = s
-            live -= 1
-        }
-        func updateNN(_ i: Int) {
-            nnDist[i] = r2; nn[i] = -1
-            for t in around[tile[i]] {
-                for j in tiles[t] where j != i {
-                    let d = distance(i, j)
-                    if d < nnDist[i] { nnDist[i] = d; nn[i] = j }
-                }
-            }
-            refreshD(i)
-        }
-        for i in 0..<n { updateNN(i) }
-        func removeFromTile(_ i: Int) {
-            if let k = tiles[tile[i]].firstIndex(of: i) { tiles[tile[i]].remove(at: k) }
-        }
-        var jets: [Jet] = []
-        var remaining = n
-        var touched: [Int] = []
-        touched.reserveCapacity(27)
-        while remaining > 0 {
-            // The smallest d, the lowest particle index among equal ones (a pair that are each
-            // other's neighbours has one d twice); an infinite d, from a particle without
-            // transverse momentum, is still a choice.
-            var best = 0, bestD = dij[0]
-            for q in 1..<max(live, 1) where dij[q] < bestD || (dij[q] == bestD && owner[q] < owner[best]) {
-                bestD = dij[q]; best = q
-            }
-            let i = owner[best]
-            // Tiles whose particles may have pointed at the objects that change.
-            touched.removeAll(keepingCapacity: true)
-            touched.append(contentsOf: around[tile[i]])
-            if nn[i] >= 0 {
-                let j = nn[i]
-                for t in around[tile[j]] where !touched.contains(t) { touched.append(t) }
-                p[i] = p[i] + p[j]
-                members[i] += members[j]
-                retire(j)
-                removeFromTile(j)
-                removeFromTile(i)
-                y[i] = min(max(p[i].rapidity, -1e4), 1e4); phi[i] = p[i].phi; kt2p[i] = weight(p[i])
-                tile[i] = tileOf(i)
-                tiles[tile[i]].append(i)
-                for t in around[tile[i]] where !touched.contains(t) { touched.append(t) }
-                remaining -= 1
-                updateNN(i)
-                for t in touched {
-                    for k in tiles[t] where k != i {
-                        if nn[k] == i || nn[k] == j { updateNN(k); continue }
-                        let d = distance(k, i)
-                        if d < nnDist[k] { nnDist[k] = d; nn[k] = i; refreshD(k) }
-                    }
-                }
-            } else {
-                retire(i)
-                removeFromTile(i)
-                remaining -= 1
-                if p[i].pt >= ptMin { jets.append(Jet(momentum: p[i], constituents: members[i])) }
-                for t in touched { for k in tiles[t] where nn[k] == i { updateNN(k) } }
-            }
-        }
-        return jets.sorted { $0.pt > $1.pt }
+        if particles.isEmpty { return [] }
+        var state = TiledClustering(particles, radius: radius, algorithm: algorithm)
+        defer { state.deallocate() }
+        return state.run(ptMin: ptMin)
     }
 }
