@@ -66,49 +66,78 @@ public enum Observables {
         var result: [Int: [FourVector]] = [:]
         for c in counts where particles.count <= c { result[c] = particles }
         guard let smallest = counts.filter({ $0 >= 1 && $0 < particles.count }).min() else { return result }
-        var objects = particles
-        var y = particles.map(\.rapidity), phi = particles.map(\.phi), kt2 = particles.map(\.pt2)
-        var alive = [Bool](repeating: true, count: objects.count)
-        var nn = [Int](repeating: -1, count: objects.count),
-            nnDist = [Double](repeating: .infinity, count: objects.count)
-        func dr2(_ i: Int, _ j: Int) -> Double {
-            var dphi = abs(phi[i] - phi[j])
-            if dphi > .pi { dphi = 2 * .pi - dphi }
-            let dy = y[i] - y[j]
-            return dy * dy + dphi * dphi
+        // Flat buffers read through pointers: the loop evaluates about N²·log N distances, and array
+        // bounds and exclusivity checks on each were most of its time. The live objects are also
+        // kept packed in index order (`live`, with their y, φ and d beside them), so every scan
+        // shrinks as objects merge and reads memory in order. Every index is 0..<n or 0..<count.
+        let n = particles.count
+        let objects = UnsafeMutablePointer<FourVector>.allocate(capacity: n)
+        objects.initialize(from: particles, count: n)
+        let doubles = UnsafeMutablePointer<Double>.allocate(capacity: 6 * n)
+        let ints = UnsafeMutablePointer<Int>.allocate(capacity: 3 * n)
+        defer {
+            objects.deinitialize(count: n)
+            objects.deallocate(); doubles.deallocate(); ints.deallocate()
         }
-        func findNeighbour(_ i: Int) {
-            nn[i] = -1; nnDist[i] = .infinity
-            for j in objects.indices where j != i && alive[j] {
-                let d = dr2(i, j)
-                if d < nnDist[i] { nnDist[i] = d; nn[i] = j }
+        let kt2 = doubles, nnDist = doubles + n  // by object
+        let ly = doubles + 2 * n, lphi = doubles + 3 * n, ld = doubles + 4 * n  // by position in `live`
+        let nn = ints, position = ints + n, live = ints + 2 * n
+        var count = n
+        for i in 0..<n {
+            ly[i] = particles[i].rapidity; lphi[i] = particles[i].phi; kt2[i] = particles[i].pt2
+            nn[i] = -1; nnDist[i] = .infinity; live[i] = i; position[i] = i
+        }
+        // d of the object at position k (infinite without a neighbour, where it is never chosen).
+        func refresh(_ k: Int) {
+            let i = live[k]
+            ld[k] = nn[i] >= 0 ? min(kt2[i], kt2[nn[i]]) * nnDist[i] : .infinity
+        }
+        func findNeighbour(_ k: Int) {
+            let (yi, phii) = (ly[k], lphi[k])
+            var best = Double.infinity, bestJ = -1
+            for m in 0..<count where m != k {
+                var dphi = abs(phii - lphi[m])
+                if dphi > .pi { dphi = 2 * .pi - dphi }
+                let dy = yi - ly[m]
+                let d = dy * dy + dphi * dphi
+                if d < best { best = d; bestJ = live[m] }
             }
+            nn[live[k]] = bestJ; nnDist[live[k]] = best
+            refresh(k)
         }
-        for i in objects.indices { findNeighbour(i) }
-        var remaining = objects.count
-        while remaining > smallest {
+        for k in 0..<n { findNeighbour(k) }
+        while count > smallest {
             var best = -1, bestD = Double.infinity
-            for i in objects.indices where alive[i] && nn[i] >= 0 {
-                let d = min(kt2[i], kt2[nn[i]]) * nnDist[i]
+            for k in 0..<count where nn[live[k]] >= 0 {
+                let d = ld[k], i = live[k]
                 if best < 0 || d < bestD || (d == bestD && min(i, nn[i]) < min(best, nn[best])) { bestD = d; best = i }
             }
             guard best >= 0 else { break }  // only with non-finite coordinates: nothing left to merge by
             let (i, j) = (min(best, nn[best]), max(best, nn[best]))
             objects[i] = objects[i] + objects[j]
-            y[i] = objects[i].rapidity; phi[i] = objects[i].phi; kt2[i] = objects[i].pt2
-            alive[j] = false
-            remaining -= 1
-            findNeighbour(i)
-            for k in objects.indices where alive[k] && k != i {
-                if nn[k] == i || nn[k] == j {
+            kt2[i] = objects[i].pt2
+            let pj = position[j]
+            for arr in [ly, lphi, ld] { (arr + pj).update(from: arr + pj + 1, count: count - pj - 1) }
+            (live + pj).update(from: live + pj + 1, count: count - pj - 1)
+            count -= 1
+            for k in pj..<count { position[live[k]] = k }
+            let pi = position[i]
+            ly[pi] = objects[i].rapidity; lphi[pi] = objects[i].phi
+            findNeighbour(pi)
+            for k in 0..<count where k != pi {
+                let m = live[k]
+                if nn[m] == i || nn[m] == j {
                     findNeighbour(k)
                 } else {
-                    let d = dr2(k, i)
-                    if d < nnDist[k] { nnDist[k] = d; nn[k] = i }
+                    var dphi = abs(lphi[k] - lphi[pi])
+                    if dphi > .pi { dphi = 2 * .pi - dphi }
+                    let dy = ly[k] - ly[pi]
+                    let d = dy * dy + dphi * dphi
+                    if d < nnDist[m] { nnDist[m] = d; nn[m] = i; refresh(k) }
                 }
             }
-            if counts.contains(remaining) {
-                result[remaining] = objects.indices.filter { alive[$0] }.map { objects[$0] }
+            if counts.contains(count) {
+                result[count] = (0..<count).map { objects[live[$0]] }
             }
         }
         return result
