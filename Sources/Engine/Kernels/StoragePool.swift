@@ -6,6 +6,11 @@ import Foundation
 /// page fault per 4 KiB and, with worker threads running, a TLB shootdown on every unmap. In a
 /// training loop the same sizes recur every step, so freed blocks are kept (by size class, up to
 /// `GENLAB_CACHE_MB`, default 2048) and handed out again.
+///
+/// A request takes the smallest kept block that holds it, up to twice its size (best fit), not only
+/// one of its own class: a forward pass allocates a chain of different sizes, each freed as the next
+/// is made, and with exact classes only every size would stay cached at once — the pool would hold
+/// the sum of a pass's activations where the live ones at any moment are a fraction of it.
 enum StoragePool {
     /// Blocks smaller than this go straight to malloc, which already reuses them well.
     static let minimumPooledBytes = 16 << 10
@@ -15,6 +20,8 @@ enum StoragePool {
     }()
     private static let lock = NSLock()
     nonisolated(unsafe) private static var free: [Int: [UnsafeMutableRawPointer]] = [:]
+    /// The size classes that have a kept block, ascending.
+    nonisolated(unsafe) private static var keptSizes: [Int] = []
     nonisolated(unsafe) private static var cachedBytes = 0
 
     /// Rounds a request up to its size class: eight classes per power of two, so a block can be
@@ -30,10 +37,18 @@ enum StoragePool {
         let size = sizeClass(bytes)
         if size >= minimumPooledBytes {
             lock.lock()
-            if let block = free[size]?.popLast() {
-                cachedBytes -= size
+            // The first kept class at least `size` (binary search), if it is at most twice `size`.
+            var (lo, hi) = (0, keptSizes.count)
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if keptSizes[mid] < size { lo = mid + 1 } else { hi = mid }
+            }
+            if lo < keptSizes.count, keptSizes[lo] <= 2 * size, let block = free[keptSizes[lo]]?.popLast() {
+                let taken = keptSizes[lo]
+                if free[taken]?.isEmpty ?? true { keptSizes.remove(at: lo) }
+                cachedBytes -= taken
                 lock.unlock()
-                return (block.assumingMemoryBound(to: Float.self), size)
+                return (block.assumingMemoryBound(to: Float.self), taken)
             }
             lock.unlock()
         }
@@ -47,6 +62,9 @@ enum StoragePool {
             lock.lock()
             if cachedBytes + bytes <= limitBytes {
                 free[bytes, default: []].append(raw)
+                if free[bytes]!.count == 1 {
+                    keptSizes.insert(bytes, at: keptSizes.firstIndex { $0 > bytes } ?? keptSizes.count)
+                }
                 cachedBytes += bytes
                 lock.unlock()
                 return
