@@ -29,7 +29,16 @@ static dnnl_stream_t stream;
 static void load(void) {
     const char *off = getenv("GENLAB_DNNL");
     if (off && !strcmp(off, "0")) { snprintf(status, sizeof status, "off (GENLAB_DNNL=0)"); return; }
+    // libgomp reads its wait policy once, as it loads with oneDNN. Unless the user chose one, its
+    // workers sleep when a convolution ends instead of spinning for a while: GenLab's own pool runs
+    // the ops between convolutions on the same cores, and a spinning OpenMP worker holds one of them.
+    // The variable is removed again at once, so child processes (PyTorch in `bench --compare`) see
+    // the environment the user gave.
+    const char *policy = getenv("OMP_WAIT_POLICY"), *spin = getenv("GOMP_SPINCOUNT");
+    int choose_policy = !(policy && *policy) && !(spin && *spin);
+    if (choose_policy) setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
     void *lib = dlopen("libdnnl.so.2", RTLD_NOW | RTLD_GLOBAL);
+    if (choose_policy) unsetenv("OMP_WAIT_POLICY");
     if (!lib) { snprintf(status, sizeof status, "libdnnl.so.2 not found (Debian: libdnnl2)"); return; }
 #define LOOKUP(name)                                                                 \
     if (!(p_##name = (__typeof__(&name))dlsym(lib, #name))) {                        \
