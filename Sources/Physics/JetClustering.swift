@@ -26,7 +26,9 @@ public struct JetClustering: Sendable {
     public var algorithm: Algorithm
     public var radius: Double
 
+    /// `radius` must be finite and positive.
     public init(_ algorithm: Algorithm = .antiKt, radius: Double = 1.0) {
+        precondition(radius.isFinite && radius > 0, "JetClustering: radius must be finite and positive, got \(radius)")
         self.algorithm = algorithm; self.radius = radius
     }
 

@@ -63,11 +63,14 @@ struct TiledClustering {
             lo = min(lo, y[i]); hi = max(hi, y[i])
         }
         live = n
-        nPhi = max(3, Int((2 * Double.pi / radius).rounded(.down)))
+        // Tiles at least R wide (so neighbours within R lie in adjacent tiles) and, as FastJet's,
+        // at least 0.1: a tiny R must not ask for millions of tiles.
+        let side = max(radius, 0.1)
+        nPhi = max(3, Int((2 * Double.pi / side).rounded(.down)))
         tilePhi = 2 * Double.pi / Double(nPhi)
         yMin = lo - 1e-9
         let yMax = hi + 1e-9
-        nY = max(1, min(Int(((yMax - yMin) / radius).rounded(.down)), 1000))
+        nY = max(1, min(Int(((yMax - yMin) / side).rounded(.down)), 1000))
         tileY = (yMax - yMin) / Double(nY)
         let tiles = nY * nPhi
         start = .allocate(capacity: tiles); count = .allocate(capacity: tiles); capacity = .allocate(capacity: tiles)

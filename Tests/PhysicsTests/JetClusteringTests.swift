@@ -73,7 +73,7 @@ final class JetClusteringTests: XCTestCase {
                 particles.append(FourVector(px: 0, py: 0, pz: 5, e: 5))  // twice, at one place
             }
             for algorithm in JetClustering.Algorithm.allCases {
-                for radius in [0.2, 0.4, 1.0] {
+                for radius in [0.05, 0.2, 0.4, 1.0] {
                     let clustering = JetClustering(algorithm, radius: radius)
                     let jets = clustering.cluster(particles), reference = clustering.clusterReference(particles)
                     XCTAssertEqual(
