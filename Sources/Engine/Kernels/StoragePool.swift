@@ -33,17 +33,22 @@ enum StoragePool {
         return (bytes + step - 1) / step * step
     }
 
+    /// The index of the smallest of the ascending `kept` sizes that holds `size`, if it is at most
+    /// twice `size` (a larger block would be mostly wasted, and is better kept for a larger request).
+    static func bestFit(_ size: Int, in kept: [Int]) -> Int? {
+        var (lo, hi) = (0, kept.count)
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if kept[mid] < size { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < kept.count && kept[lo] <= 2 * size ? lo : nil
+    }
+
     static func allocate(bytes: Int) -> (UnsafeMutablePointer<Float>, Int) {
         let size = sizeClass(bytes)
         if size >= minimumPooledBytes {
             lock.lock()
-            // The first kept class at least `size` (binary search), if it is at most twice `size`.
-            var (lo, hi) = (0, keptSizes.count)
-            while lo < hi {
-                let mid = (lo + hi) / 2
-                if keptSizes[mid] < size { lo = mid + 1 } else { hi = mid }
-            }
-            if lo < keptSizes.count, keptSizes[lo] <= 2 * size, let block = free[keptSizes[lo]]?.popLast() {
+            if let lo = bestFit(size, in: keptSizes), let block = free[keptSizes[lo]]?.popLast() {
                 let taken = keptSizes[lo]
                 if free[taken]?.isEmpty ?? true { keptSizes.remove(at: lo) }
                 cachedBytes -= taken
