@@ -44,6 +44,39 @@ enum Reduce {
         return s
     }
 
+    /// Σ (x − c)², eight lanes at a time (a batch norm's variance about its mean).
+    static func sumSquaredDeviation(_ x: UnsafePointer<Float>, _ n: Int, from c: Float) -> Float {
+        var acc = SIMD8<Float>()
+        let cv = SIMD8<Float>(repeating: c)
+        var i = 0
+        while i + 8 <= n {
+            let d = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) - cv
+            acc += d * d
+            i += 8
+        }
+        var s = acc.sum()
+        while i < n { let d = x[i] - c; s += d * d; i += 1 }
+        return s
+    }
+
+    /// (Σ g, Σ g·(x − c)), eight lanes at a time (a batch norm's backward sums).
+    static func sumAndDeviationDot(
+        _ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int, from c: Float
+    ) -> (Float, Float) {
+        var a = SIMD8<Float>(), b = SIMD8<Float>()
+        let cv = SIMD8<Float>(repeating: c)
+        var i = 0
+        while i + 8 <= n {
+            let gv = UnsafeRawPointer(g + i).loadUnaligned(as: SIMD8<Float>.self)
+            a += gv
+            b += gv * (UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) - cv)
+            i += 8
+        }
+        var (sa, sb) = (a.sum(), b.sum())
+        while i < n { sa += g[i]; sb += g[i] * (x[i] - c); i += 1 }
+        return (sa, sb)
+    }
+
     /// Max over `axis` and the (first) index where it occurs.
     static func max(
         _ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ arg: UnsafeMutablePointer<Int32>,

@@ -34,9 +34,7 @@ extension Tensor {
                         var sq = 0.0
                         for i in 0..<n {
                             let row = px + (i * c + ch) * inner
-                            var acc: Float = 0
-                            for k in 0..<inner { let d = row[k] - mu0; acc += d * d }
-                            sq += Double(acc)
+                            sq += Double(Reduce.sumSquaredDeviation(row, inner, from: mu0))
                         }
                         let v = Float(sq / Double(m))
                         mu[ch] = mu0; va[ch] = v
@@ -64,8 +62,7 @@ extension Tensor {
                     var sg = 0.0, sgx = 0.0
                     for i in 0..<n {
                         let row = px + (i * c + ch) * inner, grow = pg + (i * c + ch) * inner
-                        var a: Float = 0, b: Float = 0
-                        for k in 0..<inner { a += grow[k]; b += grow[k] * (row[k] - mu0) }
+                        let (a, b) = Reduce.sumAndDeviationDot(grow, row, inner, from: mu0)
                         sg += Double(a); sgx += Double(b) * Double(inv)
                     }
                     pgb[ch] = Float(sg); pgw[ch] = Float(sgx)
