@@ -1,7 +1,7 @@
 import Foundation
 
 /// The working state of one event's tiled clustering (`JetClustering.cluster`): FastJet's tiled
-/// strategy over flat buffers. Every per-particle quantity lives in one allocation read through
+/// strategy over flat buffers. Every per-particle quantity lives in a buffer of its own, read through
 /// unsafe pointers — the loop runs a few hundred thousand distance evaluations per event, and array
 /// bounds, uniqueness and exclusivity checks on each were most of its time. Sizes follow from the
 /// particle count at `init` (only the tiles' pool grows, by doubling), and every index the loops
