@@ -121,10 +121,7 @@ public enum EnergyFlow {
         var theta = [Double](repeating: 0, count: m * m)
         for i in 0..<m {
             for j in (i + 1)..<m {
-                var dphi = abs(p[i].phi - p[j].phi)
-                if dphi > .pi { dphi = 2 * .pi - dphi }
-                let dy = p[i].y - p[j].y
-                let t = (dy * dy + dphi * dphi).squareRoot()
+                let t = deltaR2(p[i].y, p[i].phi, p[j].y, p[j].phi).squareRoot()
                 theta[i * m + j] = t; theta[j * m + i] = t
             }
         }

@@ -1,5 +1,15 @@
 import Foundation
 
+/// ΔR² between two points of the (y, φ) plane, φ wrapped so that |Δφ| ≤ π: the distance every
+/// clustering and observable here measures (written once; the loops inline it).
+@inline(__always)
+func deltaR2(_ y1: Double, _ phi1: Double, _ y2: Double, _ phi2: Double) -> Double {
+    var dphi = abs(phi1 - phi2)
+    if dphi > .pi { dphi = 2 * .pi - dphi }
+    let dy = y1 - y2
+    return dy * dy + dphi * dphi
+}
+
 /// A four-momentum (px, py, pz, E) in GeV.
 public struct FourVector: Equatable, Sendable {
     public var px, py, pz, e: Double

@@ -44,12 +44,7 @@ public struct JetClustering: Sendable {
         var y = p.map(\.rapidity), phi = p.map(\.phi), kt2p = p.map { weight($0) }
         let r2 = radius * radius
         var nnDist = [Double](repeating: .infinity, count: n), nn = [Int](repeating: -1, count: n)
-        func distance(_ i: Int, _ j: Int) -> Double {
-            var dphi = abs(phi[i] - phi[j])
-            if dphi > .pi { dphi = 2 * .pi - dphi }
-            let dy = y[i] - y[j]
-            return dy * dy + dphi * dphi
-        }
+        func distance(_ i: Int, _ j: Int) -> Double { deltaR2(y[i], phi[i], y[j], phi[j]) }
         func updateNN(_ i: Int) {
             nnDist[i] = r2; nn[i] = -1
             for j in 0..<n where j != i && active[j] {

@@ -43,10 +43,7 @@ public enum Observables {
     }
 
     static func deltaR2(_ a: FourVector, _ b: FourVector) -> Double {
-        var dphi = abs(a.phi - b.phi)
-        if dphi > .pi { dphi = 2 * .pi - dphi }
-        let dy = a.rapidity - b.rapidity
-        return dy * dy + dphi * dphi
+        Physics.deltaR2(a.rapidity, a.phi, b.rapidity, b.phi)
     }
 
     /// The exclusive-kT axes described above.
@@ -96,10 +93,7 @@ public enum Observables {
             let (yi, phii) = (ly[k], lphi[k])
             var best = Double.infinity, bestJ = -1
             for m in 0..<count where m != k {
-                var dphi = abs(phii - lphi[m])
-                if dphi > .pi { dphi = 2 * .pi - dphi }
-                let dy = yi - ly[m]
-                let d = dy * dy + dphi * dphi
+                let d = Physics.deltaR2(yi, phii, ly[m], lphi[m])
                 if d < best { best = d; bestJ = live[m] }
             }
             nn[live[k]] = bestJ; nnDist[live[k]] = best
@@ -117,8 +111,11 @@ public enum Observables {
             objects[i] = objects[i] + objects[j]
             kt2[i] = objects[i].pt2
             let pj = position[j]
-            for arr in [ly, lphi, ld] { (arr + pj).update(from: arr + pj + 1, count: count - pj - 1) }
-            (live + pj).update(from: live + pj + 1, count: count - pj - 1)
+            let after = count - pj - 1  // close the gap j leaves in the packed arrays
+            (ly + pj).update(from: ly + pj + 1, count: after)
+            (lphi + pj).update(from: lphi + pj + 1, count: after)
+            (ld + pj).update(from: ld + pj + 1, count: after)
+            (live + pj).update(from: live + pj + 1, count: after)
             count -= 1
             for k in pj..<count { position[live[k]] = k }
             let pi = position[i]
@@ -129,10 +126,7 @@ public enum Observables {
                 if nn[m] == i || nn[m] == j {
                     findNeighbour(k)
                 } else {
-                    var dphi = abs(lphi[k] - lphi[pi])
-                    if dphi > .pi { dphi = 2 * .pi - dphi }
-                    let dy = ly[k] - ly[pi]
-                    let d = dy * dy + dphi * dphi
+                    let d = Physics.deltaR2(ly[k], lphi[k], ly[pi], lphi[pi])
                     if d < nnDist[m] { nnDist[m] = d; nn[m] = i; refresh(k) }
                 }
             }

@@ -177,10 +177,7 @@ struct TiledClustering {
         for a in 0..<aroundCount[tile[i]] {
             let t = ring[a], members = pool + start[t], ys = poolY + start[t], phis = poolPhi + start[t]
             for k in 0..<count[t] {
-                var dphi = abs(phii - phis[k])
-                if dphi > .pi { dphi = 2 * .pi - dphi }
-                let dy = yi - ys[k]
-                let d = dy * dy + dphi * dphi
+                let d = deltaR2(yi, phii, ys[k], phis[k])
                 if d < best && members[k] != i { best = d; bestJ = members[k] }
             }
         }
@@ -269,10 +266,7 @@ struct TiledClustering {
                         let m = members[k]
                         if m == i { continue }
                         if nn[m] == i || nn[m] == j { updateNN(m); continue }
-                        var dphi = abs(phis[k] - phii)
-                        if dphi > .pi { dphi = 2 * .pi - dphi }
-                        let dy = ys[k] - yi
-                        let d = dy * dy + dphi * dphi
+                        let d = deltaR2(ys[k], phis[k], yi, phii)
                         if d < nnDist[m] { nnDist[m] = d; nn[m] = i; refreshD(m) }
                     }
                 }
