@@ -33,14 +33,20 @@ enum StoragePool {
         return (bytes + step - 1) / step * step
     }
 
-    /// The index of the smallest of the ascending `kept` sizes that holds `size`, if it is at most
-    /// twice `size` (a larger block would be mostly wasted, and is better kept for a larger request).
-    static func bestFit(_ size: Int, in kept: [Int]) -> Int? {
+    /// The index of the first of the ascending `kept` sizes that is at least `size` (binary search).
+    static func lowerBound(_ size: Int, in kept: [Int]) -> Int {
         var (lo, hi) = (0, kept.count)
         while lo < hi {
             let mid = (lo + hi) / 2
             if kept[mid] < size { lo = mid + 1 } else { hi = mid }
         }
+        return lo
+    }
+
+    /// The index of the smallest of the ascending `kept` sizes that holds `size`, if it is at most
+    /// twice `size` (a larger block would be mostly wasted, and is better kept for a larger request).
+    static func bestFit(_ size: Int, in kept: [Int]) -> Int? {
+        let lo = lowerBound(size, in: kept)
         return lo < kept.count && kept[lo] <= 2 * size ? lo : nil
     }
 
@@ -68,7 +74,7 @@ enum StoragePool {
             if cachedBytes + bytes <= limitBytes {
                 free[bytes, default: []].append(raw)
                 if free[bytes]!.count == 1 {
-                    keptSizes.insert(bytes, at: keptSizes.firstIndex { $0 > bytes } ?? keptSizes.count)
+                    keptSizes.insert(bytes, at: lowerBound(bytes, in: keptSizes))
                 }
                 cachedBytes += bytes
                 lock.unlock()
