@@ -75,7 +75,8 @@ typedef struct {
     int arg, output;
     dnnl_memory_t user, inner;
     dnnl_primitive_t reorder;
-    size_t bytes;  // of the inner layout, when it differs (it lives in the shared workspace)
+    size_t bytes;   // of the inner layout, when it differs (it lives in the shared workspace)
+    int blockable;  // the inner layout is nChw16c: a caller's buffer in that layout is used as it is
 } slot;
 
 typedef struct entry {
@@ -100,6 +101,10 @@ static int add_slot(entry *e, dnnl_primitive_desc_t pd, int arg, dnnl_query_t qu
     sl->arg = arg; sl->output = output;
     const dnnl_memory_desc_t *inner = p_dnnl_primitive_desc_query_md(pd, query, 0);
     if (!inner || p_dnnl_memory_create(&sl->user, user, engine, DNNL_MEMORY_NONE) != dnnl_success) return 0;
+    if (user->ndims == 4 && user->dims[1] % 16 == 0) {
+        dnnl_memory_desc_t b;
+        sl->blockable = plain(&b, 4, user->dims, dnnl_aBcd16b) && p_dnnl_memory_desc_equal(inner, &b);
+    }
     if (p_dnnl_memory_desc_equal(inner, user)) { sl->inner = sl->user; return 1; }
     // The inner copies of every primitive share one workspace (calls are serialised), so a
     // cache of many shapes costs the largest one's copies, not their sum.
@@ -190,9 +195,8 @@ static entry *build(int kind, const genlab_conv_shape *s, int thin) {
     return e;
 }
 
-static int run(int kind, const genlab_conv_shape *s, void *const *buffers) {
-    if (!genlab_dnnl_load(0)) return -1;
-    pthread_mutex_lock(&lock);
+// The cached entry for a pass and shape, built on first use (the lock held).
+static entry *lookup(int kind, const genlab_conv_shape *s) {
     entry *e = cache;
     while (e && !(e->kind == kind && !memcmp(&e->s, s, sizeof *s))) e = e->next;
     if (!e) {
@@ -202,7 +206,35 @@ static int run(int kind, const genlab_conv_shape *s, void *const *buffers) {
         if (!e && (e = calloc(1, sizeof *e))) { e->kind = kind; e->s = *s; }  // refused before it began
         if (e) { e->next = cache; cache = e; }
     }
+    return e;
+}
+
+static int kind_of(int pass, int with_bias) {
+    switch (pass) {
+        case GENLAB_CONV_FORWARD: return with_bias ? FORWARD_BIAS : FORWARD;
+        case GENLAB_CONV_BACKWARD_DATA: return BACKWARD_DATA;
+        default: return with_bias ? BACKWARD_WEIGHTS_BIAS : BACKWARD_WEIGHTS;
+    }
+}
+
+unsigned genlab_dnnl_conv_blocked(int pass, int with_bias, const genlab_conv_shape *s) {
+    if (!genlab_dnnl_load(0)) return 0;
+    pthread_mutex_lock(&lock);
+    entry *e = lookup(kind_of(pass, with_bias), s);
+    unsigned mask = 0;
+    for (int i = 0; e && e->primitive && i < e->count; i++)
+        if (e->slots[i].blockable) mask |= 1u << i;
+    pthread_mutex_unlock(&lock);
+    return mask;
+}
+
+static int run(int kind, const genlab_conv_shape *s, void *const *buffers, unsigned blocked) {
+    if (!genlab_dnnl_load(0)) return -1;
+    pthread_mutex_lock(&lock);
+    entry *e = lookup(kind, s);
     int rc = e && e->primitive ? 0 : -1;
+    for (int i = 0; !rc && i < e->count; i++)
+        if ((blocked >> i & 1) && !e->slots[i].blockable) rc = -1;  // a layout the primitive does not compute in
     if (rc) { pthread_mutex_unlock(&lock); return rc; }
     size_t need = 0;
     for (int i = 0; i < e->count; i++) need += e->slots[i].bytes;
@@ -215,6 +247,11 @@ static int run(int kind, const genlab_conv_shape *s, void *const *buffers) {
     size_t offset = 0;
     for (int i = 0; !rc && i < e->count; i++) {
         slot *sl = &e->slots[i];
+        if (blocked >> i & 1) {  // already (or to be left) in the primitive's own layout
+            if (p_dnnl_memory_set_data_handle(sl->inner, buffers[i])) rc = -1;
+            offset += sl->bytes;
+            continue;
+        }
         if (sl->bytes) {
             if (p_dnnl_memory_set_data_handle(sl->inner, workspace + offset)) rc = -1;
             offset += sl->bytes;
@@ -231,7 +268,7 @@ static int run(int kind, const genlab_conv_shape *s, void *const *buffers) {
         if (p_dnnl_primitive_execute(e->primitive, stream, e->count, args)) rc = -1;
         for (int i = 0; i < e->count && !rc; i++) {
             slot *sl = &e->slots[i];
-            if (sl->output && sl->reorder) {
+            if (sl->output && sl->reorder && !(blocked >> i & 1)) {
                 dnnl_exec_arg_t a[2] = {{DNNL_ARG_FROM, sl->inner}, {DNNL_ARG_TO, sl->user}};
                 if (p_dnnl_primitive_execute(sl->reorder, stream, 2, a)) rc = -1;
             }
@@ -242,32 +279,41 @@ static int run(int kind, const genlab_conv_shape *s, void *const *buffers) {
     return rc;
 }
 
-int genlab_dnnl_conv_forward(const genlab_conv_shape *s, const float *x, const float *w, const float *b, float *y) {
+int genlab_dnnl_conv_forward(const genlab_conv_shape *s, const float *x, const float *w, const float *b, float *y,
+                             unsigned blocked) {
     void *buffers[4] = {(void *)x, (void *)w, y, (void *)b};
-    return run(b ? FORWARD_BIAS : FORWARD, s, buffers);
+    return run(b ? FORWARD_BIAS : FORWARD, s, buffers, blocked);
 }
 
-int genlab_dnnl_conv_backward_data(const genlab_conv_shape *s, const float *dy, const float *w, float *dx) {
+int genlab_dnnl_conv_backward_data(const genlab_conv_shape *s, const float *dy, const float *w, float *dx,
+                                   unsigned blocked) {
     void *buffers[3] = {(void *)dy, (void *)w, dx};
-    return run(BACKWARD_DATA, s, buffers);
+    return run(BACKWARD_DATA, s, buffers, blocked);
 }
 
-int genlab_dnnl_conv_backward_weights(const genlab_conv_shape *s, const float *x, const float *dy, float *dw, float *db) {
+int genlab_dnnl_conv_backward_weights(const genlab_conv_shape *s, const float *x, const float *dy, float *dw, float *db,
+                                      unsigned blocked) {
     void *buffers[4] = {(void *)x, (void *)dy, dw, db};
-    return run(db ? BACKWARD_WEIGHTS_BIAS : BACKWARD_WEIGHTS, s, buffers);
+    return run(db ? BACKWARD_WEIGHTS_BIAS : BACKWARD_WEIGHTS, s, buffers, blocked);
 }
 
 #else  // built without oneDNN's headers: every call falls back
 
 int genlab_dnnl_load(int threads) { (void)threads; return 0; }
 const char *genlab_dnnl_status(void) { return "built without oneDNN (Debian: libdnnl-dev)"; }
-int genlab_dnnl_conv_forward(const genlab_conv_shape *s, const float *x, const float *w, const float *b, float *y) {
-    (void)s; (void)x; (void)w; (void)b; (void)y; return -1;
+unsigned genlab_dnnl_conv_blocked(int pass, int with_bias, const genlab_conv_shape *s) {
+    (void)pass; (void)with_bias; (void)s; return 0;
 }
-int genlab_dnnl_conv_backward_data(const genlab_conv_shape *s, const float *dy, const float *w, float *dx) {
-    (void)s; (void)dy; (void)w; (void)dx; return -1;
+int genlab_dnnl_conv_forward(const genlab_conv_shape *s, const float *x, const float *w, const float *b, float *y,
+                             unsigned blocked) {
+    (void)s; (void)x; (void)w; (void)b; (void)y; (void)blocked; return -1;
 }
-int genlab_dnnl_conv_backward_weights(const genlab_conv_shape *s, const float *x, const float *dy, float *dw, float *db) {
-    (void)s; (void)x; (void)dy; (void)dw; (void)db; return -1;
+int genlab_dnnl_conv_backward_data(const genlab_conv_shape *s, const float *dy, const float *w, float *dx,
+                                   unsigned blocked) {
+    (void)s; (void)dy; (void)w; (void)dx; (void)blocked; return -1;
+}
+int genlab_dnnl_conv_backward_weights(const genlab_conv_shape *s, const float *x, const float *dy, float *dw, float *db,
+                                      unsigned blocked) {
+    (void)s; (void)x; (void)dy; (void)dw; (void)db; (void)blocked; return -1;
 }
 #endif

@@ -1,11 +1,28 @@
+import Foundation
+
 /// An n-dimensional array of Float32 values in row-major (NCHW for images) contiguous layout,
-/// with an optional gradient and the tape entry of the op that made it.
+/// with an optional gradient and the tape entry of the op that made it. (Between convolutions an
+/// image may lie channel-blocked instead — see `Layout` — which only layout-aware kernels see.)
 ///
 /// Ops return new tensors; only optimisers and explicit `assign`-style calls write in place, and
 /// only into leaf tensors, so a value recorded on the tape never changes under it.
 public final class Tensor: CustomStringConvertible {
     public let shape: [Int]
-    public let storage: Storage
+    /// The values as they lie in memory: row-major, or oneDNN's channel-blocked layout (see `Layout`).
+    private var values: Storage
+    private var valuesLayout: Layout
+    /// The values in row-major order. A blocked tensor is rearranged on first access (once; the
+    /// tensor stays row-major after that), so code that is not layout-aware always reads row-major.
+    public var storage: Storage {
+        if valuesLayout == .plain { return values }
+        return Tensor.layoutLock.withLock {
+            if valuesLayout == .blocked16 {
+                values = Blocked16.toPlain(values, shape: shape)
+                valuesLayout = .plain
+            }
+            return values
+        }
+    }
     /// Whether gradients flow to (and, for leaves, accumulate in) this tensor.
     public var requiresGrad: Bool
     /// The accumulated gradient (leaves, and non-leaves that called `retainGrad()`).
@@ -21,9 +38,31 @@ public final class Tensor: CustomStringConvertible {
             "GenLab Tensor: shape \(shape) holds \(Shape.count(shape)) elements, storage has \(storage.count)")
         precondition(!shape.contains { $0 < 0 }, "GenLab Tensor: negative dimension in shape \(shape)")
         self.shape = shape
-        self.storage = storage
+        self.values = storage
+        self.valuesLayout = .plain
         self.requiresGrad = requiresGrad
     }
+
+    /// A tensor over `storage` holding its values in `layout` (`Blocked16.holds(shape)` for blocked).
+    convenience init(shape: [Int], storage: Storage, layout: Layout) {
+        self.init(shape: shape, storage: storage)
+        if layout == .blocked16 {
+            precondition(Blocked16.holds(shape), "GenLab Tensor: shape \(shape) cannot be channel-blocked")
+            valuesLayout = .blocked16
+        }
+    }
+
+    /// The values as they lie and their layout, for layout-aware kernels (convolutions, batch norm,
+    /// elementwise maps); everything else reads `storage`.
+    var raw: (storage: Storage, layout: Layout) {
+        if valuesLayout == .plain { return (values, .plain) }
+        return Tensor.layoutLock.withLock { (values, valuesLayout) }
+    }
+
+    /// Whether the values lie channel-blocked now.
+    public var isBlocked: Bool { raw.layout == .blocked16 }
+
+    private static let layoutLock = NSLock()
 
     /// A tensor with uninitialised contents (kernels fill it).
     public convenience init(uninitialized shape: [Int]) {
@@ -82,7 +121,7 @@ public final class Tensor: CustomStringConvertible {
     }
 
     public var rank: Int { shape.count }
-    public var count: Int { storage.count }
+    public var count: Int { values.count }
     public var isLeaf: Bool { gradFn == nil }
 
     /// The values in row-major order.
@@ -97,7 +136,10 @@ public final class Tensor: CustomStringConvertible {
     public subscript(flat i: Int) -> Float { storage.pointer[i] }
 
     /// The same values, cut from the tape.
-    public func detach() -> Tensor { Tensor(shape: shape, storage: storage) }
+    public func detach() -> Tensor {
+        let (v, layout) = raw
+        return Tensor(shape: shape, storage: v, layout: layout)
+    }
 
     /// A deep copy cut from the tape.
     public func copy() -> Tensor {

@@ -10,9 +10,11 @@ public protocol Pointwise2 { func callAsFunction(_ a: Float, _ b: Float) -> Floa
 enum Elementwise {
     @inline(__always)
     static func unary<F: Pointwise1>(_ x: Tensor, _ f: F) -> Tensor {
-        let out = Tensor(uninitialized: x.shape)
-        let px = x.storage.pointer, po = out.storage.pointer
-        parallelFor(x.count) { r in for i in r { po[i] = f(px[i]) } }
+        // A map of each value alone: the output keeps the input's layout.
+        let (xs, layout) = x.raw
+        let out = Tensor(shape: x.shape, storage: Storage(count: xs.count), layout: layout)
+        let px = xs.pointer, po = out.raw.storage.pointer
+        withExtendedLifetime(xs) { parallelFor(x.count) { r in for i in r { po[i] = f(px[i]) } } }
         return out
     }
 
@@ -20,6 +22,7 @@ enum Elementwise {
     @inline(__always)
     static func binary<F: Pointwise2>(_ a: Tensor, _ b: Tensor, op: String, _ f: F) -> Tensor {
         let shape = Shape.broadcast(a.shape, b.shape, op: op)
+        if let out = blockedBinary(a, b, shape, f) { return out }
         let out = Tensor(uninitialized: shape)
         let pa = a.storage.pointer, pb = b.storage.pointer, po = out.storage.pointer
         let n = out.count
@@ -45,6 +48,34 @@ enum Elementwise {
                     default: let s = f(xa[0], xb[0]); for i in 0..<len { o[i] = s }
                     }
                 }
+            }
+        }
+        return out
+    }
+}
+
+extension Elementwise {
+    /// f(a, b) over channel-blocked values, when one operand is blocked and the other is a scalar or
+    /// lies alike (same shape, both blocked), and the result has the blocked operand's `shape`; nil
+    /// otherwise (the row-major kernel then runs).
+    @inline(__always)
+    static func blockedBinary<F: Pointwise2>(_ a: Tensor, _ b: Tensor, _ shape: [Int], _ f: F) -> Tensor? {
+        let (sa, la) = a.raw, (sb, lb) = b.raw
+        guard la == .blocked16 || lb == .blocked16 else { return nil }
+        let alike = la == lb && a.shape == b.shape
+        guard alike || (la == .blocked16 && b.count == 1) || (lb == .blocked16 && a.count == 1) else { return nil }
+        guard shape == (la == .blocked16 ? a.shape : b.shape) else { return nil }
+        let out = Tensor(shape: shape, storage: Storage(count: Shape.count(shape)), layout: .blocked16)
+        let pa = sa.pointer, pb = sb.pointer, po = out.raw.storage.pointer, n = out.count
+        withExtendedLifetime((sa, sb)) {
+            if alike {
+                parallelFor(n) { r in for i in r { po[i] = f(pa[i], pb[i]) } }
+            } else if b.count == 1 {
+                let s = pb[0]
+                parallelFor(n) { r in for i in r { po[i] = f(pa[i], s) } }
+            } else {
+                let s = pa[0]
+                parallelFor(n) { r in for i in r { po[i] = f(s, pb[i]) } }
             }
         }
         return out

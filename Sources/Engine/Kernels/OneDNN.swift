@@ -1,4 +1,5 @@
 import CDNNL
+import Foundation
 
 /// Where convolutions run: oneDNN (what PyTorch's CPU convolutions use), loaded at run time when
 /// Debian's libdnnl2 is present, or GenLab's own im2col + GEMM kernels (always there, and the
@@ -8,6 +9,12 @@ public enum ConvolutionBackend: String, Sendable {
 
     /// The backend convolutions use now: oneDNN when it loaded, else im2col. Tests switch it.
     nonisolated(unsafe) public static var current: ConvolutionBackend = OneDNN.available ? .oneDNN : .im2col
+
+    /// Whether convolutions on oneDNN may leave their outputs channel-blocked (`Layout.blocked16`)
+    /// for the layout-aware ops after them; `GENLAB_BLOCKED=0` keeps every tensor row-major. Tests
+    /// switch it.
+    nonisolated(unsafe) public static var blockedActivations: Bool =
+        ProcessInfo.processInfo.environment["GENLAB_BLOCKED"] != "0"
 
     /// The oneDNN library's version, or why it is not used.
     public static var oneDNNStatus: String { _ = OneDNN.available; return String(cString: genlab_dnnl_status()) }
@@ -28,25 +35,77 @@ enum OneDNN {
             ph: padding.0, pw: padding.1, dh: dilation.0, dw: dilation.1, oh: output.0, ow: output.1)
     }
 
-    static func forward(_ s: genlab_conv_shape, _ x: Tensor, _ w: Tensor, _ b: Tensor?, into y: Tensor) -> Bool {
-        withUnsafePointer(to: s) {
-            genlab_dnnl_conv_forward($0, x.storage.pointer, w.storage.pointer, b?.storage.pointer, y.storage.pointer)
-                == 0
-        }
+    /// Which image buffers of `pass` oneDNN computes channel-blocked (bit i: buffer i, numbered
+    /// as the C calls' arguments), when convolutions may leave tensors blocked.
+    private static func blockedBuffers(_ pass: Int, bias: Bool, _ s: genlab_conv_shape) -> UInt32 {
+        guard ConvolutionBackend.blockedActivations else { return 0 }
+        return withUnsafePointer(to: s) { genlab_dnnl_conv_blocked(Int32(pass), bias ? 1 : 0, $0) }
     }
 
-    static func backwardData(_ s: genlab_conv_shape, _ dy: Tensor, _ w: Tensor, into dx: Tensor) -> Bool {
-        withUnsafePointer(to: s) {
-            genlab_dnnl_conv_backward_data($0, dy.storage.pointer, w.storage.pointer, dx.storage.pointer) == 0
+    /// Input image `t` for buffer `i`: its blocked values as they lie when the primitive computes
+    /// in that layout (bit i joins `handed`), else its row-major values.
+    private static func input(_ t: Tensor, _ i: Int, _ blockable: UInt32, _ handed: inout UInt32) -> Storage {
+        let (v, layout) = t.raw
+        if layout == .blocked16 && blockable >> i & 1 == 1 {
+            handed |= 1 << i
+            return v
         }
+        return t.storage
     }
 
+    /// A new output image of `shape` for buffer `i`: left blocked when the primitive computes in
+    /// that layout (bit i joins `handed`), else row-major.
+    private static func output(_ shape: [Int], _ i: Int, _ blockable: UInt32, _ handed: inout UInt32) -> Tensor {
+        if blockable >> i & 1 == 1 && Blocked16.holds(shape) {
+            handed |= 1 << i
+            return Tensor(shape: shape, storage: Storage(count: Shape.count(shape)), layout: .blocked16)
+        }
+        return Tensor(uninitialized: shape)
+    }
+
+    /// y = conv(x, w) + b as a new [n, o, oh, ow] tensor; nil when oneDNN refused.
+    static func forward(_ s: genlab_conv_shape, _ x: Tensor, _ w: Tensor, _ b: Tensor?) -> Tensor? {
+        let blockable = blockedBuffers(Int(GENLAB_CONV_FORWARD), bias: b != nil, s)
+        var handed: UInt32 = 0
+        let xs = input(x, 0, blockable, &handed)
+        let y = output([s.n, s.o, s.oh, s.ow], 2, blockable, &handed)
+        let ws = w.storage, bs = b?.storage, ys = y.raw.storage
+        let rc = withExtendedLifetime((xs, ws, bs, ys)) {
+            withUnsafePointer(to: s) {
+                genlab_dnnl_conv_forward($0, xs.pointer, ws.pointer, bs?.pointer, ys.pointer, handed)
+            }
+        }
+        return rc == 0 ? y : nil
+    }
+
+    /// The input gradient [n, c, h, w] for output gradient dy; nil when oneDNN refused.
+    static func backwardData(_ s: genlab_conv_shape, _ dy: Tensor, _ w: Tensor) -> Tensor? {
+        let blockable = blockedBuffers(Int(GENLAB_CONV_BACKWARD_DATA), bias: false, s)
+        var handed: UInt32 = 0
+        let dys = input(dy, 0, blockable, &handed)
+        let dx = output([s.n, s.c, s.h, s.w], 2, blockable, &handed)
+        let ws = w.storage, dxs = dx.raw.storage
+        let rc = withExtendedLifetime((dys, ws, dxs)) {
+            withUnsafePointer(to: s) {
+                genlab_dnnl_conv_backward_data($0, dys.pointer, ws.pointer, dxs.pointer, handed)
+            }
+        }
+        return rc == 0 ? dx : nil
+    }
+
+    /// Writes the weight gradient into `dw` (and the bias gradient into `db`); false when oneDNN refused.
     static func backwardWeights(
         _ s: genlab_conv_shape, _ x: Tensor, _ dy: Tensor, into dw: Tensor, bias db: Tensor?
     ) -> Bool {
-        withUnsafePointer(to: s) {
-            genlab_dnnl_conv_backward_weights(
-                $0, x.storage.pointer, dy.storage.pointer, dw.storage.pointer, db?.storage.pointer) == 0
+        let blockable = blockedBuffers(Int(GENLAB_CONV_BACKWARD_WEIGHTS), bias: db != nil, s)
+        var handed: UInt32 = 0
+        let xs = input(x, 0, blockable, &handed), dys = input(dy, 1, blockable, &handed)
+        let dws = dw.storage, dbs = db?.storage
+        let rc = withExtendedLifetime((xs, dys, dws, dbs)) {
+            withUnsafePointer(to: s) {
+                genlab_dnnl_conv_backward_weights($0, xs.pointer, dys.pointer, dws.pointer, dbs?.pointer, handed)
+            }
         }
+        return rc == 0
     }
 }

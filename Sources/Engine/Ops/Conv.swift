@@ -18,31 +18,30 @@ extension Tensor {
         let g = ConvGeometry(
             channels: x.shape[1], height: x.shape[2], width: x.shape[3],
             kernel: (weight.shape[2], weight.shape[3]), stride: stride, padding: padding, dilation: dilation)
-        let out = Tensor(uninitialized: [N, O, g.outH, g.outW])
         if OneDNN.active {
             let s = OneDNN.shape(
                 N, x.shape[1], x.shape[2], x.shape[3], out: O, kernel: (weight.shape[2], weight.shape[3]),
                 stride: stride,
                 padding: padding, dilation: dilation, output: (g.outH, g.outW))
-            if OneDNN.forward(s, x, weight, bias, into: out) {
+            if let out = OneDNN.forward(s, x, weight, bias) {
                 let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
                 return record(out, "conv2d", inputs) { gOut in
-                    var gx = x.requiresGrad ? Tensor(uninitialized: x.shape) : nil
+                    var gx = x.requiresGrad ? OneDNN.backwardData(s, gOut, weight) : nil
                     var gw = weight.requiresGrad ? Tensor(uninitialized: weight.shape) : nil
                     var gb = bias?.requiresGrad == true ? Tensor(uninitialized: [O]) : nil
-                    if let t = gx, !OneDNN.backwardData(s, gOut, weight, into: t) { gx = nil }
                     if let t = gw, !OneDNN.backwardWeights(s, x, gOut, into: t, bias: gb) { gw = nil; gb = nil }
                     if (x.requiresGrad && gx == nil) || (weight.requiresGrad && gw == nil) {
                         let fallback = gOut.conv2dGradients(x, weight, g: g, batch: N, kept: nil)
                         gx = gx ?? fallback.x; gw = gw ?? fallback.w
                     }
-                    if let bias, bias.requiresGrad, gb == nil || gw == nil { gb = gOut.sum(axes: [0, 2, 3]) }
+                    if let bias, bias.requiresGrad, gb == nil || gw == nil { gb = Self.channelSums(gOut) }
                     var grads: [Tensor?] = [gx, gw]
                     if bias != nil { grads.append(gb) }
                     return grads
                 }
             }
         }
+        let out = Tensor(uninitialized: [N, O, g.outH, g.outW])
         let P = g.positions, nb = Im2col.chunk(g, batch: N, columnsPerImage: P)
         // When training and the whole batch unfolds at once, the column matrix is kept for dW, so
         // the backward pass does not unfold x a second time.
@@ -146,21 +145,19 @@ extension Tensor {
             N, Cout, Ho, Wo, out: Cin, kernel: (kh, kw), stride: stride, padding: padding, dilation: dilation,
             output: (H, W))
         if OneDNN.active {
-            let out = Tensor(uninitialized: [N, Cout, Ho, Wo])
-            if OneDNN.backwardData(s, x, weight, into: out) {
+            if let out = OneDNN.backwardData(s, x, weight) {
                 if let bias { Self.addChannelBias(out, bias) }
                 let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
                 return record(out, "convTranspose2d", inputs) { gOut in
-                    var gx = x.requiresGrad ? Tensor(uninitialized: x.shape) : nil
+                    var gx = x.requiresGrad ? OneDNN.forward(s, gOut, weight, nil) : nil
                     var gw = weight.requiresGrad ? Tensor(uninitialized: weight.shape) : nil
-                    if let t = gx, !OneDNN.forward(s, gOut, weight, nil, into: t) { gx = nil }
                     if let t = gw, !OneDNN.backwardWeights(s, gOut, x, into: t, bias: nil) { gw = nil }
                     if (x.requiresGrad && gx == nil) || (weight.requiresGrad && gw == nil) {
                         let fallback = gOut.convTranspose2dGradients(x, weight, g: g, batch: N)
                         gx = gx ?? fallback.x; gw = gw ?? fallback.w
                     }
                     var grads: [Tensor?] = [gx, gw]
-                    if let bias { grads.append(bias.requiresGrad ? gOut.sum(axes: [0, 2, 3]) : nil) }
+                    if let bias { grads.append(bias.requiresGrad ? Self.channelSums(gOut) : nil) }
                     return grads
                 }
             }
@@ -189,13 +186,51 @@ extension Tensor {
         }
     }
 
-    /// out[n, c] += bias[c] over every position.
+    /// out[n, c] += bias[c] over every position (of a new tensor not yet on the tape), in its layout.
     static func addChannelBias(_ out: Tensor, _ bias: Tensor) {
         let channels = out.shape[1], plane = out.shape[2] * out.shape[3]
-        let po = out.storage.pointer, pb = bias.storage.pointer
+        let (values, layout) = out.raw
+        let po = values.pointer, pb = bias.storage.pointer
+        if layout == .blocked16 {
+            let lanes = Blocked16.lanes, blocks = channels / lanes
+            parallelFor(out.shape[0] * blocks, grain: 1) { r in
+                for nb in r {
+                    let b0 = nb % blocks * lanes, p = po + nb * plane * lanes
+                    for i in 0..<plane { for l in 0..<lanes { p[i * lanes + l] += pb[b0 + l] } }
+                }
+            }
+            return
+        }
         parallelFor(out.shape[0] * channels, grain: 1) { r in
             for nc in r { let v = pb[nc % channels], p = po + nc * plane; for i in 0..<plane { p[i] += v } }
         }
+    }
+
+    /// Σ over the batch and positions of each channel of [N, C, H, W] (a channel bias's gradient),
+    /// read in the tensor's layout.
+    static func channelSums(_ g: Tensor) -> Tensor {
+        let (values, layout) = g.raw
+        guard layout == .blocked16 else { return g.sum(axes: [0, 2, 3]) }
+        let n = g.shape[0], channels = g.shape[1], plane = g.shape[2] * g.shape[3], lanes = Blocked16.lanes
+        let out = Tensor(uninitialized: [channels])
+        let pg = values.pointer, po = out.storage.pointer
+        withExtendedLifetime(values) {
+            parallelFor(channels / lanes, grain: 1) { r in
+                for b in r {
+                    var total = [Double](repeating: 0, count: lanes)
+                    for i in 0..<n {
+                        var acc = SIMD16<Float>()
+                        let p = pg + ((i * (channels / lanes) + b) * plane) * lanes
+                        for k in 0..<plane {
+                            acc += UnsafeRawPointer(p + k * lanes).loadUnaligned(as: SIMD16<Float>.self)
+                        }
+                        for l in 0..<lanes { total[l] += Double(acc[l]) }
+                    }
+                    for l in 0..<lanes { po[b * lanes + l] = Float(total[l]) }
+                }
+            }
+        }
+        return out
     }
 
     /// The im2col kernels' input and weight gradients of a transposed convolution, for output
