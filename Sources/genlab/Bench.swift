@@ -2,6 +2,8 @@ import ArgumentParser
 import Benchmarks
 import Engine
 import Foundation
+import Lab
+import Models
 
 /// `genlab bench`: the engine's speed, optionally side by side with PyTorch on this machine.
 struct Bench: ParsableCommand {
@@ -62,7 +64,10 @@ struct Bench: ParsableCommand {
                 ConvolutionBackend.current == .oneDNN
                 ? ConvolutionBackend.oneDNNStatus
                 : "im2col + GEMM (oneDNN: \(ConvolutionBackend.oneDNNStatus))"
-            print("Convolutions: \(convolutions); CPU \(avx512 ? "with" : "without") AVX-512")
+            let caps = ["GENLAB_ISA", "ONEDNN_MAX_CPU_ISA"].compactMap { k in environment[k].map { "\(k)=\($0)" } }
+            print(
+                "Convolutions: \(convolutions); CPU \(avx512 ? "with" : "without") AVX-512; GenLab's kernels "
+                    + DecoyNet.kernelISA + (caps.isEmpty ? "" : " (" + caps.joined(separator: ", ") + ")"))
         }
         guard ["engine", "models", "physics"].contains(suite) else {
             throw ValidationError("suite must be engine, models or physics")

@@ -92,4 +92,16 @@ final class DecoyFitTests: XCTestCase {
         XCTAssertEqual(genlab_decoy_use_isa("neon"), 0)
         XCTAssertTrue(["avx512", "avx2", "sse2"].contains(String(cString: genlab_decoy_isa())))
     }
+
+    /// `GENLAB_ISA` caps the kernels' instruction set (every CPU has SSE2); an unknown name is ignored.
+    func testTheEnvironmentCapsTheInstructionSet() {
+        let best = String(cString: genlab_decoy_isa())
+        defer { unsetenv("GENLAB_ISA") }
+        setenv("GENLAB_ISA", "sse2", 1)
+        XCTAssertEqual(String(cString: genlab_decoy_isa()), "sse2")
+        setenv("GENLAB_ISA", "neon", 1)
+        XCTAssertEqual(String(cString: genlab_decoy_isa()), best)
+        unsetenv("GENLAB_ISA")
+        XCTAssertEqual(String(cString: genlab_decoy_isa()), best)
+    }
 }

@@ -7,6 +7,10 @@ import NN
 /// The decoys' training loop: a batched inner loop of the symmetry workflow (hundreds of tiny
 /// fits), kept beside the workflow rather than in the model.
 extension DecoyNet {
+    /// The instruction set GenLab's own kernels (the decoy fit, the Adam update) run with here:
+    /// "avx512", "avx2" or "sse2" — the CPU's best unless `GENLAB_ISA` caps it.
+    public static var kernelISA: String { String(cString: genlab_decoy_isa()) }
+
     /// Fits decoy b to targets[b] (each [P] of 0/1) with full-batch AdamW; returns each decoy's
     /// final pixel accuracy. Each decoy's whole fit runs as one fused kernel (`genlab_decoy_fit`:
     /// blocks of pixels forward and backward in L1, AVX-512 or AVX2 chosen at run time), the
