@@ -112,7 +112,8 @@ public enum ModelBenchmark {
         }
     }
 
-    /// One discriminator and one generator step of the non-saturating GAN loss on `real`.
+    /// One discriminator and one generator step of the non-saturating GAN loss on `real`, as
+    /// `GANTask` takes them.
     static func ganStep(_ gan: DCGAN, real: Tensor, rng: inout PRNG) -> () -> Void {
         let optG = Adam(gan.generator.namedParameters(), lr: 2e-4, betas: (0.5, 0.999))
         let optD = Adam(gan.discriminator.namedParameters(), lr: 2e-4, betas: (0.5, 0.999))
@@ -125,8 +126,12 @@ public enum ModelBenchmark {
                 Loss.bceWithLogits(gan.discriminator(real), Tensor.ones([b]))
                 + Loss.bceWithLogits(gan.discriminator(fake.detach()), Tensor.zeros([b]))
             optD.zeroGrad(); lossD.backward(); optD.step()
-            let lossG = Loss.bceWithLogits(gan.discriminator(fake), Tensor.ones([b]))
-            optG.zeroGrad(); lossG.backward(); optG.step()
+            // As `genlab train gan` (and PyTorch's twin): the generator's step through a frozen discriminator.
+            gan.discriminator.frozen {
+                let lossG = Loss.bceWithLogits(gan.discriminator(fake), Tensor.ones([b]))
+                optG.zeroGrad(); lossG.backward()
+            }
+            optG.step()
         }
     }
 

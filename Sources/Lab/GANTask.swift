@@ -55,12 +55,17 @@ public final class GANTask: ImageTrainingTask {
         lossD.backward()
         parallel?.averageGradients(optD.parameters)
         optD.step()
-        // Generator: maximise log D(G(z)) (non-saturating) or minimise log(1 − D(G(z))).
-        let dGen = gan.discriminator(fake)
-        let lossG =
-            nonSaturating ? Loss.bceWithLogits(dGen, Tensor.ones([n])) : -Loss.bceWithLogits(dGen, Tensor.zeros([n]))
-        optG.zeroGrad()
-        lossG.backward()
+        // Generator: maximise log D(G(z)) (non-saturating) or minimise log(1 − D(G(z))), through a
+        // frozen discriminator (its own gradients would be cleared before its next step unused).
+        let lossG = gan.discriminator.frozen {
+            let dGen = gan.discriminator(fake)
+            let loss =
+                nonSaturating
+                ? Loss.bceWithLogits(dGen, Tensor.ones([n])) : -Loss.bceWithLogits(dGen, Tensor.zeros([n]))
+            optG.zeroGrad()
+            loss.backward()
+            return loss
+        }
         parallel?.averageGradients(optG.parameters)
         optG.step()
         return [

@@ -122,6 +122,18 @@ open class Module {
     /// Clears every parameter's gradient.
     public func zeroGrad() { for p in parameters() { p.zeroGrad() } }
 
+    /// Runs `body` with this module's parameters cut from gradients (PyTorch's
+    /// `requires_grad_(False)` around a block), then restores each as it was. Gradients still flow
+    /// through the module to its inputs, but no parameter gradient is computed or accumulated —
+    /// a GAN's generator step, which needs only the gradient through the discriminator, not the
+    /// discriminator's own (its next step clears them anyway), skips its weight gradients.
+    public func frozen<T>(_ body: () throws -> T) rethrows -> T {
+        let trainable = parameters().filter(\.requiresGrad)
+        for p in trainable { p.requiresGrad = false }
+        defer { for p in trainable { p.requiresGrad = true } }
+        return try body()
+    }
+
     private func forEachProperty(_ body: (String, Any) -> Void) {
         var mirror: Mirror? = Mirror(reflecting: self)
         var levels: [Mirror] = []

@@ -116,4 +116,27 @@ final class ModuleTests: XCTestCase {
             XCTAssertEqual(row.reduce(0, +) / 6, 0, accuracy: 1e-5)
         }
     }
+
+    /// A frozen module passes gradients to its input but computes none for its own parameters, and
+    /// each parameter's flag comes back as it was.
+    func testFrozenModulePassesGradientsThroughWithoutItsOwn() {
+        var rng = PRNG(seed: 8)
+        let net = Sequential([
+            Conv2d(3, 16, kernel: 3, stride: 1, padding: 1, rng: &rng), BatchNorm2d(16), LeakyReLU(0.2),
+            Conv2d(16, 2, kernel: 3, stride: 1, padding: 1, rng: &rng),
+        ])
+        let fixed = net.parameters()[1]
+        fixed.requiresGrad = false
+        let x = Tensor.normal([2, 3, 8, 8], rng: &rng, requiresGrad: true)
+        let free = net(x).sum()
+        free.backward()
+        let expected = x.grad!.scalars
+        x.zeroGrad(); net.zeroGrad()
+        net.frozen {
+            net(x).sum().backward()
+        }
+        XCTAssertTrue(net.parameters().allSatisfy { $0.grad == nil })
+        XCTAssertEqual(x.grad!.scalars, expected)
+        XCTAssertEqual(net.parameters().map(\.requiresGrad), net.parameters().indices.map { $0 != 1 })
+    }
 }

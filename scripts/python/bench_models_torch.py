@@ -98,8 +98,11 @@ def dcgan(compiled=False, size=32, channels=1):
         fake = g(torch.randn(64, 100))
         lossD = F.binary_cross_entropy_with_logits(d(real), ones) + F.binary_cross_entropy_with_logits(d(fake.detach()), zeros)
         optD.zero_grad(); lossD.backward(); optD.step()
+        # The generator's step through a frozen discriminator, as `genlab train gan` takes it.
+        D.requires_grad_(False)
         lossG = F.binary_cross_entropy_with_logits(d(fake), ones)
         optG.zero_grad(); lossG.backward(); optG.step()
+        D.requires_grad_(True)
     return step
 
 
