@@ -76,7 +76,8 @@ typedef struct {
     dnnl_memory_t user, inner;
     dnnl_primitive_t reorder;
     size_t bytes;   // of the inner layout, when it differs (it lives in the shared workspace)
-    int blockable;  // the inner layout is nChw16c: a caller's buffer in that layout is used as it is
+    int blocking;   // 16 or 8 when the inner layout is nChw16c or nChw8c (a caller's buffer in that
+                    // layout is used as it is), else 0
 } slot;
 
 typedef struct entry {
@@ -101,10 +102,13 @@ static int add_slot(entry *e, dnnl_primitive_desc_t pd, int arg, dnnl_query_t qu
     sl->arg = arg; sl->output = output;
     const dnnl_memory_desc_t *inner = p_dnnl_primitive_desc_query_md(pd, query, 0);
     if (!inner || p_dnnl_memory_create(&sl->user, user, engine, DNNL_MEMORY_NONE) != dnnl_success) return 0;
-    if (user->ndims == 4 && user->dims[1] % 16 == 0) {
-        dnnl_memory_desc_t b;
-        sl->blockable = plain(&b, 4, user->dims, dnnl_aBcd16b) && p_dnnl_memory_desc_equal(inner, &b);
-    }
+    dnnl_memory_desc_t b;
+    if (user->ndims == 4 && user->dims[1] % 16 == 0 && plain(&b, 4, user->dims, dnnl_aBcd16b) &&
+        p_dnnl_memory_desc_equal(inner, &b))
+        sl->blocking = 16;
+    else if (user->ndims == 4 && user->dims[1] % 8 == 0 && plain(&b, 4, user->dims, dnnl_aBcd8b) &&
+             p_dnnl_memory_desc_equal(inner, &b))
+        sl->blocking = 8;
     if (p_dnnl_memory_desc_equal(inner, user)) { sl->inner = sl->user; return 1; }
     // The inner copies of every primitive share one workspace (calls are serialised), so a
     // cache of many shapes costs the largest one's copies, not their sum.
@@ -217,13 +221,13 @@ static int kind_of(int pass, int with_bias) {
     }
 }
 
-unsigned genlab_dnnl_conv_blocked(int pass, int with_bias, const genlab_conv_shape *s) {
+unsigned genlab_dnnl_conv_blocked(int pass, int with_bias, const genlab_conv_shape *s, int lanes) {
     if (!genlab_dnnl_load(0)) return 0;
     pthread_mutex_lock(&lock);
     entry *e = lookup(kind_of(pass, with_bias), s);
     unsigned mask = 0;
     for (int i = 0; e && e->primitive && i < e->count; i++)
-        if (e->slots[i].blockable) mask |= 1u << i;
+        if (e->slots[i].blocking && e->slots[i].blocking == lanes) mask |= 1u << i;
     pthread_mutex_unlock(&lock);
     return mask;
 }
@@ -234,7 +238,7 @@ static int run(int kind, const genlab_conv_shape *s, void *const *buffers, unsig
     entry *e = lookup(kind, s);
     int rc = e && e->primitive ? 0 : -1;
     for (int i = 0; !rc && i < e->count; i++)
-        if ((blocked >> i & 1) && !e->slots[i].blockable) rc = -1;  // a layout the primitive does not compute in
+        if ((blocked >> i & 1) && !e->slots[i].blocking) rc = -1;  // a layout the primitive does not compute in
     if (rc) { pthread_mutex_unlock(&lock); return rc; }
     size_t need = 0;
     for (int i = 0; i < e->count; i++) need += e->slots[i].bytes;
@@ -301,8 +305,8 @@ int genlab_dnnl_conv_backward_weights(const genlab_conv_shape *s, const float *x
 
 int genlab_dnnl_load(int threads) { (void)threads; return 0; }
 const char *genlab_dnnl_status(void) { return "built without oneDNN (Debian: libdnnl-dev)"; }
-unsigned genlab_dnnl_conv_blocked(int pass, int with_bias, const genlab_conv_shape *s) {
-    (void)pass; (void)with_bias; (void)s; return 0;
+unsigned genlab_dnnl_conv_blocked(int pass, int with_bias, const genlab_conv_shape *s, int lanes) {
+    (void)pass; (void)with_bias; (void)s; (void)lanes; return 0;
 }
 int genlab_dnnl_conv_forward(const genlab_conv_shape *s, const float *x, const float *w, const float *b, float *y,
                              unsigned blocked) {

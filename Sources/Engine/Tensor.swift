@@ -16,8 +16,8 @@ public final class Tensor: CustomStringConvertible {
     public var storage: Storage {
         if valuesLayout == .plain { return values }
         return Tensor.layoutLock.withLock {
-            if valuesLayout == .blocked16 {
-                values = Blocked16.toPlain(values, shape: shape)
+            if let lanes = valuesLayout.lanes {
+                values = ChannelBlocks.toPlain(values, shape: shape, lanes: lanes)
                 valuesLayout = .plain
             }
             return values
@@ -43,12 +43,14 @@ public final class Tensor: CustomStringConvertible {
         self.requiresGrad = requiresGrad
     }
 
-    /// A tensor over `storage` holding its values in `layout` (`Blocked16.holds(shape)` for blocked).
+    /// A tensor over `storage` holding its values in `layout` (`ChannelBlocks.holds` for a blocked one).
     convenience init(shape: [Int], storage: Storage, layout: Layout) {
         self.init(shape: shape, storage: storage)
-        if layout == .blocked16 {
-            precondition(Blocked16.holds(shape), "GenLab Tensor: shape \(shape) cannot be channel-blocked")
-            valuesLayout = .blocked16
+        if let lanes = layout.lanes {
+            precondition(
+                ChannelBlocks.holds(shape, lanes: lanes),
+                "GenLab Tensor: shape \(shape) cannot lie in blocks of \(lanes)")
+            valuesLayout = layout
         }
     }
 
@@ -60,7 +62,7 @@ public final class Tensor: CustomStringConvertible {
     }
 
     /// Whether the values lie channel-blocked now.
-    public var isBlocked: Bool { raw.layout == .blocked16 }
+    public var isBlocked: Bool { raw.layout != .plain }
 
     private static let layoutLock = NSLock()
 

@@ -26,12 +26,14 @@ const char *genlab_dnnl_status(void);
 enum { GENLAB_CONV_FORWARD, GENLAB_CONV_BACKWARD_DATA, GENLAB_CONV_BACKWARD_WEIGHTS };
 
 /// Which of the pass's image buffers (bit i for buffer i) oneDNN computes in the channel-blocked
-/// layout nChw16c, so that a caller may hand them over, or take them back, in that layout with no
-/// reordering. 0 when none, or when oneDNN is not usable for the shape.
-unsigned genlab_dnnl_conv_blocked(int pass, int with_bias, const genlab_conv_shape *s);
+/// layout with `lanes` channels to a block (16: nChw16c, AVX-512; 8: nChw8c, AVX2), so that a
+/// caller may hand them over, or take them back, in that layout with no reordering. 0 when none,
+/// or when oneDNN is not usable for the shape.
+unsigned genlab_dnnl_conv_blocked(int pass, int with_bias, const genlab_conv_shape *s, int lanes);
 
-/// `blocked` (each call): bit i set when buffer i is, or is to be left, in nChw16c — only for
-/// buffers that `genlab_dnnl_conv_blocked` named; other buffers are plain NCHW/OIHW.
+/// `blocked` (each call): bit i set when buffer i is, or is to be left, in the blocked layout its
+/// primitive computes in — only for buffers that `genlab_dnnl_conv_blocked` named, in that
+/// layout; other buffers are plain NCHW/OIHW.
 /// y = conv(x, w) + b (b may be null). Returns 0, or -1 when oneDNN refused (the caller falls back).
 int genlab_dnnl_conv_forward(const genlab_conv_shape *s, const float *x, const float *w, const float *b, float *y,
                              unsigned blocked);

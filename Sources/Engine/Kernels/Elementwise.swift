@@ -61,11 +61,11 @@ extension Elementwise {
     @inline(__always)
     static func blockedBinary<F: Pointwise2>(_ a: Tensor, _ b: Tensor, _ shape: [Int], _ f: F) -> Tensor? {
         let (sa, la) = a.raw, (sb, lb) = b.raw
-        guard la == .blocked16 || lb == .blocked16 else { return nil }
+        guard la != .plain || lb != .plain else { return nil }
         let alike = la == lb && a.shape == b.shape
-        guard alike || (la == .blocked16 && b.count == 1) || (lb == .blocked16 && a.count == 1) else { return nil }
-        guard shape == (la == .blocked16 ? a.shape : b.shape) else { return nil }
-        let out = Tensor(shape: shape, storage: Storage(count: Shape.count(shape)), layout: .blocked16)
+        guard alike || (la != .plain && b.count == 1) || (lb != .plain && a.count == 1) else { return nil }
+        guard shape == (la != .plain ? a.shape : b.shape) else { return nil }
+        let out = Tensor(shape: shape, storage: Storage(count: Shape.count(shape)), layout: la != .plain ? la : lb)
         let pa = sa.pointer, pb = sb.pointer, po = out.raw.storage.pointer, n = out.count
         withExtendedLifetime((sa, sb)) {
             if alike {

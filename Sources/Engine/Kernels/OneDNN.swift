@@ -10,9 +10,9 @@ public enum ConvolutionBackend: String, Sendable {
     /// The backend convolutions use now: oneDNN when it loaded, else im2col. Tests switch it.
     nonisolated(unsafe) public static var current: ConvolutionBackend = OneDNN.available ? .oneDNN : .im2col
 
-    /// Whether convolutions on oneDNN may leave their outputs channel-blocked (`Layout.blocked16`)
-    /// for the layout-aware ops after them; `GENLAB_BLOCKED=0` keeps every tensor row-major. Tests
-    /// switch it.
+    /// Whether convolutions on oneDNN may leave their outputs channel-blocked (`Layout.blocked16`
+    /// or `.blocked8`, whichever oneDNN computes in) for the layout-aware ops after them;
+    /// `GENLAB_BLOCKED=0` keeps every tensor row-major. Tests switch it.
     nonisolated(unsafe) public static var blockedActivations: Bool =
         ProcessInfo.processInfo.environment["GENLAB_BLOCKED"] != "0"
 
@@ -35,18 +35,31 @@ enum OneDNN {
             ph: padding.0, pw: padding.1, dh: dilation.0, dw: dilation.1, oh: output.0, ow: output.1)
     }
 
-    /// Which image buffers of `pass` oneDNN computes channel-blocked (bit i: buffer i, numbered
-    /// as the C calls' arguments), when convolutions may leave tensors blocked.
-    private static func blockedBuffers(_ pass: Int, bias: Bool, _ s: genlab_conv_shape) -> UInt32 {
-        guard ConvolutionBackend.blockedActivations else { return 0 }
-        return withUnsafePointer(to: s) { genlab_dnnl_conv_blocked(Int32(pass), bias ? 1 : 0, $0) }
+    /// Which image buffers of a pass oneDNN computes channel-blocked, and in which layout (bit i:
+    /// buffer i, numbered as the C calls' arguments).
+    private struct Blockable {
+        var by16: UInt32 = 0, by8: UInt32 = 0
+
+        func layout(of i: Int) -> Layout? {
+            by16 >> i & 1 == 1 ? .blocked16 : by8 >> i & 1 == 1 ? .blocked8 : nil
+        }
+    }
+
+    /// The blocked buffers of `pass`, when convolutions may leave tensors blocked.
+    private static func blockedBuffers(_ pass: Int, bias: Bool, _ s: genlab_conv_shape) -> Blockable {
+        guard ConvolutionBackend.blockedActivations else { return Blockable() }
+        return withUnsafePointer(to: s) {
+            Blockable(
+                by16: genlab_dnnl_conv_blocked(Int32(pass), bias ? 1 : 0, $0, 16),
+                by8: genlab_dnnl_conv_blocked(Int32(pass), bias ? 1 : 0, $0, 8))
+        }
     }
 
     /// Input image `t` for buffer `i`: its blocked values as they lie when the primitive computes
-    /// in that layout (bit i joins `handed`), else its row-major values.
-    private static func input(_ t: Tensor, _ i: Int, _ blockable: UInt32, _ handed: inout UInt32) -> Storage {
+    /// in that very layout (bit i joins `handed`), else its row-major values.
+    private static func input(_ t: Tensor, _ i: Int, _ blockable: Blockable, _ handed: inout UInt32) -> Storage {
         let (v, layout) = t.raw
-        if layout == .blocked16 && blockable >> i & 1 == 1 {
+        if layout != .plain && blockable.layout(of: i) == layout {
             handed |= 1 << i
             return v
         }
@@ -54,11 +67,11 @@ enum OneDNN {
     }
 
     /// A new output image of `shape` for buffer `i`: left blocked when the primitive computes in
-    /// that layout (bit i joins `handed`), else row-major.
-    private static func output(_ shape: [Int], _ i: Int, _ blockable: UInt32, _ handed: inout UInt32) -> Tensor {
-        if blockable >> i & 1 == 1 && Blocked16.holds(shape) {
+    /// a blocked layout (bit i joins `handed`), else row-major.
+    private static func output(_ shape: [Int], _ i: Int, _ blockable: Blockable, _ handed: inout UInt32) -> Tensor {
+        if let layout = blockable.layout(of: i), let lanes = layout.lanes, ChannelBlocks.holds(shape, lanes: lanes) {
             handed |= 1 << i
-            return Tensor(shape: shape, storage: Storage(count: Shape.count(shape)), layout: .blocked16)
+            return Tensor(shape: shape, storage: Storage(count: Shape.count(shape)), layout: layout)
         }
         return Tensor(uninitialized: shape)
     }

@@ -191,8 +191,8 @@ extension Tensor {
         let channels = out.shape[1], plane = out.shape[2] * out.shape[3]
         let (values, layout) = out.raw
         let po = values.pointer, pb = bias.storage.pointer
-        if layout == .blocked16 {
-            let lanes = Blocked16.lanes, blocks = channels / lanes
+        if let lanes = layout.lanes {
+            let blocks = channels / lanes
             parallelFor(out.shape[0] * blocks, grain: 1) { r in
                 for nb in r {
                     let b0 = nb % blocks * lanes, p = po + nb * plane * lanes
@@ -210,8 +210,18 @@ extension Tensor {
     /// read in the tensor's layout.
     static func channelSums(_ g: Tensor) -> Tensor {
         let (values, layout) = g.raw
-        guard layout == .blocked16 else { return g.sum(axes: [0, 2, 3]) }
-        let n = g.shape[0], channels = g.shape[1], plane = g.shape[2] * g.shape[3], lanes = Blocked16.lanes
+        switch layout {
+        case .plain: return g.sum(axes: [0, 2, 3])
+        case .blocked16: return blockedChannelSums(values, shape: g.shape, SIMD16<Float>.self)
+        case .blocked8: return blockedChannelSums(values, shape: g.shape, SIMD8<Float>.self)
+        }
+    }
+
+    /// `channelSums` of values in blocks of `V.scalarCount` channels: in single precision over each
+    /// image's positions, in double precision over the batch.
+    private static func blockedChannelSums<V: SIMD>(_ values: Storage, shape: [Int], _: V.Type) -> Tensor
+    where V.Scalar == Float {
+        let n = shape[0], channels = shape[1], plane = shape[2] * shape[3], lanes = V.scalarCount
         let out = Tensor(uninitialized: [channels])
         let pg = values.pointer, po = out.storage.pointer
         withExtendedLifetime(values) {
@@ -219,11 +229,9 @@ extension Tensor {
                 for b in r {
                     var total = [Double](repeating: 0, count: lanes)
                     for i in 0..<n {
-                        var acc = SIMD16<Float>()
+                        var acc = V()
                         let p = pg + ((i * (channels / lanes) + b) * plane) * lanes
-                        for k in 0..<plane {
-                            acc += UnsafeRawPointer(p + k * lanes).loadUnaligned(as: SIMD16<Float>.self)
-                        }
+                        for k in 0..<plane { acc += UnsafeRawPointer(p + k * lanes).loadUnaligned(as: V.self) }
                         for l in 0..<lanes { total[l] += Double(acc[l]) }
                     }
                     for l in 0..<lanes { po[b * lanes + l] = Float(total[l]) }

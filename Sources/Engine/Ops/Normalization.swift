@@ -19,7 +19,7 @@ extension Tensor {
             shapeFailure("batchNorm", "needs more than one value per channel in training mode, got input \(shape)")
         }
         let (values, layout) = raw
-        if layout == .blocked16 { return batchNormBlocked(values, weight: weight, bias: bias, eps: eps) }
+        if layout != .plain { return batchNormBlocked(values, layout: layout, weight: weight, bias: bias, eps: eps) }
         let out = Tensor(uninitialized: shape)
         var mean = [Float](repeating: 0, count: c), variance = [Float](repeating: 0, count: c)
         let px = storage.pointer, po = out.storage.pointer

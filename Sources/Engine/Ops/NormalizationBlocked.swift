@@ -1,29 +1,36 @@
-// Batch normalisation of a channel-blocked tensor (`Layout.blocked16`), the layout a convolution on
-// oneDNN leaves: the same statistics, map and backward rule as `batchNorm`, with sixteen channels
-// side by side in each vector. The output and the input gradient stay blocked for the next layer.
+// Batch normalisation of a channel-blocked tensor (`Layout.blocked16`/`.blocked8`), the layout a
+// convolution on oneDNN leaves: the same statistics, map and backward rule as `batchNorm`, with a
+// block's channels side by side in each vector. The output and the input gradient stay blocked.
 
 extension Tensor {
-    private typealias Lanes = SIMD16<Float>
-
     @inline(__always)
-    private static func load(_ p: UnsafeMutablePointer<Float>) -> Lanes {
+    private static func load<Lanes: SIMD>(_ p: UnsafeMutablePointer<Float>) -> Lanes where Lanes.Scalar == Float {
         UnsafeRawPointer(p).loadUnaligned(as: Lanes.self)
     }
 
     @inline(__always)
-    private static func store(_ v: Lanes, _ p: UnsafeMutablePointer<Float>) {
+    private static func store<Lanes: SIMD>(_ v: Lanes, _ p: UnsafeMutablePointer<Float>) where Lanes.Scalar == Float {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lanes.self)
     }
 
-    /// `batchNorm` for a blocked `self` ([N, C, H, W], C a multiple of 16): the per-channel sums
-    /// in single precision over each image's positions, in double precision over the batch.
-    // Long: forward beside its backward (the engine's rule).
+    /// `batchNorm` for a blocked `self` ([N, C, H, W]) lying in `layout`.
     func batchNormBlocked(
-        _ values: Storage, weight: Tensor?, bias: Tensor?, eps: Float
+        _ values: Storage, layout: Layout, weight: Tensor?, bias: Tensor?, eps: Float
     ) -> (out: Tensor, mean: [Float], variance: [Float]) {
+        layout == .blocked16
+            ? batchNormBlocked(values, SIMD16<Float>.self, layout: layout, weight: weight, bias: bias, eps: eps)
+            : batchNormBlocked(values, SIMD8<Float>.self, layout: layout, weight: weight, bias: bias, eps: eps)
+    }
+
+    /// The same for blocks of `Lanes.scalarCount` channels: the per-channel sums in single
+    /// precision over each image's positions, in double precision over the batch.
+    // Long: forward beside its backward (the engine's rule).
+    private func batchNormBlocked<Lanes: SIMD>(
+        _ values: Storage, _: Lanes.Type, layout: Layout, weight: Tensor?, bias: Tensor?, eps: Float
+    ) -> (out: Tensor, mean: [Float], variance: [Float]) where Lanes.Scalar == Float {
         let n = shape[0], c = shape[1], plane = shape[2] * shape[3], m = n * plane
-        let lanes = Blocked16.lanes, blocks = c / lanes
-        let out = Tensor(shape: shape, storage: Storage(count: count), layout: .blocked16)
+        let lanes = Lanes.scalarCount, blocks = c / lanes
+        let out = Tensor(shape: shape, storage: Storage(count: count), layout: layout)
         var mean = [Float](repeating: 0, count: c), variance = [Float](repeating: 0, count: c)
         let px = values.pointer, po = out.raw.storage.pointer
         let pw = weight?.storage.pointer, pb = bias?.storage.pointer
@@ -37,7 +44,7 @@ extension Tensor {
                         for i in 0..<n {
                             var acc = Lanes()
                             let p = px + at(i, b)
-                            for k in 0..<plane { acc += Self.load(p + k * lanes) }
+                            for k in 0..<plane { acc += Self.load(p + k * lanes) as Lanes }
                             for l in 0..<lanes { s[l] += Double(acc[l]) }
                         }
                         var mu0 = Lanes()
@@ -47,7 +54,7 @@ extension Tensor {
                             var acc = Lanes()
                             let p = px + at(i, b)
                             for k in 0..<plane {
-                                let d = Self.load(p + k * lanes) - mu0
+                                let d = (Self.load(p + k * lanes) as Lanes) - mu0
                                 acc += d * d
                             }
                             for l in 0..<lanes { sq[l] += Double(acc[l]) }
@@ -61,7 +68,9 @@ extension Tensor {
                         }
                         for i in 0..<n {
                             let p = px + at(i, b), q = po + at(i, b)
-                            for k in 0..<plane { Self.store(Self.load(p + k * lanes) * scale + shift, q + k * lanes) }
+                            for k in 0..<plane {
+                                Self.store((Self.load(p + k * lanes) as Lanes) * scale + shift, q + k * lanes)
+                            }
                         }
                     }
                 }
@@ -72,8 +81,8 @@ extension Tensor {
         if let weight { inputs.append(weight) }
         if let bias { inputs.append(bias) }
         let result = record(out, "batchNorm", inputs) { [self, values] g in
-            let gValues = g.blocked16Values()
-            let gx = Tensor(shape: self.shape, storage: Storage(count: self.count), layout: .blocked16)
+            let gValues = g.values(in: layout)
+            let gx = Tensor(shape: self.shape, storage: Storage(count: self.count), layout: layout)
             let gw = Tensor(uninitialized: [c]), gb = Tensor(uninitialized: [c])
             let pg = gValues.pointer, pgx = gx.raw.storage.pointer, pgw = gw.storage.pointer, pgb = gb.storage.pointer
             let px = values.pointer
@@ -91,9 +100,9 @@ extension Tensor {
                             var a = Lanes(), d = Lanes()
                             let p = px + at(i, b), q = pg + at(i, b)
                             for k in 0..<plane {
-                                let gk = Self.load(q + k * lanes)
+                                let gk: Lanes = Self.load(q + k * lanes)
                                 a += gk
-                                d += gk * (Self.load(p + k * lanes) - mu0)
+                                d += gk * ((Self.load(p + k * lanes) as Lanes) - mu0)
                             }
                             for l in 0..<lanes { sg[l] += Double(a[l]); sgx[l] += Double(d[l]) * Double(inv[l]) }
                         }
@@ -106,8 +115,9 @@ extension Tensor {
                         for i in 0..<n {
                             let p = px + at(i, b), q = pg + at(i, b), r = pgx + at(i, b)
                             for k in 0..<plane {
-                                let xhat = (Self.load(p + k * lanes) - mu0) * inv
-                                Self.store(factor * (Self.load(q + k * lanes) - meanG - xhat * meanGX), r + k * lanes)
+                                let xhat = ((Self.load(p + k * lanes) as Lanes) - mu0) * inv
+                                let gk: Lanes = Self.load(q + k * lanes)
+                                Self.store(factor * (gk - meanG - xhat * meanGX), r + k * lanes)
                             }
                         }
                     }
