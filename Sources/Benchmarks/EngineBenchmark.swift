@@ -23,8 +23,10 @@ public enum EngineBenchmark {
         let x = Tensor.uniform([64, 64, 16, 16], low: -1, high: 1, rng: &rng, requiresGrad: true)
         let w = Tensor.uniform([128, 64, 4, 4], low: -0.1, high: 0.1, rng: &rng, requiresGrad: true)
         let convFlops = 2.0 * 64 * 128 * 8 * 8 * 64 * 16
+        // The output read row-major, as PyTorch returns it (a convolution may leave it blocked for
+        // a next layer; a lone one pays the rearrangement like PyTorch's).
         let forward = Measure.secondsPerCall(minBatchTime: minTime) {
-            _ = noGrad { x.conv2d(w, stride: (2, 2), padding: (1, 1)) }
+            _ = noGrad { x.conv2d(w, stride: (2, 2), padding: (1, 1)) }.storage
         }
         let both = Measure.secondsPerCall(minBatchTime: minTime) {
             x.zeroGrad(); w.zeroGrad()
