@@ -12,7 +12,11 @@
 #endif
 
 #define MAX_WORKERS 256
-#define SPIN_NS 50000L  // how long an idle worker spins before it sleeps
+// How long an idle worker spins before it sleeps, and how long a caller spins for the last chunk.
+// A worker's spin is kept short: on a VM whose two cores share one physical core at times, a
+// spinning worker takes issue slots from the thread doing the serial work between jobs.
+#define SPIN_NS 10000L
+#define CALLER_SPIN_NS 50000L
 
 static int worker_count = 0;
 static pthread_once_t started = PTHREAD_ONCE_INIT;
@@ -111,7 +115,7 @@ void genlab_pool_run(long chunks, genlab_chunk_fn fn, void *context) {
     if (atomic_load(&sleepers) > 0) pthread_cond_broadcast(&wake);
     pthread_mutex_unlock(&sleep_lock);
     work_on_job();
-    long spin_until = now_ns() + SPIN_NS;
+    long spin_until = now_ns() + CALLER_SPIN_NS;
     while (atomic_load(&done_chunks) < chunks && now_ns() < spin_until) { for (int i = 0; i < 64; i++) cpu_relax(); }
     if (atomic_load(&done_chunks) < chunks) {
         pthread_mutex_lock(&done_lock);
