@@ -221,15 +221,18 @@ static int kind_of(int pass, int with_bias) {
     }
 }
 
-unsigned genlab_dnnl_conv_blocked(int pass, int with_bias, const genlab_conv_shape *s, int lanes) {
+unsigned genlab_dnnl_conv_blocked(int pass, int with_bias, const genlab_conv_shape *s, unsigned *by8) {
+    *by8 = 0;
     if (!genlab_dnnl_load(0)) return 0;
     pthread_mutex_lock(&lock);
     entry *e = lookup(kind_of(pass, with_bias), s);
-    unsigned mask = 0;
-    for (int i = 0; e && e->primitive && i < e->count; i++)
-        if (e->slots[i].blocking && e->slots[i].blocking == lanes) mask |= 1u << i;
+    unsigned by16 = 0;
+    for (int i = 0; e && e->primitive && i < e->count; i++) {
+        if (e->slots[i].blocking == 16) by16 |= 1u << i;
+        if (e->slots[i].blocking == 8) *by8 |= 1u << i;
+    }
     pthread_mutex_unlock(&lock);
-    return mask;
+    return by16;
 }
 
 static int run(int kind, const genlab_conv_shape *s, void *const *buffers, unsigned blocked) {
@@ -305,8 +308,8 @@ int genlab_dnnl_conv_backward_weights(const genlab_conv_shape *s, const float *x
 
 int genlab_dnnl_load(int threads) { (void)threads; return 0; }
 const char *genlab_dnnl_status(void) { return "built without oneDNN (Debian: libdnnl-dev)"; }
-unsigned genlab_dnnl_conv_blocked(int pass, int with_bias, const genlab_conv_shape *s, int lanes) {
-    (void)pass; (void)with_bias; (void)s; (void)lanes; return 0;
+unsigned genlab_dnnl_conv_blocked(int pass, int with_bias, const genlab_conv_shape *s, unsigned *by8) {
+    (void)pass; (void)with_bias; (void)s; *by8 = 0; return 0;
 }
 int genlab_dnnl_conv_forward(const genlab_conv_shape *s, const float *x, const float *w, const float *b, float *y,
                              unsigned blocked) {

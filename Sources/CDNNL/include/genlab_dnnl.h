@@ -25,11 +25,11 @@ const char *genlab_dnnl_status(void);
 /// x 0, dy 1, dw 2, db 3).
 enum { GENLAB_CONV_FORWARD, GENLAB_CONV_BACKWARD_DATA, GENLAB_CONV_BACKWARD_WEIGHTS };
 
-/// Which of the pass's image buffers (bit i for buffer i) oneDNN computes in the channel-blocked
-/// layout with `lanes` channels to a block (16: nChw16c, AVX-512; 8: nChw8c, AVX2), so that a
-/// caller may hand them over, or take them back, in that layout with no reordering. 0 when none,
-/// or when oneDNN is not usable for the shape.
-unsigned genlab_dnnl_conv_blocked(int pass, int with_bias, const genlab_conv_shape *s, int lanes);
+/// Which of the pass's image buffers (bit i for buffer i) oneDNN computes in a channel-blocked
+/// layout, so that a caller may hand them over, or take them back, in that layout with no
+/// reordering: returns those in nChw16c (AVX-512) and writes those in nChw8c (AVX2) to `by8`.
+/// 0 when none, or when oneDNN is not usable for the shape.
+unsigned genlab_dnnl_conv_blocked(int pass, int with_bias, const genlab_conv_shape *s, unsigned *by8);
 
 /// `blocked` (each call): bit i set when buffer i is, or is to be left, in the blocked layout its
 /// primitive computes in — only for buffers that `genlab_dnnl_conv_blocked` named, in that

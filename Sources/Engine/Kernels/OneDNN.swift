@@ -48,11 +48,9 @@ enum OneDNN {
     /// The blocked buffers of `pass`, when convolutions may leave tensors blocked.
     private static func blockedBuffers(_ pass: Int, bias: Bool, _ s: genlab_conv_shape) -> Blockable {
         guard ConvolutionBackend.blockedActivations else { return Blockable() }
-        return withUnsafePointer(to: s) {
-            Blockable(
-                by16: genlab_dnnl_conv_blocked(Int32(pass), bias ? 1 : 0, $0, 16),
-                by8: genlab_dnnl_conv_blocked(Int32(pass), bias ? 1 : 0, $0, 8))
-        }
+        var b = Blockable()
+        b.by16 = withUnsafePointer(to: s) { genlab_dnnl_conv_blocked(Int32(pass), bias ? 1 : 0, $0, &b.by8) }
+        return b
     }
 
     /// Input image `t` for buffer `i`: its blocked values as they lie when the primitive computes
