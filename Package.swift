@@ -45,7 +45,7 @@ let package = Package(
         // against its headers (libdnnl-dev) when they are there, as a stub that declines otherwise.
         .target(name: "CDNNL", linkerSettings: [.linkedLibrary("dl"), .linkedLibrary("pthread")]),
         .target(name: "Cluster", dependencies: ["CMPI"], swiftSettings: optimised),
-        .target(name: "Engine", dependencies: ["CBLAS", "CParallel", "CDNNL"], swiftSettings: optimised),
+        .target(name: "Engine", dependencies: ["CBLAS", "CParallel", "CDNNL", "CKernels"], swiftSettings: optimised),
         .target(name: "Formats", dependencies: ["Engine", "CFormats"], swiftSettings: optimised),
         .target(name: "Physics", dependencies: ["Engine"], swiftSettings: optimised),
         .target(name: "Datasets", dependencies: ["Engine", "Formats", "Physics"], swiftSettings: optimised),

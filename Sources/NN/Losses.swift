@@ -30,8 +30,17 @@ public enum Loss {
         return reduction.apply((prediction - target).abs())
     }
 
-    /// Binary cross-entropy on logits, stable for any logit: max(x, 0) − x·y + log(1 + e^−|x|).
+    /// Binary cross-entropy on logits, stable for any logit: max(x, 0) − x·y + log(1 + e^−|x|),
+    /// as one fused op (`Tensor.binaryCrossEntropyWithLogits`).
     public static func bceWithLogits(_ logits: Tensor, _ target: Tensor, reduction: Reduction = .mean) -> Tensor {
+        check("bceWithLogits", logits, target)
+        return reduction.apply(logits.binaryCrossEntropyWithLogits(target))
+    }
+
+    /// `bceWithLogits` composed of elementwise ops — the reference the fused op is tested against.
+    public static func bceWithLogitsReference(
+        _ logits: Tensor, _ target: Tensor, reduction: Reduction = .mean
+    ) -> Tensor {
         check("bceWithLogits", logits, target)
         return reduction.apply(logits.softplus() - logits * target)
     }

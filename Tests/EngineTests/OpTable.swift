@@ -30,6 +30,7 @@ func applyOp(_ op: String, _ xs: [Tensor], _ p: [String: Any]) -> Tensor {
     case "sigmoid": return xs[0].sigmoid()
     case "tanh": return xs[0].tanh()
     case "softplus": return xs[0].softplus()
+    case "binaryCrossEntropyWithLogits": return xs[0].binaryCrossEntropyWithLogits(xs[1])
     case "logSigmoid": return xs[0].logSigmoid()
     case "matmul": return xs[0].matmul(xs[1], transposeA: bool("transposeA"), transposeB: bool("transposeB"))
     case "sum": return axes().map { xs[0].sum(axes: $0, keepDims: bool("keepDims")) } ?? xs[0].sum()

@@ -147,6 +147,11 @@ case("avgPool 3 s1 p1", "avgPool2d", [t(1, 2, 5, 4)], lambda x: F.avg_pool2d(x, 
 case("upsample 2", "upsampleNearest", [t(2, 3, 3, 4)], lambda x: F.interpolate(x, scale_factor=2, mode="nearest"), scale=2)
 case("upsample 3", "upsampleNearest", [t(1, 1, 2, 2)], lambda x: F.interpolate(x, scale_factor=3, mode="nearest"), scale=3)
 
+# Fused loss terms (appended last, so the cases above keep their random draws).
+bce = lambda x, y: F.binary_cross_entropy_with_logits(x, y, reduction="none")
+case("bceWithLogits", "binaryCrossEntropyWithLogits", [t(3, 4) * 4, t(3, 4, low=0, high=1)], bce)
+case("bceWithLogits wide", "binaryCrossEntropyWithLogits", [wide, torch.tensor([1.0, 0, 0.5, 1, 0, 0.2, 1, 0, 0.7])], bce)
+
 OUT.parent.mkdir(parents=True, exist_ok=True)
 OUT.write_text(json.dumps({"generator": "scripts/python/make_engine_fixtures.py", "torch": torch.__version__,
                            "cases": cases}, separators=(",", ":")))
