@@ -20,6 +20,10 @@ public enum SymmetryImageEvaluation {
         public var order: Int?
         public var axis: Double?
         public var direction: Double?
+        /// The class probabilities (mean over the decoy fits) and the estimated breaking ε̂, so a
+        /// decision rule can be studied from the JSON alone.
+        public var probabilities: [String: Double]? = nil
+        public var epsilon: Double? = nil
     }
 
     public struct Result: Codable, Sendable {
@@ -144,7 +148,7 @@ public enum SymmetryImageEvaluation {
                     image: path, truth: truth.stem, predicted: s.mostLikely,
                     predictedInverted: invertedScore[i].mostLikely,
                     score: s.score, order: rotationWay.order, axis: mirrorWay.axes?.first,
-                    direction: directionWay.direction))
+                    direction: directionWay.direction, probabilities: s.probabilities, epsilon: s.epsilon))
         }
         var perClass: [String: Double] = [:], perClassCount: [String: Int] = [:]
         for c in SymmetryClass.allCases {
