@@ -265,6 +265,7 @@ struct Symmetry: ParsableCommand {
         var images: [String] = []
         @Flag(help: "No progress bars.") var quiet = false
         @Flag(help: "Print the evaluation as JSON.") var json = false
+        @Flag(help: keepHolesHelp) var keepHoles = false
         @OptionGroup var limits: InputLimitOptions
 
         func validate() throws {
@@ -285,6 +286,7 @@ struct Symmetry: ParsableCommand {
         func run() throws {
             let path = try checkpointPath(checkpoint)
             let detector = try SymmetryDetector(checkpoint: path)
+            detector.fillsHoles = !keepHoles
             if !images.isEmpty { return try evaluateImages(detector, path) }
             let r = try SymmetryEvaluation.evaluateCheckpoint(
                 detector, checkpoint: path, heldOutPerClass: heldOutPerClass, sweepsPerClass: sweepsPerClass,
@@ -426,17 +428,18 @@ struct Symmetry: ParsableCommand {
             commandName: "score",
             abstract: "Score PNG/JPEG images: class probabilities, the symmetry score and its spread over decoy seeds.",
             discussion: """
-                Each image is made grey and cut at Otsu's threshold; the shape is the colour that covers less of the \
-                border (so inverting the colours changes nothing), framed on its centroid and extent, turned so \
-                that its \
-                best mirror axis is upright, and brought to 32×32 (checkpoints from before this pipeline: \
-                centre-cropped, \
-                resized, darker pixels are the shape). Which way — the order of a discrete rotation, the mirror \
-                axes, the \
+                Each image is made grey and cut at Otsu's threshold; the shape is the colour that covers less of \
+                the border (so inverting the colours changes nothing), its closed outlines filled (--keep-holes \
+                leaves them), framed on its centroid and extent, turned so that its best mirror axis is upright, \
+                and brought to 32×32 (checkpoints from before this pipeline: centre-cropped, resized, darker \
+                pixels are the shape). Which way — the order of a discrete rotation, the mirror axes, the \
                 stripes' direction, in degrees counter-clockwise from the rightward axis — is measured on the \
-                two-colour \
-                image at 64×64 and printed after the class. Writes a report picture per image (input, two-colour image \
-                with which way drawn on it, PCA images) into --out.
+                two-colour image at 64×64 and printed after the class; a discrete rotation that the image \
+                does not agree with (its best turn by 360°/n below \(SymmetryDetector.rotationAgreementFloor)), \
+                or two mirrors where no axis agrees \(SymmetryGeometry.threshold), is overruled to none, and the \
+                line says so. \
+                Writes a report picture per image (input, two-colour image with which way drawn on it, PCA \
+                images) into --out.
                 """)
         @Argument(help: "PNG or JPEG images.") var images: [String]
         @Option(help: "A symmetry checkpoint (default: the shipped Pretrained/symmetry.safetensors).") var checkpoint:
@@ -445,6 +448,7 @@ struct Symmetry: ParsableCommand {
             .defaultFits
         @Option(help: "Folder for the report pictures.") var out = "Outputs/symmetry_scores"
         @Flag(help: "Print the scores as JSON.") var json = false
+        @Flag(help: keepHolesHelp) var keepHoles = false
         @OptionGroup var limits: InputLimitOptions
 
         func validate() throws {
@@ -454,6 +458,7 @@ struct Symmetry: ParsableCommand {
         func run() throws {
             let path = try checkpointPath(checkpoint)
             let detector = try SymmetryDetector(checkpoint: path)
+            detector.fillsHoles = !keepHoles
             var scores = try SymmetryRun.score(images, detector: detector, seeds: seeds, out: out)
             for i in scores.indices { scores[i].image = images[i] }
             if json { print(String(decoding: try RunFolder.json(scores), as: UTF8.self)); return }
@@ -463,9 +468,15 @@ struct Symmetry: ParsableCommand {
                         format: "%@: score %.2f ± %.2f — %@ (P = %.2f), ε̂ = %.2f, P(none) = %.2f", s.image ?? "",
                         s.score, s.scoreSpread, s.symmetry,
                         s.probabilities[s.symmetry] ?? .nan, s.epsilon, s.probabilities["none"] ?? .nan)
-                        + (s.whichWay.map { "; " + $0 } ?? ""))
+                        + (s.whichWay.map { "; " + $0 } ?? "")
+                        + (s.overruled.map { "; verdict none, " + $0 } ?? ""))
             }
             print("report pictures in \(out)/")
         }
     }
 }
+
+/// `--keep-holes` (score, evaluate --images): the one place its meaning is written.
+private let keepHolesHelp = ArgumentHelp(
+    "Score image files with their holes as they are (before 2026-12-05's behaviour); by default a closed "
+        + "outline is filled, since it has the symmetries of the region it bounds.")

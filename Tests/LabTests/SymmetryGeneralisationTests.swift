@@ -77,6 +77,61 @@ final class SymmetryGeneralisationTests: XCTestCase {
         }
     }
 
+    /// Closed outlines are filled (on either polarity alike); open strokes, shapes that reach the
+    /// border, and outlines that would leave almost no background are left as they are.
+    func testClosedOutlinesAreFilled() throws {
+        let n = 48
+        let ring = grid(n) { x, y in abs(x * x + y * y - 0.4) < 0.08 }
+        let disc = grid(n) { x, y in x * x + y * y < 0.48 }
+        let filled = SymmetryGeometry.filledHoles(ring, width: n, height: n)
+        XCTAssertEqual(filled.reduce(0, +), disc.reduce(0, +), accuracy: Float(n))
+        XCTAssertEqual(filled[(n / 2) * n + n / 2], 1, "the centre of the ring is now shape")
+        let arc = grid(n) { x, y in abs(x * x + y * y - 0.4) < 0.08 && y > -0.3 }
+        XCTAssertEqual(SymmetryGeometry.filledHoles(arc, width: n, height: n), arc, "an open stroke has no hole")
+        let frame = grid(n) { x, y in max(abs(x), abs(y)) > 0.9 }
+        XCTAssertEqual(SymmetryGeometry.filledHoles(frame, width: n, height: n), frame, "no background would be left")
+        // Through canonical: the ring, drawn dark on light or light on dark, becomes the filled disc's form.
+        let grey = ring.map { 0.8 - 0.6 * $0 }
+        let image = Image(width: n, height: n, channels: 1, pixels: grey),
+            inverted = Image(width: n, height: n, channels: 1, pixels: grey.map { 1 - $0 })
+        let a = try SymmetryDetector.binarise(image, size: 32, canonical: true, fillHoles: true, source: "a").pixels
+        let b = try SymmetryDetector.binarise(inverted, size: 32, canonical: true, fillHoles: true, source: "b").pixels
+        XCTAssertEqual(a, b)
+        XCTAssertEqual(a[16 * 32 + 16], 1)
+        let kept = try SymmetryDetector.binarise(image, size: 32, canonical: true, source: "a").pixels
+        XCTAssertEqual(kept[16 * 32 + 16], 0, "without fillHoles the ring stays a ring")
+    }
+
+    /// A discrete-rotation verdict stands only where the fine image agrees with a turn by 360°/n.
+    func testDiscreteRotationVerdictNeedsTheTurnInThePixels() throws {
+        let n = SymmetryDetector.geometrySize
+        let triangle = grid(n) { x, y in
+            (0..<3).allSatisfy { k in
+                let a = Double(k) * 2 * .pi / 3 + .pi / 2
+                return x * cos(a) + y * sin(a) < 0.35
+            }
+        }
+        let blob = grid(n) { x, y in
+            let r = (x * x + y * y).squareRoot(), t = atan2(y, x)
+            return r < 0.55 + 0.12 * cos(3 * t) + 0.1 * cos(t + 1) + 0.08 * sin(2 * t)
+        }
+        let exact = SymmetryGeometry.orientation(triangle, size: n)
+        XCTAssertNil(SymmetryDetector.overruling(.discreteRotation, exact), "\(exact.bestOrderAgreement)")
+        let lopsided = SymmetryGeometry.orientation(blob, size: n)
+        XCTAssertNotNil(SymmetryDetector.overruling(.discreteRotation, lopsided), "\(lopsided.bestOrderAgreement)")
+        XCTAssertNil(SymmetryDetector.overruling(.reflection, lopsided), "one mirror is never overruled")
+        // Two mirrors: an ellipse shows them; a bar with a hook up at one end and down at the other
+        // (an S, a half-turn only) does not.
+        let ellipse = grid(n) { x, y in x * x / 0.5 + y * y / 0.15 < 1 }
+        let hookedBar = grid(n) { x, y in
+            (abs(x) < 0.6 && abs(y) < 0.1) || (x > 0.35 && x < 0.6 && y > 0 && y < 0.55)
+                || (x < -0.35 && x > -0.6 && y < 0 && y > -0.55)
+        }
+        XCTAssertNil(SymmetryDetector.overruling(.reflectionBoth, SymmetryGeometry.orientation(ellipse, size: n)))
+        let halfTurn = SymmetryGeometry.orientation(hookedBar, size: n)
+        XCTAssertNotNil(SymmetryDetector.overruling(.reflectionBoth, halfTurn), "\(halfTurn.bestAxisAgreement)")
+    }
+
     /// The shipped detector on every fourth image of the committed independent set
     /// (Datasets/symmetry/test), as `symmetry evaluate --images` measures it, with two fits each.
     func testShippedDetectorOnIndependentImages() throws {

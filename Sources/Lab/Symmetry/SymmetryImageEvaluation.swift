@@ -83,7 +83,10 @@ public enum SymmetryImageEvaluation {
             geometry: [[Float]] = [], extraGeometry: [[Float]] = []
         // Which way is measured on the canonical two-colour image at geometrySize, whatever the checkpoint.
         func fine(_ image: Image, _ source: String, _ p: SymmetryDetector.Prepared? = nil) throws -> [Float] {
-            try p?.geometry ?? SymmetryDetector.binarise(image, size: n, canonical: true, source: source).pixels
+            try p?.geometry
+                ?? SymmetryDetector.binarise(
+                    image, size: n, canonical: true, fillHoles: detector.fillsHoles, source: source
+                ).pixels
         }
         for (i, (path, _)) in labelled.enumerated() {
             let image = try Image.read(path).grey()
@@ -95,7 +98,7 @@ public enum SymmetryImageEvaluation {
                 width: image.width, height: image.height, channels: 1, pixels: image.pixels.map { 1 - $0 })
             let inverted = try SymmetryDetector.binarise(
                 negative, size: detector.size, canonical: rep.canonical == true, upright: rep.upright == true,
-                source: path + " (inverted)"
+                fillHoles: detector.fillsHoles, source: path + " (inverted)"
             ).pixels
             if inverted != p.pixels {
                 extra.append(i); extraPixels.append(inverted);

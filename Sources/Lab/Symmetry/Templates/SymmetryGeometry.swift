@@ -22,7 +22,7 @@ public enum SymmetryGeometry {
     ///   the form is stable when applied twice);
     /// then area-averaged to `size`, keeping the fill (`resample`).
     public static func canonical(
-        _ pixels: [Float], width: Int, height: Int, size: Int, upright: Bool = false
+        _ pixels: [Float], width: Int, height: Int, size: Int, upright: Bool = false, fillHoles: Bool = false
     ) -> [Float] {
         precondition(
             pixels.count == width * height && width > 0 && height > 0 && size > 0,
@@ -30,12 +30,13 @@ public enum SymmetryGeometry {
         var p = pixels.map { $0 > 0.5 ? Float(1) : 0 }
         let (invert, borderFill) = polarity(p, width: width, height: height)
         if invert { p = p.map { 1 - $0 } }
+        if fillHoles, min(borderFill, 1 - borderFill) <= 0.05 { p = filledHoles(p, width: width, height: height) }
         guard let (cx, cy) = centroid(p, width: width, height: height) else {
             return resample(p, width, height, x0: 0, y0: 0, side: Double(min(width, height)), size: size)
         }
         var turn = 0.0
         if upright, min(borderFill, 1 - borderFill) <= 0.05 {
-            let probe = canonical(pixels, width: width, height: height, size: 48)
+            let probe = canonical(pixels, width: width, height: height, size: 48, fillHoles: fillHoles)
             let axis = bestMirrorAxis(probe, size: 48)
             turn = 90 - axis
             if abs(turn) < 3 { turn = 0 }
@@ -98,6 +99,35 @@ public enum SymmetryGeometry {
         let onBorder = borderOnes / max(border, 1)
         if abs(onBorder - 0.5) > 0.1 { return (onBorder > 0.5, onBorder) }
         return (Double(p.reduce(0, +)) > 0.5 * Double(p.count), onBorder)
+    }
+
+    /// The shape (1s) with its holes filled: background pixels that no 4-connected path of
+    /// background joins to the image border become shape. A closed outline and the region it
+    /// bounds have the same symmetries, and the region's survive a wobbly, thin or broken-up line
+    /// far better (a drawn heart's outline agrees with its mirror image on few pixels). 4-connected
+    /// background cannot leak through the diagonal steps of an 8-connected line. Left as it was when
+    /// filling would leave less than a tenth of the image background.
+    static func filledHoles(_ p: [Float], width: Int, height: Int) -> [Float] {
+        var outside = [Bool](repeating: false, count: p.count)
+        var stack: [Int] = []
+        for r in 0..<height {
+            for c in 0..<width where (r == 0 || c == 0 || r == height - 1 || c == width - 1) && p[r * width + c] == 0 {
+                outside[r * width + c] = true
+                stack.append(r * width + c)
+            }
+        }
+        while let k = stack.popLast() {
+            let r = k / width, c = k % width
+            for (dr, dc) in [(-1, 0), (1, 0), (0, -1), (0, 1)] {
+                let rr = r + dr, cc = c + dc
+                guard rr >= 0, cc >= 0, rr < height, cc < width else { continue }
+                let j = rr * width + cc
+                if !outside[j], p[j] == 0 { outside[j] = true; stack.append(j) }
+            }
+        }
+        let background = outside.reduce(0) { $0 + ($1 ? 1 : 0) }
+        guard background * 10 >= p.count else { return p }
+        return outside.map { $0 ? 0 : 1 }
     }
 
     /// Centroid of the 1s in pixel units (x from the left edge, y from the top edge); nil if none.
