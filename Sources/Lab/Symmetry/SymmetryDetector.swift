@@ -411,14 +411,19 @@ public final class SymmetryDetector {
         }
         var caption = String(
             format: "SCORE %.2f  %@", score.score, score.symmetry.replacingOccurrences(of: "_", with: " "))
-        if let axes = score.mirrorAxes, !axes.isEmpty {
+        if score.overruled != nil {
+            // The classifier's reading, which the pixels did not bear out: nothing drawn.
+            caption = String(
+                format: "SCORE %.2f  NONE  NOT %@", score.score, score.symmetry.replacingOccurrences(of: "_", with: " ")
+            )
+        } else if let axes = score.mirrorAxes, !axes.isEmpty {
             for a in axes { ray(a, from: -reach, to: reach) }
             caption += "  AXES " + axes.map { String(format: "%.0f", $0) }.joined(separator: " ")
         } else if let order = score.order {
             for k in 0..<order { ray(90 + 360 * Double(k) / Double(order), from: 0, to: reach) }
         }
-        if let order = score.order { caption += "  ORDER \(order)" }
-        if let d = score.translationDirection {
+        if score.overruled == nil, let order = score.order { caption += "  ORDER \(order)" }
+        if score.overruled == nil, let d = score.translationDirection {
             ray(d, from: -reach, to: reach)
             caption += String(format: "  ALONG %.0f", d)
         }
