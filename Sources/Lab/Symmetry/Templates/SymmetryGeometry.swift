@@ -208,8 +208,9 @@ public enum SymmetryGeometry {
         public var bestOrderAgreement: Double
         public var bestAxis: Double
         public var bestAxisAgreement: Double
-        /// The best axis within 10° of perpendicular to `bestAxis`.
+        /// The best axis within 10° of perpendicular to `bestAxis`, and its mirror agreement.
         public var perpendicularAxis: Double
+        public var perpendicularAxisAgreement: Double
     }
 
     /// Agreement at or above which a map counts as a symmetry of the image.
@@ -292,7 +293,7 @@ public enum SymmetryGeometry {
             translationDirection: tenth(direction), translationCoherence: coherence, roundness: roundness,
             bestOrder: bestOrder, bestOrderAgreement: bestOrderAgreement,
             bestAxis: tenth(bestAxis(axes, scan)), bestAxisAgreement: scan[best],
-            perpendicularAxis: Double(perpendicular))
+            perpendicularAxis: Double(perpendicular), perpendicularAxisAgreement: scan[perpendicular])
     }
 
     /// The image as it is compared (after a 3 × 3 binomial blur: a quarter turn maps the pixel grid
