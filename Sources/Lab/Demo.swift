@@ -124,7 +124,7 @@ public enum Demo {
                         format: "%@: score %.2f ± %.2f, %@ (P = %.2f)",
                         URL(fileURLWithPath: $0.image ?? "").lastPathComponent, $0.score, $0.scoreSpread,
                         $0.symmetry, $0.probabilities[$0.symmetry] ?? .nan)
-                        + ($0.overruled == nil ? "" : ", not shown by the pixels: none")
+                        + ($0.overruled == nil ? "" : ", overruled by the pixels: \($0.mostLikely)")
                 }))
         try writeIndex(root: root, steps: steps)
         return steps

@@ -436,8 +436,9 @@ struct Symmetry: ParsableCommand {
                 stripes' direction, in degrees counter-clockwise from the rightward axis — is measured on the \
                 two-colour image at 64×64 and printed after the class; a discrete rotation that the image \
                 does not agree with (its best turn by 360°/n below \(SymmetryDetector.rotationAgreementFloor)), \
-                or two mirrors where no axis agrees \(SymmetryGeometry.threshold), is overruled to none, and the \
-                line says so. \
+                or two mirrors where no axis agrees \(SymmetryGeometry.threshold), is overruled to none, a none \
+                where the image agrees \(SymmetryDetector.clearMirrorAgreement) with its mirror image to that \
+                mirror, and the line says so. \
                 Writes a report picture per image (input, two-colour image with which way drawn on it, PCA \
                 images) into --out.
                 """)
@@ -469,7 +470,7 @@ struct Symmetry: ParsableCommand {
                         s.score, s.scoreSpread, s.symmetry,
                         s.probabilities[s.symmetry] ?? .nan, s.epsilon, s.probabilities["none"] ?? .nan)
                         + (s.whichWay.map { "; " + $0 } ?? "")
-                        + (s.overruled.map { "; verdict none, " + $0 } ?? ""))
+                        + (s.overruled.map { "; verdict \(s.mostLikely), " + $0 } ?? ""))
             }
             print("report pictures in \(out)/")
         }

@@ -119,7 +119,9 @@ final class SymmetryGeneralisationTests: XCTestCase {
         XCTAssertNil(SymmetryDetector.overruling(.discreteRotation, exact), "\(exact.bestOrderAgreement)")
         let lopsided = SymmetryGeometry.orientation(blob, size: n)
         XCTAssertNotNil(SymmetryDetector.overruling(.discreteRotation, lopsided), "\(lopsided.bestOrderAgreement)")
-        XCTAssertNil(SymmetryDetector.overruling(.reflection, lopsided), "one mirror is never overruled")
+        XCTAssertEqual(SymmetryDetector.overruling(.discreteRotation, lopsided)?.verdict, SymmetryClass.none)
+        XCTAssertNil(SymmetryDetector.overruling(.reflection, lopsided), "one mirror is never taken away")
+        XCTAssertNil(SymmetryDetector.overruling(.none, lopsided), "no clear mirror in a lopsided blob")
         // Two mirrors: an ellipse shows them; a bar with a hook up at one end and down at the other
         // (an S, a half-turn only) does not.
         let ellipse = grid(n) { x, y in x * x / 0.5 + y * y / 0.15 < 1 }
@@ -130,6 +132,16 @@ final class SymmetryGeneralisationTests: XCTestCase {
         XCTAssertNil(SymmetryDetector.overruling(.reflectionBoth, SymmetryGeometry.orientation(ellipse, size: n)))
         let halfTurn = SymmetryGeometry.orientation(hookedBar, size: n)
         XCTAssertNotNil(SymmetryDetector.overruling(.reflectionBoth, halfTurn), "\(halfTurn.bestAxisAgreement)")
+        // A `none` verdict on a clear mirror image becomes that mirror; on two, both.
+        let heart = grid(n) { x, y in
+            let u = abs(x), v = y + 0.1
+            return (u - 0.28) * (u - 0.28) + (v - 0.2) * (v - 0.2) < 0.09 || (v <= 0.2 && v > -0.65 + 1.2 * u)
+        }
+        let mirrored = SymmetryGeometry.orientation(heart, size: n)
+        XCTAssertEqual(SymmetryDetector.overruling(.none, mirrored)?.verdict, .reflection, "\(mirrored)")
+        XCTAssertEqual(
+            SymmetryDetector.overruling(.none, SymmetryGeometry.orientation(ellipse, size: n))?.verdict, .reflectionBoth
+        )
     }
 
     /// The shipped detector on every fourth image of the committed independent set
