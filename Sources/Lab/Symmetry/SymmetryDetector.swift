@@ -328,10 +328,8 @@ public final class SymmetryDetector {
                 image.grey().centreCropSquare().resized(width: size, height: size, method: .area), source: source)
             return (cut.binary, cut.threshold)
         }
-        let cut = try twoColour(image.grey(), source: source)
-        return (
-            try canonicalForm(cut, size: size, upright: upright, fillHoles: fillHoles, source: source), cut.threshold
-        )
+        let cut = try twoColour(image.grey(), source: source, fillHoles: fillHoles)
+        return (try canonicalForm(cut, size: size, upright: upright, source: source), cut.threshold)
     }
 
     /// An image file made ready for `score`, cut at Otsu's threshold once: the classifier's input
@@ -350,18 +348,20 @@ public final class SymmetryDetector {
             let (pixels, t) = try Self.binarise(image, size: size, source: source)
             return Prepared(pixels: pixels, threshold: t, shape: pixels, geometry: nil)
         }
-        let cut = try Self.twoColour(image.grey(), source: source)
+        // Filled once here, not once per form.
+        let cut = try Self.twoColour(image.grey(), source: source, fillHoles: fillsHoles)
         func form(_ size: Int, upright: Bool) throws -> [Float] {
-            try Self.canonicalForm(cut, size: size, upright: upright, fillHoles: fillsHoles, source: source)
+            try Self.canonicalForm(cut, size: size, upright: upright, source: source)
         }
         return Prepared(
             pixels: try form(size, upright: rep.upright == true), threshold: cut.threshold,
             shape: try form(size, upright: false), geometry: try form(Self.geometrySize, upright: false))
     }
 
-    /// A grey image cut at its Otsu threshold (1 where darker), refused when it is one colour.
+    /// A grey image cut at its Otsu threshold (1 where darker), refused when it is one colour; with
+    /// `fillHoles`, turned shape-is-1 and its closed outlines filled (`SymmetryGeometry.filledShape`).
     static func twoColour(
-        _ grey: Image, source: String
+        _ grey: Image, source: String, fillHoles: Bool = false
     ) throws -> (binary: [Float], threshold: Float, width: Int, height: Int) {
         // The centred square is what is judged: a sliver of a few pixels has no shape to read.
         guard min(grey.width, grey.height) >= 8 else {
@@ -378,15 +378,18 @@ public final class SymmetryDetector {
             throw FormatError(
                 source, "is a single colour after binarisation (threshold \(t)); there is no shape to judge")
         }
-        return (binary, t, grey.width, grey.height)
+        guard fillHoles else { return (binary, t, grey.width, grey.height) }
+        let (invert, _) = SymmetryGeometry.polarity(binary, width: grey.width, height: grey.height)
+        let shape = invert ? binary.map { 1 - $0 } : binary
+        return (SymmetryGeometry.filledShape(shape, width: grey.width, height: grey.height), t, grey.width, grey.height)
     }
 
     static func canonicalForm(
         _ cut: (binary: [Float], threshold: Float, width: Int, height: Int), size: Int, upright: Bool,
-        fillHoles: Bool, source: String
+        source: String
     ) throws -> [Float] {
         let pixels = SymmetryGeometry.canonical(
-            cut.binary, width: cut.width, height: cut.height, size: size, upright: upright, fillHoles: fillHoles)
+            cut.binary, width: cut.width, height: cut.height, size: size, upright: upright)
         guard pixels.contains(1), pixels.contains(0) else {
             throw FormatError(
                 source,

@@ -30,7 +30,7 @@ public enum SymmetryGeometry {
         var p = pixels.map { $0 > 0.5 ? Float(1) : 0 }
         let (invert, borderFill) = polarity(p, width: width, height: height)
         if invert { p = p.map { 1 - $0 } }
-        if fillHoles, min(borderFill, 1 - borderFill) <= 0.05 { p = filledHoles(p, width: width, height: height) }
+        if fillHoles { p = filledShape(p, width: width, height: height) }
         guard let (cx, cy) = centroid(p, width: width, height: height) else {
             return resample(p, width, height, x0: 0, y0: 0, side: Double(min(width, height)), size: size)
         }
@@ -109,25 +109,36 @@ public enum SymmetryGeometry {
     /// filling would leave less than a tenth of the image background.
     static func filledHoles(_ p: [Float], width: Int, height: Int) -> [Float] {
         var outside = [Bool](repeating: false, count: p.count)
-        var stack: [Int] = []
+        // Each pixel is pushed at most once; 32-bit indices (inputs are limited far below 2³¹ pixels).
+        var stack: [Int32] = []
         for r in 0..<height {
             for c in 0..<width where (r == 0 || c == 0 || r == height - 1 || c == width - 1) && p[r * width + c] == 0 {
                 outside[r * width + c] = true
-                stack.append(r * width + c)
+                stack.append(Int32(r * width + c))
             }
         }
-        while let k = stack.popLast() {
-            let r = k / width, c = k % width
-            for (dr, dc) in [(-1, 0), (1, 0), (0, -1), (0, 1)] {
-                let rr = r + dr, cc = c + dc
-                guard rr >= 0, cc >= 0, rr < height, cc < width else { continue }
-                let j = rr * width + cc
-                if !outside[j], p[j] == 0 { outside[j] = true; stack.append(j) }
+        while let top = stack.popLast() {
+            let k = Int(top), r = k / width, c = k % width
+            for j in [
+                r > 0 ? k - width : -1, r < height - 1 ? k + width : -1, c > 0 ? k - 1 : -1, c < width - 1 ? k + 1 : -1,
+            ]
+            where j >= 0 && !outside[j] && p[j] == 0 {
+                outside[j] = true
+                stack.append(Int32(j))
             }
         }
         let background = outside.reduce(0) { $0 + ($1 ? 1 : 0) }
         guard background * 10 >= p.count else { return p }
         return outside.map { $0 ? 0 : 1 }
+    }
+
+    /// A binary image whose shape is already 1 (`polarity` applied) with its holes filled when the
+    /// shape is clear of the border (≤ 5 % of the border is shape) — what `canonical(…, fillHoles:
+    /// true)` starts from, for a caller that makes several canonical forms of one image: filled
+    /// once, `canonical` then finds the same polarity (the border is never filled).
+    public static func filledShape(_ p: [Float], width: Int, height: Int) -> [Float] {
+        let (_, borderFill) = polarity(p, width: width, height: height)
+        return borderFill <= 0.05 ? filledHoles(p, width: width, height: height) : p
     }
 
     /// Centroid of the 1s in pixel units (x from the left edge, y from the top edge); nil if none.
