@@ -154,8 +154,8 @@ public final class SymmetryDetector {
 
     public let model: SymmetryCNN
     public let config: Config
-    /// Whether closed outlines are filled before a file is scored (`SymmetryGeometry.canonical`'s
-    /// `fillHoles`); `--keep-holes` turns it off.
+    /// Whether closed outlines are filled before a file is scored (`SymmetryGeometry.filledShape`);
+    /// `--keep-holes` turns it off.
     public var fillsHoles = true
 
     public init(model: SymmetryCNN, config: Config) {
@@ -379,9 +379,9 @@ public final class SymmetryDetector {
                 source, "is a single colour after binarisation (threshold \(t)); there is no shape to judge")
         }
         guard fillHoles else { return (binary, t, grey.width, grey.height) }
-        let (invert, _) = SymmetryGeometry.polarity(binary, width: grey.width, height: grey.height)
-        let shape = invert ? binary.map { 1 - $0 } : binary
-        return (SymmetryGeometry.filledShape(shape, width: grey.width, height: grey.height), t, grey.width, grey.height)
+        return (
+            SymmetryGeometry.filledShape(binary, width: grey.width, height: grey.height), t, grey.width, grey.height
+        )
     }
 
     static func canonicalForm(

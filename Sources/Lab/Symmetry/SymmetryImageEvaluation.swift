@@ -78,7 +78,6 @@ public enum SymmetryImageEvaluation {
     ) throws -> Result {
         let start = Date()
         let n = SymmetryDetector.geometrySize
-        let rep = detector.config.representation
         var prepared: [SymmetryDetector.Prepared] = [], extra: [Int] = [], extraPixels: [[Float]] = [],
             geometry: [[Float]] = [], extraGeometry: [[Float]] = []
         // Which way is measured on the canonical two-colour image at geometrySize, whatever the checkpoint.
@@ -96,13 +95,11 @@ public enum SymmetryImageEvaluation {
             // the same score (both are deterministic in the pixels and seeds): only the others are fitted.
             let negative = Image(
                 width: image.width, height: image.height, channels: 1, pixels: image.pixels.map { 1 - $0 })
-            let inverted = try SymmetryDetector.binarise(
-                negative, size: detector.size, canonical: rep.canonical == true, upright: rep.upright == true,
-                fillHoles: detector.fillsHoles, source: path + " (inverted)"
-            ).pixels
-            if inverted != p.pixels {
-                extra.append(i); extraPixels.append(inverted);
-                extraGeometry.append(try fine(negative, path + " (inverted)"))
+            // Cut (and filled) once for both the classifier's form and the fine one.
+            let inverted = try detector.prepare(negative, source: path + " (inverted)")
+            if inverted.pixels != p.pixels {
+                extra.append(i); extraPixels.append(inverted.pixels);
+                extraGeometry.append(try fine(negative, path + " (inverted)", inverted))
             }
         }
         let all = prepared.map(\.pixels) + extraPixels

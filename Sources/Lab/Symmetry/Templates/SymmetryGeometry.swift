@@ -22,7 +22,7 @@ public enum SymmetryGeometry {
     ///   the form is stable when applied twice);
     /// then area-averaged to `size`, keeping the fill (`resample`).
     public static func canonical(
-        _ pixels: [Float], width: Int, height: Int, size: Int, upright: Bool = false, fillHoles: Bool = false
+        _ pixels: [Float], width: Int, height: Int, size: Int, upright: Bool = false
     ) -> [Float] {
         precondition(
             pixels.count == width * height && width > 0 && height > 0 && size > 0,
@@ -30,13 +30,12 @@ public enum SymmetryGeometry {
         var p = pixels.map { $0 > 0.5 ? Float(1) : 0 }
         let (invert, borderFill) = polarity(p, width: width, height: height)
         if invert { p = p.map { 1 - $0 } }
-        if fillHoles { p = filledShape(p, width: width, height: height) }
         guard let (cx, cy) = centroid(p, width: width, height: height) else {
             return resample(p, width, height, x0: 0, y0: 0, side: Double(min(width, height)), size: size)
         }
         var turn = 0.0
-        if upright, min(borderFill, 1 - borderFill) <= 0.05 {
-            let probe = canonical(pixels, width: width, height: height, size: 48, fillHoles: fillHoles)
+        if upright, min(borderFill, 1 - borderFill) <= clearOfBorder {
+            let probe = canonical(pixels, width: width, height: height, size: 48)
             let axis = bestMirrorAxis(probe, size: 48)
             turn = 90 - axis
             if abs(turn) < 3 { turn = 0 }
@@ -101,44 +100,46 @@ public enum SymmetryGeometry {
         return (Double(p.reduce(0, +)) > 0.5 * Double(p.count), onBorder)
     }
 
-    /// The shape (1s) with its holes filled: background pixels that no 4-connected path of
-    /// background joins to the image border become shape. A closed outline and the region it
-    /// bounds have the same symmetries, and the region's survive a wobbly, thin or broken-up line
-    /// far better (a drawn heart's outline agrees with its mirror image on few pixels). 4-connected
-    /// background cannot leak through the diagonal steps of an 8-connected line. Left as it was when
-    /// filling would leave less than a tenth of the image background.
+    /// A shape is clear of the image border when at most this fraction of the border is shape: only
+    /// then is it turned upright (`canonical`) or its holes filled (`filledShape`).
+    static let clearOfBorder = 0.05
+
+    /// A binary image with the shape as its 1s (`polarity`) and, when the shape is clear of the
+    /// border, its holes filled: background pixels that no 4-connected path of background joins
+    /// to the border become shape. A closed outline and the region it bounds have the same
+    /// symmetries, and the region's survive a wobbly, thin or broken-up line far better (a drawn
+    /// heart's outline agrees with its mirror image on few pixels). `canonical` finds the same
+    /// polarity in the result (the border is never filled), so a caller that makes several forms
+    /// of one image fills it once.
+    public static func filledShape(_ binary: [Float], width: Int, height: Int) -> [Float] {
+        let (invert, borderFill) = polarity(binary, width: width, height: height)
+        let shape = invert ? binary.map { 1 - $0 } : binary
+        return min(borderFill, 1 - borderFill) <= clearOfBorder
+            ? filledHoles(shape, width: width, height: height) : shape
+    }
+
+    /// `shape` (1s) with every background region that does not reach the border filled; left as it
+    /// was when that would leave less than a tenth of the image background. 4-connected background
+    /// cannot leak through the diagonal steps of an 8-connected line.
     static func filledHoles(_ p: [Float], width: Int, height: Int) -> [Float] {
         var outside = [Bool](repeating: false, count: p.count)
         // Each pixel is pushed at most once; 32-bit indices (inputs are limited far below 2³¹ pixels).
         var stack: [Int32] = []
-        for r in 0..<height {
-            for c in 0..<width where (r == 0 || c == 0 || r == height - 1 || c == width - 1) && p[r * width + c] == 0 {
-                outside[r * width + c] = true
-                stack.append(Int32(r * width + c))
-            }
+        func reach(_ j: Int) {
+            if !outside[j] && p[j] == 0 { outside[j] = true; stack.append(Int32(j)) }
         }
+        for c in 0..<width { reach(c); reach((height - 1) * width + c) }
+        for r in 0..<height { reach(r * width); reach(r * width + width - 1) }
         while let top = stack.popLast() {
             let k = Int(top), r = k / width, c = k % width
-            for j in [
-                r > 0 ? k - width : -1, r < height - 1 ? k + width : -1, c > 0 ? k - 1 : -1, c < width - 1 ? k + 1 : -1,
-            ]
-            where j >= 0 && !outside[j] && p[j] == 0 {
-                outside[j] = true
-                stack.append(Int32(j))
-            }
+            if r > 0 { reach(k - width) }
+            if r < height - 1 { reach(k + width) }
+            if c > 0 { reach(k - 1) }
+            if c < width - 1 { reach(k + 1) }
         }
         let background = outside.reduce(0) { $0 + ($1 ? 1 : 0) }
         guard background * 10 >= p.count else { return p }
         return outside.map { $0 ? 0 : 1 }
-    }
-
-    /// A binary image whose shape is already 1 (`polarity` applied) with its holes filled when the
-    /// shape is clear of the border (≤ 5 % of the border is shape) — what `canonical(…, fillHoles:
-    /// true)` starts from, for a caller that makes several canonical forms of one image: filled
-    /// once, `canonical` then finds the same polarity (the border is never filled).
-    public static func filledShape(_ p: [Float], width: Int, height: Int) -> [Float] {
-        let (_, borderFill) = polarity(p, width: width, height: height)
-        return borderFill <= 0.05 ? filledHoles(p, width: width, height: height) : p
     }
 
     /// Centroid of the 1s in pixel units (x from the left edge, y from the top edge); nil if none.
