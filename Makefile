@@ -19,9 +19,11 @@ test: deps
 fuzz: deps
 	scripts/fuzz.sh 1800
 
-# The CLI against the crafted bad-input corpus: no crash, hang, memory bomb or lost file.
+# The CLI against the crafted bad-input corpus and the hostile surfaces (exports, reports, run folders, output
+# paths): no crash, hang, memory bomb, injection, followed link or lost file.
 badinputs: build
 	python3 scripts/check_bad_inputs.py
+	python3 scripts/check_bad_surfaces.py
 
 # The code's layout: swift-format with .swift-format (4-space indent, lines of at most 120).
 format:

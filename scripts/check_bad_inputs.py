@@ -53,6 +53,26 @@ def run(genlab, args, cwd, timeout=TIMEOUT):
             "seconds": time.time() - start}
 
 
+def judge(r, expect, needle, refused="bad-message"):
+    """A run's verdict — hang, crash, memory, accepted (should have failed), `refused` (should have
+    worked), bad-message (fails without naming `needle`) or ok — and its first error line."""
+    lines = r["err"].strip().splitlines() or [""]
+    first = next((l for l in lines if l.startswith("Error") or l.startswith("genlab: warning")), lines[-1])[:150]
+    if r["rc"] == "timeout":
+        return "hang", first
+    if isinstance(r["rc"], str) or r["rc"] >= 128 or "Fatal error" in r["err"] or "Segmentation" in r["err"]:
+        return "crash", first
+    if r["rss"] > LIMIT_KIB:
+        return "memory", first
+    if expect == "error" and r["rc"] == 0:
+        return "accepted", first
+    if expect == "ok" and r["rc"] != 0:
+        return refused, first
+    if r["rc"] != 0 and needle and needle not in r["err"]:
+        return "bad-message", first
+    return "ok", first
+
+
 def rewrite_safetensors_metadata(src, dst, change):
     data = pathlib.Path(src).read_bytes()
     n = struct.unpack("<Q", data[:8])[0]
@@ -143,17 +163,22 @@ def process_checks(genlab, work, faces, summary):
     return failures
 
 
-def main():
+def setup(default_work):
+    """The flags both checkers take (--genlab, --work, --only), and a fresh work folder."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--genlab", default=str(ROOT / ".build/release/genlab"))
-    ap.add_argument("--work", default="/tmp/genlab-bad")
+    ap.add_argument("--work", default=default_work)
     ap.add_argument("--only", default="")
     a = ap.parse_args()
-    genlab = os.path.abspath(a.genlab)
     work = pathlib.Path(a.work)
     if work.exists():
         shutil.rmtree(work)
     work.mkdir(parents=True)
+    return a, os.path.abspath(a.genlab), work
+
+
+def main():
+    a, genlab, work = setup("/tmp/genlab-bad")
     bad = work / "bad"
     venv_python = subprocess.run([str(ROOT / "scripts/python/env.sh")], capture_output=True, text=True, check=True).stdout.strip()
     subprocess.run([venv_python, str(ROOT / "scripts/python/make_bad_inputs.py"), "--out", str(bad), "--bombs"], check=True)
@@ -282,21 +307,7 @@ with h5py.File({qcd!r}) as src, h5py.File({str(work / 'constituents_only.h5')!r}
         if a.only and a.only not in name:
             continue
         r = run(genlab, args, work)
-        verdict = "ok"
-        lines = r["err"].strip().splitlines() or [""]
-        first = next((l for l in lines if l.startswith("Error") or l.startswith("genlab: warning")), lines[-1])[:150]
-        if r["rc"] == "timeout":
-            verdict = "hang"
-        elif isinstance(r["rc"], str) or r["rc"] >= 128 or "Fatal error" in r["err"] or "Segmentation" in r["err"]:
-            verdict = "crash"
-        elif r["rss"] > LIMIT_KIB:
-            verdict = "memory"
-        elif expect == "error" and r["rc"] == 0:
-            verdict = "accepted"
-        elif expect == "ok" and r["rc"] != 0:
-            verdict = "bad-message"
-        elif r["rc"] != 0 and needle and needle not in r["err"]:
-            verdict = "bad-message"
+        verdict, first = judge(r, expect, needle)
         summary[verdict] += 1
         if verdict != "ok":
             failures += 1

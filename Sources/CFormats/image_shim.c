@@ -1,4 +1,5 @@
 #include "formats_shim.h"
+#include <errno.h>
 #include <setjmp.h>
 #include <stdio.h>
 #include <jpeglib.h>
@@ -94,7 +95,7 @@ int genlab_png_write(const char *path, int width, int height, int channels, int 
         return 1;
     }
     FILE *f = fopen(path, "wb");
-    if (!f) { snprintf(error, 256, "cannot create file"); return 1; }
+    if (!f) { snprintf(error, 256, "cannot create file: %s", strerror(errno)); return 1; }
     png_guard guard;
     guard.error = error;
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &guard, png_error_handler, png_warning_handler);
@@ -232,7 +233,7 @@ int genlab_jpeg_read(const char *path, genlab_image *out, size_t max_bytes, char
 int genlab_jpeg_write(const char *path, int width, int height, int channels, const uint8_t *data, int quality, char *error) {
     if (channels != 1 && channels != 3) { snprintf(error, 256, "JPEG needs 1 or 3 channels, not %d", channels); return 1; }
     FILE *f = fopen(path, "wb");
-    if (!f) { snprintf(error, 256, "cannot create file"); return 1; }
+    if (!f) { snprintf(error, 256, "cannot create file: %s", strerror(errno)); return 1; }
     struct jpeg_compress_struct cinfo;
     jpeg_guard guard;
     guard.error = error;

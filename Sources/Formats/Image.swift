@@ -193,26 +193,3 @@ public struct Image: Equatable {
         return Float(sum / Swift.max(weight, 1e-12))
     }
 }
-
-extension AtomicFile {
-    /// Lets a writer that needs a path (a C library) write to a temporary file in the target's
-    /// folder, then renames it over the target; on failure the temporary file is removed.
-    public static func writeVia(_ path: String, _ write: (String) throws -> Void) throws {
-        let url = URL(fileURLWithPath: path)
-        let folder = url.deletingLastPathComponent().path
-        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let temporary = folder + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        do {
-            try write(temporary)
-            guard rename(temporary, path) == 0 else {
-                throw FormatError(path, "cannot rename the finished file into place")
-            }
-        } catch let error as FormatError where error.file == temporary {
-            unlink(temporary)
-            throw FormatError(path, error.problem)  // the user knows the file by its name, not the temporary one
-        } catch {
-            unlink(temporary)
-            throw error
-        }
-    }
-}

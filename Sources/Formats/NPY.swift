@@ -48,6 +48,14 @@ public enum NPY {
                     + "\(bytes.count - start)"
             )
         }
+        // More data than the header declares: the header does not describe the file (numpy would
+        // read the first part silently; GenLab says so).
+        guard bytes.count - start == count * size else {
+            throw FormatError(
+                file,
+                "holds \(bytes.count - start) bytes of data but its header declares shape \(shape) of \(descr) "
+                    + "(\(count * size) bytes): a damaged or mislabelled file")
+        }
         let big = order == ">"
         let flat = Tensor(uninitialized: shape)
         let out = flat.storage.pointer

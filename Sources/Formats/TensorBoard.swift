@@ -14,10 +14,7 @@ public final class TensorBoardLog {
         var host = [CChar](repeating: 0, count: 256)
         gethostname(&host, 255)
         path = folder + "/events.out.tfevents.\(Int(wallTime)).\(String(cString: host)).\(getpid()).genlab"
-        fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        guard fd >= 0 else {
-            throw FormatError(path, "cannot create the TensorBoard event file: \(String(cString: strerror(errno)))")
-        }
+        fd = try OutputPath.openRegular(path, flags: O_WRONLY | O_APPEND, what: "TensorBoard event file")
         var event = ProtobufWriter()
         event.add(1, double: wallTime)
         event.add(3, string: "brain.Event:2")

@@ -64,5 +64,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         if let c = try? ckpt.decodeConfig(VAE.Config.self, problems: \.problems) { _ = VAE(c, rng: &rng) }
         if let c = try? ckpt.decodeConfig(DCGAN.Config.self, problems: \.problems) { _ = DCGAN(c, rng: &rng) }
         if let c = try? ckpt.decodeConfig(JetTagger.Config.self, problems: \.problems) { _ = JetTagger(c, rng: &rng) }
+        if let c = try? ckpt.decodeConfig(SymmetryDetector.Config.self, problems: \.problems) {
+            _ = SymmetryCNN(c.cnn, rng: &rng)
+        }
     }
 }

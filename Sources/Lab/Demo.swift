@@ -146,7 +146,9 @@ public enum Demo {
                 + step.figures.map { "<li>\(page.escape($0))</li>\n" }.joined() + "</ul>\n"
         }
         html +=
-            "<h2>Runs</h2>\n<ul>\n" + runs.map { "<li><a href=\"\($0)/report.html\">\($0)</a></li>\n" }.joined()
+            "<h2>Runs</h2>\n<ul>\n"
+            + runs.map { "<li><a href=\"\(HTML.relativeLink($0 + "/report.html"))\">\(HTML.escape($0))</a></li>\n" }
+            .joined()
             + "</ul>\n</body></html>\n"
         try AtomicFile.write(Data(html.utf8), to: root + "/index.html")
     }

@@ -151,6 +151,7 @@ public enum JetNetMetrics {
     /// The Fréchet distance between Gaussians fitted to two samples of vectors:
     /// |μ₁ − μ₂|² + tr(Σ₁ + Σ₂ − 2 (Σ₁^½ Σ₂ Σ₁^½)^½).
     public static func frechet(_ x: [[Double]], _ y: [[Double]]) -> Double {
+        guard x.count >= 2, y.count >= 2, x[0].count == y[0].count else { return .nan }
         let (m1, s1) = meanCovariance(x), (m2, s2) = meanCovariance(y)
         let d = m1.count
         let root1 = symmetricFunction(s1, d) { $0.squareRoot() }
@@ -163,6 +164,7 @@ public enum JetNetMetrics {
 
     /// Unbiased MMD² with the kernel (x·y/d + 1)⁴.
     public static func mmd(_ x: [[Double]], _ y: [[Double]]) -> Double {
+        guard x.count >= 2, y.count >= 2 else { return .nan }
         let d = Double(x[0].count)
         func k(_ a: [Double], _ b: [Double]) -> Double {
             let t = zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } / d + 1; return (t * t) * (t * t)
@@ -243,7 +245,9 @@ public enum JetNetMetrics {
     // MARK: Linear algebra (small, symmetric)
 
     static func meanCovariance(_ x: [[Double]]) -> ([Double], [Double]) {
-        let n = Double(x.count), d = x[0].count
+        // Callers check sample sizes; an empty sample gives no moments rather than a trap.
+        guard let first = x.first else { return ([], []) }
+        let n = Double(x.count), d = first.count
         var mean = [Double](repeating: 0, count: d)
         for row in x { for k in 0..<d { mean[k] += row[k] / n } }
         var cov = [Double](repeating: 0, count: d * d)

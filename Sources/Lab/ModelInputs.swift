@@ -23,4 +23,61 @@ public enum ModelInputs {
         }
         return try ImageSet.load(path, options: .init(size: spec.imageSize, channels: spec.channels, limit: limit))
     }
+
+    /// Refuses a file whose images are not the kind the model was trained on: pictures for a jet
+    /// model, jets for a picture model, or another shape.
+    public static func checkMatches(_ set: ImageSet, path: String, spec: DataSpec) throws {
+        guard set.height == spec.imageSize, set.width == spec.imageSize, set.channels == spec.channels else {
+            throw FormatError(
+                path,
+                "images are \(set.channels)×\(set.height)×\(set.width); the model was trained on "
+                    + "\(spec.channels)×\(spec.imageSize)×\(spec.imageSize)")
+        }
+        var isFolder: ObjCBool = false
+        let isPictures =
+            FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) && isFolder.boolValue
+            || [.png, .jpeg].contains(try? FileKind.detect(path))
+        if spec.isJetImages && isPictures {
+            throw FormatError(path, "holds pictures, but the model was trained on jet images (\(spec.source))")
+        }
+        if !spec.isJetImages && set.jetRecord != nil {
+            throw FormatError(path, "holds jet images, but the model was trained on ordinary images (\(spec.source))")
+        }
+    }
+
+    /// The images a statistic can use: those with only finite pixels and not all zero (an empty
+    /// jet, a blank padding row). Drops the others with one warning naming the file and how many;
+    /// refuses a file with fewer than `minimum` usable images, naming the file and the count.
+    public static func usable(_ set: ImageSet, path: String, minimum: Int = 1, purpose: String) throws -> ImageSet {
+        let n = set.count, per = set.channels * set.height * set.width
+        let p = set.images.storage.pointer
+        var keep: [Int] = [], nonFinite = 0, empty = 0
+        for i in 0..<n {
+            var finite = true, any = false
+            for k in 0..<per {
+                let v = p[i * per + k]
+                if !v.isFinite { finite = false; break }
+                if v != 0 { any = true }
+            }
+            if !finite { nonFinite += 1 } else if !any { empty += 1 } else { keep.append(i) }
+        }
+        guard keep.count >= minimum else {
+            throw FormatError(
+                path,
+                "holds \(keep.count) usable examples (\(nonFinite) with NaN or infinite values, \(empty) all zero, of "
+                    + "\(n)); \(purpose) needs at least \(minimum)")
+        }
+        if keep.count == n { return set }
+        Warnings.emit(
+            "\(path): \(n - keep.count) of \(n) examples left out (\(nonFinite) with NaN or infinite values, \(empty) "
+                + "all zero)")
+        var out = set
+        out.images = Tensor(
+            shape: [keep.count] + Array(set.images.shape.dropFirst()),
+            data: keep.flatMap { i in
+                Array(UnsafeBufferPointer(start: p + i * per, count: per))
+            })
+        out.labels = set.labels.map { l in keep.map { l[$0] } }
+        return out
+    }
 }

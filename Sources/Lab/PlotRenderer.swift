@@ -16,8 +16,61 @@ enum PlotRenderer {
     static func write(_ plot: Plot, to path: String) throws {
         let base = path.hasSuffix(".png") ? String(path.dropLast(4)) : path
         try AtomicFile.write(Data(csv(plot).utf8), to: base + ".csv")
-        try AtomicFile.writeVia(base + ".png") { try render(plot, device: "pngcairo", file: $0, scale: 1) }
-        try AtomicFile.writeVia(base + ".pdf") { try render(plot, device: "pdfcairo", file: $0, scale: 1) }
+        for (suffix, device) in [(".png", "pngcairo"), (".pdf", "pdfcairo")] {
+            try AtomicFile.writeVia(base + suffix) { temporary in
+                try reserve(temporary, for: base + suffix)
+                try guarded(base + suffix, temporary: temporary) {
+                    try render(plot, device: device, file: temporary, scale: 1)
+                }
+            }
+        }
+    }
+
+    /// Bytes a plot file is given room for before PLplot starts: PLplot ends the process on a
+    /// write it cannot make, so a full disk or a folder without room is found here, by name.
+    static let reservedBytes = 512 << 10
+
+    /// Writes `reservedBytes` into the (empty, GenLab-made) temporary file and gives them back:
+    /// fails with the system's reason when the disk or quota cannot hold a plot.
+    static func reserve(_ temporary: String, for path: String) throws {
+        let fd = open(temporary, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { throw FormatError(path, "cannot write the plot: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let zeros = [UInt8](repeating: 0, count: 1 << 16)
+        var written = 0
+        while written < reservedBytes {
+            let n = Foundation.write(fd, zeros, zeros.count)
+            guard n > 0 else {
+                let reason = n < 0 ? String(cString: strerror(errno)) : "no space left"
+                throw FormatError(path, "cannot write the plot (no room for it: \(reason))")
+            }
+            written += n
+        }
+        guard fsync(fd) == 0, ftruncate(fd, 0) == 0 else {
+            throw FormatError(path, "cannot write the plot: \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// The plot being written, for PLplot's exit handler (PLplot is used under `lock`, one plot at a time).
+    nonisolated(unsafe) private static var current: (path: String, temporary: String)?
+
+    /// Runs `body` with PLplot's exit handler set: should PLplot still fail (it would print
+    /// "PLPLOT ERROR, IMMEDIATE EXIT" and end the process), GenLab's message names the file, the
+    /// temporary file is removed, and the process ends with status 1.
+    static func guarded(_ path: String, temporary: String, _ body: () throws -> Void) throws {
+        current = (path, temporary)
+        defer { current = nil }
+        plsexit { message in
+            let why = message.map { String(cString: $0) } ?? "unknown error"
+            if let c = PlotRenderer.current {
+                unlink(c.temporary)
+                FileHandle.standardError.write(Data("Error: \(c.path): cannot write the plot: \(why)\n".utf8))
+            } else {
+                FileHandle.standardError.write(Data("Error: the plotting library failed: \(why)\n".utf8))
+            }
+            _exit(1)
+        }
+        try body()
     }
 
     /// The series as columns: series,x,y (and y_low,y_high where a band is drawn).

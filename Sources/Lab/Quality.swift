@@ -11,6 +11,9 @@ import Models
 /// - other images: a memorisation check, each sample's distance to its nearest training image
 ///   against the typical nearest-neighbour distance between real images.
 public enum Quality {
+    /// The fewest examples in any sample a statistic here is computed on (the model's, the
+    /// reference's, truth-vs-truth's): below it the estimates are noise, and the commands refuse.
+    public static let minimumSample = 20
     public struct Report: Codable {
         public var kind: String
         public var samples: Int

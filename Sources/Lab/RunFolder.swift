@@ -7,8 +7,12 @@ public struct RunFolder {
 
     public init(_ path: String) throws {
         self.path = path
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue {
+            throw FormatError(path, "is a \(OutputPath.kind(path) ?? "file"), not a folder: choose another --out")
+        }
         do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
-            throw FormatError(path, "cannot create the run folder: \(error.localizedDescription)")
+            throw FormatError(path, "cannot create the run folder: \(OutputPath.reason(error))")
         }
     }
 
@@ -67,10 +71,7 @@ public struct RunFolder {
     /// or fails naming the process that holds it: two runs never write one folder.
     public func lock() throws -> RunLock {
         let lockPath = file(".genlab.lock")
-        let fd = open(lockPath, O_RDWR | O_CREAT, 0o644)
-        guard fd >= 0 else {
-            throw FormatError(lockPath, "cannot create the lock file: \(String(cString: strerror(errno)))")
-        }
+        let fd = try OutputPath.openRegular(lockPath, flags: O_RDWR, what: "lock file")
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             var buffer = [UInt8](repeating: 0, count: 32)
             let n = read(fd, &buffer, 31)
@@ -133,7 +134,7 @@ public final class MetricsLog {
             }
         }
         try AtomicFile.write(Data(kept.utf8), to: path)
-        fd = open(path, O_WRONLY | O_APPEND)
+        fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { throw FormatError(path, "cannot open for appending: \(String(cString: strerror(errno)))") }
     }
 

@@ -60,7 +60,8 @@ public struct RunReport {
             let type = name.hasSuffix(".gif") ? "image/gif" : "image/png"
             let stem = String(name.dropLast(4))
             let extras = ["pdf", "csv"].filter { names.contains(stem + "." + $0) }
-                .map { "<a href=\"\(escape(stem)).\($0)\">\($0.uppercased())</a>" }.joined(separator: " · ")
+                .map { "<a href=\"\(HTML.relativeLink(stem + "." + $0))\">\($0.uppercased())</a>" }.joined(
+                    separator: " · ")
             html += "<figure><img alt=\"\(escape(name))\" src=\"data:\(type);base64,\(data.base64EncodedString())\">"
             html += "<figcaption>\(escape(name))\(extras.isEmpty ? "" : " — " + extras)</figcaption></figure>\n"
         }
@@ -68,16 +69,14 @@ public struct RunReport {
         if !files.isEmpty {
             html +=
                 "<h2>Files in this run</h2>\n<p>"
-                + files.map { "<a href=\"\(escape($0))\">\(escape($0))</a>" }.joined(separator: " · ") + "</p>\n"
+                + files.map { "<a href=\"\(HTML.relativeLink($0))\">\(escape($0))</a>" }.joined(separator: " · ")
+                + "</p>\n"
         }
         html += "</body></html>\n"
         try AtomicFile.write(Data(html.utf8), to: folder + "/report.html")
     }
 
-    func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-    }
+    func escape(_ s: String) -> String { HTML.escape(s) }
 
     /// Rows of a dictionary of numbers, sorted by key.
     public static func rows(_ values: [String: Double]) -> [(String, String)] {

@@ -1,3 +1,4 @@
+import Formats
 import Foundation
 
 /// How `genlab score` sets its flagging threshold.
@@ -109,5 +110,31 @@ struct MassBins {
         let scores = table.column(name)
         table.names.append(name + ScoreReport.massDecorrelatedSuffix)
         table.scores.append(scores.indices.map { decorrelated(scores[$0], mass: table.mass[$0]) })
+    }
+}
+
+extension AnomalyScorer.Table {
+    /// Refuses a table in which no event has a finite `score`: a threshold set on it would be
+    /// infinite and every figure empty. Names the files and the first event's problem.
+    public func requireScorable(_ score: String, files: [String]) throws {
+        let values = column(score)
+        guard !values.contains(where: \.isFinite) else { return }
+        let why = problem.compactMap { $0 }.first.map { " (the first: \($0))" } ?? ""
+        throw FormatError(
+            files.joined(separator: ", "),
+            "none of its \(count) events could be scored\(why); check that the file holds the data the model was "
+                + "trained on")
+    }
+
+    /// Refuses a calibration file that holds signal-labelled events (label 1): a threshold must
+    /// be set on background alone.
+    public func requireBackgroundOnly(file: String) throws {
+        let signal = labels.filter { $0 == 1 }.count
+        guard signal == 0 else {
+            throw FormatError(
+                file,
+                "holds \(signal) signal-labelled events of \(count): a --calibration file must be background only "
+                    + "(give labelled files as events instead, and the threshold is set on their background)")
+        }
     }
 }

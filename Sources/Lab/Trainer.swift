@@ -2,6 +2,7 @@ import Cluster
 import Engine
 import Formats
 import Foundation
+import Models
 import NN
 
 /// The one training loop of GenLab, for every trained thing (GAN, VAE/AE, the tagger, the
@@ -285,6 +286,13 @@ public final class Trainer {
             throw FormatError(path, "is \(what); resuming needs a \(task.kind) checkpoint")
         }
         guard let t = ckpt.training else { throw FormatError(path, "holds no training state to resume from") }
+        // What `sample` and `export` refuse, resuming refuses too: the same checks of config, data
+        // description and weights, before the task takes anything from the file.
+        switch ckpt.modelKind {
+        case .gan, .vae, .ae: _ = try LoadedModel.load(path)
+        case .tagger: _ = try ckpt.decodeConfig(JetTagger.Config.self, file: path, problems: \.problems)
+        case .symmetry, nil: break
+        }
         if let n = t.extra["examples"].flatMap(Int.init), n != task.exampleCount {
             throw FormatError(path, "was trained on \(n) examples, now given \(task.exampleCount)")
         }

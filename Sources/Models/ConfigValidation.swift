@@ -14,6 +14,16 @@ public enum ModelLimits {
     public static let widths = 1...8192
     /// Parameters a model may have (≈ 4 bytes each, four times over with Adam's moments and the gradient).
     public static let maxParameters = 64_000_000
+    /// Multiply-adds one decoy fit may take (about a hundred times the shipped detector's): a
+    /// checkpoint that asks for more would spend hours on one image.
+    public static let maxDecoyFitWork = 1e11
+
+    /// The message for a configuration over the parameter budget.
+    public static func overBudget(_ estimate: Double, lower: String) -> String {
+        String(
+            format: "about %.0f million parameters, over the limit of %d million: lower %@", estimate / 1e6,
+            maxParameters / 1_000_000, lower)
+    }
 }
 
 extension DCGAN.Config: CheckedConfig {
@@ -102,6 +112,13 @@ extension JetTagger.Config: CheckedConfig {
         }
         if !(1...1024).contains(features) { p.append("features \(features) is outside 1...1024") }
         if !ModelLimits.widths.contains(hidden) { p.append("hidden width \(hidden) is outside \(ModelLimits.widths)") }
+        guard p.isEmpty else { return p }
+        // Two 3×3 convolutions, then a dense layer from the quarter-size feature map to `hidden`.
+        let f = Double(features), s = Double(imageSize / 4)
+        let estimate = 9 * (Double(channels) * f + 2 * f * f) + 2 * f * s * s * Double(hidden) + Double(hidden)
+        if estimate > Double(ModelLimits.maxParameters) {
+            p.append(ModelLimits.overBudget(estimate, lower: "the features, hidden width or image size"))
+        }
         return p
     }
 }
@@ -115,6 +132,12 @@ extension SymmetryCNN.Config: CheckedConfig {
         if !(2...64).contains(classes) { p.append("classes \(classes) is outside 2...64") }
         if !(1...512).contains(features) { p.append("features \(features) is outside 1...512") }
         if !(1...imageSize).contains(headGrid) { p.append("head grid \(headGrid) is outside 1...\(imageSize)") }
+        guard p.isEmpty else { return p }
+        let f = Double(features), g = Double(headGrid * headGrid)
+        let estimate = 9 * (Double(channels) * f + 2 * f * f + 8 * f * f) + 16 * f * f * g + 4 * f * Double(classes + 1)
+        if estimate > Double(ModelLimits.maxParameters) {
+            p.append(ModelLimits.overBudget(estimate, lower: "the features or head grid"))
+        }
         return p
     }
 }
@@ -135,6 +158,14 @@ extension DecoyNet.Config: CheckedConfig {
             p.append("weight decay \(weightDecay) must be non-negative and finite")
         }
         return p
+    }
+
+    /// Multiply-adds of one decoy's whole fit to an image of `pixels` pixels (forward and backward
+    /// over every pixel, every step).
+    public func fitWork(pixels: Int) -> Double {
+        let widths = [2] + hidden + [1]
+        let perPixel = zip(widths, widths.dropFirst()).map { Double($0 * $1) }.reduce(0, +)
+        return 3 * perPixel * Double(pixels) * Double(steps)
     }
 }
 

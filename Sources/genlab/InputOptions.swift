@@ -61,21 +61,59 @@ enum Choice {
     }
 }
 
-/// Refuses output paths that would replace an input (the same file, through any link).
+/// Refuses output paths that would replace an input (the same file, through any link), two outputs
+/// that are one file, and an output folder inside an input folder (a run's files among the images
+/// it trains on).
 enum OutputGuard {
     static func refuse(outputs: [String], inputs: [String]) throws {
-        func identity(_ path: String) -> (UInt64, UInt64)? {
-            var st = stat()
-            return stat(path, &st) == 0 ? (UInt64(st.st_dev), UInt64(st.st_ino)) : nil
-        }
-        let inputIDs = inputs.compactMap { p in identity(p).map { (p, $0) } }
+        let inputPaths = inputs.map { ($0, resolved($0)) }
+        var seen: [String: String] = [:]
         for out in outputs {
-            guard let id = identity(out) else { continue }
-            if let (input, _) = inputIDs.first(where: { $0.1 == id }) {
+            let target = resolved(out)
+            if let (input, _) = inputPaths.first(where: { $0.1 == target }) {
                 throw ValidationError(
                     "the output \(out) is the input \(input): GenLab never writes over its inputs; choose another --out"
                 )
             }
+            if let other = seen[target] {
+                throw ValidationError("the outputs \(other) and \(out) are one file: give each its own path")
+            }
+            seen[target] = out
+        }
+    }
+
+    /// Refuses a run folder that is, or lies inside, an input folder.
+    static func refuse(folder out: String, inputs: [String]) throws {
+        let target = resolved(out)
+        for input in inputs {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: input, isDirectory: &isFolder), isFolder.boolValue else {
+                continue
+            }
+            let folder = resolved(input)
+            if target == folder || target.hasPrefix(folder.hasSuffix("/") ? folder : folder + "/") {
+                throw ValidationError(
+                    "the output folder \(out) is inside the input folder \(input): its files would mix with the "
+                        + "data; choose an --out outside it")
+            }
+        }
+    }
+
+    /// The absolute path with every link resolved, for the part that exists (a path still to be
+    /// written resolves through its nearest existing folder).
+    static func resolved(_ path: String) -> String {
+        var rest: [String] = []
+        var url = URL(fileURLWithPath: path).standardizedFileURL
+        while true {
+            if let real = realpath(url.path, nil) {
+                defer { free(real) }
+                let base = String(cString: real)
+                return ([base == "/" ? "" : base] + rest.reversed()).joined(separator: "/")
+            }
+            let last = url.lastPathComponent
+            if last.isEmpty || url.path == "/" { return URL(fileURLWithPath: path).standardizedFileURL.path }
+            rest.append(last)
+            url.deleteLastPathComponent()
         }
     }
 }

@@ -23,7 +23,7 @@ struct QualityCommand: ParsableCommand {
         String?
     @OptionGroup var limits: InputLimitOptions
 
-    func validate() throws { try Check.positive(count, "--count", max: 100_000) }
+    func validate() throws { try Check.range(count, "--count", Quality.minimumSample...100_000) }
 
     // Long: prints the report table by table; the figures come from Lab.
     func run() throws {
@@ -31,14 +31,15 @@ struct QualityCommand: ParsableCommand {
         let model = try LoadedModel.load(checkpoint)
         let spec = model.spec
         // Jets: twice --count real jets, for the held-out sample and a disjoint truth-vs-truth one.
+        // Jets: twice --count real jets, for the held-out sample and a disjoint truth-vs-truth one.
         var real = try ModelInputs.images(reference, spec: spec, limit: spec.isJetImages ? 2 * count : nil)
+        try ModelInputs.checkMatches(real, path: reference, spec: spec)
+        real = try ModelInputs.usable(
+            real, path: reference, minimum: 2 * Quality.minimumSample, purpose: "genlab quality (two disjoint samples)")
         real = real.scaled(spec.scaling)
         var truth: Tensor?
         if spec.isJetImages {
             let n = min(count, real.count / 2)
-            guard n >= 20 else {
-                throw ValidationError("\(reference) holds \(real.count) jets: the JetNet metrics need at least 40")
-            }
             truth = real.images.slice(axis: 0, start: n, end: 2 * n).detach()
             real.images = real.images.slice(axis: 0, start: 0, end: n).detach()
             real.labels = nil

@@ -86,9 +86,16 @@ struct Score: ParsableCommand {
         // Under mpirun the events are shared out over the ranks; rank 0 gets them all and writes.
         let cluster = Cluster.world
         let scored = try scorer.score(events, cluster: cluster)
-        let calibrationScores = try calibration.map { try scorer.score([$0], cluster: cluster) }
+        var calibrationScores = try calibration.map { try scorer.score([$0], cluster: cluster) }
         guard var table = scored else { return }
         if signalLabel == 0 { table.labels = table.labels.map { $0.map { 1 - $0 } } }
+        try table.requireScorable(primary.rawValue, files: events)
+        if let calibration, var cal = calibrationScores ?? nil {
+            if signalLabel == 0 { cal.labels = cal.labels.map { $0.map { 1 - $0 } } }
+            try cal.requireBackgroundOnly(file: calibration)
+            try cal.requireScorable(primary.rawValue, files: [calibration])
+            calibrationScores = cal
+        }
         let rule = quantile.map(ThresholdRule.quantile) ?? .falsePositiveRate(fpr)
         let threshold = ScoreThreshold.choose(
             rule, primary: primary.rawValue, table: &table,

@@ -83,6 +83,7 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        try OutputGuard.refuse(folder: out, inputs: [data])
         var options = TrainOptions()
         options.epochs = epochs; options.batchSize = batchSize; options.learningRate = lr; options.latentDim = latentDim
         options.imageSize = imageSize; options.seed = seed; options.maxSteps = maxSteps; options.quiet = quiet

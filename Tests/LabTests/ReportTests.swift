@@ -43,7 +43,9 @@ final class ReportTests: XCTestCase {
             XCTAssertTrue(data.starts(with: [0x89, 0x50, 0x4E, 0x47]) || data.starts(with: Array("GIF89a".utf8)))
         }
         for chunk in html.components(separatedBy: "href=\"").dropFirst() {
-            let target = chunk.prefix { $0 != "\"" }.replacingOccurrences(of: "&amp;", with: "&")
+            let href = chunk.prefix { $0 != "\"" }.replacingOccurrences(of: "&amp;", with: "&")
+            XCTAssertTrue(href.hasPrefix("./"), "a link to a file beside the page is relative: \(href)")
+            let target = try XCTUnwrap(href.removingPercentEncoding)
             XCTAssertTrue(
                 FileManager.default.fileExists(atPath: folder + "/" + target), "a link to \(target) that is not there")
         }

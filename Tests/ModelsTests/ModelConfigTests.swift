@@ -56,3 +56,31 @@ final class ModelConfigTests: XCTestCase {
         }
     }
 }
+
+/// Every checkpoint kind has a parameter or work budget: fields each within limits cannot add up
+/// to a terabyte or to hours on one image.
+final class ConfigBudgetTests: XCTestCase {
+    func testATaggerConfigWithinEveryFieldLimitIsStillRefusedOverTheParameterBudget() {
+        XCTAssertEqual(JetTagger.Config(imageSize: 25).problems, [])
+        let huge = JetTagger.Config(imageSize: 512, channels: 4, features: 1024, hidden: 8192)
+        XCTAssertTrue(huge.problems.contains { $0.contains("million parameters") }, "\(huge.problems)")
+    }
+
+    func testASymmetryCNNConfigIsBudgetedToo() {
+        XCTAssertEqual(SymmetryCNN.Config().problems, [])
+        let huge = SymmetryCNN.Config(imageSize: 256, channels: 64, classes: 64, features: 512, headGrid: 64)
+        XCTAssertTrue(huge.problems.contains { $0.contains("million parameters") }, "\(huge.problems)")
+    }
+
+    func testADecoyFitsWorkGrowsWithStepsWidthsAndPixels() {
+        var c = DecoyNet.Config()
+        let base = c.fitWork(pixels: 1024)
+        XCTAssertLessThan(base * 50, ModelLimits.maxDecoyFitWork, "the shipped decoy is far inside the budget")
+        c.steps *= 2
+        XCTAssertEqual(c.fitWork(pixels: 1024), 2 * base, accuracy: base * 1e-9)
+        XCTAssertEqual(c.fitWork(pixels: 4096), 8 * base, accuracy: base * 1e-9)
+        c.steps = 100_000; c.hidden = [1024, 1024]
+        XCTAssertEqual(c.problems, [], "each field is within its own limit")
+        XCTAssertGreaterThan(c.fitWork(pixels: 1024), ModelLimits.maxDecoyFitWork)
+    }
+}

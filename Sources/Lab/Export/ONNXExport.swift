@@ -35,6 +35,11 @@ public enum ONNXExport {
         public var reference: String
     }
 
+    /// Where the reference inputs/outputs of an export to `path` go: `path` minus ".onnx" + ".reference.safetensors".
+    public static func referencePath(_ path: String) -> String {
+        (path.hasSuffix(".onnx") ? String(path.dropLast(5)) : path) + ".reference.safetensors"
+    }
+
     /// Exports `part` (default: the kind's first) of `checkpoint` to `path`, and the reference
     /// inputs/outputs (seeded, `referenceBatch` examples) to `path` minus ".onnx" + ".reference.safetensors".
     // Long: chooses the part, builds it, records its metadata and the reference outputs.
@@ -89,7 +94,7 @@ public enum ONNXExport {
             + (metadata["genlab.input"] ?? "")
         try AtomicFile.write(
             graph.encode(name: "genlab_\(ckpt.kind)_\(part.rawValue)", metadata: metadata, docString: doc), to: path)
-        let referencePath = (path.hasSuffix(".onnx") ? String(path.dropLast(5)) : path) + ".reference.safetensors"
+        let referencePath = Self.referencePath(path)
         try SafeTensors.write(
             reference,
             metadata: [

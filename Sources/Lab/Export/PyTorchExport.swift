@@ -23,19 +23,22 @@ public enum PyTorchExport {
         for (k, v) in ckpt.metadata where k.hasPrefix("genlab.") && k != "genlab.training" { metadata[k] = v }
         let module: Module
         switch ckpt.modelKind {
+        // Models are loaded as ONNX export and sample load them (weights, shapes, config against data
+        // description), so what one export refuses the other refuses too.
         case .gan:
-            let gan = DCGAN(try ckpt.decodeConfig(DCGAN.Config.self, file: checkpoint, problems: \.problems), rng: &rng)
+            guard case let .gan(gan, _) = try LoadedModel.load(checkpoint) else { fatalError("kind checked above") }
             module = gan.module
             className = "GenLabDCGAN"
             body = ganClasses(gan)
         case .vae, .ae:
-            let vae = VAE(try ckpt.decodeConfig(VAE.Config.self, file: checkpoint, problems: \.problems), rng: &rng)
+            guard case let .vae(vae, _) = try LoadedModel.load(checkpoint) else { fatalError("kind checked above") }
             module = vae
             className = ckpt.modelKind == .ae ? "GenLabAutoencoder" : "GenLabVAE"
             body = vaeClass(vae, className)
         case .tagger:
             let tagger = JetTagger(
                 try ckpt.decodeConfig(JetTagger.Config.self, file: checkpoint, problems: \.problems), rng: &rng)
+            try ckpt.restore(into: tagger, file: checkpoint)
             module = tagger
             className = "GenLabJetTagger"
             body = """
@@ -57,7 +60,7 @@ public enum PyTorchExport {
             .joined(separator: "\n")
         let file = """
             \"\"\"\(className): a GenLab \(ckpt.kind) checkpoint's architecture in PyTorch, written by
-            `genlab export --pytorch` from \((checkpoint as NSString).lastPathComponent).
+            `genlab export --pytorch`.
 
                 from safetensors.torch import load_file
                 model = \(className)()
@@ -251,18 +254,7 @@ public enum PyTorchExport {
         }
     }
 
-    static func pyString(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
-    }
+    static func pyString(_ s: String) -> String { PythonSource.stringLiteral(s) }
 }
 
 private extension String {

@@ -125,25 +125,8 @@ public final class LatentInspector {
         var jetsEverywhere = true
         for path in data {
             var set = try ModelInputs.images(path, spec: spec, limit: limit)
-            guard set.height == spec.imageSize, set.width == spec.imageSize, set.channels == spec.channels else {
-                throw FormatError(
-                    path,
-                    "images are \(set.channels)×\(set.height)×\(set.width); the model was trained on "
-                        + "\(spec.channels)×\(spec.imageSize)×\(spec.imageSize)"
-                )
-            }
-            let holdsJets = set.jetRecord != nil
-            var isFolder: ObjCBool = false
-            let isPictures =
-                FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) && isFolder.boolValue
-                || [.png, .jpeg].contains(try? FileKind.detect(path))
-            if spec.isJetImages && isPictures {
-                throw FormatError(path, "holds pictures, but the model was trained on jet images (\(spec.source))")
-            }
-            if !spec.isJetImages && holdsJets {
-                throw FormatError(
-                    path, "holds jet images, but the model was trained on ordinary images (\(spec.source))")
-            }
+            try ModelInputs.checkMatches(set, path: path, spec: spec)
+            set = try ModelInputs.usable(set, path: path, purpose: "the latent inspector")
             set = set.scaled(spec.scaling)
             let n = set.count, d = model.config.latentDim
             let batches = cluster.share(of: (n + 255) / 256)

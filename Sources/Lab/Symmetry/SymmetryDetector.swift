@@ -27,6 +27,18 @@ public final class SymmetryDetector {
         /// How the classifier was trained (seeds and set sizes), so an evaluation can tell whether
         /// its sets are new to it; absent in checkpoints written before it was recorded.
         public var training: SymmetryTrainingOptions? = nil
+
+        /// Problems in words (a checkpoint's config, which anyone can edit): the classifier's and
+        /// the representation's limits and budgets, and whether the two fit together.
+        public var problems: [String] {
+            cnn.problems + representation.problems
+                + (cnn.imageSize == representation.size && cnn.channels == representation.channels
+                    ? []
+                    : [
+                        "the classifier reads \(cnn.channels)×\(cnn.imageSize)² but the representation makes "
+                            + "\(representation.channels)×\(representation.size)²"
+                    ])
+        }
     }
 
     public struct Score: Codable, Sendable {
@@ -169,15 +181,7 @@ public final class SymmetryDetector {
         guard ckpt.modelKind == Self.kind else {
             throw FormatError(path, "holds a '\(ckpt.kind)' model, not a symmetry detector")
         }
-        let config = try ckpt.decodeConfig(Config.self, file: path) { c in
-            c.cnn.problems + c.representation.problems
-                + (c.cnn.imageSize == c.representation.size && c.cnn.channels == c.representation.channels
-                    ? []
-                    : [
-                        "the classifier reads \(c.cnn.channels)×\(c.cnn.imageSize)² but the representation makes "
-                            + "\(c.representation.channels)×\(c.representation.size)²"
-                    ])
-        }
+        let config = try ckpt.decodeConfig(Config.self, file: path, problems: \.problems)
         guard config.classes == SymmetryClass.allCases.map(\.name) else {
             throw FormatError(
                 path,

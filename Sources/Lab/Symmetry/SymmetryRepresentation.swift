@@ -46,6 +46,13 @@ public struct SymmetryRepresentation: Codable, Equatable, Sendable {
         if components > (decoy.hidden.last ?? 0) && input != .raw {
             p.append("\(components) components from a \(decoy.hidden.last ?? 0)-wide layer")
         }
+        if p.isEmpty && input == .pca && decoy.fitWork(pixels: size * size) > ModelLimits.maxDecoyFitWork {
+            p.append(
+                String(
+                    format: "a decoy fit of %.2g multiply-adds (steps × widths × pixels), over the limit of %.0g: "
+                        + "lower the decoy's steps, widths or the representation size",
+                    decoy.fitWork(pixels: size * size), ModelLimits.maxDecoyFitWork))
+        }
         return p
     }
 

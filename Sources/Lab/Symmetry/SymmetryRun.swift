@@ -10,10 +10,14 @@ public enum SymmetryRun {
         _ paths: [String], detector: SymmetryDetector, seeds: Int, out: String,
         cluster: Cluster = .world
     ) throws -> [SymmetryDetector.Score] {
-        var prepared: [SymmetryDetector.Prepared] = [], originals: [Image] = []
+        // Each decoded file is dropped once prepared: only its small forms and the report's
+        // thumbnail (the centred square at the classifier's size) are kept, whatever the files' sizes.
+        var prepared: [SymmetryDetector.Prepared] = [], thumbnails: [Image] = []
         for path in paths {
             let image = try Image.read(path)
-            prepared.append(try detector.prepare(image, source: path)); originals.append(image)
+            prepared.append(try detector.prepare(image, source: path))
+            thumbnails.append(
+                image.grey().centreCropSquare().resized(width: detector.size, height: detector.size, method: .area))
         }
         let geometry = prepared.allSatisfy { $0.geometry != nil } ? prepared.map { $0.geometry! } : nil
         var scores = detector.score(
@@ -24,7 +28,7 @@ public enum SymmetryRun {
             scores[i].image = paths[i]
             scores[i].threshold = Double(prepared[i].threshold)
             let name = URL(fileURLWithPath: paths[i]).deletingPathExtension().lastPathComponent
-            try detector.reportImage(original: originals[i], binary: prepared[i].shape, seed: 0, score: scores[i])
+            try detector.reportImage(original: thumbnails[i], binary: prepared[i].shape, seed: 0, score: scores[i])
                 .writePNG(run.file("\(name)_report.png"))
         }
         try run.writeJSON(scores, to: "scores.json")
