@@ -65,7 +65,7 @@ let package = Package(
         .testTarget(name: "FuzzingTests", dependencies: ["Fuzzing", "Formats"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster"]),
         .testTarget(name: "BenchmarksTests", dependencies: ["Benchmarks"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Formats", "Engine"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Formats", "Engine"], resources: [.copy("Fixtures")]),
         .testTarget(name: "LabTests", dependencies: ["Lab", "Models", "NN", "Formats", "Datasets", "Engine", "Physics", "CKernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Formats", "Engine", "CKernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Engine"]),

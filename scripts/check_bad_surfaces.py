@@ -148,6 +148,8 @@ def main():
     case("export whose reference file is its input", ["export", "--checkpoint", ref_input, "--onnx", work / "m.onnx"],
          "error", "m.reference.safetensors",
          check=lambda r: None if digest(ref_input) == before else "the input checkpoint was overwritten")
+    case("score --out FILE.h5 (one output given twice by the command itself)",
+         ["score", "--checkpoint", ae, qcd, "--out", work / "scores_file.h5"], "ok")
     case("export --onnx P --pytorch P", ["export", "--checkpoint", gan, "--onnx", work / "same.out", "--pytorch",
                                          work / "same.out"], "error", "same.out")
     data_copy = work / "faces_copy"
@@ -199,6 +201,9 @@ def main():
     (work / "zero_jets.npy").write_bytes(npy([64, 1, 25, 25], b"\0" * (64 * 625 * 4)))
     case("score where no event is scorable", ["score", "--checkpoint", ae, work / "nan_jets.npy", "--out",
                                                work / "nan_scores"], "error", "nan_jets.npy")
+    case("classify predict where no event is scorable", ["classify", "predict", "--checkpoint", tagger,
+                                                         work / "zero_jets.npy", "--out", work / "tp_zero"], "error",
+         "zero_jets.npy")
     case("inspect all-zero jets", ["inspect", "--checkpoint", ae, "--data", work / "zero_jets.npy", "--out",
                                     work / "insp_zero"], "error", "zero_jets.npy")
     case("inspect all-NaN jets", ["inspect", "--checkpoint", ae, "--data", work / "nan_jets.npy", "--out",

@@ -20,6 +20,14 @@ public struct DataSpec: Codable, Equatable, Sendable {
         self.preprocessing = preprocessing
     }
 
+    /// Jet images made by GenLab from an event file's particles: the standard preprocessing at
+    /// `size`, scaled to unit pT sum.
+    public static func standardJets(source: String, size: Int = 25) -> DataSpec {
+        DataSpec(
+            source: source, imageSize: size, channels: 1, scaling: .unitSum,
+            preprocessing: JetImageRecord.standard(size: size).text)
+    }
+
     /// The jet-image geometry recorded in `preprocessing` (window 1.25 when unrecorded).
     public var jetImage: JetImage { JetImage(size: imageSize, window: jetRecord?.window ?? 1.25) }
 

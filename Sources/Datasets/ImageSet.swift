@@ -97,9 +97,10 @@ public struct ImageSet {
                     images: try asImages(t, path + ":" + key, integersAreBytes: true), source: path + ":" + key)
             case .hdf5: set = try loadHDF5(path, options)
             case .png, .jpeg:
-                let im = try Image.read(path)
+                let im = try Image.read(path).composited()
                 set = ImageSet(images: im.tensor().reshape([1, im.channels, im.height, im.width]), source: path)
             case .unknown: throw FormatError(path, "unrecognised format: not a PNG, JPEG, .npy, IDX or HDF5 file")
+            case .root, .parquet, .csv, .tiff, .webp, .gif, .bmp: throw FormatError(path, kind.advice!)
             default: throw FormatError(path, "holds no images GenLab can read (\(kind.rawValue))")
             }
             if let limit = options.limit, limit < set.count {
@@ -166,10 +167,21 @@ public struct ImageSet {
 
     // MARK: Loading
 
+    /// A rank-3 array whose last axis has at most 4 entries (and is not square) is particles
+    /// (N, M, features), never images (JetNet's (N, 30, 4), constituents' (N, M, 3)).
+    public static func looksLikeParticles(_ shape: [Int]) -> Bool {
+        shape.count == 3 && shape[2] <= 4 && shape[1] != shape[2]
+    }
+
     public static func asImages(_ t: Tensor, _ path: String, integersAreBytes: Bool) throws -> Tensor {
         var t = t
         switch t.rank {
         case 2: t = t.reshape([1, 1] + t.shape)
+        case 3 where looksLikeParticles(t.shape):
+            throw FormatError(
+                path,
+                "array of shape \(t.shape) holds particles (events × particles × \(t.shape[2]) features), not images: "
+                    + "an image is at least 8 pixels a side")
         case 3: t = t.reshape([t.shape[0], 1, t.shape[1], t.shape[2]])
         case 4 where t.shape[3] <= 4 && t.shape[1] > 4: t = t.permute([0, 3, 1, 2]).detach()  // NHWC → NCHW
         case 4: break
@@ -198,10 +210,16 @@ public struct ImageSet {
             ?? entries.first(where: {
                 // Jet constituents (N, M, 3) are particles, not pictures: never taken for images.
                 [3, 4].contains($0.shape.count) && ["float", "int", "uint"].contains($0.dtype)
-                    && !$0.path.hasSuffix("/constituents")
+                    && !$0.path.hasSuffix("/constituents") && !ImageSet.looksLikeParticles($0.shape)
             })
         {
             name = e.path
+        } else if let layout = try EventLayout.detect(file) {
+            throw FormatError(
+                path,
+                "holds no images but \(layout.isWholeEvents ? "whole events" : "jet constituents"), not pictures "
+                    + "(\(layout.description)); "
+                    + "genlab train, score, inspect and quality make jet images from them")
         } else if entries.contains(where: { $0.path.hasSuffix("/constituents") }) {
             throw FormatError(
                 path,
@@ -213,6 +231,12 @@ public struct ImageSet {
         }
         if let e = entries.first(where: { $0.path == name }), !["float", "int", "uint"].contains(e.dtype) {
             throw FormatError(path, "\(name) holds \(e.dtype) values, not numbers")
+        }
+        if let e = entries.first(where: { $0.path == name }), e.shape.count == 2,
+            PandasFrame.isFrame(file, key: String(name.dropFirst().prefix { $0 != "/" }))
+        {
+            throw FormatError(
+                path, "\(name) is a column block of a pandas table (rows of numbers), not images")
         }
         let limit = options.limit.map { Swift.min($0, (try? file.shape(name).first) ?? 0) }
         let raw = try limit.map { try file.readRows(name, 0, $0) } ?? file.read(name)

@@ -27,6 +27,16 @@ public struct JetImageRecord: Equatable, Sendable {
         self.init(attributes: found)
     }
 
+    /// The preprocessing GenLab's jet images are made with (scripts/python/make_jets.py's, and
+    /// `JetImage`'s): centroid, principal axis, flip, pT summed over [−1.25, 1.25]² at R = 1.0.
+    public static func standard(size: Int) -> JetImageRecord {
+        JetImageRecord(
+            attributes: [
+                "image_preprocessing": "centroid, principal-axis rotation, flip, pixelate (pT sum)",
+                "image_size": String(size), "image_window": "1.25", "jet_radius": "1",
+            ])!
+    }
+
     /// The text form checkpoints store (keys in `keys` order).
     public var text: String { Self.keys.compactMap { k in values[k].map { "\(k)=\($0)" } }.joined(separator: "; ") }
 

@@ -75,7 +75,7 @@ public enum Describe {
             let file = try HDF5File(path)
             var lines = ["\(path): HDF5"]
             for (k, v) in try file.attributes().sorted(by: { $0.key < $1.key }) {
-                lines.append("  @\(k) = \(v.prefix(160))")
+                lines.append("  @\(k) = \(shown(v, 160))")
             }
             for e in try file.entries() {
                 if e.isGroup { lines.append("  \(e.path)/  (group)"); continue }
@@ -89,14 +89,24 @@ public enum Describe {
                 }
                 lines.append(line)
                 for (k, v) in (try? file.attributes(of: e.path))?.sorted(by: { $0.key < $1.key }) ?? [] {
-                    lines.append("    @\(k) = \(v.prefix(120))")
+                    lines.append("    @\(k) = \(shown(v, 120))")
                 }
             }
             return lines.joined(separator: "\n")
         default:
             throw FormatError(
-                path, "unrecognised file type (GenLab reads PNG, JPEG, .npy, IDX, HDF5, safetensors and image folders)")
+                path,
+                kind.advice
+                    ?? "unrecognised file type (GenLab reads PNG, JPEG, .npy, IDX, HDF5, safetensors and image folders)"
+            )
         }
+    }
+
+    /// An attribute's value on one line: newlines shown as ⏎, long values cut (pandas' pickled
+    /// attributes run to thousands of characters).
+    static func shown(_ value: String, _ limit: Int) -> String {
+        let line = value.replacingOccurrences(of: "\n", with: "⏎")
+        return line.count > limit ? line.prefix(limit) + "… (\(value.utf8.count) bytes)" : line
     }
 
     /// min / mean / max / std and the NaN and Inf counts.

@@ -127,9 +127,84 @@ public final class HDF5File {
         var out: [String: String] = [:]
         for line in String(cString: text).split(separator: "\n") {
             let parts = line.split(separator: "\t", maxSplits: 1, omittingEmptySubsequences: false)
-            out[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+            out[String(parts[0])] = parts.count > 1 ? HDF5File.unescaped(parts[1]) : ""
         }
         return out
+    }
+
+    /// A listing's value with the C side's escapes (\\, \n, \t, \xNN) undone.
+    static func unescaped(_ s: Substring) -> String {
+        guard s.contains("\\") else { return String(s) }
+        var bytes: [UInt8] = []
+        var it = Array(s.utf8)[...]
+        while let c = it.popFirst() {
+            guard c == UInt8(ascii: "\\"), let e = it.popFirst() else { bytes.append(c); continue }
+            switch e {
+            case UInt8(ascii: "n"): bytes.append(10)
+            case UInt8(ascii: "t"): bytes.append(9)
+            case UInt8(ascii: "x"):
+                let hex = String(decoding: it.prefix(2), as: UTF8.self)
+                it = it.dropFirst(2)
+                bytes.append(UInt8(hex, radix: 16) ?? 0x3F)
+            default: bytes.append(e)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The strings of a one-dimensional string dataset (pandas' column and index names), at most `limit`.
+    public func strings(_ dataset: String, limit: Int = 100_000) throws -> [String] {
+        var error = [CChar](repeating: 0, count: 256)
+        guard let text = genlab_h5_read_strings(handle, dataset, Int64(limit), &error) else {
+            throw FormatError(path, String(cString: error))
+        }
+        defer { genlab_free(text) }
+        return String(cString: text).split(separator: "\n", omittingEmptySubsequences: false).dropLast().map {
+            HDF5File.unescaped($0)
+        }
+    }
+
+    /// A member of a compound (table) dataset: its name, numeric class and element count.
+    public struct Field: Equatable {
+        public var name: String
+        public var dtype: String
+        public var count: Int
+    }
+
+    /// The members of a compound dataset (a PyTables/pandas table).
+    public func compoundFields(_ dataset: String) throws -> [Field] {
+        var error = [CChar](repeating: 0, count: 256)
+        guard let text = genlab_h5_compound_fields(handle, dataset, &error) else {
+            throw FormatError(path, String(cString: error))
+        }
+        defer { genlab_free(text) }
+        return String(cString: text).split(separator: "\n").compactMap { line in
+            let f = line.split(separator: "\t", omittingEmptySubsequences: false)
+            guard f.count == 3, let n = Int(f[2]) else { return nil }
+            return Field(name: HDF5File.unescaped(f[0]), dtype: String(f[1]), count: n)
+        }
+    }
+
+    /// Rows start..<start+count of one numeric member of a compound dataset, as Float32 [count, width].
+    public func readFieldRows(
+        _ dataset: String, field: String, width: Int, _ start: Int, _ count: Int, limits: InputLimits = .current
+    ) throws -> Tensor {
+        _ = try limits.elements([count, width], file: path, what: "\(dataset) field \(field)")
+        let t = Tensor(uninitialized: [count, width])
+        var error = [CChar](repeating: 0, count: 256)
+        guard
+            genlab_h5_read_field_rows(
+                handle, dataset, field, Int64(start), Int64(count), Int64(width), t.storage.pointer, &error)
+                == 0
+        else { throw FormatError(path, String(cString: error)) }
+        return t
+    }
+
+    /// The compression filters `dataset` needs that libhdf5 cannot load here, in words; nil when none.
+    public func missingFilters(_ dataset: String) -> String? {
+        guard let text = genlab_h5_missing_filters(handle, dataset) else { return nil }
+        defer { genlab_free(text) }
+        return String(cString: text)
     }
 
     public func shape(_ dataset: String) throws -> [Int] {

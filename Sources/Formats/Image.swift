@@ -45,9 +45,14 @@ public struct Image: Equatable {
         }
         defer { genlab_free(p) }
         let n = Int(raw.width) * Int(raw.height) * Int(raw.channels)
-        return Image(
+        let image = Image(
             width: Int(raw.width), height: Int(raw.height), channels: Int(raw.channels),
             pixels: Array(UnsafeBufferPointer(start: p, count: n)), bitDepth: Int(raw.bit_depth))
+        // A camera's JPEG is stored as the sensor saw it; its EXIF orientation says how to show it.
+        if magic.starts(with: [0xFF, 0xD8]), let orientation = ExifOrientation.read(path) {
+            return image.oriented(orientation)
+        }
+        return image
     }
 
     /// Writes a PNG (8 or 16 bits a sample) atomically. Values are clamped to [0, 1].
@@ -100,30 +105,81 @@ public struct Image: Equatable {
         self.init(width: w, height: h, channels: c, pixels: px)
     }
 
-    /// Grey from RGB(A) (ITU-R 601 luma), or the same image.
-    public func grey() -> Image {
-        if channels <= 2 {
-            return channels == 1
-                ? self
-                : Image(
-                    width: width, height: height, channels: 1,
-                    pixels: stride(from: 0, to: pixels.count, by: 2).map { pixels[$0] })
+    /// The background transparent pixels are composited on: white, as a browser shows a PNG.
+    public static let alphaBackground: Float = 1
+
+    /// Whether the image has an alpha channel (grey + alpha, or RGBA).
+    public var hasAlpha: Bool { channels == 2 || channels == 4 }
+
+    /// The colour channels composited over `alphaBackground` (c·α + white·(1 − α)); the image
+    /// itself when it has no alpha.
+    public func composited() -> Image {
+        guard hasAlpha else { return self }
+        let colours = channels - 1
+        var px = [Float](repeating: 0, count: width * height * colours)
+        for i in 0..<(width * height) {
+            let a = pixels[i * channels + colours]
+            for c in 0..<colours {
+                px[i * colours + c] = pixels[i * channels + c] * a + Image.alphaBackground * (1 - a)
+            }
         }
+        return Image(width: width, height: height, channels: colours, pixels: px, bitDepth: bitDepth)
+    }
+
+    /// Grey from RGB (ITU-R 601 luma), alpha composited on white first; or the same image.
+    public func grey() -> Image {
+        let flat = composited()
+        if flat.channels == 1 { return flat }
         var px = [Float](repeating: 0, count: width * height)
         for i in 0..<px.count {
-            px[i] = 0.299 * pixels[i * channels] + 0.587 * pixels[i * channels + 1] + 0.114 * pixels[i * channels + 2]
+            px[i] = 0.299 * flat.pixels[i * 3] + 0.587 * flat.pixels[i * 3 + 1] + 0.114 * flat.pixels[i * 3 + 2]
         }
         return Image(width: width, height: height, channels: 1, pixels: px)
     }
 
-    /// RGB from grey or RGBA (alpha dropped).
+    /// Grey for reading a shape whatever the polarity of its drawing: `grey()`, except that an
+    /// image whose colours are one flat value while its alpha varies (a shape drawn only in
+    /// alpha, in any colour) is read from its alpha, opaque as dark.
+    public func shapeGrey() -> Image {
+        let flat = grey()
+        guard hasAlpha, let lo = flat.pixels.min(), let hi = flat.pixels.max(), hi - lo < 1e-3 else { return flat }
+        let alpha = stride(from: channels - 1, to: pixels.count, by: channels).map { pixels[$0] }
+        guard let a0 = alpha.min(), let a1 = alpha.max(), a1 - a0 > 0.1 else { return flat }
+        return Image(width: width, height: height, channels: 1, pixels: alpha.map { 1 - $0 })
+    }
+
+    /// RGB from grey or RGBA (alpha composited on white).
     public func rgb() -> Image {
-        if channels == 3 { return self }
+        let flat = composited()
+        if flat.channels == 3 { return flat }
         var px = [Float](repeating: 0, count: width * height * 3)
-        for i in 0..<(width * height) {
-            for c in 0..<3 { px[i * 3 + c] = channels >= 3 ? pixels[i * channels + c] : pixels[i * channels] }
-        }
+        for i in 0..<(width * height) { for c in 0..<3 { px[i * 3 + c] = flat.pixels[i] } }
         return Image(width: width, height: height, channels: 3, pixels: px)
+    }
+
+    /// The image as EXIF orientation `o` (1–8) says it is to be shown.
+    public func oriented(_ o: Int) -> Image {
+        guard (2...8).contains(o) else { return self }
+        let transposed = o >= 5
+        let (w, h) = transposed ? (height, width) : (width, height)
+        var px = [Float](repeating: 0, count: pixels.count)
+        for y in 0..<h {
+            for x in 0..<w {
+                // (sx, sy): where the shown pixel (x, y) lies in the stored image.
+                let (sx, sy): (Int, Int)
+                switch o {
+                case 2: (sx, sy) = (width - 1 - x, y)
+                case 3: (sx, sy) = (width - 1 - x, height - 1 - y)
+                case 4: (sx, sy) = (x, height - 1 - y)
+                case 5: (sx, sy) = (y, x)
+                case 6: (sx, sy) = (y, height - 1 - x)
+                case 7: (sx, sy) = (width - 1 - y, height - 1 - x)
+                default: (sx, sy) = (width - 1 - y, x)
+                }
+                for c in 0..<channels { px[(y * w + x) * channels + c] = pixels[(sy * width + sx) * channels + c] }
+            }
+        }
+        return Image(width: w, height: h, channels: channels, pixels: px, bitDepth: bitDepth)
     }
 
     /// The largest centred square.

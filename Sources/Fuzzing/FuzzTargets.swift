@@ -11,6 +11,10 @@ import NN
 /// libFuzzer (`make fuzz`) or replays files through them; the tests replay the committed corpus.
 public enum FuzzTarget: String, CaseIterable, Sendable {
     case png, jpeg, npy, npz, idx, hdf5, safetensors, lhco, checkpointConfig = "checkpoint-config"
+    /// The event layouts (pandas fixed/table, JetNet, ATLAS, GenLab's) through `EventFile`.
+    case events
+    /// pandas' pickled column names, read as tokens.
+    case pickledNames = "pickled-names"
 
     /// Limits small enough that a fuzzer's inputs stay fast, large enough to reach every branch.
     static let limits = InputLimits(maxBytes: 64 << 20)
@@ -25,7 +29,9 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             case .npz: _ = try NPZ.decode(data, file: "fuzz.npz")
             case .safetensors: _ = try Checkpoint.decode(data, file: "fuzz.safetensors")
             case .checkpointConfig: try checkpointConfig(data)
-            case .png, .jpeg, .idx, .hdf5, .lhco:
+            case .pickledNames:
+                _ = try PickledNames.parse(String(decoding: data, as: UTF8.self), file: "fuzz", attribute: "kind")
+            case .png, .jpeg, .idx, .hdf5, .lhco, .events:
                 // These readers work on paths (libpng, libjpeg and libhdf5 read files themselves).
                 let path = FuzzTarget.scratch + "/input." + rawValue
                 guard FileManager.default.createFile(atPath: path, contents: data) else { return }
@@ -33,6 +39,11 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
                 switch self {
                 case .png, .jpeg: _ = try Image.read(path)
                 case .idx: _ = try IDX.read(path)
+                case .events:
+                    guard let events = try EventFile(path) else { return }
+                    for start in stride(from: 0, to: min(events.count, 4096), by: 512) {
+                        _ = try events.read(start, min(512, events.count - start))
+                    }
                 case .hdf5:
                     let file = try HDF5File(path)
                     _ = try file.entries()

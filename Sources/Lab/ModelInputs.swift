@@ -10,18 +10,53 @@ public enum ModelInputs {
     /// `genlab score` makes them (the one routine that turns a file into a trained model's inputs for
     /// scoring, inspection and quality); anything else is loaded as images.
     public static func images(_ path: String, spec: DataSpec, limit: Int? = nil) throws -> ImageSet {
-        if spec.isJetImages, (try? FileKind.detect(path)) == .hdf5 {
-            let file = try HDF5File(path)
-            if !file.contains("/images") && file.contains("/constituents") {
-                let source = try EventSource(path, spec: spec)
-                let chunk = try source.read(0, min(limit ?? source.count, source.count))
-                var set = ImageSet(images: chunk.images, source: path + ":/constituents")
-                set.attributes = (try? file.attributes()) ?? [:]
-                if chunk.labels.allSatisfy({ $0 != nil }) { set.labels = chunk.labels.map { $0! } }
-                return set
-            }
+        if spec.isJetImages, let events = try eventFile(path), !events.file.contains("/images") {
+            return try jetImages(events, spec: spec, limit: limit)
         }
         return try ImageSet.load(path, options: .init(size: spec.imageSize, channels: spec.channels, limit: limit))
+    }
+
+    /// The event file at `path` when it is HDF5 in one of the event layouts; nil otherwise.
+    public static func eventFile(_ path: String) throws -> EventFile? {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue,
+            (try? FileKind.detect(path)) == .hdf5
+        else { return nil }
+        return try EventFile(path)
+    }
+
+    /// Jet images made from an event file's particles with `spec`'s preprocessing (as `score`
+    /// makes them): labels and the layout's description come along; events whose jet is empty or
+    /// not finite are left out, with a warning naming how many.
+    public static func jetImages(_ events: EventFile, spec: DataSpec, limit: Int? = nil) throws -> ImageSet {
+        let source = try EventSource(events.path, spec: spec, fromConstituents: true)
+        let n = min(limit ?? source.count, source.count)
+        var images: [Float] = [], labels: [Int?] = []
+        let per = spec.imageSize * spec.imageSize
+        var dropped = 0
+        for start in stride(from: 0, to: n, by: 4096) {
+            let chunk = try source.read(start, min(4096, n - start))
+            let p = chunk.images.storage.pointer
+            for i in 0..<chunk.problem.count {
+                guard chunk.problem[i] == nil else { dropped += 1; continue }
+                images += UnsafeBufferPointer(start: p + i * per, count: per)
+                labels.append(chunk.labels[i])
+            }
+        }
+        if dropped > 0 {
+            Warnings.emit("\(events.path): \(dropped) of \(n) events left out (an empty or non-finite jet)")
+        }
+        guard !labels.isEmpty else {
+            throw FormatError(events.path, "none of its \(n) events gives a jet image (every jet empty or not finite)")
+        }
+        var set = ImageSet(
+            images: Tensor(shape: [labels.count, 1, spec.imageSize, spec.imageSize], data: images),
+            source: events.path)
+        set.attributes = (spec.jetRecord?.values ?? [:]).merging(["event_layout": events.layout.description]) { a, _ in
+            a
+        }
+        if labels.allSatisfy({ $0 != nil }) { set.labels = labels.map { $0! } }
+        return set
     }
 
     /// Refuses a file whose images are not the kind the model was trained on: pictures for a jet

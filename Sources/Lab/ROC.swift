@@ -9,10 +9,13 @@ public struct ROC {
     public let thresholds: [Double]
 
     /// Events whose score is NaN are left out (they have no place in the order); callers report them.
-    public init(scores: [Double], labels: [Int]) {
-        precondition(scores.count == labels.count)
+    /// With `weights` (per-event, as the ATLAS open data carry), efficiencies are weighted sums.
+    public init(scores: [Double], labels: [Int], weights: [Double]? = nil) {
+        precondition(scores.count == labels.count && (weights == nil || weights!.count == scores.count))
         let order = scores.indices.filter { !scores[$0].isNaN }.sorted { scores[$0] > scores[$1] }
-        let nSig = Double(order.filter { labels[$0] != 0 }.count), nBkg = Double(order.count) - nSig
+        func w(_ i: Int) -> Double { weights?[i] ?? 1 }
+        let nSig = order.filter { labels[$0] != 0 }.reduce(0) { $0 + w($1) }
+        let nBkg = order.filter { labels[$0] == 0 }.reduce(0) { $0 + w($1) }
         var fpr = [0.0], tpr = [0.0], thr = [Double.infinity]
         var tp = 0.0, fp = 0.0
         var i = 0
@@ -20,7 +23,7 @@ public struct ROC {
             let s = scores[order[i]]
             // Ties move together: one point per distinct threshold.
             while i < order.count && scores[order[i]] == s {
-                if labels[order[i]] != 0 { tp += 1 } else { fp += 1 }
+                if labels[order[i]] != 0 { tp += w(order[i]) } else { fp += w(order[i]) }
                 i += 1
             }
             fpr.append(nBkg > 0 ? fp / nBkg : 0); tpr.append(nSig > 0 ? tp / nSig : 0); thr.append(s)

@@ -133,7 +133,7 @@ public struct ScoreReport {
         for (k, name) in table.names.enumerated() {
             let ok = table.scores[k].indices.filter { table.scores[k][$0].isFinite }
             let scores = ok.map { table.scores[k][$0] }, truth = ok.map { labels[$0]! }
-            let r = ROC(scores: scores, labels: truth)
+            let r = ROC(scores: scores, labels: truth, weights: table.weights.map { w in ok.map { w[$0] } })
             summary.auc[name] = r.auc
             summary.darkMachines[name] = DarkMachinesFigures(scores: scores, labels: truth)
             summary.rejectionAt30[name] = r.rejection(atSignal: 0.3)

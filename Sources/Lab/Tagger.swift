@@ -68,6 +68,15 @@ public enum Tagger {
         return out
     }
 
+    /// A file's jet images: stored ones as they are, or made from an event file's particles (any
+    /// layout `EventFile` reads) with the standard preprocessing at `size` (25 unless a checkpoint says).
+    static func images(_ path: String, size: Int? = nil) throws -> ImageSet {
+        if let events = try ModelInputs.eventFile(path), !events.file.contains("/images") {
+            return try ModelInputs.jetImages(events, spec: .standardJets(source: path, size: size ?? 25))
+        }
+        return try ImageSet.load(path)
+    }
+
     /// Loads a tagger checkpoint and scores every image of the given files; labels come from
     /// the files when present.
     public static func predict(checkpoint: String, files: [String]) throws -> (scores: [Double], labels: [Int?]) {
@@ -82,16 +91,24 @@ public enum Tagger {
         try ckpt.restore(into: model, file: checkpoint)
         var scores: [Double] = [], labels: [Int?] = []
         for f in files {
-            let set = try ImageSet.load(f).scaled(scaling)
-            guard set.height == config.imageSize, set.channels == config.channels else {
+            let set = try images(f, size: config.imageSize).scaled(scaling)
+            guard set.height == config.imageSize, set.width == config.imageSize, set.channels == config.channels else {
                 throw FormatError(
                     f,
                     "images are \(set.channels)×\(set.height)×\(set.width); the tagger was trained on "
                         + "\(config.channels)×\(config.imageSize)²"
                 )
             }
+            guard set.images.storage.buffer.contains(where: { $0 != 0 && $0.isFinite }) else {
+                throw FormatError(f, "none of its \(set.count) events can be scored: every image is empty")
+            }
             scores += predict(model, set.images)
             labels += set.labels.map { $0.map { Optional($0) } } ?? Array(repeating: nil, count: set.count)
+        }
+        guard scores.contains(where: \.isFinite) else {
+            throw FormatError(
+                files.joined(separator: ", "),
+                "none of its \(scores.count) events could be scored (every image empty or not finite)")
         }
         return (scores, labels)
     }
@@ -112,8 +129,8 @@ final class TaggerTask: TrainingTask {
 
     init(signal: String, background: String, lr: Float, seed: UInt64) throws {
         self.signal = signal; self.background = background
-        let sig = try ImageSet.load(signal).scaled(Tagger.scaling),
-            bkg = try ImageSet.load(background).scaled(Tagger.scaling)
+        let sig = try Tagger.images(signal).scaled(Tagger.scaling),
+            bkg = try Tagger.images(background).scaled(Tagger.scaling)
         guard sig.height == bkg.height, sig.channels == bkg.channels else {
             throw FormatError(
                 signal, "signal images \(sig.images.shape) and background images \(bkg.images.shape) differ")

@@ -53,6 +53,9 @@ public enum TrainingSetup {
     ) throws
         -> (ImageSet, DataSpec)
     {
+        if let events = try ModelInputs.eventFile(path) {
+            return try jetImages(events, kind: kind, options: options)
+        }
         let set = try ImageSet.load(path, options: .init(size: options.imageSize, channels: model.channels))
         guard set.width == set.height else {
             throw FormatError(path, "images are \(set.width)×\(set.height); pass --image-size to crop them square")
@@ -61,6 +64,26 @@ public enum TrainingSetup {
         var spec = DataSpec(source: set.source, imageSize: set.height, channels: set.channels, scaling: scaling)
         spec.preprocessing = set.jetRecord?.text ?? ""
         return (set.scaled(scaling), spec)
+    }
+
+    /// Jet images made from an event file (any layout `EventFile` reads) with the standard
+    /// preprocessing at `--image-size` (default 25), recorded in the checkpoint as for the bundled
+    /// jets; a labelled file trains on its background (label 0) alone.
+    static func jetImages(_ events: EventFile, kind: ModelKind, options: TrainOptions) throws -> (ImageSet, DataSpec) {
+        let spec = DataSpec.standardJets(source: events.path, size: options.imageSize ?? 25)
+        var set = try ModelInputs.jetImages(events, spec: spec)
+        if let labels = set.labels, labels.contains(1) {
+            let background = labels.indices.filter { labels[$0] == 0 }
+            guard !background.isEmpty else {
+                throw FormatError(events.path, "holds only signal-labelled events: train on background (label 0)")
+            }
+            Warnings.emit(
+                "\(events.path): training on its \(background.count) background events (label 0); "
+                    + "\(labels.count - background.count) signal events left out")
+            set.images = set.images.indexSelect(axis: 0, indices: background).detach()
+            set.labels = background.map { _ in 0 }
+        }
+        return (set.scaled(.unitSum), spec)
     }
 
     static func ganTask(
@@ -96,6 +119,17 @@ public enum TrainingSetup {
             likelihood: model.likelihood ?? (jets ? .gaussian : .bernoulli),
             sigma: jets ? 0.01 : 0.1, beta: model.beta, plain: kind == .ae)
         try check(c, path: path, batch: options.batchSize)
+        if c.likelihood == .bernoulli {
+            // A Bernoulli likelihood is a probability per pixel: data outside [0, 1] is not what it models.
+            let values = set.images.storage.buffer
+            if let lo = values.min(), let hi = values.max(), lo < 0 || hi > 1 {
+                throw FormatError(
+                    path,
+                    String(
+                        format: "values span [%.4g, %.4g], but --likelihood bernoulli needs data in [0, 1] "
+                            + "(use --likelihood gaussian, or rescale the data)", lo, hi))
+            }
+        }
         let task = VAETask(
             c, images: TrainingImages(train, spec: spec), lr: options.learningRate ?? 1e-3, seed: options.seed,
             validation: validation)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Datasets
 import Formats
 import Foundation
+import Lab
 
 /// `genlab data describe|preview`: look at a data set before training on it.
 struct DataCommand: ParsableCommand {
@@ -17,7 +18,19 @@ struct DataCommand: ParsableCommand {
 
         @OptionGroup var limits: InputLimitOptions
 
-        func run() throws { print(try Formats.Describe.report(path)) }
+        func run() throws {
+            var lines = try Formats.Describe.report(path).components(separatedBy: "\n")
+            if let events = try ModelInputs.eventFile(path) {
+                let what = events.layout.isWholeEvents ? "events" : "jets"
+                lines.insert(
+                    "  recognised: \(events.layout.description); \(events.count) \(what)"
+                        + (events.hasWeights ? ", per-event weights" : ""), at: 1)
+                lines.insert(
+                    "  GenLab reads it as jet constituents (pT, η, φ in GeV) and makes jet images from them: train, "
+                        + "score, inspect, quality and classify take it as it is", at: 2)
+            }
+            print(lines.joined(separator: "\n"))
+        }
     }
 
     struct Preview: ParsableCommand {
@@ -46,7 +59,12 @@ struct DataCommand: ParsableCommand {
                 print("wrote \(out): the mean of \(set.count) images from \(set.source)")
                 return
             }
-            let set = try ImageSet.load(path, options: .init(limit: count))
+            let set: ImageSet
+            if let events = try ModelInputs.eventFile(path), !events.file.contains("/images") {
+                set = try ModelInputs.jetImages(events, spec: .standardJets(source: path), limit: count)
+            } else {
+                set = try ImageSet.load(path, options: .init(limit: count))
+            }
             let stretch = normalizeEach || set.attributes["image_preprocessing"] != nil
             let n = Swift.min(count, set.count)
             let grid = imageGrid(set.batch(Array(0..<n)), padding: 1, normalizeEach: stretch)

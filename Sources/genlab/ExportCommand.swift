@@ -38,7 +38,7 @@ struct Export: ParsableCommand {
 
     func run() throws {
         let outputs = [onnx, onnx.map(ONNXExport.referencePath), pytorch].compactMap { $0 }
-        try OutputGuard.refuse(outputs: outputs, inputs: [checkpoint])
+        try OutputGuard.refuse(outputs: outputs, inputs: [checkpoint], distinct: true)
         for out in outputs where !overwrite && FileManager.default.fileExists(atPath: out) {
             throw ValidationError("\(out) exists; pass --overwrite to replace it")
         }

@@ -61,11 +61,13 @@ enum Choice {
     }
 }
 
-/// Refuses output paths that would replace an input (the same file, through any link), two outputs
-/// that are one file, and an output folder inside an input folder (a run's files among the images
+/// Refuses output paths that would replace an input (the same file, through any link), two named
+/// outputs that are one file, and an output folder inside an input folder (a run's files among the images
 /// it trains on).
 enum OutputGuard {
-    static func refuse(outputs: [String], inputs: [String]) throws {
+    /// With `distinct`, the outputs are separate files the user named (export's --onnx, its
+    /// reference file and --pytorch) and may not be one file.
+    static func refuse(outputs: [String], inputs: [String], distinct: Bool = false) throws {
         let inputPaths = inputs.map { ($0, resolved($0)) }
         var seen: [String: String] = [:]
         for out in outputs {
@@ -75,7 +77,7 @@ enum OutputGuard {
                     "the output \(out) is the input \(input): GenLab never writes over its inputs; choose another --out"
                 )
             }
-            if let other = seen[target] {
+            if distinct, let other = seen[target] {
                 throw ValidationError("the outputs \(other) and \(out) are one file: give each its own path")
             }
             seen[target] = out

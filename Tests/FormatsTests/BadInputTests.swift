@@ -41,6 +41,8 @@ final class BadInputTests: XCTestCase {
         "h5_labels_three.h5": "labels must be 0",
         "h5_labels_short.h5": "/labels has shape", "h5_constituents_4_features.h5": "constituents",
         "h5_lhco_bad_width.h5": "no images", "h5_lhco_nan.h5": "no images", "h5_constituents_nan.h5": "constituents",
+        "h5_pandas_evil_pickle.h5": "never runs a pickle", "h5_pandas_lying_items.h5": "names 2 columns",
+        "h5_atlas_mismatched_energy.h5": "ATLAS",
     ]
 
     func testEveryImageReaderRefusesTheCraftedFilesWithANamedError() throws {

@@ -220,12 +220,30 @@ def small_corpus(out):
                                              h.create_dataset("jets", data=np.array([[600, np.nan, 0, 80], [600, 0, np.inf, 80],
                                                                                      [600, 3e38, 0, 80], [600, 0, 0, 80]], np.float32)),
                                              h.create_dataset("labels", data=np.array([0, 0, 1, 1], np.int8))),
+        # The field's layouts, lying: a pandas table whose column names are a pickle that calls a
+        # function; a fixed frame whose names and values disagree; ATLAS energies of another shape.
+        "h5_pandas_evil_pickle.h5": pandas_evil_pickle,
+        "h5_pandas_lying_items.h5": lambda h: (h.create_group("table").attrs.update({"pandas_type": np.bytes_(b"frame"),
+                                                                                   "nblocks": np.int64(1)}),
+                                               h.create_dataset("table/block0_items", data=np.array([b"E_0", b"PX_0"])),
+                                               h.create_dataset("table/block0_values", data=np.ones((3, 4)))),
+        "h5_atlas_mismatched_energy.h5": lambda h: [h.create_dataset(k, data=np.ones((3, 10), np.float32))
+                                                    for k in ("fjet_clus_pt", "fjet_clus_eta", "fjet_clus_phi")]
+        + [h.create_dataset("fjet_clus_E", data=np.ones((3, 5), np.float32))],
     }
     for name, build in yield_h5.items():
         h5(name, build)
     for name, data in f.items():
         (out / name).write_bytes(data)
     return sorted(list(f) + list(yield_h5))
+
+
+def pandas_evil_pickle(h):
+    """pandas' table layout whose column-name pickle calls os.system (a reader that unpickles runs it)."""
+    h.create_group("table").attrs["pandas_type"] = np.bytes_(b"frame_table")
+    rows = np.zeros(3, dtype=[("index", "<i8"), ("values_block_0", "<f8", (2,))])
+    t = h.create_dataset("table/table", data=rows)
+    t.attrs["values_block_0_kind"] = np.bytes_(b"cos\nsystem\n(S'touch /tmp/genlab-pwned'\ntR.")
 
 
 def deflate_stream(head, zeros, wbits):

@@ -45,6 +45,18 @@ int genlab_h5_shape(int64_t file, const char *dataset, int64_t *dims, char *erro
 int64_t genlab_h5_storage_bytes(int64_t file, const char *dataset);
 /// Reads rows [start, start + count) along the first axis, converted to float32.
 int genlab_h5_read_rows(int64_t file, const char *dataset, int64_t start, int64_t count, float *out, char *error);
+/// Strings of a one-dimensional string dataset (fixed or variable length), one a line (control
+/// bytes escaped as in attribute listings); NULL with a message when it is not one or holds more
+/// than max_items.
+char *genlab_h5_read_strings(int64_t file, const char *dataset, int64_t max_items, char *error);
+/// A compound dataset's members, one a line: "name\tclass\tcount" (count: elements of an array member).
+char *genlab_h5_compound_fields(int64_t file, const char *dataset, char *error);
+/// Rows [start, start + count) of one numeric member (scalar when width is 1, else an array of
+/// width numbers) of a one-dimensional compound dataset, as float32 [count, width].
+int genlab_h5_read_field_rows(int64_t file, const char *dataset, const char *field, int64_t start, int64_t count,
+                              int64_t width, float *out, char *error);
+/// The filters a dataset needs that libhdf5 cannot load, in words (malloc'd), or NULL when none.
+char *genlab_h5_missing_filters(int64_t file, const char *dataset);
 /// Writes a float32 dataset, chunked by `chunk_rows` rows and gzip-compressed (level 0 = none).
 /// Intermediate groups are created.
 int genlab_h5_write(int64_t file, const char *dataset, int rank, const int64_t *dims, const float *data, int64_t chunk_rows,

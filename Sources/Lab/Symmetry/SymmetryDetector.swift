@@ -329,10 +329,10 @@ public final class SymmetryDetector {
     ) throws -> (pixels: [Float], threshold: Float) {
         guard canonical else {
             let cut = try twoColour(
-                image.grey().centreCropSquare().resized(width: size, height: size, method: .area), source: source)
+                image.shapeGrey().centreCropSquare().resized(width: size, height: size, method: .area), source: source)
             return (cut.binary, cut.threshold)
         }
-        let cut = try twoColour(image.grey(), source: source, fillHoles: fillHoles)
+        let cut = try twoColour(image.shapeGrey(), source: source, fillHoles: fillHoles)
         return (try canonicalForm(cut, size: size, upright: upright, source: source), cut.threshold)
     }
 
@@ -353,7 +353,7 @@ public final class SymmetryDetector {
             return Prepared(pixels: pixels, threshold: t, shape: pixels, geometry: nil)
         }
         // Filled once here, not once per form.
-        let cut = try Self.twoColour(image.grey(), source: source, fillHoles: fillsHoles)
+        let cut = try Self.twoColour(image.shapeGrey(), source: source, fillHoles: fillsHoles)
         func form(_ size: Int, upright: Bool) throws -> [Float] {
             try Self.canonicalForm(cut, size: size, upright: upright, source: source)
         }
