@@ -212,6 +212,9 @@ def main():
     case("quality: face model against jets", ["quality", "--checkpoint", vae, "--reference", qcd], "error", "qcd_test.h5")
     case("quality: all-NaN reference", ["quality", "--checkpoint", ae, "--reference", work / "nan_jets.npy"], "error",
          "nan_jets.npy")
+    ae_report = digest(work / "ae/report.html")
+    case("quality beside a training run", ["quality", "--checkpoint", ae, "--reference", qcd, "--count", "100"], "ok",
+         check=lambda r: None if digest(work / "ae/report.html") == ae_report else "the run's report.html was replaced")
     case("quality --count 16", ["quality", "--checkpoint", ae, "--reference", qcd, "--count", "16"], "error", "--count")
     for name, key_change in {
         "NaN weights": lambda b: struct.pack("<f", float("nan")) * (len(b) // 4),

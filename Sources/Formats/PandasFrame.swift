@@ -5,9 +5,9 @@ import Foundation
 /// without unpickling anything:
 /// - `format='fixed'`: under the key's group, blocks of one dtype each — `blockK_items` (the
 ///   column names, strings or integers) and `blockK_values` [rows, columns];
-/// - `format='table'`: one compound dataset `KEY/table` with an `index` member and
-///   `values_block_K` array members; each block's column names sit in the attribute
-///   `values_block_K_kind`, a protocol-0 pickle of a list of strings, which is read here as
+/// - `format='table'`: one compound dataset `KEY/table` with an `index` member,
+///   `values_block_K` array members and a member per data column; each member's column names sit
+///   in the attribute `<member>_kind`, a protocol-0 pickle of a list of strings, which is read here as
 ///   text (`PickledNames`): only string and list opcodes are accepted, nothing is executed.
 public struct PandasFrame {
     public enum Format: String, Sendable { case fixed, table }
@@ -82,7 +82,9 @@ public struct PandasFrame {
             guard shape.count == 1 else { throw FormatError(file.path, "\(table) has shape \(shape); expected (rows)") }
             rows = shape[0]
             let tableAttributes = try file.attributes(of: table)
-            for field in try file.compoundFields(table) where field.name.hasPrefix("values_block_") {
+            // values_block_K members hold several columns; a data column (data_columns=[…]) is a member of
+            // its own; each names its columns in <member>_kind.
+            for field in try file.compoundFields(table) where field.name != "index" {
                 guard ["float", "int", "uint"].contains(field.dtype) else { continue }
                 guard let pickled = tableAttributes[field.name + "_kind"] else {
                     throw FormatError(file.path, "\(table): \(field.name) has no column names (\(field.name)_kind)")

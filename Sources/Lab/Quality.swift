@@ -165,7 +165,8 @@ public enum Quality {
                     ("median nearest-neighbour distance between training images", String(format: "%.3f", b)),
                 ])
         }
-        try page.write(folder: folder)
+        // Its own page: a training run's report.html in the same folder is never replaced.
+        try page.write(folder: folder, name: "quality_report.html")
     }
 
     public static func memorisation(generated: Tensor, training: Tensor) -> Report {

@@ -20,9 +20,9 @@ public struct RunReport {
         CommandLine.arguments.map { a in a.contains(" ") ? "'\(a)'" : a }.joined(separator: " ")
     }
 
-    /// Writes FOLDER/report.html (atomically), embedding the folder's pictures.
+    /// Writes FOLDER/NAME (report.html unless told; atomically), embedding the folder's pictures.
     // Long: one HTML page; the text is the function.
-    public func write(folder: String) throws {
+    public func write(folder: String, name: String = "report.html") throws {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
         var html = """
             <!doctype html>
@@ -65,7 +65,7 @@ public struct RunReport {
             html += "<figure><img alt=\"\(escape(name))\" src=\"data:\(type);base64,\(data.base64EncodedString())\">"
             html += "<figcaption>\(escape(name))\(extras.isEmpty ? "" : " — " + extras)</figcaption></figure>\n"
         }
-        let files = names.filter { !$0.hasPrefix(".") && !pictures.contains($0) && $0 != "report.html" }
+        let files = names.filter { !$0.hasPrefix(".") && !pictures.contains($0) && !$0.hasSuffix(".html") }
         if !files.isEmpty {
             html +=
                 "<h2>Files in this run</h2>\n<p>"
@@ -73,7 +73,7 @@ public struct RunReport {
                 + "</p>\n"
         }
         html += "</body></html>\n"
-        try AtomicFile.write(Data(html.utf8), to: folder + "/report.html")
+        try AtomicFile.write(Data(html.utf8), to: folder + "/" + name)
     }
 
     func escape(_ s: String) -> String { HTML.escape(s) }

@@ -59,7 +59,9 @@ def top_tagging(out, c, y, fmt):
     columns["ttv"] = np.zeros(len(y), dtype=np.int64)
     columns["is_signal_new"] = y
     df = pd.DataFrame(columns)
-    df.to_hdf(out / f"toptagging_{fmt}.h5", key="table", mode="w", format=fmt)
+    # The table format with the label as a data column (its own member), as a user querying it writes it.
+    extra = {"data_columns": ["is_signal_new"]} if fmt == "table" else {}
+    df.to_hdf(out / f"toptagging_{fmt}.h5", key="table", mode="w", format=fmt, **extra)
 
 
 def lhco(out, c, y, labelled, complib=None, name=None):
