@@ -242,6 +242,7 @@ def main():
                                                        "--out", work / "cal"], "error", "top_test.h5")
 
     # --- Unclear errors.
+    case("a misspelt command", ["trian", "gan"], "error", "did you mean 'train'")
     ro = work / "readonly"
     ro.mkdir()
     os.chmod(ro, 0o555)

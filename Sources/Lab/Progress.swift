@@ -10,6 +10,9 @@ public final class ProgressBar {
     var lastDraw = Date.distantPast
     let interactive = isatty(2) != 0
     public var quiet = false
+    /// Whole epochs still to come after this bar's (a training run): the line then also shows the
+    /// run's ETA at this bar's rate.
+    public var epochsAfterThis = 0
     /// Every bar of this process stays silent (the ranks other than 0 of a data-parallel run).
     public nonisolated(unsafe) static var muted = false
 
@@ -31,9 +34,12 @@ public final class ProgressBar {
         let width = 24
         let filled = total > 0 ? min(width, width * done / total) : 0
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+        let run =
+            epochsAfterThis > 0 && done > 0
+            ? " (run \(ProgressBar.clock(eta + elapsed / Double(done) * Double(total * epochsAfterThis))))" : ""
         let line = String(
-            format: "%@ %@ %d/%d  %.1f %@/s  ETA %@  %@", label, bar, done, total, rate, unit, ProgressBar.clock(eta),
-            status)
+            format: "%@ %@ %d/%d  %.1f %@/s  ETA %@%@  %@", label, bar, done, total, rate, unit, ProgressBar.clock(eta),
+            run, status)
         FileHandle.standardError.write(
             Data(((interactive ? "\r\u{1B}[K" : "") + line + (interactive ? "" : "\n")).utf8))
     }

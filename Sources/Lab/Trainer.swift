@@ -193,6 +193,7 @@ public final class Trainer {
         state.dataSaved = true
         let bar = ProgressBar(total: batches.count, label: "epoch \(state.epoch + 1)/\(options.epochs)", unit: "img")
         bar.quiet = options.quiet || !cluster.isRoot
+        bar.epochsAfterThis = max(0, options.epochs - state.epoch - 1)
         var seen = batches.prefix(state.skip).reduce(0) { $0 + $1.count }
         for b in state.skip..<batches.count {
             let stepStart = Date()

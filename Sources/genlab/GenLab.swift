@@ -33,6 +33,12 @@ struct GenLab: ParsableCommand {
         if CommandLine.argc == 3, CommandLine.arguments[1] == HDF5Probe.command {
             HDF5Probe.runChild(CommandLine.arguments[2])
         }
+        // Under nohup or Slurm stdout is a file: line by line, so progress shows as it happens.
+        if isatty(STDOUT_FILENO) == 0 { setvbuf(stdout, nil, _IOLBF, 0) }
+        if CommandLine.argc >= 2, let hint = suggestion(for: CommandLine.arguments[1]) {
+            FileHandle.standardError.write(Data("Error: \(hint)\n".utf8))
+            Foundation.exit(64)
+        }
         HDF5File.probe = HDF5Probe.check
         let cluster: Cluster
         do { cluster = try Cluster.start() } catch {
@@ -41,6 +47,31 @@ struct GenLab: ParsableCommand {
         }
         guard cluster.isDistributed else { Self.main(nil); return }
         runAsRank(cluster)
+    }
+
+    /// "unknown command 'trian'; did you mean 'train'?" for a first word that is no subcommand and
+    /// lies within two edits of one; nil when it is a subcommand, a flag, or nothing close.
+    static func suggestion(for word: String) -> String? {
+        let names = configuration.subcommands.map { $0._commandName } + ["help"]
+        guard !word.hasPrefix("-"), !names.contains(word) else { return nil }
+        let close = names.map { ($0, editDistance(word.lowercased(), $0)) }.filter { $0.1 <= 2 }.min { $0.1 < $1.1 }
+        return close.map { "unknown command '\(word)'; did you mean '\($0.0)'? (genlab --help lists the commands)" }
+    }
+
+    /// Levenshtein distance between two short words.
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var row = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var previous = row[0]
+            row[0] = i
+            for j in 1...max(b.count, 1) where !b.isEmpty {
+                let current = row[j]
+                row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+                previous = current
+            }
+        }
+        return a.isEmpty ? b.count : row[b.count]
     }
 
     /// The commands that share their work over the ranks of an mpirun job.
