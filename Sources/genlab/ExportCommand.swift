@@ -1,4 +1,5 @@
 import ArgumentParser
+import Formats
 import Foundation
 import Lab
 
@@ -40,7 +41,7 @@ struct Export: ParsableCommand {
         let outputs = [onnx, onnx.map(ONNXExport.referencePath), pytorch].compactMap { $0 }
         try OutputGuard.refuse(outputs: outputs, inputs: [checkpoint], distinct: true)
         for out in outputs where !overwrite && FileManager.default.fileExists(atPath: out) {
-            throw ValidationError("\(out) exists; pass --overwrite to replace it")
+            throw FormatError(out, "exists; pass --overwrite to replace it")
         }
         if let onnx {
             let r = try ONNXExport.export(

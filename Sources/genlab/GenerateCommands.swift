@@ -27,10 +27,10 @@ struct Sample: ParsableCommand {
                 !($0.hasPrefix("sample_") && $0.hasSuffix(".png")) && !$0.hasPrefix(".")
             })
         {
-            throw ValidationError(
-                "--out \(out) already holds other files "
-                    + "(\(foreign)\(names.contains("checkpoint.safetensors") ? ": a training run" : "")); "
-                    + "choose a new folder, or pass --overwrite")
+            throw FormatError(
+                out,
+                "already holds other files (\(foreign)\(names.contains("checkpoint.safetensors") ? ": a training run" : "")); "
+                    + "choose a new folder for --out, or pass --overwrite")
         }
         let model = try LoadedModel.load(checkpoint)
         let images = Sampler.sample(model, count: count, seed: seed)

@@ -61,7 +61,8 @@ enum Choice {
     }
 }
 
-/// Refuses output paths that would replace an input (the same file, through any link), two named
+/// Runtime refusals (FormatError: one line naming the path, exit 1, no usage text) of output paths
+/// that would replace an input (the same file, through any link), two named
 /// outputs that are one file, and an output folder inside an input folder (a run's files among the images
 /// it trains on).
 enum OutputGuard {
@@ -73,12 +74,10 @@ enum OutputGuard {
         for out in outputs {
             let target = resolved(out)
             if let (input, _) = inputPaths.first(where: { $0.1 == target }) {
-                throw ValidationError(
-                    "the output \(out) is the input \(input): GenLab never writes over its inputs; choose another --out"
-                )
+                throw FormatError(out, "is the input \(input): GenLab never writes over its inputs; choose another --out")
             }
             if distinct, let other = seen[target] {
-                throw ValidationError("the outputs \(other) and \(out) are one file: give each its own path")
+                throw FormatError(out, "is the output \(other) too (one file): give each output its own path")
             }
             seen[target] = out
         }
@@ -94,9 +93,9 @@ enum OutputGuard {
             }
             let folder = resolved(input)
             if target == folder || target.hasPrefix(folder.hasSuffix("/") ? folder : folder + "/") {
-                throw ValidationError(
-                    "the output folder \(out) is inside the input folder \(input): its files would mix with the "
-                        + "data; choose an --out outside it")
+                throw FormatError(
+                    out, "is inside the input folder \(input): the run's files would mix with the data; choose an --out "
+                        + "outside it")
             }
         }
     }
