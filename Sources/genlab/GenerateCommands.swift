@@ -27,10 +27,9 @@ struct Sample: ParsableCommand {
                 !($0.hasPrefix("sample_") && $0.hasSuffix(".png")) && !$0.hasPrefix(".")
             })
         {
+            let what = names.contains("checkpoint.safetensors") ? ": a training run" : ""
             throw FormatError(
-                out,
-                "already holds other files (\(foreign)\(names.contains("checkpoint.safetensors") ? ": a training run" : "")); "
-                    + "choose a new folder for --out, or pass --overwrite")
+                out, "already holds other files (\(foreign)\(what)); choose a new folder for --out, or pass --overwrite")
         }
         let model = try LoadedModel.load(checkpoint)
         let images = Sampler.sample(model, count: count, seed: seed)

@@ -74,7 +74,8 @@ enum OutputGuard {
         for out in outputs {
             let target = resolved(out)
             if let (input, _) = inputPaths.first(where: { $0.1 == target }) {
-                throw FormatError(out, "is the input \(input): GenLab never writes over its inputs; choose another --out")
+                throw FormatError(
+                    out, "is the input \(input): GenLab never writes over its inputs; choose another --out")
             }
             if distinct, let other = seen[target] {
                 throw FormatError(out, "is the output \(other) too (one file): give each output its own path")
@@ -94,7 +95,8 @@ enum OutputGuard {
             let folder = resolved(input)
             if target == folder || target.hasPrefix(folder.hasSuffix("/") ? folder : folder + "/") {
                 throw FormatError(
-                    out, "is inside the input folder \(input): the run's files would mix with the data; choose an --out "
+                    out,
+                    "is inside the input folder \(input): the run's files would mix with the data; choose an --out "
                         + "outside it")
             }
         }
