@@ -29,7 +29,9 @@ struct Sample: ParsableCommand {
         {
             let what = names.contains("checkpoint.safetensors") ? ": a training run" : ""
             throw FormatError(
-                out, "already holds other files (\(foreign)\(what)); choose a new folder for --out, or pass --overwrite")
+                out,
+                "already holds other files (\(foreign)\(what)); choose a new folder for --out, or pass "
+                    + "--overwrite")
         }
         let model = try LoadedModel.load(checkpoint)
         let images = Sampler.sample(model, count: count, seed: seed)
