@@ -31,6 +31,9 @@ public enum ModelInputs {
     public static func jetImages(_ events: EventFile, spec: DataSpec, limit: Int? = nil) throws -> ImageSet {
         let source = try EventSource(events.path, spec: spec, fromConstituents: true)
         let n = min(limit ?? source.count, source.count)
+        // The images are held in memory: within --max-input-mib like any decoded input.
+        _ = try InputLimits.current.elements(
+            [n, 1, spec.imageSize, spec.imageSize], file: events.path, what: "the jet images of its \(n) events")
         var images: [Float] = [], labels: [Int?] = []
         let per = spec.imageSize * spec.imageSize
         var dropped = 0
