@@ -137,14 +137,23 @@ public struct EventFile {
             }
         }
         try frame?.requireStored()
-        for (name, columns) in [
-            ("/labels", 0), ("/jets", 4), ("/jet_features", 3), ("/training_weights", 0), ("/fjet_m", 0),
-        ] where file.contains(name) {
+        try EventFile.requireRowPerEvent(
+            file, count: count,
+            [
+                ("/labels", 0), ("/jets", 4), ("/jet_features", 3), ("/training_weights", 0), ("/weights", 0),
+                ("/fjet_m", 0),
+            ])
+    }
+
+    /// Refuses per-event datasets whose shape is not one row an event: `columns` 0 for one value an
+    /// event ((N) or (N, 1)), else (N, ≥ columns). Datasets the file lacks are skipped.
+    public static func requireRowPerEvent(_ file: HDF5File, count: Int, _ datasets: [(String, Int)]) throws {
+        for (name, columns) in datasets where file.contains(name) {
             let s = try file.shape(name)
             let ok = columns == 0 ? (s.count == 1 || (s.count == 2 && s[1] == 1)) : (s.count == 2 && s[1] >= columns)
             guard ok, s[0] == count else {
                 throw FormatError(
-                    path,
+                    file.path,
                     "\(name) has shape \(s), expected (\(count)\(columns == 0 ? "" : ", \(columns)")), one row an event"
                 )
             }

@@ -134,17 +134,7 @@ struct EventSource {
         self.warning = warning
         if count == 0 { throw FormatError(path, "holds no events") }
         if let f = file, events == nil {
-            for (name, columns) in [("/labels", 0), ("/jets", 4)] where f.contains(name) {
-                let s = try f.shape(name)
-                let ok =
-                    columns == 0 ? (s.count == 1 || (s.count == 2 && s[1] == 1)) : (s.count == 2 && s[1] >= columns)
-                guard ok, s[0] == count else {
-                    throw FormatError(
-                        path,
-                        "\(name) has shape \(s), expected (\(count)\(columns == 0 ? "" : ", \(columns)")) "
-                            + (columns == 0 ? "labels, one an event" : "of (pT, η, φ, m), one row an event"))
-                }
-            }
+            try EventFile.requireRowPerEvent(f, count: count, [("/labels", 0), ("/jets", 4)])
         }
     }
 
@@ -233,17 +223,10 @@ struct EventSource {
             throw FormatError(path, "holds nothing GenLab can read as events")
         }
         // Per-event checks: a NaN or an empty jet gets a reason instead of a score.
-        var problem = [String?](repeating: nil, count: n)
-        let per = images.count / max(n, 1), px = images.storage.pointer
-        for i in 0..<n {
-            var sum: Float = 0, finite = true
-            for k in 0..<per { let v = px[i * per + k]; if !v.isFinite { finite = false; break }; sum += v }
-            if !finite {
-                problem[i] = "non-finite input (NaN/Inf)"
-            } else if sum <= 0 {
-                problem[i] = "empty jet (zero total pT)"
-            }
+        let problem = ModelInputs.defects(images).map { defect in
+            defect.map { $0 == .nonFinite ? "non-finite input (NaN/Inf)" : "empty jet (zero total pT)" }
         }
+        let per = images.count / max(n, 1), px = images.storage.pointer
         if problem.contains(where: { $0 != nil }) {
             for i in 0..<n where problem[i] != nil { for k in 0..<per { px[i * per + k] = 0 } }
         }

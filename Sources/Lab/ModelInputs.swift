@@ -10,7 +10,7 @@ public enum ModelInputs {
     /// `genlab score` makes them (the one routine that turns a file into a trained model's inputs for
     /// scoring, inspection and quality); anything else is loaded as images.
     public static func images(_ path: String, spec: DataSpec, limit: Int? = nil) throws -> ImageSet {
-        if spec.isJetImages, let events = try eventFile(path), !events.file.contains("/images") {
+        if spec.isJetImages, let events = try particlesOnly(path) {
             return try jetImages(events, spec: spec, limit: limit)
         }
         return try ImageSet.load(path, options: .init(size: spec.imageSize, channels: spec.channels, limit: limit))
@@ -23,6 +23,13 @@ public enum ModelInputs {
             (try? FileKind.detect(path)) == .hdf5
         else { return nil }
         return try EventFile(path)
+    }
+
+    /// The event file at `path` when it holds particles and no stored `/images`: the one rule of
+    /// where jet images come from — stored ones as they are, else made from the particles.
+    public static func particlesOnly(_ path: String) throws -> EventFile? {
+        guard let events = try eventFile(path), !events.file.contains("/images") else { return nil }
+        return events
     }
 
     /// Jet images made from an event file's particles with `spec`'s preprocessing (as `score`
@@ -83,22 +90,33 @@ public enum ModelInputs {
         }
     }
 
+    /// What keeps an example from being scored or counted.
+    public enum Defect: Sendable { case nonFinite, empty }
+
+    /// Each example's defect — a NaN or infinite value, or no positive total (an empty jet, a blank
+    /// image) — or nil where it is usable: the one test `score`, `inspect` and `quality` share.
+    public static func defects(_ images: Tensor) -> [Defect?] {
+        let n = images.shape.first ?? 0, per = images.count / max(n, 1), p = images.storage.pointer
+        return (0..<n).map { i in
+            var sum: Float = 0
+            for k in 0..<per {
+                let v = p[i * per + k]
+                if !v.isFinite { return .nonFinite }
+                sum += v
+            }
+            return sum > 0 ? nil : .empty
+        }
+    }
+
     /// The images a statistic can use: those with only finite pixels and not all zero (an empty
     /// jet, a blank padding row). Drops the others with one warning naming the file and how many;
     /// refuses a file with fewer than `minimum` usable images, naming the file and the count.
     public static func usable(_ set: ImageSet, path: String, minimum: Int = 1, purpose: String) throws -> ImageSet {
         let n = set.count, per = set.channels * set.height * set.width
         let p = set.images.storage.pointer
-        var keep: [Int] = [], nonFinite = 0, empty = 0
-        for i in 0..<n {
-            var finite = true, any = false
-            for k in 0..<per {
-                let v = p[i * per + k]
-                if !v.isFinite { finite = false; break }
-                if v != 0 { any = true }
-            }
-            if !finite { nonFinite += 1 } else if !any { empty += 1 } else { keep.append(i) }
-        }
+        let defects = Self.defects(set.images)
+        let keep = defects.indices.filter { defects[$0] == nil }
+        let nonFinite = defects.filter { $0 == .nonFinite }.count, empty = defects.filter { $0 == .empty }.count
         guard keep.count >= minimum else {
             throw FormatError(
                 path,

@@ -71,7 +71,7 @@ public enum Tagger {
     /// A file's jet images: stored ones as they are, or made from an event file's particles (any
     /// layout `EventFile` reads) with the standard preprocessing at `size` (25 unless a checkpoint says).
     static func images(_ path: String, size: Int? = nil) throws -> ImageSet {
-        if let events = try ModelInputs.eventFile(path), !events.file.contains("/images") {
+        if let events = try ModelInputs.particlesOnly(path) {
             return try ModelInputs.jetImages(events, spec: .standardJets(source: path, size: size ?? 25))
         }
         return try ImageSet.load(path)

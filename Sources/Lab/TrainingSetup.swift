@@ -53,8 +53,7 @@ public enum TrainingSetup {
     ) throws
         -> (ImageSet, DataSpec)
     {
-        // Stored images are used as they are (the bundled jets); particles only where there are none.
-        if let events = try ModelInputs.eventFile(path), !events.file.contains("/images") {
+        if let events = try ModelInputs.particlesOnly(path) {
             return try jetImages(events, kind: kind, options: options)
         }
         let set = try ImageSet.load(path, options: .init(size: options.imageSize, channels: model.channels))

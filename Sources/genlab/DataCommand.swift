@@ -60,7 +60,7 @@ struct DataCommand: ParsableCommand {
                 return
             }
             let set: ImageSet
-            if let events = try ModelInputs.eventFile(path), !events.file.contains("/images") {
+            if let events = try ModelInputs.particlesOnly(path) {
                 set = try ModelInputs.jetImages(events, spec: .standardJets(source: path), limit: count)
             } else {
                 set = try ImageSet.load(path, options: .init(limit: count))

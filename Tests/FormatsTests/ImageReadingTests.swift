@@ -7,13 +7,6 @@ import XCTest
 /// Pictures as a person sees them: EXIF orientation applied, alpha composited on white (and a
 /// shape drawn only in alpha still readable), pictures of other formats in a folder named.
 final class ImageReadingTests: XCTestCase {
-    func folder(_ name: String) -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("genlab-img-\(getpid())/\(name)").path
-        try? FileManager.default.removeItem(atPath: path)
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
-
     /// A JPEG with an EXIF APP1 segment holding `orientation`, inserted after SOI.
     func jpeg(_ image: Image, orientation: UInt8, to path: String) throws {
         try image.writeJPEG(path, quality: 95)
@@ -30,7 +23,7 @@ final class ImageReadingTests: XCTestCase {
     func testAJPEGsEXIFOrientationIsApplied() throws {
         // 16 × 8, left half black, right half white.
         let stored = Image(width: 16, height: 8, channels: 1, pixels: (0..<128).map { $0 % 16 < 8 ? 0 : 1 })
-        let dir = folder("exif")
+        let dir = freshFolder("exif")
         try jpeg(stored, orientation: 6, to: dir + "/rotated.jpg")
         XCTAssertEqual(ExifOrientation.read(dir + "/rotated.jpg"), 6)
         let shown = try Image.read(dir + "/rotated.jpg")
@@ -60,7 +53,7 @@ final class ImageReadingTests: XCTestCase {
     }
 
     func testPicturesOfOtherFormatsInAFolderAreListedAsSkipped() throws {
-        let dir = folder("mixed")
+        let dir = freshFolder("mixed")
         let face = Image(width: 8, height: 8, channels: 1, pixels: (0..<64).map { Float($0) / 64 })
         try face.writePNG(dir + "/a.png")
         try Data([0x49, 0x49, 0x2A, 0x00, 0, 0, 0, 0]).write(to: URL(fileURLWithPath: dir + "/b.tiff"))

@@ -6,15 +6,8 @@ import XCTest
 /// The one output policy (AtomicFile, OutputPath) and the one escaping policy (HTML,
 /// PythonSource) against what a hostile folder or file name can do.
 final class OutputPathTests: XCTestCase {
-    func folder(_ name: String) -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("genlab-out-\(getpid())/\(name)").path
-        try? FileManager.default.removeItem(atPath: path)
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
-
     func testALinkAtAnOutputPathIsRefusedAndItsTargetUntouched() throws {
-        let dir = folder("link")
+        let dir = freshFolder("link")
         let victim = dir + "/victim.txt"
         try AtomicFile.write(Data("precious".utf8), to: victim)
         XCTAssertEqual(symlink(victim, dir + "/out.txt"), 0)
@@ -28,7 +21,7 @@ final class OutputPathTests: XCTestCase {
     }
 
     func testAFIFOAtAnOutputPathIsRefusedAndStaysAFIFO() throws {
-        let dir = folder("fifo")
+        let dir = freshFolder("fifo")
         XCTAssertEqual(mkfifo(dir + "/out.png", 0o644), 0)
         XCTAssertThrowsError(try AtomicFile.writeVia(dir + "/out.png") { _ in XCTFail("the writer must not run") }) {
             XCTAssertTrue("\($0)".contains("FIFO"), "\($0)")
@@ -41,7 +34,7 @@ final class OutputPathTests: XCTestCase {
     }
 
     func testARegularFileIsReplacedAtomicallyAndAFailedWriterLeavesNothing() throws {
-        let dir = folder("regular")
+        let dir = freshFolder("regular")
         try AtomicFile.write(Data("one".utf8), to: dir + "/a.txt")
         try AtomicFile.write(Data("two".utf8), to: dir + "/a.txt")
         XCTAssertEqual(try String(contentsOfFile: dir + "/a.txt", encoding: .utf8), "two")
@@ -82,7 +75,7 @@ final class OutputPathTests: XCTestCase {
     }
 
     func testAnNPYThatHoldsMoreThanItsHeaderDeclaresIsRefused() throws {
-        let dir = folder("npy")
+        let dir = freshFolder("npy")
         var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }"
         while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
         header += "\n"
