@@ -11,9 +11,11 @@ build: deps
 demo: build
 	.build/release/genlab demo
 
-# Every test, in release mode (the numeric kernels are too slow unoptimised).
+# Every test, in release mode (the numeric kernels are too slow unoptimised), then the latent
+# explorer's page in headless Chromium.
 test: deps
 	swift test -c release
+	scripts/browser_test.sh
 
 # Coverage-guided fuzzing of every reader under AddressSanitizer (30 CPU-minutes a reader).
 fuzz: deps

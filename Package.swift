@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 // Release builds keep Swift's bounds, overflow and precondition checks (plain -O; never the unchecked mode):
@@ -22,6 +22,9 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // The latent explorer's web server (genlab explore); its optional swift-configuration
+        // support is left out (traits: none).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
     ],
     targets: [
         // OpenBLAS is loaded lazily (dlopen) so that OPENBLAS_CORETYPE can be set before its
@@ -55,10 +58,15 @@ let package = Package(
         // Fuzz targets for every reader; genlab-fuzz drives them (`make fuzz`, or replaying files).
         .target(name: "Fuzzing", dependencies: ["Engine", "Formats", "Datasets", "NN", "Models", "Lab"], swiftSettings: optimised),
         .executableTarget(name: "genlab-fuzz", dependencies: ["Fuzzing"], swiftSettings: optimised),
+        // genlab explore: the HTTP side of Lab/Explore (routes, the page, request checks).
+        .target(
+            name: "ExploreServer",
+            dependencies: ["Lab", "Formats", "Engine", .product(name: "Hummingbird", package: "hummingbird")],
+            swiftSettings: optimised),
         .target(name: "Benchmarks", dependencies: ["Engine", "NN", "Models", "Formats", "Physics", "Lab"], swiftSettings: optimised),
         .executableTarget(
             name: "genlab",
-            dependencies: ["Engine", "Formats", "Datasets", "NN", "Models", "Physics", "Lab", "Cluster", "Benchmarks", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Engine", "Formats", "Datasets", "NN", "Models", "Physics", "Lab", "Cluster", "Benchmarks", "ExploreServer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: optimised),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Datasets", "Engine"], resources: [.copy("Fixtures")]),
@@ -68,6 +76,12 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "Formats", "Engine"], resources: [.copy("Fixtures")]),
         .testTarget(name: "LabTests", dependencies: ["Lab", "Models", "NN", "Formats", "Datasets", "Engine", "Physics", "CKernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Formats", "Engine", "CKernels"], resources: [.copy("Fixtures")]),
+        .testTarget(
+            name: "ExploreServerTests",
+            dependencies: [
+                "ExploreServer", "Lab", "Models", "NN", "Formats", "Datasets", "Engine",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Engine"]),
         .testTarget(name: "PhysicsTests", dependencies: ["Physics", "Engine", "Formats"], resources: [.copy("Fixtures")]),
     ],

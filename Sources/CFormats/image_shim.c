@@ -88,20 +88,16 @@ int genlab_png_read(const char *path, genlab_image *out, size_t max_bytes, char 
     return 0;
 }
 
-int genlab_png_write(const char *path, int width, int height, int channels, int bit_depth, const void *data, char *error) {
+// Writes the image to an open stream; the caller closes it.
+static int png_write_stream(FILE *f, int width, int height, int channels, int bit_depth, const void *data,
+                            char *error) {
     static const int types[] = {0, PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA, PNG_COLOR_TYPE_RGB, PNG_COLOR_TYPE_RGB_ALPHA};
-    if (channels < 1 || channels > 4 || (bit_depth != 8 && bit_depth != 16)) {
-        snprintf(error, 256, "cannot write %d channels at %d bits", channels, bit_depth);
-        return 1;
-    }
-    FILE *f = fopen(path, "wb");
-    if (!f) { snprintf(error, 256, "cannot create file: %s", strerror(errno)); return 1; }
     png_guard guard;
     guard.error = error;
     png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &guard, png_error_handler, png_warning_handler);
     png_infop info = png ? png_create_info_struct(png) : NULL;
-    if (!png || !info) { fclose(f); snprintf(error, 256, "out of memory"); return 1; }
-    if (setjmp(guard.jump)) { png_destroy_write_struct(&png, &info); fclose(f); return 1; }
+    if (!png || !info) { snprintf(error, 256, "out of memory"); return 1; }
+    if (setjmp(guard.jump)) { png_destroy_write_struct(&png, &info); return 1; }
     png_init_io(png, f);
     png_set_IHDR(png, info, width, height, bit_depth, types[channels], PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
                  PNG_FILTER_TYPE_DEFAULT);
@@ -111,7 +107,38 @@ int genlab_png_write(const char *path, int width, int height, int channels, int 
     for (int y = 0; y < height; y++) png_write_row(png, (png_const_bytep)data + rowbytes * y);
     png_write_end(png, NULL);
     png_destroy_write_struct(&png, &info);
-    if (fclose(f) != 0) { snprintf(error, 256, "write failed"); return 1; }
+    return 0;
+}
+
+static int png_arguments_ok(int channels, int bit_depth, char *error) {
+    if (channels < 1 || channels > 4 || (bit_depth != 8 && bit_depth != 16)) {
+        snprintf(error, 256, "cannot write %d channels at %d bits", channels, bit_depth);
+        return 0;
+    }
+    return 1;
+}
+
+int genlab_png_write(const char *path, int width, int height, int channels, int bit_depth, const void *data, char *error) {
+    if (!png_arguments_ok(channels, bit_depth, error)) return 1;
+    FILE *f = fopen(path, "wb");
+    if (!f) { snprintf(error, 256, "cannot create file: %s", strerror(errno)); return 1; }
+    int status = png_write_stream(f, width, height, channels, bit_depth, data, error);
+    if (fclose(f) != 0 && status == 0) { snprintf(error, 256, "write failed"); return 1; }
+    return status;
+}
+
+int genlab_png_encode(int width, int height, int channels, const uint8_t *data, uint8_t **out, size_t *out_length,
+                      char *error) {
+    *out = NULL; *out_length = 0;
+    if (!png_arguments_ok(channels, 8, error)) return 1;
+    char *buffer = NULL;
+    size_t length = 0;
+    FILE *f = open_memstream(&buffer, &length);
+    if (!f) { snprintf(error, 256, "cannot open a memory stream: %s", strerror(errno)); return 1; }
+    int status = png_write_stream(f, width, height, channels, 8, data, error);
+    if (fclose(f) != 0 && status == 0) { snprintf(error, 256, "memory stream failed"); status = 1; }
+    if (status != 0) { free(buffer); return 1; }
+    *out = (uint8_t *)buffer; *out_length = length;
     return 0;
 }
 

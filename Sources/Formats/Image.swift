@@ -70,6 +70,17 @@ public struct Image: Equatable {
         }
     }
 
+    /// The image as an 8-bit PNG in memory (for a web page; files go through `writePNG`).
+    public func pngData() throws -> Data {
+        var error = [CChar](repeating: 0, count: 256)
+        var buffer: UnsafeMutablePointer<UInt8>?
+        var length = 0
+        let status = genlab_png_encode(Int32(width), Int32(height), Int32(channels), bytes(), &buffer, &length, &error)
+        defer { free(buffer) }
+        guard status == 0, let buffer else { throw FormatError("(PNG in memory)", String(cString: error)) }
+        return Data(bytes: buffer, count: length)
+    }
+
     /// Writes a JPEG (grey or RGB) atomically.
     public func writeJPEG(_ path: String, quality: Int = 92) throws {
         try AtomicFile.writeVia(path) { temporary in

@@ -17,6 +17,9 @@ typedef struct {
 int genlab_png_read(const char *path, genlab_image *out, size_t max_bytes, char *error);
 /// data: height × width × channels samples, 8-bit (bit_depth 8) or 16-bit native-endian (16).
 int genlab_png_write(const char *path, int width, int height, int channels, int bit_depth, const void *data, char *error);
+/// An 8-bit PNG in memory: *out is malloc'd (the caller frees it).
+int genlab_png_encode(int width, int height, int channels, const uint8_t *data, uint8_t **out, size_t *out_length,
+                      char *error);
 int genlab_jpeg_read(const char *path, genlab_image *out, size_t max_bytes, char *error);
 int genlab_jpeg_write(const char *path, int width, int height, int channels, const uint8_t *data, int quality, char *error);
 void genlab_free(void *p);
