@@ -1,6 +1,7 @@
 import ArgumentParser
 import Benchmarks
 import Engine
+import Formats
 import Foundation
 import Lab
 import Models
@@ -17,6 +18,12 @@ struct Bench: ParsableCommand {
 
     @Flag(help: "Print the results as JSON.")
     var json = false
+
+    @Flag(help: "Print nothing but errors (with --json: only the JSON).")
+    var quiet = false
+
+    @Option(help: "Also write the results as DIR/bench.json. (default: none)")
+    var out: String?
 
     @Flag(help: "Also measure PyTorch on the same workloads in this run and print the ratios.")
     var compare = false
@@ -44,9 +51,13 @@ struct Bench: ParsableCommand {
         if let rounds { try Check.positive(rounds, "--rounds", max: 100) }
     }
 
-    // Long: maps flags to the suites and prints their tables.
     func run() throws {
-        let verbose = !json
+        try StdoutRedirect.quiet(quiet && !json) { try measure() }
+    }
+
+    // Long: maps flags to the suites and prints their tables.
+    func measure() throws {
+        let verbose = !json && !quiet
         if verbose {
             print("GenLab \(suite) benchmark — \(Threads.count) threads")
             let environment = ProcessInfo.processInfo.environment
@@ -117,11 +128,8 @@ struct Bench: ParsableCommand {
                 printErr("genlab: FastJet comparison skipped: \(error)")
             }
         }
-        if json {
-            try printReport(results)
-        } else {
-            print(BenchTable.render(results, reference: suite == "physics" ? "FastJet" : "PyTorch"))
-        }
+        if !json { print(BenchTable.render(results, reference: suite == "physics" ? "FastJet" : "PyTorch")) }
+        if json || out != nil { try printReport(results) }
     }
 
     func printReport(_ results: [BenchResult]) throws {
@@ -130,7 +138,12 @@ struct Bench: ParsableCommand {
             coreTypeSet: BLAS.coreTypeSet, results: results)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        let text = try encoder.encode(report)
+        if let out {
+            let run = try RunFolder(out)
+            try AtomicFile.write(text + Data("\n".utf8), to: run.file("bench.json"))
+        }
+        if json { print(String(decoding: text, as: UTF8.self)) }
     }
 }
 

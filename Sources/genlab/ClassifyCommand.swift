@@ -14,11 +14,11 @@ struct Classify: ParsableCommand {
         @Option(help: "Signal images (HDF5 / .npy / folder).") var signal: String
         @Option(help: "Background images.") var background: String
         @Option(help: "Run folder.") var out: String
-        @Option var epochs = 6
-        @Option(name: .customLong("batch-size")) var batchSize = 128
-        @Option(parsing: .unconditional) var lr: Float = 1e-3
-        @Option var seed: UInt64 = 0
-        @Flag var quiet = false
+        @Option(help: "Epochs.") var epochs = 6
+        @Option(name: .customLong("batch-size"), help: "Batch size.") var batchSize = 128
+        @Option(parsing: .unconditional, help: "Learning rate (Adam).") var lr: Float = 1e-3
+        @Option(help: "Random seed for initialisation and data order.") var seed: UInt64 = 0
+        @OptionGroup var output: OutputOptions
         @Flag(help: "Replace a tagger run already in OUT.") var overwrite = false
         @Flag(
             help:
@@ -29,7 +29,7 @@ struct Classify: ParsableCommand {
         var resume = false
         @Option(
             name: .customLong("max-steps"),
-            help: "Stop (with a checkpoint to resume from) after this many steps in all.")
+            help: "Stop (with a checkpoint to resume from) after this many steps in all (default: all epochs).")
         var maxSteps: Int?
         @OptionGroup var limits: InputLimitOptions
 
@@ -42,10 +42,14 @@ struct Classify: ParsableCommand {
         }
 
         func run() throws {
+            try output.run { try train() }
+        }
+
+        func train() throws -> Outcome {
             try OutputGuard.refuse(outputs: [out], inputs: [signal, background])
             let r = try Tagger.train(
                 signal: signal, background: background, out: out, epochs: epochs, batchSize: batchSize, lr: lr,
-                seed: seed, quiet: quiet, overwrite: overwrite, resume: resume, maxSteps: maxSteps)
+                seed: seed, quiet: output.quiet, overwrite: overwrite, resume: resume, maxSteps: maxSteps)
             if r.interrupted {
                 print(
                     "tagger stopped after \(r.epochs) of \(epochs) epochs; checkpoint \(r.checkpoint) (continue with "
@@ -57,18 +61,26 @@ struct Classify: ParsableCommand {
                         format: "tagger trained for %d epochs: validation AUC %.4f; checkpoint %@", r.epochs,
                         r.validationAUC, r.checkpoint))
             }
+            return Outcome(
+                command: "classify train", out: out, files: [r.checkpoint],
+                figures: ["epochs": Double(r.epochs), "validation_auc": r.validationAUC])
         }
     }
 
     struct Predict: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Score events with a trained tagger (ROC/AUC when the files carry labels).")
-        @Option var checkpoint: String
+        @Option(help: "A tagger checkpoint written by genlab classify train.") var checkpoint: String
         @Argument(help: "Event files (HDF5 with /images, .npy, folders).") var events: [String]
         @Option(help: "Output folder (predictions.csv, roc.png).") var out: String
+        @OptionGroup var output: OutputOptions
         @OptionGroup var limits: InputLimitOptions
 
         func run() throws {
+            try output.run { try predict() }
+        }
+
+        func predict() throws -> Outcome {
             try OutputGuard.refuse(outputs: [out, out + "/predictions.csv"], inputs: events + [checkpoint])
             let (scores, labels) = try Tagger.predict(checkpoint: checkpoint, files: events)
             let written = try TaggerPredictions(scores: scores, labels: labels).write(folder: out)
@@ -79,6 +91,15 @@ struct Classify: ParsableCommand {
                         format: "AUC %.4f; 1/εB at εS = 0.3: %.1f, at 0.5: %.1f → %@", roc.auc, roc.rejectionAt30,
                         roc.rejectionAt50, roc.plot))
             }
+            var figures = ["events": Double(scores.count)]
+            if let roc = written.roc {
+                figures["auc"] = roc.auc
+                figures["rejection_at_0.3"] = roc.rejectionAt30
+                figures["rejection_at_0.5"] = roc.rejectionAt50
+            }
+            return Outcome(
+                command: "classify predict", out: out,
+                files: [written.predictions] + (written.roc.map { [$0.plot] } ?? []), figures: figures)
         }
     }
 }

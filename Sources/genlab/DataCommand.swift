@@ -16,9 +16,24 @@ struct DataCommand: ParsableCommand {
         @Argument(help: "An image folder, or a PNG, JPEG, .npy, IDX, HDF5 or safetensors file.")
         var path: String
 
+        @Option(help: "Also write the description to DIR/describe.txt. (default: none)") var out: String?
+        @OptionGroup var output: OutputOptions
         @OptionGroup var limits: InputLimitOptions
 
+        /// --json: the description, line by line, and what GenLab reads the file as.
+        struct Description: Encodable {
+            var path: String
+            var lines: [String]
+            var eventLayout: String?
+            var events: Int?
+        }
+
         func run() throws {
+            try output.run { try describe() }
+        }
+
+        func describe() throws -> Description {
+            var result = Description(path: path, lines: [])
             var lines = try Formats.Describe.report(path).components(separatedBy: "\n")
             if let events = try ModelInputs.eventFile(path) {
                 let what = events.layout.isWholeEvents ? "events" : "jets"
@@ -28,8 +43,18 @@ struct DataCommand: ParsableCommand {
                 lines.insert(
                     "  GenLab reads it as jet constituents (pT, η, φ in GeV) and makes jet images from them: train, "
                         + "score, inspect, quality and classify take it as it is", at: 2)
+                result.eventLayout = events.layout.description
+                result.events = events.count
             }
-            print(lines.joined(separator: "\n"))
+            let text = lines.joined(separator: "\n")
+            print(text)
+            if let out {
+                try OutputGuard.refuse(outputs: [out], inputs: [path])
+                let run = try RunFolder(out)
+                try AtomicFile.write(Data((text + "\n").utf8), to: run.file("describe.txt"))
+            }
+            result.lines = lines
+            return result
         }
     }
 
@@ -38,16 +63,32 @@ struct DataCommand: ParsableCommand {
             abstract: "Write a grid of the first images of a data set as a PNG.")
         @Argument(help: "An image folder or an image/array file (FILE.h5:/dataset picks an HDF5 dataset).")
         var path: String
-        @Option(help: "Output PNG.") var out: String
+        @Option(help: "Output folder: preview.png (or mean.png); a .png file name is the deprecated form.")
+        var out: String
         @Option(help: "How many images.") var count = 64
         @Flag(help: "Stretch each image to its own range (default for HDF5 jet images).") var normalizeEach = false
         @Flag(help: "Write the mean image of the whole set instead (enlarged 8×).") var mean = false
+        @OptionGroup var output: OutputOptions
         @OptionGroup var limits: InputLimitOptions
 
         func validate() throws { try Check.positive(count, "--count", max: 10_000) }
 
         func run() throws {
+            try output.run { try preview() }
+        }
+
+        /// The PNG to write: --out itself (deprecated .png form), or preview.png / mean.png in the folder.
+        func target() throws -> String {
+            if out.lowercased().hasSuffix(".png") {
+                Deprecation.note("--out FILE.png", use: "--out DIR (it gets \(mean ? "mean" : "preview").png)")
+                return out
+            }
+            return try RunFolder(out).file(mean ? "mean.png" : "preview.png")
+        }
+
+        func preview() throws -> Outcome {
             try OutputGuard.refuse(outputs: [out], inputs: [path])
+            let out = try target()
             if mean {
                 let set = try ImageSet.load(path)
                 let m = set.images.mean(axes: [0]).detach()
@@ -57,7 +98,8 @@ struct DataCommand: ParsableCommand {
                 let factor = Swift.max(1, Swift.min(8, 1024 / Swift.max(im.width, im.height)))
                 try im.resized(width: im.width * factor, height: im.height * factor, method: .area).writePNG(out)
                 print("wrote \(out): the mean of \(set.count) images from \(set.source)")
-                return
+                return Outcome(
+                    command: "data preview", out: self.out, files: [out], figures: ["images": Double(set.count)])
             }
             let set: ImageSet
             if let events = try ModelInputs.particlesOnly(path) {
@@ -70,6 +112,7 @@ struct DataCommand: ParsableCommand {
             let grid = imageGrid(set.batch(Array(0..<n)), padding: 1, normalizeEach: stretch)
             try grid.writePNG(out)
             print("wrote \(out): \(n) images of \(set.width)×\(set.height) from \(set.source)")
+            return Outcome(command: "data preview", out: self.out, files: [out], figures: ["images": Double(n)])
         }
     }
 }

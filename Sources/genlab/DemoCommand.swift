@@ -11,8 +11,13 @@ struct Demo: ParsableCommand {
     )
     @Option(help: "Where the runs go.") var out = "Outputs/demo"
     @Option(help: "The bundled data folder.") var datasets = "Datasets"
+    @OptionGroup var output: OutputOptions
 
     func run() throws {
+        try output.run { try demo() }
+    }
+
+    func demo() throws -> Outcome {
         let start = Date()
         let steps = try Lab.Demo.run(root: out, datasets: datasets) { print($0) }
         print("")
@@ -23,5 +28,8 @@ struct Demo: ParsableCommand {
         }
         print(
             String(format: "\ndemo finished in %.0f s; everything is under %@/", Date().timeIntervalSince(start), out))
+        return Outcome(
+            command: "demo", out: out, files: steps.flatMap(\.outputs),
+            figures: ["seconds": Date().timeIntervalSince(start)])
     }
 }

@@ -17,18 +17,22 @@ struct Export: ParsableCommand {
             """)
 
     @Option(help: "A checkpoint written by genlab train or genlab classify train.") var checkpoint: String
-    @Option(help: "Write an ONNX model here.") var onnx: String?
+    @Option(help: "Output folder: model.onnx (+ model.reference.safetensors) and model.py. (default: none)")
+    var out: String?
+    @Option(help: "Write an ONNX model to this file (deprecated: use --out DIR). (default: none)") var onnx: String?
     @Option(
         help: "generator, discriminator, encoder, decoder, autoencoder, scorer or tagger (default: the kind's first).")
     var part: String?
-    @Option(help: "Write a standalone PyTorch module file here.") var pytorch: String?
+    @Option(help: "Write a standalone PyTorch module to this file (deprecated: use --out DIR). (default: none)")
+    var pytorch: String?
     @Option(name: .customLong("reference-batch"), help: "Examples in the reference file.") var referenceBatch = 4
     @Flag(help: "Replace existing output files.") var overwrite = false
+    @OptionGroup var output: OutputOptions
     @OptionGroup var limits: InputLimitOptions
 
     func validate() throws {
-        guard onnx != nil || pytorch != nil else {
-            throw ValidationError("give --onnx OUT.onnx and/or --pytorch OUT.py")
+        guard onnx != nil || pytorch != nil || out != nil else {
+            throw ValidationError("give --out DIR (or the older --onnx OUT.onnx / --pytorch OUT.py)")
         }
         if let part, ONNXExport.Part(rawValue: part) == nil {
             throw ValidationError(
@@ -38,6 +42,19 @@ struct Export: ParsableCommand {
     }
 
     func run() throws {
+        try output.run { try export() }
+    }
+
+    // Long: the two formats, each with its own summary line.
+    func export() throws -> Outcome {
+        if onnx != nil { Deprecation.note("--onnx FILE", use: "--out DIR (it gets model.onnx and model.py)") }
+        if pytorch != nil { Deprecation.note("--pytorch FILE", use: "--out DIR (it gets model.onnx and model.py)") }
+        if let out {
+            try OutputGuard.refuse(outputs: [out], inputs: [checkpoint])
+            try OutputPath.makeFolder(out, for: out + "/model.onnx")
+        }
+        let onnx = self.onnx ?? out.map { $0 + "/model.onnx" }
+        let pytorch = self.pytorch ?? out.map { $0 + "/model.py" }
         let outputs = [onnx, onnx.map(ONNXExport.referencePath), pytorch].compactMap { $0 }
         try OutputGuard.refuse(outputs: outputs, inputs: [checkpoint], distinct: true)
         for out in outputs where !overwrite && FileManager.default.fileExists(atPath: out) {
@@ -63,5 +80,6 @@ struct Export: ParsableCommand {
                     + "takes \(checkpoint))"
             )
         }
+        return Outcome(command: "export", out: out, files: outputs)
     }
 }

@@ -40,13 +40,18 @@ struct GenLab: ParsableCommand {
             Foundation.exit(64)
         }
         HDF5File.probe = HDF5Probe.check
+        let arguments: [String]
+        do { arguments = try RunConfig.expand(Array(CommandLine.arguments.dropFirst())) } catch {
+            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            Foundation.exit(error is ValidationError ? 64 : 1)
+        }
         let cluster: Cluster
         do { cluster = try Cluster.start() } catch {
             FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
             Foundation.exit(69)
         }
-        guard cluster.isDistributed else { Self.main(nil); return }
-        runAsRank(cluster)
+        guard cluster.isDistributed else { Self.main(arguments); return }
+        runAsRank(cluster, arguments: arguments)
     }
 
     /// "unknown command 'trian'; did you mean 'train'?" for a first word that is no subcommand and
@@ -84,14 +89,14 @@ struct GenLab: ParsableCommand {
     /// One rank of an `mpirun` job. Rank 0 speaks; the others keep their standard output and
     /// progress bars quiet and print only errors of their own, with their rank. A rank that fails
     /// exits without MPI_Finalize, so mpirun ends the job instead of leaving the others waiting.
-    static func runAsRank(_ cluster: Cluster) -> Never {
+    static func runAsRank(_ cluster: Cluster, arguments: [String]) -> Never {
         if !cluster.isRoot {
             ProgressBar.muted = true
             let null = open("/dev/null", O_WRONLY)
             if null >= 0 { dup2(null, 1); close(null) }
         }
         do {
-            var command = try parseAsRoot(nil)
+            var command = try parseAsRoot(arguments)
             if !sharesWork(command) {
                 // Running it on every rank would only repeat it (and race on its output files).
                 guard cluster.isRoot else { Foundation.exit(0) }

@@ -10,9 +10,11 @@ struct Sample: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Generate images from noise with a trained GAN or VAE.")
     @Option(help: "A checkpoint written by genlab train.") var checkpoint: String
     @Option(help: "How many images.") var count = 64
-    @Option(help: "A .png file (one grid) or a folder (one PNG per image).") var out: String
+    @Option(help: "Output folder: sample_000.png … and grid.png (a .png file name, deprecated: the grid alone).")
+    var out: String
     @Option(help: "Noise seed.") var seed: UInt64 = 0
     @Flag(help: "Write into an --out folder that holds a training run or other files.") var overwrite = false
+    @OptionGroup var output: OutputOptions
     @OptionGroup var limits: InputLimitOptions
 
     func validate() throws {
@@ -20,11 +22,15 @@ struct Sample: ParsableCommand {
     }
 
     func run() throws {
+        try output.run { try sample() }
+    }
+
+    func sample() throws -> Outcome {
         try OutputGuard.refuse(outputs: [out], inputs: [checkpoint])
         if !out.lowercased().hasSuffix(".png"), !overwrite,
             let names = try? FileManager.default.contentsOfDirectory(atPath: out),
             let foreign = names.first(where: {
-                !($0.hasPrefix("sample_") && $0.hasSuffix(".png")) && !$0.hasPrefix(".")
+                !($0.hasPrefix("sample_") && $0.hasSuffix(".png")) && $0 != "grid.png" && !$0.hasPrefix(".")
             })
         {
             let what = names.contains("checkpoint.safetensors") ? ": a training run" : ""
@@ -35,18 +41,22 @@ struct Sample: ParsableCommand {
         }
         let model = try LoadedModel.load(checkpoint)
         let images = Sampler.sample(model, count: count, seed: seed)
+        let grid = imageGrid(images, padding: 1, range: model.spec.displayRange, normalizeEach: model.spec.isJetImages)
         if out.lowercased().hasSuffix(".png") {
-            let grid = imageGrid(
-                images, padding: 1, range: model.spec.displayRange, normalizeEach: model.spec.isJetImages)
+            Deprecation.note("--out FILE.png", use: "--out DIR (it gets sample_000.png … and grid.png)")
             try grid.writePNG(out)
             print("wrote \(out): a grid of \(count) samples")
-        } else {
-            let run = try RunFolder(out)
-            for (i, im) in model.displayable(images).enumerated() {
-                try im.writePNG(run.file(String(format: "sample_%03d.png", i)))
-            }
-            print("wrote \(count) PNGs to \(out)")
+            return Outcome(command: "sample", out: out, files: [out])
         }
+        let run = try RunFolder(out)
+        var files: [String] = []
+        for (i, im) in model.displayable(images).enumerated() {
+            files.append(run.file(String(format: "sample_%03d.png", i)))
+            try im.writePNG(files[i])
+        }
+        try grid.writePNG(run.file("grid.png"))
+        print("wrote \(count) PNGs and grid.png to \(out)")
+        return Outcome(command: "sample", out: out, files: files + [run.file("grid.png")])
     }
 }
 
@@ -61,10 +71,11 @@ struct Interpolate: ParsableCommand {
     @Option(help: "linear or slerp.") var mode = "slerp"
     @Option(name: .customLong("seed-a"), help: "Seed of the first latent point.") var seedA: UInt64 = 1
     @Option(name: .customLong("seed-b"), help: "Seed of the second latent point.") var seedB: UInt64 = 2
-    @Option(help: "Start image (VAE: its encoding is the first point).") var from: String?
-    @Option(help: "End image (VAE).") var to: String?
-    @Option(help: "Loop through this many random points (seeds seed-a, seed-a+1, …) and back to the first.") var loop:
-        Int?
+    @Option(help: "Start image (VAE: its encoding is the first point; default: none).") var from: String?
+    @Option(help: "End image (VAE; default: none).") var to: String?
+    @Option(help: "Loop through this many random points (seeds seed-a, seed-a+1, …) and back (default: none).")
+    var loop: Int?
+    @OptionGroup var output: OutputOptions
     @OptionGroup var limits: InputLimitOptions
 
     /// Frames one walk may have (each a PNG and a GIF frame).
@@ -85,16 +96,20 @@ struct Interpolate: ParsableCommand {
     }
 
     func run() throws {
-        guard let m = Interpolator.Mode(rawValue: mode) else { throw ValidationError("--mode must be linear or slerp") }
+        try output.run { try interpolate() }
+    }
+
+    func interpolate() throws -> Outcome {
+        guard let m = Interpolator.Mode(rawValue: mode) else { throw FormatError("--mode", "must be linear or slerp") }
         let model = try LoadedModel.load(checkpoint)
         func seedPoint(_ s: UInt64) -> [Float] {
             var r = PRNG(seed: s); return Tensor.normal([model.latentDim], rng: &r).scalars
         }
         var points: [[Float]]
         if from != nil || to != nil {
-            guard let from, let to else { throw ValidationError("--from and --to go together") }
+            guard let from, let to else { throw FormatError("--from/--to", "go together: give both images") }
             guard case let .vae(vae, spec) = model else {
-                throw ValidationError("--from/--to need a VAE checkpoint (a GAN has no encoder)")
+                throw FormatError(checkpoint, "holds a GAN, which has no encoder: --from/--to need a VAE or AE")
             }
             points = try [from, to].map { path in
                 let set = try ImageSet.load(path, options: .init(size: spec.imageSize, channels: spec.channels)).scaled(
@@ -102,7 +117,7 @@ struct Interpolate: ParsableCommand {
                 return noGrad { vae.encode(set.batch([0])).mu }.scalars
             }
         } else if let loop {
-            guard loop >= 2 else { throw ValidationError("--loop needs at least 2 points") }
+            guard loop >= 2 else { throw FormatError("--loop", "needs at least 2 points") }
             points = (0..<loop).map { seedPoint(seedA + UInt64($0)) }
         } else {
             points = [seedPoint(seedA), seedPoint(seedB)]
@@ -110,5 +125,6 @@ struct Interpolate: ParsableCommand {
         let frames = Interpolator.walk(points, steps: steps, mode: m, loop: loop != nil)
         let n = try Interpolator.render(model, frames: frames, folder: out)
         print("wrote \(n) frames to \(out)/frame_000.png … and \(out)/walk.gif")
+        return Outcome(command: "interpolate", out: out, files: [out + "/walk.gif"], figures: ["frames": Double(n)])
     }
 }

@@ -15,7 +15,7 @@ struct Inspect: ParsableCommand {
             dimensions stay active.
             """)
 
-    @Option(help: "A vae or ae checkpoint (not needed with --beta-sweep).") var checkpoint: String?
+    @Option(help: "A vae or ae checkpoint (default: none; needed unless --beta-sweep).") var checkpoint: String?
     @Option(help: "Data file or folder; repeat for several (e.g. QCD, top and W′ jets).") var data: [String]
     @Option(help: "Comma-separated observables (default: all the data allow).") var observables: String?
     @Option(help: "Output folder.") var out: String
@@ -25,7 +25,10 @@ struct Inspect: ParsableCommand {
     @Option(help: "Traversals run from −RANGE to +RANGE spreads of μ.") var range = 3.0
     @Option(help: "Equal-frequency bins per axis for mutual information.") var bins = 16
     @Flag(help: "Print the report as JSON.") var json = false
-    @Option(name: .customLong("beta-sweep"), help: "Comma-separated β values: train and compare one VAE per β.")
+    @Flag(help: "Print nothing but errors (with --json: only the JSON).") var quiet = false
+    @Option(
+        name: .customLong("beta-sweep"),
+        help: "Comma-separated β values: train and compare one VAE per β (default: none).")
     var betaSweep: String?
     @Option(help: "With --beta-sweep: epochs per VAE.") var epochs = 5
     @Option(name: .customLong("latent-dim"), help: "With --beta-sweep: latent dimensions.") var latentDim = 16
@@ -50,6 +53,10 @@ struct Inspect: ParsableCommand {
     }
 
     func run() throws {
+        try StdoutRedirect.quiet(quiet && !json) { try inspect() }
+    }
+
+    func inspect() throws {
         if let betaSweep {
             let betas = try betaSweep.split(separator: ",").map { s -> Float in
                 guard let b = Float(s.trimmingCharacters(in: .whitespaces)), b.isFinite, b >= 0 else {
@@ -58,7 +65,7 @@ struct Inspect: ParsableCommand {
                 return b
             }
             var o = TrainOptions()
-            o.epochs = epochs; o.batchSize = 128; o.seed = seed; o.latentDim = latentDim; o.quiet = json
+            o.epochs = epochs; o.batchSize = 128; o.seed = seed; o.latentDim = latentDim; o.quiet = json || quiet
             let rows = try BetaSweep.run(
                 data: data[0], betas: betas, out: out, options: o, model: .init(), limit: limit
             ) { if !json { print($0) } }

@@ -17,17 +17,30 @@ struct QualityCommand: ParsableCommand {
     @Option(help: "Real images to compare with (held-out jets, or the training images for the memorisation check).")
     var reference: String
     @Option(help: "How many samples.") var count = 2000
-    @Option var seed: UInt64 = 0
-    @Option(help: "Write the report as JSON here.") var out: String?
+    @Option(help: "Noise seed of the samples.") var seed: UInt64 = 0
+    @Option(
+        help: ArgumentHelp(
+            "Output folder: quality.json and the histograms (a .json file name is the deprecated form: the report "
+                + "alone). (default: none)"))
+    var out: String?
     @Option(help: "Folder for the jet histograms (quality_*.png; default: the checkpoint's run folder).") var plots:
         String?
+    @OptionGroup var output: OutputOptions
     @OptionGroup var limits: InputLimitOptions
 
     func validate() throws { try Check.range(count, "--count", Quality.minimumSample...100_000) }
 
-    // Long: prints the report table by table; the figures come from Lab.
     func run() throws {
+        try output.run { try judge() }
+    }
+
+    /// --out as a folder, or the deprecated JSON file name.
+    var outFolder: String? { out.flatMap { $0.lowercased().hasSuffix(".json") ? nil : $0 } }
+
+    // Long: prints the report table by table; the figures come from Lab.
+    func judge() throws -> Quality.Report {
         try OutputGuard.refuse(outputs: out.map { [$0] } ?? [], inputs: [checkpoint, reference])
+        let plots = self.plots ?? outFolder
         let model = try LoadedModel.load(checkpoint)
         let spec = model.spec
         // Jets: twice --count real jets, for the held-out sample and a disjoint truth-vs-truth one.
@@ -133,8 +146,14 @@ struct QualityCommand: ParsableCommand {
         if let folder = spec.isJetImages ? (plots ?? (checkpoint as NSString).deletingLastPathComponent) : plots {
             try Quality.writePage(report, checkpoint: checkpoint, folder: folder.isEmpty ? "." : folder)
         }
-        if let out {
+        if let out, outFolder == nil {
+            Deprecation.note("--out FILE.json", use: "--out DIR (it gets quality.json beside the pictures)")
             try AtomicFile.write(try RunFolder.json(report), to: out)
+        } else if let outFolder {
+            let run = try RunFolder(outFolder)
+            try AtomicFile.write(try RunFolder.json(report), to: run.file("quality.json"))
+            print("wrote \(run.file("quality.json"))")
         }
+        return report
     }
 }

@@ -23,15 +23,18 @@ struct Score: ParsableCommand {
     var score: AnomalyScore?
     @Option(parsing: .unconditional, help: "Threshold at this false-positive rate on background.") var fpr: Double =
         0.01
-    @Option(parsing: .unconditional, help: "Threshold at this quantile of all scores instead (no labels needed).")
+    @Option(
+        parsing: .unconditional,
+        help: "Threshold at this quantile of all scores instead (no labels needed; default: none).")
     var quantile: Double?
-    @Option(help: "A background-only file to set the threshold on (instead of labelled background).") var calibration:
-        String?
+    @Option(help: "A background-only file to set the threshold on (default: none: labelled background).")
+    var calibration: String?
     @Flag(
         name: .customLong("decorrelate-mass"),
         help: "Add a jet-mass-decorrelated version of the score (quantile within background mass bins).")
     var decorrelateMass = false
     @Flag(help: "Print the summary as JSON.") var json = false
+    @Flag(help: "Print nothing but errors (with --json: only the JSON).") var quiet = false
     @Option(
         help: "Whole events: score the leading jet (1) or the two leading jets (2; the event gets the larger score).")
     var jets = 1
@@ -70,8 +73,12 @@ struct Score: ParsableCommand {
         return (out, out + "/scores.csv", out + "/flagged.csv")
     }
 
-    // Long: maps flags to a scoring request and prints its tables; the policy is Lab's.
     func run() throws {
+        try StdoutRedirect.quiet(quiet && !json) { try scoreEvents() }
+    }
+
+    // Long: maps flags to a scoring request and prints its tables; the policy is Lab's.
+    func scoreEvents() throws {
         let (folder, scoresPath, flaggedPath) = outputPaths
         try OutputGuard.refuse(
             outputs: [out, scoresPath, flaggedPath, folder + "/report.json"],

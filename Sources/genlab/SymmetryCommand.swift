@@ -77,7 +77,7 @@ struct Symmetry: ParsableCommand {
         var shapeGeneration = Self.defaults.shapeGeneration ?? 1
         @Option(help: "Classifier training epochs.") var epochs = Self.defaults.epochs
         @Option(help: "Seed of every random stream: templates, decoys, classifier.") var seed = Self.defaults.seed
-        @Flag var quiet = false
+        @Flag(help: "Print nothing but errors (with --json: only the JSON).") var quiet = false
         @Flag(help: "Print the evaluation as JSON.") var json = false
         @Flag(
             help:
@@ -89,7 +89,7 @@ struct Symmetry: ParsableCommand {
         @Flag(help: "Replace a run already in OUT.") var overwrite = false
         @Option(
             name: .customLong("max-steps"),
-            help: "Stop the classifier (with a checkpoint to resume from) after this many steps in all.")
+            help: "Stop the classifier (with a checkpoint to resume from) after this many steps (default: all epochs).")
         var maxSteps: Int?
 
         func validate() throws {
@@ -123,6 +123,10 @@ struct Symmetry: ParsableCommand {
         }
 
         func run() throws {
+            try StdoutRedirect.quiet(quiet && !json) { try runCommand() }
+        }
+
+        func runCommand() throws {
             let kind = SymmetryRepresentation.Input(rawValue: input)!
             var o = SymmetryTrainingOptions()
             o.perClass = perClass; o.validationPerClass = validationPerClass; o.heldOutPerClass = heldOutPerClass
@@ -259,11 +263,11 @@ struct Symmetry: ParsableCommand {
             parsing: .upToNextOption,
             help:
                 ArgumentHelp(
-                    "Measure on these labelled images (files or folders) instead of drawn templates: "
+                    "Measure on these labelled images (files or folders; default: none) instead of drawn templates: "
                         + "CLASS[-nORDER][-aAXIS]…[-dDIRECTION]__anything.png, e.g. Datasets/symmetry/test.")
         )
         var images: [String] = []
-        @Flag(help: "No progress bars.") var quiet = false
+        @Flag(help: "Print nothing but errors (with --json: only the JSON).") var quiet = false
         @Flag(help: "Print the evaluation as JSON.") var json = false
         @Flag(help: keepHolesHelp) var keepHoles = false
         @OptionGroup var limits: InputLimitOptions
@@ -284,6 +288,10 @@ struct Symmetry: ParsableCommand {
         }
 
         func run() throws {
+            try StdoutRedirect.quiet(quiet && !json) { try runCommand() }
+        }
+
+        func runCommand() throws {
             let path = try checkpointPath(checkpoint)
             let detector = try SymmetryDetector(checkpoint: path)
             detector.fillsHoles = !keepHoles
@@ -386,6 +394,7 @@ struct Symmetry: ParsableCommand {
             help: "Shape families: 1 (the shipped model's training data) or 2 (adds fields and stroke glyphs).")
         var shapeGeneration = 1
         @Flag(help: "Write into a folder that already holds files.") var overwrite = false
+        @OptionGroup var output: OutputOptions
 
         func validate() throws {
             try Check.range(perClass, "--per-class", 1...1000)
@@ -394,9 +403,13 @@ struct Symmetry: ParsableCommand {
         }
 
         func run() throws {
+            try output.run { try writeSamples() }
+        }
+
+        func writeSamples() throws -> Outcome {
             let existing = (try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []
             guard existing.isEmpty || overwrite else {
-                throw ValidationError("\(out) already holds \(existing.count) files; pass --overwrite to write into it")
+                throw FormatError(out, "already holds \(existing.count) files; pass --overwrite to write into it")
             }
             let run = try RunFolder(out)
             var rng = PRNG(seed: seed)
@@ -420,6 +433,9 @@ struct Symmetry: ParsableCommand {
             print(
                 "wrote \(written) \(source.rawValue) to \(out)/ (one column per class: "
                     + SymmetryClass.allCases.map(\.name).joined(separator: ", ") + "; sheet.png)")
+            return Outcome(
+                command: "symmetry samples", out: out, files: [run.file("sheet.png")],
+                figures: ["images": Double(written)])
         }
     }
 
@@ -449,6 +465,7 @@ struct Symmetry: ParsableCommand {
             .defaultFits
         @Option(help: "Folder for the report pictures.") var out = "Outputs/symmetry_scores"
         @Flag(help: "Print the scores as JSON.") var json = false
+        @Flag(help: "Print nothing but errors (with --json: only the JSON).") var quiet = false
         @Flag(help: keepHolesHelp) var keepHoles = false
         @OptionGroup var limits: InputLimitOptions
 
@@ -457,6 +474,10 @@ struct Symmetry: ParsableCommand {
         }
 
         func run() throws {
+            try StdoutRedirect.quiet(quiet && !json) { try runCommand() }
+        }
+
+        func runCommand() throws {
             let path = try checkpointPath(checkpoint)
             let detector = try SymmetryDetector(checkpoint: path)
             detector.fillsHoles = !keepHoles

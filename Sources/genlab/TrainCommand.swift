@@ -11,8 +11,8 @@ struct Train: ParsableCommand {
         abstract: "Train a GAN, VAE or autoencoder on an image folder or an image/array file.",
         discussion: """
             Writes Outputs/NAME/: checkpoint.safetensors (every epoch, atomic), metrics.csv, loss.png, \
-            samples_epoch_NNN.png, config.json, data.json. Ctrl-C saves a checkpoint and stops; --resume continues \
-            exactly.
+            samples_epoch_NNN.png, config.json, data.json, options.json. Ctrl-C saves a checkpoint and stops; \
+            --resume continues exactly. --config OUT/options.json replays a run (flags typed beside it win).
             """)
 
     @Argument(help: "gan, vae or ae.", transform: Choice.parse("model kind", among: ModelKind.generative)) var kind:
@@ -24,25 +24,32 @@ struct Train: ParsableCommand {
     @Option(parsing: .unconditional, help: "Learning rate (default: 2e-4 GAN, 1e-3 VAE/AE).") var lr: Float?
     @Option(name: .customLong("latent-dim"), help: "Latent dimensions (default: 100 GAN, 16 VAE, 8 for jets).")
     var latentDim: Int?
-    @Option(name: .customLong("image-size"), help: "Centre-crop and resize images to this square size.") var imageSize:
-        Int?
+    @Option(
+        name: .customLong("image-size"),
+        help: "Centre-crop and resize images to this square size (default: the data's size).") var imageSize: Int?
     @Option(help: "Channels: 1 (grey) or 3 (RGB); default as the data.") var channels: Int?
     @Option(help: "Random seed for initialisation, data order and noise.") var seed: UInt64 = 0
     @Flag(help: "Continue from OUT/checkpoint.safetensors.") var resume = false
     @Flag(help: "Replace a run already in OUT (its checkpoint, metrics and sample grids are removed first).")
     var overwrite = false
-    @Option(help: "VAE/AE architecture: conv or mlp.", transform: Choice.parse("--arch")) var arch = VAE.Architecture
+    @Option(help: "VAE/AE architecture: conv or mlp (default: conv).", transform: Choice.parse("--arch")) var arch = VAE
+        .Architecture
         .conv
-    @Option(help: "VAE hidden widths, comma-separated (MLP layers or the two conv layers' channels).") var hidden:
-        String?
+    @Option(
+        help:
+            "VAE hidden widths, comma-separated: MLP layers or the conv layers' channels (default: 32,64; mlp: 400)."
+    ) var hidden: String?
     @Option(parsing: .unconditional, help: "VAE KL weight β.") var beta: Float = 1
     @Option(parsing: .unconditional, help: "Steps over which β ramps up from 0.") var warmup = 0
-    @Option(help: "VAE decoder likelihood: bernoulli or gaussian.", transform: Choice.parse("--likelihood"))
+    @Option(
+        help: "VAE decoder likelihood: bernoulli or gaussian (default: bernoulli images, gaussian jets).",
+        transform: Choice.parse("--likelihood"))
     var likelihood: VAE.Likelihood?
-    @Option(help: "GAN base feature maps.") var features: Int?
-    @Option(name: .customLong("max-steps"), help: "Stop (with a checkpoint) after this many steps in total.")
+    @Option(help: "GAN base feature maps (default: 64).") var features: Int?
+    @Option(
+        name: .customLong("max-steps"),
+        help: "Stop (with a checkpoint) after this many steps in total (default: all epochs).")
     var maxSteps: Int?
-    @Flag(help: "No progress bar.") var quiet = false
     @Option(
         name: .customLong("sample-every"),
         help: "Keep a sample grid every N epochs (and the last); default: about twenty a run.")
@@ -55,10 +62,30 @@ struct Train: ParsableCommand {
                     + "as PyTorch DDP).")
     )
     var syncBatchNorm = false
+    @Option(
+        name: .customLong("lr-schedule"),
+        help: "Learning-rate schedule: constant, cosine (to 0) or step (× 0.1 a third) (default: constant).",
+        transform: Choice.parse("--lr-schedule"))
+    var lrSchedule = OptimizerPolicy.Schedule.constant
+    @Option(name: .customLong("warmup-steps"), help: "Steps of linear learning-rate warm-up before the schedule.")
+    var warmupSteps = 0
+    @Option(
+        name: .customLong("weight-decay"), parsing: .unconditional,
+        help: "Decoupled weight decay (AdamW, as torch.optim.AdamW; 0: plain Adam).")
+    var weightDecay: Float = 0
+    @Option(
+        name: .customLong("grad-clip"), parsing: .unconditional,
+        help: "Clip each optimiser step's global gradient norm to this (default: no clipping).")
+    var gradClip: Float?
+    @Option(help: "Replay a run: its options.json (flags typed beside it win). (default: none)") var config: String?
+    @OptionGroup var output: OutputOptions
     @OptionGroup var limits: InputLimitOptions
 
     func validate() throws {
         try Check.positive(epochs, "--epochs", max: 1_000_000)
+        try Check.range(warmupSteps, "--warmup-steps", 0...1_000_000_000)
+        try Check.finite(weightDecay, "--weight-decay", in: 0...10)
+        if let gradClip { try Check.finite(gradClip, "--grad-clip", in: 0...1e9, openLower: true) }
         try Check.positive(batchSize, "--batch-size", max: 65_536)
         if let lr { try Check.finite(lr, "--lr", in: 0...10, openLower: true) }
         try Check.finite(beta, "--beta", in: 0...1e6)
@@ -83,14 +110,24 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        try output.run { try train() }
+    }
+
+    // Long: sets the run up from the flags, trains, and reports what it did.
+    func train() throws -> Outcome {
         try OutputGuard.refuse(folder: out, inputs: [data])
         var options = TrainOptions()
         options.epochs = epochs; options.batchSize = batchSize; options.learningRate = lr; options.latentDim = latentDim
-        options.imageSize = imageSize; options.seed = seed; options.maxSteps = maxSteps; options.quiet = quiet
+        options.imageSize = imageSize; options.seed = seed; options.maxSteps = maxSteps
+        options.quiet = output.quiet
         options.sampleEvery = sampleEvery
         let cluster = Cluster.world
         if cluster.isDistributed { options.ranks = cluster.size }
         if syncBatchNorm { options.syncBatchNorm = true }
+        var policy = OptimizerPolicy()
+        policy.schedule = lrSchedule; policy.warmupSteps = warmupSteps; policy.weightDecay = weightDecay
+        policy.gradClip = gradClip
+        if policy != OptimizerPolicy() { options.optimizer = policy }
         var model = TrainingSetup.ModelOptions()
         model.architecture = arch; model.beta = beta; model.warmupSteps = warmup; model.likelihood = likelihood
         model.features = features; model.channels = channels
@@ -122,5 +159,12 @@ struct Train: ParsableCommand {
         }
         print("run folder: \(out) (checkpoint.safetensors, metrics.csv, loss.png, samples.png)")
         if s.interrupted { throw ExitCode(130) }  // Ctrl-C: saved, and the shell sees the interrupt
+        var figures = s.lastMetrics
+        figures["seconds"] = s.seconds
+        return Outcome(
+            command: "train", out: out,
+            files: ["checkpoint.safetensors", "metrics.csv", "loss.png", "samples.png", "options.json"].map {
+                out + "/" + $0
+            }, figures: figures)
     }
 }

@@ -10,9 +10,13 @@ import XCTest
 final class TrainerTests: XCTestCase {
     let faces = repositoryRoot + "/Datasets/faces"
 
+    /// Set by a test to train under a learning-rate schedule, weight decay and clipping.
+    var policy: OptimizerPolicy?
+
     func options(epochs: Int, batch: Int, maxSteps: Int? = nil) -> TrainOptions {
         var o = TrainOptions()
         o.epochs = epochs; o.batchSize = batch; o.seed = 7; o.quiet = true; o.maxSteps = maxSteps
+        o.optimizer = policy
         return o
     }
 
@@ -48,6 +52,62 @@ final class TrainerTests: XCTestCase {
     func testVAEResumesExactly() throws { try checkResumeIsExact(kind: .vae) }
     func testGANResumesExactly() throws { try checkResumeIsExact(kind: .gan) }
     func testAEResumesExactly() throws { try checkResumeIsExact(kind: .ae) }
+
+    /// Under a warm-up, a cosine schedule, AdamW and clipping, a stopped run resumes exactly too
+    /// (the rate is a function of the step), and the policy changes what is learnt.
+    func testScheduledRunsResumeExactlyAndDiffer() throws {
+        var p = OptimizerPolicy()
+        p.schedule = .cosine; p.warmupSteps = 2; p.weightDecay = 0.05; p.gradClip = 1
+        policy = p
+        try checkResumeIsExact(kind: .gan)
+        try checkResumeIsExact(kind: .vae)
+        // (scratchFolder would clear the folder: its path is spelt out here.)
+        let straight = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "genlab-lab-\(getpid())/vae-straight")
+        let scheduled = try SafeTensors.read(straight.path + "/checkpoint.safetensors")
+        policy = nil
+        let plain = scratchFolder("vae-plain")
+        try TrainingSetup.make(
+            kind: .vae, data: faces, out: plain, options: options(epochs: 2, batch: 20), model: .init()
+        )
+        .train()
+        let weights = try SafeTensors.read(plain + "/checkpoint.safetensors")
+        let differs = weights.tensors.contains { key, t in
+            scheduled.tensors[key].map { $0.scalars != t.scalars } ?? false
+        }
+        XCTAssertTrue(differs, "the schedule, weight decay and clipping change the weights")
+    }
+
+    func testScheduleRatesFollowTorch() {
+        var p = OptimizerPolicy()
+        p.plannedSteps = 12
+        XCTAssertEqual(p.lrSchedule.rate(at: 7, base: 0.1), 0.1)
+        p.schedule = .cosine
+        XCTAssertEqual(p.lrSchedule.rate(at: 0, base: 0.1), 0.1, accuracy: 1e-7)
+        XCTAssertEqual(p.lrSchedule.rate(at: 6, base: 0.1), 0.05, accuracy: 1e-7)
+        XCTAssertEqual(p.lrSchedule.rate(at: 12, base: 0.1), 0, accuracy: 1e-7)
+        p.warmupSteps = 4
+        XCTAssertEqual(p.lrSchedule.rate(at: 0, base: 0.1), 0.025, accuracy: 1e-7)
+        XCTAssertEqual(p.lrSchedule.rate(at: 3, base: 0.1), 0.1, accuracy: 1e-7)
+        XCTAssertEqual(p.lrSchedule.rate(at: 8, base: 0.1), 0.05, accuracy: 1e-7)
+        p.schedule = .step; p.warmupSteps = 0
+        XCTAssertEqual(p.lrSchedule.rate(at: 3, base: 1), 1, accuracy: 1e-7)
+        XCTAssertEqual(p.lrSchedule.rate(at: 4, base: 1), 0.1, accuracy: 1e-7)
+        XCTAssertEqual(p.lrSchedule.rate(at: 8, base: 1), 0.01, accuracy: 1e-7)
+        // Clipping: a gradient of norm 5 comes out with norm 1; AdamW where there is weight decay.
+        let w = Tensor(shape: [2], data: [0, 0])
+        w.requiresGrad = true
+        w.grad = Tensor(shape: [2], data: [3, 4])
+        p.gradClip = 1
+        let adam = p.optimizer([("w", w)], lr: 0.1)
+        p.prepare(adam, base: 0.1, step: 4)
+        XCTAssertEqual(w.grad!.scalars[0], 0.6, accuracy: 1e-5)
+        XCTAssertEqual(w.grad!.scalars[1], 0.8, accuracy: 1e-5)
+        XCTAssertEqual(adam.learningRate, 0.01, accuracy: 1e-7)
+        XCTAssertFalse(adam is AdamW)
+        p.weightDecay = 0.01
+        XCTAssertTrue(p.optimizer([("w", w)], lr: 0.1) is AdamW)
+    }
 
     /// Two run folders hold the same figures (but the wall-clock rate) and the same weights.
     func assertSameRun(

@@ -17,12 +17,22 @@ public final class GANTask: ImageTrainingTask {
     public var labelSmoothing: Float = 0.1
     var parallel: DataParallel?
 
-    public init(_ config: DCGAN.Config, images: TrainingImages, lr: Float = 2e-4, seed: UInt64) {
+    /// The base learning rate and how both optimisers are driven around it.
+    let baseRate: Float
+    let policy: OptimizerPolicy
+
+    public init(
+        _ config: DCGAN.Config, images: TrainingImages, lr: Float = 2e-4, seed: UInt64,
+        policy: OptimizerPolicy = OptimizerPolicy()
+    ) {
         self.images = images
         var rng = PRNG(seed: seed).fork(3)
         gan = DCGAN(config, rng: &rng)
-        optG = Adam(gan.generator.namedParameters(prefix: "generator."), lr: lr, betas: (0.5, 0.999))
-        optD = Adam(gan.discriminator.namedParameters(prefix: "discriminator."), lr: lr, betas: (0.5, 0.999))
+        optG = policy.optimizer(gan.generator.namedParameters(prefix: "generator."), lr: lr, betas: (0.5, 0.999))
+        optD = policy.optimizer(
+            gan.discriminator.namedParameters(prefix: "discriminator."), lr: lr, betas: (0.5, 0.999))
+        baseRate = lr
+        self.policy = policy
         var fixed = PRNG(seed: seed).fork(4)
         fixedNoise = Tensor.normal([64, config.latentDim], rng: &fixed)
     }
@@ -36,11 +46,11 @@ public final class GANTask: ImageTrainingTask {
     public func step(
         _ examples: [Int], at position: StepPosition, data: inout PRNG, noise: inout PRNG
     ) -> [String: Double] {
-        step(images.batch(examples), noise: &noise)
+        step(images.batch(examples), noise: &noise, at: position.step)
     }
 
     /// One discriminator and one generator update on the images `real`.
-    public func step(_ real: Tensor, noise: inout PRNG) -> [String: Double] {
+    public func step(_ real: Tensor, noise: inout PRNG, at step: Int = 0) -> [String: Double] {
         let n = real.shape[0]
         let z =
             parallel?.normal([n, gan.config.latentDim], rng: &noise)
@@ -54,6 +64,7 @@ public final class GANTask: ImageTrainingTask {
         optD.zeroGrad()
         lossD.backward()
         parallel?.averageGradients(optD.parameters)
+        policy.prepare(optD, base: baseRate, step: step)
         optD.step()
         // Generator: maximise log D(G(z)) (non-saturating) or minimise log(1 − D(G(z))), through a
         // frozen discriminator (its own gradients would be cleared before its next step unused).
@@ -67,6 +78,7 @@ public final class GANTask: ImageTrainingTask {
             return loss
         }
         parallel?.averageGradients(optG.parameters)
+        policy.prepare(optG, base: baseRate, step: step)
         optG.step()
         return [
             "loss_D": Double(lossD.item()), "loss_G": Double(lossG.item()),

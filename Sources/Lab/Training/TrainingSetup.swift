@@ -20,6 +20,25 @@ public enum TrainingSetup {
         public init() {}
     }
 
+    /// options.json: the loop's options at the top level (as ever), with the kind, the data and
+    /// the model's options beside them — what `genlab train --config options.json` replays.
+    struct RunRecipe: Encodable {
+        var options: TrainOptions
+        var kind: ModelKind
+        var data: String
+        var model: ModelOptions
+
+        enum Keys: String, CodingKey { case kind, data, model }
+
+        func encode(to encoder: Encoder) throws {
+            try options.encode(to: encoder)
+            var c = encoder.container(keyedBy: Keys.self)
+            try c.encode(kind, forKey: .kind)
+            try c.encode(data, forKey: .data)
+            try c.encode(model, forKey: .model)
+        }
+    }
+
     public static func make(
         kind: ModelKind, data path: String, out: String, options: TrainOptions, model: ModelOptions
     ) throws -> Trainer {
@@ -38,7 +57,7 @@ public enum TrainingSetup {
             : try vaeTask(set, spec, kind: kind, path: path, options: options, model: model)
         var files = [
             ("config.json", config), ("data.json", try RunFolder.json(spec)),
-            ("options.json", try RunFolder.json(options)),
+            ("options.json", try RunFolder.json(RunRecipe(options: options, kind: kind, data: path, model: model))),
         ]
         if !used.skipped.isEmpty {
             files.append(("skipped.txt", Data((used.skipped.joined(separator: "\n") + "\n").utf8)))
@@ -97,7 +116,8 @@ public enum TrainingSetup {
         if let f = model.features { c.generatorFeatures = f; c.discriminatorFeatures = f }
         try check(c, path: path, batch: options.batchSize)
         let task = GANTask(
-            c, images: TrainingImages(set, spec: spec), lr: options.learningRate ?? 2e-4, seed: options.seed)
+            c, images: TrainingImages(set, spec: spec), lr: options.learningRate ?? 2e-4, seed: options.seed,
+            policy: options.plannedPolicy(examples: set.count))
         return (task, try RunFolder.json(c), set)
     }
 
@@ -132,7 +152,7 @@ public enum TrainingSetup {
         }
         let task = VAETask(
             c, images: TrainingImages(train, spec: spec), lr: options.learningRate ?? 1e-3, seed: options.seed,
-            validation: validation)
+            validation: validation, policy: options.plannedPolicy(examples: train.count))
         task.warmupSteps = model.warmupSteps
         return (task, try RunFolder.json(c), train)
     }

@@ -141,7 +141,18 @@ public struct TrainOptions: Codable, Sendable {
     public var ranks: Int?
     /// BatchNorm statistics over the whole global batch rather than each rank's share (nil: off).
     public var syncBatchNorm: Bool?
+    /// The learning-rate schedule, weight decay and clipping (nil: constant rate, plain Adam).
+    public var optimizer: OptimizerPolicy?
     public init() {}
+
+    /// The optimiser policy with its planned steps: epochs × the full batches of `examples` (the
+    /// generative loops keep a last partial batch for the next epoch). --max-steps stops a run
+    /// early without changing its plan, so a run stopped and resumed follows the same rates.
+    public func plannedPolicy(examples: Int) -> OptimizerPolicy {
+        var policy = optimizer ?? OptimizerPolicy()
+        policy.plannedSteps = epochs * Swift.max(1, examples / Swift.max(batchSize, 1))
+        return policy
+    }
 
     /// The sample-grid cadence in epochs.
     public var sampleInterval: Int { sampleEvery ?? max(1, (epochs + 19) / 20) }

@@ -17,11 +17,20 @@ public final class VAETask: ImageTrainingTask {
     public var warmupSteps = 0
     var parallel: DataParallel?
 
-    public init(_ config: VAE.Config, images: TrainingImages, lr: Float = 1e-3, seed: UInt64, validation: Tensor?) {
+    /// The base learning rate and how the optimiser is driven around it.
+    let baseRate: Float
+    let policy: OptimizerPolicy
+
+    public init(
+        _ config: VAE.Config, images: TrainingImages, lr: Float = 1e-3, seed: UInt64, validation: Tensor?,
+        policy: OptimizerPolicy = OptimizerPolicy()
+    ) {
         self.images = images
         var rng = PRNG(seed: seed).fork(3)
         vae = VAE(config, rng: &rng)
-        optimizer = Adam(vae.namedParameters(), lr: lr)
+        optimizer = policy.optimizer(vae.namedParameters(), lr: lr)
+        baseRate = lr
+        self.policy = policy
         self.validation = validation
         var fixed = PRNG(seed: seed).fork(4)
         prior = Tensor.normal([64, config.latentDim], rng: &fixed)
@@ -45,17 +54,18 @@ public final class VAETask: ImageTrainingTask {
     public func step(
         _ examples: [Int], at position: StepPosition, data: inout PRNG, noise: inout PRNG
     ) -> [String: Double] {
-        step(images.batch(examples), beta: beta(after: position.step), noise: &noise)
+        step(images.batch(examples), beta: beta(after: position.step), noise: &noise, at: position.step)
     }
 
     /// One Adam update on the images `x` with KL weight `b`.
-    public func step(_ x: Tensor, beta b: Float, noise: inout PRNG) -> [String: Double] {
+    public func step(_ x: Tensor, beta b: Float, noise: inout PRNG, at step: Int = 0) -> [String: Double] {
         let t = vae.terms(x) { parallel?.normal($0, rng: &noise) ?? Tensor.normal($0, rng: &noise) }
         let recon = t.reconstruction.mean(), kl = t.kl.mean()
         let loss = recon + kl * b
         optimizer.zeroGrad()
         loss.backward()
         parallel?.averageGradients(optimizer.parameters)
+        policy.prepare(optimizer, base: baseRate, step: step)
         optimizer.step()
         return [
             "loss": Double(loss.item()), "reconstruction": Double(recon.item()), "kl": Double(kl.item()),
@@ -91,7 +101,26 @@ public final class VAETask: ImageTrainingTask {
     public func samples() -> SampleImages? {
         vae.eval()
         defer { vae.train() }
-        return images.samples(vae.decode(prior))
+        guard vae.config.plain else { return images.samples(vae.decode(prior)) }
+        // A plain autoencoder has no prior to draw from (decoding random codes gives noise): its
+        // grid is held-out inputs over their reconstructions, row by row.
+        let source = validation ?? images.set.images
+        let n = Swift.min(32, source.shape[0])
+        guard n > 0 else { return nil }
+        let inputs = source.slice(axis: 0, start: 0, end: n).detach()
+        let reconstructions = vae.decode(vae.encode(inputs).mu)
+        return images.samples(Self.pairedRows(inputs, reconstructions, columns: 8))
+    }
+
+    /// Rows of `columns` inputs, each followed by the row of their reconstructions.
+    static func pairedRows(_ a: Tensor, _ b: Tensor, columns: Int) -> Tensor {
+        let n = a.shape[0]
+        var parts: [Tensor] = []
+        for start in stride(from: 0, to: n, by: columns) {
+            let end = Swift.min(n, start + columns)
+            parts += [a.slice(axis: 0, start: start, end: end), b.slice(axis: 0, start: start, end: end)]
+        }
+        return Tensor.concat(parts, axis: 0).detach()
     }
 
     public func checkpoint(training: TrainingState) throws -> Checkpoint {

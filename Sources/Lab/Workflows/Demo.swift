@@ -119,15 +119,30 @@ public enum Demo {
                         root + "/symmetry/" + URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent
                             + "_report.png"
                     }.prefix(2),
-                figures: scores.map {
-                    String(
-                        format: "%@: score %.2f ± %.2f, %@ (P = %.2f)",
-                        URL(fileURLWithPath: $0.image ?? "").lastPathComponent, $0.score, $0.scoreSpread,
-                        $0.symmetry, $0.probabilities[$0.symmetry] ?? .nan)
-                        + ($0.overruled == nil ? "" : ", overruled by the pixels: \($0.mostLikely)")
-                }))
+                figures: scores.map(Self.symmetryLine)))
         try writeIndex(root: root, steps: steps)
         return steps
+    }
+
+    /// One image's verdict as printed: the class the detector settles on, with its probability,
+    /// and the best symmetry beside it when the verdict is none (so "none" is what is printed for
+    /// an image whose verdict is none).
+    static func symmetryLine(_ s: SymmetryDetector.Score) -> String {
+        let name = URL(fileURLWithPath: s.image ?? "").lastPathComponent
+        var line = String(format: "%@: score %.2f ± %.2f, ", name, s.score, s.scoreSpread)
+        if s.overruled != nil, let said = s.probabilities.max(by: { $0.value < $1.value }) {
+            line += String(
+                format: "%@, overruled by the pixels (the classifier said %@, P = %.2f)", s.mostLikely, said.key,
+                said.value)
+        } else if s.mostLikely == SymmetryClass.none.name {
+            line += String(
+                format: "none (P = %.2f; best symmetry %@, P = %.2f)", s.probabilities[s.mostLikely] ?? .nan,
+                s.symmetry,
+                s.probabilities[s.symmetry] ?? .nan)
+        } else {
+            line += String(format: "%@ (P = %.2f)", s.mostLikely, s.probabilities[s.mostLikely] ?? .nan)
+        }
+        return line
     }
 
     /// Outputs/demo/index.html: the demo's steps and figures, linking each run's report.html.

@@ -1,0 +1,108 @@
+import ArgumentParser
+import Formats
+import Foundation
+
+/// `genlab train --config FILE`: replays a run. FILE is the options.json an earlier run wrote (or
+/// a JSON object with the same keys, or with the flags' own names: "batch-size", "lr", …). Its
+/// values become flags placed before the ones typed on the command line, so a typed flag wins
+/// and every value goes through the same parsing and range checks as a typed one.
+enum RunConfig {
+    /// options.json key → train flag. Keys read but not replayed map to nil.
+    static let topLevel: [String: String?] = [
+        "epochs": "--epochs", "batchSize": "--batch-size", "learningRate": "--lr", "latentDim": "--latent-dim",
+        "imageSize": "--image-size", "seed": "--seed", "maxSteps": "--max-steps", "sampleEvery": "--sample-every",
+        "syncBatchNorm": "--sync-batchnorm", "data": "--data",
+        // How a run was displayed or split, not what it trained.
+        "quiet": nil, "ranks": nil, "validationFraction": nil, "kind": nil, "model": nil, "optimizer": nil,
+    ]
+    static let model: [String: String] = [
+        "architecture": "--arch", "beta": "--beta", "warmupSteps": "--warmup", "likelihood": "--likelihood",
+        "hidden": "--hidden", "features": "--features", "channels": "--channels",
+    ]
+    static let optimizer: [String: String?] = [
+        "schedule": "--lr-schedule", "warmupSteps": "--warmup-steps", "weightDecay": "--weight-decay",
+        "gradClip": "--grad-clip", "plannedSteps": nil,
+    ]
+    /// Flags a hand-written config may name directly.
+    static let flagNames: Set<String> = [
+        "data", "epochs", "batch-size", "lr", "latent-dim", "image-size", "channels", "seed", "arch", "hidden", "beta",
+        "warmup", "likelihood", "features", "max-steps", "sample-every", "sync-batchnorm", "lr-schedule",
+        "warmup-steps", "weight-decay", "grad-clip",
+    ]
+    /// The largest config file read.
+    static let maxBytes = 1 << 20
+
+    /// `arguments` (without the program name) with `--config FILE` replaced by FILE's flags; the
+    /// arguments unchanged when the command is not `train` or has no --config.
+    static func expand(_ arguments: [String]) throws -> [String] {
+        guard arguments.first == "train" else { return arguments }
+        var rest = Array(arguments.dropFirst())
+        var path: String?
+        if let i = rest.firstIndex(of: "--config") {
+            guard i + 1 < rest.count else { throw ValidationError("--config needs a file (a run's options.json)") }
+            path = rest[i + 1]
+            rest.removeSubrange(i...(i + 1))
+        } else if let i = rest.firstIndex(where: { $0.hasPrefix("--config=") }) {
+            path = String(rest[i].dropFirst("--config=".count))
+            rest.remove(at: i)
+        }
+        guard let path else { return arguments }
+        let (kind, flags) = try read(path)
+        // The kind is the one positional argument: the command line's, else the file's.
+        let typedKind = rest.first.map { !$0.hasPrefix("-") } ?? false
+        return ["train"] + (typedKind || kind == nil ? [] : [kind!]) + flags + rest
+    }
+
+    /// The kind and the flags a config file stands for.
+    static func read(_ path: String) throws -> (kind: String?, flags: [String]) {
+        guard let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int else {
+            throw FormatError(path, "no such config file (--config takes a run's options.json)")
+        }
+        guard size <= maxBytes else { throw FormatError(path, "is \(size) bytes; a run config is at most 1 MiB") }
+        if path.lowercased().hasSuffix(".toml") {
+            throw FormatError(path, "TOML configs are not read yet; give the run's options.json (JSON)")
+        }
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw FormatError(path, "is not a JSON object (a run's options.json)")
+        }
+        var flags: [String] = []
+        func add(_ flag: String, _ value: Any, key: String) throws {
+            if value is NSNull { return }
+            if flag == "--sync-batchnorm" {
+                if (value as? Bool) == true { flags.append(flag) }
+                return
+            }
+            if let list = value as? [Any] {
+                let parts = list.map { "\($0)" }
+                flags += [flag, parts.joined(separator: ",")]
+                return
+            }
+            if value is [String: Any] {
+                throw FormatError(path, "key '\(key)' holds an object where \(flag) takes a value")
+            }
+            flags += [flag, "\(value)"]
+        }
+        for (key, value) in object.sorted(by: { $0.key < $1.key }) {
+            if let entry = topLevel[key] {
+                if let flag = entry { try add(flag, value, key: key) }
+            } else if flagNames.contains(key) {
+                try add("--" + key, value, key: key)
+            } else {
+                throw FormatError(path, "key '\(key)' is not a genlab train option")
+            }
+        }
+        for (section, table) in [("model", model.mapValues { Optional($0) }), ("optimizer", optimizer)] {
+            guard let value = object[section], !(value is NSNull) else { continue }
+            guard let inner = value as? [String: Any] else { throw FormatError(path, "'\(section)' is not an object") }
+            for (key, v) in inner.sorted(by: { $0.key < $1.key }) {
+                guard let entry = table[key] else {
+                    throw FormatError(path, "key '\(section).\(key)' is not a genlab train option")
+                }
+                if let flag = entry { try add(flag, v, key: section + "." + key) }
+            }
+        }
+        let kind = object["kind"] as? String
+        return (kind, flags)
+    }
+}

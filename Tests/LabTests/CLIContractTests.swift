@@ -1,0 +1,157 @@
+import Foundation
+import XCTest
+
+/// The command line as users' scripts call it: every command's flags (--json, --quiet, --out,
+/// help and defaults for each), runtime errors as one line and exit 1, --json as one object on
+/// stdout, --quiet as nothing, old spellings working with a note, and --config replaying a run.
+final class CLIContractTests: XCTestCase {
+    struct Output { var status: Int32; var stdout: String; var stderr: String }
+
+    /// Runs genlab with stdout and stderr apart.
+    func genlab(_ arguments: [String], timeout: Double = 300) throws -> Output {
+        guard let genlab = Launch.genlab else { throw XCTSkip("genlab is not built beside the tests") }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: genlab)
+        p.arguments = arguments
+        let folder = scratchFolder("cli-io-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: folder + "/out", contents: nil)
+        FileManager.default.createFile(atPath: folder + "/err", contents: nil)
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: folder + "/out"))
+        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: folder + "/err"))
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        while p.isRunning && Date() < deadline { usleep(20_000) }
+        if p.isRunning { p.terminate() }
+        p.waitUntilExit()
+        try out.close()
+        try err.close()
+        return Output(
+            status: p.terminationStatus,
+            stdout: try String(contentsOfFile: folder + "/out", encoding: .utf8),
+            stderr: try String(contentsOfFile: folder + "/err", encoding: .utf8))
+    }
+
+    /// Every leaf command from ArgumentParser's own description of the tool.
+    func leafCommands() throws -> [(String, [[String: Any]])] {
+        let r = try genlab(["--experimental-dump-help"])
+        XCTAssertEqual(r.status, 0)
+        let root =
+            try XCTUnwrap(
+                try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])["command"]
+            as? [String: Any]
+        var leaves: [(String, [[String: Any]])] = []
+        func walk(_ c: [String: Any], _ path: [String]) {
+            let subs = ((c["subcommands"] as? [[String: Any]]) ?? []).filter { $0["commandName"] as? String != "help" }
+            if subs.isEmpty { leaves.append((path.joined(separator: " "), (c["arguments"] as? [[String: Any]]) ?? [])) }
+            for s in subs { walk(s, path + [s["commandName"] as! String]) }
+        }
+        walk(try XCTUnwrap(root), [])
+        return leaves
+    }
+
+    func testEveryCommandHasJSONQuietOutAndHelpWithDefaults() throws {
+        let leaves = try leafCommands()
+        XCTAssertGreaterThanOrEqual(leaves.count, 18)
+        for (command, arguments) in leaves {
+            let shown = arguments.filter { ($0["shouldDisplay"] as? Bool) ?? true }
+            let names = Set(
+                shown.flatMap { (($0["names"] as? [[String: Any]]) ?? []).compactMap { $0["name"] as? String } })
+            for flag in ["json", "quiet", "out"] {
+                XCTAssertTrue(names.contains(flag), "genlab \(command) has no --\(flag)")
+            }
+            for a in shown {
+                let name = (a["valueName"] as? String) ?? "?"
+                let help = ((a["abstract"] as? String) ?? "") + ((a["discussion"] as? String) ?? "")
+                XCTAssertFalse(help.isEmpty, "genlab \(command): --\(name) has no help text")
+                if a["kind"] as? String == "option", a["isOptional"] as? Bool == true, a["defaultValue"] == nil {
+                    XCTAssertTrue(
+                        help.lowercased().contains("default"), "genlab \(command): --\(name) shows no default")
+                }
+            }
+        }
+    }
+
+    func testRuntimeErrorsAreOneLineAndExit1() throws {
+        let missing = "/nonexistent/model.safetensors"
+        let cases: [[String]] = [
+            ["sample", "--checkpoint", missing, "--out", scratchFolder("cli-sample")],
+            ["interpolate", "--checkpoint", missing, "--out", scratchFolder("cli-walk")],
+            ["export", "--checkpoint", missing, "--out", scratchFolder("cli-export")],
+            ["explore", "--checkpoint", missing, "--port", "0"],
+            ["data", "describe", "/nonexistent/data.h5"],
+            ["train", "--config", "/nonexistent/options.json", "--out", scratchFolder("cli-config")],
+        ]
+        for arguments in cases {
+            let r = try genlab(arguments)
+            let what = "genlab " + arguments.joined(separator: " ")
+            XCTAssertEqual(r.status, 1, "\(what): \(r.stderr)")
+            let lines = r.stderr.split(separator: "\n")
+            XCTAssertEqual(lines.count, 1, "\(what) printed: \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains("/nonexistent/"), "\(what) does not name the file: \(r.stderr)")
+            XCTAssertFalse(r.stderr.contains("USAGE"), "\(what) dumps usage for a runtime error")
+        }
+        // A usage error still exits 64 with the usage.
+        let usage = try genlab(["sample", "--count", "0", "--checkpoint", missing, "--out", "x"])
+        XCTAssertEqual(usage.status, 64)
+        XCTAssertTrue(usage.stderr.contains("--count"))
+        let typo = try genlab(["trian"])
+        XCTAssertEqual(typo.status, 64)
+        XCTAssertTrue(typo.stderr.contains("did you mean 'train'"), typo.stderr)
+    }
+
+    func testJSONIsOneObjectOnStdoutAndQuietIsSilent() throws {
+        let faces = repositoryRoot + "/Datasets/faces"
+        let described = try genlab(["data", "describe", faces, "--json"])
+        XCTAssertEqual(described.status, 0, described.stderr)
+        let object = try JSONSerialization.jsonObject(with: Data(described.stdout.utf8)) as? [String: Any]
+        XCTAssertEqual(object?["path"] as? String, faces)
+        let folder = scratchFolder("cli-preview")
+        let preview = try genlab(["data", "preview", faces, "--out", folder, "--count", "8", "--json"])
+        XCTAssertEqual(preview.status, 0, preview.stderr)
+        let result = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(preview.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(result["files"] as? [String], [folder + "/preview.png"])
+        XCTAssertTrue(preview.stderr.contains("wrote"), "the human line goes to stderr under --json")
+        let quiet = try genlab(["data", "preview", faces, "--out", scratchFolder("cli-quiet"), "--quiet"])
+        XCTAssertEqual(quiet.status, 0)
+        XCTAssertEqual(quiet.stdout, "")
+        XCTAssertEqual(quiet.stderr, "")
+        // The old spelling (a PNG file) works, with a note.
+        let file = scratchFolder("cli-old") + ".png"
+        let old = try genlab(["data", "preview", faces, "--out", file, "--count", "4"])
+        XCTAssertEqual(old.status, 0, old.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: file))
+        XCTAssertTrue(old.stderr.contains("deprecated"), old.stderr)
+    }
+
+    func testConfigReplaysARun() throws {
+        let faces = repositoryRoot + "/Datasets/faces"
+        let first = scratchFolder("cli-run-a"), second = scratchFolder("cli-run-b")
+        let trained = try genlab([
+            "train", "vae", "--data", faces, "--out", first, "--epochs", "2", "--latent-dim", "4", "--arch", "mlp",
+            "--hidden", "32", "--lr-schedule", "cosine", "--warmup-steps", "1", "--grad-clip", "2", "--quiet",
+        ])
+        XCTAssertEqual(trained.status, 0, trained.stderr)
+        XCTAssertEqual(trained.stdout, "")
+        let replayed = try genlab(["train", "--config", first + "/options.json", "--out", second, "--json"])
+        XCTAssertEqual(replayed.status, 0, replayed.stderr)
+        let result = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(replayed.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(result["command"] as? String, "train")
+        let a = try Data(contentsOf: URL(fileURLWithPath: first + "/checkpoint.safetensors"))
+        let b = try Data(contentsOf: URL(fileURLWithPath: second + "/checkpoint.safetensors"))
+        XCTAssertEqual(a, b, "a replayed run ends with the same checkpoint")
+        // A typed flag wins over the file's; an unknown key is refused by name.
+        let third = scratchFolder("cli-run-c")
+        let overridden = try genlab(["train", "--config", first + "/options.json", "--out", third, "--epochs", "1"])
+        XCTAssertEqual(overridden.status, 0, overridden.stderr)
+        let options = try String(contentsOfFile: third + "/options.json", encoding: .utf8)
+        XCTAssertTrue(options.contains("\"epochs\" : 1"), options)
+        let bad = scratchFolder("cli-bad") + ".json"
+        try Data(#"{"kind": "vae", "epoch": 3}"#.utf8).write(to: URL(fileURLWithPath: bad))
+        let refused = try genlab(["train", "--config", bad, "--out", scratchFolder("cli-run-d")])
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.stderr.contains("'epoch'"), refused.stderr)
+    }
+}
