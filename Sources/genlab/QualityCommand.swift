@@ -14,7 +14,11 @@ struct QualityCommand: ParsableCommand {
             + "a memorisation check."
     )
     @Option(help: "A gan or vae checkpoint.") var checkpoint: String
-    @Option(help: "Real images to compare with (held-out jets, or the training images for the memorisation check).")
+    @Option(
+        name: [.customLong("reference"), .customLong("data")],
+        help: ArgumentHelp(
+            "Real images to compare with (held-out jets, or the training images for the memorisation check); "
+                + "--data is the same flag."))
     var reference: String
     @Option(help: "How many samples.") var count = 2000
     @Option(help: "Noise seed of the samples.") var seed: UInt64 = 0

@@ -11,7 +11,7 @@ enum RunConfig {
     static let topLevel: [String: String?] = [
         "epochs": "--epochs", "batchSize": "--batch-size", "learningRate": "--lr", "latentDim": "--latent-dim",
         "imageSize": "--image-size", "seed": "--seed", "maxSteps": "--max-steps", "sampleEvery": "--sample-every",
-        "syncBatchNorm": "--sync-batchnorm", "data": "--data",
+        "syncBatchNorm": "--sync-batchnorm", "data": "--data", "keepBest": "--keep-best",
         // How a run was displayed or split, not what it trained.
         "quiet": nil, "ranks": nil, "validationFraction": nil, "kind": nil, "model": nil, "optimizer": nil,
     ]
@@ -27,7 +27,7 @@ enum RunConfig {
     static let flagNames: Set<String> = [
         "data", "epochs", "batch-size", "lr", "latent-dim", "image-size", "channels", "seed", "arch", "hidden", "beta",
         "warmup", "likelihood", "features", "max-steps", "sample-every", "sync-batchnorm", "lr-schedule",
-        "warmup-steps", "weight-decay", "grad-clip",
+        "warmup-steps", "weight-decay", "grad-clip", "keep-best",
     ]
     /// The largest config file read.
     static let maxBytes = 1 << 20

@@ -77,6 +77,12 @@ struct Train: ParsableCommand {
         name: .customLong("grad-clip"), parsing: .unconditional,
         help: "Clip each optimiser step's global gradient norm to this (default: no clipping).")
     var gradClip: Float?
+    @Option(
+        name: .customLong("keep-best"),
+        help: ArgumentHelp(
+            "Also keep best.safetensors: the epoch with the best value of this logged figure, e.g. val_neg_elbo "
+                + "(lowest; highest for AUC, accuracy, D_real) (default: none)."))
+    var keepBest: String?
     @Option(help: "Replay a run: its options.json (flags typed beside it win). (default: none)") var config: String?
     @OptionGroup var output: OutputOptions
     @OptionGroup var limits: InputLimitOptions
@@ -128,6 +134,7 @@ struct Train: ParsableCommand {
         policy.schedule = lrSchedule; policy.warmupSteps = warmupSteps; policy.weightDecay = weightDecay
         policy.gradClip = gradClip
         if policy != OptimizerPolicy() { options.optimizer = policy }
+        options.keepBest = keepBest
         var model = TrainingSetup.ModelOptions()
         model.architecture = arch; model.beta = beta; model.warmupSteps = warmup; model.likelihood = likelihood
         model.features = features; model.channels = channels

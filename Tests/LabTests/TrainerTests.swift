@@ -78,6 +78,35 @@ final class TrainerTests: XCTestCase {
         XCTAssertTrue(differs, "the schedule, weight decay and clipping change the weights")
     }
 
+    /// --keep-best: best.safetensors is the epoch with the lowest val_neg_elbo, and its record
+    /// says so; a figure the run does not log is refused by name.
+    func testKeepBestKeepsTheBestEpoch() throws {
+        let folder = scratchFolder("keep-best")
+        var o = options(epochs: 4, batch: 20)
+        o.keepBest = "val_neg_elbo"
+        try TrainingSetup.make(kind: .vae, data: faces, out: folder, options: o, model: .init()).train()
+        let record = try JSONDecoder().decode(
+            BestCheckpoint.Record.self, from: Data(contentsOf: URL(fileURLWithPath: folder + "/best.json")))
+        let lines = try String(contentsOfFile: folder + "/metrics.csv", encoding: .utf8).split(separator: "\n")
+        let header = lines[0].split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        let column = try XCTUnwrap(header.firstIndex(of: "val_neg_elbo"))
+        let values = lines.dropFirst().compactMap {
+            Double($0.split(separator: ",", omittingEmptySubsequences: false)[column])
+        }
+        XCTAssertEqual(values.count, 4)
+        XCTAssertEqual(record.value, values.min()!, accuracy: 1e-3)  // metrics.csv keeps 6 digits
+        XCTAssertEqual(record.epoch, values.firstIndex(of: values.min()!)! + 1)
+        XCTAssertFalse(record.higherIsBetter)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/best.safetensors"))
+        XCTAssertTrue(BestCheckpoint.higherIsBetter("D_real"))
+        XCTAssertTrue(BestCheckpoint.higherIsBetter("val_auc"))
+        o.keepBest = "val_loss"
+        XCTAssertThrowsError(
+            try TrainingSetup.make(kind: .vae, data: faces, out: scratchFolder("keep-bad"), options: o, model: .init())
+                .train()
+        ) { XCTAssertTrue("\($0)".contains("val_loss"), "\($0)") }
+    }
+
     func testScheduleRatesFollowTorch() {
         var p = OptimizerPolicy()
         p.plannedSteps = 12

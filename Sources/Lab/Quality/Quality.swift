@@ -102,6 +102,10 @@ public enum Quality {
             for (name, values) in [("real (held out)", r[k]!), ("generated", g[k]!), ("baseline", b[k]!)] {
                 let h = histogram(values.map(f), bins: 40, range: range)
                 plot.add(name, x: h.edges, y: h.counts, steps: true)
+                // Poisson errors: √(count in the bin), on the density's scale.
+                let raw = histogram(values.map(f), bins: 40, range: range, density: false)
+                let perCount = 1 / max(Double(values.count) * (range.1 - range.0) / 40, 1e-300)
+                plot.series[plot.series.count - 1].errors = raw.counts.map { $0.squareRoot() * perCount }
             }
             figures[k] = plot
         }

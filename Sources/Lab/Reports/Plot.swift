@@ -16,6 +16,10 @@ public struct Plot {
         public var pointColors: [(Float, Float, Float)]?
         /// An uncertainty band drawn under the line (e.g. a bootstrap 68 % interval).
         public var band: (low: [Double], high: [Double])?
+        /// Error bars (± this much, per point or per histogram bin), e.g. √N on counts.
+        public var errors: [Double]?
+        /// For a scatter coloured by value: the values behind `pointColors` (for the colour bar).
+        public var colorValues: [Double]?
 
         public init(name: String, x: [Double], y: [Double], color: (Float, Float, Float)? = nil, steps: Bool = false) {
             self.name = name; self.x = x; self.y = y; self.color = color ?? (0, 0, 0); self.steps = steps
@@ -59,6 +63,7 @@ public struct Plot {
         let n = Double(max(values.count - 1, 1))
         var s = Series(name: name, x: x, y: y, color: Plot.colorScale(0.5))
         s.pointColors = r.map { Plot.colorScale(($0 - 1) / n) }
+        s.colorValues = values
         series.append(s)
     }
 

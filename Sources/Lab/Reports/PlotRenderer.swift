@@ -16,11 +16,12 @@ enum PlotRenderer {
     static func write(_ plot: Plot, to path: String) throws {
         let base = path.hasSuffix(".png") ? String(path.dropLast(4)) : path
         try AtomicFile.write(Data(csv(plot).utf8), to: base + ".csv")
-        for (suffix, device) in [(".png", "pngcairo"), (".pdf", "pdfcairo")] {
+        // The PNG at twice the page's pixels (1280 × 840 for the default page), the PDF as vectors.
+        for (suffix, device, scale) in [(".png", "pngcairo", 2.0), (".pdf", "pdfcairo", 1.0)] {
             try AtomicFile.writeVia(base + suffix) { temporary in
                 try reserve(temporary, for: base + suffix)
                 try guarded(base + suffix, temporary: temporary) {
-                    try render(plot, device: device, file: temporary, scale: 1)
+                    try render(plot, device: device, file: temporary, scale: scale)
                 }
             }
         }
@@ -134,22 +135,33 @@ enum PlotRenderer {
         if y1 <= y0 { y0 -= 0.5; y1 += 0.5 }
         let padY = (y1 - y0) * 0.05
         y0 -= plot.logY ? 0 : padY
-        y1 += padY + (y1 - y0) * 0.18 * Double(min(drawn.count, 6)) / 6  // headroom for the legend
+        y1 += padY
         c_plsdev(device)
         c_plsfnam(file)
-        c_plspage(0, 0, Int32(plot.width), Int32(plot.height), 0, 0)
+        // Pixels per inch scale with the page, so a 2× PNG has the same layout and 2× the detail.
+        c_plspage(
+            90 * scale, 90 * scale, Int32(Double(plot.width) * scale), Int32(Double(plot.height) * scale), 0, 0)
         c_plscolbg(255, 255, 255)
         c_plinit()
         c_pladv(0)
         c_plschr(0, 0.85)
         let reference = plot.ratioTo.flatMap { name in drawn.first { $0.name == name && $0.steps } }
-        c_plvpor(0.12, 0.96, reference != nil ? 0.36 : 0.14, 0.90)
+        // The legend sits above the data, outside it (a row of up to three entries a line); a
+        // scatter coloured by value gets a colour bar at the right instead of a legend line.
+        let legendRows = (drawn.filter { $0.colorValues == nil }.count + 2) / 3
+        let scale = drawn.first { $0.colorValues != nil }
+        let top = 0.90 - 0.055 * Double(legendRows), right = scale != nil ? 0.84 : 0.96
+        c_plvpor(0.12, right, reference != nil ? 0.36 : 0.14, top)
         c_plwind(x0, x1, y0, y1)
         c_plscol0(1, 0, 0, 0)
         c_plcol0(1)
         c_plwidth(1)
         c_plbox(reference != nil ? "bcst" : "bcnst", 0, 0, plot.logY ? "bcnstlv" : "bcnstv", 0, 0)
-        c_pllab(reference != nil ? "" : escaped(plot.xLabel), escaped(plot.yLabel), escaped(plot.title))
+        c_pllab(reference != nil ? "" : escaped(plot.xLabel), escaped(plot.yLabel), "")
+        // The title above the legend's rows.
+        c_plschr(0, 1.1)
+        c_plmtex("t", 1.4 + 2.2 * Double(legendRows), 0.5, 0.5, escaped(plot.title))
+        c_plschr(0, 0.85)
         for (k, s) in drawn.enumerated() {
             let colour = Int32(2 + k % 13)
             let (r, g, b) = s.color
@@ -187,13 +199,21 @@ enum PlotRenderer {
                     px += [s.x[i], s.x[i + 1]]; py += [ty(s.y[i]), ty(s.y[i])]
                 }
                 c_plline(Int32(px.count), &px, &py)
+                if let errors = s.errors { errorBars(s, errors: errors, logY: plot.logY) }
             } else {
                 var px = pairs.map(\.0), py = pairs.map { ty($0.1) }
                 c_plline(Int32(px.count), &px, &py)
             }
         }
         c_plwidth(1)
-        if !drawn.isEmpty { legend(drawn) }
+        // Each series keeps its colour index (2 + its place among the drawn, as above).
+        let listed = drawn.indices.filter { drawn[$0].colorValues == nil }
+        if !listed.isEmpty {
+            legend(listed.map { drawn[$0] }, colours: listed.map { Int32(2 + $0 % 13) }, rows: legendRows)
+        }
+        if let scale, let values = scale.colorValues {
+            colourBar(values, label: scale.name, left: right + 0.03, bottom: reference != nil ? 0.36 : 0.14, top: top)
+        }
         if let reference { ratioPanel(drawn, reference: reference, x0: x0, x1: x1, xLabel: plot.xLabel) }
         c_plend()
     }
@@ -216,33 +236,83 @@ enum PlotRenderer {
             c_plcol0(Int32(2 + k % 13))
             c_plwidth(2)
             var px: [Double] = [], py: [Double] = []
+            var above: [Double] = [], below: [Double] = []
             for i in s.y.indices where i + 1 < s.x.count && i < reference.y.count && reference.y[i] > 0 {
-                let r = min(max(s.y[i] / reference.y[i], 0.4), 1.6)
+                let ratio = s.y[i] / reference.y[i], r = min(max(ratio, 0.4), 1.6)
                 px += [s.x[i], s.x[i + 1]]; py += [r, r]
+                // Off the scale: a marker at the edge says which way.
+                if ratio > 1.6 { above.append((s.x[i] + s.x[i + 1]) / 2) }
+                if ratio < 0.4 { below.append((s.x[i] + s.x[i + 1]) / 2) }
             }
             if px.count >= 2 { c_plline(Int32(px.count), &px, &py) }
+            for (xs, y, mark) in [(above, 1.52, "▲"), (below, 0.48, "▼")] where !xs.isEmpty {
+                var mx = xs, my = [Double](repeating: y, count: xs.count)
+                c_plstring(Int32(xs.count), &mx, &my, mark)
+            }
         }
         c_plwidth(1)
     }
 
-    /// A legend of the drawn series, top right, inside the plot.
-    private static func legend(_ drawn: [Plot.Series]) {
+    /// Vertical bars of ± `errors` at the centres of a step histogram's bins (bins at zero on a
+    /// log axis left out; a bar reaching below zero there is cut at the bottom of the axis).
+    private static func errorBars(_ s: Plot.Series, errors: [Double], logY: Bool) {
+        var cx: [Double] = [], low: [Double] = [], high: [Double] = []
+        for i in s.y.indices where i + 1 < s.x.count && i < errors.count && s.y[i].isFinite && errors[i].isFinite {
+            let y = s.y[i], e = errors[i]
+            guard !logY || y > 0 else { continue }
+            cx.append((s.x[i] + s.x[i + 1]) / 2)
+            low.append(logY ? log10(max(y - e, y * 1e-3)) : y - e)
+            high.append(logY ? log10(y + e) : y + e)
+        }
+        guard !cx.isEmpty else { return }
+        c_plwidth(1)
+        c_plerry(Int32(cx.count), &cx, &low, &high)
+    }
+
+    /// A colour bar for a scatter coloured by rank: the scale from the lowest value to the highest,
+    /// with the values at the 0, 25, 50, 75 and 100 % ranks written beside it.
+    private static func colourBar(_ values: [Double], label: String, left: Double, bottom: Double, top: Double) {
+        let finite = values.filter(\.isFinite).sorted()
+        guard finite.count >= 2 else { return }
+        c_plvpor(left, left + 0.03, bottom, top)
+        c_plwind(0, 1, 0, 1)
+        let steps = 64
+        for k in 0..<steps {
+            let (r, g, b) = Plot.colorScale((Double(k) + 0.5) / Double(steps))
+            c_plscol0(15, Int32(r * 255), Int32(g * 255), Int32(b * 255))
+            c_plcol0(15)
+            var px = [0.0, 1, 1, 0],
+                py = [Double(k), Double(k), Double(k + 1), Double(k + 1)].map { $0 / Double(steps) }
+            c_plfill(4, &px, &py)
+        }
+        c_plcol0(1)
+        c_plbox("bc", 0, 0, "bc", 0, 0)
+        for q in [0.0, 0.25, 0.5, 0.75, 1.0] {
+            let v = finite[min(finite.count - 1, Int(q * Double(finite.count - 1) + 0.5))]
+            c_plmtex("rv", 0.6, q, q == 0 ? 0 : (q == 1 ? 1 : 0.5), escaped(String(format: "%.3g", v)))
+        }
+        c_plmtex("t", 2.2, 0.5, 0.5, escaped(label))
+    }
+
+    /// A legend of the drawn series above the plot, outside the data, up to three entries a row.
+    private static func legend(_ drawn: [Plot.Series], colours: [Int32], rows: Int) {
         let n = Int32(drawn.count)
         var options = [Int32](repeating: Int32(PL_LEGEND_LINE), count: drawn.count)
         var textColours = [Int32](repeating: 1, count: drawn.count)
-        var lineColours = (0..<drawn.count).map { Int32(2 + $0 % 13) }
+        var lineColours = colours
         var lineStyles = [Int32](repeating: 1, count: drawn.count)
         var lineWidths = [Double](repeating: 2, count: drawn.count)
         var zerosI = [Int32](repeating: 0, count: drawn.count), zerosF = [Double](repeating: 0, count: drawn.count)
-        let texts = drawn.map { strdup(escaped($0.name + ($0.pointColors != nil ? ": purple low → yellow high" : ""))) }
+        let texts = drawn.map { strdup(escaped($0.name)) }
         defer { texts.forEach { free($0) } }
         var textPointers: [UnsafePointer<CChar>?] = texts.map { UnsafePointer($0) }
         var symbols: [UnsafePointer<CChar>?] = drawn.map { _ in nil }
         var width = 0.0, height = 0.0
         c_pllegend(
-            &width, &height, Int32(PL_LEGEND_BACKGROUND | PL_LEGEND_BOUNDING_BOX),
-            Int32(PL_POSITION_TOP | PL_POSITION_RIGHT | PL_POSITION_INSIDE),
-            0.02, 0.02, 0.08, 0, 1, 1, 0, 0, n, &options, 0.8, 0.85, 1.8, 0, &textColours, &textPointers,
+            &width, &height, Int32(PL_LEGEND_ROW_MAJOR),
+            Int32(PL_POSITION_TOP | PL_POSITION_OUTSIDE),
+            0, 0.01, 0.08, 0, 1, 1, Int32(rows), Int32(min(drawn.count, 3)), n, &options, 0.8, 0.85, 1.8, 0,
+            &textColours, &textPointers,
             &zerosI, &zerosI, &zerosF, &zerosF, &lineColours, &lineStyles, &lineWidths, &zerosI, &zerosF, &zerosI,
             &symbols)
     }

@@ -45,7 +45,7 @@ public struct RunFolder {
             RunFolder.runFiles.contains($0)
                 || [
                     "loss.png", "samples.png", "config.json", "data.json", "options.json", "progress.gif",
-                    "skipped.txt",
+                    "skipped.txt", BestCheckpoint.checkpointName, BestCheckpoint.recordName,
                 ].contains($0)
                 || ($0.hasPrefix("samples_epoch_") && $0.hasSuffix(".png")) || $0.hasPrefix("events.out.tfevents.")
         }

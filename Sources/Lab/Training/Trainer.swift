@@ -112,6 +112,11 @@ public final class Trainer {
     /// otherwise training refuses to touch it.
     @discardableResult
     public func train(resume: Bool = false, overwrite: Bool = false) throws -> Summary {
+        if let metric = options.keepBest, !task.metricNames.contains(metric) {
+            throw FormatError(
+                "--keep-best \(metric)",
+                "is not a figure this run logs; it logs \(task.metricNames.joined(separator: ", "))")
+        }
         guard options.batchSize % cluster.size == 0 else {
             throw FormatError(
                 run.path,
@@ -252,6 +257,10 @@ public final class Trainer {
         state.skip = 0; state.sums = [:]; state.summed = 0
         state.epochStart = state.data
         try save(state)
+        if let metric = options.keepBest, cluster.isRoot {
+            try BestCheckpoint.update(
+                run: run, metric: metric, value: last[metric], epoch: state.epoch, step: state.step)
+        }
         if let logs { try logs.epochFiles(task: task, epoch: state.epoch, step: state.step, options: options) }
         guard !options.quiet else { return bar.finish("") }
         let extra = evaluation.keys.filter { !task.plottedMetrics.contains($0) }.sorted()

@@ -143,6 +143,8 @@ public struct TrainOptions: Codable, Sendable {
     public var syncBatchNorm: Bool?
     /// The learning-rate schedule, weight decay and clipping (nil: constant rate, plain Adam).
     public var optimizer: OptimizerPolicy?
+    /// Keep best.safetensors for the epoch with the best value of this metric (nil: none).
+    public var keepBest: String?
     public init() {}
 
     /// The optimiser policy with its planned steps: epochs × the full batches of `examples` (the
