@@ -15,7 +15,7 @@ demo: build
 # explorer's page in headless Chromium.
 test: deps
 	swift test -c release
-	scripts/browser_test.sh
+	GENLAB_BIN=.build/release/genlab scripts/browser_test.sh
 
 # Coverage-guided fuzzing of every reader under AddressSanitizer (30 CPU-minutes a reader).
 fuzz: deps

@@ -10,5 +10,11 @@ if ! "$venv/bin/python" -c "import selenium" 2>/dev/null; then
     "$venv/bin/pip" install --quiet "selenium>=4.20,<5" >&2
 fi
 cd "$root"
-swift build -c release --product genlab >/dev/null
-exec "$venv/bin/python" scripts/python/explore_browser_test.py --genlab "$root/.build/release/genlab" "$@"
+# GENLAB_BIN: a genlab already built (make test passes the one `swift test -c release` just linked;
+# building again without testability would recompile everything).
+genlab="${GENLAB_BIN:-}"
+if [ -z "$genlab" ] || [ ! -x "$genlab" ]; then
+    swift build -c release --product genlab >/dev/null
+    genlab="$root/.build/release/genlab"
+fi
+exec "$venv/bin/python" scripts/python/explore_browser_test.py --genlab "$genlab" "$@"

@@ -66,7 +66,8 @@ struct Interpolate: ParsableCommand {
         abstract: "Walk the latent space: between two seeds, two real images (VAE), or a loop through K points.",
         discussion: "Writes DIR/frame_000.png … and DIR/walk.gif.")
     @Option(help: "A checkpoint written by genlab train.") var checkpoint: String
-    @Option(help: "Frames per leg.") var steps = 16
+    @Option(name: [.customLong("frames"), .customLong("steps")], help: "Frames per leg (--steps: the older name).")
+    var steps = 16
     @Option(help: "Output folder.") var out: String
     @Option(help: "linear or slerp.") var mode = "slerp"
     @Option(name: .customLong("seed-a"), help: "Seed of the first latent point.") var seedA: UInt64 = 1
@@ -83,12 +84,12 @@ struct Interpolate: ParsableCommand {
 
     func validate() throws {
         guard Interpolator.Mode(rawValue: mode) != nil else { throw ValidationError("--mode must be linear or slerp") }
-        try Check.range(steps, "--steps", 2...Self.maxFrames)
+        try Check.range(steps, "--frames (--steps)", 2...Self.maxFrames)
         if let loop {
             try Check.range(loop, "--loop", 2...Self.maxFrames)
             guard loop * steps <= Self.maxFrames else {
                 throw ValidationError(
-                    "--loop \(loop) × --steps \(steps) makes \(loop * steps) frames, over the limit of "
+                    "--loop \(loop) × --frames (--steps) \(steps) makes \(loop * steps) frames, over the limit of "
                         + "\(Self.maxFrames)"
                 )
             }

@@ -21,7 +21,10 @@ struct Inspect: ParsableCommand {
     @Option(help: "Output folder.") var out: String
     @Option(help: "At most this many examples per data file.") var limit = 2000
     @Option(help: "Traverse this many of the top active dimensions.") var traverse = 4
-    @Option(help: "Points along each traversal.") var steps = 9
+    @Option(
+        name: [.customLong("points"), .customLong("steps")],
+        help: "Points along each traversal (--steps: the older name).")
+    var steps = 9
     @Option(help: "Traversals run from −RANGE to +RANGE spreads of μ.") var range = 3.0
     @Option(help: "Equal-frequency bins per axis for mutual information.") var bins = 16
     @Flag(help: "Print the report as JSON.") var json = false
@@ -38,11 +41,12 @@ struct Inspect: ParsableCommand {
     func validate() throws {
         guard !data.isEmpty else { throw ValidationError("give at least one --data file") }
         guard limit > 0, traverse >= 0, steps >= 2, range > 0, bins >= 2 else {
-            throw ValidationError("--limit must be positive, --traverse ≥ 0, --steps ≥ 2, --range > 0, --bins ≥ 2")
+            throw ValidationError(
+                "--limit must be positive, --traverse ≥ 0, --points (--steps) ≥ 2, --range > 0, --bins ≥ 2")
         }
         try Check.positive(limit, "--limit", max: 10_000_000)
         try Check.range(traverse, "--traverse", 0...64)
-        try Check.range(steps, "--steps", 2...101)
+        try Check.range(steps, "--points (--steps)", 2...101)
         try Check.finite(range, "--range", in: 0...100, openLower: true)
         try Check.range(bins, "--bins", 2...1000)
         try Check.positive(epochs, "--epochs", max: 1_000_000)

@@ -248,7 +248,12 @@ struct Symmetry: ParsableCommand {
         var heldOutPerClass = Self.defaults.heldOutPerClass
         @Option(name: .customLong("sweeps-per-class"), help: "Sweeps per symmetric class (0: skip).")
         var sweepsPerClass = Self.defaults.sweepsPerClass
-        @Option(help: "Decoy fits per template; the score is their mean, as `symmetry score` reports it.") var seeds =
+        @Option(
+            name: [.customLong("decoy-fits"), .customLong("seeds")],
+            help:
+                "Decoy fits per template (--seeds: the older name); the score is their mean, as in `symmetry score`."
+        )
+        var seeds =
             Self.defaults.heldOutSeeds
         @Option(help: "Seed of the held-out templates; the sweeps use seed + 1000.") var seed = SymmetrySeeds.heldOut
         @Option(
@@ -273,14 +278,14 @@ struct Symmetry: ParsableCommand {
         @OptionGroup var limits: InputLimitOptions
 
         func validate() throws {
-            try Check.range(seeds, "--seeds", 1...1000)
+            try Check.range(seeds, "--decoy-fits (--seeds)", 1...1000)
             try Check.range(heldOutPerClass, "--held-out-per-class", 0...5_000)
             try Check.range(sweepsPerClass, "--sweeps-per-class", 0...1_000)
             try Check.range(stabilityImages, "--stability-images", 0...1_000)
             guard heldOutPerClass >= 0, sweepsPerClass >= 0, heldOutPerClass + sweepsPerClass > 0 else {
                 throw ValidationError("--held-out-per-class and --sweeps-per-class must be ≥ 0, and not both 0")
             }
-            guard seeds > 0 else { throw ValidationError("--seeds must be positive") }
+            guard seeds > 0 else { throw ValidationError("--decoy-fits (--seeds) must be positive") }
             guard stabilityImages >= 0, stabilityImages == 0 || heldOutPerClass > 0 else {
                 throw ValidationError(
                     "--stability-images must be ≥ 0, and needs held-out templates (--held-out-per-class > 0)")
@@ -387,7 +392,10 @@ struct Symmetry: ParsableCommand {
             "Outputs/symmetry_samples"
         @Option(help: "shapes or templates.") var source: Source = .shapes
         @Option(name: .customLong("per-class"), help: "Samples per class.") var perClass = 8
-        @Option(help: "Side of each PNG in pixels.") var size = 64
+        @Option(
+            name: [.customLong("image-size"), .customLong("size")],
+            help: "Side of each PNG in pixels (--size: the older name).")
+        var size = 64
         @Option(help: "Seed of the drawing.") var seed: UInt64 = 0
         @Option(
             name: .customLong("shape-generation"),
@@ -398,7 +406,7 @@ struct Symmetry: ParsableCommand {
 
         func validate() throws {
             try Check.range(perClass, "--per-class", 1...1000)
-            try Check.range(size, "--size", 8...512)
+            try Check.range(size, "--image-size (--size)", 8...512)
             try Check.range(shapeGeneration, "--shape-generation", 1...2)
         }
 
@@ -461,7 +469,10 @@ struct Symmetry: ParsableCommand {
         @Argument(help: "PNG or JPEG images.") var images: [String]
         @Option(help: "A symmetry checkpoint (default: the shipped Pretrained/symmetry.safetensors).") var checkpoint:
             String?
-        @Option(help: "Decoy fits per image (different seeds); the score is their mean.") var seeds = SymmetryDetector
+        @Option(
+            name: [.customLong("decoy-fits"), .customLong("seeds")],
+            help: "Decoy fits per image, each from its own seed (--seeds: the older name); the score is their mean.")
+        var seeds = SymmetryDetector
             .defaultFits
         @Option(help: "Folder for the report pictures.") var out = "Outputs/symmetry_scores"
         @Flag(help: "Print the scores as JSON.") var json = false
@@ -470,7 +481,7 @@ struct Symmetry: ParsableCommand {
         @OptionGroup var limits: InputLimitOptions
 
         func validate() throws {
-            try Check.positive(seeds, "--seeds", max: 1000)
+            try Check.positive(seeds, "--decoy-fits (--seeds)", max: 1000)
         }
 
         func run() throws {
@@ -487,11 +498,11 @@ struct Symmetry: ParsableCommand {
             for s in scores {
                 print(
                     String(
-                        format: "%@: score %.2f ± %.2f — %@ (P = %.2f), ε̂ = %.2f, P(none) = %.2f", s.image ?? "",
-                        s.score, s.scoreSpread, s.symmetry,
-                        s.probabilities[s.symmetry] ?? .nan, s.epsilon, s.probabilities["none"] ?? .nan)
-                        + (s.whichWay.map { "; " + $0 } ?? "")
-                        + (s.overruled.map { "; verdict \(s.mostLikely), " + $0 } ?? ""))
+                        format: "%@: score %.2f ± %.2f — %@, ε̂ = %.2f, P(none) = %.2f", s.image ?? "",
+                        s.score, s.scoreSpread, s.verdict, s.epsilon, s.probabilities["none"] ?? .nan)
+                        // Which way belongs to a symmetry the verdict reports, not to a none.
+                        + (s.mostLikely == SymmetryClass.none.name ? "" : s.whichWay.map { "; " + $0 } ?? "")
+                        + (s.overruled.map { "; " + $0 } ?? ""))
             }
             print("report pictures in \(out)/")
         }

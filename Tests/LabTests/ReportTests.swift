@@ -7,6 +7,27 @@ import XCTest
 /// as an image, every link names a file of the run (scripts/check_report_pages.sh renders the pages
 /// in headless Chromium).
 final class ReportTests: XCTestCase {
+    /// The figures that are not x–y plots: panels of images with lines and a caption, and a
+    /// confusion matrix, written as PNGs of the size they say (text drawn by PLplot's fonts).
+    func testPanelAndMatrixFiguresAreWritten() throws {
+        let folder = scratchFolder("figures")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var panel = PanelFigure.Panel(title: "two-colour image", pixels: (0..<64).map { Float($0 % 8) / 7 }, side: 8)
+        panel.lines = [(0, 0, 8, 8)]
+        let figure = PanelFigure(panels: [panel, panel], caption: "symmetry score 0.50: reflection")
+        try figure.write(folder + "/panels.png")
+        let image = try Image.read(folder + "/panels.png")
+        XCTAssertEqual(image.width, figure.size.width)
+        XCTAssertEqual(image.height, figure.size.height)
+        // The red line crosses the first panel: some pixels are red.
+        let red = stride(from: 0, to: image.pixels.count, by: image.channels).contains {
+            image.pixels[$0] > 0.7 && image.pixels[$0 + 1] < 0.3 && image.pixels[$0 + 2] < 0.3
+        }
+        XCTAssertTrue(red)
+        try MatrixFigure(counts: [[3, 1], [0, 4]], names: ["a", "b"], title: "two classes").write(folder + "/m.png")
+        XCTAssertGreaterThan(try Image.read(folder + "/m.png").width, 400)
+    }
+
     func testAPlotIsWrittenAsPNGPDFAndCSV() throws {
         let folder = scratchFolder("plot")
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

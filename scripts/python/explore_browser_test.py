@@ -7,7 +7,7 @@ walks between two training images; opens the Runs tab; then sends 1 000 concurre
 from this process and checks that the server still answers. Exits non-zero on any failure.
 
     scripts/python/explore_browser_test.py --genlab .build/release/genlab [--checkpoint C --data D]
-        [--runs DIR] [--screenshots DIR]
+        [--runs DIR] [--screenshots DIR]           (relative paths are from the repository root)
 
 Without --checkpoint it trains a small VAE on Datasets/faces first (about 20 s).
 """
@@ -113,7 +113,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--genlab", default=os.path.join(ROOT, ".build/release/genlab"))
     parser.add_argument("--checkpoint")
-    parser.add_argument("--data", default=os.path.join(ROOT, "Datasets/faces"))
+    parser.add_argument("--data", default="Datasets/faces", help="relative paths are from the repository root")
     parser.add_argument("--runs")
     parser.add_argument("--screenshots", help="folder for the page's screenshots (PNG)")
     parser.add_argument("--concurrent", type=int, default=1000)
@@ -125,11 +125,11 @@ def main():
         run = os.path.join(scratch, "runs", "faces_vae")
         subprocess.run(
             [args.genlab, "train", "vae", "--data", args.data, "--out", run, "--epochs", "30", "--latent-dim", "8",
-             "--quiet", "--seed", "1"], check=True)
+             "--quiet", "--seed", "1"], check=True, cwd=ROOT)
         checkpoint, runs = os.path.join(run, "checkpoint.safetensors"), runs or os.path.join(scratch, "runs")
     command = [args.genlab, "explore", "--checkpoint", checkpoint, "--data", args.data, "--port", "0", "--json",
                "--runs", runs or os.path.join(ROOT, "Outputs")]
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT)
     driver = None
     try:
         line = server.stdout.readline()
@@ -155,7 +155,8 @@ def main():
               " seen by WebDriver after %.0f ms"
               % (statistics.median(shown), max(shown), statistics.median(latencies), statistics.median(driven)))
         if statistics.median(shown) >= LATENCY_TARGET_MS:
-            fail("a slider move took %d ms to show, over the %d ms target" % (statistics.median(shown), LATENCY_TARGET_MS))
+            fail("a slider move took %d ms to show, over the %d ms target"
+                 % (statistics.median(shown), LATENCY_TARGET_MS))
         if args.screenshots:
             os.makedirs(args.screenshots, exist_ok=True)
             driver.save_screenshot(os.path.join(args.screenshots, "explore_latent.png"))

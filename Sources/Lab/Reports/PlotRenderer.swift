@@ -27,6 +27,30 @@ enum PlotRenderer {
         }
     }
 
+    /// One PNG page of `width` × `height` pixels drawn by `body` (PLplot calls, after plinit),
+    /// written as every plot is: atomically, room reserved first, PLplot's exit handler set, one
+    /// page at a time. The figures that are not x–y plots (PanelFigure, MatrixFigure) use it.
+    static func page(_ path: String, width: Int, height: Int, _ body: () -> Void) throws {
+        try AtomicFile.writeVia(path) { temporary in
+            try reserve(temporary, for: path)
+            try guarded(path, temporary: temporary) {
+                lock.lock()
+                defer { lock.unlock() }
+                c_plsdev("pngcairo")
+                c_plsfnam(temporary)
+                // 180 pixels an inch: text and lines at twice a plot page's pixels.
+                c_plspage(180, 180, Int32(width), Int32(height), 0, 0)
+                c_plscolbg(255, 255, 255)
+                c_plinit()
+                c_pladv(0)
+                c_plscol0(1, 0, 0, 0)
+                c_plcol0(1)
+                body()
+                c_plend()
+            }
+        }
+    }
+
     /// Bytes a plot file is given room for before PLplot starts: PLplot ends the process on a
     /// write it cannot make, so a full disk or a folder without room is found here, by name.
     static let reservedBytes = 512 << 10

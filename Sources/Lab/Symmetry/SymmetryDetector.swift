@@ -73,6 +73,23 @@ public final class SymmetryDetector {
         /// `score` and `seedScores` (`probabilities` stay the classifier's).
         public var overruled: String? = nil
 
+        /// The verdict in words, as `demo` and `symmetry score` print it: the class the detector
+        /// settles on with its probability; for a none, the best symmetry beside it; for a reading
+        /// the pixels overruled, what the classifier said.
+        public var verdict: String {
+            if overruled != nil, let said = probabilities.max(by: { $0.value < $1.value }) {
+                return String(
+                    format: "%@, overruled by the pixels (the classifier said %@, P = %.2f)", mostLikely, said.key,
+                    said.value)
+            }
+            if mostLikely == SymmetryClass.none.name {
+                return String(
+                    format: "none (P = %.2f; best symmetry %@, P = %.2f)", probabilities[mostLikely] ?? .nan, symmetry,
+                    probabilities[symmetry] ?? .nan)
+            }
+            return String(format: "%@ (P = %.2f)", mostLikely, probabilities[mostLikely] ?? .nan)
+        }
+
         /// Fills the "which way" fields for the reported symmetry from a measurement.
         public mutating func describe(_ o: SymmetryGeometry.Orientation) {
             let way = SymmetryDetector.whichWay(SymmetryClass.named(symmetry) ?? .none, o)
@@ -405,63 +422,61 @@ public final class SymmetryDetector {
     }
 
     /// A report picture: the input, the two-colour image (`binary`, as measured: not turned
-    /// upright), and the first PCA images of one decoy fit (of the form the classifier reads);
-    /// with a score, which way is drawn on the two-colour image (mirror axes, the spokes of a
-    /// discrete rotation, the stripes' direction) and the verdict written under it.
-    public func reportImage(original: Image, binary: [Float], seed: UInt64, score: Score? = nil) -> Image {
-        let n = size, scale = 4, pad = 6, cell = n * scale
+    /// upright), and the first PCA images of one decoy fit (of the form the classifier reads),
+    /// each panel titled; with a score, which way is drawn on the two-colour image (mirror axes,
+    /// the spokes of a discrete rotation, the stripes' direction) and the verdict written under it.
+    public func reportFigure(original: Image, binary: [Float], seed: UInt64, score: Score? = nil) -> PanelFigure {
+        let n = size
         let shape = canonical(binary)
-        var tiles: [[Float]] = [
-            original.grey().centreCropSquare().resized(width: n, height: n, method: .area).pixels, shape.map { 1 - $0 },
+        var panels = [
+            PanelFigure.Panel(
+                title: "input",
+                pixels: original.grey().centreCropSquare().resized(width: n, height: n, method: .area).pixels, side: n),
+            PanelFigure.Panel(title: "two-colour image", pixels: shape.map { 1 - $0 }, side: n),
         ]
         var rep = config.representation
         if rep.input == .raw { rep.input = .pca }
         let pcs = rep.make([binary], seed: seed).images.scalars
         for c in 0..<rep.components {
-            tiles.append(pcs[(c * n * n)..<((c + 1) * n * n)].map { min(max(($0 + 2.5) / 5, 0), 1) })
+            panels.append(
+                PanelFigure.Panel(
+                    title: "PCA image \(c + 1)",
+                    pixels: pcs[(c * n * n)..<((c + 1) * n * n)].map { min(max(($0 + 2.5) / 5, 0), 1) }, side: n))
         }
-        var canvas = Canvas(width: pad + tiles.count * (cell + pad), height: 2 * pad + cell + (score == nil ? 0 : 22))
-        for (k, tile) in tiles.enumerated() {
-            for y in 0..<n {
-                for x in 0..<n {
-                    let v = tile[y * n + x];
-                    canvas.fill(pad + k * (cell + pad) + x * scale, pad + y * scale, scale, scale, (v, v, v))
-                }
-            }
-        }
-        guard let score else { return canvas.image }
-        // Which way, on the two-colour tile, about the shape's centroid (angles counter-clockwise, y up).
+        guard let score else { return PanelFigure(panels: panels, caption: "") }
+        // Which way, on the two-colour panel, about the shape's centroid (angles counter-clockwise, y up).
         let (cx, cy) = SymmetryGeometry.centroid(shape, width: n, height: n) ?? (Double(n) / 2, Double(n) / 2)
-        let ox = Double(pad + cell + pad) + cx * Double(scale), oy = Double(pad) + cy * Double(scale),
-            reach = Double(cell) / 2
-        let red: (Float, Float, Float) = (0.9, 0.1, 0.1)
+        let reach = Double(n) / 2
         func ray(_ degrees: Double, from a: Double, to b: Double) {
             let (dx, dy) = (cos(degrees * .pi / 180), -sin(degrees * .pi / 180))
-            for w in [-0.5, 0.5] {
-                canvas.line(ox + a * dx - w * dy, oy + a * dy + w * dx, ox + b * dx - w * dy, oy + b * dy + w * dx, red)
-            }
+            panels[1].lines.append((cx + a * dx, cy + a * dy, cx + b * dx, cy + b * dy))
         }
-        var caption = String(
-            format: "SCORE %.2f  %@", score.score, score.symmetry.replacingOccurrences(of: "_", with: " "))
+        let verdict = score.mostLikely
+        var caption =
+            String(format: "symmetry score %.2f: ", score.score) + verdict.replacingOccurrences(of: "_", with: " ")
         if score.overruled != nil, score.mostLikely == SymmetryClass.none.name {
             // The classifier's reading, which the pixels did not bear out: nothing drawn.
-            caption = String(
-                format: "SCORE %.2f  NONE  NOT %@", score.score, score.symmetry.replacingOccurrences(of: "_", with: " ")
-            )
+            caption +=
+                " (the classifier said " + score.symmetry.replacingOccurrences(of: "_", with: " ")
+                + "; the pixels do not agree)"
+        } else if score.mostLikely == SymmetryClass.none.name {
+            caption += String(
+                format: " (best symmetry %@, P = %.2f)", score.symmetry.replacingOccurrences(of: "_", with: " "),
+                score.probabilities[score.symmetry] ?? .nan)
+            return PanelFigure(panels: panels, caption: caption)
         } else if let axes = score.mirrorAxes, !axes.isEmpty {
             for a in axes { ray(a, from: -reach, to: reach) }
-            caption += "  AXES " + axes.map { String(format: "%.0f", $0) }.joined(separator: " ")
+            caption += ", mirror axes at " + axes.map { String(format: "%.0f°", $0) }.joined(separator: ", ")
         } else if let order = score.order {
             for k in 0..<order { ray(90 + 360 * Double(k) / Double(order), from: 0, to: reach) }
         }
         let drawn = score.overruled == nil || score.mostLikely != SymmetryClass.none.name
-        if drawn, let order = score.order { caption += "  ORDER \(order)" }
+        if drawn, let order = score.order { caption += ", order \(order)" }
         if drawn, let d = score.translationDirection {
             ray(d, from: -reach, to: reach)
-            caption += String(format: "  ALONG %.0f", d)
+            caption += String(format: ", along %.0f°", d)
         }
-        canvas.text(caption, x: pad, y: 2 * pad + cell, scale: 2)
-        return canvas.image
+        return PanelFigure(panels: panels, caption: caption)
     }
 
     /// Class probabilities and ε estimates of precomputed features, each the mean over the

@@ -276,7 +276,7 @@ public enum SymmetryEvaluation {
         let (heldOut, sweeps) = measure(
             detector, heldOut: templates, sweepsPerClass: sweepsPerClass, sweepSeed: sweepSeed,
             seeds: SymmetrySeeds.reportedFits(seeds, input: detector.config.representation.input), quiet: quiet)
-        if let h = heldOut { try confusionImage(h).writePNG(run.file("confusion.png")) }
+        if let h = heldOut { try confusionFigure(h).write(run.file("confusion.png")) }
         var stable: Stability?
         if stabilityImages > 0 {
             let picked = templates.prefix(stabilityImages).map(\.pixels)
@@ -300,38 +300,16 @@ public enum SymmetryEvaluation {
     }
 
     /// The confusion matrix of an evaluation's exact templates, titled with its accuracy.
-    public static func confusionImage(_ e: Evaluation) -> Image {
-        confusionImage(
+    public static func confusionFigure(_ e: Evaluation) -> MatrixFigure {
+        confusionFigure(
             e.confusionExact,
             title: String(
-                format: "HELD-OUT, EXACT SYMMETRY (%d-FIT MEAN): ACCURACY %.1f%%", e.seeds, 100 * e.accuracyExact))
+                format: "Held-out templates, exact symmetry (%d-fit mean): accuracy %.1f %%", e.seeds,
+                100 * e.accuracyExact))
     }
 
     /// A confusion matrix as a picture: rows true class, columns predicted, shade = row fraction.
-    public static func confusionImage(_ m: [[Int]], title: String) -> Image {
-        let names = SymmetryClass.allCases.map(\.name), k = names.count, cell = 56
-        let left = 150, top = 60
-        var canvas = Canvas(width: left + k * cell + 20, height: top + k * cell + 100)
-        canvas.text(title, x: 10, y: 10, scale: 2)
-        canvas.text("TRUE (ROWS) / PREDICTED (COLUMNS)", x: 10, y: 34, scale: 2)
-        for (i, row) in m.enumerated() {
-            let n = max(row.reduce(0, +), 1)
-            canvas.text(names[i], x: 6, y: top + i * cell + cell / 2 - 5, scale: 2)
-            for (j, count) in row.enumerated() {
-                let f = Float(count) / Float(n)
-                canvas.fill(
-                    left + j * cell, top + i * cell, cell - 2, cell - 2, (1 - 0.8 * f, 1 - 0.5 * f, 1 - 0.1 * f))
-                let s = String(count)
-                canvas.text(
-                    s, x: left + j * cell + cell / 2 - s.count * 4, y: top + i * cell + cell / 2 - 5, scale: 2,
-                    color: f > 0.6 ? (1, 1, 1) : (0, 0, 0))
-            }
-        }
-        for (j, name) in names.enumerated() {
-            // Column labels, one short line each under the matrix.
-            canvas.text("\(j + 1) \(name)", x: left, y: top + k * cell + 10 + j * 14, scale: 2)
-            canvas.text("\(j + 1)", x: left + j * cell + cell / 2 - 4, y: top - 14, scale: 2)
-        }
-        return canvas.image
+    public static func confusionFigure(_ m: [[Int]], title: String) -> MatrixFigure {
+        MatrixFigure(counts: m, names: SymmetryClass.allCases.map(\.name), title: title)
     }
 }

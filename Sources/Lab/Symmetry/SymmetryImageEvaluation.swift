@@ -170,7 +170,7 @@ public enum SymmetryImageEvaluation {
         guard cluster.isRoot else { return result }
         let run = try RunFolder(out)
         try run.writeJSON(result, to: "image_evaluation.json")
-        try SymmetryEvaluation.confusionImage(confusion, title: "\(labelled.count) labelled images").writePNG(
+        try SymmetryEvaluation.confusionFigure(confusion, title: "\(labelled.count) labelled images").write(
             run.file("confusion.png"))
         var csv = "image,truth,predicted,predicted_inverted,score,order,axis,direction\n"
         for r in results {

@@ -28,8 +28,8 @@ public enum SymmetryRun {
             scores[i].image = paths[i]
             scores[i].threshold = Double(prepared[i].threshold)
             let name = URL(fileURLWithPath: paths[i]).deletingPathExtension().lastPathComponent
-            try detector.reportImage(original: thumbnails[i], binary: prepared[i].shape, seed: 0, score: scores[i])
-                .writePNG(run.file("\(name)_report.png"))
+            try detector.reportFigure(original: thumbnails[i], binary: prepared[i].shape, seed: 0, score: scores[i])
+                .write(run.file("\(name)_report.png"))
         }
         try run.writeJSON(scores, to: "scores.json")
         var page = RunReport(title: "GenLab symmetry scores — \(out)")

@@ -161,7 +161,7 @@ public enum SymmetryTraining {
         let (heldOutReported, sweeps) = SymmetryEvaluation.measure(
             detector, heldOut: sets.heldOut.templates, sweepsPerClass: o.sweepsPerClass,
             sweepSeed: o.seed &+ SymmetrySeeds.heldOutSweeps, seeds: reportedSeeds, quiet: o.quiet)
-        try SymmetryEvaluation.confusionImage(heldOutReported ?? heldOut).writePNG(run.file("confusion.png"))
+        try SymmetryEvaluation.confusionFigure(heldOutReported ?? heldOut).write(run.file("confusion.png"))
         let result = Result(
             checkpoint: run.file(Trainer.checkpointName), validation: validationResult, heldOut: heldOut,
             heldOutReported: heldOutReported, sweeps: sweeps,

@@ -129,20 +129,7 @@ public enum Demo {
     /// an image whose verdict is none).
     static func symmetryLine(_ s: SymmetryDetector.Score) -> String {
         let name = URL(fileURLWithPath: s.image ?? "").lastPathComponent
-        var line = String(format: "%@: score %.2f ± %.2f, ", name, s.score, s.scoreSpread)
-        if s.overruled != nil, let said = s.probabilities.max(by: { $0.value < $1.value }) {
-            line += String(
-                format: "%@, overruled by the pixels (the classifier said %@, P = %.2f)", s.mostLikely, said.key,
-                said.value)
-        } else if s.mostLikely == SymmetryClass.none.name {
-            line += String(
-                format: "none (P = %.2f; best symmetry %@, P = %.2f)", s.probabilities[s.mostLikely] ?? .nan,
-                s.symmetry,
-                s.probabilities[s.symmetry] ?? .nan)
-        } else {
-            line += String(format: "%@ (P = %.2f)", s.mostLikely, s.probabilities[s.mostLikely] ?? .nan)
-        }
-        return line
+        return String(format: "%@: score %.2f ± %.2f, ", name, s.score, s.scoreSpread) + s.verdict
     }
 
     /// Outputs/demo/index.html: the demo's steps and figures, linking each run's report.html.
