@@ -15,8 +15,11 @@ struct Explore: ParsableCommand {
             between. The Runs tab lists the run folders under --runs with their curves and pictures.
             """)
     @Option(help: "A GAN, VAE or AE checkpoint written by genlab train.") var checkpoint: String
-    @Option(help: "Training images (folder or file): the gallery, and a VAE's ranking. (default: none)") var data:
-        String?
+    @Option(
+        help: ArgumentHelp(
+            "Training images (folder or file): the gallery, and a VAE's ranking (default: the data the run's "
+                + "options.json names, when it is there)."))
+    var data: String?
     @Option(help: "Address to listen on; anything but loopback lets other machines in.") var host = "127.0.0.1"
     @Option(help: "Port to listen on (0: any free port).") var port = 8080
     @Option(help: "The folder the Runs tab lists.") var runs = "Outputs"
@@ -36,6 +39,10 @@ struct Explore: ParsableCommand {
         if let out {
             try OutputGuard.refuse(outputs: [out], inputs: [checkpoint] + (data.map { [$0] } ?? []))
             try OutputPath.makeFolder(out, for: out)
+        }
+        let data = self.data ?? Self.trainingData(of: checkpoint)
+        if self.data == nil, let data, !quiet, !json {
+            print("gallery and ranking from \(data) (the run's options.json; --data to choose another)")
         }
         let explorer = try LatentExplorer(checkpoint: checkpoint, data: data)
         var options = ExploreServer.Options()
@@ -71,6 +78,21 @@ struct Explore: ParsableCommand {
             }
             throw FormatError("genlab explore", text)
         }
+    }
+}
+
+extension Explore {
+    /// The data a run was trained on, from the options.json beside its checkpoint, when that file
+    /// names one that still exists (nil otherwise: the explorer runs without a gallery).
+    static func trainingData(of checkpoint: String) -> String? {
+        let folder = (checkpoint as NSString).deletingLastPathComponent
+        let options = (folder.isEmpty ? "." : folder) + "/options.json"
+        guard let bytes = FileManager.default.contents(atPath: options), bytes.count < 1 << 20,
+            let object = try? JSONSerialization.jsonObject(with: bytes) as? [String: Any],
+            let data = object["data"] as? String, !data.isEmpty,
+            FileManager.default.fileExists(atPath: data.split(separator: ":").first.map(String.init) ?? data)
+        else { return nil }
+        return data
     }
 }
 
