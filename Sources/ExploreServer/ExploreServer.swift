@@ -94,7 +94,7 @@ public struct ExploreServer: Sendable {
             guard let run = query["run"], let file = query["file"] else {
                 throw HTTPError(.badRequest, message: "give run= and file=")
             }
-            let listing = RunListing(root: options.runsRoot)
+            let listing = RunListing(root: options.runsRoot, metrics: false)
             guard let path = listing.picture(run: String(run), file: String(file)),
                 let data = FileManager.default.contents(atPath: path)
             else { throw HTTPError(.notFound, message: "no such picture in the runs listing") }

@@ -67,8 +67,8 @@ public final class LatentExplorer: @unchecked Sendable {
             set = try ModelInputs.usable(set, path: data, purpose: "the explorer's gallery")
             gallery = set.scaled(spec.scaling)
         }
-        if case .vae = model, let data {
-            let inspector = try LatentInspector(checkpoint: checkpoint)
+        if case let .vae(vae, _) = model, let data {
+            let inspector = LatentInspector(model: vae, spec: spec, checkpoint: checkpoint)
             let encoded = try inspector.encode([data], observables: [], limit: 512)
             let (dims, _, by) = LatentInspector.dimensions(encoded)
             dimensions = dims.map {

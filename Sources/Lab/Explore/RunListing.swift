@@ -31,20 +31,21 @@ public struct RunListing: Sendable {
 
     /// Scans `root` for run folders (those with a metrics.csv or checkpoint.safetensors). A
     /// missing root lists no runs; an unreadable metrics.csv lists its run without curves.
-    public init(root: String) {
+    /// `metrics: false` leaves the curves out (to look a picture up, nothing needs them).
+    public init(root: String, metrics: Bool = true) {
         self.root = root
         var found: [Run] = []
-        Self.scan(root, relative: "", depth: 0, into: &found)
+        Self.scan(root, relative: "", depth: 0, metrics: metrics, into: &found)
         runs = found.sorted { $0.name < $1.name }
     }
 
-    private static func scan(_ folder: String, relative: String, depth: Int, into runs: inout [Run]) {
+    private static func scan(_ folder: String, relative: String, depth: Int, metrics: Bool, into runs: inout [Run]) {
         guard depth <= maxDepth, runs.count < maxRuns,
             let names = try? FileManager.default.contentsOfDirectory(atPath: folder)
         else { return }
         let fm = FileManager.default
         if !relative.isEmpty, names.contains("metrics.csv") || names.contains("checkpoint.safetensors") {
-            runs.append(run(folder, name: relative, files: names))
+            runs.append(run(folder, name: relative, files: names, metrics: metrics))
         }
         for name in names.sorted() where !name.hasPrefix(".") {
             let path = folder + "/" + name
@@ -52,11 +53,13 @@ public struct RunListing: Sendable {
             guard let attributes = try? fm.attributesOfItem(atPath: path),
                 attributes[.type] as? FileAttributeType == .typeDirectory
             else { continue }
-            scan(path, relative: relative.isEmpty ? name : relative + "/" + name, depth: depth + 1, into: &runs)
+            scan(
+                path, relative: relative.isEmpty ? name : relative + "/" + name, depth: depth + 1, metrics: metrics,
+                into: &runs)
         }
     }
 
-    private static func run(_ folder: String, name: String, files: [String]) -> Run {
+    private static func run(_ folder: String, name: String, files: [String], metrics withMetrics: Bool) -> Run {
         let pictures = files.filter { file in
             let lower = file.lowercased()
             return !file.hasPrefix(".")
@@ -74,7 +77,7 @@ public struct RunListing: Sendable {
                 kind = plain ? "ae" : "vae"
             }
         }
-        let (columns, rows) = metrics(folder + "/metrics.csv")
+        let (columns, rows) = withMetrics ? metrics(folder + "/metrics.csv") : ([], [])
         return Run(name: name, kind: kind, columns: columns, rows: rows, pictures: pictures)
     }
 

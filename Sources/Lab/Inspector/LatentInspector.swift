@@ -107,6 +107,11 @@ public final class LatentInspector {
         model = vae; self.spec = spec; self.checkpoint = checkpoint
     }
 
+    /// Over a VAE/AE already loaded from `checkpoint` (the explorer's: one load, not two).
+    public init(model: VAE, spec: DataSpec, checkpoint: String) {
+        self.model = model; self.spec = spec; self.checkpoint = checkpoint
+    }
+
     public var kind: ModelKind { model.config.plain ? .ae : .vae }
 
     /// The observables `data` allows for this model: the image observables, plus mass and pT when

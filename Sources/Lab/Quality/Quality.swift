@@ -100,12 +100,11 @@ public enum Quality {
                 xLabel: isIntensity ? "log_{10} (pixel p_{T} / jet p_{T})" : label, yLabel: "probability density")
             plot.ratioTo = "real (held out)"
             for (name, values) in [("real (held out)", r[k]!), ("generated", g[k]!), ("baseline", b[k]!)] {
-                let h = histogram(values.map(f), bins: 40, range: range)
-                plot.add(name, x: h.edges, y: h.counts, steps: true)
-                // Poisson errors: √(count in the bin), on the density's scale.
+                // Counted once: the density is count / (N · bin width), its Poisson error √count on that scale.
                 let raw = histogram(values.map(f), bins: 40, range: range, density: false)
-                let perCount = 1 / max(Double(values.count) * (range.1 - range.0) / 40, 1e-300)
-                plot.series[plot.series.count - 1].errors = raw.counts.map { $0.squareRoot() * perCount }
+                let scale = values.isEmpty ? 1 : Double(values.count) * ((range.1 - range.0) / 40)
+                plot.add(name, x: raw.edges, y: raw.counts.map { $0 / scale }, steps: true)
+                plot.series[plot.series.count - 1].errors = raw.counts.map { $0.squareRoot() / scale }
             }
             figures[k] = plot
         }

@@ -17,29 +17,30 @@ enum PlotRenderer {
         let base = path.hasSuffix(".png") ? String(path.dropLast(4)) : path
         try AtomicFile.write(Data(csv(plot).utf8), to: base + ".csv")
         // The PNG at twice the page's pixels (1280 × 840 for the default page), the PDF as vectors.
+        // Pixels per inch scale with the page, so a 2× PNG has the same layout and 2× the detail.
         for (suffix, device, scale) in [(".png", "pngcairo", 2.0), (".pdf", "pdfcairo", 1.0)] {
-            try AtomicFile.writeVia(base + suffix) { temporary in
-                try reserve(temporary, for: base + suffix)
-                try guarded(base + suffix, temporary: temporary) {
-                    try render(plot, device: device, file: temporary, scale: scale)
-                }
-            }
+            try page(
+                base + suffix, device: device, width: Int(Double(plot.width) * scale),
+                height: Int(Double(plot.height) * scale), pixelsPerInch: 90 * scale
+            ) { render(plot) }
         }
     }
 
-    /// One PNG page of `width` × `height` pixels drawn by `body` (PLplot calls, after plinit),
-    /// written as every plot is: atomically, room reserved first, PLplot's exit handler set, one
-    /// page at a time. The figures that are not x–y plots (PanelFigure, MatrixFigure) use it.
-    static func page(_ path: String, width: Int, height: Int, _ body: () -> Void) throws {
+    /// One page of `width` × `height` pixels drawn by `body` (PLplot calls, after plinit), written
+    /// as every plot and figure is: atomically, room reserved first, PLplot's exit handler set, one
+    /// page at a time. The default 180 pixels an inch draws text and lines at twice a 90-dpi page's.
+    static func page(
+        _ path: String, device: String = "pngcairo", width: Int, height: Int, pixelsPerInch: Double = 180,
+        _ body: () -> Void
+    ) throws {
         try AtomicFile.writeVia(path) { temporary in
             try reserve(temporary, for: path)
             try guarded(path, temporary: temporary) {
                 lock.lock()
                 defer { lock.unlock() }
-                c_plsdev("pngcairo")
+                c_plsdev(device)
                 c_plsfnam(temporary)
-                // 180 pixels an inch: text and lines at twice a plot page's pixels.
-                c_plspage(180, 180, Int32(width), Int32(height), 0, 0)
+                c_plspage(pixelsPerInch, pixelsPerInch, Int32(width), Int32(height), 0, 0)
                 c_plscolbg(255, 255, 255)
                 c_plinit()
                 c_pladv(0)
@@ -133,8 +134,7 @@ enum PlotRenderer {
     }
 
     // Long: one PLplot page: axes, curves, bands, legend, in the order PLplot needs them.
-    private static func render(_ plot: Plot, device: String, file: String, scale: Double) throws {
-        lock.lock(); defer { lock.unlock() }
+    private static func render(_ plot: Plot) {
         // Only what is drawn gets a legend entry: series with fewer than two plottable points are
         // left out, and a series identical to an earlier one (an AE's neg_elbo is its mse) joins its entry.
         var drawn: [Plot.Series] = []
@@ -160,14 +160,6 @@ enum PlotRenderer {
         let padY = (y1 - y0) * 0.05
         y0 -= plot.logY ? 0 : padY
         y1 += padY
-        c_plsdev(device)
-        c_plsfnam(file)
-        // Pixels per inch scale with the page, so a 2× PNG has the same layout and 2× the detail.
-        c_plspage(
-            90 * scale, 90 * scale, Int32(Double(plot.width) * scale), Int32(Double(plot.height) * scale), 0, 0)
-        c_plscolbg(255, 255, 255)
-        c_plinit()
-        c_pladv(0)
         c_plschr(0, 0.85)
         let reference = plot.ratioTo.flatMap { name in drawn.first { $0.name == name && $0.steps } }
         // The legend sits above the data, outside it (a row of up to three entries a line); a
@@ -239,7 +231,6 @@ enum PlotRenderer {
             colourBar(values, label: scale.name, left: right + 0.03, bottom: reference != nil ? 0.36 : 0.14, top: top)
         }
         if let reference { ratioPanel(drawn, reference: reference, x0: x0, x1: x1, xLabel: plot.xLabel) }
-        c_plend()
     }
 
     /// Under the plot: each other step histogram divided by the reference, bin by bin (0.5 … 1.5

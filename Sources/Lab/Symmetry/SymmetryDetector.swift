@@ -451,30 +451,19 @@ public final class SymmetryDetector {
             let (dx, dy) = (cos(degrees * .pi / 180), -sin(degrees * .pi / 180))
             panels[1].lines.append((cx + a * dx, cy + a * dy, cx + b * dx, cy + b * dy))
         }
-        let verdict = score.mostLikely
-        var caption =
-            String(format: "symmetry score %.2f: ", score.score) + verdict.replacingOccurrences(of: "_", with: " ")
-        if score.overruled != nil, score.mostLikely == SymmetryClass.none.name {
-            // The classifier's reading, which the pixels did not bear out: nothing drawn.
-            caption +=
-                " (the classifier said " + score.symmetry.replacingOccurrences(of: "_", with: " ")
-                + "; the pixels do not agree)"
-        } else if score.mostLikely == SymmetryClass.none.name {
-            caption += String(
-                format: " (best symmetry %@, P = %.2f)", score.symmetry.replacingOccurrences(of: "_", with: " "),
-                score.probabilities[score.symmetry] ?? .nan)
-            return PanelFigure(panels: panels, caption: caption)
-        } else if let axes = score.mirrorAxes, !axes.isEmpty {
+        var caption = String(format: "symmetry score %.2f: ", score.score) + score.verdict
+        // Which way belongs to a symmetry the verdict reports: for a none, nothing is drawn.
+        guard score.mostLikely != SymmetryClass.none.name else { return PanelFigure(panels: panels, caption: caption) }
+        if let axes = score.mirrorAxes, !axes.isEmpty {
             for a in axes { ray(a, from: -reach, to: reach) }
-            caption += ", mirror axes at " + axes.map { String(format: "%.0f°", $0) }.joined(separator: ", ")
+            caption += "; mirror axes at " + axes.map { String(format: "%.0f°", $0) }.joined(separator: ", ")
         } else if let order = score.order {
             for k in 0..<order { ray(90 + 360 * Double(k) / Double(order), from: 0, to: reach) }
         }
-        let drawn = score.overruled == nil || score.mostLikely != SymmetryClass.none.name
-        if drawn, let order = score.order { caption += ", order \(order)" }
-        if drawn, let d = score.translationDirection {
+        if let order = score.order { caption += ", order \(order)" }
+        if let d = score.translationDirection {
             ray(d, from: -reach, to: reach)
-            caption += String(format: ", along %.0f°", d)
+            caption += String(format: "; along %.0f°", d)
         }
         return PanelFigure(panels: panels, caption: caption)
     }
