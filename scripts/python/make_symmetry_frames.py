@@ -14,17 +14,13 @@ points; a draw that fails is drawn again. Truth in the names, as `genlab symmetr
 
     .venv-tools/venv/bin/python scripts/python/make_symmetry_frames.py [--seed S] [--per-class 30] [--out DIR]
 """
-import argparse
 import math
-import pathlib
-import shutil
 
 import numpy as np
 from PIL import Image
 
 import symmetry_label_check as check
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
 SS = 3
 
 
@@ -181,16 +177,9 @@ def stem(cls, frame, info):
 
 
 def render(rng, inside, frame):
-    """The figure as grey levels: area-averaged supersamples, random grey pair and polarity, a
-    little noise sometimes."""
+    """The figure as grey levels: area-averaged supersamples (symmetry_label_check.grey_levels)."""
     x, y, _, _ = check.window_points(frame.w, frame.h, SS)
-    frac = inside(x, y).reshape(frame.h, SS, frame.w, SS).mean(axis=(1, 3))
-    fg, bg = (rng.uniform(0, 0.35), rng.uniform(0.65, 1)) if rng.random() < 0.5 else (rng.uniform(0.65, 1),
-                                                                                        rng.uniform(0, 0.35))
-    grey = bg + (fg - bg) * frac
-    if rng.random() < 0.3:
-        grey = grey + rng.normal(0, 0.02, grey.shape)
-    return np.clip(grey * 255, 0, 255).astype(np.uint8)
+    return check.grey_levels(rng, inside(x, y).reshape(frame.h, SS, frame.w, SS).mean(axis=(1, 3)))
 
 
 FAMILIES = {"rotation": rotation, "reflection": reflection, "reflection_both": reflection_both,
@@ -198,35 +187,22 @@ FAMILIES = {"rotation": rotation, "reflection": reflection, "reflection_both": r
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seed", type=int, default=4040)
-    ap.add_argument("--per-class", type=int, default=30)
-    ap.add_argument("--out", default=str(ROOT / "Datasets" / "symmetry" / "frames"))
-    ap.add_argument("--verbose", action="store_true", help="say why each refused draw was refused")
-    args = ap.parse_args()
-    rng = np.random.default_rng(args.seed)
-    out = pathlib.Path(args.out)
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    args, rng, out = check.start(__doc__, 4040, "frames")
     redraws = 0
     for cls, family in FAMILIES.items():
         for k in range(args.per_class):
-            while True:
+            def draw():
                 frame = Frame(rng, turned=k % 2 == 1)
                 V, what, info = family(rng)
                 inside = cut(rng, frame, V)
                 x, y, _, _ = check.window_points(frame.w, frame.h, 1)
                 binary = inside(x, y).astype(np.float32)
                 if not 0.15 < binary.mean() < 0.85:
-                    redraws += 1
-                    continue
+                    return None
                 ok, why = verified(cls, inside, frame, info, binary)
-                if ok:
-                    break
-                redraws += 1
-                if args.verbose:
-                    print(f"  refused {cls} {what}: {why}", flush=True)
+                return ok, f"{cls} {what}: {why}", (inside, frame, info, what)
+            (inside, frame, info, what), refused = check.first_verified(draw, args.verbose)
+            redraws += refused
             name = f"{stem(cls, frame, info)}__{what}_{'turned' if frame.t else 'upright'}_{k:02d}.png"
             Image.fromarray(render(rng, inside, frame), "L").save(out / name)
         print(f"{cls}: {args.per_class} images", flush=True)

@@ -17,7 +17,10 @@ which goes on beyond the window) only where the map keeps it inside the window.
 Coordinates: y up, the window's shorter side spans [-1, 1], angles in degrees counter-clockwise from
 the rightward axis.
 """
+import argparse
 import math
+import pathlib
+import shutil
 
 import numpy as np
 import torch
@@ -195,3 +198,48 @@ def absent(binary, *, mirrors_except=None, orders=(), about_any_centre=True, tra
         if v >= ABSENT:
             return False, f"translation agrees {v:.2f}"
     return True, ""
+
+
+def first_verified(draw, verbose=False):
+    """Draws until the geometry bears a draw out: `draw()` returns None for a draw refused before
+    the check (its fill), else (ok, why, result). Returns the result and how many were refused."""
+    refused = 0
+    while True:
+        got = draw()
+        if got is None:
+            refused += 1
+            continue
+        ok, why, result = got
+        if ok:
+            return result, refused
+        refused += 1
+        if verbose:
+            print(f"  refused {why}", flush=True)
+
+
+def grey_levels(rng, frac):
+    """A figure's coverage per pixel (0..1) as 8-bit grey: a random dark/light pair either way
+    round, and a little noise in three images of ten."""
+    if rng.random() < 0.5:
+        fg, bg = rng.uniform(0, 0.35), rng.uniform(0.65, 1)
+    else:
+        fg, bg = rng.uniform(0.65, 1), rng.uniform(0, 0.35)
+    grey = bg + (fg - bg) * frac
+    if rng.random() < 0.3:
+        grey = grey + rng.normal(0, 0.02, grey.shape)
+    return np.clip(grey * 255, 0, 255).astype(np.uint8)
+
+
+def start(doc, default_seed, folder):
+    """The command line both generators share, and a fresh output folder: (args, rng, out)."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--seed", type=int, default=default_seed)
+    ap.add_argument("--per-class", type=int, default=30)
+    ap.add_argument("--out", default=str(pathlib.Path(__file__).resolve().parents[2] / "Datasets" / "symmetry" / folder))
+    ap.add_argument("--verbose", action="store_true", help="say why each refused draw was refused")
+    args = ap.parse_args()
+    out = pathlib.Path(args.out)
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    return args, np.random.default_rng(args.seed), out
