@@ -368,6 +368,10 @@ struct Symmetry: ParsableCommand {
                 print(
                     String(format: "  mirror axis within 10°: %.1f %% of %d one-mirror images", 100 * a, r.axisImages))
             }
+            if let a = r.reflectionWithAxisWithin5 {
+                print(
+                    String(format: "  one-mirror images read as reflection with the axis within 5°: %.1f %%", 100 * a))
+            }
             if let d = r.directionWithin10 {
                 print(String(format: "  stripe direction within 10°: %.1f %% of %d", 100 * d, r.directionImages))
             }

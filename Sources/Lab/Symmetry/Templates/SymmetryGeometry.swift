@@ -223,35 +223,71 @@ public enum SymmetryGeometry {
         /// The best axis within 10° of perpendicular to `bestAxis`, and its mirror agreement.
         public var perpendicularAxis: Double
         public var perpendicularAxisAgreement: Double
+        /// Agreement under shifts along `translationDirection` by 15 % and 30 % of the side (the
+        /// smaller), measured where the shifted image stays in the window; absent in measurements
+        /// recorded before it was.
+        public var translationAgreement: Double? = nil
     }
 
     /// Agreement at or above which a map counts as a symmetry of the image.
     public static let threshold = 0.75
 
+    /// Where a map's agreement is measured. A shape on its background (`disc`): the largest disc
+    /// about the centre that the image holds, what a map brings in from outside being background.
+    /// A pattern that reaches the border (`window`: a texture, which goes on beyond the frame):
+    /// only where a point and its image both lie inside the image, so that pattern a map moves out
+    /// of the frame (a turn moves the corners out) is not counted against it.
+    public enum Region: Sendable { case disc, window }
+
+    /// The lattice agreement is read on: turned by an angle no probed map has and offset from the
+    /// pixel centres, so that a point and its image are both bilinear reads, smoothed alike, at any
+    /// axis angle (on the pixel centres the point is read exactly and its image smoothed, which
+    /// costs an oblique mirror agreement it has).
+    static let latticeTurn = 0.2318, latticeOffset = (0.37, 0.61)
+
     /// Chance-corrected agreement of a square binary image with itself under a map of the plane
-    /// about (cx, cy) in pixel units, over the largest disc about the centre that the image holds:
-    /// 1 − mean |f − f∘g| / (2 m (1 − m)), m the disc's fill — 1 when the map is a symmetry, about 0
-    /// for an unrelated image of the same fill. The mapped image is read bilinearly.
+    /// about (cx, cy) in pixel units, over `region`: 1 − mean |f − f∘g| / (2 m (1 − m)), m the
+    /// region's fill — 1 when the map is a symmetry, about 0 for an unrelated image of the same
+    /// fill. Both are read bilinearly on a turned lattice of one point per pixel (`latticeTurn`).
+    /// In a `window` a map that keeps less than half of the image inside it agrees 0.
     public static func agreement(
-        _ p: [Float], size n: Int, centre: (Double, Double), _ map: (Double, Double) -> (Double, Double)
+        _ p: [Float], size n: Int, centre: (Double, Double), region: Region = .disc,
+        _ map: (Double, Double) -> (Double, Double)
     ) -> Double {
         let (cx, cy) = centre
         let radius = min(min(cx, Double(n) - cx), min(cy, Double(n) - cy))
+        // In a window, far enough to reach every corner.
+        let reach =
+            region == .disc
+            ? radius
+            : max(
+                hypot(cx, cy), hypot(Double(n) - cx, cy), hypot(cx, Double(n) - cy),
+                hypot(Double(n) - cx, Double(n) - cy))
+        let steps = Int(reach.rounded(.up)) + 1
+        let (co, si) = (cos(latticeTurn), sin(latticeTurn))
+        let lo = 0.5, hi = Double(n) - 0.5
+        func inside(_ x: Double, _ y: Double) -> Bool { x >= lo && x <= hi && y >= lo && y <= hi }
         var diff = 0.0, count = 0.0, fill = 0.0
-        for r in 0..<n {
-            for c in 0..<n {
-                let x = Double(c) + 0.5 - cx, y = cy - (Double(r) + 0.5)  // y up
-                guard x * x + y * y <= radius * radius else { continue }
+        for i in -steps...steps {
+            for j in -steps...steps {
+                let a = Double(i) + latticeOffset.0, b = Double(j) + latticeOffset.1
+                let x = co * a - si * b, y = si * a + co * b  // y up, about the centre
                 let (u, v) = map(x, y)
-                let value = Double(p[r * n + c])
+                switch region {
+                case .disc:
+                    guard x * x + y * y <= radius * radius else { continue }
+                case .window:
+                    guard inside(cx + x, cy - y), inside(cx + u, cy - v) else { continue }
+                }
+                let value = sample(p, n, x: cx + x, y: cy - y)
                 diff += abs(value - sample(p, n, x: cx + u, y: cy - v))
                 fill += value; count += 1
             }
         }
-        guard count > 0 else { return 0 }
+        guard count > 0, region == .disc || count >= 0.5 * Double(n * n) else { return 0 }
         let m = fill / count
         guard m > 0, m < 1 else { return 1 }
-        return 1 - (diff / count) / (2 * m * (1 - m))
+        return min(1, 1 - (diff / count) / (2 * m * (1 - m)))
     }
 
     /// Bilinear read at pixel-unit coordinates (outside the image: 0, the background).
@@ -265,27 +301,44 @@ public enum SymmetryGeometry {
     }
 
     /// Agreement under rotation by `degrees` about the centre.
-    public static func rotationAgreement(_ p: [Float], size n: Int, centre: (Double, Double), degrees: Double) -> Double
-    {
+    public static func rotationAgreement(
+        _ p: [Float], size n: Int, centre: (Double, Double), degrees: Double, region: Region = .disc
+    ) -> Double {
         let a = degrees * .pi / 180, (co, si) = (cos(a), sin(a))
-        return agreement(p, size: n, centre: centre) { x, y in (co * x - si * y, si * x + co * y) }
+        return agreement(p, size: n, centre: centre, region: region) { x, y in (co * x - si * y, si * x + co * y) }
     }
 
     /// Agreement under the mirror in the axis through the centre at `degrees`.
-    public static func mirrorAgreement(_ p: [Float], size n: Int, centre: (Double, Double), degrees: Double) -> Double {
+    public static func mirrorAgreement(
+        _ p: [Float], size n: Int, centre: (Double, Double), degrees: Double, region: Region = .disc
+    ) -> Double {
         let a = 2 * degrees * .pi / 180, (co, si) = (cos(a), sin(a))
-        return agreement(p, size: n, centre: centre) { x, y in (co * x + si * y, si * x - co * y) }
+        return agreement(p, size: n, centre: centre, region: region) { x, y in (co * x + si * y, si * x - co * y) }
     }
 
-    /// How a square binary image (in canonical form: the shape's centroid near the centre) is symmetric.
+    /// How a square binary image (in canonical form: the shape's centroid near the centre) is
+    /// symmetric. A shape clear of the border is measured about its centroid (which lies on every
+    /// mirror axis and at every rotation centre of a symmetric shape) over the disc about it; a
+    /// pattern that reaches the border (`isTexture`) in the `window`, about the best centre near
+    /// the middle for each turn and the best offset for each mirror axis (the centroid of a cut-off
+    /// pattern is not its centre).
     public static func orientation(_ binary: [Float], size n: Int) -> Orientation {
         let (p, centre) = prepared(binary, n)
-        let roundness = [23.0, 61.0, 113.0].map { rotationAgreement(p, size: n, centre: centre, degrees: $0) }.min()!
-        let (scan, axes) = mirrorScan(p, n, centre)
-        let (direction, coherence) = stripeDirection(p, size: n)
-        let orders = (3...12).map {
-            (n: $0, agreement: rotationAgreement(p, size: n, centre: centre, degrees: 360 / Double($0)))
+        let texture = isTexture(binary, size: n)
+        let region: Region = texture ? .window : .disc
+        func turn(_ degrees: Double) -> (agreement: Double, centre: (Double, Double)) {
+            texture
+                ? bestCentre(p, n) { rotationAgreement(p, size: n, centre: $0, degrees: degrees, region: .window) }
+                : (rotationAgreement(p, size: n, centre: centre, degrees: degrees), centre)
         }
+        let round = turn(61)
+        let roundness = min(
+            round.agreement,
+            [23.0, 113.0].map { rotationAgreement(p, size: n, centre: round.centre, degrees: $0, region: region) }
+                .min()!)
+        let (scan, axes) = mirrorScan(p, n, centre, texture: texture)
+        let (direction, coherence) = stripeDirection(p, size: n)
+        let orders = (3...12).map { (n: $0, agreement: turn(360 / Double($0)).agreement) }
         // Among orders that agree almost as well as the best, the largest (C₆ also passes C₃'s test).
         let top = orders.map(\.agreement).max()!
         let bestOrder = orders.filter { $0.agreement >= top - 0.03 }.map(\.n).max()!
@@ -295,7 +348,7 @@ public enum SymmetryGeometry {
             order =
                 bestOrderAgreement >= threshold
                 ? bestOrder
-                : rotationAgreement(p, size: n, centre: centre, degrees: 180) >= threshold ? 2 : nil
+                : turn(180).agreement >= threshold ? 2 : nil
         }
         let best = bestDegree(scan)
         let perpendicular = (-10...10).map { (best + 90 + $0 + 180) % 180 }.max { scan[$0] < scan[$1] }!
@@ -305,7 +358,54 @@ public enum SymmetryGeometry {
             translationDirection: tenth(direction), translationCoherence: coherence, roundness: roundness,
             bestOrder: bestOrder, bestOrderAgreement: bestOrderAgreement,
             bestAxis: tenth(bestAxis(axes, scan)), bestAxisAgreement: scan[best],
-            perpendicularAxis: Double(perpendicular), perpendicularAxisAgreement: scan[perpendicular])
+            perpendicularAxis: Double(perpendicular), perpendicularAxisAgreement: scan[perpendicular],
+            translationAgreement: shiftAgreement(p, n, degrees: direction))
+    }
+
+    /// Agreement under shifts along `degrees` by 15 % and 30 % of the side, the smaller, in the window.
+    static func shiftAgreement(_ p: [Float], _ n: Int, degrees: Double) -> Double {
+        let (dx, dy) = (cos(degrees * .pi / 180), sin(degrees * .pi / 180)), mid = Double(n) / 2
+        return [0.15, 0.3].map { f in
+            agreement(p, size: n, centre: (mid, mid), region: .window) { x, y in
+                (x + f * Double(n) * dx, y + f * Double(n) * dy)
+            }
+        }.min()!
+    }
+
+    /// Whether a canonical image is a pattern that reaches its border (more than 2 % of the border
+    /// is shape) rather than a shape on its background.
+    public static func isTexture(_ binary: [Float], size n: Int) -> Bool {
+        var ones = 0.0
+        for k in 0..<n {
+            ones += Double(binary[k] + binary[(n - 1) * n + k] + binary[k * n] + binary[k * n + n - 1])
+        }
+        return ones / Double(4 * n) > 0.02
+    }
+
+    /// How far from the middle (a fraction of the side) a texture's centre or axis is looked for.
+    static let searchReach = 0.2
+
+    /// The best of `agreement` over centres within `searchReach` of the middle: a grid every
+    /// 3 px, then every pixel about the best.
+    static func bestCentre(
+        _ p: [Float], _ n: Int, _ agreement: ((Double, Double)) -> Double
+    ) -> (agreement: Double, centre: (Double, Double)) {
+        let mid = Double(n) / 2, reach = Int((searchReach * Double(n)).rounded())
+        var best = (agreement: -Double.infinity, centre: (mid, mid))
+        for dx in stride(from: -reach, through: reach, by: 3) {
+            for dy in stride(from: -reach, through: reach, by: 3) {
+                let c = (mid + Double(dx), mid + Double(dy)), a = agreement(c)
+                if a > best.agreement { best = (a, c) }
+            }
+        }
+        let coarse = best.centre
+        for dx in -2...2 {
+            for dy in -2...2 where dx != 0 || dy != 0 {
+                let c = (coarse.0 + Double(dx), coarse.1 + Double(dy)), a = agreement(c)
+                if a > best.agreement { best = (a, c) }
+            }
+        }
+        return best
     }
 
     /// The image as it is compared (after a 3 × 3 binomial blur: a quarter turn maps the pixel grid
@@ -316,11 +416,38 @@ public enum SymmetryGeometry {
     }
 
     /// Mirror agreement for axes every degree, and the axes that agree at least `threshold` and
-    /// more than their neighbours (refined between the degrees), best first.
+    /// more than their neighbours (refined between the degrees), best first. A shape's axes pass
+    /// through `centre`; a texture's through any point within `searchReach` of the middle (each
+    /// angle's best offset, every 2 px, then every half pixel for the best angles).
     static func mirrorScan(
-        _ p: [Float], _ n: Int, _ centre: (Double, Double)
+        _ p: [Float], _ n: Int, _ centre: (Double, Double), texture: Bool = false
     ) -> (scan: [Double], axes: [(angle: Double, agreement: Double)]) {
-        let scan = (0..<180).map { mirrorAgreement(p, size: n, centre: centre, degrees: Double($0)) }
+        var scan: [Double]
+        if texture {
+            let mid = Double(n) / 2, reach = searchReach * Double(n)
+            func at(_ degrees: Int, _ offset: Double) -> Double {
+                // The axis through the middle moved by `offset` along its normal (y up).
+                let a = Double(degrees) * .pi / 180
+                let c = (mid - offset * sin(a), mid - offset * cos(a))
+                return mirrorAgreement(p, size: n, centre: c, degrees: Double(degrees), region: .window)
+            }
+            var offsets = [Double](repeating: 0, count: 180)
+            scan = (0..<180).map { k in
+                var best = -Double.infinity
+                for d in stride(from: -reach, through: reach, by: 2) {
+                    let a = at(k, d)
+                    if a > best { best = a; offsets[k] = d }
+                }
+                return best
+            }
+            for k in scan.indices.sorted(by: { scan[$0] > scan[$1] }).prefix(12) {
+                for d in stride(from: offsets[k] - 1.5, through: offsets[k] + 1.5, by: 0.5) {
+                    scan[k] = max(scan[k], at(k, d))
+                }
+            }
+        } else {
+            scan = (0..<180).map { mirrorAgreement(p, size: n, centre: centre, degrees: Double($0)) }
+        }
         var axes: [(angle: Double, agreement: Double)] = []
         for k in 0..<180 where scan[k] >= threshold && scan[k] >= scan[(k + 179) % 180] && scan[k] > scan[(k + 1) % 180]
         {
@@ -344,7 +471,7 @@ public enum SymmetryGeometry {
     /// `orientation(binary, size: n).bestAxis`, without the rest of the measurement.
     public static func bestMirrorAxis(_ binary: [Float], size n: Int) -> Double {
         let (p, centre) = prepared(binary, n)
-        let (scan, axes) = mirrorScan(p, n, centre)
+        let (scan, axes) = mirrorScan(p, n, centre, texture: isTexture(binary, size: n))
         return (bestAxis(axes, scan) * 10).rounded() / 10
     }
 

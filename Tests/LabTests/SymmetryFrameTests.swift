@@ -1,0 +1,101 @@
+import Foundation
+import XCTest
+
+@testable import Lab
+
+/// The symmetry measurements in any frame (issue 40): patterns that reach the border are judged
+/// where a map keeps them inside the window, about their own centre rather than the centroid of
+/// what the frame cut out; mirrors at oblique angles agree as much as upright ones.
+final class SymmetryFrameTests: XCTestCase {
+    let n = SymmetryDetector.geometrySize
+
+    /// A binary image of `inside(u, v)` in a frame turned by `degrees` about (cx, cy) (units: the
+    /// image spans [−1, 1], y up).
+    func image(
+        turned degrees: Double, centre: (Double, Double) = (0, 0), _ inside: (Double, Double) -> Bool
+    )
+        -> [Float]
+    {
+        let a = degrees * .pi / 180
+        return (0..<(n * n)).map { k in
+            let x = (Double(k % n) + 0.5) / Double(n) * 2 - 1 - centre.0,
+                y = 1 - (Double(k / n) + 0.5) / Double(n) * 2 - centre.1
+            return inside(cos(a) * x + sin(a) * y, -sin(a) * x + cos(a) * y) ? 1 : 0
+        }
+    }
+
+    /// Odd Cₙ textures that fill the square, off the middle and turned: the corners a turn moves out
+    /// of the frame do not count against it, and the order is found.
+    func testOddRotationTexturesAgreeWithTheirTurn() {
+        for (order, turn) in [(3, 17.0), (5, 101.0), (7, 230.0)] {
+            let texture = image(turned: turn, centre: (0.12, -0.08)) { u, v in
+                let r = (u * u + v * v).squareRoot(), t = atan2(v, u)
+                return cos(7 * r) + 0.8 * cos(Double(order) * t + 4 * r) * tanh(3 * r) < 0.1
+            }
+            XCTAssertTrue(SymmetryGeometry.isTexture(texture, size: n))
+            let o = SymmetryGeometry.orientation(texture, size: n)
+            XCTAssertEqual(o.bestOrder, order, "C\(order): \(o)")
+            XCTAssertGreaterThanOrEqual(o.bestOrderAgreement, SymmetryDetector.rotationAgreementFloor, "C\(order)")
+            XCTAssertNil(SymmetryDetector.overruling(.discreteRotation, o), "C\(order)")
+            // A turn this clear is the verdict whatever the classifier read.
+            XCTAssertEqual(SymmetryDetector.overruling(.none, o)?.verdict, .discreteRotation, "C\(order)")
+            XCTAssertLessThan(o.bestAxisAgreement, 0.8, "a spiral C\(order) has no mirror")
+        }
+    }
+
+    /// A one-mirror shape agrees with its mirror image as much at an oblique axis as upright, and
+    /// the axis is found within a degree or two.
+    func testTiltedMirrorAgreesAsMuchAsAnUprightOne() {
+        var agreements: [Double] = []
+        for axis in [90.0, 37.0, 151.0, 68.0] {
+            let kite = image(turned: axis - 90) { u, v in
+                let w = abs(u)
+                return (v < 0.6 && v > -0.5 && w < 0.35 * (0.6 - v) / 1.1 + 0.05)
+                    || (w - 0.15) * (w - 0.15)
+                        + (v - 0.45) * (v - 0.45) < 0.02
+            }
+            let o = SymmetryGeometry.orientation(kite, size: n)
+            XCTAssertLessThanOrEqual(SymmetryTruth.angleDistance(o.bestAxis, axis), 2, "axis \(axis): \(o.bestAxis)")
+            agreements.append(o.bestAxisAgreement)
+        }
+        XCTAssertGreaterThanOrEqual(agreements.min()!, 0.94, "\(agreements)")
+        XCTAssertLessThanOrEqual(agreements.max()! - agreements.min()!, 0.04, "\(agreements)")
+    }
+
+    /// Stripes in any direction agree with their shifts along it; an asymmetric texture agrees with
+    /// no shift, turn or mirror.
+    func testShiftsAndAnAsymmetricTexture() {
+        let stripes = image(turned: 33) { u, _ in sin(9 * u) + 0.6 * sin(4 * u + 1) < 0.2 }
+        let s = SymmetryGeometry.orientation(stripes, size: n)
+        XCTAssertLessThanOrEqual(SymmetryTruth.angleDistance(s.translationDirection, 123), 3, "\(s)")
+        XCTAssertGreaterThanOrEqual(s.translationAgreement ?? 0, 0.9, "\(s)")
+        let blobs: [(Double, Double, Double, Double)] = [
+            (-0.6, 0.5, 0.2, 1), (0.3, 0.7, 0.1, -1), (0.5, -0.4, 0.3, 1), (-0.2, -0.6, 0.06, 1), (0.1, 0.1, 0.15, -1),
+        ]
+        let field = image(turned: 0) { x, y in
+            blobs.reduce(0.0) { $0 + $1.3 * exp(-((x - $1.0) * (x - $1.0) + (y - $1.1) * (y - $1.1)) / $1.2) }
+                + 0.3 * cos(3 * x + 5 * y) > 0.25
+        }
+        XCTAssertTrue(SymmetryGeometry.isTexture(field, size: n))
+        let f = SymmetryGeometry.orientation(field, size: n)
+        XCTAssertLessThan(f.translationAgreement ?? 1, 0.6, "\(f)")
+        XCTAssertLessThan(f.bestOrderAgreement, SymmetryDetector.rotationAgreementFloor, "\(f)")
+        XCTAssertLessThan(f.bestAxisAgreement, SymmetryDetector.clearMirrorAgreement, "\(f)")
+        XCTAssertEqual(SymmetryDetector.overruling(.translation, f)?.verdict, SymmetryClass.none, "\(f)")
+        XCTAssertNil(SymmetryDetector.overruling(.none, f), "\(f)")
+        XCTAssertNil(SymmetryDetector.overruling(.translation, s), "\(s)")
+    }
+
+    /// Ripples about a point off the middle of a turned frame are round, whatever the classifier read.
+    func testRipplesInAnyFrameAreRound() {
+        let ripples = image(turned: 40, centre: (-0.15, 0.1)) { u, v in
+            let r = (u * u + v * v).squareRoot()
+            return cos(8 * r) + 0.5 * cos(13 * r + 1) < 0.2
+        }
+        let o = SymmetryGeometry.orientation(ripples, size: n)
+        XCTAssertGreaterThanOrEqual(o.roundness, SymmetryDetector.roundAgreement, "\(o)")
+        XCTAssertEqual(SymmetryDetector.overruling(.none, o)?.verdict, .rotation)
+        XCTAssertEqual(SymmetryDetector.overruling(.reflectionBoth, o)?.verdict, .rotation)
+        XCTAssertNil(SymmetryDetector.overruling(.rotation, o))
+    }
+}
