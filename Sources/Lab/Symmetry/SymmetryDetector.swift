@@ -140,26 +140,28 @@ public final class SymmetryDetector {
     /// The agreement of a file's two-colour image with its mirror image at or above which a `none`
     /// verdict becomes `reflection` (`reflection_both` when the perpendicular mirror agrees as
     /// well, which also turns a `reflection` into `reflection_both`): the image then matches its
-    /// mirror image on nearly every pixel. On nine independent test sets one `none` image in 158
-    /// reaches it (a potential the classifier already called a mirror), against half of the true
-    /// mirror images.
+    /// mirror image on nearly every pixel. Chosen on nine independent sets where one `none` image
+    /// in 158 reached it, against half of the true mirror images; measured in the window since,
+    /// two of the 22 `none` potentials of `Datasets/symmetry/test` (one curved edge across the
+    /// frame) reach it.
     public static let clearMirrorAgreement = 0.94
 
     /// Roundness (the smallest agreement under turns by 23°, 61° and 113°) at or above which the
-    /// verdict is `rotation`: rings and ripples that reach the corners of a turned frame measure
-    /// 0.81–0.95 where the classifier read them as `none` or mirrors; no image of another class
-    /// in eleven independent sets measures above 0.66.
+    /// verdict is `rotation`. Chosen on `Datasets/symmetry/frames`, where rings and ripples that
+    /// reach the corners of a turned frame measure 0.74–0.94 (all but one ≥ 0.81) and were read as
+    /// `none` or mirrors; the highest image of another class there measures 0.73 (a bold O in
+    /// `test`, labelled two mirrors, 0.84).
     public static let roundAgreement = 0.80
 
     /// Agreement with the best turn by 360°/n (n = 3…12) at or above which the verdict is
-    /// `discrete_rotation`: odd and even Cₙ textures and spirals in turned frames measure 0.91–0.97
-    /// where the classifier read them as `none` or mirrors; no image of another class in eleven
-    /// independent sets measures above 0.75.
+    /// `discrete_rotation`. Chosen on `Datasets/symmetry/frames`, where odd and even Cₙ textures and
+    /// spirals in turned frames measure 0.91–0.97 and were read as `none` or mirrors; the highest
+    /// image of another class there measures 0.83.
     public static let clearTurnAgreement = 0.90
 
     /// Agreement under shifts along the stripes' direction below which a `translation` verdict
-    /// becomes `none`: true stripes agree ≥ 0.9 with their shifts, the asymmetric textures the
-    /// classifier read as stripes at most 0.4.
+    /// becomes `none`: true stripes in `frames`, `test` and `test2` agree at least 0.82 with their
+    /// shifts, the asymmetric textures of `frames` the classifier read as stripes at most 0.39.
     public static let translationAgreementFloor = 0.5
 
     /// What the fine image measured says instead of the classifier's `verdict`, and why; nil when
