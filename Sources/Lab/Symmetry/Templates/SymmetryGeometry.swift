@@ -272,13 +272,14 @@ public enum SymmetryGeometry {
             for j in -steps...steps {
                 let a = Double(i) + latticeOffset.0, b = Double(j) + latticeOffset.1
                 let x = co * a - si * b, y = si * a + co * b  // y up, about the centre
-                let (u, v) = map(x, y)
+                // The point's own test first: most of the lattice square lies outside the region,
+                // and the map is only worth evaluating for points inside it.
                 switch region {
-                case .disc:
-                    guard x * x + y * y <= radius * radius else { continue }
-                case .window:
-                    guard inside(cx + x, cy - y), inside(cx + u, cy - v) else { continue }
+                case .disc: guard x * x + y * y <= radius * radius else { continue }
+                case .window: guard inside(cx + x, cy - y) else { continue }
                 }
+                let (u, v) = map(x, y)
+                if region == .window, !inside(cx + u, cy - v) { continue }
                 let value = sample(p, n, x: cx + x, y: cy - y)
                 diff += abs(value - sample(p, n, x: cx + u, y: cy - v))
                 fill += value; count += 1
