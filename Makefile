@@ -3,6 +3,7 @@
 
 deps:
 	@scripts/deps.sh
+	@scripts/fid_weights.sh --quiet-offline
 
 build: deps
 	swift build -c release --product genlab

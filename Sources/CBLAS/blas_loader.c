@@ -11,12 +11,19 @@ enum { RowMajor = 101, NoTrans = 111, Trans = 112 };
 
 typedef void (*sgemm_fn)(int, int, int, int, int, int, float, const float *, int, const float *, int,
                          float, float *, int);
+typedef void (*dgemm_fn)(int, int, int, int, int, int, double, const double *, int, const double *, int,
+                         double, double *, int);
+// LAPACK's Fortran dsyevd_: jobz, uplo, n, a, lda, w, work, lwork, iwork, liwork, info.
+typedef void (*dsyevd_fn)(const char *, const char *, const int *, double *, const int *, double *, double *,
+                          const int *, int *, const int *, int *);
 typedef char *(*corename_fn)(void);
 typedef void (*set_threads_fn)(int);
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int requested_threads = 1;
 static sgemm_fn sgemm_ptr = NULL;
+static dgemm_fn dgemm_ptr = NULL;
+static dsyevd_fn dsyevd_ptr = NULL;
 static corename_fn corename_ptr = NULL;
 static set_threads_fn set_threads_ptr = NULL;
 static char library_path[512] = "";
@@ -79,6 +86,8 @@ static void load_once(void) {
             snprintf(load_error, sizeof load_error, "%s has no cblas_sgemm", name);
             continue;
         }
+        dgemm_ptr = (dgemm_fn)dlsym(h, "cblas_dgemm");
+        dsyevd_ptr = (dsyevd_fn)dlsym(h, "dsyevd_");
         corename_ptr = (corename_fn)dlsym(h, "openblas_get_corename");
         set_threads_ptr = (set_threads_fn)dlsym(h, "openblas_set_num_threads");
         snprintf(library_path, sizeof library_path, "%s", name);
@@ -103,6 +112,36 @@ const char *genlab_blas_coretype_set(void) { return coretype_set; }
 const char *genlab_blas_error(void) { return load_error; }
 void genlab_blas_set_threads(int threads) {
     if (set_threads_ptr && threads > 0) set_threads_ptr(threads);
+}
+
+int genlab_dgemm(int transA, int transB, int m, int n, int k, double alpha, const double *a, int lda,
+                 const double *b, int ldb, double beta, double *c, int ldc) {
+    if (!dgemm_ptr) return 0;
+    dgemm_ptr(RowMajor, transA ? Trans : NoTrans, transB ? Trans : NoTrans, m, n, k, alpha, a, lda, b, ldb, beta,
+              c, ldc);
+    return 1;
+}
+
+int genlab_dsyevd(int n, double *a, double *w) {
+    if (!dsyevd_ptr) return -1000;
+    char jobz = 'V', uplo = 'U';
+    int lwork = -1, liwork = -1, info = 0, iwork_size = 0;
+    double work_size = 0;
+    dsyevd_ptr(&jobz, &uplo, &n, a, &n, w, &work_size, &lwork, &iwork_size, &liwork, &info);
+    if (info != 0) return info;
+    lwork = (int)work_size;
+    liwork = iwork_size;
+    double *work = malloc(sizeof(double) * (size_t)(lwork > 1 ? lwork : 1));
+    int *iwork = malloc(sizeof(int) * (size_t)(liwork > 1 ? liwork : 1));
+    if (!work || !iwork) {
+        free(work);
+        free(iwork);
+        return -1001;
+    }
+    dsyevd_ptr(&jobz, &uplo, &n, a, &n, w, work, &lwork, iwork, &liwork, &info);
+    free(work);
+    free(iwork);
+    return info;
 }
 
 void genlab_sgemm(int transA, int transB, int m, int n, int k, float alpha, const float *a, int lda,

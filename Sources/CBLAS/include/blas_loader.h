@@ -26,4 +26,13 @@ void genlab_blas_set_threads(int threads);
 void genlab_sgemm(int transA, int transB, int m, int n, int k, float alpha,
                   const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc);
 
+/// Row-major double-precision GEMM; returns 0 when the library has no cblas_dgemm.
+int genlab_dgemm(int transA, int transB, int m, int n, int k, double alpha, const double *a, int lda,
+                 const double *b, int ldb, double beta, double *c, int ldc);
+
+/// Eigenvalues (ascending, into w) and eigenvectors (over a: column-major, so row i of the row-major
+/// result is eigenvector i) of the symmetric n×n matrix a, by LAPACK's dsyevd. Returns LAPACK's info
+/// (0 = success), -1000 when the library has no LAPACK.
+int genlab_dsyevd(int n, double *a, double *w);
+
 #endif

@@ -103,3 +103,36 @@ enum FileHandleStderr {
         s.withUTF8 { buf in _ = fwrite(buf.baseAddress, 1, buf.count, stderr) }
     }
 }
+
+/// Double-precision linear algebra from the same library (OpenBLAS carries LAPACK): what the
+/// Fréchet distance on 2 048 features needs. Each call returns nil when the library lacks the routine,
+/// and the caller falls back to its reference kernel.
+public enum LAPACK {
+    /// Eigenvalues (ascending) and eigenvectors (row k of `vectors`, n values each, belongs to
+    /// values[k]) of a symmetric row-major n×n matrix.
+    public static func symmetricEigen(_ matrix: [Double], n: Int) -> (values: [Double], vectors: [Double])? {
+        precondition(matrix.count == n * n, "LAPACK.symmetricEigen: \(matrix.count) values for \(n)×\(n)")
+        guard BLAS.isAvailable, n > 0 else { return nil }
+        // Symmetric: row-major and column-major are the same matrix; LAPACK returns the
+        // eigenvectors as columns (column-major), i.e. as rows of the row-major array.
+        var a = matrix, w = [Double](repeating: 0, count: n)
+        let info = a.withUnsafeMutableBufferPointer { pa in
+            w.withUnsafeMutableBufferPointer { pw in genlab_dsyevd(Int32(n), pa.baseAddress!, pw.baseAddress!) }
+        }
+        return info == 0 ? (w, a) : nil
+    }
+
+    /// C[m×n] = op(A) · op(B), row-major doubles; nil when the library has no cblas_dgemm.
+    public static func dgemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, a: [Double], lda: Int, b: [Double], ldb: Int
+    ) -> [Double]? {
+        guard BLAS.isAvailable else { return nil }
+        var c = [Double](repeating: 0, count: m * n)
+        let ok = c.withUnsafeMutableBufferPointer { pc in
+            genlab_dgemm(
+                transA ? 1 : 0, transB ? 1 : 0, Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), 0,
+                pc.baseAddress!, Int32(n))
+        }
+        return ok != 0 ? c : nil
+    }
+}

@@ -152,29 +152,13 @@ public enum JetNetMetrics {
     /// |μ₁ − μ₂|² + tr(Σ₁ + Σ₂ − 2 (Σ₁^½ Σ₂ Σ₁^½)^½).
     public static func frechet(_ x: [[Double]], _ y: [[Double]]) -> Double {
         guard x.count >= 2, y.count >= 2, x[0].count == y[0].count else { return .nan }
-        let (m1, s1) = meanCovariance(x), (m2, s2) = meanCovariance(y)
-        let d = m1.count
-        let root1 = symmetricFunction(s1, d) { $0.squareRoot() }
-        let inner = multiply(multiply(root1, s2, d), root1, d)
-        let traceRoot = symmetricEigenvalues(inner, d).reduce(0) { $0 + max($1, 0).squareRoot() }
-        var result = zip(m1, m2).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
-        for k in 0..<d { result += s1[k * d + k] + s2[k * d + k] }
-        return result - 2 * traceRoot
+        return FrechetDistance.distance(x.flatMap { $0 }, y.flatMap { $0 }, dimension: x[0].count)
     }
 
     /// Unbiased MMD² with the kernel (x·y/d + 1)⁴.
     public static func mmd(_ x: [[Double]], _ y: [[Double]]) -> Double {
         guard x.count >= 2, y.count >= 2 else { return .nan }
-        let d = Double(x[0].count)
-        func k(_ a: [Double], _ b: [Double]) -> Double {
-            let t = zip(a, b).reduce(0) { $0 + $1.0 * $1.1 } / d + 1; return (t * t) * (t * t)
-        }
-        let n = x.count, m = y.count
-        var kxx = 0.0, kyy = 0.0, kxy = 0.0
-        for i in 0..<n { for j in 0..<n where j != i { kxx += k(x[i], x[j]) } }
-        for i in 0..<m { for j in 0..<m where j != i { kyy += k(y[i], y[j]) } }
-        for i in 0..<n { for j in 0..<m { kxy += k(x[i], y[j]) } }
-        return kxx / Double(n * (n - 1)) + kyy / Double(m * (m - 1)) - 2 * kxy / Double(n * m)
+        return FrechetDistance.mmd(x.flatMap { $0 }, y.flatMap { $0 }, dimension: x[0].count, degree: 4)
     }
 
     /// Each feature divided by its largest |value| on the real set (jetnet's normalise=True).
@@ -240,48 +224,6 @@ public enum JetNetMetrics {
         }
         let mean = draws.reduce(0, +) / Double(batches)
         return (mean, (draws.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(batches)).squareRoot())
-    }
-
-    // MARK: Linear algebra (small, symmetric)
-
-    static func meanCovariance(_ x: [[Double]]) -> ([Double], [Double]) {
-        // Callers check sample sizes; an empty sample gives no moments rather than a trap.
-        guard let first = x.first else { return ([], []) }
-        let n = Double(x.count), d = first.count
-        var mean = [Double](repeating: 0, count: d)
-        for row in x { for k in 0..<d { mean[k] += row[k] / n } }
-        var cov = [Double](repeating: 0, count: d * d)
-        for row in x {
-            for a in 0..<d { let da = row[a] - mean[a]; for b in a..<d { cov[a * d + b] += da * (row[b] - mean[b]) } }
-        }
-        // Unbiased (n − 1), as numpy.cov.
-        for a in 0..<d { for b in a..<d { cov[a * d + b] /= max(n - 1, 1); cov[b * d + a] = cov[a * d + b] } }
-        return (mean, cov)
-    }
-
-    static func multiply(_ a: [Double], _ b: [Double], _ d: Int) -> [Double] {
-        var c = [Double](repeating: 0, count: d * d)
-        for i in 0..<d {
-            for k in 0..<d where a[i * d + k] != 0 { for j in 0..<d { c[i * d + j] += a[i * d + k] * b[k * d + j] } }
-        }
-        return c
-    }
-
-    static func symmetricEigenvalues(_ m: [Double], _ d: Int) -> [Double] {
-        // Symmetrise first: Σ₁^½ Σ₂ Σ₁^½ is symmetric up to rounding.
-        var s = m
-        for i in 0..<d { for j in 0..<d { s[i * d + j] = (m[i * d + j] + m[j * d + i]) / 2 } }
-        return PCA.symmetricEigen(s, n: d).values
-    }
-
-    static func symmetricFunction(_ m: [Double], _ d: Int, _ f: (Double) -> Double) -> [Double] {
-        let (values, vectors) = PCA.symmetricEigen(m, n: d)  // the one Jacobi solver (vectors[k] belongs to values[k])
-        var out = [Double](repeating: 0, count: d * d)
-        for k in 0..<d {
-            let fk = f(max(values[k], 0))
-            for i in 0..<d { for j in 0..<d { out[i * d + j] += vectors[k][i] * fk * vectors[k][j] } }
-        }
-        return out
     }
 
     /// Ordinary least squares y = a + b x: the intercept a and its standard error.
