@@ -7,7 +7,8 @@ need=()
 # hdf5-filter-plugin* and hdf5-plugin-lzf: the compression filters h5py and PyTables users write (blosc, lz4,
 # bitshuffle, bzip2, lzf); Debian's libhdf5 finds them in its plugin folder.
 # chromium + chromium-driver: the explorer page is tested in headless Chromium (scripts/browser_test.sh).
-for pkg in pkg-config openmpi-bin libopenmpi-dev libopenblas-dev libdnnl-dev libpng-dev libjpeg-dev libhdf5-dev zlib1g-dev libplplot-dev plplot-driver-cairo fonts-dejavu-core hdf5-filter-plugin hdf5-filter-plugin-blosc-serial hdf5-plugin-lzf chromium chromium-driver; do
+# dataset-fashion-mnist: real images nobody here made (`--data fashion-mnist`, the FID recipe in docs/quality.md).
+for pkg in pkg-config openmpi-bin libopenmpi-dev libopenblas-dev libdnnl-dev libpng-dev libjpeg-dev libhdf5-dev zlib1g-dev libplplot-dev plplot-driver-cairo fonts-dejavu-core hdf5-filter-plugin hdf5-filter-plugin-blosc-serial hdf5-plugin-lzf chromium chromium-driver dataset-fashion-mnist; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 [ ${#need[@]} -eq 0 ] && exit 0

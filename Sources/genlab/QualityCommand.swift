@@ -10,16 +10,35 @@ struct QualityCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "quality",
         abstract:
-            "Judge a generator: jet observables' Wasserstein-1 distances to real jets (with a trivial baseline), or "
-            + "a memorisation check."
+            "Judge a generator beside truth vs truth and a trivial baseline: FID and KID with the standard Inception "
+            + "network for images (and a memorisation check), the JetNet metrics (FPD, KPD, W1) for jets."
     )
-    @Option(help: "A gan or vae checkpoint.") var checkpoint: String
+    @Option(help: "A gan or vae checkpoint (or --images). (default: none)") var checkpoint: String?
+    @Option(
+        help: ArgumentHelp(
+            "Generated images to judge instead of a checkpoint's samples: a folder, an image file, .npy/.npz/.h5 "
+                + "(values in [0, 1]). (default: none)"))
+    var images: String?
     @Option(
         name: [.customLong("reference"), .customLong("data")],
         help: ArgumentHelp(
             "Real images to compare with (held-out jets, or the training images for the memorisation check); "
                 + "--data is the same flag."))
     var reference: String
+    @Option(
+        help: ArgumentHelp(
+            "A second real sample for truth vs truth on images (default: the reference split in two disjoint "
+                + "halves). (default: none)"))
+    var truth: String?
+    @Option(
+        help: ArgumentHelp(
+            "The FID Inception weights (default: $GENLAB_FID_INCEPTION, else ~/.cache/genlab/fid/default_1.pt, "
+                + "which scripts/fid_weights.sh installs). (default: none)"))
+    var inception: String?
+    @Flag(
+        inversion: .prefixedNo,
+        help: "Keep the real images' Inception features between runs (beside the weights, in features/).")
+    var featureCache = true
     @Option(help: "How many samples.") var count = 2000
     @Option(help: "Noise seed of the samples.") var seed: UInt64 = 0
     @Option(
@@ -32,7 +51,12 @@ struct QualityCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
     @OptionGroup var limits: InputLimitOptions
 
-    func validate() throws { try Check.range(count, "--count", Quality.minimumSample...100_000) }
+    func validate() throws {
+        try Check.range(count, "--count", Quality.minimumSample...100_000)
+        guard (checkpoint == nil) != (images == nil) else {
+            throw ValidationError("give either --checkpoint (a model's samples) or --images (a set of images)")
+        }
+    }
 
     func run() throws {
         try output.run { try judge() }
@@ -41,86 +65,47 @@ struct QualityCommand: ParsableCommand {
     /// --out as a folder, or the deprecated JSON file name.
     var outFolder: String? { out.flatMap { $0.lowercased().hasSuffix(".json") ? nil : $0 } }
 
-    // Long: prints the report table by table; the figures come from Lab.
+    // Long: prints the jet report table by table; the figures come from Lab.
     func judge() throws -> Quality.Report {
-        try OutputGuard.refuse(outputs: out.map { [$0] } ?? [], inputs: [checkpoint, reference])
+        try OutputGuard.refuse(
+            outputs: out.map { [$0] } ?? [], inputs: [checkpoint, images, reference, truth].compactMap { $0 })
+        guard let checkpoint else { return try judgeImages(nil) }
         let plots = self.plots ?? outFolder
         let model = try LoadedModel.load(checkpoint)
+        guard model.spec.isJetImages else { return try judgeImages(model) }
         let spec = model.spec
         // Jets: twice --count real jets, for the held-out sample and a disjoint truth-vs-truth one.
-        // Jets: twice --count real jets, for the held-out sample and a disjoint truth-vs-truth one.
-        var real = try ModelInputs.images(reference, spec: spec, limit: spec.isJetImages ? 2 * count : nil)
+        var real = try ModelInputs.images(reference, spec: spec, limit: 2 * count)
         try ModelInputs.checkMatches(real, path: reference, spec: spec)
         real = try ModelInputs.usable(
             real, path: reference, minimum: 2 * Quality.minimumSample, purpose: "genlab quality (two disjoint samples)")
         real = real.scaled(spec.scaling)
-        var truth: Tensor?
-        if spec.isJetImages {
-            let n = min(count, real.count / 2)
-            truth = real.images.slice(axis: 0, start: n, end: 2 * n).detach()
-            real.images = real.images.slice(axis: 0, start: 0, end: n).detach()
-            real.labels = nil
-        }
-        let generated = Sampler.sample(model, count: spec.isJetImages ? real.count : min(count, 256), seed: seed)
-        var report: Quality.Report
+        let n = min(count, real.count / 2)
+        let truth = real.images.slice(axis: 0, start: n, end: 2 * n).detach()
+        let held = real.images.slice(axis: 0, start: 0, end: n).detach()
+        let generated = Sampler.sample(model, count: n, seed: seed)
         var written: [String] = []
-        if spec.isJetImages {
-            let comparison = Quality.jetComparison(generated: generated, real: real.images, seed: seed)
-            report = comparison.report
-            let window = spec.jetImage.window
-            let suite = Quality.jetNetSuite(
-                generated: generated, real: real.images, truth: truth!, window: window, seed: seed)
-            report.jetnet = suite
-            report.jetnetSamples = real.count
-            let parent = (checkpoint as NSString).deletingLastPathComponent
-            let folder = plots ?? (parent.isEmpty ? "." : parent)
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            for (name, plot) in comparison.figures.sorted(by: { $0.key < $1.key }) {
-                let file = (folder as NSString).appendingPathComponent(
-                    "quality_"
-                        + name.replacingOccurrences(of: "/", with: "_over_")
-                        .replacingOccurrences(of: " ", with: "_") + ".png")
-                try plot.write(file)
-                written.append(file)
-            }
-        } else {
-            report = Quality.memorisation(generated: generated, training: real.images)
-            report.featureFrechet = Quality.featureFrechet(generated: generated, real: real.images, seed: seed)
+        let comparison = Quality.jetComparison(generated: generated, real: held, seed: seed)
+        var report = comparison.report
+        report.jetnet = Quality.jetNetSuite(
+            generated: generated, real: held, truth: truth, window: spec.jetImage.window, seed: seed)
+        report.jetnetSamples = n
+        let parent = (checkpoint as NSString).deletingLastPathComponent
+        let folder = plots ?? (parent.isEmpty ? "." : parent)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for (name, plot) in comparison.figures.sorted(by: { $0.key < $1.key }) {
+            let file = (folder as NSString).appendingPathComponent(
+                "quality_"
+                    + name.replacingOccurrences(of: "/", with: "_over_")
+                    .replacingOccurrences(of: " ", with: "_") + ".png")
+            try plot.write(file)
+            written.append(file)
         }
-        if spec.isJetImages {
-            print("observable              W1(model, real)   W1(baseline, real)")
-            for k in report.wasserstein.keys.sorted() {
-                print(
-                    k.padding(toLength: 22, withPad: " ", startingAt: 0)
-                        + String(format: "  %15.5g   %18.5g", report.wasserstein[k]!, report.baselineWasserstein[k]!))
-            }
-        } else {
+        print("observable              W1(model, real)   W1(baseline, real)")
+        for k in report.wasserstein.keys.sorted() {
             print(
-                String(
-                    format: "median distance of a sample to its nearest training image: %.3f",
-                    report.nearestTrainingDistance!))
-            print(
-                String(
-                    format: "median nearest-neighbour distance between training images: %.3f",
-                    report.realNearestNeighbourDistance!))
-            print(
-                report.nearestTrainingDistance! < 0.5 * report.realNearestNeighbourDistance!
-                    ? "warning: samples sit much closer to training images than real images to each other "
-                        + "(memorisation?)"
-                    : "samples are no closer to the training images than real images are to each other: no sign of "
-                        + "memorisation"
-            )
-        }
-        if let f = report.featureFrechet {
-            print(
-                "Fréchet distance on features of an autoencoder trained on the real images (\(f.samples) images a "
-                    + "sample; ± bootstrap):"
-            )
-            for (name, v) in [("model", f.model), ("truth vs truth", f.truth), ("baseline", f.baseline)] {
-                print(
-                    name.padding(toLength: 16, withPad: " ", startingAt: 0)
-                        + String(format: "%.4g ± %.2g", v.value, v.error))
-            }
+                k.padding(toLength: 22, withPad: " ", startingAt: 0)
+                    + String(format: "  %15.5g   %18.5g", report.wasserstein[k]!, report.baselineWasserstein[k]!))
         }
         if let suite = report.jetnet, let n = report.jetnetSamples {
             print(
@@ -147,9 +132,13 @@ struct QualityCommand: ParsableCommand {
             }
         }
         if !written.isEmpty { print("histograms: " + written.joined(separator: ", ")) }
-        if let folder = spec.isJetImages ? (plots ?? (checkpoint as NSString).deletingLastPathComponent) : plots {
-            try Quality.writePage(report, checkpoint: checkpoint, folder: folder.isEmpty ? "." : folder)
-        }
+        try Quality.writePage(report, checkpoint: checkpoint, folder: folder)
+        try save(report)
+        return report
+    }
+
+    /// quality.json in --out (or the deprecated --out FILE.json).
+    func save(_ report: Quality.Report) throws {
         if let out, outFolder == nil {
             Deprecation.note("--out FILE.json", use: "--out DIR (it gets quality.json beside the pictures)")
             try AtomicFile.write(try RunFolder.json(report), to: out)
@@ -158,6 +147,5 @@ struct QualityCommand: ParsableCommand {
             try AtomicFile.write(try RunFolder.json(report), to: run.file("quality.json"))
             print("wrote \(run.file("quality.json"))")
         }
-        return report
     }
 }

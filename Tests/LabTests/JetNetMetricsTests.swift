@@ -110,16 +110,4 @@ final class JetNetMetricsTests: XCTestCase {
             abs(truth["FPD"]!.value - fpdTruth[0]),
             3 * (pow(truth["FPD"]!.error, 2) + pow(fpdTruth[1], 2)).squareRoot() + 0.02)
     }
-
-    func testTheImageFrechetDistanceRanksTheBaselineFarthest() throws {
-        let faces = try ImageSet.load(repositoryRoot + "/Datasets/faces").scaled(.minusOneToOne).images
-        var rng = PRNG(seed: 5)
-        // "Generated": the second half's faces with a little noise — as good as real, nearly.
-        let second = faces.slice(axis: 0, start: 50, end: 100).detach()
-        let generated = noGrad { second + Tensor.normal(second.shape, std: 0.02, rng: &rng) }
-        let f = Quality.featureFrechet(generated: generated, real: faces, seed: 1)
-        XCTAssertEqual(f.samples, 50)
-        XCTAssertGreaterThan(f.baseline.value, 2 * f.truth.value, "\(f)")
-        XCTAssertLessThan(abs(f.model.value - f.truth.value), 3 * (f.model.error + f.truth.error), "\(f)")
-    }
 }

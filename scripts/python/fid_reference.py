@@ -106,12 +106,16 @@ def fixture(out):
     print(json.dumps(figures, indent=1))
 
 
-def compare(a, b, genlab):
-    fa, fb = features(load_images(a)), features(load_images(b))
-    here = {"fid": fid(fa, fb), "kid": mmd(fa, fb)}
+def compare(a, b, genlab, count=2000):
+    # As `genlab quality --images A --data B` takes them: B split into two halves of n (the first is the
+    # reference, the second truth vs truth), and the first n of A.
+    ia, ib = load_images(a), load_images(b)
+    n = min(count, len(ib) // 2, len(ia))
+    fa, fb = features(ia[:n]), features(ib[:n])
+    here = {"fid": fid(fa, fb), "kid": mmd(fa, fb), "samples": n}
     print("PyTorch:", here)
     if genlab:
-        r = subprocess.run([genlab, "quality", "--images", a, "--data", b, "--json", "--quiet"],
+        r = subprocess.run([genlab, "quality", "--images", a, "--data", b, "--count", str(count), "--json", "--quiet"],
                            capture_output=True, text=True, check=True)
         theirs = json.loads(r.stdout)["inception"]
         print("GenLab: ", {"fid": theirs["model"]["fid"], "kid": theirs["model"]["kid"]})

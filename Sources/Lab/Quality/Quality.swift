@@ -8,8 +8,9 @@ import Models
 /// - jet images: distributions of jet mass / pT and constituent-pixel count estimated from the
 ///   image, and the pixel-intensity spectrum, compared by Wasserstein-1 distance with held-out real
 ///   jets, beside a trivial baseline (the mean real image plus noise) that a generator must beat;
-/// - other images: a memorisation check, each sample's distance to its nearest training image
-///   against the typical nearest-neighbour distance between real images.
+/// - other images: FID and KID with the standard Inception network (`InceptionQuality.swift`) and a
+///   memorisation check, each sample's distance to its nearest training image against the typical
+///   nearest-neighbour distance between real images.
 public enum Quality {
     /// The fewest examples in any sample a statistic here is computed on (the model's, the
     /// reference's, truth-vs-truth's): below it the estimates are noise, and the commands refuse.
@@ -27,8 +28,13 @@ public enum Quality {
         public var jetnet: [String: [String: JetNetMetrics.Value]]?
         /// Jets in each sample (model, real, truth, baseline).
         public var jetnetSamples: Int?
-        /// Other images: the Fréchet distance on a self-trained autoencoder's features.
-        public var featureFrechet: FeatureFrechet?
+        /// Other images: FID and KID with the standard Inception network.
+        public var inception: InceptionScores?
+
+        public init(kind: String, samples: Int) {
+            self.kind = kind
+            self.samples = samples
+        }
     }
 
     /// 1-D Wasserstein-1 distance between two samples (via their quantile functions).
@@ -151,14 +157,13 @@ public enum Quality {
                     )
                 })
         }
-        if let f = r.featureFrechet {
+        if let f = r.inception {
             page.table(
-                "Fréchet distance on autoencoder features (\(f.samples) images a sample)",
-                [
-                    ("model", String(format: "%.4g ± %.2g", f.model.value, f.model.error)),
-                    ("truth vs truth", String(format: "%.4g ± %.2g", f.truth.value, f.truth.error)),
-                    ("baseline", String(format: "%.4g ± %.2g", f.baseline.value, f.baseline.error)),
-                ])
+                "FID and KID with the standard Inception network (\(f.model.samples) images a sample, "
+                    + "\(f.referenceSamples) reference images)",
+                [("model", f.model), ("truth vs truth", f.truth), ("baseline (mean image + noise)", f.baseline)].map {
+                    ($0.0, String(format: "FID %.4g   KID %.4g ± %.2g", $0.1.fid, $0.1.kid, $0.1.kidSpread))
+                } + f.warnings.map { ("warning", $0) })
         }
         if let a = r.nearestTrainingDistance, let b = r.realNearestNeighbourDistance {
             page.table(
@@ -194,70 +199,5 @@ public enum Quality {
         report.nearestTrainingDistance = g.sorted()[g.count / 2]
         report.realNearestNeighbourDistance = r.sorted()[r.count / 2]
         return report
-    }
-}
-
-extension Quality {
-    /// A Fréchet distance for images that are not jets (faces and the like), in the spirit of FID
-    /// but on a network GenLab trains itself, so nothing is downloaded: a convolutional
-    /// autoencoder (32 latent dimensions, 400 Adam steps on the real images, seeded) whose
-    /// encoder means μ are the features. The real images are split into two disjoint halves: the
-    /// model's samples and the second half (truth vs truth) are each compared with the first, and
-    /// so is the trivial baseline (the mean image plus Gaussian noise of the real spread); errors
-    /// are the spread over 20 bootstrap resamplings.
-    public struct FeatureFrechet: Codable, Sendable {
-        public var model: Estimate, truth: Estimate, baseline: Estimate
-        public var samples: Int
-        public var network =
-            "conv autoencoder, 32 latent dimensions, 400 steps on the real images; features = encoder μ"
-    }
-
-    public static func featureFrechet(generated: Tensor, real: Tensor, seed: UInt64) -> FeatureFrechet {
-        let n = min(real.shape[0] / 2, generated.shape[0])
-        let first = real.slice(axis: 0, start: 0, end: n).detach(),
-            second = real.slice(axis: 0, start: n, end: 2 * n).detach()
-        let c = VAE.Config(
-            imageSize: real.shape[2], channels: real.shape[1], latentDim: 32, architecture: .conv,
-            likelihood: .gaussian, sigma: 0.1, plain: true)
-        let set = ImageSet(images: real, source: "reference")
-        let spec = DataSpec(source: set.source, imageSize: real.shape[2], channels: real.shape[1], scaling: .zeroToOne)
-        let task = VAETask(c, images: TrainingImages(set, spec: spec), lr: 1e-3, seed: seed &+ 77, validation: nil)
-        var order = PRNG(seed: seed &+ 78), noise = PRNG(seed: seed &+ 79)
-        var steps = 0
-        while steps < 400 {
-            for batch in set.batchIndices(size: min(32, real.shape[0]), rng: &order, dropLast: true) where steps < 400 {
-                _ = task.step(set.batch(batch), beta: task.beta(after: steps), noise: &noise)
-                steps += 1
-            }
-        }
-        task.vae.eval()
-        func features(_ x: Tensor) -> [[Double]] {
-            let mu = noGrad { task.vae.encode(x).mu }, d = mu.shape[1], p = mu.storage.pointer
-            return (0..<mu.shape[0]).map { i in (0..<d).map { Double(p[i * d + $0]) } }
-        }
-        var rng = PRNG(seed: seed &+ 80)
-        let mean = first.mean(axes: [0], keepDims: true)
-        let spread = (first - mean).pow(2).mean().item().squareRoot()
-        let baseline = noGrad {
-            mean.expand([n] + Array(real.shape.dropFirst()))
-                + Tensor.normal([n] + Array(real.shape.dropFirst()), std: spread, rng: &rng)
-        }
-        let reference = features(first)
-        func estimate(_ x: Tensor) -> Estimate {
-            let f = features(x.slice(axis: 0, start: 0, end: n).detach())
-            var draws: [Double] = []
-            var boot = PRNG(seed: seed &+ 81)
-            for _ in 0..<20 {
-                draws.append(
-                    JetNetMetrics.frechet(
-                        (0..<n).map { _ in f[boot.nextInt(n)] }, (0..<n).map { _ in reference[boot.nextInt(n)] }))
-            }
-            let m = draws.reduce(0, +) / 20
-            return Estimate(
-                value: JetNetMetrics.frechet(f, reference),
-                error: (draws.reduce(0) { $0 + ($1 - m) * ($1 - m) } / 19).squareRoot())
-        }
-        return FeatureFrechet(
-            model: estimate(generated), truth: estimate(second), baseline: estimate(baseline), samples: n)
     }
 }
