@@ -47,6 +47,12 @@ public final class DCGAN {
         Init.dcgan(discriminator, rng: &rng)
     }
 
+    /// A second generator of the same architecture (for a weight average); its weights are to be loaded.
+    public func makeGenerator() -> Generator {
+        var rng = PRNG(seed: 0)
+        return Generator(config, rng: &rng)
+    }
+
     /// Both networks under one key space: "generator.…" and "discriminator.…".
     public var module: Module { Pair(generator: generator, discriminator: discriminator) }
 

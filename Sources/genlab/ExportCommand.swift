@@ -17,6 +17,7 @@ struct Export: ParsableCommand {
             """)
 
     @Option(help: "A checkpoint written by genlab train or genlab classify train.") var checkpoint: String
+    @OptionGroup var weights: GeneratorWeightsOptions
     @Option(help: "Output folder: model.onnx (+ model.reference.safetensors) and model.py. (default: none)")
     var out: String?
     @Option(help: "Write an ONNX model to this file (deprecated: use --out DIR). (default: none)") var onnx: String?
@@ -63,7 +64,7 @@ struct Export: ParsableCommand {
         if let onnx {
             let r = try ONNXExport.export(
                 checkpoint: checkpoint, part: part.flatMap(ONNXExport.Part.init(rawValue:)), to: onnx,
-                referenceBatch: referenceBatch)
+                referenceBatch: referenceBatch, rawWeights: weights.rawWeights)
             print(
                 "wrote \(onnx): \(r.part.rawValue), \(r.nodes) nodes, \(r.parameters) parameters; inputs "
                     + "\(r.inputs.joined(separator: ", ")) "

@@ -9,6 +9,7 @@ import Lab
 struct Sample: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Generate images from noise with a trained GAN or VAE.")
     @Option(help: "A checkpoint written by genlab train.") var checkpoint: String
+    @OptionGroup var weights: GeneratorWeightsOptions
     @Option(help: "How many images.") var count = 64
     @Option(help: "Output folder: sample_000.png … and grid.png (a .png file name, deprecated: the grid alone).")
     var out: String
@@ -39,7 +40,7 @@ struct Sample: ParsableCommand {
                 "already holds other files (\(foreign)\(what)); choose a new folder for --out, or pass "
                     + "--overwrite")
         }
-        let model = try LoadedModel.load(checkpoint)
+        let model = try LoadedModel.load(checkpoint, rawWeights: weights.rawWeights)
         let images = Sampler.sample(model, count: count, seed: seed)
         let grid = imageGrid(images, padding: 1, range: model.spec.displayRange, normalizeEach: model.spec.isJetImages)
         if out.lowercased().hasSuffix(".png") {
@@ -66,6 +67,7 @@ struct Interpolate: ParsableCommand {
         abstract: "Walk the latent space: between two seeds, two real images (VAE), or a loop through K points.",
         discussion: "Writes DIR/frame_000.png … and DIR/walk.gif.")
     @Option(help: "A checkpoint written by genlab train.") var checkpoint: String
+    @OptionGroup var weights: GeneratorWeightsOptions
     @Option(name: [.customLong("frames"), .customLong("steps")], help: "Frames per leg (--steps: the older name).")
     var steps = 16
     @Option(help: "Output folder.") var out: String
@@ -102,7 +104,7 @@ struct Interpolate: ParsableCommand {
 
     func interpolate() throws -> Outcome {
         guard let m = Interpolator.Mode(rawValue: mode) else { throw FormatError("--mode", "must be linear or slerp") }
-        let model = try LoadedModel.load(checkpoint)
+        let model = try LoadedModel.load(checkpoint, rawWeights: weights.rawWeights)
         func seedPoint(_ s: UInt64) -> [Float] {
             var r = PRNG(seed: s); return Tensor.normal([model.latentDim], rng: &r).scalars
         }

@@ -120,3 +120,11 @@ enum OutputGuard {
         }
     }
 }
+
+/// `--raw-weights`: a GAN trained with --ema generates with its weight average unless told otherwise.
+struct GeneratorWeightsOptions: ParsableArguments {
+    @Flag(
+        name: .customLong("raw-weights"),
+        help: "A GAN trained with --ema: use the generator's own weights, not their moving average.")
+    var rawWeights = false
+}

@@ -48,6 +48,7 @@ struct QualityCommand: ParsableCommand {
     var out: String?
     @Option(help: "Folder for the jet histograms (quality_*.png; default: the checkpoint's run folder).") var plots:
         String?
+    @OptionGroup var weights: GeneratorWeightsOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var limits: InputLimitOptions
 
@@ -71,7 +72,7 @@ struct QualityCommand: ParsableCommand {
             outputs: out.map { [$0] } ?? [], inputs: [checkpoint, images, reference, truth].compactMap { $0 })
         guard let checkpoint else { return try judgeImages(nil) }
         let plots = self.plots ?? outFolder
-        let model = try LoadedModel.load(checkpoint)
+        let model = try LoadedModel.load(checkpoint, rawWeights: weights.rawWeights)
         guard model.spec.isJetImages else { return try judgeImages(model) }
         let spec = model.spec
         // Jets: twice --count real jets, for the held-out sample and a disjoint truth-vs-truth one.

@@ -17,7 +17,8 @@ enum RunConfig {
     ]
     static let model: [String: String] = [
         "architecture": "--arch", "beta": "--beta", "warmupSteps": "--warmup", "likelihood": "--likelihood",
-        "hidden": "--hidden", "features": "--features", "channels": "--channels",
+        "hidden": "--hidden", "features": "--features", "channels": "--channels", "loss": "--loss", "lrD": "--lr-d",
+        "nCritic": "--n-critic", "ema": "--ema", "augment": "--augment",
     ]
     static let optimizer: [String: String?] = [
         "schedule": "--lr-schedule", "warmupSteps": "--warmup-steps", "weightDecay": "--weight-decay",
@@ -27,7 +28,7 @@ enum RunConfig {
     static let flagNames: Set<String> = [
         "data", "epochs", "batch-size", "lr", "latent-dim", "image-size", "channels", "seed", "arch", "hidden", "beta",
         "warmup", "likelihood", "features", "max-steps", "sample-every", "sync-batchnorm", "lr-schedule",
-        "warmup-steps", "weight-decay", "grad-clip", "keep-best",
+        "warmup-steps", "weight-decay", "grad-clip", "keep-best", "loss", "lr-d", "n-critic", "ema", "augment",
     ]
     /// The largest config file read.
     static let maxBytes = 1 << 20

@@ -47,6 +47,27 @@ struct Train: ParsableCommand {
     var likelihood: VAE.Likelihood?
     @Option(help: "GAN base feature maps (default: 64).") var features: Int?
     @Option(
+        help: "GAN loss: bce (non-saturating, label smoothing 0.1) or hinge (default: bce).",
+        transform: Choice.parse("--loss"))
+    var loss: GANRecipe.Loss?
+    @Option(
+        name: .customLong("lr-d"), parsing: .unconditional,
+        help: "GAN discriminator learning rate, for two time-scale updates (default: --lr).")
+    var lrD: Float?
+    @Option(name: .customLong("n-critic"), help: "GAN discriminator steps per generator step (default: 1).")
+    var nCritic: Int?
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "GAN: keep an exponential moving average of the generator's weights with this decay, e.g. 0.999; "
+                + "sample, interpolate, quality and export use it (--raw-weights: not). (default: none)"))
+    var ema: Float?
+    @Option(
+        help: ArgumentHelp(
+            "GAN: DiffAugment policies, comma-separated, applied to real and generated images before the "
+                + "discriminator: color, translation, cutout (default: none)."))
+    var augment: String?
+    @Option(
         name: .customLong("max-steps"),
         help: "Stop (with a checkpoint) after this many steps in total (default: all epochs).")
     var maxSteps: Int?
@@ -102,6 +123,14 @@ struct Train: ParsableCommand {
             throw ValidationError("--channels must be 1 (grey) or 3 (RGB), not \(channels)")
         }
         if let features { try Check.positive(features, "--features", max: 1024) }
+        if let lrD { try Check.finite(lrD, "--lr-d", in: 0...10, openLower: true) }
+        if let nCritic { try Check.range(nCritic, "--n-critic", 1...100) }
+        if let ema { try Check.finite(ema, "--ema", in: 0...1, openLower: true) }
+        if ema == 1 { throw ValidationError("--ema must be below 1 (a decay; 0.999 is usual)") }
+        _ = try augmentPolicies()
+        if kind != .gan, loss != nil || lrD != nil || nCritic != nil || ema != nil || augment != nil {
+            throw ValidationError("--loss, --lr-d, --n-critic, --ema and --augment are GAN options")
+        }
         if let maxSteps { try Check.positive(maxSteps, "--max-steps", max: Int.max) }
         if let sampleEvery { try Check.positive(sampleEvery, "--sample-every", max: 1_000_000) }
         if resume && overwrite { throw ValidationError("--resume and --overwrite exclude each other") }
@@ -117,6 +146,17 @@ struct Train: ParsableCommand {
 
     func run() throws {
         try output.run { try train() }
+    }
+
+    /// --augment as policies; an unknown name is refused with the allowed ones.
+    func augmentPolicies() throws -> [DiffAugment.Policy]? {
+        guard let augment else { return nil }
+        return try augment.split(separator: ",").map { part in
+            guard let p = DiffAugment.Policy(rawValue: part.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("--augment: '\(part)' is not \(DiffAugment.Policy.choices)")
+            }
+            return p
+        }
     }
 
     // Long: sets the run up from the flags, trains, and reports what it did.
@@ -138,6 +178,8 @@ struct Train: ParsableCommand {
         var model = TrainingSetup.ModelOptions()
         model.architecture = arch; model.beta = beta; model.warmupSteps = warmup; model.likelihood = likelihood
         model.features = features; model.channels = channels
+        model.loss = loss; model.lrD = lrD; model.nCritic = nCritic; model.ema = ema;
+        model.augment = try augmentPolicies()
         model.hidden = hidden.map { h in h.split(separator: ",").compactMap { Int($0) } }
         let trainer = try TrainingSetup.make(kind: kind, data: data, out: out, options: options, model: model)
         if let images = trainer.images {

@@ -22,18 +22,18 @@ final class TrainerTests: XCTestCase {
 
     /// Stopped mid-epoch (as Ctrl-C does) and resumed, a run logs the same losses and ends with the
     /// same weights as one that was never interrupted.
-    func checkResumeIsExact(kind: ModelKind) throws {
+    func checkResumeIsExact(kind: ModelKind, model: TrainingSetup.ModelOptions = .init()) throws {
         let straight = scratchFolder("\(kind)-straight"), split = scratchFolder("\(kind)-split")
         try TrainingSetup.make(
-            kind: kind, data: faces, out: straight, options: options(epochs: 2, batch: 20), model: .init()
+            kind: kind, data: faces, out: straight, options: options(epochs: 2, batch: 20), model: model
         ).train()
         let first = try TrainingSetup.make(
-            kind: kind, data: faces, out: split, options: options(epochs: 2, batch: 20, maxSteps: 3), model: .init()
+            kind: kind, data: faces, out: split, options: options(epochs: 2, batch: 20, maxSteps: 3), model: model
         )
         .train()
         XCTAssertEqual(first.steps, 3)
         try TrainingSetup.make(
-            kind: kind, data: faces, out: split, options: options(epochs: 2, batch: 20), model: .init()
+            kind: kind, data: faces, out: split, options: options(epochs: 2, batch: 20), model: model
         ).train(resume: true)
         let a = try String(contentsOfFile: straight + "/metrics.csv", encoding: .utf8).split(separator: "\n")
         let b = try String(contentsOfFile: split + "/metrics.csv", encoding: .utf8).split(separator: "\n")
@@ -52,6 +52,17 @@ final class TrainerTests: XCTestCase {
     func testVAEResumesExactly() throws { try checkResumeIsExact(kind: .vae) }
     func testGANResumesExactly() throws { try checkResumeIsExact(kind: .gan) }
     func testAEResumesExactly() throws { try checkResumeIsExact(kind: .ae) }
+
+    /// The hinge loss, two critic steps, TTUR, DiffAugment and the weight average resume exactly too
+    /// (the average and the augmentation's random stream included).
+    func testGANRecipeResumesExactly() throws {
+        var m = TrainingSetup.ModelOptions()
+        m.loss = .hinge; m.nCritic = 2; m.lrD = 4e-4; m.ema = 0.9; m.augment = [.color, .translation, .cutout]
+        try checkResumeIsExact(kind: .gan, model: m)
+        let split = FileManager.default.temporaryDirectory.appendingPathComponent("genlab-lab-\(getpid())/gan-split")
+        let keys = try SafeTensors.read(split.path + "/checkpoint.safetensors").tensors.keys
+        XCTAssertTrue(keys.contains { $0.hasPrefix("_optimizer.ema.generator.") }, "no weight average saved")
+    }
 
     /// Under a warm-up, a cosine schedule, AdamW and clipping, a stopped run resumes exactly too
     /// (the rate is a function of the step), and the policy changes what is learnt.

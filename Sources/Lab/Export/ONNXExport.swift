@@ -45,7 +45,7 @@ public enum ONNXExport {
     // Long: chooses the part, builds it, records its metadata and the reference outputs.
     public static func export(
         checkpoint: String, part requested: Part?, to path: String, referenceBatch: Int = 4,
-        seed: UInt64 = 0
+        seed: UInt64 = 0, rawWeights: Bool = false
     ) throws -> Result {
         let ckpt = try Checkpoint.load(checkpoint)
         let available = Part.parts(of: ckpt.modelKind)
@@ -83,7 +83,7 @@ public enum ONNXExport {
                 [referenceBatch, config.channels, config.imageSize, config.imageSize], rng: &rng)
             reference = ["images": input, "logit": noGrad { model(input) }]
         } else {
-            let loaded = try LoadedModel.load(checkpoint)
+            let loaded = try LoadedModel.load(checkpoint, rawWeights: rawWeights)
             metadata[DataSpec.metadataKey] = try loaded.spec.metadataValue()
             metadata["genlab.scaling"] = loaded.spec.scaling.rawValue
             metadata["genlab.preprocessing"] = loaded.spec.preprocessing

@@ -56,6 +56,16 @@ public enum PyTorchExport {
             throw FormatError(checkpoint, "a '\(ckpt.kind)' checkpoint has no PyTorch export (gan, vae, ae, tagger)")
         }
         let keys = module.stateDict().keys.sorted()
+        // A GAN trained with --ema: genlab samples from the weight average, kept beside the optimiser state.
+        let emaNote =
+            GANTask.average(in: ckpt).isEmpty
+            ? ""
+            : "\n    # genlab samples from the generator's weight average (train gan --ema):\n"
+                + "    prefix = \"_optimizer.ema.generator.\"\n"
+                + "    average = {k[len(prefix):]: v for k, v in load_file(\"checkpoint.safetensors\").items()\n"
+                + "               if k.startswith(prefix)}\n"
+                + "    model.generator.load_state_dict(average, strict=True)\n"
+
         let metaText = metadata.sorted { $0.key < $1.key }.map { "    \(pyString($0.key)): \(pyString($0.value))," }
             .joined(separator: "\n")
         let file = """
@@ -68,6 +78,7 @@ public enum PyTorchExport {
                          if not k.startswith("_optimizer.")}
                 model.load_state_dict(state, strict=True)
                 model.eval()
+            \(emaNote)
 
             save_genlab(model, "trained_in_pytorch.safetensors") writes weights trained here back as a checkpoint that
             genlab sample, score, interpolate and inspect accept (GenLab's config and data description ride along).

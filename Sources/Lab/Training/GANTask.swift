@@ -4,9 +4,11 @@ import Foundation
 import Models
 import NN
 
-/// GAN training: one discriminator step and one generator step per batch, Adam(2e-4, β₁ = 0.5),
-/// BCE on logits, non-saturating generator loss (or the original minimax one), one-sided label
-/// smoothing for real images.
+/// GAN training: a discriminator step per batch and a generator step every `recipe.nCritic`-th,
+/// Adam(2e-4, β₁ = 0.5) (the discriminator's rate may differ: TTUR), BCE on logits with a
+/// non-saturating generator loss (or the original minimax one) and one-sided label smoothing for real
+/// images, or the hinge loss; optionally DiffAugment on both networks' views and an exponential moving
+/// average of the generator's weights.
 public final class GANTask: ImageTrainingTask {
     public let kind = ModelKind.gan
     public let gan: DCGAN
@@ -15,7 +17,12 @@ public final class GANTask: ImageTrainingTask {
     let fixedNoise: Tensor
     public var nonSaturating = true
     public var labelSmoothing: Float = 0.1
+    public let recipe: GANRecipe
+    /// The generator's weight average (`recipe.ema`); what samples are drawn from when present.
+    public let averaged: DCGAN.Generator?
     var parallel: DataParallel?
+    /// Consecutive steps with D(fake) below 0.02, and whether the user has been told.
+    var starvedSteps = 0, warnedStarved = false
 
     /// The base learning rate and how both optimisers are driven around it.
     let baseRate: Float
@@ -23,15 +30,23 @@ public final class GANTask: ImageTrainingTask {
 
     public init(
         _ config: DCGAN.Config, images: TrainingImages, lr: Float = 2e-4, seed: UInt64,
-        policy: OptimizerPolicy = OptimizerPolicy()
+        policy: OptimizerPolicy = OptimizerPolicy(), recipe: GANRecipe = GANRecipe()
     ) {
         self.images = images
+        self.recipe = recipe
         var rng = PRNG(seed: seed).fork(3)
         gan = DCGAN(config, rng: &rng)
         optG = policy.optimizer(gan.generator.namedParameters(prefix: "generator."), lr: lr, betas: (0.5, 0.999))
         optD = policy.optimizer(
-            gan.discriminator.namedParameters(prefix: "discriminator."), lr: lr, betas: (0.5, 0.999))
+            gan.discriminator.namedParameters(prefix: "discriminator."), lr: recipe.lrD ?? lr, betas: (0.5, 0.999))
         baseRate = lr
+        if recipe.ema != nil {
+            let copy = gan.makeGenerator()
+            try! copy.loadStateDict(gan.generator.stateDict())  // same architecture: cannot fail
+            averaged = copy
+        } else {
+            averaged = nil
+        }
         self.policy = policy
         var fixed = PRNG(seed: seed).fork(4)
         fixedNoise = Tensor.normal([64, config.latentDim], rng: &fixed)
@@ -49,42 +64,95 @@ public final class GANTask: ImageTrainingTask {
         step(images.batch(examples), noise: &noise, at: position.step)
     }
 
-    /// One discriminator and one generator update on the images `real`.
+    /// One discriminator update on the images `real`, and a generator update every `nCritic`-th step.
     public func step(_ real: Tensor, noise: inout PRNG, at step: Int = 0) -> [String: Double] {
         let n = real.shape[0]
         let z =
             parallel?.normal([n, gan.config.latentDim], rng: &noise)
             ?? Tensor.normal([n, gan.config.latentDim], rng: &noise)
         let fake = gan.generator(z)
-        // Discriminator: real → 1 − smoothing, fake → 0.
-        let dReal = gan.discriminator(real), dFake = gan.discriminator(fake.detach())
-        let lossD =
-            Loss.bceWithLogits(dReal, Tensor.full([n], 1 - labelSmoothing))
-            + Loss.bceWithLogits(dFake, Tensor.zeros([n]))
+        // What the discriminator sees: both kinds of image through the same random augmentation.
+        func view(_ x: Tensor) -> Tensor {
+            recipe.augment.isEmpty ? x : DiffAugment.apply(x, recipe.augment, rng: &noise)
+        }
+        let dReal = gan.discriminator(view(real)), dFake = gan.discriminator(view(fake.detach()))
+        let lossD: Tensor
+        switch recipe.loss {
+        case .bce:
+            // Real → 1 − smoothing, fake → 0.
+            lossD =
+                Loss.bceWithLogits(dReal, Tensor.full([n], 1 - labelSmoothing))
+                + Loss.bceWithLogits(dFake, Tensor.zeros([n]))
+        case .hinge:
+            lossD = (1 - dReal).relu().mean() + (1 + dFake).relu().mean()
+        }
         optD.zeroGrad()
         lossD.backward()
         parallel?.averageGradients(optD.parameters)
-        policy.prepare(optD, base: baseRate, step: step)
+        policy.prepare(optD, base: recipe.lrD ?? baseRate, step: step)
         optD.step()
-        // Generator: maximise log D(G(z)) (non-saturating) or minimise log(1 − D(G(z))), through a
-        // frozen discriminator (its own gradients would be cleared before its next step unused).
-        let lossG = gan.discriminator.frozen {
-            let dGen = gan.discriminator(fake)
-            let loss =
-                nonSaturating
-                ? Loss.bceWithLogits(dGen, Tensor.ones([n])) : -Loss.bceWithLogits(dGen, Tensor.zeros([n]))
-            optG.zeroGrad()
-            loss.backward()
-            return loss
+        var lossGValue: Double
+        if (step + 1) % recipe.nCritic == 0 {
+            // Generator: through a frozen discriminator (its own gradients would be cleared before its
+            // next step unused): maximise log D(G(z)) (non-saturating) or minimise log(1 − D(G(z))); hinge: −D(G(z)).
+            let lossG = gan.discriminator.frozen {
+                let dGen = gan.discriminator(view(fake))
+                let loss: Tensor
+                switch recipe.loss {
+                case .bce:
+                    loss =
+                        nonSaturating
+                        ? Loss.bceWithLogits(dGen, Tensor.ones([n])) : -Loss.bceWithLogits(dGen, Tensor.zeros([n]))
+                case .hinge: loss = -dGen.mean()
+                }
+                optG.zeroGrad()
+                loss.backward()
+                return loss
+            }
+            parallel?.averageGradients(optG.parameters)
+            policy.prepare(optG, base: baseRate, step: step)
+            optG.step()
+            updateAverage()
+            lossGValue = Double(lossG.item())
+        } else {
+            // No generator step: its loss on this batch, from the discriminator's view of the same fakes.
+            lossGValue = Double(
+                noGrad {
+                    recipe.loss == .hinge
+                        ? -dFake.mean()
+                        : nonSaturating
+                            ? Loss.bceWithLogits(dFake, Tensor.ones([n]))
+                            : -Loss.bceWithLogits(dFake, Tensor.zeros([n]))
+                }.item())
         }
-        parallel?.averageGradients(optG.parameters)
-        policy.prepare(optG, base: baseRate, step: step)
-        optG.step()
+        let dFakeMean = Double(noGrad { dFake.sigmoid().mean() }.item())
+        watchForAStarvedGenerator(dFakeMean)
         return [
-            "loss_D": Double(lossD.item()), "loss_G": Double(lossG.item()),
-            "D_real": Double(noGrad { dReal.sigmoid().mean() }.item()),
-            "D_fake": Double(noGrad { dFake.sigmoid().mean() }.item()),
+            "loss_D": Double(lossD.item()), "loss_G": lossGValue,
+            "D_real": Double(noGrad { dReal.sigmoid().mean() }.item()), "D_fake": dFakeMean,
         ]
+    }
+
+    /// averaged ← decay · averaged + (1 − decay) · generator; buffers (BatchNorm statistics) copied.
+    func updateAverage() {
+        guard let averaged, let decay = recipe.ema else { return }
+        for ((_, a), (_, p)) in zip(averaged.namedParameters(), gan.generator.namedParameters()) {
+            let pa = a.storage.pointer, pp = p.storage.pointer
+            for i in 0..<a.count { pa[i] = decay * pa[i] + (1 - decay) * pp[i] }
+        }
+        for ((_, a), (_, b)) in zip(averaged.namedBuffers(), gan.generator.namedBuffers()) { a.value = b.value.copy() }
+    }
+
+    /// One warning when D(fake) stays near 0 for 300 steps: the discriminator has won and the
+    /// generator learns little (mode collapse is near).
+    func watchForAStarvedGenerator(_ dFake: Double) {
+        starvedSteps = dFake < 0.02 ? starvedSteps + 1 : 0
+        guard starvedSteps >= 300, !warnedStarved else { return }
+        warnedStarved = true
+        Warnings.emit(
+            "D(fake) has stayed below 0.02 for 300 steps: the discriminator wins and the generator learns little "
+                + "(mode collapse is likely); try --augment translation,cutout,color, --loss hinge, a lower --lr-d, "
+                + "or stop earlier")
     }
 
     public func useDataParallel(_ parallel: DataParallel, synchroniseBatchNorm: Bool) {
@@ -93,14 +161,16 @@ public final class GANTask: ImageTrainingTask {
     }
 
     public func samples() -> SampleImages? {
-        gan.generator.eval()
-        defer { gan.generator.train() }
-        return images.samples(gan.generator(fixedNoise))
+        let generator = averaged ?? gan.generator
+        generator.eval()
+        defer { generator.train() }
+        return images.samples(generator(fixedNoise))
     }
 
     public func checkpoint(training: TrainingState) throws -> Checkpoint {
         var optimiser = optG.stateDict()
         for (k, v) in optD.stateDict() { optimiser[k] = v }
+        for (k, v) in averaged?.stateDict() ?? [:] { optimiser[Self.averagePrefix + k] = v }
         var c = try Checkpoint(
             kind: kind.rawValue, config: gan.config, module: gan.module, training: training, metadata: images.metadata()
         )
@@ -117,5 +187,25 @@ public final class GANTask: ImageTrainingTask {
                 try optD.loadStateDict(state.filter { $0.key.hasPrefix("discriminator.") })
             } catch { throw FormatError(file, "\(error)") }
         }
+        if let averaged {
+            // A run that did not average before starts its average from the weights it resumes with.
+            let saved = Self.average(in: checkpoint)
+            do { try averaged.loadStateDict(saved.isEmpty ? gan.generator.stateDict() : saved) } catch {
+                throw FormatError(file, "the generator's weight average: \(error)")
+            }
+        }
+    }
+
+    /// Where the checkpoint keeps the generator's weight average: beside the optimiser state
+    /// (`_optimizer.ema.generator.<key>`), so that the model's own keys stay what PyTorch loads strictly.
+    public static let averagePrefix = "ema.generator."
+
+    /// The generator's weight average a checkpoint holds, keyed as the generator's state dict (empty if none).
+    public static func average(in checkpoint: Checkpoint) -> [String: Tensor] {
+        var out: [String: Tensor] = [:]
+        for (k, v) in checkpoint.optimizer ?? [:] where k.hasPrefix(averagePrefix) {
+            out[String(k.dropFirst(averagePrefix.count))] = v
+        }
+        return out
     }
 }

@@ -17,7 +17,24 @@ public enum TrainingSetup {
         public var hidden: [Int]?
         public var features: Int?
         public var channels: Int?
+        /// GAN: how it is trained (loss, TTUR rate, critic steps, weight average, augmentation); nil: the defaults.
+        public var loss: GANRecipe.Loss?
+        public var lrD: Float?
+        public var nCritic: Int?
+        public var ema: Float?
+        public var augment: [DiffAugment.Policy]?
         public init() {}
+
+        /// The GAN recipe these options ask for.
+        public var ganRecipe: GANRecipe {
+            var r = GANRecipe()
+            if let loss { r.loss = loss }
+            r.lrD = lrD
+            if let nCritic { r.nCritic = nCritic }
+            r.ema = ema
+            if let augment { r.augment = augment }
+            return r
+        }
     }
 
     /// options.json: the loop's options at the top level (as ever), with the kind, the data and
@@ -115,9 +132,11 @@ public enum TrainingSetup {
             output: spec.isJetImages ? .square : .tanh)
         if let f = model.features { c.generatorFeatures = f; c.discriminatorFeatures = f }
         try check(c, path: path, batch: options.batchSize)
+        let recipe = model.ganRecipe
+        guard recipe.problems.isEmpty else { throw FormatError(path, recipe.problems.joined(separator: "; ")) }
         let task = GANTask(
             c, images: TrainingImages(set, spec: spec), lr: options.learningRate ?? 2e-4, seed: options.seed,
-            policy: options.plannedPolicy(examples: set.count))
+            policy: options.plannedPolicy(examples: set.count), recipe: recipe)
         return (task, try RunFolder.json(c), set)
     }
 

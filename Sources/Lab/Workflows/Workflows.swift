@@ -10,7 +10,9 @@ public enum LoadedModel {
     case gan(DCGAN, DataSpec)
     case vae(VAE, DataSpec)
 
-    public static func load(_ path: String) throws -> LoadedModel {
+    /// A GAN whose checkpoint holds a weight average of its generator (`train gan --ema`) generates
+    /// with it, unless `rawWeights`.
+    public static func load(_ path: String, rawWeights: Bool = false) throws -> LoadedModel {
         guard FileManager.default.fileExists(atPath: path) else { throw FormatError(path, "no such checkpoint") }
         let ckpt = try Checkpoint.load(path)
         guard let spec = DataSpec(metadata: ckpt.metadata) else {
@@ -34,6 +36,15 @@ public enum LoadedModel {
             try agree(config.imageSize, config.channels)
             let gan = DCGAN(config, rng: &rng)
             try ckpt.restore(into: gan.module, file: path)
+            let average = GANTask.average(in: ckpt)
+            if !rawWeights, !average.isEmpty {
+                guard average.values.allSatisfy({ $0.scalars.allSatisfy(\.isFinite) }) else {
+                    throw FormatError(path, "the generator's weight average holds NaN or infinite values")
+                }
+                do { try gan.generator.loadStateDict(average) } catch {
+                    throw FormatError(path, "the generator's weight average: \(error)")
+                }
+            }
             gan.generator.eval(); gan.discriminator.eval()
             return .gan(gan, spec)
         case .vae, .ae:

@@ -1,0 +1,127 @@
+import Datasets
+import Engine
+import Formats
+import Foundation
+import Models
+import NN
+import XCTest
+
+@testable import Lab
+
+/// DiffAugment's three policies, the hinge loss with critic steps, and the generator's weight average.
+final class GANRecipeTests: XCTestCase {
+    func ramp(_ n: Int, _ c: Int, _ s: Int) -> Tensor {
+        Tensor(shape: [n, c, s, s], data: (0..<(n * c * s * s)).map { Float($0 % 97) / 97 + 0.1 })
+    }
+
+    func testTranslationShiftsEachImageAndFillsZeros() {
+        let x = ramp(3, 2, 16)
+        var rng = PRNG(seed: 1)
+        let y = DiffAugment.translation(x, rng: &rng)
+        let xs = x.scalars, ys = y.scalars, per = 2 * 16 * 16
+        for i in 0..<3 {
+            // Some shift (dy, dx) within 2 pixels maps x onto y, zeros where it brings nothing in.
+            var found = false
+            for dy in -2...2 {
+                for dx in -2...2 {
+                    var ok = true
+                    for ch in 0..<2 {
+                        for r in 0..<16 {
+                            for c in 0..<16 {
+                                let sy = r - dy, sx = c - dx
+                                let want =
+                                    (0..<16).contains(sy) && (0..<16).contains(sx)
+                                    ? xs[i * per + ch * 256 + sy * 16 + sx] : 0
+                                if ys[i * per + ch * 256 + r * 16 + c] != want { ok = false }
+                            }
+                        }
+                    }
+                    found = found || ok
+                }
+            }
+            XCTAssertTrue(found, "image \(i) is not a shift of its input")
+        }
+    }
+
+    func testCutoutZeroesAtMostHalfTheSideSquared() {
+        let x = ramp(4, 1, 16)
+        var rng = PRNG(seed: 2)
+        let y = DiffAugment.cutout(x, rng: &rng).scalars
+        for i in 0..<4 {
+            let zeros = y[(i * 256)..<((i + 1) * 256)].filter { $0 == 0 }.count
+            XCTAssertGreaterThan(zeros, 0)
+            XCTAssertLessThanOrEqual(zeros, 64)
+        }
+    }
+
+    /// Gradients flow through every policy: the analytic gradient of a weighted sum equals finite differences.
+    func testAugmentationIsDifferentiable() {
+        let x = ramp(2, 3, 8)
+        x.requiresGrad = true
+        let weights = ramp(2, 3, 8).scalars.map { $0 * 3 - 1 }
+        let w = Tensor(shape: x.shape, data: weights)
+        func value(_ input: Tensor) -> Tensor {
+            var rng = PRNG(seed: 4)  // the same draws every time
+            return (DiffAugment.apply(input, [.color, .translation, .cutout], rng: &rng) * w).sum()
+        }
+        value(x).backward()
+        let g = x.grad!.scalars
+        let eps: Float = 1e-2
+        for k in stride(from: 0, to: x.count, by: 37) {
+            var up = x.scalars, down = x.scalars
+            up[k] += eps; down[k] -= eps
+            let numeric =
+                (value(Tensor(shape: x.shape, data: up)).item() - value(Tensor(shape: x.shape, data: down)).item())
+                / (2 * eps)
+            XCTAssertEqual(g[k], numeric, accuracy: 2e-2 * max(1, abs(numeric)), "element \(k)")
+        }
+    }
+
+    func task(_ recipe: GANRecipe) throws -> GANTask {
+        let set = try ImageSet.load(repositoryRoot + "/Datasets/faces").scaled(.minusOneToOne)
+        let spec = DataSpec(source: "faces", imageSize: 25, channels: 1, scaling: .minusOneToOne)
+        return GANTask(
+            DCGAN.Config(imageSize: 25, channels: 1, latentDim: 16, generatorFeatures: 8, discriminatorFeatures: 8),
+            images: TrainingImages(set, spec: spec), seed: 3, recipe: recipe)
+    }
+
+    /// With --n-critic 2 the generator moves every second step only; the average follows the recurrence.
+    func testCriticStepsAndTheWeightAverage() throws {
+        var recipe = GANRecipe()
+        recipe.loss = .hinge; recipe.nCritic = 2; recipe.ema = 0.8
+        let t = try task(recipe)
+        let batch = t.images.set.batch(Array(0..<16))
+        var noise = PRNG(seed: 9)
+        let g0 = t.gan.generator.parameters().map(\.scalars), a0 = t.averaged!.parameters().map(\.scalars)
+        XCTAssertEqual(g0, a0, "the average starts at the generator's weights")
+        let m0 = t.step(batch, noise: &noise, at: 0)
+        XCTAssertTrue(m0["loss_G"]!.isFinite)
+        XCTAssertEqual(t.gan.generator.parameters().map(\.scalars), g0, "the generator moved on a critic-only step")
+        _ = t.step(batch, noise: &noise, at: 1)
+        let g1 = t.gan.generator.parameters().map(\.scalars)
+        XCTAssertNotEqual(g1, g0, "the generator did not move on its step")
+        for (k, a) in t.averaged!.parameters().enumerated() {
+            for i in stride(from: 0, to: a.count, by: 11) {
+                XCTAssertEqual(a.scalars[i], 0.8 * g0[k][i] + 0.2 * g1[k][i], accuracy: 1e-6)
+            }
+        }
+    }
+
+    /// A checkpoint with a weight average generates with it; --raw-weights with the generator's own.
+    func testLoadedModelGeneratesWithTheAverage() throws {
+        var recipe = GANRecipe()
+        recipe.ema = 0.5
+        let t = try task(recipe)
+        var noise = PRNG(seed: 1)
+        for s in 0..<3 { _ = t.step(t.images.set.batch(Array(0..<16)), noise: &noise, at: s) }
+        let folder = scratchFolder("ema-load")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let path = folder + "/checkpoint.safetensors"
+        try t.checkpoint(training: TrainingState()).save(to: path)
+        guard case let .gan(averaged, _) = try LoadedModel.load(path),
+            case let .gan(raw, _) = try LoadedModel.load(path, rawWeights: true)
+        else { return XCTFail("not a GAN") }
+        XCTAssertEqual(averaged.generator.parameters().map(\.scalars), t.averaged!.parameters().map(\.scalars))
+        XCTAssertEqual(raw.generator.parameters().map(\.scalars), t.gan.generator.parameters().map(\.scalars))
+    }
+}
