@@ -59,20 +59,24 @@ final class FIDTests: XCTestCase {
         XCTAssertGreaterThan(fid, 5 * halves)
     }
 
-    /// On the bundled faces, FID and KID rank what a person would: truth < a good model (real faces
-    /// with a little noise) < a blurry one (VAE-like) < a collapsed one (one of the blurry faces,
-    /// repeated) and noise.
+    /// On the bundled faces and on Fashion-MNIST (real photographs nobody here made), FID and KID rank
+    /// what a person would: truth < a good model (real images with a little noise) < a blurry one
+    /// (VAE-like) < a collapsed one (one of the blurry images, repeated) and noise.
     func testFIDAndKIDRankModelsAsAPersonWould() throws {
+        try checkRanking(try ImageSet.load(repositoryRoot + "/Datasets/faces").images, "faces")
+        try checkRanking(try ImageSet.load("fashion-mnist:test", options: .init(limit: 80)).images, "Fashion-MNIST")
+    }
+
+    func checkRanking(_ images: Tensor, _ name: String) throws {
         let net = try inception()
-        let faces = try ImageSet.load(repositoryRoot + "/Datasets/faces").images
         let n = 40, d = FIDInception.dimension
-        let reference = faces.slice(axis: 0, start: 0, end: n).detach()
-        let truth = faces.slice(axis: 0, start: n, end: 2 * n).detach()
+        let reference = images.slice(axis: 0, start: 0, end: n).detach()
+        let truth = images.slice(axis: 0, start: n, end: 2 * n).detach()
         var rng = PRNG(seed: 3)
         let good = noGrad { (truth + Tensor.normal(truth.shape, std: 0.03, rng: &rng)).clamp(min: 0, max: 1) }
-        // Blurry, as a VAE's samples are: each face smoothed by a 3 × 3 box.
+        // Blurry, as a VAE's samples are: each image smoothed by a 3 × 3 box.
         let blurry = noGrad { truth.avgPool2d(kernel: (3, 3), stride: (1, 1), padding: (1, 1)) }
-        // Collapsed: every sample the same (blurry) face — the blurry model without its diversity.
+        // Collapsed: every sample the same (blurry) image — the blurry model without its diversity.
         let one = blurry.slice(axis: 0, start: 0, end: 1).detach()
         let collapsed = noGrad {
             (one.expand(truth.shape) + Tensor.normal(truth.shape, std: 0.01, rng: &rng)).clamp(min: 0, max: 1)
@@ -80,18 +84,18 @@ final class FIDTests: XCTestCase {
         let noise = Tensor.uniform(truth.shape, low: 0, high: 1, rng: &rng)
         let ref = net.features(reference)
         var fid: [String: Double] = [:], kid: [String: Double] = [:]
-        for (name, x) in [
+        for (side, x) in [
             ("truth", truth), ("good", good), ("blurry", blurry), ("collapsed", collapsed), ("noise", noise),
         ] {
             let f = net.features(x)
-            fid[name] = FrechetDistance.distance(f, ref, dimension: d)
-            kid[name] = FrechetDistance.mmd(f, ref, dimension: d)
+            fid[side] = FrechetDistance.distance(f, ref, dimension: d)
+            kid[side] = FrechetDistance.mmd(f, ref, dimension: d)
         }
         for scores in [fid, kid] {
-            XCTAssertLessThan(scores["truth"]!, scores["good"]!, "\(scores)")
-            XCTAssertLessThan(scores["good"]!, scores["blurry"]!, "\(scores)")
-            XCTAssertLessThan(scores["blurry"]!, scores["collapsed"]!, "\(scores)")
-            XCTAssertLessThan(scores["blurry"]!, scores["noise"]!, "\(scores)")
+            XCTAssertLessThan(scores["truth"]!, scores["good"]!, "\(name): \(scores)")
+            XCTAssertLessThan(scores["good"]!, scores["blurry"]!, "\(name): \(scores)")
+            XCTAssertLessThan(scores["blurry"]!, scores["collapsed"]!, "\(name): \(scores)")
+            XCTAssertLessThan(scores["blurry"]!, scores["noise"]!, "\(name): \(scores)")
         }
     }
 

@@ -112,7 +112,7 @@ public final class GANTask: ImageTrainingTask {
             parallel?.averageGradients(optG.parameters)
             policy.prepare(optG, base: baseRate, step: step)
             optG.step()
-            updateAverage()
+            updateAverage(generatorSteps: (step + 1) / recipe.nCritic)
             lossGValue = Double(lossG.item())
         } else {
             // No generator step: its loss on this batch, from the discriminator's view of the same fakes.
@@ -133,9 +133,12 @@ public final class GANTask: ImageTrainingTask {
         ]
     }
 
-    /// averaged ← decay · averaged + (1 − decay) · generator; buffers (BatchNorm statistics) copied.
-    func updateAverage() {
-        guard let averaged, let decay = recipe.ema else { return }
+    /// averaged ← d · averaged + (1 − d) · generator, buffers (BatchNorm statistics) copied, with
+    /// d = min(decay, (1 + t)/(10 + t)) after t generator steps: the warm-up of TensorFlow's
+    /// ExponentialMovingAverage(num_updates), so that a short run's average is not its initialisation.
+    func updateAverage(generatorSteps t: Int) {
+        guard let averaged, let ema = recipe.ema else { return }
+        let decay = min(ema, Float(1 + t) / Float(10 + t))
         for ((_, a), (_, p)) in zip(averaged.namedParameters(), gan.generator.namedParameters()) {
             let pa = a.storage.pointer, pp = p.storage.pointer
             for i in 0..<a.count { pa[i] = decay * pa[i] + (1 - decay) * pp[i] }
