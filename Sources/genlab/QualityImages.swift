@@ -11,6 +11,7 @@ extension QualityCommand {
     func judgeImages(_ model: LoadedModel?) throws -> Quality.Report {
         let weights = try FIDInception.locate(inception)
         let network = try FIDInception(path: weights)
+        network.resize = resize
         let spec = model?.spec
         // Real images at the model's size and channels (a model is judged at the resolution it makes).
         let options = ImageSet.Options(size: spec?.imageSize, channels: spec?.channels, limit: 2 * count)
@@ -61,7 +62,8 @@ extension QualityCommand {
         }
         if generated.shape[0] > n { generated = generated.slice(axis: 0, start: 0, end: n).detach() }
         let bar = output.chatty ? ProgressBar(total: 3 * n + real.count, label: "Inception features", unit: "img") : nil
-        let read = "size \(spec?.imageSize ?? 0) channels \(spec?.channels ?? 0) limit \(2 * count)"
+        let read =
+            "size \(spec?.imageSize ?? 0) channels \(spec?.channels ?? 0) limit \(2 * count) resize \(resize.rawValue)"
         let referenceKey = InceptionFeatureCache.key(
             source: reference, detail: read + " images 0..<\(n)", weights: weights)
         let truthKey =

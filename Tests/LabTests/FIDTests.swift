@@ -108,6 +108,11 @@ final class FIDTests: XCTestCase {
         XCTAssertEqual(y[100], src * 255 / 128 - 1, accuracy: 1e-5)  // 8-bit source values 0 and 255
         XCTAssertEqual(y[298], 255 / 128 - 1, accuracy: 1e-6)
         XCTAssertEqual(y[299 * 299], y[0])  // grey repeated into three channels
+        // pytorch-fid: source (j + ½)·in/out − ½ clamped at 0, range 2x − 1.
+        let p = FIDInception.prepare(x, resize: .pytorchFID).scalars
+        XCTAssertEqual(p[0], -1, accuracy: 1e-6)
+        XCTAssertEqual(p[100], (Float(100.5) * 2 / 299 - 0.5) * 2 - 1, accuracy: 1e-5)
+        XCTAssertEqual(p[298], 1, accuracy: 1e-6)
     }
 
     func testPickleThatCallsCodeIsRefusedByName() throws {

