@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-1800}"; shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(png jpeg npy npz idx hdf5 safetensors lhco checkpoint-config events pickled-names)
+[ ${#targets[@]} -eq 0 ] && targets=(png jpeg npy npz idx hdf5 safetensors lhco checkpoint-config events pickled-names torch-archive)
 bin=.build-fuzz/release/genlab-fuzz
 # A campaign runs for hours beside other work: when the tree does not build at the moment a
 # target starts, the last good build is used (and said so) rather than the campaign stopping.

@@ -15,6 +15,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case events
     /// pandas' pickled column names, read as tokens.
     case pickledNames = "pickled-names"
+    /// PyTorch / TorchScript zip archives (the FID Inception weights' format): zip, pickle, storages.
+    case torchArchive = "torch-archive"
 
     /// Limits small enough that a fuzzer's inputs stay fast, large enough to reach every branch.
     static let limits = InputLimits(maxBytes: 64 << 20)
@@ -29,6 +31,11 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             case .npz: _ = try NPZ.decode(data, file: "fuzz.npz")
             case .safetensors: _ = try Checkpoint.decode(data, file: "fuzz.safetensors")
             case .checkpointConfig: try checkpointConfig(data)
+            case .torchArchive:
+                _ = try? Unpickler(data, file: "fuzz.pkl").load()
+                let archive = try TorchArchive(data, file: "fuzz.pt")
+                _ = try archive.entries()
+                _ = archive.objectTypes()
             case .pickledNames:
                 _ = try PickledNames.parse(String(decoding: data, as: UTF8.self), file: "fuzz", attribute: "kind")
             case .png, .jpeg, .idx, .hdf5, .lhco, .events:
