@@ -35,15 +35,8 @@ public struct TorchArchive {
     {
         var tensors: [String: Tensor] = [:], integers: [String: [Int]] = [:]
         var storages: [String: [Float]] = [:]
-        func visit(_ v: PickleValue, _ path: String) throws {
+        try walk { v, path in
             switch v {
-            case .object(let o):
-                if let state = o.state { try visit(state, path) }
-            case .dict(let d):
-                for (k, value) in d.pairs {
-                    guard case .string(let key) = k else { continue }
-                    try visit(value, path.isEmpty ? key : path + "." + key)
-                }
             case .tensor(let t):
                 tensors[path] = try tensor(t, key: path, storages: &storages, limits: limits)
             case .int(let i):
@@ -54,7 +47,6 @@ public struct TorchArchive {
             default: break
             }
         }
-        try visit(root, "")
         return (tensors, integers)
     }
 
@@ -63,20 +55,26 @@ public struct TorchArchive {
     /// their class rather than attributes.
     public func objectTypes() -> [String: String] {
         var out: [String: String] = [:]
-        func visit(_ v: PickleValue, _ path: String) {
-            switch v {
-            case .object(let o):
-                out[path] = o.type
-                if let state = o.state { visit(state, path) }
-            case .dict(let d):
-                for (k, value) in d.pairs {
-                    if case .string(let key) = k { visit(value, path.isEmpty ? key : path + "." + key) }
-                }
-            default: break
-            }
-        }
-        visit(root, "")
+        walk { v, path in if case .object(let o) = v { out[path] = o.type } }
         return out
+    }
+
+    /// Every value reachable from the root through objects' states and string-keyed dicts, with its
+    /// dotted key path, as `state_dict` names it.
+    func walk(
+        _ v: PickleValue? = nil, _ path: String = "", _ body: (PickleValue, String) throws -> Void
+    ) rethrows {
+        let v = v ?? root
+        try body(v, path)
+        switch v {
+        case .object(let o):
+            if let state = o.state { try walk(state, path, body) }
+        case .dict(let d):
+            for (k, value) in d.pairs {
+                if case .string(let key) = k { try walk(value, path.isEmpty ? key : path + "." + key, body) }
+            }
+        default: break
+        }
     }
 
     /// A pickled tensor's values, contiguous, as Float; its view checked against its storage.

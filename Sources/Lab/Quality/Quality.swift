@@ -2,7 +2,6 @@ import Datasets
 import Engine
 import Formats
 import Foundation
-import Models
 
 /// Judges generated images against real ones (issue: "Quality, measured"):
 /// - jet images: distributions of jet mass / pT and constituent-pixel count estimated from the
@@ -74,10 +73,16 @@ public enum Quality {
     /// real pixels' spread, clamped at 0.
     public static func jetBaseline(real: Tensor, count: Int, seed: UInt64) -> Tensor {
         var rng = PRNG(seed: seed)
+        return noGrad { meanPlusNoise(real, count: count, rng: &rng).relu() }
+    }
+
+    /// `count` copies of the mean real image plus Gaussian noise of the real pixels' spread: the
+    /// trivial baseline every generator is shown beside (unclamped; the caller clamps to its range).
+    public static func meanPlusNoise(_ real: Tensor, count: Int, rng: inout PRNG) -> Tensor {
         let mean = real.mean(axes: [0], keepDims: true)
         let spread = (real - mean).pow(2).mean().item().squareRoot()
         let shape = [count] + Array(real.shape.dropFirst())
-        return noGrad { (mean.expand(shape) + Tensor.normal(shape, std: spread, rng: &rng)).relu() }
+        return noGrad { mean.expand(shape) + Tensor.normal(shape, std: spread, rng: &rng) }
     }
 
     /// The W1 report and, per observable, a histogram of real, generated and baseline jets.

@@ -96,15 +96,7 @@ public final class GANTask: ImageTrainingTask {
             // Generator: through a frozen discriminator (its own gradients would be cleared before its
             // next step unused): maximise log D(G(z)) (non-saturating) or minimise log(1 − D(G(z))); hinge: −D(G(z)).
             let lossG = gan.discriminator.frozen {
-                let dGen = gan.discriminator(view(fake))
-                let loss: Tensor
-                switch recipe.loss {
-                case .bce:
-                    loss =
-                        nonSaturating
-                        ? Loss.bceWithLogits(dGen, Tensor.ones([n])) : -Loss.bceWithLogits(dGen, Tensor.zeros([n]))
-                case .hinge: loss = -dGen.mean()
-                }
+                let loss = generatorLoss(gan.discriminator(view(fake)))
                 optG.zeroGrad()
                 loss.backward()
                 return loss
@@ -116,14 +108,7 @@ public final class GANTask: ImageTrainingTask {
             lossGValue = Double(lossG.item())
         } else {
             // No generator step: its loss on this batch, from the discriminator's view of the same fakes.
-            lossGValue = Double(
-                noGrad {
-                    recipe.loss == .hinge
-                        ? -dFake.mean()
-                        : nonSaturating
-                            ? Loss.bceWithLogits(dFake, Tensor.ones([n]))
-                            : -Loss.bceWithLogits(dFake, Tensor.zeros([n]))
-                }.item())
+            lossGValue = Double(noGrad { generatorLoss(dFake) }.item())
         }
         let dFakeMean = Double(noGrad { dFake.sigmoid().mean() }.item())
         watchForAStarvedGenerator(dFakeMean)
@@ -131,6 +116,18 @@ public final class GANTask: ImageTrainingTask {
             "loss_D": Double(lossD.item()), "loss_G": lossGValue,
             "D_real": Double(noGrad { dReal.sigmoid().mean() }.item()), "D_fake": dFakeMean,
         ]
+    }
+
+    /// The generator's loss on the discriminator's logits for its images: −log D (non-saturating) or
+    /// log(1 − D) (minimax) for bce, −D for hinge.
+    func generatorLoss(_ dGen: Tensor) -> Tensor {
+        let n = dGen.shape[0]
+        switch recipe.loss {
+        case .bce:
+            return nonSaturating
+                ? Loss.bceWithLogits(dGen, Tensor.ones([n])) : -Loss.bceWithLogits(dGen, Tensor.zeros([n]))
+        case .hinge: return -dGen.mean()
+        }
     }
 
     /// averaged ← d · averaged + (1 − d) · generator, buffers (BatchNorm statistics) copied, with
