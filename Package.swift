@@ -82,7 +82,8 @@ let package = Package(
                 "ExploreServer", "Lab", "Models", "NN", "Formats", "Datasets", "Engine",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Engine"]),
+        .testTarget(
+            name: "ModelsTests", dependencies: ["Models", "NN", "Engine", "Formats"], resources: [.copy("Fixtures")]),
         .testTarget(name: "PhysicsTests", dependencies: ["Physics", "Engine", "Formats"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v5]
