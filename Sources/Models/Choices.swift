@@ -30,7 +30,7 @@ extension NamedChoice {
 
 /// What a GenLab checkpoint holds (its `genlab.kind`).
 public enum ModelKind: String, NamedChoice {
-    case gan, vae, ae, tagger, symmetry
+    case gan, vae, ae, tagger, symmetry, flow
 
     /// The kinds `genlab train` makes and `genlab score` reads.
     public static let generative: [ModelKind] = [.gan, .vae, .ae]

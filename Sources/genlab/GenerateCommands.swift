@@ -4,13 +4,21 @@ import Engine
 import Formats
 import Foundation
 import Lab
+import Models
+import NN
 
 /// `genlab sample`.
 struct Sample: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Generate images from noise with a trained GAN or VAE.")
+    static let configuration = CommandConfiguration(
+        abstract: "Generate images from noise with a trained GAN or VAE, or events with a trained flow.")
     @Option(help: "A checkpoint written by genlab train.") var checkpoint: String
     @OptionGroup var weights: GeneratorWeightsOptions
-    @Option(help: "How many images.") var count = 64
+    @Option(help: "How many images (at most 10 000) or flow events (at most 10 000 000).") var count = 64
+    @Option(
+        help: ArgumentHelp(
+            "Flow: the context of every sample, comma-separated values (e.g. 3.5), or LOW:HIGH for a one-value "
+                + "context drawn uniformly (e.g. 3.3:3.7) (default: none; required for a conditional flow)."))
+    var context: String?
     @Option(help: "Output folder: sample_000.png … and grid.png (a .png file name, deprecated: the grid alone).")
     var out: String
     @Option(help: "Noise seed.") var seed: UInt64 = 0
@@ -19,14 +27,71 @@ struct Sample: ParsableCommand {
     @OptionGroup var limits: InputLimitOptions
 
     func validate() throws {
-        try Check.positive(count, "--count", max: 10_000)
+        try Check.positive(count, "--count", max: 10_000_000)
     }
 
     func run() throws {
-        try output.run { try sample() }
+        try output.run {
+            let isFlow = (try? Checkpoint.load(checkpoint))?.modelKind == .flow
+            return try isFlow ? sampleFlow() : sample()
+        }
+    }
+
+    /// A flow's samples as samples.csv and samples.h5 (the features, then the context they were drawn at).
+    func sampleFlow() throws -> Outcome {
+        try OutputGuard.refuse(outputs: [out], inputs: [checkpoint])
+        let flow = try ConditionalFlow.load(checkpoint)
+        let c = flow.config
+        var rng = PRNG(seed: seed)
+        var contexts: Tensor?
+        if c.contextFeatures > 0 {
+            guard let context else {
+                throw FormatError(
+                    checkpoint, "is a flow conditioned on \(c.contextNames.joined(separator: ", ")): give --context")
+            }
+            contexts = try Self.contexts(context, width: c.contextFeatures, count: count, rng: &rng)
+        } else if context != nil {
+            throw FormatError(checkpoint, "is an unconditional flow: --context does not apply")
+        }
+        let run = try RunFolder(out)
+        for name in ["samples.csv", "samples.h5"]
+        where !overwrite && FileManager.default.fileExists(atPath: run.file(name)) {
+            throw FormatError(run.file(name), "already exists; choose a new folder for --out, or pass --overwrite")
+        }
+        var rows: [Tensor] = []
+        for start in stride(from: 0, to: count, by: 65_536) {
+            let n = Swift.min(65_536, count - start)
+            let ctx = contexts?.slice(axis: 0, start: start, end: start + n)
+            let x = flow.sample(context: ctx, count: n, rng: &rng)
+            rows.append(ctx.map { Tensor.concat([x, $0], axis: 1) } ?? x)
+        }
+        let table = Tensor.concat(rows, axis: 0)
+        let names = (c.featureNames.isEmpty ? (0..<c.features).map { "x\($0)" } : c.featureNames) + c.contextNames
+        let csv = run.file("samples.csv"), h5 = run.file("samples.h5")
+        try FlowSamples.write(table, names: names, csv: csv, hdf5: h5)
+        print("wrote \(count) flow samples of \(names.joined(separator: ", ")) to \(csv) and \(h5)")
+        return Outcome(command: "sample", out: out, files: [csv, h5])
+    }
+
+    /// Contexts from --context: fixed values, or LOW:HIGH drawn uniformly for a one-value context.
+    static func contexts(_ text: String, width: Int, count: Int, rng: inout PRNG) throws -> Tensor {
+        let range = text.split(separator: ":").compactMap { Double($0) }
+        if text.contains(":") {
+            guard width == 1, range.count == 2, range[0] < range[1], range.allSatisfy(\.isFinite) else {
+                throw ValidationError("--context LOW:HIGH needs a one-value context and LOW < HIGH, not '\(text)'")
+            }
+            return Tensor.uniform([count, 1], low: Float(range[0]), high: Float(range[1]), rng: &rng)
+        }
+        let values = text.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard values.count == width, let v = values as? [Double], v.allSatisfy(\.isFinite) else {
+            throw ValidationError("--context: '\(text)' is not \(width) number(s), comma-separated")
+        }
+        return Tensor(shape: [1, width], data: v.map { Float($0) }).expand([count, width]).copy()
     }
 
     func sample() throws -> Outcome {
+        guard count <= 10_000 else { throw ValidationError("--count: at most 10 000 images") }
+        guard context == nil else { throw ValidationError("--context is for flow checkpoints") }
         try OutputGuard.refuse(outputs: [out], inputs: [checkpoint])
         if !out.lowercased().hasSuffix(".png"), !overwrite,
             let names = try? FileManager.default.contentsOfDirectory(atPath: out),

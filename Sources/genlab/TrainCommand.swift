@@ -15,8 +15,9 @@ struct Train: ParsableCommand {
             --resume continues exactly. --config OUT/options.json replays a run (flags typed beside it win).
             """)
 
-    @Argument(help: "gan, vae or ae.", transform: Choice.parse("model kind", among: ModelKind.generative)) var kind:
-        ModelKind
+    @Argument(
+        help: "gan, vae, ae or flow (a normalising flow on a table of event features).",
+        transform: Choice.parse("model kind", among: ModelKind.generative + [.flow])) var kind: ModelKind
     @Option(help: "Image folder, or .npy / IDX / HDF5 file (FILE.h5:/dataset names a dataset).") var data: String
     @Option(help: "Run folder.") var out: String
     @Option(help: "Epochs.") var epochs = 5
@@ -45,7 +46,29 @@ struct Train: ParsableCommand {
         help: "VAE decoder likelihood: bernoulli or gaussian (default: bernoulli images, gaussian jets).",
         transform: Choice.parse("--likelihood"))
     var likelihood: VAE.Likelihood?
-    @Option(help: "GAN base feature maps (default: 64).") var features: Int?
+    @Option(
+        help: ArgumentHelp(
+            "GAN: base feature maps (default: 64). Flow: the columns it models, comma-separated "
+                + "(default: mJ1,deltaMJ,tau21J1,tau21J2)."))
+    var features: String?
+    @Option(help: "Flow: the columns it is conditioned on, comma-separated, or none (default: mjj).") var context:
+        String?
+    @Option(
+        help: "Flow: each block's map, affine (MAF) or spline (rational-quadratic) (default: affine).",
+        transform: Choice.parse("--transform"))
+    var transform: ConditionalFlow.Transform?
+    @Option(help: "Flow: MADE blocks (default: 6).") var blocks: Int?
+    @Option(help: "Flow: spline bins (default: 8).") var bins: Int?
+    @Option(
+        help: "Flow: input scaling, logit (of the range, then standardised) or standard (default: logit).",
+        transform: Choice.parse("--scaling"))
+    var scaling: ConditionalFlow.Scaling?
+    @Option(help: "Flow: train on rows with LOW <= NAME < HIGH, as NAME:LOW:HIGH; repeatable (default: all rows).")
+    var keep: [String] = []
+    @Option(help: "Flow: leave out rows with LOW <= NAME < HIGH (a signal region, e.g. mjj:3.3:3.7) (default: none).")
+    var exclude: [String] = []
+    @Flag(name: .customLong("background-only"), help: "Flow: train on the rows labelled 0 alone (default: all).")
+    var backgroundOnly = false
     @Option(
         help: "GAN loss: bce (non-saturating, label smoothing 0.1) or hinge (default: bce).",
         transform: Choice.parse("--loss"))
@@ -122,7 +145,22 @@ struct Train: ParsableCommand {
         if let channels, ![1, 3].contains(channels) {
             throw ValidationError("--channels must be 1 (grey) or 3 (RGB), not \(channels)")
         }
-        if let features { try Check.positive(features, "--features", max: 1024) }
+        if let features, kind != .flow {
+            guard let f = Int(features) else { throw ValidationError("--features: '\(features)' is not a number") }
+            try Check.positive(f, "--features", max: 1024)
+        }
+        if kind != .flow,
+            context != nil || transform != nil || blocks != nil || bins != nil || scaling != nil || !keep.isEmpty
+                || !exclude.isEmpty || backgroundOnly
+        {
+            throw ValidationError(
+                "--context, --transform, --blocks, --bins, --scaling, --keep, --exclude and --background-only are "
+                    + "flow options")
+        }
+        if kind == .flow, let problems = try? flowOptions().problems, !problems.isEmpty {
+            throw ValidationError(problems.joined(separator: "; "))
+        }
+        _ = try flowOptions()
         if let lrD { try Check.finite(lrD, "--lr-d", in: 0...10, openLower: true) }
         if let nCritic { try Check.range(nCritic, "--n-critic", 1...100) }
         if let ema { try Check.finite(ema, "--ema", in: 0...1, openLower: true) }
@@ -145,7 +183,72 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        try output.run { try train() }
+        try output.run { try kind == .flow ? trainFlow() : train() }
+    }
+
+    /// The flow's typed options from the flags.
+    func flowOptions() throws -> FlowOptions {
+        var f = FlowOptions()
+        func list(_ text: String) -> [String] {
+            text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        if let features, kind == .flow { f.features = list(features) }
+        if let context { f.context = context == "none" ? [] : list(context) }
+        if let transform { f.transform = transform }
+        if let blocks { f.blocks = blocks }
+        if let bins { f.bins = bins }
+        if let scaling { f.scaling = scaling }
+        if let hidden, kind == .flow { f.hidden = hidden.split(separator: ",").compactMap { Int($0) } }
+        f.keep = try keep.map { try RangeCut(parsing: $0, flag: "--keep") }
+        f.exclude = try exclude.map { try RangeCut(parsing: $0, flag: "--exclude") }
+        f.backgroundOnly = backgroundOnly
+        return f
+    }
+
+    /// `train flow`: a conditional normalising flow on the rows of a feature table.
+    func trainFlow() throws -> Outcome {
+        try OutputGuard.refuse(folder: out, inputs: [data])
+        if loss != nil || lrD != nil || nCritic != nil || ema != nil || augment != nil || imageSize != nil
+            || channels != nil || latentDim != nil
+        {
+            throw ValidationError(
+                "--loss, --lr-d, --n-critic, --ema, --augment, --image-size, --channels and --latent-dim are "
+                    + "image-model options")
+        }
+        var options = TrainOptions()
+        options.epochs = epochs; options.batchSize = batchSize; options.learningRate = lr
+        options.seed = seed; options.maxSteps = maxSteps; options.quiet = output.quiet
+        let cluster = Cluster.world
+        if cluster.isDistributed { options.ranks = cluster.size }
+        var policy = OptimizerPolicy()
+        policy.schedule = lrSchedule; policy.warmupSteps = warmupSteps; policy.weightDecay = weightDecay
+        policy.gradClip = gradClip
+        if policy != OptimizerPolicy() { options.optimizer = policy }
+        options.keepBest = keepBest
+        let flow = try flowOptions()
+        let trainer = try TrainingSetup.makeFlow(data: data, out: out, options: options, flow: flow)
+        if let task = trainer.task as? FlowTask {
+            print(
+                "training a \(flow.transform) flow on \(data): \(task.exampleCount) rows of "
+                    + "\(flow.features.joined(separator: ", "))"
+                    + (flow.context.isEmpty ? "" : " given \(flow.context.joined(separator: ", "))"))
+        }
+        let s = try trainer.train(resume: resume, overwrite: overwrite)
+        print(
+            String(
+                format: "%@ after %d steps (%d epochs) in %.1f s", s.interrupted ? "stopped" : "done", s.steps,
+                s.epochs, s.seconds))
+        for k in s.lastMetrics.keys.sorted() where ["loss", "val_nll"].contains(k) {
+            print(String(format: "  %@ = %.5g", k, s.lastMetrics[k]!))
+        }
+        print("run folder: \(out) (checkpoint.safetensors, metrics.csv, loss.png, report.html)")
+        if s.interrupted { throw ExitCode(130) }
+        var figures = s.lastMetrics
+        figures["seconds"] = s.seconds
+        return Outcome(
+            command: "train", out: out,
+            files: ["checkpoint.safetensors", "metrics.csv", "loss.png", "options.json"].map { out + "/" + $0 },
+            figures: figures)
     }
 
     /// --augment as policies; an unknown name is refused with the allowed ones.
@@ -177,7 +280,7 @@ struct Train: ParsableCommand {
         options.keepBest = keepBest
         var model = TrainingSetup.ModelOptions()
         model.architecture = arch; model.beta = beta; model.warmupSteps = warmup; model.likelihood = likelihood
-        model.features = features; model.channels = channels
+        model.features = features.flatMap { Int($0) }; model.channels = channels
         model.loss = loss; model.lrD = lrD; model.nCritic = nCritic; model.ema = ema;
         model.augment = try augmentPolicies()
         model.hidden = hidden.map { h in h.split(separator: ",").compactMap { Int($0) } }

@@ -21,7 +21,7 @@ public enum ONNXExport {
             case .vae: return [.scorer, .decoder, .encoder, .autoencoder]
             case .ae: return [.scorer, .autoencoder, .encoder, .decoder]
             case .tagger: return [.tagger]
-            case .symmetry, nil: return []
+            case .symmetry, .flow, nil: return []
             }
         }
     }

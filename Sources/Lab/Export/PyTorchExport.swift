@@ -52,7 +52,7 @@ public enum PyTorchExport {
                     def forward(self, x):
                         return self.head(self.features(x)).reshape(-1)
                 """
-        case .symmetry, nil:
+        case .symmetry, .flow, nil:
             throw FormatError(checkpoint, "a '\(ckpt.kind)' checkpoint has no PyTorch export (gan, vae, ae, tagger)")
         }
         let keys = module.stateDict().keys.sorted()

@@ -301,6 +301,7 @@ public final class Trainer {
         switch ckpt.modelKind {
         case .gan, .vae, .ae: _ = try LoadedModel.load(path)
         case .tagger: _ = try ckpt.decodeConfig(JetTagger.Config.self, file: path, problems: \.problems)
+        case .flow: _ = try ConditionalFlow.load(ckpt, file: path)
         case .symmetry, nil: break
         }
         if let n = t.extra["examples"].flatMap(Int.init), n != task.exampleCount {

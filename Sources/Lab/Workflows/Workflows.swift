@@ -54,7 +54,7 @@ public enum LoadedModel {
             try ckpt.restore(into: vae, file: path)
             vae.eval()
             return .vae(vae, spec)
-        case .tagger, .symmetry, nil:
+        case .tagger, .symmetry, .flow, nil:
             let what = ckpt.kind.isEmpty ? "no model kind (genlab.kind is empty)" : "a '\(ckpt.kind)' model"
             throw FormatError(path, "holds \(what), which cannot generate images (expected gan, vae or ae)")
         }
