@@ -13,7 +13,7 @@ struct GenLab: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             Demo.self, Train.self, Sample.self, Interpolate.self, Score.self, Classify.self, QualityCommand.self,
-            DataCommand.self, Inspect.self, Symmetry.self, Export.self, Explore.self, Bench.self,
+            DataCommand.self, Inspect.self, Symmetry.self, Export.self, Explore.self, Bench.self, Hunt.self,
         ])
 
     /// Swift turns an argument that is not UTF-8 into one with U+FFFD in it, which would name no

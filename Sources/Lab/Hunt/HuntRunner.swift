@@ -1,0 +1,284 @@
+import Datasets
+import Engine
+import Formats
+import Foundation
+import Models
+import NN
+
+/// Runs the resonant hunt's methods on a labelled feature table, one experiment per injected S/B.
+public final class HuntRunner {
+    public let table: FeatureTable
+    public let options: HuntOptions
+    /// Told what is happening, one line at a time.
+    public var log: (String) -> Void = { print($0) }
+    let x: Tensor
+    let mjj: [Float]
+
+    public init(table: FeatureTable, options: HuntOptions) throws {
+        guard options.problems.isEmpty else {
+            throw FormatError("genlab hunt", options.problems.joined(separator: "; "))
+        }
+        self.table = table
+        self.options = options
+        x = try table.matrix(options.features)
+        mjj = try table.column("mjj")
+        _ = try table.column("label")
+    }
+
+    func inRegion(_ r: Int) -> Bool {
+        Double(mjj[r]) >= options.signalRegion.lowerBound && Double(mjj[r]) < options.signalRegion.upperBound
+    }
+
+    /// Every experiment, in the order of `options.signalFractions`.
+    public func run() throws -> [HuntExperiment] {
+        try options.signalFractions.map { try experiment(fraction: $0) }
+    }
+
+    public func experiment(fraction: Double) throws -> HuntExperiment {
+        let sample = try HuntSample(table: table, region: options.signalRegion, fraction: fraction, seed: options.seed)
+        let dataSR = sample.data.filter(inRegion), dataSB = sample.data.filter { !inRegion($0) }
+        log(
+            String(
+                format:
+                    "S/B %.4f in the SR: %d data events (%d in the SR, %d signal injected there); "
+                        + "test %d background, %d signal",
+                sample.signalOverBackground, sample.data.count, dataSR.count, sample.injectedInRegion,
+                sample.testBackground.count, sample.testSignal.count))
+        let test = x.indexSelect(axis: 0, indices: sample.testBackground + sample.testSignal)
+        let testLabels = sample.testBackground.map { _ in 0 } + sample.testSignal.map { _ in 1 }
+        var experiment = HuntExperiment(
+            requestedFraction: fraction, signalOverBackground: sample.signalOverBackground, injected: sample.injected,
+            injectedInRegion: sample.injectedInRegion, dataEvents: sample.data.count, dataInRegion: dataSR.count,
+            testBackground: sample.testBackground.count, testSignal: sample.testSignal.count, results: [],
+            flowValidationNLL: nil)
+        var sidebandFlow: TrainedFlow?
+        if options.methods.contains(.cathode) || options.methods.contains(.anode) {
+            let started = Date()
+            sidebandFlow = try trainFlow(rows: dataSB, seed: options.seed &+ 100, what: "side-band flow")
+            experiment.flowValidationNLL = sidebandFlow!.bestValidation
+            log(
+                String(
+                    format: "side-band flow: held-out nll %.4f (%.0f s)", sidebandFlow!.bestValidation,
+                    Date().timeIntervalSince(started)))
+        }
+        for method in options.methods {
+            let started = Date()
+            var result: HuntMethodResult
+            switch method {
+            case .cathode:
+                let samples = cathodeSamples(sidebandFlow!.task.flow, dataSR: dataSR)
+                result = classify(
+                    method, positives: .rows(dataSR), negatives: .values(samples), test: test, testLabels: testLabels,
+                    data: sample.data)
+            case .cwola:
+                let w = options.sidebandWidth, lo = options.signalRegion.lowerBound,
+                    hi = options.signalRegion.upperBound
+                let bands = dataSB.filter {
+                    let m = Double(mjj[$0])
+                    return (m >= lo - w && m < lo) || (m >= hi && m < hi + w)
+                }
+                result = classify(
+                    method, positives: .rows(dataSR), negatives: .rows(bands), test: test, testLabels: testLabels,
+                    data: sample.data)
+            case .iad:
+                result = classify(
+                    method, positives: .rows(dataSR), negatives: .rows(sample.reference.filter(inRegion)), test: test,
+                    testLabels: testLabels, data: sample.data)
+            case .supervised:
+                result = classify(
+                    method, positives: .rows(sample.trainingSignal),
+                    negatives: .rows(sample.reference.filter(inRegion)),
+                    test: test, testLabels: testLabels, data: sample.data)
+            case .anode:
+                let regionFlow = try trainFlow(rows: dataSR, seed: options.seed &+ 200, what: "signal-region flow")
+                let rows = sample.testBackground + sample.testSignal
+                let ctx = try table.matrix(["mjj"], rows: rows)
+                let score = noGrad { () -> [Double] in
+                    let a = regionFlow.task.flow.logProbability(test, context: ctx).scalars
+                    let b = sidebandFlow!.task.flow.logProbability(test, context: ctx).scalars
+                    return zip(a, b).map { Double($0) - Double($1) }
+                }
+                let roc = ROC(scores: score, labels: testLabels)
+                result = HuntMethodResult(
+                    method: method,
+                    maxSIC: [
+                        roc.maximumSIC(
+                            backgroundEvents: sample.testBackground.count, minimumBackground: options.minimumBackground)
+                    ],
+                    auc: [roc.auc],
+                    sicCurve: Self.sicCurve(
+                        roc, backgroundEvents: sample.testBackground.count, minimum: options.minimumBackground),
+                    backgroundMjjAfterCuts: [:], seconds: 0)
+            }
+            result.seconds = Date().timeIntervalSince(started)
+            log(
+                String(
+                    format: "%@: max SIC %.2f ± %.2f (AUC %.3f) in %.0f s", method.rawValue, result.maxSICMean,
+                    result.maxSICSpread, result.auc.first ?? .nan, result.seconds))
+            experiment.results.append(result)
+        }
+        return experiment
+    }
+
+    // MARK: flows
+
+    /// A flow trained on the given table rows and its best epoch (by held-out likelihood).
+    struct TrainedFlow {
+        var task: FlowTask
+        var bestValidation: Double
+    }
+
+    func trainFlow(rows: [Int], seed: UInt64, what: String) throws -> TrainedFlow {
+        var rng = PRNG(seed: seed).fork(5)
+        let split = HoldOut(count: rows.count, held: HoldOut.size(of: rows.count, fraction: 0.2), rng: &rng)
+        let flowOptions = options.flow
+        let training = try flowOptions.data(table, rows: split.training.map { rows[$0] }, source: what)
+        let validation = try flowOptions.data(table, rows: split.validation.map { rows[$0] }, source: what)
+        let task = FlowTask(
+            flowOptions.config, data: training, validation: validation, lr: options.flowLearningRate, seed: seed)
+        var order = PRNG(seed: seed).fork(6), noise = PRNG(seed: seed).fork(7)
+        var best = Double.infinity, bestState: [String: Tensor] = [:]
+        let batch = options.flowBatchSize, steps = max(1, training.count / batch)
+        var step = 0
+        for epoch in 0..<options.flowEpochs {
+            let perm = order.permutation(training.count)
+            for b in 0..<steps {
+                _ = task.step(
+                    Array(perm[(b * batch)..<min(training.count, (b + 1) * batch)]),
+                    at: StepPosition(step: step, epoch: epoch), data: &order, noise: &noise)
+                step += 1
+            }
+            let nll = task.negativeLogLikelihood(validation)
+            if nll < best {
+                best = nll
+                bestState = task.flow.stateDict().mapValues { $0.copy() }
+            }
+        }
+        try task.flow.loadStateDict(bestState)
+        return TrainedFlow(task: task, bestValidation: best)
+    }
+
+    /// CATHODE's background model in the SR: `oversampling` flow samples per SR data event, each at
+    /// an m_jj drawn from a Gaussian kernel density estimate of the SR data's m_jj (kept in the SR);
+    /// samples outside the range of the data's features are dropped, as CATHODE does.
+    func cathodeSamples(_ flow: ConditionalFlow, dataSR: [Int]) -> Tensor {
+        var rng = PRNG(seed: options.seed).fork(21)
+        let m = dataSR.map { Double(mjj[$0]) }
+        let mean = m.reduce(0, +) / Double(max(m.count, 1))
+        let sd = (m.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(max(m.count - 1, 1))).squareRoot()
+        let bandwidth = 1.06 * sd * pow(Double(max(m.count, 1)), -0.2)
+        let n = dataSR.count * options.oversampling
+        var contexts = [Float]()
+        contexts.reserveCapacity(n)
+        while contexts.count < n {
+            let v = m[rng.nextInt(m.count)] + bandwidth * Double(rng.nextNormal())
+            if options.signalRegion.contains(v) && v < options.signalRegion.upperBound { contexts.append(Float(v)) }
+        }
+        let samples = flow.sample(context: Tensor(shape: [n, 1], data: contexts), count: n, rng: &rng)
+        // Keep samples inside the data's feature ranges (the flow's tails are not the data's).
+        let d = options.features.count, values = samples.scalars, data = x.indexSelect(axis: 0, indices: dataSR).scalars
+        var low = [Float](repeating: .infinity, count: d), high = [Float](repeating: -.infinity, count: d)
+        for i in 0..<(data.count / d) {
+            for j in 0..<d { low[j] = min(low[j], data[i * d + j]); high[j] = max(high[j], data[i * d + j]) }
+        }
+        let kept = (0..<n).filter { i in
+            (0..<d).allSatisfy {
+                values[i * d + $0].isFinite && values[i * d + $0] >= low[$0] && values[i * d + $0] <= high[$0]
+            }
+        }
+        return samples.indexSelect(axis: 0, indices: kept)
+    }
+
+    // MARK: classifiers
+
+    /// One class of a classifier's training rows: table rows, or generated feature rows.
+    enum Rows {
+        case rows([Int])
+        case values(Tensor)
+    }
+
+    /// Trains `folds × classifierSeeds` classifiers (positives 1, negatives 0; each fold's rows held
+    /// out of its classifier, the next fold for early stopping), scores the test set with every
+    /// seed's classifiers and the data with the first seed's, each data row by classifiers that did
+    /// not see it; returns max SIC per seed and the background m_jj after cuts.
+    func classify(
+        _ method: HuntMethod, positives: Rows, negatives: Rows, test: Tensor, testLabels: [Int], data: [Int]
+    ) -> HuntMethodResult {
+        func tensor(_ r: Rows) -> (Tensor, [Int?]) {
+            switch r {
+            case .rows(let rows): return (x.indexSelect(axis: 0, indices: rows), rows.map { $0 })
+            case .values(let t): return (t, Array(repeating: nil, count: t.shape[0]))
+            }
+        }
+        let (p, pRows) = tensor(positives), (n, nRows) = tensor(negatives)
+        let inputs = Tensor.concat([p, n], axis: 0)
+        let labels = Array(repeating: 1, count: p.shape[0]) + Array(repeating: 0, count: n.shape[0])
+        let tableRow = pRows + nRows
+        let k = options.folds
+        var rng = PRNG(seed: options.seed).fork(31 + UInt64(HuntMethod.allCases.firstIndex(of: method)!))
+        var fold = [Int](repeating: 0, count: labels.count)
+        for (i, r) in rng.permutation(labels.count).enumerated() { fold[r] = i % k }
+        var members: [ClassifierEnsemble.Member] = []
+        for s in 0..<options.classifierSeeds {
+            for f in 0..<k {
+                let v = (f + 1) % k
+                members.append(
+                    .init(
+                        training: labels.indices.filter { fold[$0] != f && fold[$0] != v },
+                        validation: labels.indices.filter { fold[$0] == v },
+                        seed: options.seed &+ UInt64(1000 * (s + 1) + f)))
+            }
+        }
+        let ensemble = ClassifierEnsemble(config: options.classifier, inputs: inputs, labels: labels, members: members)
+        var maxSIC: [Double] = [], auc: [Double] = []
+        var curve: ([Double], [Double]) = ([], [])
+        let nb = testLabels.filter { $0 == 0 }.count
+        for s in 0..<options.classifierSeeds {
+            let score = ensemble.probability(test, members: Array((s * k)..<((s + 1) * k)))
+            let roc = ROC(scores: score, labels: testLabels)
+            maxSIC.append(roc.maximumSIC(backgroundEvents: nb, minimumBackground: options.minimumBackground))
+            auc.append(roc.auc)
+            if s == 0 { curve = Self.sicCurve(roc, backgroundEvents: nb, minimum: options.minimumBackground) }
+        }
+        // Data scores (first seed): a row the classifiers trained on is scored by its fold's classifier.
+        var foldOf: [Int: Int] = [:]
+        for (i, r) in tableRow.enumerated() { if let r { foldOf[r] = fold[i] } }
+        let dataScores = dataScores(ensemble, rows: data, foldOf: foldOf)
+        let labelsAll = (try? table.column("label")) ?? []
+        let regionScores = data.indices.filter { inRegion(data[$0]) }.map { dataScores[$0] }
+        var after: [String: [Double]] = [:]
+        for keep in [0.1, 0.01] {
+            let cut = threshold(forFalsePositiveRate: keep, background: regionScores)
+            after[String(format: "%g", keep)] = data.indices.filter { labelsAll[data[$0]] == 0 && dataScores[$0] > cut }
+                .map {
+                    Double(mjj[data[$0]])
+                }
+        }
+        after["all"] = data.filter { labelsAll[$0] == 0 }.map { Double(mjj[$0]) }
+        return HuntMethodResult(
+            method: method, maxSIC: maxSIC, auc: auc, sicCurve: curve, backgroundMjjAfterCuts: after, seconds: 0)
+    }
+
+    func dataScores(_ ensemble: ClassifierEnsemble, rows: [Int], foldOf: [Int: Int]) -> [Double] {
+        let k = options.folds
+        var out = [Double](repeating: 0, count: rows.count)
+        var groups: [Int: [Int]] = [:]
+        for (i, r) in rows.enumerated() { groups[foldOf[r] ?? -1, default: []].append(i) }
+        for (f, positions) in groups {
+            let members = f < 0 ? Array(0..<k) : [f]
+            let scores = ensemble.probability(
+                x.indexSelect(axis: 0, indices: positions.map { rows[$0] }), members: members)
+            for (j, i) in positions.enumerated() { out[i] = scores[j] }
+        }
+        return out
+    }
+
+    /// SIC = εS/√εB against εS where at least `minimum` test background events pass, thinned to ≤ 400 points.
+    static func sicCurve(_ roc: ROC, backgroundEvents: Int, minimum: Int) -> ([Double], [Double]) {
+        let floor = Double(minimum) / Double(max(backgroundEvents, 1))
+        let points = zip(roc.signalEfficiency, roc.backgroundEfficiency).filter { $0.1 >= floor && $0.1 > 0 }
+        let step = max(1, points.count / 400)
+        let thinned = stride(from: 0, to: points.count, by: step).map { points[$0] }
+        return (thinned.map(\.0), thinned.map { $0.0 / $0.1.squareRoot() })
+    }
+}

@@ -1,0 +1,141 @@
+import Datasets
+import Engine
+import Formats
+import Foundation
+import Models
+import NN
+
+/// The weakly supervised resonant anomaly hunt of the LHC Olympics 2020 R&D benchmark: find a
+/// narrow resonance in m_jj by comparing the signal region (SR) with what the side bands (SB)
+/// predict, in the features x = (m_J1, Δm_J, τ21 J1, τ21 J2).
+public enum HuntMethod: String, NamedChoice {
+    /// CATHODE (Hallin et al. 2021): a flow p(x | m_jj) trained on the SB, sampled in the SR at the
+    /// data's m_jj, and a classifier between those samples and the SR data.
+    case cathode
+    /// CWoLa hunting (Collins, Howe, Nachman 2018): a classifier between the SR and the adjacent SBs.
+    case cwola
+    /// ANODE (Nachman, Shih 2020): the ratio of a flow fitted to the SR data and the SB flow
+    /// interpolated into the SR.
+    case anode
+    /// The idealised anomaly detector: CATHODE's classifier against a perfect background sample.
+    case iad
+    /// Fully supervised: signal against background with labels (the ceiling).
+    case supervised
+}
+
+/// How a hunt is run.
+public struct HuntOptions: Codable, Sendable, Equatable {
+    public var methods: [HuntMethod] = [.cathode, .cwola, .anode, .iad, .supervised]
+    /// S/B injected in the signal region, one experiment each.
+    public var signalFractions: [Double] = [0.006]
+    public var signalRegion: ClosedRange<Double> = 3.3...3.7
+    /// CWoLa's side bands: this wide on each side of the SR (TeV).
+    public var sidebandWidth = 0.2
+    public var features = ["mJ1", "deltaMJ", "tau21J1", "tau21J2"]
+    /// Folds: each data event is scored by classifiers that did not train on it.
+    public var folds = 5
+    /// Independent classifier trainings (seeds) per method: the spread of max SIC.
+    public var classifierSeeds = 3
+    public var classifier = ClassifierEnsemble.Config()
+    /// CATHODE: flow samples per SR data event.
+    public var oversampling = 4
+    public var flow = FlowOptions()
+    public var flowEpochs = 30
+    public var flowBatchSize = 256
+    public var flowLearningRate: Float = 1e-3
+    public var seed: UInt64 = 0
+    /// Max SIC counts thresholds where at least this many test background events pass.
+    public var minimumBackground = 20
+
+    public init() {
+        flow.features = features
+        flow.context = ["mjj"]
+        flow.blocks = 8
+        flow.hidden = [64, 64]
+    }
+
+    /// What is wrong with the options, in words.
+    public var problems: [String] {
+        var p: [String] = []
+        if methods.isEmpty { p.append("no --method") }
+        if signalFractions.isEmpty || signalFractions.contains(where: { !($0 >= 0 && $0 <= 1) }) {
+            p.append("--signal-fraction values must be in [0, 1]")
+        }
+        if !(2...20).contains(folds) { p.append("--folds must be 2…20") }
+        if !(1...20).contains(classifierSeeds) { p.append("--classifier-seeds must be 1…20") }
+        if !(1...100).contains(oversampling) { p.append("--oversampling must be 1…100") }
+        if !(sidebandWidth > 0 && sidebandWidth < 10) { p.append("--sideband-width must be in (0, 10) TeV") }
+        return p + flow.problems
+    }
+}
+
+/// One method's outcome at one injected S/B.
+public struct HuntMethodResult: Codable, Sendable {
+    public var method: HuntMethod
+    /// Max SIC of each classifier seed on the test set, and their mean and spread (standard deviation).
+    public var maxSIC: [Double]
+    public var maxSICMean: Double
+    public var maxSICSpread: Double
+    public var auc: [Double]
+    /// The first seed's SIC curve: signal efficiency, SIC.
+    public var sicCurve: (signalEfficiency: [Double], sic: [Double])
+    /// m_jj of the data's background events passing the cut at 10 % and 1 % of the data kept (for sculpting).
+    public var backgroundMjjAfterCuts: [String: [Double]]
+    public var seconds: Double
+
+    enum CodingKeys: String, CodingKey {
+        case method, maxSIC, maxSICMean, maxSICSpread, auc, curveSignalEfficiency, curveSIC, seconds
+    }
+    public init(
+        method: HuntMethod, maxSIC: [Double], auc: [Double], sicCurve: ([Double], [Double]),
+        backgroundMjjAfterCuts: [String: [Double]], seconds: Double
+    ) {
+        self.method = method; self.maxSIC = maxSIC; self.auc = auc; self.sicCurve = sicCurve
+        self.backgroundMjjAfterCuts = backgroundMjjAfterCuts; self.seconds = seconds
+        let finite = maxSIC.filter(\.isFinite)
+        let mean = finite.isEmpty ? .nan : finite.reduce(0, +) / Double(finite.count)
+        maxSICMean = mean
+        maxSICSpread =
+            finite.count < 2
+            ? 0 : (finite.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(finite.count - 1)).squareRoot()
+    }
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        method = try c.decode(HuntMethod.self, forKey: .method)
+        maxSIC = try c.decode([Double].self, forKey: .maxSIC)
+        maxSICMean = try c.decode(Double.self, forKey: .maxSICMean)
+        maxSICSpread = try c.decode(Double.self, forKey: .maxSICSpread)
+        auc = try c.decode([Double].self, forKey: .auc)
+        sicCurve = (
+            try c.decode([Double].self, forKey: .curveSignalEfficiency), try c.decode([Double].self, forKey: .curveSIC)
+        )
+        backgroundMjjAfterCuts = [:]
+        seconds = try c.decode(Double.self, forKey: .seconds)
+    }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(method, forKey: .method)
+        try c.encode(maxSIC.map { $0.isFinite ? $0 : 0 }, forKey: .maxSIC)
+        try c.encode(maxSICMean.isFinite ? maxSICMean : 0, forKey: .maxSICMean)
+        try c.encode(maxSICSpread, forKey: .maxSICSpread)
+        try c.encode(auc, forKey: .auc)
+        try c.encode(sicCurve.signalEfficiency, forKey: .curveSignalEfficiency)
+        try c.encode(sicCurve.sic, forKey: .curveSIC)
+        try c.encode(seconds, forKey: .seconds)
+    }
+}
+
+/// Every method at one injected S/B.
+public struct HuntExperiment: Codable, Sendable {
+    public var requestedFraction: Double
+    public var signalOverBackground: Double
+    public var injected: Int
+    public var injectedInRegion: Int
+    public var dataEvents: Int
+    public var dataInRegion: Int
+    public var testBackground: Int
+    public var testSignal: Int
+    public var results: [HuntMethodResult]
+    /// The SB flow's held-out negative log-likelihood per event (CATHODE, ANODE).
+    public var flowValidationNLL: Double?
+}

@@ -1,0 +1,120 @@
+import ArgumentParser
+import Datasets
+import Formats
+import Foundation
+import Lab
+import Models
+
+/// `genlab hunt`: the weakly supervised resonant anomaly hunt (CATHODE, CWoLa, ANODE, IAD, supervised).
+struct Hunt: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Hunt a resonance in m_jj: CATHODE, CWoLa, ANODE, the idealised detector and a supervised ceiling.",
+        discussion: """
+            --data is a labelled feature table in the LHC Olympics R&D layout (pandas frame with pxj1 … tau3j2 and \
+            label; a folder of such files is read whole), e.g. Datasets/dijets. Signal is injected at each \
+            --signal-fraction (S/B in the signal region); every method is scored on signal-region events it never \
+            trained on. Writes OUT/report.json, report.html, sic.png, mjj_after_cuts_METHOD.png and, for several \
+            fractions, max_sic_vs_sb.png.
+            """)
+
+    @Option(help: "Labelled feature table(s): a file or a folder of .h5 files.") var data: String
+    @Option(help: "Output folder.") var out: String
+    @Option(
+        name: .customLong("signal-fraction"),
+        help: "S/B injected in the signal region; comma-separated for a scan, e.g. 0,0.003,0.006,0.01 (default: 0.006)."
+    )
+    var signalFraction: String?
+    @Option(name: .customLong("signal-region"), help: "The signal region in m_jj (TeV), LOW:HIGH (default: 3.3:3.7).")
+    var signalRegion: String?
+    @Option(
+        help: "Methods, comma-separated: cathode, cwola, anode, iad, supervised (default: all five).")
+    var method: String?
+    @Option(help: "Classifier folds (default: 5).") var folds: Int?
+    @Option(
+        name: .customLong("classifier-seeds"), help: "Classifier trainings per method, for the spread (default: 3).")
+    var classifierSeeds: Int?
+    @Option(name: .customLong("classifier-epochs"), help: "Classifier epochs (default: 20).") var classifierEpochs: Int?
+    @Option(name: .customLong("flow-epochs"), help: "Flow epochs (default: 30).") var flowEpochs: Int?
+    @Option(help: "Flow: affine or spline (default: affine).", transform: Choice.parse("--transform"))
+    var transform: ConditionalFlow.Transform?
+    @Option(help: "CATHODE: flow samples per signal-region data event (default: 4).") var oversampling: Int?
+    @Option(name: .customLong("sideband-width"), help: "CWoLa: side-band width on each side, TeV (default: 0.2).")
+    var sidebandWidth: Double?
+    @Option(help: "Seed for the split, the injection and every network.") var seed: UInt64 = 0
+    @Flag(help: "Write into an --out folder that already holds a hunt.") var overwrite = false
+    @OptionGroup var output: OutputOptions
+    @OptionGroup var limits: InputLimitOptions
+
+    func options() throws -> HuntOptions {
+        var o = HuntOptions()
+        if let signalFraction {
+            o.signalFractions = try signalFraction.split(separator: ",").map {
+                guard let v = Double($0.trimmingCharacters(in: .whitespaces)) else {
+                    throw ValidationError("--signal-fraction: '\($0)' is not a number")
+                }
+                return v
+            }
+        }
+        if let signalRegion {
+            let cut = try RangeCut(parsing: "mjj:" + signalRegion, flag: "--signal-region")
+            o.signalRegion = cut.low...cut.high
+        }
+        if let method {
+            o.methods = try method.split(separator: ",").map {
+                let name = $0.trimmingCharacters(in: .whitespaces)
+                guard let m = HuntMethod(rawValue: name) else {
+                    throw ValidationError("--method: '\(name)' is not \(HuntMethod.choices)")
+                }
+                return m
+            }
+        }
+        if let folds { o.folds = folds }
+        if let classifierSeeds { o.classifierSeeds = classifierSeeds }
+        if let classifierEpochs {
+            try Check.positive(classifierEpochs, "--classifier-epochs", max: 10_000)
+            o.classifier.epochs = classifierEpochs
+        }
+        if let flowEpochs {
+            try Check.positive(flowEpochs, "--flow-epochs", max: 10_000)
+            o.flowEpochs = flowEpochs
+        }
+        if let transform { o.flow.transform = transform }
+        if let oversampling { o.oversampling = oversampling }
+        if let sidebandWidth { o.sidebandWidth = sidebandWidth }
+        o.seed = seed
+        guard o.problems.isEmpty else { throw ValidationError(o.problems.joined(separator: "; ")) }
+        return o
+    }
+
+    func validate() throws { _ = try options() }
+
+    func run() throws {
+        try output.run { try hunt() }
+    }
+
+    func hunt() throws -> Outcome {
+        try OutputGuard.refuse(folder: out, inputs: [data])
+        let o = try options()
+        if !overwrite, FileManager.default.fileExists(atPath: (out as NSString).appendingPathComponent("report.json")) {
+            throw FormatError(out, "already holds a hunt (report.json); choose a new --out, or pass --overwrite")
+        }
+        let table = try FeatureTable(paths: [data])
+        let runner = try HuntRunner(table: table, options: o)
+        if output.quiet { runner.log = { _ in } }
+        runner.log(
+            "hunting in \(data): \(table.rows) events from \(table.sources.count) file(s)"
+                + (table.dropped > 0 ? ", \(table.dropped) without finite features left out" : ""))
+        let started = Date()
+        let experiments = try runner.run()
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let files = try HuntReport.write(experiments, options: o, sources: table.sources, folder: out)
+        runner.log(String(format: "done in %.0f s; report: %@/report.html", Date().timeIntervalSince(started), out))
+        var figures: [String: Double] = [:]
+        for e in experiments {
+            for r in e.results {
+                figures[String(format: "%@_max_sic_sb%.4f", r.method.rawValue, e.signalOverBackground)] = r.maxSICMean
+            }
+        }
+        return Outcome(command: "hunt", out: out, files: files, figures: figures)
+    }
+}

@@ -1,0 +1,91 @@
+import Datasets
+import Engine
+import Foundation
+import Lab
+import XCTest
+
+/// The resonant hunt on toy tables written by pandas (scripts/python/make_hunt_fixtures.py, which
+/// shares nothing with the Pythia generator): the readers, the derived features, the methods'
+/// ordering with signal, and the null test without it.
+final class HuntTests: XCTestCase {
+    enum Fixture {
+        static func path(_ name: String) -> String { repositoryRoot + "/Tests/LabTests/Fixtures/" + name }
+    }
+
+    func testFeatureTablesFromPandasFixedTableAndH5pyLayoutsAgree() throws {
+        let fixed = try FeatureTable(paths: [Fixture.path("hunt_toy.h5")])
+        let table = try FeatureTable(paths: [Fixture.path("hunt_toy_table.h5")])
+        let plain = try FeatureTable(paths: [Fixture.path("hunt_toy_h5py.h5")])
+        XCTAssertEqual(fixed.rows, 27_000)
+        XCTAssertEqual(table.rows, 200)
+        XCTAssertEqual(plain.rows, 200)
+        for name in FeatureTable.huntFeatures + ["label"] {
+            let a = try Array(fixed.column(name).prefix(200)), b = try table.column(name), c = try plain.column(name)
+            XCTAssertEqual(a, b, name)
+            XCTAssertEqual(a, c, name)
+        }
+        // m_jj as numpy computes it from the same four-vectors (make_hunt_fixtures.py prints these).
+        let mjj = try fixed.column("mjj")
+        for (got, want) in zip(mjj.prefix(3), [2.76441, 2.84204, 3.54304]) {
+            XCTAssertEqual(Double(got), want, accuracy: 1e-4)
+        }
+        // Jets ordered by mass: ΔmJ ≥ 0 and mJ1 the lighter.
+        XCTAssertTrue(try fixed.column("deltaMJ").allSatisfy { $0 >= 0 })
+        XCTAssertThrowsError(try fixed.column("nope")) {
+            XCTAssertTrue("\($0)".contains("has no column nope"), "\($0)")
+        }
+    }
+
+    func quickOptions(_ fractions: [Double]) -> HuntOptions {
+        var o = HuntOptions()
+        o.signalFractions = fractions
+        o.flowEpochs = 10
+        o.classifier.epochs = 10
+        o.classifierSeeds = 2
+        return o
+    }
+
+    func testWithSignalTheMethodsFindItAndWithoutItNoneDoes() throws {
+        let table = try FeatureTable(paths: [Fixture.path("hunt_toy.h5")])
+        let runner = try HuntRunner(table: table, options: quickOptions([0, 0.2]))
+        runner.log = { _ in }
+        let experiments = try runner.run()
+        func sic(_ e: HuntExperiment, _ m: HuntMethod) -> Double { e.results.first { $0.method == m }!.maxSICMean }
+        let null = experiments[0], signal = experiments[1]
+        XCTAssertEqual(null.injectedInRegion, 0)
+        XCTAssertEqual(signal.signalOverBackground, 0.2, accuracy: 0.001)
+        // With signal: the supervised ceiling, the idealised detector and CATHODE all find it.
+        XCTAssertGreaterThan(sic(signal, .supervised), 3.5)
+        XCTAssertGreaterThan(sic(signal, .iad), 3)
+        XCTAssertGreaterThan(sic(signal, .cathode), 2.5)
+        // Without: the weakly supervised classifiers gain nothing over no cut.
+        XCTAssertLessThan(sic(null, .cathode), 2)
+        XCTAssertLessThan(sic(null, .cwola), 2)
+        XCTAssertLessThan(sic(null, .iad), 2)
+        // The supervised classifier does not need injected signal.
+        XCTAssertGreaterThan(sic(null, .supervised), 3.5)
+
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hunt-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try HuntReport.write(experiments, options: runner.options, sources: table.sources, folder: folder)
+        for name in ["report.json", "report.html", "max_sic_vs_sb.png", "mjj_after_cuts_cathode_sb0.2000.png"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/" + name), name)
+        }
+        let json = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: URL(fileURLWithPath: folder + "/report.json")))
+        let document = try XCTUnwrap(json as? [String: Any])
+        XCTAssertEqual((document["experiments"] as? [Any])?.count, 2)
+    }
+
+    func testAnInjectionTheFileCannotHoldIsRefusedByName() throws {
+        // 100 background and 30 signal events, all at m_jj = 3.5: S/B = 0.5 needs 30 signal events in
+        // the data's signal region (60 background there), but a quarter of the signal is kept for the test.
+        let rows = (0..<100).map { _ in [Float(3.5), 0] } + (0..<30).map { _ in [Float(3.5), 1] }
+        let table = FeatureTable(names: ["mjj", "label"], values: rows.flatMap { $0 }, sources: ["toy.h5"])
+        XCTAssertNoThrow(try HuntSample(table: table, region: 3.3...3.7, fraction: 0.3, seed: 0))
+        XCTAssertThrowsError(try HuntSample(table: table, region: 3.3...3.7, fraction: 0.5, seed: 0)) {
+            XCTAssertTrue("\($0)".contains("toy.h5") && "\($0)".contains("needs 30 signal events"), "\($0)")
+        }
+    }
+}
