@@ -102,7 +102,7 @@ public enum HuntReport {
         var plot = Plot(
             title:
                 "\(r.method.rawValue): background m_jj after cuts (SR \(options.signalRegion.lowerBound)–"
-                    + "\(options.signalRegion.upperBound) TeV)",
+                + "\(options.signalRegion.upperBound) TeV)",
             xLabel: "m_jj (TeV)", yLabel: "fraction of events per bin")
         plot.logY = true
         for (name, key) in [

@@ -41,7 +41,7 @@ public final class HuntRunner {
             String(
                 format:
                     "S/B %.4f in the SR: %d data events (%d in the SR, %d signal injected there); "
-                        + "test %d background, %d signal",
+                    + "test %d background, %d signal",
                 sample.signalOverBackground, sample.data.count, dataSR.count, sample.injectedInRegion,
                 sample.testBackground.count, sample.testSignal.count))
         let test = x.indexSelect(axis: 0, indices: sample.testBackground + sample.testSignal)
