@@ -16,6 +16,7 @@ public enum ModelBenchmark {
         "mlp vae 784-400-20 b128", "dcgan 32x32 b64 (D+G step)", "conv vae 32x32 b128",
         "coordinate mlp 2-64-64-64-1 on 64x64", "dcgan 64x64x3 b64 (D+G step)",
         "jet ae scoring 25x25 b1024 (forward + mse)", "decoy fits 32x 2-32-32-1 on 32x32 (300 steps)",
+        "conditional maf 4-d 6x(64,64) b256",
     ]
 
     /// Measures the named workloads (all by default) in this process.
@@ -106,6 +107,18 @@ public enum ModelBenchmark {
             return {
                 var r = PRNG(seed: 1)
                 DecoyNet(count: 32, rng: &r).fit(targets, size: 32)
+            }
+        case names[7]:
+            // One step of `train flow` / the hunt's side-band flow: 4 features given m_jj.
+            var c = ConditionalFlow.Config(features: 4, contextFeatures: 1)
+            c.blocks = 6; c.hiddenFeatures = 64; c.hiddenLayers = 2
+            let flow = ConditionalFlow(c, rng: &rng)
+            let x = Tensor.uniform([256, 4], rng: &rng), m = Tensor.uniform([256, 1], low: 2.5, high: 5, rng: &rng)
+            flow.fitScaling(features: x, context: m)
+            let opt = Adam(flow.namedParameters(), lr: 1e-3)
+            return {
+                let loss = flow.logProbability(x, context: m).mean() * -1
+                opt.zeroGrad(); loss.backward(); opt.step()
             }
         default:
             preconditionFailure("ModelBenchmark: unknown workload \(name); known: \(names)")

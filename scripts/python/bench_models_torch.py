@@ -171,6 +171,30 @@ def coordinate(compiled=False):
     return step
 
 
+def conditional_maf(compiled=False):
+    """The same conditional MAF as GenLab's (make_flow_fixtures.py's reference), one Adam step on 256 rows."""
+    from make_flow_fixtures import flow_logp
+    cfg = dict(features=4, context=1, blocks=6, hidden=64, layers=2, transform="affine", bins=8, bound=4.0)
+    params = {}
+    for k in range(6):
+        for name, (o, i) in {"input": (64, 4), "context": (64, 1), "hidden.0": (64, 64), "output": (8, 64)}.items():
+            layer = nn.Linear(i, o)
+            params[f"blocks.{k}.{name}.weight"] = layer.weight
+            params[f"blocks.{k}.{name}.bias"] = layer.bias
+    x, m = torch.rand(256, 4), 2.5 + 2.5 * torch.rand(256, 1)
+    scaling = {"featureLow": torch.full((4,), -0.05), "featureHigh": torch.full((4,), 1.05),
+               "featureMean": torch.zeros(4), "featureStd": torch.full((4,), 1.8),
+               "contextMean": torch.tensor([3.75]), "contextStd": torch.tensor([0.72])}
+    sd = dict(params, **scaling)
+    opt = torch.optim.Adam(list(params.values()), 1e-3)
+    f = torch.compile(flow_logp) if compiled else flow_logp
+
+    def step():
+        loss = -f(sd, x, m, cfg)[1].mean()
+        opt.zero_grad(); loss.backward(); opt.step()
+    return step
+
+
 def vae(conv, size, latent, hidden, batch):
     def build(compiled=False):
         model = VAE(conv, size, latent, hidden)
@@ -211,6 +235,7 @@ work = {
     "dcgan 64x64x3 b64 (D+G step)": dcgan64,
     "jet ae scoring 25x25 b1024 (forward + mse)": jet_ae_scoring,
     "decoy fits 32x 2-32-32-1 on 32x32 (300 steps)": decoy_fits,
+    "conditional maf 4-d 6x(64,64) b256": conditional_maf,
 }
 if only is not None and only not in work:
     sys.exit(f"unknown workload {only!r}; known: {list(work)}")

@@ -67,6 +67,8 @@ public final class HuntRunner {
             switch method {
             case .cathode:
                 let samples = cathodeSamples(sidebandFlow!.task.flow, dataSR: dataSR)
+                (experiment.interpolationW1, experiment.truthW1) = interpolationCheck(
+                    samples, background: sample.reference.filter(inRegion) + sample.testBackground)
                 result = classify(
                     method, positives: .rows(dataSR), negatives: .values(samples), test: test, testLabels: testLabels,
                     data: sample.data)
@@ -187,6 +189,24 @@ public final class HuntRunner {
             }
         }
         return samples.indexSelect(axis: 0, indices: kept)
+    }
+
+    /// W1 per feature: flow samples vs true SR background, and one half of that truth vs the other
+    /// (the same number of events as the samples where there are enough).
+    func interpolationCheck(_ samples: Tensor, background: [Int]) -> ([String: Double], [String: Double]) {
+        let d = options.features.count, s = samples.scalars, truth = x.indexSelect(axis: 0, indices: background).scalars
+        let n = truth.count / d, half = n / 2
+        var model: [String: Double] = [:], floor: [String: Double] = [:]
+        for (j, name) in options.features.enumerated() {
+            let column = { (v: [Float], rows: Range<Int>) in rows.map { Double(v[$0 * d + j]) } }
+            model[name] = Quality.wasserstein1(column(s, 0..<(s.count / d)), column(truth, 0..<n))
+            floor[name] = Quality.wasserstein1(column(truth, 0..<half), column(truth, half..<n))
+        }
+        log(
+            "SB flow in the SR vs true SR background, W1 (truth vs truth): "
+                + options.features.map { String(format: "%@ %.4f (%.4f)", $0, model[$0]!, floor[$0]!) }.joined(
+                    separator: ", "))
+        return (model, floor)
     }
 
     // MARK: classifiers

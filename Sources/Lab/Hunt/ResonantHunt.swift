@@ -138,4 +138,9 @@ public struct HuntExperiment: Codable, Sendable {
     public var results: [HuntMethodResult]
     /// The SB flow's held-out negative log-likelihood per event (CATHODE, ANODE).
     public var flowValidationNLL: Double?
+    /// The SB flow interpolated into the SR against the SR background truth, per feature: W1 of the
+    /// flow's samples (at the SR data's m_jj) to reference SR background, and W1 of two equal halves of
+    /// true SR background (the spread a perfect model would show).
+    public var interpolationW1: [String: Double]?
+    public var truthW1: [String: Double]?
 }
