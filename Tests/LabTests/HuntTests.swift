@@ -78,6 +78,20 @@ final class HuntTests: XCTestCase {
         XCTAssertEqual((document["experiments"] as? [Any])?.count, 2)
     }
 
+    func testInjectedSignalIsAFairDrawOfTheSignal() throws {
+        // The test set's share of signal-region signal must not thin the injected draw there: the
+        // injected events fall in the SR as often as signal does overall.
+        let table = try FeatureTable(paths: [Fixture.path("hunt_toy.h5")])
+        let labels = try table.column("label"), mjj = try table.column("mjj")
+        let signal = (0..<table.rows).filter { labels[$0] == 1 }
+        let share = Double(signal.filter { mjj[$0] >= 3.3 && mjj[$0] < 3.7 }.count) / Double(signal.count)
+        let sample = try HuntSample(table: table, region: 3.3...3.7, fraction: 0.2, seed: 4)
+        XCTAssertEqual(Double(sample.injectedInRegion) / Double(sample.injected), share, accuracy: 0.08)
+        XCTAssertTrue(Set(sample.testSignal).isDisjoint(with: sample.data))
+        XCTAssertTrue(Set(sample.testBackground).isDisjoint(with: sample.data))
+        XCTAssertTrue(Set(sample.reference).isDisjoint(with: sample.data))
+    }
+
     func testAnInjectionTheFileCannotHoldIsRefusedByName() throws {
         // 100 background and 30 signal events, all at m_jj = 3.5: S/B = 0.5 needs 30 signal events in
         // the data's signal region (60 background there), but a quarter of the signal is kept for the test.

@@ -72,6 +72,7 @@ public enum HuntReport {
                         e.injectedInRegion, e.injected)
                 ),
                 ("data events", "\(e.dataEvents) (\(e.dataInRegion) in the SR)"),
+                ("S/√B in the SR", String(format: "%.2f", e.significance)),
                 ("test events", "\(e.testBackground) background, \(e.testSignal) signal"),
             ]
             if let nll = e.flowValidationNLL {

@@ -47,7 +47,9 @@ public final class HuntRunner {
         let test = x.indexSelect(axis: 0, indices: sample.testBackground + sample.testSignal)
         let testLabels = sample.testBackground.map { _ in 0 } + sample.testSignal.map { _ in 1 }
         var experiment = HuntExperiment(
-            requestedFraction: fraction, signalOverBackground: sample.signalOverBackground, injected: sample.injected,
+            requestedFraction: fraction, signalOverBackground: sample.signalOverBackground,
+            significance: Double(sample.injectedInRegion) / Double(max(sample.dataBackgroundInRegion, 1)).squareRoot(),
+            injected: sample.injected,
             injectedInRegion: sample.injectedInRegion, dataEvents: sample.data.count, dataInRegion: dataSR.count,
             testBackground: sample.testBackground.count, testSignal: sample.testSignal.count, results: [],
             flowValidationNLL: nil)
@@ -151,6 +153,7 @@ public final class HuntRunner {
                 step += 1
             }
             let nll = task.negativeLogLikelihood(validation)
+            log(String(format: "  %@ epoch %d/%d: held-out nll %.4f", what, epoch + 1, options.flowEpochs, nll))
             if nll < best {
                 best = nll
                 bestState = task.flow.stateDict().mapValues { $0.copy() }
@@ -182,6 +185,12 @@ public final class HuntRunner {
         var low = [Float](repeating: .infinity, count: d), high = [Float](repeating: -.infinity, count: d)
         for i in 0..<(data.count / d) {
             for j in 0..<d { low[j] = min(low[j], data[i * d + j]); high[j] = max(high[j], data[i * d + j]) }
+        }
+        if let dump = ProcessInfo.processInfo.environment["GENLAB_HUNT_DUMP"] {
+            let truth = x.indexSelect(axis: 0, indices: dataSR)
+            try? FlowSamples.write(
+                samples, names: options.features, csv: dump + "_samples.csv", hdf5: dump + "_samples.h5")
+            try? FlowSamples.write(truth, names: options.features, csv: dump + "_data.csv", hdf5: dump + "_data.h5")
         }
         let kept = (0..<n).filter { i in
             (0..<d).allSatisfy {

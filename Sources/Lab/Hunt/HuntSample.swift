@@ -51,9 +51,10 @@ public struct HuntSample {
         testBackground = b[(nData + nReference)...].filter(inRegion)
         let s = rng.permutation(signal.count).map { signal[$0] }
         let signalInRegion = s.filter(inRegion)
-        // A quarter of the signal-region signal is the test set; injection draws from the rest in order.
+        // The last quarter (in the seeded order) of the signal-region signal is the test set; injection
+        // draws from the rest from the front, so what it draws is not thinned in the SR by the test's share.
         let nTest = signalInRegion.count / 4
-        testSignal = Array(signalInRegion[0..<nTest])
+        testSignal = Array(signalInRegion.suffix(nTest))
         let held = Set(testSignal)
         let pool = s.filter { !held.contains($0) }
         dataBackgroundInRegion = data.filter(inRegion).count

@@ -129,6 +129,8 @@ public struct HuntMethodResult: Codable, Sendable {
 public struct HuntExperiment: Codable, Sendable {
     public var requestedFraction: Double
     public var signalOverBackground: Double
+    /// S/√B of the injected signal in the SR of the data (what a bump hunt would see without cuts).
+    public var significance: Double
     public var injected: Int
     public var injectedInRegion: Int
     public var dataEvents: Int
