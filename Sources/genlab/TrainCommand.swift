@@ -229,7 +229,7 @@ struct Train: ParsableCommand {
         let trainer = try TrainingSetup.makeFlow(data: data, out: out, options: options, flow: flow)
         if let task = trainer.task as? FlowTask {
             print(
-                "training a \(flow.transform) flow on \(data): \(task.exampleCount) rows of "
+                "training a flow (\(flow.transform)) on \(data): \(task.exampleCount) rows of "
                     + "\(flow.features.joined(separator: ", "))"
                     + (flow.context.isEmpty ? "" : " given \(flow.context.joined(separator: ", "))"))
         }
