@@ -62,7 +62,7 @@ public enum HuntReport {
         report.notes.append(
             "Max SIC = the largest εS/√εB on the test set (signal-region background and signal no method trained "
                 + "on) where at least \(options.minimumBackground) test background events pass; mean ± standard "
-                + "deviation over \(options.classifierSeeds) classifier seeds (ANODE: one flow).")
+                + "deviation over \(options.classifierSeeds) classifier seeds (ANODE: signal-region flows).")
         for e in experiments {
             var rows: [(String, String)] = [
                 (

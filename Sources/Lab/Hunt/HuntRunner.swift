@@ -94,25 +94,29 @@ public final class HuntRunner {
                     negatives: .rows(sample.reference.filter(inRegion)),
                     test: test, testLabels: testLabels, data: sample.data)
             case .anode:
-                let regionFlow = try trainFlow(rows: dataSR, seed: options.seed &+ 200, what: "signal-region flow")
+                // One SR flow per seed: the spread of ANODE is the flows'.
                 let rows = sample.testBackground + sample.testSignal
                 let ctx = try table.matrix(["mjj"], rows: rows)
-                let score = noGrad { () -> [Double] in
-                    let a = regionFlow.task.flow.logProbability(test, context: ctx).scalars
-                    let b = sidebandFlow!.task.flow.logProbability(test, context: ctx).scalars
-                    return zip(a, b).map { Double($0) - Double($1) }
-                }
-                let roc = ROC(scores: score, labels: testLabels)
-                result = HuntMethodResult(
-                    method: method,
-                    maxSIC: [
+                let background = noGrad { sidebandFlow!.task.flow.logProbability(test, context: ctx).scalars }
+                var maxSIC: [Double] = [], auc: [Double] = []
+                var curve: ([Double], [Double]) = ([], [])
+                for s in 0..<options.classifierSeeds {
+                    let regionFlow = try trainFlow(
+                        rows: dataSR, seed: options.seed &+ 200 &+ UInt64(s), what: "signal-region flow")
+                    let data = noGrad { regionFlow.task.flow.logProbability(test, context: ctx).scalars }
+                    let roc = ROC(scores: zip(data, background).map { Double($0) - Double($1) }, labels: testLabels)
+                    maxSIC.append(
                         roc.maximumSIC(
                             backgroundEvents: sample.testBackground.count, minimumBackground: options.minimumBackground)
-                    ],
-                    auc: [roc.auc],
-                    sicCurve: Self.sicCurve(
-                        roc, backgroundEvents: sample.testBackground.count, minimum: options.minimumBackground),
-                    backgroundMjjAfterCuts: [:], seconds: 0)
+                    )
+                    auc.append(roc.auc)
+                    if s == 0 {
+                        curve = Self.sicCurve(
+                            roc, backgroundEvents: sample.testBackground.count, minimum: options.minimumBackground)
+                    }
+                }
+                result = HuntMethodResult(
+                    method: method, maxSIC: maxSIC, auc: auc, sicCurve: curve, backgroundMjjAfterCuts: [:], seconds: 0)
             }
             result.seconds = Date().timeIntervalSince(started)
             log(
