@@ -94,23 +94,22 @@ public enum HuntReport {
         return files
     }
 
-    /// Normalised m_jj histograms of the data's background: all, and after the cuts keeping 10 % and
-    /// 1 % of the SR data — a flat ratio means the cut does not sculpt a bump.
+    /// Normalised m_jj histograms of the data's background (Poisson error bars): all, and after the
+    /// cuts keeping 10 % and 1 % of the SR data (each drawn from 50 events on) — the same shape means
+    /// the cut does not sculpt a bump.
     static func sculpting(_ r: HuntMethodResult, file: String, options: HuntOptions) throws {
         let all = r.backgroundMjjAfterCuts["all"] ?? []
         guard let lo = all.min(), let hi = all.max(), hi > lo else { return }
-        let bins = 40, width = (min(hi, 6) - lo) / Double(bins)
+        let bins = 30, width = (min(hi, 6) - lo) / Double(bins)
         var plot = Plot(
             title:
                 "\(r.method.rawValue): background m_jj after cuts (SR \(options.signalRegion.lowerBound)–"
                 + "\(options.signalRegion.upperBound) TeV)",
             xLabel: "m_jj (TeV)", yLabel: "fraction of events per bin")
         plot.logY = true
-        for (name, key) in [
-            ("all background", "all"), ("cut keeping 10 % of SR data", "0.1"), ("cut keeping 1 % of SR data", "0.01"),
-        ] {
+        for (name, key) in [("all", "all"), ("10 % kept", "0.1"), ("1 % kept", "0.01")] {
             let values = r.backgroundMjjAfterCuts[key] ?? []
-            guard !values.isEmpty else { continue }
+            guard values.count >= 50 else { continue }
             var counts = [Double](repeating: 0, count: bins)
             for v in values {
                 let b = Int((v - lo) / width)
@@ -118,7 +117,8 @@ public enum HuntReport {
             }
             let total = Double(values.count)
             let xs = (0..<bins).map { lo + (Double($0) + 0.5) * width }
-            plot.add("\(name) (\(values.count))", x: xs, y: counts.map { max($0, 0.5) / total }, steps: true)
+            plot.add("\(name) (\(values.count))", x: xs, y: counts.map { $0 / total }, steps: true)
+            plot.series[plot.series.count - 1].errors = counts.map { $0.squareRoot() / total }
         }
         try plot.write(file)
     }
