@@ -4,6 +4,7 @@ import Formats
 import Foundation
 import Lab
 import Models
+import NN
 
 /// `genlab score`.
 struct Score: ParsableCommand {
@@ -14,8 +15,9 @@ struct Score: ParsableCommand {
             checkpoint's preprocessing), or .npy images; labels and jet masses are used when the files have them. \
             OUT: a folder (scores.csv, flagged.csv, roc.png, report.json, …) or a .csv / .h5 scores file.
             """)
-    @Option(help: "A vae, ae or gan checkpoint trained on background.") var checkpoint: String
-    @Argument(help: "Event files.") var events: [String]
+    @Option(help: "A vae, ae or gan checkpoint trained on background (or a flow: feature tables, log_density).")
+    var checkpoint: String
+    @Argument(help: "Event files (feature tables for a flow).") var events: [String]
     @Option(help: "Output folder, or a .csv / .h5 scores file.") var out: String
     @Option(
         help: "The score to threshold (default: neg_elbo for a VAE, mse for an AE, discriminator for a GAN).",
@@ -83,17 +85,32 @@ struct Score: ParsableCommand {
         try OutputGuard.refuse(
             outputs: [out, scoresPath, flaggedPath, folder + "/report.json"],
             inputs: events + [checkpoint] + (calibration.map { [$0] } ?? []))
-        let scorer = try AnomalyScorer(checkpoint: checkpoint)
-        scorer.jetsPerEvent = jets
-        scorer.fromConstituents = fromConstituents
-        let primary = score ?? scorer.primaryScore
-        guard scorer.scores.contains(primary) else {
-            throw ValidationError("--score must be one of \(scorer.scoreNames.joined(separator: ", "))")
-        }
         // Under mpirun the events are shared out over the ranks; rank 0 gets them all and writes.
         let cluster = Cluster.world
-        let scored = try scorer.score(events, cluster: cluster)
-        var calibrationScores = try calibration.map { try scorer.score([$0], cluster: cluster) }
+        let primary: AnomalyScore, scored: AnomalyScorer.Table?, warnings: [String]
+        var calibrationScores: AnomalyScorer.Table??
+        if (try? Checkpoint.load(checkpoint))?.modelKind == .flow {
+            // A flow on a feature table: one score, its negative log-density; rank 0 scores alone.
+            guard score == nil || score == .logDensity else {
+                throw ValidationError("--score must be log_density for a flow checkpoint")
+            }
+            let flow = try ConditionalFlow.load(checkpoint)
+            primary = .logDensity
+            warnings = []
+            scored = cluster.isRoot ? try FlowScoring.table(flow, paths: events) : nil
+            calibrationScores = try calibration.map { cluster.isRoot ? try FlowScoring.table(flow, paths: [$0]) : nil }
+        } else {
+            let scorer = try AnomalyScorer(checkpoint: checkpoint)
+            scorer.jetsPerEvent = jets
+            scorer.fromConstituents = fromConstituents
+            primary = score ?? scorer.primaryScore
+            guard scorer.scores.contains(primary) else {
+                throw ValidationError("--score must be one of \(scorer.scoreNames.joined(separator: ", "))")
+            }
+            scored = try scorer.score(events, cluster: cluster)
+            calibrationScores = try calibration.map { try scorer.score([$0], cluster: cluster) }
+            warnings = scorer.warnings
+        }
         guard var table = scored else { return }
         if signalLabel == 0 { table.labels = table.labels.map { $0.map { 1 - $0 } } }
         try table.requireScorable(primary.rawValue, files: events)
@@ -109,8 +126,8 @@ struct Score: ParsableCommand {
             calibration: calibration.flatMap { name in calibrationScores?.map { (name, $0) } },
             decorrelateMass: decorrelateMass)
         _ = try RunFolder(folder)
-        for warning in scorer.warnings { Warnings.emit(warning) }
-        var report = ScoreReport(table: table, threshold: threshold, warnings: scorer.warnings)
+        for warning in warnings { Warnings.emit(warning) }
+        var report = ScoreReport(table: table, threshold: threshold, warnings: warnings)
         report.ranks = cluster.isDistributed ? cluster.size : nil
         let s = try report.write(scoresPath: scoresPath, flaggedPath: flaggedPath, plotsFolder: folder)
         if json {

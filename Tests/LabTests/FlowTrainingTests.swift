@@ -56,6 +56,12 @@ final class FlowTrainingTests: XCTestCase {
         let lb = noGrad { flow.logProbability(background.features, context: background.context).mean().item() }
         let ls = noGrad { flow.logProbability(signal.features, context: signal.context).mean().item() }
         XCTAssertGreaterThan(lb, ls + 1)
+        // `genlab score`'s table: minus the log-density, higher for the signal it never saw.
+        let scored = try FlowScoring.table(flow, paths: [toy])
+        XCTAssertEqual(scored.count, table.rows)
+        XCTAssertEqual(scored.names, ["log_density"])
+        let roc = ROC(scores: scored.column("log_density"), labels: scored.labels.map { $0 ?? 0 })
+        XCTAssertGreaterThan(roc.auc, 0.8)
     }
 
     func testHostileTablesAndOptionsAreRefusedByName() throws {

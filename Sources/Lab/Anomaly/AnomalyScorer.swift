@@ -247,4 +247,7 @@ public enum AnomalyScore: String, NamedChoice {
     case latentDistance = "latent_distance"
     /// Minus the GAN discriminator's logit (higher: less like the training data).
     case discriminator
+    /// Minus a flow's log-density of the event's features given its context (higher: less like the
+    /// training data; `genlab score` with a `train flow` checkpoint).
+    case logDensity = "log_density"
 }
