@@ -92,6 +92,17 @@ final class HuntTests: XCTestCase {
         XCTAssertTrue(Set(sample.reference).isDisjoint(with: sample.data))
     }
 
+    func testATableTooSmallForTheHuntIsRefusedByName() throws {
+        let table = try FeatureTable(paths: [Fixture.path("hunt_toy_table.h5")])
+        var options = quickOptions([0])
+        options.methods = [.cwola]
+        let runner = try HuntRunner(table: table, options: options)
+        runner.log = { _ in }
+        XCTAssertThrowsError(try runner.run()) {
+            XCTAssertTrue("\($0)".contains("hunt_toy_table.h5") && "\($0)".contains("too few events"), "\($0)")
+        }
+    }
+
     func testAnInjectionTheFileCannotHoldIsRefusedByName() throws {
         // 100 background and 30 signal events, all at m_jj = 3.5: S/B = 0.5 needs 30 signal events in
         // the data's signal region (60 background there), but a quarter of the signal is kept for the test.

@@ -37,6 +37,20 @@ public final class HuntRunner {
     public func experiment(fraction: Double) throws -> HuntExperiment {
         let sample = try HuntSample(table: table, region: options.signalRegion, fraction: fraction, seed: options.seed)
         let dataSR = sample.data.filter(inRegion), dataSB = sample.data.filter { !inRegion($0) }
+        // Every method needs events on both sides of the SR boundary and in the test set, enough for
+        // its folds; a table too small for that is refused rather than fitted to a handful of rows.
+        let needed = max(50, 10 * options.folds)
+        for (what, n) in [
+            ("data events in the signal region", dataSR.count), ("data events in the side bands", dataSB.count),
+            ("reference background events in the signal region", sample.reference.filter(inRegion).count),
+            ("test background events", sample.testBackground.count), ("test signal events", sample.testSignal.count),
+        ] where n < needed {
+            throw FormatError(
+                table.sources.first ?? "--data",
+                "holds too few events for the hunt: \(n) \(what) (at least \(needed) needed with "
+                    + "\(options.folds) folds)"
+            )
+        }
         log(
             String(
                 format:
