@@ -32,15 +32,16 @@ struct Sample: ParsableCommand {
 
     func run() throws {
         try output.run {
-            let isFlow = (try? Checkpoint.load(checkpoint))?.modelKind == .flow
-            return try isFlow ? sampleFlow() : sample()
+            // Read once: a flow is sampled from this copy; any other file goes the image path (its own checks).
+            if let ckpt = try? Checkpoint.load(checkpoint), ckpt.modelKind == .flow { return try sampleFlow(ckpt) }
+            return try sample()
         }
     }
 
     /// A flow's samples as samples.csv and samples.h5 (the features, then the context they were drawn at).
-    func sampleFlow() throws -> Outcome {
+    func sampleFlow(_ ckpt: Checkpoint) throws -> Outcome {
         try OutputGuard.refuse(outputs: [out], inputs: [checkpoint])
-        let flow = try ConditionalFlow.load(checkpoint)
+        let flow = try ConditionalFlow.load(ckpt, file: checkpoint)
         let c = flow.config
         var rng = PRNG(seed: seed)
         var contexts: Tensor?

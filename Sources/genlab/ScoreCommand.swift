@@ -89,12 +89,12 @@ struct Score: ParsableCommand {
         let cluster = Cluster.world
         let primary: AnomalyScore, scored: AnomalyScorer.Table?, warnings: [String]
         var calibrationScores: AnomalyScorer.Table??
-        if (try? Checkpoint.load(checkpoint))?.modelKind == .flow {
+        if let ckpt = try? Checkpoint.load(checkpoint), ckpt.modelKind == .flow {
             // A flow on a feature table: one score, its negative log-density; rank 0 scores alone.
             guard score == nil || score == .logDensity else {
                 throw ValidationError("--score must be log_density for a flow checkpoint")
             }
-            let flow = try ConditionalFlow.load(checkpoint)
+            let flow = try ConditionalFlow.load(ckpt, file: checkpoint)
             primary = .logDensity
             warnings = []
             scored = cluster.isRoot ? try FlowScoring.table(flow, paths: events) : nil

@@ -205,6 +205,23 @@ struct Train: ParsableCommand {
         return f
     }
 
+    /// The shared loop's options from the flags (every model kind; the image-only ones stay nil for a flow).
+    func loopOptions() -> TrainOptions {
+        var options = TrainOptions()
+        options.epochs = epochs; options.batchSize = batchSize; options.learningRate = lr; options.latentDim = latentDim
+        options.imageSize = imageSize; options.seed = seed; options.maxSteps = maxSteps
+        options.quiet = output.quiet
+        options.sampleEvery = sampleEvery
+        if Cluster.world.isDistributed { options.ranks = Cluster.world.size }
+        if syncBatchNorm { options.syncBatchNorm = true }
+        var policy = OptimizerPolicy()
+        policy.schedule = lrSchedule; policy.warmupSteps = warmupSteps; policy.weightDecay = weightDecay
+        policy.gradClip = gradClip
+        if policy != OptimizerPolicy() { options.optimizer = policy }
+        options.keepBest = keepBest
+        return options
+    }
+
     /// `train flow`: a conditional normalising flow on the rows of a feature table.
     func trainFlow() throws -> Outcome {
         try OutputGuard.refuse(folder: out, inputs: [data])
@@ -215,16 +232,7 @@ struct Train: ParsableCommand {
                 "--loss, --lr-d, --n-critic, --ema, --augment, --image-size, --channels and --latent-dim are "
                     + "image-model options")
         }
-        var options = TrainOptions()
-        options.epochs = epochs; options.batchSize = batchSize; options.learningRate = lr
-        options.seed = seed; options.maxSteps = maxSteps; options.quiet = output.quiet
-        let cluster = Cluster.world
-        if cluster.isDistributed { options.ranks = cluster.size }
-        var policy = OptimizerPolicy()
-        policy.schedule = lrSchedule; policy.warmupSteps = warmupSteps; policy.weightDecay = weightDecay
-        policy.gradClip = gradClip
-        if policy != OptimizerPolicy() { options.optimizer = policy }
-        options.keepBest = keepBest
+        let options = loopOptions()
         let flow = try flowOptions()
         let trainer = try TrainingSetup.makeFlow(data: data, out: out, options: options, flow: flow)
         if let task = trainer.task as? FlowTask {
@@ -265,19 +273,8 @@ struct Train: ParsableCommand {
     // Long: sets the run up from the flags, trains, and reports what it did.
     func train() throws -> Outcome {
         try OutputGuard.refuse(folder: out, inputs: [data])
-        var options = TrainOptions()
-        options.epochs = epochs; options.batchSize = batchSize; options.learningRate = lr; options.latentDim = latentDim
-        options.imageSize = imageSize; options.seed = seed; options.maxSteps = maxSteps
-        options.quiet = output.quiet
-        options.sampleEvery = sampleEvery
+        let options = loopOptions()
         let cluster = Cluster.world
-        if cluster.isDistributed { options.ranks = cluster.size }
-        if syncBatchNorm { options.syncBatchNorm = true }
-        var policy = OptimizerPolicy()
-        policy.schedule = lrSchedule; policy.warmupSteps = warmupSteps; policy.weightDecay = weightDecay
-        policy.gradClip = gradClip
-        if policy != OptimizerPolicy() { options.optimizer = policy }
-        options.keepBest = keepBest
         var model = TrainingSetup.ModelOptions()
         model.architecture = arch; model.beta = beta; model.warmupSteps = warmup; model.likelihood = likelihood
         model.features = features.flatMap { Int($0) }; model.channels = channels

@@ -65,10 +65,18 @@ public struct ROC {
     /// The largest significance improvement εS/√εB where at least `minimumBackground` background
     /// events pass (a single surviving event would make any ratio).
     public func maximumSIC(backgroundEvents: Int, minimumBackground: Int = 10) -> Double {
+        sicPoints(backgroundEvents: backgroundEvents, minimumBackground: minimumBackground).map(\.sic).max() ?? .nan
+    }
+
+    /// (εS, εS/√εB) at every threshold where at least `minimumBackground` of `backgroundEvents`
+    /// background events pass.
+    public func sicPoints(
+        backgroundEvents: Int, minimumBackground: Int = 10
+    ) -> [(signalEfficiency: Double, sic: Double)] {
         let floor = Double(minimumBackground) / Double(max(backgroundEvents, 1))
         return zip(signalEfficiency, backgroundEfficiency).filter { $0.1 >= floor && $0.1 > 0 }.map {
-            $0.0 / $0.1.squareRoot()
-        }.max() ?? .nan
+            ($0.0, $0.0 / $0.1.squareRoot())
+        }
     }
 
     /// Background rejection 1/εB at signal efficiency `target`.

@@ -113,21 +113,6 @@ public struct FlowOptions: Codable, Sendable, Equatable {
 }
 
 extension TrainingSetup {
-    /// options.json of a flow run: the loop's options with the kind, the data and the flow's options.
-    struct FlowRecipe: Encodable {
-        var options: TrainOptions
-        var data: String
-        var flow: FlowOptions
-        enum Keys: String, CodingKey { case kind, data, flow }
-        func encode(to encoder: Encoder) throws {
-            try options.encode(to: encoder)
-            var c = encoder.container(keyedBy: Keys.self)
-            try c.encode(ModelKind.flow, forKey: .kind)
-            try c.encode(data, forKey: .data)
-            try c.encode(flow, forKey: .flow)
-        }
-    }
-
     /// A flow trainer on the rows of the feature table(s) at `data` that `flow` selects, with a
     /// seeded held-out split for the validation likelihood.
     public static func makeFlow(
@@ -160,7 +145,7 @@ extension TrainingSetup {
             separator: "; ")
         let files = [
             ("config.json", try RunFolder.json(flow.config)), ("data.json", try RunFolder.json(description)),
-            ("options.json", try RunFolder.json(FlowRecipe(options: options, data: path, flow: flow))),
+            ("options.json", try RunFolder.json(RunRecipe(options: options, kind: .flow, data: path, flow: flow))),
         ]
         return Trainer(task: task, run: run, options: options, setupFiles: files)
     }

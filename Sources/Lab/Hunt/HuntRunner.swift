@@ -13,6 +13,8 @@ public final class HuntRunner {
     public var log: (String) -> Void = { print($0) }
     let x: Tensor
     let mjj: [Float]
+    /// The table's labels (truth: 1 signal), for the background m_jj after cuts.
+    let truth: [Float]
 
     public init(table: FeatureTable, options: HuntOptions) throws {
         guard options.problems.isEmpty else {
@@ -22,7 +24,7 @@ public final class HuntRunner {
         self.options = options
         x = try table.matrix(options.features)
         mjj = try table.column("mjj")
-        _ = try table.column("label")
+        truth = try table.column("label")
     }
 
     func inRegion(_ r: Int) -> Bool {
@@ -204,12 +206,6 @@ public final class HuntRunner {
         for i in 0..<(data.count / d) {
             for j in 0..<d { low[j] = min(low[j], data[i * d + j]); high[j] = max(high[j], data[i * d + j]) }
         }
-        if let dump = ProcessInfo.processInfo.environment["GENLAB_HUNT_DUMP"] {
-            let truth = x.indexSelect(axis: 0, indices: dataSR)
-            try? FlowSamples.write(
-                samples, names: options.features, csv: dump + "_samples.csv", hdf5: dump + "_samples.h5")
-            try? FlowSamples.write(truth, names: options.features, csv: dump + "_data.csv", hdf5: dump + "_data.h5")
-        }
         let kept = (0..<n).filter { i in
             (0..<d).allSatisfy {
                 values[i * d + $0].isFinite && values[i * d + $0] >= low[$0] && values[i * d + $0] <= high[$0]
@@ -291,17 +287,16 @@ public final class HuntRunner {
         var foldOf: [Int: Int] = [:]
         for (i, r) in tableRow.enumerated() { if let r { foldOf[r] = fold[i] } }
         let dataScores = dataScores(ensemble, rows: data, foldOf: foldOf)
-        let labelsAll = (try? table.column("label")) ?? []
         let regionScores = data.indices.filter { inRegion(data[$0]) }.map { dataScores[$0] }
         var after: [String: [Double]] = [:]
         for keep in [0.1, 0.01] {
             let cut = threshold(forFalsePositiveRate: keep, background: regionScores)
-            after[String(format: "%g", keep)] = data.indices.filter { labelsAll[data[$0]] == 0 && dataScores[$0] > cut }
+            after[String(format: "%g", keep)] = data.indices.filter { truth[data[$0]] == 0 && dataScores[$0] > cut }
                 .map {
                     Double(mjj[data[$0]])
                 }
         }
-        after["all"] = data.filter { labelsAll[$0] == 0 }.map { Double(mjj[$0]) }
+        after["all"] = data.filter { truth[$0] == 0 }.map { Double(mjj[$0]) }
         return HuntMethodResult(
             method: method, maxSIC: maxSIC, auc: auc, sicCurve: curve, backgroundMjjAfterCuts: after, seconds: 0)
     }
@@ -320,12 +315,11 @@ public final class HuntRunner {
         return out
     }
 
-    /// SIC = εS/√εB against εS where at least `minimum` test background events pass, thinned to ≤ 400 points.
+    /// The SIC curve thinned to ≤ 400 points (for the plot and report.json).
     static func sicCurve(_ roc: ROC, backgroundEvents: Int, minimum: Int) -> ([Double], [Double]) {
-        let floor = Double(minimum) / Double(max(backgroundEvents, 1))
-        let points = zip(roc.signalEfficiency, roc.backgroundEfficiency).filter { $0.1 >= floor && $0.1 > 0 }
+        let points = roc.sicPoints(backgroundEvents: backgroundEvents, minimumBackground: minimum)
         let step = max(1, points.count / 400)
         let thinned = stride(from: 0, to: points.count, by: step).map { points[$0] }
-        return (thinned.map(\.0), thinned.map { $0.0 / $0.1.squareRoot() })
+        return (thinned.map(\.signalEfficiency), thinned.map(\.sic))
     }
 }

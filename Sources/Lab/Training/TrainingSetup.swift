@@ -38,21 +38,24 @@ public enum TrainingSetup {
     }
 
     /// options.json: the loop's options at the top level (as ever), with the kind, the data and
-    /// the model's options beside them — what `genlab train --config options.json` replays.
+    /// the model's options (an image model's `model`, a flow's `flow`) beside them — what
+    /// `genlab train --config options.json` replays.
     struct RunRecipe: Encodable {
         var options: TrainOptions
         var kind: ModelKind
         var data: String
-        var model: ModelOptions
+        var model: ModelOptions?
+        var flow: FlowOptions?
 
-        enum Keys: String, CodingKey { case kind, data, model }
+        enum Keys: String, CodingKey { case kind, data, model, flow }
 
         func encode(to encoder: Encoder) throws {
             try options.encode(to: encoder)
             var c = encoder.container(keyedBy: Keys.self)
             try c.encode(kind, forKey: .kind)
             try c.encode(data, forKey: .data)
-            try c.encode(model, forKey: .model)
+            try c.encodeIfPresent(model, forKey: .model)
+            try c.encodeIfPresent(flow, forKey: .flow)
         }
     }
 
