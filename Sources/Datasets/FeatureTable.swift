@@ -10,6 +10,9 @@ import Foundation
 /// added, with the two jets ordered by mass (J1 the lighter), masses in TeV:
 /// `mjj`, `mJ1`, `deltaMJ` (= m_J2 − m_J1 ≥ 0), `tau21J1`, `tau21J2`. Rows where one of them is
 /// not finite (a jet with τ1 = 0) are dropped and counted.
+///
+/// Whole-event files in the R&D layout (`events_anomalydetection.h5`: 700 particles × pT η φ, and a
+/// label) are read too: their jets are clustered here and give the same columns (`DijetFeatures`).
 public struct FeatureTable: Sendable {
     /// Column names, the file's first, then the derived ones.
     public private(set) var names: [String]
@@ -18,7 +21,8 @@ public struct FeatureTable: Sendable {
     public private(set) var rows: Int
     /// The files read, in order.
     public private(set) var sources: [String]
-    /// Rows dropped because a derived feature was not finite.
+    /// Rows dropped because a derived feature was not finite, or (whole events) the event had
+    /// fewer than two jets.
     public private(set) var dropped = 0
 
     /// The derived resonant-hunt features (see the type's documentation).
@@ -36,8 +40,12 @@ public struct FeatureTable: Sendable {
 
     /// Reads every path (an HDF5 file, or a folder: its `*.h5`/`*.hdf5` files in name order) and
     /// stacks their rows; every file must have the columns of the first. `key` names the frame
-    /// (nil: `df`, else the file's only frame).
-    public init(paths: [String], key: String? = nil, limits: InputLimits = .current) throws {
+    /// (nil: `df`, else the file's only frame). `progress` is told (file, events done, events) while
+    /// whole events are clustered.
+    public init(
+        paths: [String], key: String? = nil, limits: InputLimits = .current,
+        progress: ((String, Int, Int) -> Void)? = nil
+    ) throws {
         var files: [String] = []
         for p in paths {
             var isDirectory: ObjCBool = false
@@ -61,6 +69,25 @@ public struct FeatureTable: Sendable {
             try InputFile.requireRegular(path)
             let file = try HDF5File(path)
             defer { file.close() }
+            if key == nil, let layout = try EventLayout.detect(file), layout.isWholeEvents {
+                let events = try DijetFeatures.table(
+                    EventFile(file, layout: layout), progress: progress.map { p in { p(path, $0, $1) } })
+                if names.isEmpty { names = events.names }
+                guard Set(names) == Set(events.names) else {
+                    throw FormatError(
+                        path,
+                        "gives the columns \(events.names.joined(separator: " ")); the first file, "
+                            + "\(files[0]), has \(names.joined(separator: " "))")
+                }
+                let order = names.map { events.names.firstIndex(of: $0)! }, w = names.count
+                let rows = events.values.count / w
+                total += rows
+                dropped += events.dropped
+                try limits.bytes(total * w * 4, file: path, what: "the feature table")
+                for r in 0..<rows { values += order.map { events.values[r * w + $0] } }
+                sources.append(path)
+                continue
+            }
             let frame = try PandasFrame(file, key: try Self.frameKey(file, key))
             try frame.requireStored()
             let columns = frame.columns.filter { !$0.isEmpty }
@@ -130,7 +157,7 @@ public struct FeatureTable: Sendable {
             out += scaled.map { Float($0) }
             kept += 1
         }
-        dropped = rows - kept
+        dropped += rows - kept
         rows = kept
         names += Self.huntFeatures
         self.values = out

@@ -98,12 +98,12 @@ struct Hunt: ParsableCommand {
         if !overwrite, FileManager.default.fileExists(atPath: (out as NSString).appendingPathComponent("report.json")) {
             throw FormatError(out, "already holds a hunt (report.json); choose a new --out, or pass --overwrite")
         }
-        let table = try FeatureTable(paths: [data])
+        let table = try FeatureTable.reading([data], quiet: output.quiet)
         let runner = try HuntRunner(table: table, options: o)
         if output.quiet { runner.log = { _ in } }
         runner.log(
             "hunting in \(data): \(table.rows) events from \(table.sources.count) file(s)"
-                + (table.dropped > 0 ? ", \(table.dropped) without finite features left out" : ""))
+                + (table.dropped > 0 ? ", \(table.dropped) without two jets or finite features left out" : ""))
         let started = Date()
         let experiments = try runner.run()
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)

@@ -16,7 +16,7 @@ public enum FlowScoring {
         var out = AnomalyScorer.Table(names: [AnomalyScore.logDensity.rawValue])
         out.scores = [[]]
         for path in paths {
-            let table = try FeatureTable(paths: [path])
+            let table = try FeatureTable.reading([path])
             let x = try table.matrix(c.featureNames)
             let context = c.contextFeatures > 0 ? try table.matrix(c.contextNames) : nil
             let labels = table.names.contains("label") ? try table.column("label") : nil

@@ -121,7 +121,7 @@ extension TrainingSetup {
         -> Trainer
     {
         guard flow.problems.isEmpty else { throw FormatError(out, flow.problems.joined(separator: "; ")) }
-        let table = try FeatureTable(paths: [path])
+        let table = try FeatureTable.reading([path])
         let rows = try flow.selectedRows(table)
         guard rows.count >= 10 else {
             throw FormatError(

@@ -94,7 +94,7 @@ public final class ClassifierEnsemble {
             return (total / (2 * Float(max(zeros, 1))), total / (2 * Float(max(ones, 1))))
         }
         let steps = max(1, members.map(\.training.count).max()! / batch)
-        var best = parameters.map { $0.1.copy() }
+        let best = parameters.map { $0.1.copy() }
         for epoch in 0..<config.epochs {
             let permutations = members.indices.map { orders[$0].permutation(members[$0].training.count) }
             for step in 0..<steps {
