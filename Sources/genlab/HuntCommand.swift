@@ -38,6 +38,9 @@ struct Hunt: ParsableCommand {
     @Option(help: "Flow: affine or spline (default: affine).", transform: Choice.parse("--transform"))
     var transform: ConditionalFlow.Transform?
     @Option(help: "CATHODE: flow samples per signal-region data event (default: 4).") var oversampling: Int?
+    @Option(
+        name: .customLong("flow-ensemble"),
+        help: "CATHODE: the flow's best epochs whose samples are pooled (default: 5).") var flowEnsemble: Int?
     @Option(name: .customLong("sideband-width"), help: "CWoLa: side-band width on each side, TeV (default: 0.2).")
     var sidebandWidth: Double?
     @Option(help: "Seed for the split, the injection and every network.") var seed: UInt64 = 0
@@ -80,6 +83,7 @@ struct Hunt: ParsableCommand {
         }
         if let transform { o.flow.transform = transform }
         if let oversampling { o.oversampling = oversampling }
+        if let flowEnsemble { o.flowEnsemble = flowEnsemble }
         if let sidebandWidth { o.sidebandWidth = sidebandWidth }
         o.seed = seed
         guard o.problems.isEmpty else { throw ValidationError(o.problems.joined(separator: "; ")) }

@@ -104,13 +104,30 @@ final class HuntTests: XCTestCase {
     }
 
     func testAnInjectionTheFileCannotHoldIsRefusedByName() throws {
-        // 100 background and 30 signal events, all at m_jj = 3.5: S/B = 0.5 needs 30 signal events in
-        // the data's signal region (60 background there), but a quarter of the signal is kept for the test.
+        // 100 background and 30 signal events, all at m_jj = 3.5: S/B = 0.6 needs 24 signal events in
+        // the data's signal region (40 background there), but a quarter of the signal is kept for the test.
         let rows = (0..<100).map { _ in [Float(3.5), 0] } + (0..<30).map { _ in [Float(3.5), 1] }
         let table = FeatureTable(names: ["mjj", "label"], values: rows.flatMap { $0 }, sources: ["toy.h5"])
-        XCTAssertNoThrow(try HuntSample(table: table, region: 3.3...3.7, fraction: 0.3, seed: 0))
-        XCTAssertThrowsError(try HuntSample(table: table, region: 3.3...3.7, fraction: 0.5, seed: 0)) {
-            XCTAssertTrue("\($0)".contains("toy.h5") && "\($0)".contains("needs 30 signal events"), "\($0)")
+        XCTAssertNoThrow(try HuntSample(table: table, region: 3.3...3.7, fraction: 0.5, seed: 0))
+        XCTAssertThrowsError(try HuntSample(table: table, region: 3.3...3.7, fraction: 0.6, seed: 0)) {
+            XCTAssertTrue("\($0)".contains("toy.h5") && "\($0)".contains("needs 24 signal events"), "\($0)")
         }
+    }
+
+    /// CWoLa's side bands are weighted so that their mean m_jj is the signal region's, whatever
+    /// the slope of the spectrum; uniform where the SR's mean is not between the bands'.
+    func testCWoLaSideBandsAreBalancedToTheSignalRegionsMeanMass() {
+        let below = (0..<900).map { 3.1 + 0.2 * Double($0) / 900 },
+            above = (0..<100).map { 3.7 + 0.2 * Double($0) / 100 }
+        let region = (0..<300).map { 3.3 + 0.3 * Double($0) / 300 }
+        let (wL, wH) = HuntRunner.balancedBandWeights(below: below, above: above, region: region)
+        let weighted =
+            (below.reduce(0, +) * Double(wL) + above.reduce(0, +) * Double(wH))
+            / (Double(below.count) * Double(wL) + Double(above.count) * Double(wH))
+        XCTAssertEqual(weighted, region.reduce(0, +) / Double(region.count), accuracy: 1e-5)
+        XCTAssertEqual(Double(below.count) * Double(wL) + Double(above.count) * Double(wH), 1000, accuracy: 0.01)
+        XCTAssertGreaterThan(wH, wL)
+        let (a, b) = HuntRunner.balancedBandWeights(below: below, above: above, region: [3.95])
+        XCTAssertEqual([a, b], [1, 1])
     }
 }

@@ -7,7 +7,7 @@ import NN
 /// batch order and early stopping. The resonant hunt's k-fold × seed classifiers are its members.
 ///
 /// Each member: inputs standardised, `hidden` ReLU layers, one logit; binary cross-entropy with
-/// the two classes weighted to equal total weight; Adam; after every epoch the loss on the
+/// optional per-row weights, the two classes then weighted to equal total weight; Adam; after every epoch the loss on the
 /// member's validation rows decides whether its weights are kept (the best epoch wins).
 public final class ClassifierEnsemble {
     public struct Config: Codable, Sendable, Equatable {
@@ -38,12 +38,14 @@ public final class ClassifierEnsemble {
     public private(set) var bestEpoch: [Int]
 
     /// Trains every member on rows of `inputs` [N, D] with `labels` (0/1) and returns the ensemble
-    /// holding each member's best-epoch weights. `progress` is told (epoch, epochs) as it goes.
+    /// holding each member's best-epoch weights; `weights` (one per row, > 0) weigh rows within
+    /// their class. `progress` is told (epoch, epochs) as it goes.
     public init(
-        config: Config, inputs: Tensor, labels: [Int], members: [Member],
+        config: Config, inputs: Tensor, labels: [Int], weights: [Float]? = nil, members: [Member],
         progress: ((Int, Int) -> Void)? = nil
     ) {
         precondition(inputs.rank == 2 && labels.count == inputs.shape[0] && !members.isEmpty)
+        precondition(weights == nil || weights!.count == labels.count)
         self.config = config
         features = inputs.shape[1]
         let n = inputs.shape[0]
@@ -62,7 +64,9 @@ public final class ClassifierEnsemble {
         layers = (0..<(widths.count - 1)).map { EnsembleLinear(widths[$0], widths[$0 + 1], rngs: &rngs) }
         bestLoss = Array(repeating: .infinity, count: members.count)
         bestEpoch = Array(repeating: 0, count: members.count)
-        train(inputs: standardised(inputs), labels: labels, members: members, progress: progress)
+        train(
+            inputs: standardised(inputs), labels: labels,
+            rowWeights: weights ?? Array(repeating: 1, count: labels.count), members: members, progress: progress)
     }
 
     func standardised(_ x: Tensor) -> Tensor {
@@ -83,15 +87,18 @@ public final class ClassifierEnsemble {
         return h.reshape([h.shape[0], h.shape[1]])
     }
 
-    private func train(inputs x: Tensor, labels: [Int], members: [Member], progress: ((Int, Int) -> Void)?) {
+    private func train(
+        inputs x: Tensor, labels: [Int], rowWeights: [Float], members: [Member], progress: ((Int, Int) -> Void)?
+    ) {
         let count = members.count, batch = config.batchSize
         let optimizer = Adam(parameters, lr: config.learningRate)
         var orders = members.map { PRNG(seed: $0.seed).fork(2) }
         // Class weights per member: each class carries half of the member's training weight.
         let classWeights: [(Float, Float)] = members.map { m in
-            let ones = m.training.reduce(0) { $0 + labels[$1] }, zeros = m.training.count - ones
-            let total = Float(m.training.count)
-            return (total / (2 * Float(max(zeros, 1))), total / (2 * Float(max(ones, 1))))
+            var ones: Float = 0, zeros: Float = 0
+            for r in m.training { if labels[r] == 1 { ones += rowWeights[r] } else { zeros += rowWeights[r] } }
+            let total = ones + zeros
+            return (total / (2 * max(zeros, 1e-12)), total / (2 * max(ones, 1e-12)))
         }
         let steps = max(1, members.map(\.training.count).max()! / batch)
         let best = parameters.map { $0.1.copy() }
@@ -107,7 +114,7 @@ public final class ClassifierEnsemble {
                         let r = member.training[perm[(step * batch + b) % size]]
                         rows.append(r)
                         targets.append(Float(labels[r]))
-                        weights.append(labels[r] == 1 ? classWeights[k].1 : classWeights[k].0)
+                        weights.append(rowWeights[r] * (labels[r] == 1 ? classWeights[k].1 : classWeights[k].0))
                     }
                 }
                 let xb = x.indexSelect(axis: 0, indices: rows).reshape([count, batch, features])
@@ -118,7 +125,8 @@ public final class ClassifierEnsemble {
                 loss.backward()
                 optimizer.step()
             }
-            let validation = validationLoss(x, labels: labels, members: members, weights: classWeights)
+            let validation = validationLoss(
+                x, labels: labels, rowWeights: rowWeights, members: members, weights: classWeights)
             for k in 0..<count where validation[k] < bestLoss[k] {
                 bestLoss[k] = validation[k]
                 bestEpoch[k] = epoch + 1
@@ -133,7 +141,9 @@ public final class ClassifierEnsemble {
     }
 
     /// Each member's class-weighted loss on its validation rows (its training rows when it has none).
-    private func validationLoss(_ x: Tensor, labels: [Int], members: [Member], weights: [(Float, Float)]) -> [Double] {
+    private func validationLoss(
+        _ x: Tensor, labels: [Int], rowWeights: [Float], members: [Member], weights: [(Float, Float)]
+    ) -> [Double] {
         noGrad {
             members.enumerated().map { k, member in
                 let rows = member.validation.isEmpty ? member.training : member.validation
@@ -143,7 +153,7 @@ public final class ClassifierEnsemble {
                     let z = memberLogits(k, x.indexSelect(axis: 0, indices: part)).scalars
                     for (i, r) in part.enumerated() {
                         let y = Double(labels[r]), s = Double(z[i])
-                        let w = Double(labels[r] == 1 ? weights[k].1 : weights[k].0)
+                        let w = Double(rowWeights[r] * (labels[r] == 1 ? weights[k].1 : weights[k].0))
                         total += w * (max(s, 0) - s * y + log1p(exp(-abs(s))))
                         norm += w
                     }

@@ -28,7 +28,8 @@ public enum HuntReport {
         files.append(path("report.json"))
 
         for (i, e) in experiments.enumerated() {
-            let suffix = experiments.count > 1 ? String(format: "_sb%.4f", e.signalOverBackground) : ""
+            // Named by the S/B asked for (what a script passed), not the one the injection reached.
+            let suffix = experiments.count > 1 ? String(format: "_sb%.4f", e.requestedFraction) : ""
             var sic = Plot(
                 title: String(format: "SIC on the test set, S/B = %.2f %% in the SR", 100 * e.signalOverBackground),
                 xLabel: "signal efficiency εS", yLabel: "SIC = εS / √εB")

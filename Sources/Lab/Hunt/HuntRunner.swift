@@ -84,7 +84,7 @@ public final class HuntRunner {
             var result: HuntMethodResult
             switch method {
             case .cathode:
-                let samples = cathodeSamples(sidebandFlow!.task.flow, dataSR: dataSR)
+                let samples = try cathodeSamples(sidebandFlow!, dataSR: dataSR)
                 (experiment.interpolationW1, experiment.truthW1) = interpolationCheck(
                     samples, background: sample.reference.filter(inRegion) + sample.testBackground)
                 result = classify(
@@ -93,13 +93,12 @@ public final class HuntRunner {
             case .cwola:
                 let w = options.sidebandWidth, lo = options.signalRegion.lowerBound,
                     hi = options.signalRegion.upperBound
-                let bands = dataSB.filter {
-                    let m = Double(mjj[$0])
-                    return (m >= lo - w && m < lo) || (m >= hi && m < hi + w)
-                }
+                let below = dataSB.filter { Double(mjj[$0]) >= lo - w && Double(mjj[$0]) < lo }
+                let above = dataSB.filter { Double(mjj[$0]) >= hi && Double(mjj[$0]) < hi + w }
                 result = classify(
-                    method, positives: .rows(dataSR), negatives: .rows(bands), test: test, testLabels: testLabels,
-                    data: sample.data)
+                    method, positives: .rows(dataSR), negatives: .rows(below + above), test: test,
+                    testLabels: testLabels, data: sample.data,
+                    negativeWeights: balancedBandWeights(below: below, above: above, region: dataSR))
             case .iad:
                 result = classify(
                     method, positives: .rows(dataSR), negatives: .rows(sample.reference.filter(inRegion)), test: test,
@@ -146,10 +145,12 @@ public final class HuntRunner {
 
     // MARK: flows
 
-    /// A flow trained on the given table rows and its best epoch (by held-out likelihood).
+    /// A flow trained on the given table rows, holding its best epoch (by held-out likelihood), and
+    /// the states of its `options.flowEnsemble` best epochs, best first.
     struct TrainedFlow {
         var task: FlowTask
         var bestValidation: Double
+        var bestStates: [[String: Tensor]]
     }
 
     func trainFlow(rows: [Int], seed: UInt64, what: String) throws -> TrainedFlow {
@@ -161,7 +162,8 @@ public final class HuntRunner {
         let task = FlowTask(
             flowOptions.config, data: training, validation: validation, lr: options.flowLearningRate, seed: seed)
         var order = PRNG(seed: seed).fork(6), noise = PRNG(seed: seed).fork(7)
-        var best = Double.infinity, bestState: [String: Tensor] = [:]
+        // The best epochs so far, (held-out nll, state), best first.
+        var best: [(Double, [String: Tensor])] = []
         let batch = options.flowBatchSize, steps = max(1, training.count / batch)
         var step = 0
         for epoch in 0..<options.flowEpochs {
@@ -174,19 +176,26 @@ public final class HuntRunner {
             }
             let nll = task.negativeLogLikelihood(validation)
             log(String(format: "  %@ epoch %d/%d: held-out nll %.4f", what, epoch + 1, options.flowEpochs, nll))
-            if nll < best {
-                best = nll
-                bestState = task.flow.stateDict().mapValues { $0.copy() }
+            if nll.isFinite, best.count < options.flowEnsemble || nll < best.last!.0 {
+                best.append((nll, task.flow.stateDict().mapValues { $0.copy() }))
+                best.sort { $0.0 < $1.0 }
+                if best.count > options.flowEnsemble { best.removeLast() }
             }
         }
-        try task.flow.loadStateDict(bestState)
-        return TrainedFlow(task: task, bestValidation: best)
+        guard let first = best.first else {
+            throw FormatError(what, "the flow's held-out likelihood was never finite; try a lower learning rate")
+        }
+        try task.flow.loadStateDict(first.1)
+        return TrainedFlow(task: task, bestValidation: first.0, bestStates: best.map(\.1))
     }
 
     /// CATHODE's background model in the SR: `oversampling` flow samples per SR data event, each at
-    /// an m_jj drawn from a Gaussian kernel density estimate of the SR data's m_jj (kept in the SR);
-    /// samples outside the range of the data's features are dropped, as CATHODE does.
-    func cathodeSamples(_ flow: ConditionalFlow, dataSR: [Int]) -> Tensor {
+    /// an m_jj drawn from a Gaussian kernel density estimate of the SR data's m_jj (kept in the SR),
+    /// drawn in equal shares from the flow's best epochs (CATHODE's ensemble, which smooths the
+    /// epoch-to-epoch wobble of a flow's tails); samples outside the range of the data's features
+    /// are dropped, as CATHODE does. The flow is left at its best epoch.
+    func cathodeSamples(_ trained: TrainedFlow, dataSR: [Int]) throws -> Tensor {
+        let flow = trained.task.flow
         var rng = PRNG(seed: options.seed).fork(21)
         let m = dataSR.map { Double(mjj[$0]) }
         let mean = m.reduce(0, +) / Double(max(m.count, 1))
@@ -199,7 +208,17 @@ public final class HuntRunner {
             let v = m[rng.nextInt(m.count)] + bandwidth * Double(rng.nextNormal())
             if options.signalRegion.contains(v) && v < options.signalRegion.upperBound { contexts.append(Float(v)) }
         }
-        let samples = flow.sample(context: Tensor(shape: [n, 1], data: contexts), count: n, rng: &rng)
+        let states = trained.bestStates, share = (n + states.count - 1) / states.count
+        var parts: [Tensor] = []
+        for (k, state) in states.enumerated() {
+            let lo = k * share, hi = min(n, lo + share)
+            guard lo < hi else { break }
+            try flow.loadStateDict(state)
+            let c = Tensor(shape: [hi - lo, 1], data: Array(contexts[lo..<hi]))
+            parts.append(flow.sample(context: c, count: hi - lo, rng: &rng))
+        }
+        try flow.loadStateDict(states[0])
+        let samples = Tensor.concat(parts, axis: 0)
         // Keep samples inside the data's feature ranges (the flow's tails are not the data's).
         let d = options.features.count, values = samples.scalars, data = x.indexSelect(axis: 0, indices: dataSR).scalars
         var low = [Float](repeating: .infinity, count: d), high = [Float](repeating: -.infinity, count: d)
@@ -232,6 +251,30 @@ public final class HuntRunner {
         return (model, floor)
     }
 
+    /// CWoLa's side-band weights: the band below the SR and the band above get total weights
+    /// whose mean m_jj is the SR's, so a feature that varies linearly with m_jj has the same mean
+    /// in both classes — the falling spectrum would otherwise make the lower band dominate, and
+    /// the classifier learn "heavier jets than the side bands" where there is no signal. Each band
+    /// keeps equal weights within it; the mean weight is 1. Uniform when the SR's mean m_jj is not
+    /// between the bands'.
+    func balancedBandWeights(below: [Int], above: [Int], region: [Int]) -> [Float] {
+        let (wL, wH) = Self.balancedBandWeights(
+            below: below.map { Double(mjj[$0]) }, above: above.map { Double(mjj[$0]) },
+            region: region.map { Double(mjj[$0]) })
+        return below.map { _ in wL } + above.map { _ in wH }
+    }
+
+    /// The per-event weights of the lower and the upper band (see above), from the events' m_jj.
+    public static func balancedBandWeights(below: [Double], above: [Double], region: [Double]) -> (Float, Float) {
+        func mean(_ v: [Double]) -> Double { v.reduce(0, +) / Double(max(v.count, 1)) }
+        let mL = mean(below), mH = mean(above), mS = mean(region)
+        guard !below.isEmpty, !above.isEmpty, mL < mS, mS < mH else { return (1, 1) }
+        // W_L·mL + W_H·mH = (W_L + W_H)·mS, with W_L + W_H = the number of band events.
+        let total = Double(below.count + above.count)
+        let wL = total * (mH - mS) / (mH - mL), wH = total - wL
+        return (Float(wL / Double(below.count)), Float(wH / Double(above.count)))
+    }
+
     // MARK: classifiers
 
     /// One class of a classifier's training rows: table rows, or generated feature rows.
@@ -245,7 +288,8 @@ public final class HuntRunner {
     /// seed's classifiers and the data with the first seed's, each data row by classifiers that did
     /// not see it; returns max SIC per seed and the background m_jj after cuts.
     func classify(
-        _ method: HuntMethod, positives: Rows, negatives: Rows, test: Tensor, testLabels: [Int], data: [Int]
+        _ method: HuntMethod, positives: Rows, negatives: Rows, test: Tensor, testLabels: [Int], data: [Int],
+        negativeWeights: [Float]? = nil
     ) -> HuntMethodResult {
         func tensor(_ r: Rows) -> (Tensor, [Int?]) {
             switch r {
@@ -272,7 +316,9 @@ public final class HuntRunner {
                         seed: options.seed &+ UInt64(1000 * (s + 1) + f)))
             }
         }
-        let ensemble = ClassifierEnsemble(config: options.classifier, inputs: inputs, labels: labels, members: members)
+        let weights = negativeWeights.map { Array(repeating: 1, count: p.shape[0]) + $0 }
+        let ensemble = ClassifierEnsemble(
+            config: options.classifier, inputs: inputs, labels: labels, weights: weights, members: members)
         var maxSIC: [Double] = [], auc: [Double] = []
         var curve: ([Double], [Double]) = ([], [])
         let nb = testLabels.filter { $0 == 0 }.count

@@ -45,7 +45,7 @@ public struct HuntSample {
                 "holds \(signal.count) signal events (label 1); the hunt needs some to inject and test")
         }
         let b = rng.permutation(background.count).map { background[$0] }
-        let nData = background.count * 6 / 10, nReference = background.count * 2 / 10
+        let nData = background.count * 4 / 10, nReference = background.count * 4 / 10
         data = Array(b[0..<nData])
         reference = Array(b[nData..<(nData + nReference)])
         testBackground = b[(nData + nReference)...].filter(inRegion)

@@ -41,6 +41,8 @@ public struct HuntOptions: Codable, Sendable, Equatable {
     public var oversampling = 4
     public var flow = FlowOptions()
     public var flowEpochs = 30
+    /// CATHODE: the flow's best epochs (by held-out likelihood) whose samples are pooled.
+    public var flowEnsemble = 5
     public var flowBatchSize = 256
     public var flowLearningRate: Float = 1e-3
     public var seed: UInt64 = 0
@@ -64,6 +66,7 @@ public struct HuntOptions: Codable, Sendable, Equatable {
         if !(2...20).contains(folds) { p.append("--folds must be 2…20") }
         if !(1...20).contains(classifierSeeds) { p.append("--classifier-seeds must be 1…20") }
         if !(1...100).contains(oversampling) { p.append("--oversampling must be 1…100") }
+        if !(1...50).contains(flowEnsemble) { p.append("--flow-ensemble must be 1…50") }
         if !(sidebandWidth > 0 && sidebandWidth < 10) { p.append("--sideband-width must be in (0, 10) TeV") }
         return p + flow.problems
     }

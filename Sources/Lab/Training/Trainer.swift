@@ -196,7 +196,9 @@ public final class Trainer {
         // Resuming mid-epoch keeps the data stream as it was saved (steps may have drawn from it).
         if state.skip == 0 || !state.dataSaved { state.data = data }
         state.dataSaved = true
-        let bar = ProgressBar(total: batches.count, label: "epoch \(state.epoch + 1)/\(options.epochs)", unit: "img")
+        let bar = ProgressBar(
+            total: batches.count, label: "epoch \(state.epoch + 1)/\(options.epochs)",
+            unit: task.kind == .flow ? "row" : "img")
         bar.quiet = options.quiet || !cluster.isRoot
         bar.epochsAfterThis = max(0, options.epochs - state.epoch - 1)
         var seen = batches.prefix(state.skip).reduce(0) { $0 + $1.count }
