@@ -7,8 +7,9 @@ import NN
 /// batch order and early stopping. The resonant hunt's k-fold × seed classifiers are its members.
 ///
 /// Each member: inputs standardised, `hidden` ReLU layers, one logit; binary cross-entropy with
-/// optional per-row weights, the two classes then weighted to equal total weight; Adam; after every epoch the loss on the
-/// member's validation rows decides whether its weights are kept (the best epoch wins).
+/// optional per-row weights, the two classes then weighted to equal total weight; Adam; after
+/// every epoch the loss on the member's validation rows decides whether its weights are kept (the
+/// best epoch wins).
 public final class ClassifierEnsemble {
     public struct Config: Codable, Sendable, Equatable {
         public var hidden = [64, 64, 64]
