@@ -39,11 +39,20 @@ struct Hunt: ParsableCommand {
     var transform: ConditionalFlow.Transform?
     @Option(help: "CATHODE: flow samples per signal-region data event (default: 4).") var oversampling: Int?
     @Option(
+        name: .customLong("flow-lr-schedule"),
+        help: "The flows' learning rate over their epochs: cosine, constant or step (default: cosine).",
+        transform: Choice.parse("--flow-lr-schedule")) var flowSchedule: OptimizerPolicy.Schedule?
+    @Option(
         name: .customLong("flow-ensemble"),
         help: "CATHODE: the flow's best epochs whose samples are pooled (default: 5).") var flowEnsemble: Int?
     @Option(name: .customLong("sideband-width"), help: "CWoLa: side-band width on each side, TeV (default: 0.2).")
     var sidebandWidth: Double?
     @Option(help: "Seed for the split, the injection and every network.") var seed: UInt64 = 0
+    @Option(
+        help: ArgumentHelp(
+            "Data seeds, comma-separated (e.g. 0,1,2): the hunt is repeated with each (split, injection, "
+                + "flows) and max SIC pooled over them and the classifier seeds (default: --seed alone)."))
+    var seeds: String?
     @Flag(help: "Write into an --out folder that already holds a hunt.") var overwrite = false
     @OptionGroup var output: OutputOptions
     @OptionGroup var limits: InputLimitOptions
@@ -84,13 +93,32 @@ struct Hunt: ParsableCommand {
         if let transform { o.flow.transform = transform }
         if let oversampling { o.oversampling = oversampling }
         if let flowEnsemble { o.flowEnsemble = flowEnsemble }
+        if let flowSchedule { o.flowSchedule = flowSchedule }
         if let sidebandWidth { o.sidebandWidth = sidebandWidth }
         o.seed = seed
         guard o.problems.isEmpty else { throw ValidationError(o.problems.joined(separator: "; ")) }
         return o
     }
 
-    func validate() throws { _ = try options() }
+    /// The data seeds to run: `--seeds`, else `--seed`.
+    func dataSeeds() throws -> [UInt64] {
+        guard let seeds else { return [seed] }
+        let list = try seeds.split(separator: ",").map {
+            guard let v = UInt64($0.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("--seeds: '\($0)' is not a seed (a whole number ≥ 0)")
+            }
+            return v
+        }
+        guard !list.isEmpty, list.count <= 20, Set(list).count == list.count else {
+            throw ValidationError("--seeds: give 1 to 20 different seeds, e.g. 0,1,2")
+        }
+        return list
+    }
+
+    func validate() throws {
+        _ = try options()
+        _ = try dataSeeds()
+    }
 
     func run() throws {
         try output.run { try hunt() }
@@ -102,17 +130,35 @@ struct Hunt: ParsableCommand {
         if !overwrite, FileManager.default.fileExists(atPath: (out as NSString).appendingPathComponent("report.json")) {
             throw FormatError(out, "already holds a hunt (report.json); choose a new --out, or pass --overwrite")
         }
+        let seeds = try dataSeeds()
         let table = try FeatureTable.reading([data], quiet: output.quiet)
-        let runner = try HuntRunner(table: table, options: o)
-        if output.quiet { runner.log = { _ in } }
-        runner.log(
+        let log: (String) -> Void = output.quiet ? { _ in } : { print($0) }
+        log(
             "hunting in \(data): \(table.rows) events from \(table.sources.count) file(s)"
                 + (table.dropped > 0 ? ", \(table.dropped) without two jets or finite features left out" : ""))
         let started = Date()
-        let experiments = try runner.run()
+        var runs: [[HuntExperiment]] = []
+        for (k, s) in seeds.enumerated() {
+            var seeded = o
+            seeded.seed = s
+            let runner = try HuntRunner(table: table, options: seeded)
+            runner.log = log
+            if seeds.count > 1 { log("data seed \(s) (\(k + 1)/\(seeds.count))") }
+            runs.append(try runner.run())
+        }
+        let experiments = HuntExperiment.pooled(runs, seeds: seeds)
+        if seeds.count > 1 {
+            for e in experiments {
+                log(
+                    String(format: "S/B %.4f, pooled over %d data seeds: ", e.signalOverBackground, seeds.count)
+                        + e.results.map {
+                            String(format: "%@ %.2f ± %.2f", $0.method.rawValue, $0.maxSICMean, $0.maxSICSpread)
+                        }.joined(separator: ", "))
+            }
+        }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let files = try HuntReport.write(experiments, options: o, sources: table.sources, folder: out)
-        runner.log(String(format: "done in %.0f s; report: %@/report.html", Date().timeIntervalSince(started), out))
+        log(String(format: "done in %.0f s; report: %@/report.html", Date().timeIntervalSince(started), out))
         var figures: [String: Double] = [:]
         for e in experiments {
             for r in e.results {

@@ -130,4 +130,30 @@ final class HuntTests: XCTestCase {
         let (a, b) = HuntRunner.balancedBandWeights(below: below, above: above, region: [3.95])
         XCTAssertEqual([a, b], [1, 1])
     }
+
+    /// Several data seeds pool into one result per S/B: every data seed × classifier seed's max SIC.
+    func testDataSeedsPoolIntoOneResultPerSignalFraction() {
+        func experiment(_ sb: Double, _ sics: [Double]) -> HuntExperiment {
+            HuntExperiment(
+                requestedFraction: 0.01, signalOverBackground: sb, significance: 1, injected: 10, injectedInRegion: 8,
+                dataEvents: 100, dataInRegion: 20, testBackground: 30, testSignal: 5,
+                results: [
+                    HuntMethodResult(
+                        method: .cathode, maxSIC: sics, auc: [0.5], sicCurve: ([0, 1], [0, 1]),
+                        backgroundMjjAfterCuts: [:], seconds: 2)
+                ], flowValidationNLL: -2, interpolationW1: ["mJ1": 0.01], truthW1: ["mJ1": 0.002])
+        }
+        let pooled = HuntExperiment.pooled(
+            [[experiment(0.010, [4, 6])], [experiment(0.012, [8, 10])]], seeds: [0, 1])
+        XCTAssertEqual(pooled.count, 1)
+        let r = pooled[0].results[0]
+        XCTAssertEqual(r.maxSIC, [4, 6, 8, 10])
+        XCTAssertEqual(r.maxSICMean, 7, accuracy: 1e-12)
+        XCTAssertEqual(r.maxSICSpread, (20.0 / 3).squareRoot(), accuracy: 1e-12)
+        XCTAssertEqual(r.seconds, 4)
+        XCTAssertEqual(pooled[0].signalOverBackground, 0.011, accuracy: 1e-12)
+        XCTAssertEqual(pooled[0].dataSeeds, [0, 1])
+        XCTAssertEqual(pooled[0].interpolationW1?["mJ1"] ?? 0, 0.01, accuracy: 1e-12)
+        XCTAssertEqual(HuntExperiment.pooled([[experiment(0.01, [3])]], seeds: [5])[0].dataSeeds, nil)
+    }
 }

@@ -42,10 +42,16 @@ public enum HuntReport {
                 files.append(path("mjj_after_cuts_\(r.method.rawValue)\(suffix).png"))
             }
         }
+        let seeds = experiments.first?.dataSeeds?.count ?? 1
+        let spreadOver =
+            seeds > 1
+            ? "\(seeds) data seeds × \(options.classifierSeeds) classifier seeds"
+            : "\(options.classifierSeeds) classifier seeds"
         if experiments.count > 1 {
             var scan = Plot(
                 title: "Max SIC against injected signal", xLabel: "S/B in the signal region (%)",
-                yLabel: "max SIC (mean ± spread over classifier seeds)")
+                yLabel: seeds > 1
+                    ? "max SIC (mean ± spread over seeds)" : "max SIC (mean ± spread over classifier seeds)")
             let order = experiments.sorted { $0.signalOverBackground < $1.signalOverBackground }
             for method in options.methods {
                 let rs = order.compactMap { e in e.results.first { $0.method == method } }
@@ -63,7 +69,8 @@ public enum HuntReport {
         report.notes.append(
             "Max SIC = the largest εS/√εB on the test set (signal-region background and signal no method trained "
                 + "on) where at least \(options.minimumBackground) test background events pass; mean ± standard "
-                + "deviation over \(options.classifierSeeds) classifier seeds (ANODE: signal-region flows).")
+                + "deviation over \(spreadOver) (ANODE: signal-region flows)"
+                + (seeds > 1 ? "; counts are the data seeds' means, curves and cuts the first seed's." : "."))
         for e in experiments {
             var rows: [(String, String)] = [
                 (

@@ -159,12 +159,16 @@ public final class HuntRunner {
         let flowOptions = options.flow
         let training = try flowOptions.data(table, rows: split.training.map { rows[$0] }, source: what)
         let validation = try flowOptions.data(table, rows: split.validation.map { rows[$0] }, source: what)
+        let batch = options.flowBatchSize, steps = max(1, training.count / batch)
+        var policy = OptimizerPolicy()
+        policy.schedule = options.flowSchedule
+        policy.plannedSteps = steps * options.flowEpochs
         let task = FlowTask(
-            flowOptions.config, data: training, validation: validation, lr: options.flowLearningRate, seed: seed)
+            flowOptions.config, data: training, validation: validation, lr: options.flowLearningRate, seed: seed,
+            policy: policy)
         var order = PRNG(seed: seed).fork(6), noise = PRNG(seed: seed).fork(7)
         // The best epochs so far, (held-out nll, state), best first.
         var best: [(Double, [String: Tensor])] = []
-        let batch = options.flowBatchSize, steps = max(1, training.count / batch)
         var step = 0
         for epoch in 0..<options.flowEpochs {
             let perm = order.permutation(training.count)

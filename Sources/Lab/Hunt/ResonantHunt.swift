@@ -45,6 +45,8 @@ public struct HuntOptions: Codable, Sendable, Equatable {
     public var flowEnsemble = 5
     public var flowBatchSize = 256
     public var flowLearningRate: Float = 1e-3
+    /// The flows' learning-rate schedule over their epochs.
+    public var flowSchedule = OptimizerPolicy.Schedule.cosine
     public var seed: UInt64 = 0
     /// Max SIC counts thresholds where at least this many test background events pass.
     public var minimumBackground = 20
@@ -148,4 +150,64 @@ public struct HuntExperiment: Codable, Sendable {
     /// true SR background (the spread a perfect model would show).
     public var interpolationW1: [String: Double]?
     public var truthW1: [String: Double]?
+    /// The data seeds (split, injection, flows) pooled into this result; nil for one.
+    public var dataSeeds: [UInt64]?
+
+    public init(
+        requestedFraction: Double, signalOverBackground: Double, significance: Double, injected: Int,
+        injectedInRegion: Int, dataEvents: Int, dataInRegion: Int, testBackground: Int, testSignal: Int,
+        results: [HuntMethodResult], flowValidationNLL: Double?, interpolationW1: [String: Double]? = nil,
+        truthW1: [String: Double]? = nil, dataSeeds: [UInt64]? = nil
+    ) {
+        self.requestedFraction = requestedFraction; self.signalOverBackground = signalOverBackground
+        self.significance = significance; self.injected = injected; self.injectedInRegion = injectedInRegion
+        self.dataEvents = dataEvents; self.dataInRegion = dataInRegion; self.testBackground = testBackground
+        self.testSignal = testSignal; self.results = results; self.flowValidationNLL = flowValidationNLL
+        self.interpolationW1 = interpolationW1; self.truthW1 = truthW1; self.dataSeeds = dataSeeds
+    }
+
+    /// The experiments of several data seeds (`runs[k]` the k-th seed's, in the same S/B order)
+    /// pooled: per method, the max SIC and AUC of every data seed × classifier seed, so mean and
+    /// spread cover both; counts, S/B and the W1 check are the seeds' means; the SIC curve and the
+    /// m_jj after cuts are the first seed's.
+    public static func pooled(_ runs: [[HuntExperiment]], seeds: [UInt64]) -> [HuntExperiment] {
+        guard let first = runs.first, runs.count > 1 else { return runs.first ?? [] }
+        precondition(runs.allSatisfy { $0.count == first.count } && seeds.count == runs.count)
+        return first.indices.map { i in
+            let all = runs.map { $0[i] }
+            func mean(_ v: (HuntExperiment) -> Double) -> Double { all.map(v).reduce(0, +) / Double(all.count) }
+            func meanInt(_ v: (HuntExperiment) -> Int) -> Int { Int(mean { Double(v($0)) }.rounded()) }
+            var e = all[0]
+            e.signalOverBackground = mean(\.signalOverBackground)
+            e.significance = mean(\.significance)
+            e.injected = meanInt(\.injected)
+            e.injectedInRegion = meanInt(\.injectedInRegion)
+            e.dataEvents = meanInt(\.dataEvents)
+            e.dataInRegion = meanInt(\.dataInRegion)
+            e.testBackground = meanInt(\.testBackground)
+            e.testSignal = meanInt(\.testSignal)
+            let nll = all.compactMap(\.flowValidationNLL)
+            e.flowValidationNLL = nll.isEmpty ? nil : nll.reduce(0, +) / Double(nll.count)
+            func meanMap(_ v: (HuntExperiment) -> [String: Double]?) -> [String: Double]? {
+                let maps = all.compactMap(v)
+                guard let keys = maps.first?.keys else { return nil }
+                return Dictionary(
+                    uniqueKeysWithValues: keys.map { k in
+                        (k, maps.map { $0[k] ?? .nan }.reduce(0, +) / Double(maps.count))
+                    })
+            }
+            e.interpolationW1 = meanMap(\.interpolationW1)
+            e.truthW1 = meanMap(\.truthW1)
+            e.results = all[0].results.map { r in
+                let same = all.compactMap { $0.results.first { $0.method == r.method } }
+                var pooled = HuntMethodResult(
+                    method: r.method, maxSIC: same.flatMap(\.maxSIC), auc: same.flatMap(\.auc),
+                    sicCurve: r.sicCurve, backgroundMjjAfterCuts: r.backgroundMjjAfterCuts, seconds: 0)
+                pooled.seconds = same.map(\.seconds).reduce(0, +)
+                return pooled
+            }
+            e.dataSeeds = seeds
+            return e
+        }
+    }
 }
