@@ -35,7 +35,7 @@ struct Hunt: ParsableCommand {
     var classifierSeeds: Int?
     @Option(name: .customLong("classifier-epochs"), help: "Classifier epochs (default: 20).") var classifierEpochs: Int?
     @Option(name: .customLong("flow-epochs"), help: "Flow epochs (default: 30).") var flowEpochs: Int?
-    @Option(help: "Flow: affine or spline (default: affine).", transform: Choice.parse("--transform"))
+    @Option(help: "Flow: spline or affine (default: spline).", transform: Choice.parse("--transform"))
     var transform: ConditionalFlow.Transform?
     @Option(help: "CATHODE: flow samples per signal-region data event (default: 4).") var oversampling: Int?
     @Option(

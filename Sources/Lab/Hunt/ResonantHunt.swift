@@ -54,6 +54,9 @@ public struct HuntOptions: Codable, Sendable, Equatable {
     public init() {
         flow.features = features
         flow.context = ["mjj"]
+        // Rational-quadratic splines: their SR interpolation is within about twice the truth's own
+        // spread, the affine blocks' three to six times (docs/hunt.md).
+        flow.transform = .spline
         flow.blocks = 8
         flow.hidden = [64, 64]
     }
