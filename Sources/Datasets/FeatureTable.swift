@@ -84,7 +84,8 @@ public struct FeatureTable: Sendable {
                 total += rows
                 dropped += events.dropped
                 try limits.bytes(total * w * 4, file: path, what: "the feature table")
-                for r in 0..<rows { values += order.map { events.values[r * w + $0] } }
+                values.reserveCapacity(values.count + events.values.count)
+                for r in 0..<rows { for c in order { values.append(events.values[r * w + c]) } }
                 sources.append(path)
                 continue
             }

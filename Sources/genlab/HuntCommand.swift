@@ -60,11 +60,8 @@ struct Hunt: ParsableCommand {
     func options() throws -> HuntOptions {
         var o = HuntOptions()
         if let signalFraction {
-            o.signalFractions = try signalFraction.split(separator: ",").map {
-                guard let v = Double($0.trimmingCharacters(in: .whitespaces)) else {
-                    throw ValidationError("--signal-fraction: '\($0)' is not a number")
-                }
-                return v
+            o.signalFractions = try Self.commaList(signalFraction, flag: "--signal-fraction", isNot: "a number") {
+                Double($0)
             }
         }
         if let signalRegion {
@@ -72,12 +69,8 @@ struct Hunt: ParsableCommand {
             o.signalRegion = cut.low...cut.high
         }
         if let method {
-            o.methods = try method.split(separator: ",").map {
-                let name = $0.trimmingCharacters(in: .whitespaces)
-                guard let m = HuntMethod(rawValue: name) else {
-                    throw ValidationError("--method: '\(name)' is not \(HuntMethod.choices)")
-                }
-                return m
+            o.methods = try Self.commaList(method, flag: "--method", isNot: HuntMethod.choices) {
+                HuntMethod(rawValue: $0)
             }
         }
         if let folds { o.folds = folds }
@@ -100,15 +93,19 @@ struct Hunt: ParsableCommand {
         return o
     }
 
+    /// A comma-separated flag's values, each trimmed and parsed; an unparsable one is named.
+    static func commaList<T>(_ text: String, flag: String, isNot what: String, _ parse: (String) -> T?) throws -> [T] {
+        try text.split(separator: ",").map {
+            let item = $0.trimmingCharacters(in: .whitespaces)
+            guard let value = parse(item) else { throw ValidationError("\(flag): '\(item)' is not \(what)") }
+            return value
+        }
+    }
+
     /// The data seeds to run: `--seeds`, else `--seed`.
     func dataSeeds() throws -> [UInt64] {
         guard let seeds else { return [seed] }
-        let list = try seeds.split(separator: ",").map {
-            guard let v = UInt64($0.trimmingCharacters(in: .whitespaces)) else {
-                throw ValidationError("--seeds: '\($0)' is not a seed (a whole number ≥ 0)")
-            }
-            return v
-        }
+        let list = try Self.commaList(seeds, flag: "--seeds", isNot: "a seed (a whole number ≥ 0)") { UInt64($0) }
         guard !list.isEmpty, list.count <= 20, Set(list).count == list.count else {
             throw ValidationError("--seeds: give 1 to 20 different seeds, e.g. 0,1,2")
         }

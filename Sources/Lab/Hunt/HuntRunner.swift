@@ -39,12 +39,13 @@ public final class HuntRunner {
     public func experiment(fraction: Double) throws -> HuntExperiment {
         let sample = try HuntSample(table: table, region: options.signalRegion, fraction: fraction, seed: options.seed)
         let dataSR = sample.data.filter(inRegion), dataSB = sample.data.filter { !inRegion($0) }
+        let referenceSR = sample.reference.filter(inRegion)
         // Every method needs events on both sides of the SR boundary and in the test set, enough for
         // its folds; a table too small for that is refused rather than fitted to a handful of rows.
         let needed = max(50, 10 * options.folds)
         for (what, n) in [
             ("data events in the signal region", dataSR.count), ("data events in the side bands", dataSB.count),
-            ("reference background events in the signal region", sample.reference.filter(inRegion).count),
+            ("reference background events in the signal region", referenceSR.count),
             ("test background events", sample.testBackground.count), ("test signal events", sample.testSignal.count),
         ] where n < needed {
             throw FormatError(
@@ -86,7 +87,7 @@ public final class HuntRunner {
             case .cathode:
                 let samples = try cathodeSamples(sidebandFlow!, dataSR: dataSR)
                 (experiment.interpolationW1, experiment.truthW1) = interpolationCheck(
-                    samples, background: sample.reference.filter(inRegion) + sample.testBackground)
+                    samples, background: referenceSR + sample.testBackground)
                 result = classify(
                     method, positives: .rows(dataSR), negatives: .values(samples), test: test, testLabels: testLabels,
                     data: sample.data)
@@ -95,18 +96,21 @@ public final class HuntRunner {
                     hi = options.signalRegion.upperBound
                 let below = dataSB.filter { Double(mjj[$0]) >= lo - w && Double(mjj[$0]) < lo }
                 let above = dataSB.filter { Double(mjj[$0]) >= hi && Double(mjj[$0]) < hi + w }
+                let masses = { (rows: [Int]) in rows.map { Double(self.mjj[$0]) } }
+                let (wL, wH) = Self.balancedBandWeights(
+                    below: masses(below), above: masses(above), region: masses(dataSR))
                 result = classify(
                     method, positives: .rows(dataSR), negatives: .rows(below + above), test: test,
                     testLabels: testLabels, data: sample.data,
-                    negativeWeights: balancedBandWeights(below: below, above: above, region: dataSR))
+                    negativeWeights: below.map { _ in wL } + above.map { _ in wH })
             case .iad:
                 result = classify(
-                    method, positives: .rows(dataSR), negatives: .rows(sample.reference.filter(inRegion)), test: test,
+                    method, positives: .rows(dataSR), negatives: .rows(referenceSR), test: test,
                     testLabels: testLabels, data: sample.data)
             case .supervised:
                 result = classify(
                     method, positives: .rows(sample.trainingSignal),
-                    negatives: .rows(sample.reference.filter(inRegion)),
+                    negatives: .rows(referenceSR),
                     test: test, testLabels: testLabels, data: sample.data)
             case .anode:
                 // One SR flow per seed: the spread of ANODE is the flows'.
@@ -260,15 +264,7 @@ public final class HuntRunner {
     /// in both classes — the falling spectrum would otherwise make the lower band dominate, and
     /// the classifier learn "heavier jets than the side bands" where there is no signal. Each band
     /// keeps equal weights within it; the mean weight is 1. Uniform when the SR's mean m_jj is not
-    /// between the bands'.
-    func balancedBandWeights(below: [Int], above: [Int], region: [Int]) -> [Float] {
-        let (wL, wH) = Self.balancedBandWeights(
-            below: below.map { Double(mjj[$0]) }, above: above.map { Double(mjj[$0]) },
-            region: region.map { Double(mjj[$0]) })
-        return below.map { _ in wL } + above.map { _ in wH }
-    }
-
-    /// The per-event weights of the lower and the upper band (see above), from the events' m_jj.
+    /// between the bands'. Returns the per-event weight of the lower and of the upper band.
     public static func balancedBandWeights(below: [Double], above: [Double], region: [Double]) -> (Float, Float) {
         func mean(_ v: [Double]) -> Double { v.reduce(0, +) / Double(max(v.count, 1)) }
         let mL = mean(below), mH = mean(above), mS = mean(region)

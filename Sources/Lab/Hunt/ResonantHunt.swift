@@ -54,8 +54,8 @@ public struct HuntOptions: Codable, Sendable, Equatable {
     public init() {
         flow.features = features
         flow.context = ["mjj"]
-        // Rational-quadratic splines: their SR interpolation is within about twice the truth's own
-        // spread, the affine blocks' three to six times (docs/hunt.md).
+        // Rational-quadratic splines: their SR interpolation is much closer to the truth than the
+        // affine blocks' (measured in docs/hunt.md).
         flow.transform = .spline
         flow.blocks = 8
         flow.hidden = [64, 64]
