@@ -2,8 +2,11 @@
 ///
 /// Every op that has an input requiring a gradient records a `GradFn`: its inputs and a closure that
 /// maps the gradient of its output to the gradients of its inputs. `backward()` visits the recorded
-/// graph in reverse topological order. Backward closures are written with tensor ops, run with
-/// recording switched off; switching it on would give gradients of gradients (not needed yet).
+/// graph in reverse topological order. Backward closures are written with tensor ops and run with
+/// recording switched off — or on, for `backward(createGraph: true)` and `grad(of:withRespectTo:
+/// createGraph: true)`, which record the backward pass itself so that it can be differentiated again
+/// (gradients of gradients: WGAN-GP, R1). A rule that uses a raw kernel checks `creatingGraph()` and
+/// then takes a differentiable form; the few that have none refuse, naming the op.
 ///
 /// As in PyTorch, `backward()` frees what each entry saved for it (its inputs and the closure's
 /// captures: activations, unfolded columns) once it has run, unless asked to keep the graph.
@@ -47,11 +50,66 @@ func record(_ out: Tensor, _ name: String, _ inputs: [Tensor], _ backward: @esca
     return out
 }
 
+/// Inside a backward rule: whether the rule is itself being recorded (`createGraph`), so that it
+/// must be built from differentiable ops rather than a raw kernel.
+@inline(__always)
+public func creatingGraph() -> Bool { GradMode.isEnabled }
+
+/// For a backward rule with no differentiable form: stops a recorded backward pass, naming the op.
+func refuseToRecordBackward(_ op: String, advice: String) {
+    if creatingGraph() {
+        preconditionFailure("GenLab backward(createGraph: true): \(op) has no differentiable backward rule; \(advice)")
+    }
+}
+
+/// A map that is linear in `x`, computed by a raw kernel (`apply`), recorded with `adjoint` as its
+/// backward rule — itself recorded the same way, with `apply` as its adjoint — so that gathers,
+/// scatters, padding and pooling routes can be differentiated any number of times.
+func linearMap(
+    _ name: String, _ x: Tensor, apply: @escaping (Tensor) -> Tensor, adjoint: @escaping (Tensor) -> Tensor
+) -> Tensor {
+    let out = noGrad { apply(x) }
+    return record(out, name, [x]) { g in [linearMap(name + "ᵀ", g, apply: adjoint, adjoint: apply)] }
+}
+
+/// The gradients of `output` with respect to `inputs` (torch.autograd.grad), without touching any
+/// `.grad`: nil for an input the output does not depend on. `gradient` defaults to 1 for a
+/// one-element output. With `createGraph` the returned gradients are on the tape (their own
+/// gradients can be taken: a gradient penalty), and the graph is kept unless `retainGraph` is false.
+public func grad(
+    of output: Tensor, withRespectTo inputs: [Tensor], gradient: Tensor? = nil, createGraph: Bool = false,
+    retainGraph: Bool? = nil
+) -> [Tensor?] {
+    precondition(
+        inputs.allSatisfy(\.requiresGrad),
+        "GenLab grad: every input must require a gradient, got shapes \(inputs.map(\.shape))")
+    let wanted = Set(inputs.map(ObjectIdentifier.init))
+    var found: [ObjectIdentifier: Tensor] = [:]
+    output.propagate(
+        gradient, retainGraph: retainGraph ?? createGraph, createGraph: createGraph, targets: wanted
+    ) { t, g in found[ObjectIdentifier(t)] = g }
+    return inputs.map { found[ObjectIdentifier($0)] }
+}
+
 extension Tensor {
     /// Accumulates d(self)/d(leaf) into `.grad` of every leaf that requires a gradient.
     /// `gradient` defaults to 1 for a one-element tensor. The graph's saved values are freed as
     /// it goes unless `retainGraph` (needed to run backward through the same graph again).
-    public func backward(_ gradient: Tensor? = nil, retainGraph: Bool = false) {
+    /// `createGraph` records the backward pass (the `.grad`s it leaves can be differentiated
+    /// again) and keeps the graph.
+    public func backward(_ gradient: Tensor? = nil, retainGraph: Bool = false, createGraph: Bool = false) {
+        propagate(gradient, retainGraph: retainGraph || createGraph, createGraph: createGraph, targets: nil) { t, g in
+            t.accumulateGrad(g, createGraph: createGraph)
+        }
+    }
+
+    /// The backward pass: hands each leaf (or retained / targeted tensor) its total gradient.
+    /// `targets`: visit only what lies between them and self (nil: everything).
+    // Long: the one traversal both `backward` and `grad(of:)` use.
+    fileprivate func propagate(
+        _ gradient: Tensor?, retainGraph: Bool, createGraph: Bool, targets: Set<ObjectIdentifier>?,
+        deliver: (Tensor, Tensor) -> Void
+    ) {
         precondition(requiresGrad, "GenLab backward: tensor \(shape) does not require a gradient")
         let seed: Tensor
         if let gradient {
@@ -62,12 +120,29 @@ extension Tensor {
             seed = Tensor.ones(shape)
         }
         let order = topologicalOrder()
+        // With targets: a tensor is worth visiting when a target lies at or behind it.
+        var leadsToTarget = Set<ObjectIdentifier>()
+        if let targets {
+            for t in order {
+                let id = ObjectIdentifier(t)
+                if targets.contains(id)
+                    || (t.gradFn?.inputs ?? []).contains(where: { leadsToTarget.contains(ObjectIdentifier($0)) })
+                {
+                    leadsToTarget.insert(id)
+                }
+            }
+        }
+        func wanted(_ t: Tensor) -> Bool { targets == nil || leadsToTarget.contains(ObjectIdentifier(t)) }
         var grads: [ObjectIdentifier: Tensor] = [ObjectIdentifier(self): seed]
-        noGrad {
+        GradMode.$isEnabled.withValue(createGraph) {
             for t in order.reversed() {
                 guard let g = grads.removeValue(forKey: ObjectIdentifier(t)) else { continue }
-                guard let fn = t.gradFn else { t.accumulateGrad(g); continue }
-                if t.retainsGrad { t.accumulateGrad(g) }
+                if let targets {
+                    if targets.contains(ObjectIdentifier(t)) { deliver(t, g) }
+                } else if t.gradFn == nil || t.retainsGrad {
+                    deliver(t, g)
+                }
+                guard let fn = t.gradFn, wanted(t) else { continue }
                 guard let rule = fn.backward else {
                     preconditionFailure(
                         "GenLab backward: the graph through \(fn.name) was already freed by an earlier backward(); "
@@ -77,7 +152,7 @@ extension Tensor {
                 if !retainGraph { fn.release() }
                 let inputGrads = rule(g)
                 for (input, gi) in zip(inputs, inputGrads) {
-                    guard input.requiresGrad, let gi else { continue }
+                    guard input.requiresGrad, wanted(input), let gi else { continue }
                     assert(
                         gi.shape == input.shape,
                         "GenLab \(fn.name) backward: gradient \(gi.shape) for input \(input.shape)")
@@ -88,11 +163,16 @@ extension Tensor {
         }
     }
 
-    private func accumulateGrad(_ g: Tensor) {
-        if let existing = grad {
+    private func accumulateGrad(_ g: Tensor, createGraph: Bool) {
+        if createGraph {
+            // On the tape, so never added to in place; `+ 0` gives it its own storage, as a rule may
+            // hand the same tensor to several inputs.
+            grad = grad.map { $0 + g } ?? g + 0
+        } else if let existing = grad, !existing.requiresGrad {
             addInPlace(existing, g)
         } else {
-            grad = g.copy()  // a backward rule may hand the same tensor to several inputs
+            // A rule may hand one tensor to several inputs: the first gradient is copied.
+            grad = grad.map { existing in noGrad { existing + g } } ?? g.copy()
         }
     }
 

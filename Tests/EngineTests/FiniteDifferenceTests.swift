@@ -17,16 +17,7 @@ final class FiniteDifferenceTests: XCTestCase {
             }
             for (i, x) in inputs.enumerated() where c.grads[i] != nil {
                 let analytic = x.grad!.scalars
-                var numeric = [Float](repeating: 0, count: x.count)
-                for j in 0..<x.count {
-                    var plus = x.scalars, minus = x.scalars
-                    plus[j] += eps
-                    minus[j] -= eps
-                    var xsPlus = inputs.map { $0.detach() }, xsMinus = xsPlus
-                    xsPlus[i] = Tensor(shape: x.shape, data: plus)
-                    xsMinus[i] = Tensor(shape: x.shape, data: minus)
-                    numeric[j] = Float((loss(xsPlus) - loss(xsMinus)) / Double(2 * eps))
-                }
+                let numeric = centralDifferences(loss, inputs, input: i, eps: eps)
                 XCTAssertLessThanOrEqual(
                     mismatch(analytic, numeric, atol: 3e-3, rtol: 1e-2), 1, "\(c.name): input \(i)")
             }

@@ -76,6 +76,11 @@ struct OpCase {
     let output: Tensor
     let weight: [Float]
     let grads: [[Float]?]
+    /// Second order: per input a direction v_i, and the gradients of s = Σᵢ ⟨vᵢ, ∂⟨y, w⟩/∂xᵢ⟩ with
+    /// respect to every input and to the weight w.
+    let v: [[Float]]
+    let grads2: [[Float]]
+    let weightGrad2: [Float]
 
     static func load() throws -> [OpCase] {
         let url = Bundle.module.url(forResource: "ops", withExtension: "json", subdirectory: "Fixtures")!
@@ -89,7 +94,9 @@ struct OpCase {
             OpCase(
                 name: c["name"] as! String, op: c["op"] as! String, params: c["params"] as! [String: Any],
                 inputs: (c["inputs"] as! [Any]).map(tensor), output: tensor(c["output"]!), weight: floats(c["weight"]!),
-                grads: (c["grads"] as! [Any]).map { $0 is NSNull ? nil : floats($0) })
+                grads: (c["grads"] as! [Any]).map { $0 is NSNull ? nil : floats($0) },
+                v: (c["v"] as! [Any]).map(floats), grads2: (c["grads2"] as! [Any]).map(floats),
+                weightGrad2: floats(c["weightGrad2"]!))
         }
     }
 }
@@ -100,4 +107,18 @@ func mismatch(_ a: [Float], _ b: [Float], atol: Float = 1e-5, rtol: Float = 1e-5
     var worst: Float = 0
     for i in a.indices { worst = max(worst, abs(a[i] - b[i]) / (atol + rtol * abs(b[i]))) }
     return worst
+}
+
+/// ∂f/∂(inputs[i]) by central differences, element by element (the other inputs held fixed).
+func centralDifferences(_ f: ([Tensor]) -> Double, _ inputs: [Tensor], input i: Int, eps: Float) -> [Float] {
+    let x = inputs[i]
+    return (0..<x.count).map { j in
+        var plus = x.scalars, minus = x.scalars
+        plus[j] += eps
+        minus[j] -= eps
+        var xsPlus = inputs.map { $0.detach() }, xsMinus = xsPlus
+        xsPlus[i] = Tensor(shape: x.shape, data: plus)
+        xsMinus[i] = Tensor(shape: x.shape, data: minus)
+        return Float((f(xsPlus) - f(xsMinus)) / Double(2 * eps))
+    }
 }

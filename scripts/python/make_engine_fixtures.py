@@ -2,7 +2,11 @@
 
 For every case: the inputs, the op's output, and the gradient of sum(output * weight) with respect
 to every input, where weight is a fixed random tensor (so each output element gets a different
-upstream gradient). Run once; the JSON is committed:
+upstream gradient). Second order: with one more fixed random tensor v_i per input, the gradient of
+s = sum_i <v_i, d sum(output * weight) / d x_i> (taken with create_graph=True) with respect to every
+input — the double backward a gradient penalty needs — and with respect to the weight (the
+upstream gradient) itself. Those tensors come from their own generator, so the first-order draws
+are those of the fixtures before second order was added. Run once; the JSON is committed:
 
     $(scripts/python/env.sh) scripts/python/make_engine_fixtures.py
 """
@@ -28,12 +32,34 @@ def away(x, eps=0.1):
 cases = []
 
 
+second = torch.Generator().manual_seed(4321)
+
+
+def second_order(fn, inputs, w):
+    """v per input; d s / d x_j and d s / d w for s = sum_i <v_i, d<y, w>/dx_i>."""
+    xs = [x.clone().requires_grad_(True) for x in inputs]
+    wt = w.clone().requires_grad_(True)
+    grads = torch.autograd.grad((fn(*xs) * wt).sum(), xs, create_graph=True, allow_unused=True)
+    vs = [torch.empty(x.shape).uniform_(-1, 1, generator=second) for x in xs]
+    s = sum((g * v).sum() for g, v in zip(grads, vs) if g is not None)
+    if not isinstance(s, torch.Tensor) or not s.requires_grad:
+        zeros = [torch.zeros(x.shape) for x in xs + [wt]]
+        return vs, zeros[:-1], zeros[-1]
+    out = torch.autograd.grad(s, xs + [wt], allow_unused=True)
+    out = [torch.zeros(x.shape) if g is None else g.detach() + 0.0 for x, g in zip(xs + [wt], out)]
+    return vs, out[:-1], out[-1]
+
+
 def case(name, op, inputs, fn, **params):
     xs = [x.clone().requires_grad_(True) for x in inputs]
     y = fn(*xs)
     w = torch.empty(y.shape).uniform_(-1, 1)
     (y * w).sum().backward()
+    vs, grads2, weight_grad2 = second_order(fn, inputs, w)
     cases.append({
+        "v": [v.flatten().tolist() for v in vs],
+        "grads2": [g.flatten().tolist() for g in grads2],
+        "weightGrad2": weight_grad2.flatten().tolist(),
         "name": name, "op": op, "params": params,
         "inputs": [{"shape": list(x.shape), "data": x.detach().flatten().tolist()} for x in xs],
         "output": {"shape": list(y.shape), "data": y.detach().flatten().tolist()},

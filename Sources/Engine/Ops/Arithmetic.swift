@@ -34,7 +34,7 @@ extension Tensor {
         return record(out, "div", [a, b]) { [out = out.detach()] g in
             [
                 a.requiresGrad ? (g / b).sumTo(a.shape) : nil,
-                b.requiresGrad ? (-(g * out) / b).sumTo(b.shape) : nil,
+                b.requiresGrad ? (-(g * (creatingGraph() ? a / b : out)) / b).sumTo(b.shape) : nil,
             ]
         }
     }
@@ -63,7 +63,9 @@ extension Tensor {
     public static func / (s: Float, a: Tensor) -> Tensor {
         let out = Elementwise.unary(a, Fn.ScalarOver(s: s))
         // d(s/x) = −s/x² = −out/x
-        return record(out, "rdivScalar", [a]) { [out = out.detach()] g in [-(g * out) / a] }
+        return record(out, "rdivScalar", [a]) { [out = out.detach()] g in
+            [-(g * (creatingGraph() ? s / a : out)) / a]
+        }
     }
 
     /// xᵖ for a constant exponent.
@@ -82,7 +84,7 @@ extension Tensor {
         return record(out, "powTensor", [a, b]) { [out = out.detach()] g in
             [
                 a.requiresGrad ? (g * b * a.pow(b - 1)).sumTo(a.shape) : nil,
-                b.requiresGrad ? (g * out * a.log()).sumTo(b.shape) : nil,
+                b.requiresGrad ? (g * (creatingGraph() ? a.pow(b) : out) * a.log()).sumTo(b.shape) : nil,
             ]
         }
     }

@@ -26,6 +26,9 @@ extension Tensor {
             if let out = OneDNN.forward(s, x, weight, bias) {
                 let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
                 return record(out, "conv2d", inputs) { gOut in
+                    if creatingGraph() {
+                        return Self.conv2dBackwardOnTape(gOut, x, weight, bias, stride, padding, dilation)
+                    }
                     var gx = x.requiresGrad ? OneDNN.backwardData(s, gOut, weight) : nil
                     var gw = weight.requiresGrad ? Tensor(uninitialized: weight.shape) : nil
                     var gb = bias?.requiresGrad == true ? Tensor(uninitialized: [O]) : nil
@@ -63,6 +66,7 @@ extension Tensor {
         if let kept { unfoldAndMultiply(kept.pointer) } else { Scratch.with(g.patchSize * nb * P, unfoldAndMultiply) }
         let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
         return record(out, "conv2d", inputs) { gOut in
+            if creatingGraph() { return Self.conv2dBackwardOnTape(gOut, x, weight, bias, stride, padding, dilation) }
             let grads = gOut.conv2dGradients(x, weight, g: g, batch: N, kept: kept)
             var all: [Tensor?] = [grads.x, grads.w]
             if let bias { all.append(bias.requiresGrad ? gOut.sum(axes: [0, 2, 3]) : nil) }
@@ -73,12 +77,14 @@ extension Tensor {
     /// The im2col kernels' input and weight gradients of a convolution, for output gradient
     /// `self`: dW = dOut · colᵀ, dcol = Wᵀ · dOut, dx = col2im(dcol). `kept`: x already unfolded
     /// (the whole batch), when the forward pass kept it.
+    /// `inputGradient`/`weightGradient`: which to compute (by default, those that require one).
     func conv2dGradients(
-        _ x: Tensor, _ weight: Tensor, g: ConvGeometry, batch N: Int, kept: Storage?
+        _ x: Tensor, _ weight: Tensor, g: ConvGeometry, batch N: Int, kept: Storage?, inputGradient: Bool? = nil,
+        weightGradient: Bool? = nil
     ) -> (x: Tensor?, w: Tensor?) {
         let gOut = self, O = weight.shape[0], P = g.positions, nb = Im2col.chunk(g, batch: N, columnsPerImage: P)
-        let gx = x.requiresGrad ? Tensor.zeros(x.shape) : nil
-        let gw = weight.requiresGrad ? Tensor.zeros(weight.shape) : nil
+        let gx = inputGradient ?? x.requiresGrad ? Tensor.zeros(x.shape) : nil
+        let gw = weightGradient ?? weight.requiresGrad ? Tensor.zeros(weight.shape) : nil
         Scratch.with(g.patchSize * nb * P) { col in
             Scratch.with(O * nb * P) { gmat in
                 for n0 in Swift.stride(from: 0, to: N, by: nb) {
@@ -149,6 +155,9 @@ extension Tensor {
                 if let bias { Self.addChannelBias(out, bias) }
                 let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
                 return record(out, "convTranspose2d", inputs) { gOut in
+                    if creatingGraph() {
+                        return Self.convTranspose2dBackwardOnTape(gOut, x, weight, bias, stride, padding, dilation)
+                    }
                     var gx = x.requiresGrad ? OneDNN.forward(s, gOut, weight, nil) : nil
                     var gw = weight.requiresGrad ? Tensor(uninitialized: weight.shape) : nil
                     if let t = gw, !OneDNN.backwardWeights(s, gOut, x, into: t, bias: nil) { gw = nil }
@@ -179,6 +188,9 @@ extension Tensor {
         if let bias { Self.addChannelBias(out, bias) }
         let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
         return record(out, "convTranspose2d", inputs) { gOut in
+            if creatingGraph() {
+                return Self.convTranspose2dBackwardOnTape(gOut, x, weight, bias, stride, padding, dilation)
+            }
             let grads = gOut.convTranspose2dGradients(x, weight, g: g, batch: N)
             var all: [Tensor?] = [grads.x, grads.w]
             if let bias { all.append(bias.requiresGrad ? gOut.sum(axes: [0, 2, 3]) : nil) }

@@ -20,7 +20,9 @@ extension Tensor {
             }
         }
         return record(out, "binaryCrossEntropyWithLogits", [self, target]) {
-            [x = self.detach(), t = target.detach(), needsTarget = target.requiresGrad] g in
+            [self, target, x = self.detach(), t = target.detach(), needsTarget = target.requiresGrad] g in
+            // Recorded: the composite's derivative, σ(x) − t and −x, on the tape.
+            if creatingGraph() { return [g * (self.sigmoid() - target), needsTarget ? -(g * self) : nil] }
             let dx = Tensor(uninitialized: x.shape)
             let pg = g.storage.pointer, px = x.storage.pointer, pt = t.storage.pointer, pd = dx.storage.pointer
             withExtendedLifetime((g, x, t)) {

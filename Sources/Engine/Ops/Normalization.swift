@@ -2,6 +2,10 @@
 // map in two passes, and a backward rule in two more, instead of ~8 elementwise ops each way.
 
 extension Tensor {
+    /// Why a recorded backward pass stops at batch norm, and what to use instead.
+    static let batchNormOffTape =
+        "use LayerNorm or no normalisation in a network whose gradient is differentiated (a WGAN-GP or R1 critic)"
+
     /// Normalises each channel (axis 1) of [N, C, …] with the batch's mean and biased variance,
     /// then applies y = γ·x̂ + β. Returns the output and the per-channel mean and biased variance
     /// (for running statistics).
@@ -55,6 +59,7 @@ extension Tensor {
         if let weight { inputs.append(weight) }
         if let bias { inputs.append(bias) }
         let result = record(out, "batchNorm", inputs) { [self] g in
+            refuseToRecordBackward("batchNorm", advice: Tensor.batchNormOffTape)
             let gx = Tensor(uninitialized: self.shape)
             let gw = Tensor(uninitialized: [c]), gb = Tensor(uninitialized: [c])
             let pg = g.storage.pointer, pgx = gx.storage.pointer, pgw = gw.storage.pointer, pgb = gb.storage.pointer
@@ -150,6 +155,7 @@ extension Tensor {
         if let weight { inputs.append(weight) }
         if let bias { inputs.append(bias) }
         let result = record(out, "batchNormSynchronised", inputs) { [self] g in
+            refuseToRecordBackward("batchNormSynchronised", advice: Tensor.batchNormOffTape)
             let pg = g.storage.pointer
             let sg = channelSums { _, j in Double(pg[j]) }
             let sgx = channelSums { ch, j in Double(pg[j]) * (Double(px[j]) - mean[ch]) * Double(inv[ch]) }

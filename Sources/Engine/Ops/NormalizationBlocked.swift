@@ -81,6 +81,7 @@ extension Tensor {
         if let weight { inputs.append(weight) }
         if let bias { inputs.append(bias) }
         let result = record(out, "batchNorm", inputs) { [self, values] g in
+            refuseToRecordBackward("batchNorm", advice: Tensor.batchNormOffTape)
             let gValues = g.values(in: layout)
             let gx = Tensor(shape: self.shape, storage: Storage(count: self.count), layout: layout)
             let gw = Tensor(uninitialized: [c]), gb = Tensor(uninitialized: [c])

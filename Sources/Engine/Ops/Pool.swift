@@ -37,12 +37,29 @@ extension Tensor {
                 }
             }
         }
-        let inputShape = shape
+        let inputShape = shape, outShape = out.shape
+        // The gradient is routed to the maxima: a linear map of gOut (gathering back is its adjoint).
         return record(out, "maxPool2d", [self]) { gOut in
-            let gx = Tensor.zeros(inputShape)
-            let pg = gOut.storage.pointer, pi = gx.storage.pointer
-            for pl in 0..<planes { for p in 0..<P { pi[pl * plane + Int(arg[pl * P + p])] += pg[pl * P + p] } }
-            return [gx]
+            [
+                linearMap(
+                    "maxPool2dᵀ", gOut,
+                    apply: { g in
+                        let gx = Tensor.zeros(inputShape)
+                        let pg = g.storage.pointer, pi = gx.storage.pointer
+                        for pl in 0..<planes {
+                            for p in 0..<P { pi[pl * plane + Int(arg[pl * P + p])] += pg[pl * P + p] }
+                        }
+                        return gx
+                    },
+                    adjoint: { gx in
+                        let g = Tensor(uninitialized: outShape)
+                        let pg = g.storage.pointer, pi = gx.storage.pointer
+                        for pl in 0..<planes {
+                            for p in 0..<P { pg[pl * P + p] = pi[pl * plane + Int(arg[pl * P + p])] }
+                        }
+                        return g
+                    })
+            ]
         }
     }
 
@@ -55,29 +72,36 @@ extension Tensor {
         var single = g
         single.channels = 1
         let scale = 1 / Float(g.kernelH * g.kernelW)
-        let out = Tensor(uninitialized: [N, g.channels, g.outH, g.outW])
         let P = g.positions, kk = g.kernelH * g.kernelW
-        Scratch.with(kk * planes * P) { col in
-            Im2col.im2col(single, batch: planes, storage.pointer, col)
-            let po = out.storage.pointer
-            parallelFor(planes * P) { r in
-                for i in r {
-                    var s: Float = 0
-                    for k in 0..<kk { s += col[k * planes * P + i] }
-                    po[i] = s * scale
+        let inputShape = shape, outShape = [N, g.channels, g.outH, g.outW]
+        // Linear: recorded with its adjoint (spreading each window's gradient back), and the
+        // adjoint with it, so that it can be differentiated any number of times.
+        return linearMap(
+            "avgPool2d", self,
+            apply: { x in
+                let out = Tensor(uninitialized: outShape)
+                Scratch.with(kk * planes * P) { col in
+                    Im2col.im2col(single, batch: planes, x.storage.pointer, col)
+                    let po = out.storage.pointer
+                    parallelFor(planes * P) { r in
+                        for i in r {
+                            var s: Float = 0
+                            for k in 0..<kk { s += col[k * planes * P + i] }
+                            po[i] = s * scale
+                        }
+                    }
                 }
-            }
-        }
-        let inputShape = shape
-        return record(out, "avgPool2d", [self]) { gOut in
-            let gx = Tensor.zeros(inputShape)
-            Scratch.with(kk * planes * P) { col in
-                let pg = gOut.storage.pointer
-                for k in 0..<kk { for i in 0..<(planes * P) { col[k * planes * P + i] = pg[i] * scale } }
-                Im2col.col2im(single, batch: planes, col, gx.storage.pointer)
-            }
-            return [gx]
-        }
+                return out
+            },
+            adjoint: { gOut in
+                let gx = Tensor.zeros(inputShape)
+                Scratch.with(kk * planes * P) { col in
+                    let pg = gOut.storage.pointer
+                    for k in 0..<kk { for i in 0..<(planes * P) { col[k * planes * P + i] = pg[i] * scale } }
+                    Im2col.col2im(single, batch: planes, col, gx.storage.pointer)
+                }
+                return gx
+            })
     }
 
     /// Repeats each pixel `scale` times in both directions (nearest-neighbour upsampling).

@@ -55,15 +55,26 @@ extension Tensor {
         arg.withUnsafeMutableBufferPointer {
             Reduce.max(storage.pointer, out.storage.pointer, $0.baseAddress!, outer: outer, n: n, inner: inner)
         }
-        let inputShape = shape
+        let inputShape = shape, outShape = out.shape
+        func at(_ cell: Int) -> Int { (cell / inner * n + Int(arg[cell])) * inner + cell % inner }
+        // The gradient is routed to the maxima: a linear map of g (gathering back is its adjoint).
         return record(out, "max", [self]) { g in
-            let gi = Tensor.zeros(inputShape)
-            let pg = g.storage.pointer, pi = gi.storage.pointer
-            for cell in 0..<(outer * inner) {
-                let o = cell / inner, j = cell % inner
-                pi[(o * n + Int(arg[cell])) * inner + j] = pg[cell]
-            }
-            return [gi]
+            [
+                linearMap(
+                    "maxᵀ", g,
+                    apply: { g in
+                        let gi = Tensor.zeros(inputShape)
+                        let pg = g.storage.pointer, pi = gi.storage.pointer
+                        for cell in 0..<(outer * inner) { pi[at(cell)] = pg[cell] }
+                        return gi
+                    },
+                    adjoint: { gi in
+                        let g = Tensor(uninitialized: outShape)
+                        let pg = g.storage.pointer, pi = gi.storage.pointer
+                        for cell in 0..<(outer * inner) { pg[cell] = pi[at(cell)] }
+                        return g
+                    })
+            ]
         }
     }
 

@@ -89,14 +89,19 @@ extension Tensor {
         let offset = lo * strides[a]
         strides[a] *= step
         let viewOf = StridedView(shape: s, strides: strides, offset: offset)
-        let out = Tensor(uninitialized: s)
-        viewOf.gather(from: storage.pointer, into: out.storage.pointer)
         let original = shape
-        return record(out, "slice", [self]) { g in
-            let gi = Tensor.zeros(original)
-            viewOf.scatterAdd(from: g.storage.pointer, into: gi.storage.pointer)
-            return [gi]
-        }
+        return linearMap(
+            "slice", self,
+            apply: { x in
+                let out = Tensor(uninitialized: s)
+                viewOf.gather(from: x.storage.pointer, into: out.storage.pointer)
+                return out
+            },
+            adjoint: { g in
+                let gi = Tensor.zeros(original)
+                viewOf.scatterAdd(from: g.storage.pointer, into: gi.storage.pointer)
+                return gi
+            })
     }
 
     /// Splits along `axis` into pieces of the given sizes (which must add up to the axis length).
@@ -144,25 +149,30 @@ extension Tensor {
         }
         var s = shape
         s[a] = indices.count
-        let out = Tensor(uninitialized: s)
-        let src = storage.pointer, dst = out.storage.pointer, m = indices.count
-        for o in 0..<outer {
-            for (k, i) in indices.enumerated() {
-                (dst + (o * m + k) * inner).update(from: src + (o * n + i) * inner, count: inner)
-            }
-        }
-        let original = shape
-        return record(out, "indexSelect", [self]) { g in
-            let gi = Tensor.zeros(original)
-            let pg = g.storage.pointer, pi = gi.storage.pointer
-            for o in 0..<outer {
-                for (k, i) in indices.enumerated() {
-                    let to = pi + (o * n + i) * inner, from = pg + (o * m + k) * inner
-                    for j in 0..<inner { to[j] += from[j] }
+        let m = indices.count, original = shape
+        return linearMap(
+            "indexSelect", self,
+            apply: { x in
+                let out = Tensor(uninitialized: s)
+                let src = x.storage.pointer, dst = out.storage.pointer
+                for o in 0..<outer {
+                    for (k, i) in indices.enumerated() {
+                        (dst + (o * m + k) * inner).update(from: src + (o * n + i) * inner, count: inner)
+                    }
                 }
-            }
-            return [gi]
-        }
+                return out
+            },
+            adjoint: { g in
+                let gi = Tensor.zeros(original)
+                let pg = g.storage.pointer, pi = gi.storage.pointer
+                for o in 0..<outer {
+                    for (k, i) in indices.enumerated() {
+                        let to = pi + (o * n + i) * inner, from = pg + (o * m + k) * inner
+                        for j in 0..<inner { to[j] += from[j] }
+                    }
+                }
+                return gi
+            })
     }
 
     /// out[…, j, …] = self[…, index[…, j, …], …] along `axis` (torch.gather). `index` has the
@@ -190,16 +200,21 @@ extension Tensor {
             }
             positions[p] = off
         }
-        let out = Tensor(uninitialized: indexShape)
-        let src = storage.pointer, dst = out.storage.pointer
-        for p in 0..<positions.count { dst[p] = src[positions[p]] }
         let original = shape
-        return record(out, "gather", [self]) { g in
-            let gi = Tensor.zeros(original)
-            let pg = g.storage.pointer, pi = gi.storage.pointer
-            for p in 0..<positions.count { pi[positions[p]] += pg[p] }
-            return [gi]
-        }
+        return linearMap(
+            "gather", self,
+            apply: { x in
+                let out = Tensor(uninitialized: indexShape)
+                let src = x.storage.pointer, dst = out.storage.pointer
+                for p in 0..<positions.count { dst[p] = src[positions[p]] }
+                return out
+            },
+            adjoint: { g in
+                let gi = Tensor.zeros(original)
+                let pg = g.storage.pointer, pi = gi.storage.pointer
+                for p in 0..<positions.count { pi[positions[p]] += pg[p] }
+                return gi
+            })
     }
 
     /// Pads the last `widths.count` axes (in order) with `value`: widths[i] = (before, after).
@@ -214,19 +229,26 @@ extension Tensor {
         for (i, w) in widths.enumerated() { s[lead + i] += w.0 + w.1 }
         outStrides = Shape.strides(s)
         for (i, w) in widths.enumerated() { offset += w.0 * outStrides[lead + i] }
-        let out = Tensor.full(s, value)
         // The interior of the output is a strided view with the input's shape.
         let interior = StridedView(shape: shape, strides: outStrides, offset: offset)
-        let src = storage.pointer, dst = out.storage.pointer
-        let len = interior.rowLength, step = interior.innerStride
-        for row in 0..<interior.rows {
-            let to = dst + interior.rowOffset(row), from = src + row * len
-            for i in 0..<len { to[i * step] = from[i] }
+        let len = interior.rowLength, step = interior.innerStride, original = shape
+        func place(_ x: Tensor, fill: Float) -> Tensor {
+            let out = Tensor.full(s, fill)
+            let src = x.storage.pointer, dst = out.storage.pointer
+            for row in 0..<interior.rows {
+                let to = dst + interior.rowOffset(row), from = src + row * len
+                for i in 0..<len { to[i * step] = from[i] }
+            }
+            return out
         }
-        return record(out, "pad", [self]) { g in
-            let gi = Tensor(uninitialized: self.shape)
+        func interiorOf(_ g: Tensor) -> Tensor {
+            let gi = Tensor(uninitialized: original)
             interior.gather(from: g.storage.pointer, into: gi.storage.pointer)
-            return [gi]
+            return gi
+        }
+        // The fill is a constant: the gradient's map and its adjoint are those of padding with 0.
+        return record(place(self, fill: value), "pad", [self]) { g in
+            [linearMap("padᵀ", g, apply: interiorOf, adjoint: { place($0, fill: 0) })]
         }
     }
 }
