@@ -23,6 +23,11 @@ public final class DCGAN {
         /// The stabiliser: minibatch standard deviation (Karras et al. 2018) appended as a feature
         /// map before the discriminator's last layer, so it can see a collapsed batch.
         public var minibatchStd: Bool = true
+        /// The discriminator's normalisation after its first block: BatchNorm, or none — a critic
+        /// whose input gradient is penalised (WGAN-GP, R1) must treat each image on its own.
+        public var discriminatorNorm: Normalization = .batch
+
+        public enum Normalization: String, NamedChoice { case batch, none }
 
         public init(
             imageSize: Int, channels: Int, latentDim: Int = 100, generatorFeatures: Int = 64,
@@ -32,6 +37,24 @@ public final class DCGAN {
             self.imageSize = imageSize; self.channels = channels; self.latentDim = latentDim
             self.generatorFeatures = generatorFeatures; self.discriminatorFeatures = discriminatorFeatures
             self.output = output; self.minibatchStd = minibatchStd
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case imageSize, channels, latentDim, generatorFeatures, discriminatorFeatures, output, minibatchStd
+            case discriminatorNorm
+        }
+
+        // Checkpoints written before a field existed decode with its default.
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            imageSize = try c.decode(Int.self, forKey: .imageSize)
+            channels = try c.decode(Int.self, forKey: .channels)
+            latentDim = try c.decodeIfPresent(Int.self, forKey: .latentDim) ?? 100
+            generatorFeatures = try c.decodeIfPresent(Int.self, forKey: .generatorFeatures) ?? 64
+            discriminatorFeatures = try c.decodeIfPresent(Int.self, forKey: .discriminatorFeatures) ?? 64
+            output = try c.decodeIfPresent(Output.self, forKey: .output) ?? .tanh
+            minibatchStd = try c.decodeIfPresent(Bool.self, forKey: .minibatchStd) ?? true
+            discriminatorNorm = try c.decodeIfPresent(Normalization.self, forKey: .discriminatorNorm) ?? .batch
         }
     }
 
@@ -119,7 +142,7 @@ public final class DCGAN {
             var ch = c.channels, next = c.discriminatorFeatures, size = c.imageSize
             for i in 0..<plan.doublings {
                 var layers: [Module] = [Conv2d(ch, next, kernel: 4, stride: 2, padding: 1, bias: i == 0, rng: &rng)]
-                if i > 0 { layers.append(BatchNorm2d(next)) }
+                if i > 0 && c.discriminatorNorm == .batch { layers.append(BatchNorm2d(next)) }
                 layers.append(LeakyReLU(0.2))
                 blocks.append(Sequential(layers))
                 ch = next
@@ -132,9 +155,16 @@ public final class DCGAN {
             classify = Linear((ch + (c.minibatchStd ? 1 : 0)) * size * size, 1, rng: &rng)
         }
 
-        public override func forward(_ x: Tensor) -> Tensor {
-            // √(x + 10⁻⁸): finite gradient where a generated pixel is exactly 0.
-            var h = readsRoot ? (x + 1e-8).sqrt() : x
+        public override func forward(_ x: Tensor) -> Tensor { judge(represent(x)) }
+
+        /// The images as the discriminator reads them: √(x + 10⁻⁸) for jet images (a finite
+        /// gradient where a generated pixel is exactly 0), else as they are. Gradient penalties are
+        /// taken with respect to this representation, where the game is played.
+        public func represent(_ x: Tensor) -> Tensor { readsRoot ? (x + 1e-8).sqrt() : x }
+
+        /// Real/fake logits for images already in the discriminator's representation.
+        public func judge(_ represented: Tensor) -> Tensor {
+            var h = represented
             for b in blocks { h = b(h) }
             if minibatchStd {
                 // One extra map: the batch's mean per-feature standard deviation.
@@ -142,7 +172,7 @@ public final class DCGAN {
                 h = Tensor.concat(
                     [h, sd.reshape([1, 1, 1, 1]).expand([h.shape[0], 1, h.shape[2], h.shape[3]])], axis: 1)
             }
-            return classify(h.flatten(from: 1)).reshape([x.shape[0]])
+            return classify(h.flatten(from: 1)).reshape([represented.shape[0]])
         }
     }
 }

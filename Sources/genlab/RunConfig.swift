@@ -18,7 +18,8 @@ enum RunConfig {
     static let model: [String: String] = [
         "architecture": "--arch", "beta": "--beta", "warmupSteps": "--warmup", "likelihood": "--likelihood",
         "hidden": "--hidden", "features": "--features", "channels": "--channels", "loss": "--loss", "lrD": "--lr-d",
-        "nCritic": "--n-critic", "ema": "--ema", "augment": "--augment",
+        "nCritic": "--n-critic", "ema": "--ema", "augment": "--augment", "gp": "--gp", "gpOneSided": "--gp-one-sided",
+        "r1": "--r1",
     ]
     static let optimizer: [String: String?] = [
         "schedule": "--lr-schedule", "warmupSteps": "--warmup-steps", "weightDecay": "--weight-decay",
@@ -28,8 +29,11 @@ enum RunConfig {
     static let flagNames: Set<String> = [
         "data", "epochs", "batch-size", "lr", "latent-dim", "image-size", "channels", "seed", "arch", "hidden", "beta",
         "warmup", "likelihood", "features", "max-steps", "sample-every", "sync-batchnorm", "lr-schedule",
-        "warmup-steps", "weight-decay", "grad-clip", "keep-best", "loss", "lr-d", "n-critic", "ema", "augment",
+        "warmup-steps", "weight-decay", "grad-clip", "keep-best", "loss", "lr-d", "n-critic", "ema", "augment", "gp",
+        "gp-one-sided", "r1",
     ]
+    /// Flags that take no value: present when the config's value is true.
+    static let switches: Set<String> = ["--sync-batchnorm", "--gp-one-sided"]
     /// The largest config file read.
     static let maxBytes = 1 << 20
 
@@ -70,7 +74,7 @@ enum RunConfig {
         var flags: [String] = []
         func add(_ flag: String, _ value: Any, key: String) throws {
             if value is NSNull { return }
-            if flag == "--sync-batchnorm" {
+            if switches.contains(flag) {
                 if (value as? Bool) == true { flags.append(flag) }
                 return
             }

@@ -70,7 +70,9 @@ struct Train: ParsableCommand {
     @Flag(name: .customLong("background-only"), help: "Flow: train on the rows labelled 0 alone (default: all).")
     var backgroundOnly = false
     @Option(
-        help: "GAN loss: bce (non-saturating, label smoothing 0.1) or hinge (default: bce).",
+        help: ArgumentHelp(
+            "GAN loss: bce (non-saturating, label smoothing 0.1), hinge, or wgan-gp (Wasserstein critic with a "
+                + "gradient penalty, λ = 10 unless --gp) (default: bce)."),
         transform: Choice.parse("--loss"))
     var loss: GANRecipe.Loss?
     @Option(
@@ -79,6 +81,19 @@ struct Train: ParsableCommand {
     var lrD: Float?
     @Option(name: .customLong("n-critic"), help: "GAN discriminator steps per generator step (default: 1).")
     var nCritic: Int?
+    /// Penalty weights are numbers: `.unconditional` lets a value such as 1e-3 through.
+    @Option(parsing: .unconditional, help: Self.gpHelp) var gp: Float?
+    @Flag(
+        name: .customLong("gp-one-sided"),
+        help: "GAN: penalise only gradient norms above 1 (default: two-sided, as WGAN-GP).")
+    var gpOneSided = false
+    @Option(parsing: .unconditional, help: Self.r1Help) var r1: Float?
+    static let gpHelp = ArgumentHelp(
+        "GAN: gradient penalty λ·E[(‖∇D(x̂)‖ − 1)²] between real and generated images, any loss; the discriminator "
+            + "then has no BatchNorm (default: 10 with --loss wgan-gp, else none).")
+    static let r1Help = ArgumentHelp(
+        "GAN: R1 penalty γ/2·E[‖∇D(x)‖²] on real images, e.g. 1 to 10; the discriminator then has no BatchNorm "
+            + "(default: none).")
     @Option(
         parsing: .unconditional,
         help: ArgumentHelp(
@@ -166,8 +181,17 @@ struct Train: ParsableCommand {
         if let ema { try Check.finite(ema, "--ema", in: 0...1, openLower: true) }
         if ema == 1 { throw ValidationError("--ema must be below 1 (a decay; 0.999 is usual)") }
         _ = try augmentPolicies()
-        if kind != .gan, loss != nil || lrD != nil || nCritic != nil || ema != nil || augment != nil {
-            throw ValidationError("--loss, --lr-d, --n-critic, --ema and --augment are GAN options")
+        if let gp { try Check.finite(gp, "--gp", in: 0...10_000, openLower: true) }
+        if let r1 { try Check.finite(r1, "--r1", in: 0...10_000, openLower: true) }
+        if kind != .gan,
+            loss != nil || lrD != nil || nCritic != nil || ema != nil || augment != nil || gp != nil
+                || gpOneSided || r1 != nil
+        {
+            throw ValidationError(
+                "--loss, --lr-d, --n-critic, --ema, --augment, --gp, --gp-one-sided and --r1 are GAN options")
+        }
+        if gpOneSided && gp == nil && loss != .wganGP {
+            throw ValidationError("--gp-one-sided needs a gradient penalty (--gp LAMBDA or --loss wgan-gp)")
         }
         if let maxSteps { try Check.positive(maxSteps, "--max-steps", max: Int.max) }
         if let sampleEvery { try Check.positive(sampleEvery, "--sample-every", max: 1_000_000) }
@@ -225,12 +249,12 @@ struct Train: ParsableCommand {
     /// `train flow`: a conditional normalising flow on the rows of a feature table.
     func trainFlow() throws -> Outcome {
         try OutputGuard.refuse(folder: out, inputs: [data])
-        if loss != nil || lrD != nil || nCritic != nil || ema != nil || augment != nil || imageSize != nil
-            || channels != nil || latentDim != nil
+        if loss != nil || lrD != nil || nCritic != nil || ema != nil || augment != nil || gp != nil || gpOneSided
+            || r1 != nil || imageSize != nil || channels != nil || latentDim != nil
         {
             throw ValidationError(
-                "--loss, --lr-d, --n-critic, --ema, --augment, --image-size, --channels and --latent-dim are "
-                    + "image-model options")
+                "--loss, --lr-d, --n-critic, --ema, --augment, --gp, --gp-one-sided, --r1, --image-size, --channels "
+                    + "and --latent-dim are image-model options")
         }
         let options = loopOptions()
         let flow = try flowOptions()
@@ -280,6 +304,7 @@ struct Train: ParsableCommand {
         model.features = features.flatMap { Int($0) }; model.channels = channels
         model.loss = loss; model.lrD = lrD; model.nCritic = nCritic; model.ema = ema;
         model.augment = try augmentPolicies()
+        model.gp = gp; model.gpOneSided = gpOneSided ? true : nil; model.r1 = r1
         model.hidden = hidden.map { h in h.split(separator: ",").compactMap { Int($0) } }
         let trainer = try TrainingSetup.make(kind: kind, data: data, out: out, options: options, model: model)
         if let images = trainer.images {

@@ -7,8 +7,10 @@ import NN
 /// GAN training: a discriminator step per batch and a generator step every `recipe.nCritic`-th,
 /// Adam(2e-4, β₁ = 0.5) (the discriminator's rate may differ: TTUR), BCE on logits with a
 /// non-saturating generator loss (or the original minimax one) and one-sided label smoothing for real
-/// images, or the hinge loss; optionally DiffAugment on both networks' views and an exponential moving
-/// average of the generator's weights.
+/// images, the hinge loss, or the Wasserstein loss; gradient penalties on the discriminator's input
+/// gradient (WGAN-GP between real and generated images, R1 on real ones — gradients of gradients);
+/// optionally DiffAugment on both networks' views and an exponential moving average of the
+/// generator's weights.
 public final class GANTask: ImageTrainingTask {
     public let kind = ModelKind.gan
     public let gan: DCGAN
@@ -52,7 +54,9 @@ public final class GANTask: ImageTrainingTask {
         fixedNoise = Tensor.normal([64, config.latentDim], rng: &fixed)
     }
 
-    public var metricNames: [String] { ["loss_D", "loss_G", "D_real", "D_fake"] }
+    public var metricNames: [String] {
+        ["loss_D", "loss_G", "D_real", "D_fake"] + (recipe.differentiatesCritic ? ["penalty"] : [])
+    }
     public var plottedMetrics: [String] { ["loss_D", "loss_G"] }
 
     public var exampleCount: Int { images.set.count }
@@ -75,8 +79,13 @@ public final class GANTask: ImageTrainingTask {
         func view(_ x: Tensor) -> Tensor {
             recipe.augment.isEmpty ? x : DiffAugment.apply(x, recipe.augment, rng: &noise)
         }
-        let dReal = gan.discriminator(view(real)), dFake = gan.discriminator(view(fake.detach()))
-        let lossD: Tensor
+        // In the discriminator's own representation (√pT for jets), where the penalties are taken;
+        // R1 differentiates D at the real images, so they enter as leaves that require a gradient.
+        let d = gan.discriminator
+        let realView = d.represent(view(real)).detach(), fakeView = d.represent(view(fake.detach())).detach()
+        if recipe.r1 != nil { realView.requiresGrad = true }
+        let dReal = d.judge(realView), dFake = d.judge(fakeView)
+        var lossD: Tensor
         switch recipe.loss {
         case .bce:
             // Real → 1 − smoothing, fake → 0.
@@ -85,7 +94,18 @@ public final class GANTask: ImageTrainingTask {
                 + Loss.bceWithLogits(dFake, Tensor.zeros([n]))
         case .hinge:
             lossD = (1 - dReal).relu().mean() + (1 + dFake).relu().mean()
+        case .wganGP:
+            lossD = dFake.mean() - dReal.mean()
         }
+        var penalty: Tensor? = nil
+        if let lambda = recipe.gradientPenalty {
+            penalty = gradientPenalty(realView.detach(), fakeView, noise: &noise) * lambda
+        }
+        if let gamma = recipe.r1 {
+            let r1 = Self.squaredGradientNorm(of: dReal, at: realView) * (gamma / 2)
+            penalty = penalty.map { $0 + r1 } ?? r1
+        }
+        if let penalty { lossD = lossD + penalty }
         optD.zeroGrad()
         lossD.backward()
         parallel?.averageGradients(optD.parameters)
@@ -111,22 +131,45 @@ public final class GANTask: ImageTrainingTask {
             lossGValue = Double(noGrad { generatorLoss(dFake) }.item())
         }
         let dFakeMean = Double(noGrad { dFake.sigmoid().mean() }.item())
-        watchForAStarvedGenerator(dFakeMean)
-        return [
+        // A Wasserstein critic's outputs are not log-odds: a low σ(D(fake)) is no sign of a won game.
+        if recipe.loss != .wganGP { watchForAStarvedGenerator(dFakeMean) }
+        var metrics = [
             "loss_D": Double(lossD.item()), "loss_G": lossGValue,
             "D_real": Double(noGrad { dReal.sigmoid().mean() }.item()), "D_fake": dFakeMean,
         ]
+        if let penalty { metrics["penalty"] = Double(penalty.item()) }
+        return metrics
+    }
+
+    /// E[‖∇ₓD(x)‖²] over the batch (R1's expectation) for logits `d` computed from leaves `x`, on the tape.
+    static func squaredGradientNorm(of d: Tensor, at x: Tensor) -> Tensor {
+        let g = grad(of: d.sum(), withRespectTo: [x], createGraph: true)[0]!
+        return (g * g).flatten(from: 1).sum(axes: [1]).mean()
+    }
+
+    /// E[(‖∇D(x̂)‖ − 1)²] — one-sided: E[max(0, ‖∇D(x̂)‖ − 1)²] — at x̂ = ε·real + (1 − ε)·fake with
+    /// ε ~ U(0, 1) per image, images in the discriminator's representation: the gradient of D's sum
+    /// is recorded, so the penalty's own gradient reaches D's weights.
+    func gradientPenalty(_ real: Tensor, _ fake: Tensor, noise: inout PRNG) -> Tensor {
+        let e = Tensor.uniform([real.shape[0], 1, 1, 1], rng: &noise)
+        let between = (e * real + (1 - e) * fake).detach()
+        between.requiresGrad = true
+        let g = grad(of: gan.discriminator.judge(between).sum(), withRespectTo: [between], createGraph: true)[0]!
+        // + 10⁻¹²: a finite derivative of the norm where the gradient vanishes.
+        let norm = ((g * g).flatten(from: 1).sum(axes: [1]) + 1e-12).sqrt()
+        let excess = recipe.gpOneSided == true ? (norm - 1).relu() : norm - 1
+        return (excess * excess).mean()
     }
 
     /// The generator's loss on the discriminator's logits for its images: −log D (non-saturating) or
-    /// log(1 − D) (minimax) for bce, −D for hinge.
+    /// log(1 − D) (minimax) for bce, −D for hinge and wgan-gp.
     func generatorLoss(_ dGen: Tensor) -> Tensor {
         let n = dGen.shape[0]
         switch recipe.loss {
         case .bce:
             return nonSaturating
                 ? Loss.bceWithLogits(dGen, Tensor.ones([n])) : -Loss.bceWithLogits(dGen, Tensor.zeros([n]))
-        case .hinge: return -dGen.mean()
+        case .hinge, .wganGP: return -dGen.mean()
         }
     }
 

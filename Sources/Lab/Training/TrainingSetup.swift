@@ -17,12 +17,16 @@ public enum TrainingSetup {
         public var hidden: [Int]?
         public var features: Int?
         public var channels: Int?
-        /// GAN: how it is trained (loss, TTUR rate, critic steps, weight average, augmentation); nil: the defaults.
+        /// GAN: how it is trained (loss, TTUR rate, critic steps, weight average, augmentation, gradient
+        /// penalties); nil: the defaults.
         public var loss: GANRecipe.Loss?
         public var lrD: Float?
         public var nCritic: Int?
         public var ema: Float?
         public var augment: [DiffAugment.Policy]?
+        public var gp: Float?
+        public var gpOneSided: Bool?
+        public var r1: Float?
         public init() {}
 
         /// The GAN recipe these options ask for.
@@ -33,6 +37,7 @@ public enum TrainingSetup {
             if let nCritic { r.nCritic = nCritic }
             r.ema = ema
             if let augment { r.augment = augment }
+            r.gp = gp; r.gpOneSided = gpOneSided; r.r1 = r1
             return r
         }
     }
@@ -134,9 +139,12 @@ public enum TrainingSetup {
             imageSize: spec.imageSize, channels: set.channels, latentDim: options.latentDim ?? 100,
             output: spec.isJetImages ? .square : .tanh)
         if let f = model.features { c.generatorFeatures = f; c.discriminatorFeatures = f }
-        try check(c, path: path, batch: options.batchSize)
         let recipe = model.ganRecipe
         guard recipe.problems.isEmpty else { throw FormatError(path, recipe.problems.joined(separator: "; ")) }
+        // A penalised input gradient is per image: batch statistics would mix the images (and have
+        // no differentiable backward here).
+        if recipe.differentiatesCritic { c.discriminatorNorm = .none }
+        try check(c, path: path, batch: options.batchSize)
         let task = GANTask(
             c, images: TrainingImages(set, spec: spec), lr: options.learningRate ?? 2e-4, seed: options.seed,
             policy: options.plannedPolicy(examples: set.count), recipe: recipe)
