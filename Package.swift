@@ -25,6 +25,8 @@ let package = Package(
         // The latent explorer's web server (genlab explore); its optional swift-configuration
         // support is left out (traits: none).
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        // TOML run configs (`genlab train --config run.toml`): toml++ behind a Swift API.
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // OpenBLAS is loaded lazily (dlopen) so that OPENBLAS_CORETYPE can be set before its
@@ -66,7 +68,7 @@ let package = Package(
         .target(name: "Benchmarks", dependencies: ["Engine", "NN", "Models", "Formats", "Physics", "Lab"], swiftSettings: optimised),
         .executableTarget(
             name: "genlab",
-            dependencies: ["Engine", "Formats", "Datasets", "NN", "Models", "Physics", "Lab", "Cluster", "Benchmarks", "ExploreServer", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Engine", "Formats", "Datasets", "NN", "Models", "Physics", "Lab", "Cluster", "Benchmarks", "ExploreServer", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "TOMLKit", package: "TOMLKit")],
             swiftSettings: optimised),
         .testTarget(name: "EngineTests", dependencies: ["Engine"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FormatsTests", dependencies: ["Formats", "Datasets", "Engine"], resources: [.copy("Fixtures")]),

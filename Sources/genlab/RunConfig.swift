@@ -1,9 +1,11 @@
 import ArgumentParser
 import Formats
 import Foundation
+import TOMLKit
 
 /// `genlab train --config FILE`: replays a run. FILE is the options.json an earlier run wrote (or
-/// a JSON object with the same keys, or with the flags' own names: "batch-size", "lr", …). Its
+/// a JSON object with the same keys, or with the flags' own names: "batch-size", "lr", …), or the
+/// same as TOML (`run.toml`: top-level keys, `[model]` and `[optimizer]` tables). Its
 /// values become flags placed before the ones typed on the command line, so a typed flag wins
 /// and every value goes through the same parsing and range checks as a typed one.
 enum RunConfig {
@@ -64,10 +66,8 @@ enum RunConfig {
             throw FormatError(path, "no such config file (--config takes a run's options.json)")
         }
         guard size <= maxBytes else { throw FormatError(path, "is \(size) bytes; a run config is at most 1 MiB") }
-        if path.lowercased().hasSuffix(".toml") {
-            throw FormatError(path, "TOML configs are not read yet; give the run's options.json (JSON)")
-        }
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        var data = try Data(contentsOf: URL(fileURLWithPath: path))
+        if path.lowercased().hasSuffix(".toml") { data = try jsonOfTOML(data, path: path) }
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw FormatError(path, "is not a JSON object (a run's options.json)")
         }
@@ -109,5 +109,21 @@ enum RunConfig {
         }
         let kind = object["kind"] as? String
         return (kind, flags)
+    }
+
+    /// A TOML config as the JSON object it stands for (the same keys; `[model]` and `[optimizer]`
+    /// tables for the sections), parsed by toml++ (TOMLKit).
+    static func jsonOfTOML(_ data: Data, path: String) throws -> Data {
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw FormatError(path, "is not UTF-8 text (TOML)")
+        }
+        do {
+            return Data(try TOMLTable(string: text).convert(to: .json).utf8)
+        } catch let error as TOMLParseError {
+            throw FormatError(
+                path,
+                "is not valid TOML: \(error.description) (line \(error.source.begin.line), column "
+                    + "\(error.source.begin.column))")
+        }
     }
 }

@@ -148,6 +148,32 @@ final class CLIContractTests: XCTestCase {
         XCTAssertEqual(overridden.status, 0, overridden.stderr)
         let options = try String(contentsOfFile: third + "/options.json", encoding: .utf8)
         XCTAssertTrue(options.contains("\"epochs\" : 1"), options)
+        // The same run written as TOML, with the flags' own names and a [model] table, replays it too.
+        let toml = scratchFolder("cli-run-toml") + ".toml"
+        let tomlText = """
+            # a hand-written run config
+            kind = "vae"
+            data = "\(faces)"
+            epochs = 2
+            latent-dim = 4
+            lr-schedule = "cosine"
+            warmup-steps = 1
+            grad-clip = 2.0
+
+            [model]
+            architecture = "mlp"
+            hidden = [32]
+            """
+        try Data(tomlText.utf8).write(to: URL(fileURLWithPath: toml))
+        let fromTOML = scratchFolder("cli-run-e")
+        let tomlRun = try genlab(["train", "--config", toml, "--out", fromTOML, "--quiet"])
+        XCTAssertEqual(tomlRun.status, 0, tomlRun.stderr)
+        let c = try Data(contentsOf: URL(fileURLWithPath: fromTOML + "/checkpoint.safetensors"))
+        XCTAssertEqual(a, c, "a TOML config replays the same run")
+        try Data("epochs = = 2\n".utf8).write(to: URL(fileURLWithPath: toml))
+        let broken = try genlab(["train", "--config", toml, "--out", scratchFolder("cli-run-f")])
+        XCTAssertEqual(broken.status, 1)
+        XCTAssertTrue(broken.stderr.contains("is not valid TOML") && broken.stderr.contains("line 1"), broken.stderr)
         let bad = scratchFolder("cli-bad") + ".json"
         try Data(#"{"kind": "vae", "epoch": 3}"#.utf8).write(to: URL(fileURLWithPath: bad))
         let refused = try genlab(["train", "--config", bad, "--out", scratchFolder("cli-run-d")])
