@@ -26,6 +26,8 @@ public final class DCGAN {
         /// The discriminator's normalisation after its first block: BatchNorm, or none — a critic
         /// whose input gradient is penalised (WGAN-GP, R1) must treat each image on its own.
         public var discriminatorNorm: Normalization = .batch
+        /// Spectral normalisation of every discriminator weight (Miyato et al. 2018; SNGAN).
+        public var spectralNorm: Bool = false
 
         public enum Normalization: String, NamedChoice { case batch, none }
 
@@ -41,7 +43,7 @@ public final class DCGAN {
 
         enum CodingKeys: String, CodingKey {
             case imageSize, channels, latentDim, generatorFeatures, discriminatorFeatures, output, minibatchStd
-            case discriminatorNorm
+            case discriminatorNorm, spectralNorm
         }
 
         // Checkpoints written before a field existed decode with its default.
@@ -55,6 +57,7 @@ public final class DCGAN {
             output = try c.decodeIfPresent(Output.self, forKey: .output) ?? .tanh
             minibatchStd = try c.decodeIfPresent(Bool.self, forKey: .minibatchStd) ?? true
             discriminatorNorm = try c.decodeIfPresent(Normalization.self, forKey: .discriminatorNorm) ?? .batch
+            spectralNorm = try c.decodeIfPresent(Bool.self, forKey: .spectralNorm) ?? false
         }
     }
 
@@ -132,7 +135,8 @@ public final class DCGAN {
     /// Image → real/fake logit.
     public final class Discriminator: Module {
         public let blocks: [Module]
-        public let classify: Linear
+        /// The last layer: a Linear (spectrally normalised with `spectralNorm`).
+        public let classify: Module
         let minibatchStd: Bool
         let readsRoot: Bool
 
@@ -141,7 +145,8 @@ public final class DCGAN {
             var blocks: [Module] = []
             var ch = c.channels, next = c.discriminatorFeatures, size = c.imageSize
             for i in 0..<plan.doublings {
-                var layers: [Module] = [Conv2d(ch, next, kernel: 4, stride: 2, padding: 1, bias: i == 0, rng: &rng)]
+                let conv = Conv2d(ch, next, kernel: 4, stride: 2, padding: 1, bias: i == 0, rng: &rng)
+                var layers: [Module] = [c.spectralNorm ? SpectralNorm(conv, rng: &rng) : conv]
                 if i > 0 && c.discriminatorNorm == .batch { layers.append(BatchNorm2d(next)) }
                 layers.append(LeakyReLU(0.2))
                 blocks.append(Sequential(layers))
@@ -152,7 +157,8 @@ public final class DCGAN {
             self.blocks = blocks
             minibatchStd = c.minibatchStd
             readsRoot = c.output == .square
-            classify = Linear((ch + (c.minibatchStd ? 1 : 0)) * size * size, 1, rng: &rng)
+            let linear = Linear((ch + (c.minibatchStd ? 1 : 0)) * size * size, 1, rng: &rng)
+            classify = c.spectralNorm ? SpectralNorm(linear, rng: &rng) : linear
         }
 
         public override func forward(_ x: Tensor) -> Tensor { judge(represent(x)) }

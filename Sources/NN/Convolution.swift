@@ -17,6 +17,15 @@ public final class Conv2d: Module {
         self.bias = bias ? Init.bias(outChannels, fanIn: fanIn, rng: &rng) : nil
     }
 
+    /// A convolution with the given weight [out, in, kh, kw] and bias.
+    public init(
+        weight: Tensor, bias: Tensor?, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
+        dilation: (Int, Int) = (1, 1)
+    ) {
+        self.weight = weight; self.bias = bias
+        self.stride = stride; self.padding = padding; self.dilation = dilation
+    }
+
     public convenience init(
         _ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
         dilation: Int = 1, bias: Bool = true, rng: inout PRNG

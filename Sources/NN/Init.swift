@@ -44,7 +44,7 @@ public enum Init {
     public static func dcgan(_ model: Module, rng: inout PRNG) {
         for (_, m) in model.namedModules() {
             let isNorm = m is BatchNorm || m is LayerNorm
-            guard isNorm || m is Conv2d || m is ConvTranspose2d || m is Linear else { continue }
+            guard isNorm || m is Conv2d || m is ConvTranspose2d || m is Linear || m is SpectralNorm else { continue }
             for (key, p) in m.namedParameters() where !key.contains(".") {
                 if key == "bias" { constant(p, 0) } else { normal(p, mean: isNorm ? 1 : 0, std: 0.02, rng: &rng) }
             }

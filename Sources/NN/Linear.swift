@@ -11,6 +11,9 @@ public final class Linear: Module {
         self.bias = bias ? Init.bias(outFeatures, fanIn: inFeatures, rng: &rng) : nil
     }
 
+    /// A layer with the given weight [out, in] and bias.
+    public init(weight: Tensor, bias: Tensor?) { self.weight = weight; self.bias = bias }
+
     public var inFeatures: Int { weight.shape[1] }
     public var outFeatures: Int { weight.shape[0] }
 

@@ -88,6 +88,10 @@ struct Train: ParsableCommand {
         help: "GAN: penalise only gradient norms above 1 (default: two-sided, as WGAN-GP).")
     var gpOneSided = false
     @Option(parsing: .unconditional, help: Self.r1Help) var r1: Float?
+    @Flag(
+        name: .customLong("spectral-norm"),
+        help: "GAN: spectral normalisation of every discriminator weight (SNGAN) (default: off).")
+    var spectralNorm = false
     static let gpHelp = ArgumentHelp(
         "GAN: gradient penalty λ·E[(‖∇D(x̂)‖ − 1)²] between real and generated images, any loss; the discriminator "
             + "then has no BatchNorm (default: 10 with --loss wgan-gp, else none).")
@@ -185,10 +189,11 @@ struct Train: ParsableCommand {
         if let r1 { try Check.finite(r1, "--r1", in: 0...10_000, openLower: true) }
         if kind != .gan,
             loss != nil || lrD != nil || nCritic != nil || ema != nil || augment != nil || gp != nil
-                || gpOneSided || r1 != nil
+                || gpOneSided || r1 != nil || spectralNorm
         {
             throw ValidationError(
-                "--loss, --lr-d, --n-critic, --ema, --augment, --gp, --gp-one-sided and --r1 are GAN options")
+                "--loss, --lr-d, --n-critic, --ema, --augment, --gp, --gp-one-sided, --r1 and --spectral-norm are GAN "
+                    + "options")
         }
         if gpOneSided && gp == nil && loss != .wganGP {
             throw ValidationError("--gp-one-sided needs a gradient penalty (--gp LAMBDA or --loss wgan-gp)")
@@ -250,11 +255,11 @@ struct Train: ParsableCommand {
     func trainFlow() throws -> Outcome {
         try OutputGuard.refuse(folder: out, inputs: [data])
         if loss != nil || lrD != nil || nCritic != nil || ema != nil || augment != nil || gp != nil || gpOneSided
-            || r1 != nil || imageSize != nil || channels != nil || latentDim != nil
+            || r1 != nil || spectralNorm || imageSize != nil || channels != nil || latentDim != nil
         {
             throw ValidationError(
-                "--loss, --lr-d, --n-critic, --ema, --augment, --gp, --gp-one-sided, --r1, --image-size, --channels "
-                    + "and --latent-dim are image-model options")
+                "--loss, --lr-d, --n-critic, --ema, --augment, --gp, --gp-one-sided, --r1, --spectral-norm, "
+                    + "--image-size, --channels and --latent-dim are image-model options")
         }
         let options = loopOptions()
         let flow = try flowOptions()
@@ -305,6 +310,7 @@ struct Train: ParsableCommand {
         model.loss = loss; model.lrD = lrD; model.nCritic = nCritic; model.ema = ema;
         model.augment = try augmentPolicies()
         model.gp = gp; model.gpOneSided = gpOneSided ? true : nil; model.r1 = r1
+        model.spectralNorm = spectralNorm ? true : nil
         model.hidden = hidden.map { h in h.split(separator: ",").compactMap { Int($0) } }
         let trainer = try TrainingSetup.make(kind: kind, data: data, out: out, options: options, model: model)
         if let images = trainer.images {

@@ -159,6 +159,28 @@ final class GANRecipeTests: XCTestCase {
         XCTAssertGreaterThan(t.step(t.images.set.batch(Array(0..<16)), noise: &noise)["penalty"]!, 0)
     }
 
+    /// --spectral-norm: every discriminator weight is wrapped, a training step moves the power
+    /// iteration, and a checkpoint round trip restores u and v.
+    func testSpectralNormalisedDiscriminator() throws {
+        let set = try ImageSet.load(repositoryRoot + "/Datasets/faces").scaled(.minusOneToOne)
+        let spec = DataSpec(source: "faces", imageSize: 25, channels: 1, scaling: .minusOneToOne)
+        var config = DCGAN.Config(
+            imageSize: 25, channels: 1, latentDim: 16, generatorFeatures: 8, discriminatorFeatures: 8)
+        config.spectralNorm = true
+        let t = GANTask(config, images: TrainingImages(set, spec: spec), seed: 3)
+        let wrapped = t.gan.discriminator.namedModules().filter { $0.1 is SpectralNorm }.count
+        XCTAssertEqual(wrapped, t.gan.discriminator.blocks.count + 1, "every conv and the last linear")
+        let key = "discriminator.blocks.0.0.weight_u"
+        let before = t.gan.module.stateDict()[key]!.scalars
+        var noise = PRNG(seed: 2)
+        _ = t.step(t.images.set.batch(Array(0..<16)), noise: &noise)
+        let after = t.gan.module.stateDict()[key]!.scalars
+        XCTAssertNotEqual(before, after)
+        let again = GANTask(config, images: TrainingImages(set, spec: spec), seed: 4)
+        try again.gan.module.loadStateDict(t.gan.module.stateDict())
+        XCTAssertEqual(again.gan.module.stateDict()[key]!.scalars, after)
+    }
+
     /// A GAN configuration written before the discriminator's normalisation was a choice reads as
     /// BatchNorm; a penalty recipe builds its discriminator without.
     func testOlderConfigsDecodeWithBatchNorm() throws {

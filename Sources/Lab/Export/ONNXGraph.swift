@@ -177,6 +177,8 @@ extension ONNXGraph {
             var h = x
             for (i, layer) in m.layers.enumerated() { h = try emit(layer, h, key: k("\(i)")) }
             return h
+        case let m as SpectralNorm:
+            return try emit(m.folded(), x, key: key)  // W / σ from the saved power iteration
         case let m as Linear:
             guard s.count == 2 else { throw ExportError(description: "Linear \(key) on a rank-\(s.count) input") }
             var ins = [x, constant(k("weight"), m.weight)]

@@ -228,6 +228,9 @@ public enum PyTorchExport {
             let pad = String(repeating: " ", count: indent + 4)
             return "nn.Sequential(\n" + s.layers.map { pad + python($0, indent: indent + 4) + ",\n" }.joined()
                 + String(repeating: " ", count: indent) + ")"
+        case let n as SpectralNorm:
+            // PyTorch's hook keeps the same keys: weight_orig, weight_u, weight_v.
+            return "nn.utils.spectral_norm(\(python(n._layer, indent: indent)))"
         case let l as Linear:
             return "nn.Linear(\(l.inFeatures), \(l.outFeatures), bias=\(l.bias != nil ? "True" : "False"))"
         case let c as Conv2d:

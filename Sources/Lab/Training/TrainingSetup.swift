@@ -27,6 +27,8 @@ public enum TrainingSetup {
         public var gp: Float?
         public var gpOneSided: Bool?
         public var r1: Float?
+        /// GAN: spectral normalisation of the discriminator's weights.
+        public var spectralNorm: Bool?
         public init() {}
 
         /// The GAN recipe these options ask for.
@@ -144,6 +146,7 @@ public enum TrainingSetup {
         // A penalised input gradient is per image: batch statistics would mix the images (and have
         // no differentiable backward here).
         if recipe.differentiatesCritic { c.discriminatorNorm = .none }
+        c.spectralNorm = model.spectralNorm ?? false
         try check(c, path: path, batch: options.batchSize)
         let task = GANTask(
             c, images: TrainingImages(set, spec: spec), lr: options.learningRate ?? 2e-4, seed: options.seed,
