@@ -35,10 +35,18 @@ public final class Conv2d: Module {
             dilation: (dilation, dilation), bias: bias, rng: &rng)
     }
 
-    public override func forward(_ x: Tensor) -> Tensor {
+    public override func forward(_ x: Tensor) -> Tensor { forward(x, weight: weight) }
+
+    public func forward(_ x: Tensor, weight: Tensor) -> Tensor {
         x.conv2d(weight, bias: bias, stride: stride, padding: padding, dilation: dilation)
     }
+
+    public func replacingWeight(_ weight: Tensor) -> Module {
+        Conv2d(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation)
+    }
 }
+
+extension Conv2d: WeightedLayer {}
 
 /// Transposed 2-D convolution; weight [in, out, kh, kw] as in PyTorch.
 public final class ConvTranspose2d: Module {

@@ -17,11 +17,17 @@ public final class Linear: Module {
     public var inFeatures: Int { weight.shape[1] }
     public var outFeatures: Int { weight.shape[0] }
 
-    public override func forward(_ x: Tensor) -> Tensor {
+    public override func forward(_ x: Tensor) -> Tensor { forward(x, weight: weight) }
+
+    public func forward(_ x: Tensor, weight: Tensor) -> Tensor {
         if x.shape.last != inFeatures {
             shapeFailure("Linear", "input \(x.shape) for a layer with \(inFeatures) input features")
         }
         let y = x.matmul(weight, transposeB: true)
         return bias.map { y + $0 } ?? y
     }
+
+    public func replacingWeight(_ weight: Tensor) -> Module { Linear(weight: weight, bias: bias) }
 }
+
+extension Linear: WeightedLayer {}

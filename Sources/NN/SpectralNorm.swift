@@ -1,5 +1,16 @@
 import Engine
 
+/// A layer computed from one weight tensor that another weight can stand in for (spectral
+/// normalisation computes the layer with W/σ; exports fold it).
+public protocol WeightedLayer: Module {
+    var weight: Tensor { get }
+    var bias: Tensor? { get }
+    /// The layer's function with `weight` in place of its own.
+    func forward(_ x: Tensor, weight: Tensor) -> Tensor
+    /// The same layer with another weight (and the same bias).
+    func replacingWeight(_ weight: Tensor) -> Module
+}
+
 /// Spectral normalisation (Miyato et al. 2018) of a Conv2d's or Linear's weight, as
 /// `torch.nn.utils.spectral_norm` does it: the layer computes with W / σ(W), where σ is the largest
 /// singular value of W seen as [out, in·kh·kw], estimated by one power iteration per training
@@ -16,19 +27,14 @@ public final class SpectralNorm: Module {
     public let weight_u: Buffer
     public let weight_v: Buffer
     /// The layer whose weight is normalised (its own parameters are these; underscore: not a submodule).
-    public let _layer: Module
+    public let _layer: any WeightedLayer
     static let eps: Float = 1e-12
 
     /// Wraps a Conv2d or a Linear; u and v start as normalised Gaussian draws.
-    public init(_ layer: Module, rng: inout PRNG) {
-        let weight: Tensor, bias: Tensor?
-        switch layer {
-        case let c as Conv2d: weight = c.weight; bias = c.bias
-        case let l as Linear: weight = l.weight; bias = l.bias
-        default: preconditionFailure("GenLab SpectralNorm: wraps a Conv2d or a Linear, not \(type(of: layer))")
-        }
+    public init(_ layer: any WeightedLayer, rng: inout PRNG) {
+        let weight = layer.weight
         weight_orig = weight
-        self.bias = bias
+        bias = layer.bias
         _layer = layer
         let rows = weight.shape[0], columns = weight.count / rows
         weight_u = Buffer(Self.normalised(Tensor.normal([rows], rng: &rng)))
@@ -53,26 +59,7 @@ public final class SpectralNorm: Module {
 
     /// The wrapped layer with W / σ(W) from the saved u and v as its weight (what evaluation
     /// computes): for exports.
-    public func folded() -> Module {
-        let w = noGrad { normalisedWeight(step: false) }
-        switch _layer {
-        case let c as Conv2d:
-            return Conv2d(weight: w, bias: bias, stride: c.stride, padding: c.padding, dilation: c.dilation)
-        default: return Linear(weight: w, bias: bias)
-        }
-    }
+    public func folded() -> Module { _layer.replacingWeight(noGrad { normalisedWeight(step: false) }) }
 
-    public override func forward(_ x: Tensor) -> Tensor {
-        let w = normalisedWeight()
-        switch _layer {
-        case let c as Conv2d: return x.conv2d(w, bias: bias, stride: c.stride, padding: c.padding, dilation: c.dilation)
-        case let l as Linear:
-            if x.shape.last != l.inFeatures {
-                shapeFailure("Linear", "input \(x.shape) for a layer with \(l.inFeatures) input features")
-            }
-            let y = x.matmul(w, transposeB: true)
-            return bias.map { y + $0 } ?? y
-        default: preconditionFailure("unreachable: init accepts Conv2d and Linear only")
-        }
-    }
+    public override func forward(_ x: Tensor) -> Tensor { _layer.forward(x, weight: normalisedWeight()) }
 }
