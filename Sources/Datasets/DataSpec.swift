@@ -14,6 +14,8 @@ public struct DataSpec: Codable, Equatable, Sendable {
     /// How the jet images were made; nil for ordinary images.
     public var jetRecord: JetImageRecord? { JetImageRecord(text: preprocessing) }
     public var isJetImages: Bool { !preprocessing.isEmpty }
+    /// A class-conditional model's classes, in label order (nil: an unconditional model).
+    public var classNames: [String]?
 
     public init(source: String, imageSize: Int, channels: Int, scaling: ImageSet.Scaling, preprocessing: String = "") {
         self.source = source; self.imageSize = imageSize; self.channels = channels; self.scaling = scaling;

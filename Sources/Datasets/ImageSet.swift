@@ -6,8 +6,12 @@ import Foundation
 /// array file (.npy, IDX, HDF5), with a note of what was skipped.
 public struct ImageSet {
     public var images: Tensor
-    /// Labels when the source has them (HDF5 `labels`, IDX label files are not paired).
+    /// Class labels when the source has them: an HDF5 or .npz `labels` array, the IDX label file
+    /// beside an IDX image file (as MNIST and Fashion-MNIST ship), or a folder's class sub-folders
+    /// (`folder/<class>/*.png`, torchvision's ImageFolder convention).
     public var labels: [Int]?
+    /// The names of classes 0, 1, … (sub-folder names, Fashion-MNIST's ten); nil: the label numbers.
+    public var classNames: [String]?
     /// Where it came from and any skipped files, for the user.
     public var source: String
     public var skipped: [String] = []
@@ -15,6 +19,8 @@ public struct ImageSet {
     public var attributes: [String: String] = [:]
 
     public var count: Int { images.shape[0] }
+    /// The classes' names when the set is labelled: recorded names, else "0", "1", … up to the largest label.
+    public var classes: [String]? { labels.map { classNames ?? ClassLabels.numberNames($0) } }
     public var channels: Int { images.shape[1] }
     public var height: Int { images.shape[2] }
     public var width: Int { images.shape[3] }
@@ -82,7 +88,9 @@ public struct ImageSet {
             let kind = try FileKind.detect(path)
             switch kind {
             case .npy: set = ImageSet(images: try asImages(NPY.read(path), path, integersAreBytes: true), source: path)
-            case .idx: set = ImageSet(images: try asImages(IDX.read(path), path, integersAreBytes: true), source: path)
+            case .idx:
+                set = ImageSet(images: try asImages(IDX.read(path), path, integersAreBytes: true), source: path)
+                try set.pairIDXLabels(path)
             case .npz:
                 let arrays = try NPZ.read(path)
                 let key =
@@ -95,6 +103,13 @@ public struct ImageSet {
                 }
                 set = ImageSet(
                     images: try asImages(t, path + ":" + key, integersAreBytes: true), source: path + ":" + key)
+                if let labels = arrays["labels"], key != "labels" {
+                    guard labels.rank == 1, labels.count == set.count else {
+                        throw FormatError(
+                            path, "labels has shape \(labels.shape), expected (\(set.count),): one label per image")
+                    }
+                    set.labels = try ClassLabels.validated(labels.scalars, file: path, dataset: "labels")
+                }
             case .hdf5: set = try loadHDF5(path, options)
             case .png, .jpeg:
                 let im = try Image.read(path).composited()
@@ -246,7 +261,7 @@ public struct ImageSet {
             guard shape.count == 1, shape[0] >= set.count else {
                 throw FormatError(path, "/labels has shape \(shape), expected (\(set.count),): one label per image")
             }
-            set.labels = try EventLabels.validated(file.readRows("/labels", 0, set.count).scalars, file: path)
+            set.labels = try ClassLabels.validated(file.readRows("/labels", 0, set.count).scalars, file: path)
         }
         set.attributes = (try? file.attributes()) ?? [:]
         return set
@@ -297,7 +312,7 @@ public struct ImageSet {
         _ = try InputLimits.current.elements(
             [ok.count, channels, h, w], file: path, what: "the folder's \(ok.count) images")
         let tensor = Tensor(uninitialized: [ok.count, channels, h, w])
-        var kept = 0
+        var kept = 0, keptFiles: [String] = []
         for (i, decodedImage) in decoded.enumerated() {
             guard let decodedImage else { continue }
             let im = channels == 1 ? decodedImage.grey() : decodedImage.rgb()
@@ -310,8 +325,10 @@ public struct ImageSet {
             let t = im.tensor()
             (tensor.storage.pointer + kept * channels * h * w).update(from: t.storage.pointer, count: t.count)
             kept += 1
+            keptFiles.append(files[i])
         }
         var set = ImageSet(images: tensor.slice(axis: 0, start: 0, end: kept).detach(), source: path)
+        set.labelByClassFolders(keptFiles)
         set.skipped = skipped
         if !skipped.isEmpty {
             Warnings.emit("\(path): skipped \(skipped.count) of \(files.count + scan.rejected.count) image files:")

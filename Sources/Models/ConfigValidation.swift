@@ -39,6 +39,7 @@ extension DCGAN.Config: CheckedConfig {
         if !ModelLimits.latentDims.contains(latentDim) {
             p.append("latent dimension \(latentDim) is outside \(ModelLimits.latentDims)")
         }
+        if !(0...1000).contains(classes) { p.append("classes \(classes) is outside 0...1000") }
         for (name, f) in [("generator", generatorFeatures), ("discriminator", discriminatorFeatures)]
         where !(1...1024).contains(f) {
             p.append("\(name) features \(f) is outside 1...1024")
@@ -47,7 +48,9 @@ extension DCGAN.Config: CheckedConfig {
         // The widest layers hold most weights: 4×4 kernels between widths that double with depth.
         let plan = UpsamplingPlan(size: imageSize)
         let widest = Double(max(generatorFeatures, discriminatorFeatures)) * Double(1 << min(plan.doublings, 20))
-        let estimate = 2 * 16 * widest * widest * 4 / 3 + Double(latentDim) * widest * Double(plan.start * plan.start)
+        let estimate =
+            2 * 16 * widest * widest * 4 / 3 + Double(latentDim + classes) * widest * Double(plan.start * plan.start)
+            + Double(classes) * widest * 16
         if estimate > Double(ModelLimits.maxParameters) {
             p.append(
                 String(
@@ -77,6 +80,7 @@ extension VAE.Config: CheckedConfig {
         if architecture == .conv && hidden.count > 2 {
             p.append("a conv VAE takes one or two hidden widths, not \(hidden.count)")
         }
+        if !(0...1000).contains(classCount) { p.append("classes \(classCount) is outside 0...1000") }
         if !(sigma.isFinite && sigma > 0) { p.append("σ \(sigma) must be positive and finite") }
         if !(beta.isFinite && beta >= 0) { p.append("β \(beta) must be non-negative and finite") }
         guard p.isEmpty else { return p }

@@ -28,6 +28,10 @@ public final class DCGAN {
         public var discriminatorNorm: Normalization = .batch
         /// Spectral normalisation of every discriminator weight (Miyato et al. 2018; SNGAN).
         public var spectralNorm: Bool = false
+        /// Classes of a class-conditional GAN (0: unconditional). The generator reads its noise
+        /// followed by the class as a one-hot vector; the discriminator is a projection
+        /// discriminator (Miyato & Koyama 2018): its logit gains ⟨embed(class), φ(x)⟩.
+        public var classes: Int = 0
 
         public enum Normalization: String, NamedChoice { case batch, none }
 
@@ -43,7 +47,7 @@ public final class DCGAN {
 
         enum CodingKeys: String, CodingKey {
             case imageSize, channels, latentDim, generatorFeatures, discriminatorFeatures, output, minibatchStd
-            case discriminatorNorm, spectralNorm
+            case discriminatorNorm, spectralNorm, classes
         }
 
         // Checkpoints written before a field existed decode with its default.
@@ -58,10 +62,27 @@ public final class DCGAN {
             minibatchStd = try c.decodeIfPresent(Bool.self, forKey: .minibatchStd) ?? true
             discriminatorNorm = try c.decodeIfPresent(Normalization.self, forKey: .discriminatorNorm) ?? .batch
             spectralNorm = try c.decodeIfPresent(Bool.self, forKey: .spectralNorm) ?? false
+            classes = try c.decodeIfPresent(Int.self, forKey: .classes) ?? 0
+        }
+
+        // `classes` only when conditional: an unconditional model's config reads as it always has.
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(imageSize, forKey: .imageSize)
+            try c.encode(channels, forKey: .channels)
+            try c.encode(latentDim, forKey: .latentDim)
+            try c.encode(generatorFeatures, forKey: .generatorFeatures)
+            try c.encode(discriminatorFeatures, forKey: .discriminatorFeatures)
+            try c.encode(output, forKey: .output)
+            try c.encode(minibatchStd, forKey: .minibatchStd)
+            try c.encode(discriminatorNorm, forKey: .discriminatorNorm)
+            try c.encode(spectralNorm, forKey: .spectralNorm)
+            if classes > 0 { try c.encode(classes, forKey: .classes) }
         }
     }
 
     public let config: Config
+    public var isConditional: Bool { config.classes > 0 }
     public let generator: Generator
     public let discriminator: Discriminator
 
@@ -103,7 +124,7 @@ public final class DCGAN {
             plan = UpsamplingPlan(size: c.imageSize)
             output = c.output
             width = c.generatorFeatures << (plan.doublings - 1)
-            project = Linear(c.latentDim, width * plan.start * plan.start, bias: false, rng: &rng)
+            project = Linear(c.latentDim + c.classes, width * plan.start * plan.start, bias: false, rng: &rng)
             bn0 = BatchNorm2d(width)
             var blocks: [Module] = []
             var ch = width
@@ -119,6 +140,8 @@ public final class DCGAN {
             toImage = ConvTranspose2d(ch, c.channels, kernel: 4, stride: 2, padding: 1, rng: &rng)
         }
 
+        /// Noise [N, latentDim] — for a conditional generator followed by the one-hot class,
+        /// [N, latentDim + classes] (`DCGAN.conditioned`) — → images.
         public override func forward(_ z: Tensor) -> Tensor {
             var h = bn0(project(z).reshape([z.shape[0], width, plan.start, plan.start])).relu()
             for b in blocks { h = b(h) }
@@ -137,6 +160,9 @@ public final class DCGAN {
         public let blocks: [Module]
         /// The last layer: a Linear (spectrally normalised with `spectralNorm`).
         public let classify: Module
+        /// A conditional discriminator's class embedding (a Linear without bias on the one-hot
+        /// class, as wide as the features it is projected on); nil when unconditional.
+        public let embed: Module?
         let minibatchStd: Bool
         let readsRoot: Bool
 
@@ -157,19 +183,30 @@ public final class DCGAN {
             self.blocks = blocks
             minibatchStd = c.minibatchStd
             readsRoot = c.output == .square
-            let linear = Linear((ch + (c.minibatchStd ? 1 : 0)) * size * size, 1, rng: &rng)
+            let features = (ch + (c.minibatchStd ? 1 : 0)) * size * size
+            let linear = Linear(features, 1, rng: &rng)
             classify = c.spectralNorm ? SpectralNorm(linear, rng: &rng) : linear
+            if c.classes > 0 {
+                let table = Linear(c.classes, features, bias: false, rng: &rng)
+                embed = c.spectralNorm ? SpectralNorm(table, rng: &rng) : table
+            } else {
+                embed = nil
+            }
         }
 
         public override func forward(_ x: Tensor) -> Tensor { judge(represent(x)) }
+
+        /// Real/fake logits of images of the given classes (one-hot rows; nil for an unconditional model).
+        public func callAsFunction(_ x: Tensor, classes: Tensor?) -> Tensor { judge(represent(x), classes: classes) }
 
         /// The images as the discriminator reads them: √(x + 10⁻⁸) for jet images (a finite
         /// gradient where a generated pixel is exactly 0), else as they are. Gradient penalties are
         /// taken with respect to this representation, where the game is played.
         public func represent(_ x: Tensor) -> Tensor { readsRoot ? (x + 1e-8).sqrt() : x }
 
-        /// Real/fake logits for images already in the discriminator's representation.
-        public func judge(_ represented: Tensor) -> Tensor {
+        /// Real/fake logits for images already in the discriminator's representation; a conditional
+        /// discriminator also reads their classes as one-hot rows.
+        public func judge(_ represented: Tensor, classes: Tensor? = nil) -> Tensor {
             var h = represented
             for b in blocks { h = b(h) }
             if minibatchStd {
@@ -178,7 +215,21 @@ public final class DCGAN {
                 h = Tensor.concat(
                     [h, sd.reshape([1, 1, 1, 1]).expand([h.shape[0], 1, h.shape[2], h.shape[3]])], axis: 1)
             }
-            return classify(h.flatten(from: 1)).reshape([represented.shape[0]])
+            let features = h.flatten(from: 1)
+            let logit = classify(features).reshape([represented.shape[0]])
+            guard let embed else { return logit }
+            guard let classes, classes.rank == 2, classes.shape[0] == represented.shape[0] else {
+                shapeFailure("DCGAN.Discriminator", "a conditional discriminator needs one class row per image")
+            }
+            return logit + (embed(classes) * features).sum(axes: [1])
         }
+    }
+}
+
+extension DCGAN {
+    /// The generator's input: noise [N, latentDim] followed by the one-hot classes (unchanged for an
+    /// unconditional model, which takes no labels).
+    public func conditioned(_ z: Tensor, labels: [Int]?) -> Tensor {
+        ClassConditioning.append(to: z, labels: labels, classes: config.classes, model: "DCGAN")
     }
 }

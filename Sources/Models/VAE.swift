@@ -23,6 +23,11 @@ public final class VAE: Module {
         public var beta: Float = 1
         /// An autoencoder: no sampling, no KL term.
         public var plain: Bool = false
+        /// Classes of a class-conditional VAE (nil or 0: unconditional): the encoder's features and
+        /// the decoder's code are each followed by the one-hot class (Sohn et al. 2015's CVAE).
+        public var classes: Int?
+        /// The number of classes (0 when unconditional).
+        public var classCount: Int { classes ?? 0 }
 
         public init(
             imageSize: Int, channels: Int, latentDim: Int = 16, architecture: Architecture = .conv,
@@ -54,7 +59,7 @@ public final class VAE: Module {
             encoder = Sequential(layers)
             features = width
             var dec: [Module] = []
-            width = c.latentDim
+            width = c.latentDim + c.classCount
             for h in c.hidden.reversed() { dec += [Linear(width, h, rng: &rng), ReLU()]; width = h }
             dec += [Linear(width, pixels, rng: &rng), Reshape([c.channels, c.imageSize, c.imageSize])]
             decoder = Sequential(dec)
@@ -68,38 +73,51 @@ public final class VAE: Module {
             features = c2 * s * s
             let start = (c.imageSize + 3) / 4
             decoder = Sequential([
-                Linear(c.latentDim, c2 * start * start, rng: &rng), ReLU(), Reshape([c2, start, start]),
+                Linear(c.latentDim + c.classCount, c2 * start * start, rng: &rng), ReLU(), Reshape([c2, start, start]),
                 ConvTranspose2d(c2, c1, kernel: 4, stride: 2, padding: 1, rng: &rng), ReLU(),
                 ConvTranspose2d(c1, c.channels, kernel: 4, stride: 2, padding: 1, rng: &rng),
                 CentreCrop(c.imageSize),
             ])
         }
-        mu = Linear(features, c.latentDim, rng: &rng)
-        logVar = Linear(features, c.latentDim, rng: &rng)
+        mu = Linear(features + c.classCount, c.latentDim, rng: &rng)
+        logVar = Linear(features + c.classCount, c.latentDim, rng: &rng)
     }
 
-    /// (μ, log σ²) of q(z | x).
-    public func encode(_ x: Tensor) -> (mu: Tensor, logVar: Tensor) {
+    /// (μ, log σ²) of q(z | x) — of q(z | x, class) for a conditional VAE, given the images' labels.
+    public func encode(_ x: Tensor, labels: [Int]? = nil) -> (mu: Tensor, logVar: Tensor) {
         guard x.rank == 4, x.shape[1] == config.channels, x.shape[2] == config.imageSize, x.shape[3] == config.imageSize
         else {
             shapeFailure(
                 "VAE.encode",
                 "input \(x.shape), model expects [N, \(config.channels), \(config.imageSize), \(config.imageSize)]")
         }
-        let h = encoder(x)
+        let h = ClassConditioning.append(
+            to: encoder(x), labels: labels, classes: config.classCount, model: "VAE.encode")
         return (mu(h), logVar(h).clamp(min: -20, max: 20))
     }
 
-    /// Decoder output before the likelihood's link: logits (Bernoulli) or means (Gaussian).
+    /// The decoder's input: codes [N, latentDim] followed by the one-hot classes (the codes
+    /// themselves for an unconditional VAE, which takes no labels).
+    public func conditioned(_ z: Tensor, labels: [Int]?) -> Tensor {
+        ClassConditioning.append(to: z, labels: labels, classes: config.classCount, model: "VAE.decode")
+    }
+
+    /// Decoder output before the likelihood's link: logits (Bernoulli) or means (Gaussian), for
+    /// decoder inputs (`conditioned` codes).
     public func decodeRaw(_ z: Tensor) -> Tensor { decoder(z) }
 
-    /// The decoder's mean image.
+    /// The decoder's mean image for decoder inputs (`conditioned` codes).
     public func decode(_ z: Tensor) -> Tensor {
         let raw = decodeRaw(z)
         return config.likelihood == .bernoulli ? raw.sigmoid() : raw
     }
 
     public override func forward(_ x: Tensor) -> Tensor { decode(encode(x).mu) }
+
+    /// The reconstruction of images of the given classes (labels nil for an unconditional VAE).
+    public func reconstruct(_ x: Tensor, labels: [Int]?) -> Tensor {
+        decode(conditioned(encode(x, labels: labels).mu, labels: labels))
+    }
 
     /// z = μ + σ·ε with ε from the given stream (the reparameterisation trick); μ for a plain AE.
     public func sample(mu: Tensor, logVar: Tensor, rng: inout PRNG) -> Tensor {
@@ -113,16 +131,24 @@ public final class VAE: Module {
     }
 
     /// Per-example terms of the negative ELBO: reconstruction −log p(x | z) and KL(q ‖ p), each [N].
-    public func terms(_ x: Tensor, rng: inout PRNG) -> (reconstruction: Tensor, kl: Tensor, mu: Tensor) {
-        terms(x) { Tensor.normal($0, rng: &rng) }
+    public func terms(
+        _ x: Tensor, labels: [Int]? = nil, rng: inout PRNG
+    ) -> (
+        reconstruction: Tensor, kl: Tensor, mu: Tensor
+    ) {
+        terms(x, labels: labels) { Tensor.normal($0, rng: &rng) }
     }
 
     /// The terms with the reparameterisation's ε drawn by `noise` (data-parallel training draws
     /// the whole global batch's ε and keeps this rank's rows).
-    public func terms(_ x: Tensor, noise: ([Int]) -> Tensor) -> (reconstruction: Tensor, kl: Tensor, mu: Tensor) {
-        let (m, lv) = encode(x)
+    public func terms(
+        _ x: Tensor, labels: [Int]? = nil, noise: ([Int]) -> Tensor
+    ) -> (
+        reconstruction: Tensor, kl: Tensor, mu: Tensor
+    ) {
+        let (m, lv) = encode(x, labels: labels)
         let z = sample(mu: m, logVar: lv, noise: noise)
-        let recon = reconstructionNLL(decodeRaw(z), x)
+        let recon = reconstructionNLL(decodeRaw(conditioned(z, labels: labels)), x)
         let kl = config.plain ? Tensor.zeros([x.shape[0]]) : Loss.gaussianKL(mu: m, logVar: lv, reduction: .none)
         return (recon, kl, m)
     }

@@ -19,6 +19,12 @@ struct Sample: ParsableCommand {
             "Flow: the context of every sample, comma-separated values (e.g. 3.5), or LOW:HIGH for a one-value "
                 + "context drawn uniformly (e.g. 3.3:3.7) (default: none; required for a conditional flow)."))
     var context: String?
+    @Option(
+        name: .customLong("class"),
+        help: ArgumentHelp(
+            "A class-conditional model: draw every image of this class (its name or index) (default: every class in "
+                + "turn)."))
+    var className: String?
     @Option(help: "Output folder: sample_000.png … and grid.png (a .png file name, deprecated: the grid alone).")
     var out: String
     @Option(help: "Noise seed.") var seed: UInt64 = 0
@@ -107,7 +113,12 @@ struct Sample: ParsableCommand {
                     + "--overwrite")
         }
         let model = try LoadedModel.load(checkpoint, rawWeights: weights.rawWeights)
-        let images = Sampler.sample(model, count: count, seed: seed)
+        let label = try className.map { try model.classIndex($0) }
+        let images = Sampler.sample(
+            model, count: count, seed: seed, labels: label.map { Array(repeating: $0, count: count) })
+        if let names = model.classNames {
+            print("class-conditional model: " + (label.map { "class \(names[$0])" } ?? "every class in turn"))
+        }
         let grid = imageGrid(images, padding: 1, range: model.spec.displayRange, normalizeEach: model.spec.isJetImages)
         if out.lowercased().hasSuffix(".png") {
             Deprecation.note("--out FILE.png", use: "--out DIR (it gets sample_000.png … and grid.png)")
@@ -144,6 +155,10 @@ struct Interpolate: ParsableCommand {
     @Option(help: "End image (VAE; default: none).") var to: String?
     @Option(help: "Loop through this many random points (seeds seed-a, seed-a+1, …) and back (default: none).")
     var loop: Int?
+    @Option(
+        name: .customLong("class"),
+        help: "A class-conditional model: walk within this class (its name or index) (default: the first class).")
+    var className: String?
     @OptionGroup var output: OutputOptions
     @OptionGroup var limits: InputLimitOptions
 
@@ -171,6 +186,8 @@ struct Interpolate: ParsableCommand {
     func interpolate() throws -> Outcome {
         guard let m = Interpolator.Mode(rawValue: mode) else { throw FormatError("--mode", "must be linear or slerp") }
         let model = try LoadedModel.load(checkpoint, rawWeights: weights.rawWeights)
+        let label = try className.map { try model.classIndex($0) } ?? (model.classNames != nil ? 0 : nil)
+        if let label, let names = model.classNames { print("class-conditional model: walking within \(names[label])") }
         func seedPoint(_ s: UInt64) -> [Float] {
             var r = PRNG(seed: s); return Tensor.normal([model.latentDim], rng: &r).scalars
         }
@@ -183,7 +200,7 @@ struct Interpolate: ParsableCommand {
             points = try [from, to].map { path in
                 let set = try ImageSet.load(path, options: .init(size: spec.imageSize, channels: spec.channels)).scaled(
                     spec.scaling)
-                return noGrad { vae.encode(set.batch([0])).mu }.scalars
+                return noGrad { vae.encode(set.batch([0]), labels: label.map { [$0] }).mu }.scalars
             }
         } else if let loop {
             guard loop >= 2 else { throw FormatError("--loop", "needs at least 2 points") }
@@ -192,7 +209,7 @@ struct Interpolate: ParsableCommand {
             points = [seedPoint(seedA), seedPoint(seedB)]
         }
         let frames = Interpolator.walk(points, steps: steps, mode: m, loop: loop != nil)
-        let n = try Interpolator.render(model, frames: frames, folder: out)
+        let n = try Interpolator.render(model, frames: frames, folder: out, label: label)
         print("wrote \(n) frames to \(out)/frame_000.png … and \(out)/walk.gif")
         return Outcome(command: "interpolate", out: out, files: [out + "/walk.gif"], figures: ["frames": Double(n)])
     }

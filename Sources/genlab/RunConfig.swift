@@ -21,7 +21,7 @@ enum RunConfig {
         "architecture": "--arch", "beta": "--beta", "warmupSteps": "--warmup", "likelihood": "--likelihood",
         "hidden": "--hidden", "features": "--features", "channels": "--channels", "loss": "--loss", "lrD": "--lr-d",
         "nCritic": "--n-critic", "ema": "--ema", "augment": "--augment", "gp": "--gp", "gpOneSided": "--gp-one-sided",
-        "r1": "--r1", "spectralNorm": "--spectral-norm",
+        "r1": "--r1", "spectralNorm": "--spectral-norm", "conditional": "--conditional",
     ]
     static let optimizer: [String: String?] = [
         "schedule": "--lr-schedule", "warmupSteps": "--warmup-steps", "weightDecay": "--weight-decay",
@@ -32,10 +32,10 @@ enum RunConfig {
         "data", "epochs", "batch-size", "lr", "latent-dim", "image-size", "channels", "seed", "arch", "hidden", "beta",
         "warmup", "likelihood", "features", "max-steps", "sample-every", "sync-batchnorm", "lr-schedule",
         "warmup-steps", "weight-decay", "grad-clip", "keep-best", "loss", "lr-d", "n-critic", "ema", "augment", "gp",
-        "gp-one-sided", "r1", "spectral-norm",
+        "gp-one-sided", "r1", "spectral-norm", "conditional",
     ]
     /// Flags that take no value: present when the config's value is true.
-    static let switches: Set<String> = ["--sync-batchnorm", "--gp-one-sided", "--spectral-norm"]
+    static let switches: Set<String> = ["--sync-batchnorm", "--gp-one-sided", "--spectral-norm", "--conditional"]
     /// The largest config file read.
     static let maxBytes = 1 << 20
 

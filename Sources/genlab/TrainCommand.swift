@@ -92,6 +92,11 @@ struct Train: ParsableCommand {
         name: .customLong("spectral-norm"),
         help: "GAN: spectral normalisation of every discriminator weight (SNGAN) (default: off).")
     var spectralNorm = false
+    @Flag(
+        help: ArgumentHelp(
+            "GAN or VAE: class-conditional, on the data's labels (a folder's class sub-folders, an HDF5/.npz labels "
+                + "array, an IDX label file); `sample --class` picks the class (default: off)."))
+    var conditional = false
     static let gpHelp = ArgumentHelp(
         "GAN: gradient penalty λ·E[(‖∇D(x̂)‖ − 1)²] between real and generated images, any loss; the discriminator "
             + "then has no BatchNorm (default: 10 with --loss wgan-gp, else none).")
@@ -255,11 +260,12 @@ struct Train: ParsableCommand {
     func trainFlow() throws -> Outcome {
         try OutputGuard.refuse(folder: out, inputs: [data])
         if loss != nil || lrD != nil || nCritic != nil || ema != nil || augment != nil || gp != nil || gpOneSided
-            || r1 != nil || spectralNorm || imageSize != nil || channels != nil || latentDim != nil
+            || r1 != nil || spectralNorm || imageSize != nil || channels != nil || latentDim != nil || conditional
         {
             throw ValidationError(
                 "--loss, --lr-d, --n-critic, --ema, --augment, --gp, --gp-one-sided, --r1, --spectral-norm, "
-                    + "--image-size, --channels and --latent-dim are image-model options")
+                    + "--image-size, --channels, --latent-dim and --conditional are image-model options (a flow's "
+                    + "condition is --context)")
         }
         let options = loopOptions()
         let flow = try flowOptions()
@@ -311,6 +317,7 @@ struct Train: ParsableCommand {
         model.augment = try augmentPolicies()
         model.gp = gp; model.gpOneSided = gpOneSided ? true : nil; model.r1 = r1
         model.spectralNorm = spectralNorm ? true : nil
+        model.conditional = conditional ? true : nil
         model.hidden = hidden.map { h in h.split(separator: ",").compactMap { Int($0) } }
         let trainer = try TrainingSetup.make(kind: kind, data: data, out: out, options: options, model: model)
         if let images = trainer.images {
@@ -320,6 +327,9 @@ struct Train: ParsableCommand {
                     + "\(spec.channels)×\(spec.imageSize)×\(spec.imageSize) (\(spec.scaling))"
                     + (cluster.isDistributed
                         ? ", data-parallel over \(cluster.size) ranks (global batch \(batchSize))" : ""))
+            if let names = spec.classNames {
+                print("class-conditional on \(names.count) classes: \(names.joined(separator: ", "))")
+            }
         }
         let s = try trainer.train(resume: resume, overwrite: overwrite)
         print(

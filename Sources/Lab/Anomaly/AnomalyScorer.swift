@@ -32,6 +32,7 @@ public final class AnomalyScorer {
             throw FormatError(checkpoint, "\(what) cannot score events (train a vae, ae or gan on background)")
         }
         model = try LoadedModel.load(checkpoint)
+        try model.requireUnconditional(checkpoint, for: "scoring events")
         checkpointPath = checkpoint
     }
 

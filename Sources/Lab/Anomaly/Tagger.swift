@@ -103,6 +103,10 @@ public enum Tagger {
                 throw FormatError(f, "none of its \(set.count) events can be scored: every image is empty")
             }
             scores += predict(model, set.images)
+            if let bad = set.labels?.firstIndex(where: { $0 > 1 }) {
+                throw FormatError(
+                    f, "labels[\(bad)] is \(set.labels![bad]): a signal-vs-background score needs labels 0 or 1")
+            }
             labels += set.labels.map { $0.map { Optional($0) } } ?? Array(repeating: nil, count: set.count)
         }
         guard scores.contains(where: \.isFinite) else {

@@ -56,6 +56,7 @@ public final class LatentExplorer: @unchecked Sendable {
     /// and, for a VAE, the ranking of its dimensions by information, as `genlab inspect` ranks them.
     public init(checkpoint: String, data: String?, galleryLimit: Int = 48) throws {
         model = try LoadedModel.load(checkpoint)
+        try model.requireUnconditional(checkpoint, for: "genlab explore")
         let spec = model.spec
         displayScale = max(1, 256 / max(spec.imageSize, 1))
         var gallery: ImageSet?

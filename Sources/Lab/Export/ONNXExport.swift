@@ -115,14 +115,34 @@ public enum ONNXExport {
         let imageShape = [ONNXGraph.batch, spec.channels, spec.imageSize, spec.imageSize]
         let images = Tensor.uniform([batch, spec.channels, spec.imageSize, spec.imageSize], rng: &rng)
         let modelImages = ImageSet(images: images, source: "").scaled(spec.scaling).images
+        let classes = spec.classNames?.count ?? 0
+        if classes > 0, part != .generator, part != .decoder {
+            try model.requireUnconditional(spec.source, for: "ONNX export of the \(part.rawValue)")
+        }
+        // A conditional generator or decoder takes a second input, the one-hot class, read after the noise.
+        func latentInput(_ width: Int) -> String {
+            let z = g.input("z", [ONNXGraph.batch, width])
+            guard classes > 0 else { return z }
+            let onehot = g.input("class_onehot", [ONNXGraph.batch, classes])
+            metadata["genlab.classes"] = spec.classNames!.joined(separator: "\n")
+            return g.node("Concat", [z, onehot], [.int("axis", 1)], shape: [ONNXGraph.batch, width + classes])
+        }
+        func referenceInputs(_ width: Int) -> (inputs: [String: Tensor], conditioned: Tensor) {
+            let noise = Tensor.normal([batch, width], rng: &rng)
+            guard classes > 0 else { return (["z": noise], noise) }
+            let onehot = ClassConditioning.oneHot(
+                ClassConditioning.cycle(count: batch, classes: classes), classes: classes)
+            return (["z": noise, "class_onehot": onehot], Tensor.concat([noise, onehot], axis: 1))
+        }
         switch (model, part) {
         case let (.gan(gan, _), .generator):
-            let z = g.input("z", [ONNXGraph.batch, gan.config.latentDim])
+            let z = latentInput(gan.config.latentDim)
             g.output(try generator(gan, z, g), as: "images")
             metadata["genlab.output"] =
                 "images in model space (\(spec.scaling.rawValue)); display range \(spec.displayRange)"
-            let noise = Tensor.normal([batch, gan.config.latentDim], rng: &rng)
-            return ["z": noise, "images": noGrad { gan.generator(noise) }]
+            var (reference, input) = referenceInputs(gan.config.latentDim)
+            reference["images"] = noGrad { gan.generator(input) }
+            return reference
         case let (.gan(gan, _), .discriminator):
             let x = g.input("images", imageShape)
             g.output(try discriminator(gan, x, g), as: "logit")
@@ -138,10 +158,11 @@ public enum ONNXExport {
             let (m, lv) = noGrad { vae.encode(modelImages) }
             return ["images": modelImages, "mu": m, "log_var": lv]
         case let (.vae(vae, _), .decoder):
-            let z = g.input("z", [ONNXGraph.batch, vae.config.latentDim])
+            let z = latentInput(vae.config.latentDim)
             g.output(try decode(vae, z, g), as: "images")
-            let noise = Tensor.normal([batch, vae.config.latentDim], rng: &rng)
-            return ["z": noise, "images": noGrad { vae.decode(noise) }]
+            var (reference, input) = referenceInputs(vae.config.latentDim)
+            reference["images"] = noGrad { vae.decode(input) }
+            return reference
         case let (.vae(vae, _), .autoencoder):
             let x = g.input("images", imageShape)
             // μ only: an autoencoder graph without the unused log σ² branch (simpler for hls4ml).

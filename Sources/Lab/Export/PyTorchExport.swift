@@ -26,12 +26,16 @@ public enum PyTorchExport {
         // Models are loaded as ONNX export and sample load them (weights, shapes, config against data
         // description), so what one export refuses the other refuses too.
         case .gan:
-            guard case let .gan(gan, _) = try LoadedModel.load(checkpoint) else { fatalError("kind checked above") }
+            let loaded = try LoadedModel.load(checkpoint)
+            try loaded.requireUnconditional(checkpoint, for: "PyTorch export")
+            guard case let .gan(gan, _) = loaded else { fatalError("kind checked above") }
             module = gan.module
             className = "GenLabDCGAN"
             body = ganClasses(gan)
         case .vae, .ae:
-            guard case let .vae(vae, _) = try LoadedModel.load(checkpoint) else { fatalError("kind checked above") }
+            let loaded = try LoadedModel.load(checkpoint)
+            try loaded.requireUnconditional(checkpoint, for: "PyTorch export")
+            guard case let .vae(vae, _) = loaded else { fatalError("kind checked above") }
             module = vae
             className = ckpt.modelKind == .ae ? "GenLabAutoencoder" : "GenLabVAE"
             body = vaeClass(vae, className)

@@ -100,7 +100,9 @@ public final class LatentInspector {
     public let checkpoint: String
 
     public init(checkpoint: String) throws {
-        guard case let .vae(vae, spec) = try LoadedModel.load(checkpoint) else {
+        let loaded = try LoadedModel.load(checkpoint)
+        try loaded.requireUnconditional(checkpoint, for: "genlab inspect")
+        guard case let .vae(vae, spec) = loaded else {
             throw FormatError(
                 checkpoint, "holds a GAN, which has no encoder; `genlab inspect` needs a vae or ae checkpoint")
         }

@@ -51,7 +51,10 @@ public final class GANTask: ImageTrainingTask {
         }
         self.policy = policy
         var fixed = PRNG(seed: seed).fork(4)
-        fixedNoise = Tensor.normal([64, config.latentDim], rng: &fixed)
+        // A conditional model's grid shows every class in turn.
+        fixedNoise = gan.conditioned(
+            Tensor.normal([64, config.latentDim], rng: &fixed),
+            labels: config.classes > 0 ? ClassConditioning.cycle(count: 64, classes: config.classes) : nil)
     }
 
     public var metricNames: [String] {
@@ -65,16 +68,18 @@ public final class GANTask: ImageTrainingTask {
     public func step(
         _ examples: [Int], at position: StepPosition, data: inout PRNG, noise: inout PRNG
     ) -> [String: Double] {
-        step(images.batch(examples), noise: &noise, at: position.step)
+        step(images.batch(examples), labels: images.labels(examples), noise: &noise, at: position.step)
     }
 
-    /// One discriminator update on the images `real`, and a generator update every `nCritic`-th step.
-    public func step(_ real: Tensor, noise: inout PRNG, at step: Int = 0) -> [String: Double] {
+    /// One discriminator update on the images `real` (of classes `labels` for a conditional GAN, whose
+    /// fakes are drawn for the same classes), and a generator update every `nCritic`-th step.
+    public func step(_ real: Tensor, labels: [Int]? = nil, noise: inout PRNG, at step: Int = 0) -> [String: Double] {
         let n = real.shape[0]
         let z =
             parallel?.normal([n, gan.config.latentDim], rng: &noise)
             ?? Tensor.normal([n, gan.config.latentDim], rng: &noise)
-        let fake = gan.generator(z)
+        let classes = gan.isConditional ? ClassConditioning.oneHot(labels ?? [], classes: gan.config.classes) : nil
+        let fake = gan.generator(gan.conditioned(z, labels: labels))
         // What the discriminator sees: both kinds of image through the same random augmentation.
         func view(_ x: Tensor) -> Tensor {
             recipe.augment.isEmpty ? x : DiffAugment.apply(x, recipe.augment, rng: &noise)
@@ -84,7 +89,7 @@ public final class GANTask: ImageTrainingTask {
         let d = gan.discriminator
         let realView = d.represent(view(real)).detach(), fakeView = d.represent(view(fake.detach())).detach()
         if recipe.r1 != nil { realView.requiresGrad = true }
-        let dReal = d.judge(realView), dFake = d.judge(fakeView)
+        let dReal = d.judge(realView, classes: classes), dFake = d.judge(fakeView, classes: classes)
         var lossD: Tensor
         switch recipe.loss {
         case .bce:
@@ -99,7 +104,7 @@ public final class GANTask: ImageTrainingTask {
         }
         var penalty: Tensor? = nil
         if let lambda = recipe.gradientPenalty {
-            penalty = gradientPenalty(realView.detach(), fakeView, noise: &noise) * lambda
+            penalty = gradientPenalty(realView.detach(), fakeView, classes: classes, noise: &noise) * lambda
         }
         if let gamma = recipe.r1 {
             let r1 = Self.squaredGradientNorm(of: dReal, at: realView) * (gamma / 2)
@@ -116,7 +121,7 @@ public final class GANTask: ImageTrainingTask {
             // Generator: through a frozen discriminator (its own gradients would be cleared before its
             // next step unused): maximise log D(G(z)) (non-saturating) or minimise log(1 − D(G(z))); hinge: −D(G(z)).
             let lossG = gan.discriminator.frozen {
-                let loss = generatorLoss(gan.discriminator(view(fake)))
+                let loss = generatorLoss(gan.discriminator(view(fake), classes: classes))
                 optG.zeroGrad()
                 loss.backward()
                 return loss
@@ -150,11 +155,13 @@ public final class GANTask: ImageTrainingTask {
     /// E[(‖∇D(x̂)‖ − 1)²] — one-sided: E[max(0, ‖∇D(x̂)‖ − 1)²] — at x̂ = ε·real + (1 − ε)·fake with
     /// ε ~ U(0, 1) per image, images in the discriminator's representation: the gradient of D's sum
     /// is recorded, so the penalty's own gradient reaches D's weights.
-    func gradientPenalty(_ real: Tensor, _ fake: Tensor, noise: inout PRNG) -> Tensor {
+    func gradientPenalty(_ real: Tensor, _ fake: Tensor, classes: Tensor? = nil, noise: inout PRNG) -> Tensor {
         let e = Tensor.uniform([real.shape[0], 1, 1, 1], rng: &noise)
         let between = (e * real + (1 - e) * fake).detach()
         between.requiresGrad = true
-        let g = grad(of: gan.discriminator.judge(between).sum(), withRespectTo: [between], createGraph: true)[0]!
+        let g = grad(
+            of: gan.discriminator.judge(between, classes: classes).sum(), withRespectTo: [between], createGraph: true)[
+                0]!
         // + 10⁻¹²: a finite derivative of the norm where the gradient vanishes.
         let norm = ((g * g).flatten(from: 1).sum(axes: [1]) + 1e-12).sqrt()
         let excess = recipe.gpOneSided == true ? (norm - 1).relu() : norm - 1

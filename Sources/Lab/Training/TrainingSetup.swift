@@ -29,6 +29,8 @@ public enum TrainingSetup {
         public var r1: Float?
         /// GAN: spectral normalisation of the discriminator's weights.
         public var spectralNorm: Bool?
+        /// A class-conditional GAN or VAE, on the data's class labels.
+        public var conditional: Bool?
         public init() {}
 
         /// The GAN recipe these options ask for.
@@ -100,6 +102,10 @@ public enum TrainingSetup {
         -> (ImageSet, DataSpec)
     {
         if let events = try ModelInputs.particlesOnly(path) {
+            if model.conditional == true {
+                throw FormatError(
+                    path, "--conditional needs class labels: a jet event file trains on its background alone")
+            }
             return try jetImages(events, kind: kind, options: options)
         }
         let set = try ImageSet.load(path, options: .init(size: options.imageSize, channels: model.channels))
@@ -109,6 +115,9 @@ public enum TrainingSetup {
         let scaling: ImageSet.Scaling = set.jetRecord != nil ? .unitSum : (kind == .gan ? .minusOneToOne : .zeroToOne)
         var spec = DataSpec(source: set.source, imageSize: set.height, channels: set.channels, scaling: scaling)
         spec.preprocessing = set.jetRecord?.text ?? ""
+        if model.conditional == true {
+            spec.classNames = try set.requireClasses(for: "--conditional").names
+        }
         return (set.scaled(scaling), spec)
     }
 
@@ -147,6 +156,7 @@ public enum TrainingSetup {
         // no differentiable backward here).
         if recipe.differentiatesCritic { c.discriminatorNorm = .none }
         c.spectralNorm = model.spectralNorm ?? false
+        c.classes = spec.classNames?.count ?? 0
         try check(c, path: path, batch: options.batchSize)
         let task = GANTask(
             c, images: TrainingImages(set, spec: spec), lr: options.learningRate ?? 2e-4, seed: options.seed,
@@ -164,13 +174,18 @@ public enum TrainingSetup {
         let validation = split.validation.isEmpty ? nil : set.batch(split.validation)
         var train = set
         train.images = set.batch(split.training)
-        train.labels = nil
+        // A conditional model keeps each split's classes.
+        let conditional = spec.classNames != nil
+        train.labels = conditional ? set.labels.map { l in split.training.map { l[$0] } } : nil
+        let validationLabels =
+            conditional && validation != nil ? set.labels.map { l in split.validation.map { l[$0] } } : nil
         let jets = spec.isJetImages
-        let c = VAE.Config(
+        var c = VAE.Config(
             imageSize: spec.imageSize, channels: set.channels, latentDim: options.latentDim ?? (jets ? 8 : 16),
             architecture: model.architecture, hidden: model.hidden,
             likelihood: model.likelihood ?? (jets ? .gaussian : .bernoulli),
             sigma: jets ? 0.01 : 0.1, beta: model.beta, plain: kind == .ae)
+        if let names = spec.classNames { c.classes = names.count }
         try check(c, path: path, batch: options.batchSize)
         if c.likelihood == .bernoulli {
             // A Bernoulli likelihood is a probability per pixel: data outside [0, 1] is not what it models.
@@ -185,7 +200,8 @@ public enum TrainingSetup {
         }
         let task = VAETask(
             c, images: TrainingImages(train, spec: spec), lr: options.learningRate ?? 1e-3, seed: options.seed,
-            validation: validation, policy: options.plannedPolicy(examples: train.count))
+            validation: validation, validationLabels: validationLabels,
+            policy: options.plannedPolicy(examples: train.count))
         task.warmupSteps = model.warmupSteps
         return (task, try RunFolder.json(c), train)
     }

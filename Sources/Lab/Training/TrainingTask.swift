@@ -93,6 +93,12 @@ public struct TrainingImages {
 
     public func batch(_ examples: [Int]) -> Tensor { set.batch(examples) }
 
+    /// The examples' class labels when the model is class-conditional (`spec.classNames`), else nil.
+    public func labels(_ examples: [Int]) -> [Int]? {
+        guard spec.classNames != nil, let labels = set.labels else { return nil }
+        return examples.map { labels[$0] }
+    }
+
     /// The checkpoint metadata that records the preparation.
     public func metadata() throws -> [String: String] {
         [DataSpec.metadataKey: try spec.metadataValue()]
@@ -107,6 +113,13 @@ public struct TrainingImages {
                 "was trained on \(s.channels)×\(s.imageSize)² \(s.scaling) data, now given "
                     + "\(spec.channels)×\(spec.imageSize)² \(spec.scaling)")
         }
+        if s.classNames != spec.classNames {
+            func describe(_ names: [String]?) -> String {
+                names.map { "\($0.count) classes (\($0.joined(separator: ", ")))" } ?? "no classes (unconditional)"
+            }
+            throw FormatError(
+                file, "was trained on \(describe(s.classNames)), now given \(describe(spec.classNames))")
+        }
     }
 
     public var reportRows: [(String, String)] {
@@ -114,7 +127,7 @@ public struct TrainingImages {
             ("source", spec.source), ("images", "\(set.count) × \(spec.channels)×\(spec.imageSize)×\(spec.imageSize)"),
             ("scaling", spec.scaling.rawValue),
             ("preprocessing", spec.preprocessing.isEmpty ? "—" : spec.preprocessing),
-        ]
+        ] + (spec.classNames.map { [("classes", "\($0.count): " + $0.joined(separator: ", "))] } ?? [])
             + set.skipped.prefix(20).map { ("skipped", $0) }
     }
 

@@ -13,6 +13,8 @@ public final class VAETask: ImageTrainingTask {
     public let images: TrainingImages
     let optimizer: Adam
     let validation: Tensor?
+    /// The held-out images' classes (a conditional VAE).
+    let validationLabels: [Int]?
     let prior: Tensor
     public var warmupSteps = 0
     var parallel: DataParallel?
@@ -23,7 +25,7 @@ public final class VAETask: ImageTrainingTask {
 
     public init(
         _ config: VAE.Config, images: TrainingImages, lr: Float = 1e-3, seed: UInt64, validation: Tensor?,
-        policy: OptimizerPolicy = OptimizerPolicy()
+        validationLabels: [Int]? = nil, policy: OptimizerPolicy = OptimizerPolicy()
     ) {
         self.images = images
         var rng = PRNG(seed: seed).fork(3)
@@ -32,8 +34,12 @@ public final class VAETask: ImageTrainingTask {
         baseRate = lr
         self.policy = policy
         self.validation = validation
+        self.validationLabels = validationLabels
         var fixed = PRNG(seed: seed).fork(4)
-        prior = Tensor.normal([64, config.latentDim], rng: &fixed)
+        // A conditional model's grid shows every class in turn.
+        prior = vae.conditioned(
+            Tensor.normal([64, config.latentDim], rng: &fixed),
+            labels: config.classCount > 0 ? ClassConditioning.cycle(count: 64, classes: config.classCount) : nil)
     }
 
     public var metricNames: [String] {
@@ -54,12 +60,16 @@ public final class VAETask: ImageTrainingTask {
     public func step(
         _ examples: [Int], at position: StepPosition, data: inout PRNG, noise: inout PRNG
     ) -> [String: Double] {
-        step(images.batch(examples), beta: beta(after: position.step), noise: &noise, at: position.step)
+        step(
+            images.batch(examples), labels: images.labels(examples), beta: beta(after: position.step), noise: &noise,
+            at: position.step)
     }
 
-    /// One Adam update on the images `x` with KL weight `b`.
-    public func step(_ x: Tensor, beta b: Float, noise: inout PRNG, at step: Int = 0) -> [String: Double] {
-        let t = vae.terms(x) { parallel?.normal($0, rng: &noise) ?? Tensor.normal($0, rng: &noise) }
+    /// One Adam update on the images `x` (of classes `labels` for a conditional VAE) with KL weight `b`.
+    public func step(
+        _ x: Tensor, labels: [Int]? = nil, beta b: Float, noise: inout PRNG, at step: Int = 0
+    ) -> [String: Double] {
+        let t = vae.terms(x, labels: labels) { parallel?.normal($0, rng: &noise) ?? Tensor.normal($0, rng: &noise) }
         let recon = t.reconstruction.mean(), kl = t.kl.mean()
         let loss = recon + kl * b
         optimizer.zeroGrad()
@@ -82,8 +92,9 @@ public final class VAETask: ImageTrainingTask {
             var recon = 0.0, kl = 0.0
             let n = validation.shape[0]
             for start in stride(from: 0, to: n, by: 256) {
-                let x = validation.slice(axis: 0, start: start, end: Swift.min(n, start + 256))
-                let t = vae.terms(x, rng: &noise)
+                let end = Swift.min(n, start + 256)
+                let x = validation.slice(axis: 0, start: start, end: end)
+                let t = vae.terms(x, labels: validationLabels.map { Array($0[start..<end]) }, rng: &noise)
                 recon += Double(t.reconstruction.sum().item()); kl += Double(t.kl.sum().item())
             }
             return [
@@ -108,7 +119,8 @@ public final class VAETask: ImageTrainingTask {
         let n = Swift.min(32, source.shape[0])
         guard n > 0 else { return nil }
         let inputs = source.slice(axis: 0, start: 0, end: n).detach()
-        let reconstructions = vae.decode(vae.encode(inputs).mu)
+        let labels = validation != nil ? validationLabels : images.labels(Array(0..<n))
+        let reconstructions = vae.reconstruct(inputs, labels: labels.map { Array($0.prefix(n)) })
         return images.samples(Self.pairedRows(inputs, reconstructions, columns: 8))
     }
 

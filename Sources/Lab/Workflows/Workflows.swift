@@ -21,19 +21,25 @@ public enum LoadedModel {
                 "is not a GenLab model checkpoint (no valid genlab.data metadata"
                     + (ckpt.kind.isEmpty ? ", no genlab.kind)" : "; kind '\(ckpt.kind)')"))
         }
-        func agree(_ size: Int, _ channels: Int) throws {
+        func agree(_ size: Int, _ channels: Int, classes: Int) throws {
             guard spec.imageSize == size, spec.channels == channels else {
                 throw FormatError(
                     path,
                     "genlab.data describes \(spec.channels)×\(spec.imageSize)² data but the model "
                         + "config \(channels)×\(size)²: an edited or damaged checkpoint")
             }
+            guard (spec.classNames?.count ?? 0) == classes else {
+                throw FormatError(
+                    path,
+                    "genlab.data names \(spec.classNames?.count ?? 0) classes but the model config has \(classes): "
+                        + "an edited or damaged checkpoint")
+            }
         }
         var rng = PRNG(seed: 0)
         switch ckpt.modelKind {
         case .gan:
             let config = try ckpt.decodeConfig(DCGAN.Config.self, file: path, problems: \.problems)
-            try agree(config.imageSize, config.channels)
+            try agree(config.imageSize, config.channels, classes: config.classes)
             let gan = DCGAN(config, rng: &rng)
             try ckpt.restore(into: gan.module, file: path)
             let average = GANTask.average(in: ckpt)
@@ -49,7 +55,7 @@ public enum LoadedModel {
             return .gan(gan, spec)
         case .vae, .ae:
             let config = try ckpt.decodeConfig(VAE.Config.self, file: path, problems: \.problems)
-            try agree(config.imageSize, config.channels)
+            try agree(config.imageSize, config.channels, classes: config.classCount)
             let vae = VAE(config, rng: &rng)
             try ckpt.restore(into: vae, file: path)
             vae.eval()
@@ -73,12 +79,38 @@ public enum LoadedModel {
         }
     }
 
-    /// Latent points → images in model space.
-    public func generate(_ z: Tensor) -> Tensor {
-        noGrad {
+    /// A class-conditional model's classes, in label order (nil: unconditional).
+    public var classNames: [String]? { spec.classNames }
+
+    /// Refuses a class-conditional model for a use that has no class to give it.
+    public func requireUnconditional(_ file: String, for purpose: String) throws {
+        guard let names = classNames else { return }
+        throw FormatError(
+            file,
+            "is class-conditional (\(names.count) classes): \(purpose) takes an unconditional model for now (sample, "
+                + "interpolate, quality and ONNX export of the generator or decoder take conditional ones)")
+    }
+
+    /// The class index of NAME (a class name, or its index), or an error listing the classes.
+    public func classIndex(_ name: String) throws -> Int {
+        guard let names = classNames else {
+            throw FormatError(spec.source, "--class: this model is not class-conditional (train it with --conditional)")
+        }
+        if let i = names.firstIndex(of: name) { return i }
+        if let i = Int(name), names.indices.contains(i) { return i }
+        throw FormatError(
+            spec.source, "--class: '\(name)' is not one of the model's classes: \(names.joined(separator: ", "))")
+    }
+
+    /// Latent points → images in model space; a conditional model draws each row for its class in
+    /// `labels` (nil: every class in turn).
+    public func generate(_ z: Tensor, labels: [Int]? = nil) -> Tensor {
+        let classes = classNames?.count ?? 0
+        let labels = classes > 0 ? labels ?? ClassConditioning.cycle(count: z.shape[0], classes: classes) : nil
+        return noGrad {
             switch self {
-            case let .gan(g, _): return g.generator(z)
-            case let .vae(v, _): return v.decode(z)
+            case let .gan(g, _): return g.generator(g.conditioned(z, labels: labels))
+            case let .vae(v, _): return v.decode(v.conditioned(z, labels: labels))
             }
         }
     }
@@ -99,17 +131,26 @@ public enum LoadedModel {
 
 /// `genlab sample`: draws from the prior.
 public enum Sampler {
-    public static func sample(_ model: LoadedModel, count: Int, seed: UInt64) -> Tensor {
+    /// `count` images from seeded noise; a conditional model's of the classes `labels` (one per
+    /// image; nil: every class in turn).
+    public static func sample(_ model: LoadedModel, count: Int, seed: UInt64, labels: [Int]? = nil) -> Tensor {
         var rng = PRNG(seed: seed)
         let noise = Tensor.normal([count, model.latentDim], rng: &rng)
+        let classes = model.classNames?.count ?? 0
+        let labels = classes > 0 ? labels ?? ClassConditioning.cycle(count: count, classes: classes) : nil
         // In chunks: the generator's activations for thousands of images at once would take
         // gigabytes. Eval-mode layers treat images independently, so the images are the same.
         let chunk = 256
-        guard count > chunk else { return model.generate(noise) }
+        guard count > chunk else { return model.generate(noise, labels: labels) }
         var parts: [Tensor] = []
         for start in stride(from: 0, to: count, by: chunk) {
+            let end = min(count, start + chunk)
             parts.append(
-                noGrad { model.generate(noise.slice(axis: 0, start: start, end: min(count, start + chunk)).detach()) })
+                noGrad {
+                    model.generate(
+                        noise.slice(axis: 0, start: start, end: end).detach(),
+                        labels: labels.map { Array($0[start..<end]) })
+                })
         }
         return noGrad { Tensor.concat(parts, axis: 0) }.detach()
     }
@@ -150,9 +191,13 @@ public enum Interpolator {
 
     /// Writes frame_000.png … and walk.gif into `folder`; returns the number of frames.
     @discardableResult
-    public static func render(_ model: LoadedModel, frames: [[Float]], folder: String, scale: Int = 4) throws -> Int {
+    /// A conditional model walks within the class `label` (nil: its first class).
+    public static func render(
+        _ model: LoadedModel, frames: [[Float]], folder: String, scale: Int = 4, label: Int? = nil
+    ) throws -> Int {
         let z = Tensor(shape: [frames.count, model.latentDim], data: frames.flatMap { $0 })
-        let images = model.displayable(model.generate(z)).map { im in
+        let labels = model.classNames.map { _ in Array(repeating: label ?? 0, count: frames.count) }
+        let images = model.displayable(model.generate(z, labels: labels)).map { im in
             im.resized(width: im.width * scale, height: im.height * scale, method: .bilinear)
         }
         let run = try RunFolder(folder)
