@@ -256,14 +256,18 @@ public struct ImageSet {
         let limit = options.limit.map { Swift.min($0, (try? file.shape(name).first) ?? 0) }
         let raw = try limit.map { try file.readRows(name, 0, $0) } ?? file.read(name)
         var set = ImageSet(images: try asImages(raw, path, integersAreBytes: false), source: path + ":" + name)
+        set.attributes = (try? file.attributes()) ?? [:]
         if file.contains("/labels") {
             let shape = try file.shape("/labels")
             guard shape.count == 1, shape[0] >= set.count else {
                 throw FormatError(path, "/labels has shape \(shape), expected (\(set.count),): one label per image")
             }
-            set.labels = try ClassLabels.validated(file.readRows("/labels", 0, set.count).scalars, file: path)
+            let values = try file.readRows("/labels", 0, set.count).scalars
+            // Jet images are labelled background (0) or signal (1), as event files are; other images by class.
+            set.labels =
+                set.jetRecord != nil
+                ? try EventLabels.validated(values, file: path) : try ClassLabels.validated(values, file: path)
         }
-        set.attributes = (try? file.attributes()) ?? [:]
         return set
     }
 

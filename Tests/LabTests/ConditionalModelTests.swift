@@ -97,6 +97,26 @@ final class ConditionalModelTests: XCTestCase {
         }
     }
 
+    func testAnHDF5FileLabelsImagesByClassAndJetImagesBySignal() throws {
+        let folder = scratchFolder("h5-classes")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let path = folder + "/images.h5"
+        try HDF5File.write(to: path) { f in
+            try f.write("/images", Tensor.full([4, 8, 8], 0.5))
+            try f.write("/labels", Tensor(shape: [4], data: [3, 0, 9, 3]))
+        }
+        let set = try ImageSet.load(path)
+        XCTAssertEqual(set.labels, [3, 0, 9, 3])
+        XCTAssertEqual(set.classes?.count, 10)
+        try HDF5File.write(to: path) { f in
+            try f.write("/images", Tensor.full([4, 8, 8], 0.5))
+            try f.write("/labels", Tensor(shape: [4], data: [0, 0.5, 1, 1]))
+        }
+        XCTAssertThrowsError(try ImageSet.load(path)) {
+            XCTAssertTrue("\($0)".contains("/labels[1] is 0.5"), "\($0)")
+        }
+    }
+
     func testAConditionalVAEDecodesTheClassItIsGiven() throws {
         let (x, labels) = Self.halves(count: 128, seed: 1)
         var set = ImageSet(images: x, labels: labels, source: "halves")
@@ -153,6 +173,12 @@ final class ConditionalModelTests: XCTestCase {
         XCTAssertThrowsError(try ONNXExport.export(checkpoint: ckpt, part: .discriminator, to: folder + "/d.onnx")) {
             XCTAssertTrue("\($0)".contains("class-conditional"), "\($0)")
         }
+        // The PyTorch module takes the class beside the noise and projects it in the discriminator.
+        _ = try PyTorchExport.export(checkpoint: ckpt, to: folder + "/model.py")
+        let text = try String(contentsOfFile: folder + "/model.py", encoding: .utf8)
+        XCTAssertTrue(text.contains("z = torch.cat([z, class_onehot], dim=1)"))
+        XCTAssertTrue(text.contains("(self.embed(class_onehot) * h).sum(dim=1)"))
+        XCTAssertTrue(text.contains("\"discriminator.embed.weight\""))
         // Resuming without the classes, or training on unlabelled images, says what is wrong.
         var plain = TrainingSetup.ModelOptions()
         plain.features = 16

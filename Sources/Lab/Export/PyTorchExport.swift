@@ -26,16 +26,12 @@ public enum PyTorchExport {
         // Models are loaded as ONNX export and sample load them (weights, shapes, config against data
         // description), so what one export refuses the other refuses too.
         case .gan:
-            let loaded = try LoadedModel.load(checkpoint)
-            try loaded.requireUnconditional(checkpoint, for: "PyTorch export")
-            guard case let .gan(gan, _) = loaded else { fatalError("kind checked above") }
+            guard case let .gan(gan, _) = try LoadedModel.load(checkpoint) else { fatalError("kind checked above") }
             module = gan.module
             className = "GenLabDCGAN"
             body = ganClasses(gan)
         case .vae, .ae:
-            let loaded = try LoadedModel.load(checkpoint)
-            try loaded.requireUnconditional(checkpoint, for: "PyTorch export")
-            guard case let .vae(vae, _) = loaded else { fatalError("kind checked above") }
+            guard case let .vae(vae, _) = try LoadedModel.load(checkpoint) else { fatalError("kind checked above") }
             module = vae
             className = ckpt.modelKind == .ae ? "GenLabAutoencoder" : "GenLabVAE"
             body = vaeClass(vae, className)
@@ -149,9 +145,15 @@ public enum PyTorchExport {
         case .sigmoid: link = "torch.sigmoid(h)"
         }
         let g = gan.generator, d = gan.discriminator
+        // A conditional model reads the one-hot class after the noise, and projects it on the features.
+        let k = c.classes
+        let onehotNote = k > 0 ? " and one-hot classes [N, \(k)]" : ""
+        let conditionNoise = k > 0 ? "\n        z = torch.cat([z, class_onehot], dim=1)" : ""
+        let embedLayer = d.embed.map { "\n        self.embed = \(python($0, indent: 8))" } ?? ""
+        let projection = k > 0 ? " + (self.embed(class_onehot) * h).sum(dim=1)" : ""
         return """
             class Generator(nn.Module):
-                \"\"\"Noise [N, \(c.latentDim)] → images [N, \(c.channels), \(c.imageSize), \(c.imageSize)]
+                \"\"\"Noise [N, \(c.latentDim)]\(onehotNote) → images [N, \(c.channels), \(c.imageSize), \(c.imageSize)]
                 in model space.\"\"\"
                 def __init__(self):
                     super().__init__()
@@ -161,7 +163,7 @@ public enum PyTorchExport {
                     self.toImage = \(python(g.toImage, indent: 8))
                     self.crop = CentreCrop(\(plan.size))
 
-                def forward(self, z):
+                def forward(self, z, class_onehot=None):\(conditionNoise)
                     h = torch.relu(self.bn0(self.project(z).reshape(-1, \(width), \(plan.start), \(plan.start))))
                     for block in self.blocks:
                         h = block(h)
@@ -170,20 +172,21 @@ public enum PyTorchExport {
 
 
             class Discriminator(nn.Module):
-                \"\"\"Images in model space → real/fake logits [N].\"\"\"
+                \"\"\"Images in model space\(onehotNote) → real/fake logits [N].\"\"\"
                 def __init__(self):
                     super().__init__()
                     self.blocks = nn.ModuleList([\(d.blocks.map { python($0, indent: 12) }.joined(separator: ", "))])
-                    self.classify = \(python(d.classify, indent: 8))
+                    self.classify = \(python(d.classify, indent: 8))\(embedLayer)
 
-                def forward(self, x):
+                def forward(self, x, class_onehot=None):
                     h = torch.sqrt(x + 1e-8) if \(c.output == .square ? "True" : "False") else x
                     for block in self.blocks:
                         h = block(h)
                     if \(c.minibatchStd ? "True" : "False"):
                         sd = torch.sqrt(h.var(dim=0, unbiased=False) + 1e-8).mean()
                         h = torch.cat([h, sd.reshape(1, 1, 1, 1).expand(h.shape[0], 1, h.shape[2], h.shape[3])], dim=1)
-                    return self.classify(h.flatten(1)).reshape(-1)
+                    h = h.flatten(1)
+                    return self.classify(h).reshape(-1)\(projection)
 
 
             class GenLabDCGAN(nn.Module):
@@ -192,18 +195,22 @@ public enum PyTorchExport {
                     self.generator = Generator()
                     self.discriminator = Discriminator()
 
-                def forward(self, z):
-                    return self.generator(z)
+                def forward(self, z, class_onehot=None):
+                    return self.generator(z, class_onehot)
             """
     }
 
     static func vaeClass(_ vae: VAE, _ name: String) -> String {
         let c = vae.config
+        let k = c.classCount
+        let features = k > 0 ? "torch.cat([self.encoder(x), class_onehot], dim=1)" : "self.encoder(x)"
+        let codes = k > 0 ? "torch.cat([z, class_onehot], dim=1)" : "z"
+        let classNote = k > 0 ? " Class-conditional: every call also takes one-hot classes [N, \(k)]." : ""
         return """
             class \(name)(nn.Module):
                 \"\"\"GenLab's \(c.plain ? "autoencoder" : "VAE") (\(c.architecture), \(c.likelihood) likelihood):
                 images in model space [N, \(c.channels), \(c.imageSize), \(c.imageSize)]; forward returns the
-                reconstruction from z = μ.\"\"\"
+                reconstruction from z = μ.\(classNote)\"\"\"
                 def __init__(self):
                     super().__init__()
                     self.encoder = \(python(vae.encoder, indent: 8))
@@ -211,16 +218,16 @@ public enum PyTorchExport {
                     self.logVar = \(python(vae.logVar, indent: 8))
                     self.decoder = \(python(vae.decoder, indent: 8))
 
-                def encode(self, x):
-                    h = self.encoder(x)
+                def encode(self, x, class_onehot=None):
+                    h = \(features)
                     return self.mu(h), torch.clamp(self.logVar(h), -20, 20)
 
-                def decode(self, z):
-                    raw = self.decoder(z)
+                def decode(self, z, class_onehot=None):
+                    raw = self.decoder(\(codes))
                     return torch.sigmoid(raw) if \(c.likelihood == .bernoulli ? "True" : "False") else raw
 
-                def forward(self, x):
-                    return self.decode(self.encode(x)[0])
+                def forward(self, x, class_onehot=None):
+                    return self.decode(self.encode(x, class_onehot)[0], class_onehot)
             """
     }
 
