@@ -71,10 +71,22 @@ struct Classify: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Score events with a trained tagger (ROC/AUC when the files carry labels).")
         @Option(help: "A tagger checkpoint written by genlab classify train.") var checkpoint: String
-        @Argument(help: "Event files (HDF5 with /images, .npy, folders).") var events: [String]
+        @Argument(help: ArgumentHelp("Event files (HDF5 with /images, .npy, folders).", valueName: "events"))
+        var positionalEvents: [String] = []
+        @Option(name: .customLong("data"), help: "Event files, as the positional ones (repeatable) (default: none).")
+        var dataEvents: [String] = []
         @Option(help: "Output folder (predictions.csv, roc.png).") var out: String
         @OptionGroup var output: OutputOptions
         @OptionGroup var limits: InputLimitOptions
+
+        /// The files to score: the positional ones, then every --data.
+        var events: [String] { positionalEvents + dataEvents }
+
+        func validate() throws {
+            guard !events.isEmpty else {
+                throw ValidationError("give the event files to score (EVENTS … or --data FILE)")
+            }
+        }
 
         func run() throws {
             try output.run { try predict() }

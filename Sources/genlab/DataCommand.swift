@@ -9,12 +9,33 @@ struct DataCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "data", abstract: "Inspect data files and folders.", subcommands: [Describe.self, Preview.self])
 
+    /// The data to look at: PATH, or --data PATH (one of them).
+    struct DataPath: ParsableArguments {
+        @Argument(
+            help: ArgumentHelp(
+                "An image folder, or a PNG, JPEG, .npy, IDX, HDF5 or safetensors file (FILE.h5:/dataset picks an HDF5 "
+                    + "dataset).", valueName: "path"))
+        var positional: String?
+        @Option(name: .customLong("data"), help: "The folder or file, as the positional PATH (default: none).")
+        var flag: String?
+        var path: String { positional ?? flag ?? "" }
+
+        func validate() throws {
+            switch (positional, flag) {
+            case (nil, nil): throw ValidationError("give the data: PATH or --data PATH")
+            case (.some, .some): throw ValidationError("give the data once: PATH or --data PATH, not both")
+            default: return
+            }
+        }
+    }
+
     struct Describe: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print what a file or folder holds: datasets, shapes, dtypes, attributes, statistics, NaN counts."
         )
-        @Argument(help: "An image folder, or a PNG, JPEG, .npy, IDX, HDF5 or safetensors file.")
-        var path: String
+        @OptionGroup var input: DataPath
+        /// What to describe: PATH or --data.
+        var path: String { input.path }
 
         @Option(help: "Also write the description to DIR/describe.txt. (default: none)") var out: String?
         @OptionGroup var output: OutputOptions
@@ -61,8 +82,9 @@ struct DataCommand: ParsableCommand {
     struct Preview: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Write a grid of the first images of a data set as a PNG.")
-        @Argument(help: "An image folder or an image/array file (FILE.h5:/dataset picks an HDF5 dataset).")
-        var path: String
+        @OptionGroup var input: DataPath
+        /// What to preview: PATH or --data.
+        var path: String { input.path }
         @Option(help: "Output folder: preview.png (or mean.png); a .png file name is the deprecated form.")
         var out: String
         @Option(help: "How many images.") var count = 64

@@ -17,7 +17,12 @@ struct Score: ParsableCommand {
             """)
     @Option(help: "A vae, ae or gan checkpoint trained on background (or a flow: feature tables, log_density).")
     var checkpoint: String
-    @Argument(help: "Event files (feature tables for a flow).") var events: [String]
+    @Argument(help: ArgumentHelp("Event files (feature tables for a flow).", valueName: "events"))
+    var positionalEvents: [String] = []
+    @Option(name: .customLong("data"), help: "Event files, as the positional ones (repeatable) (default: none).")
+    var dataEvents: [String] = []
+    /// The files to score: the positional ones, then every --data.
+    var events: [String] { positionalEvents + dataEvents }
     @Option(help: "Output folder, or a .csv / .h5 scores file.") var out: String
     @Option(
         help: "The score to threshold (default: neg_elbo for a VAE, mse for an AE, discriminator for a GAN).",
@@ -59,6 +64,7 @@ struct Score: ParsableCommand {
     @OptionGroup var limits: InputLimitOptions
 
     func validate() throws {
+        guard !events.isEmpty else { throw ValidationError("give the event files to score (EVENTS … or --data FILE)") }
         try Check.finite(fpr, "--fpr", in: 0...1)
         if let quantile { try Check.finite(quantile, "--quantile", in: 0...1) }
         guard [1, 2].contains(jets) else { throw ValidationError("--jets must be 1 or 2") }

@@ -470,7 +470,11 @@ struct Symmetry: ParsableCommand {
                 Writes a report picture per image (input, two-colour image with which way drawn on it, PCA \
                 images) into --out.
                 """)
-        @Argument(help: "PNG or JPEG images.") var images: [String]
+        @Argument(help: ArgumentHelp("PNG or JPEG images.", valueName: "images")) var positionalImages: [String] = []
+        @Option(name: .customLong("data"), help: "Images, as the positional ones (repeatable) (default: none).")
+        var dataImages: [String] = []
+        /// The images to score: the positional ones, then every --data.
+        var images: [String] { positionalImages + dataImages }
         @Option(help: "A symmetry checkpoint (default: the shipped Pretrained/symmetry.safetensors).") var checkpoint:
             String?
         @Option(
@@ -485,6 +489,7 @@ struct Symmetry: ParsableCommand {
         @OptionGroup var limits: InputLimitOptions
 
         func validate() throws {
+            guard !images.isEmpty else { throw ValidationError("give the images to score (IMAGES … or --data FILE)") }
             try Check.positive(seeds, "--decoy-fits (--seeds)", max: 1000)
         }
 

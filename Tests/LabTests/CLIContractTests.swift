@@ -102,6 +102,28 @@ final class CLIContractTests: XCTestCase {
         XCTAssertTrue(typo.stderr.contains("did you mean 'train'"), typo.stderr)
     }
 
+    func testInputsAreAlsoDataFlags() throws {
+        let faces = repositoryRoot + "/Datasets/faces"
+        // --data beside the positional spelling, on the commands that take files positionally.
+        let described = try genlab(["data", "describe", "--data", faces, "--json"])
+        XCTAssertEqual(described.status, 0, described.stderr)
+        XCTAssertTrue(described.stdout.contains(faces))
+        let preview = try genlab(["data", "preview", "--data", faces, "--out", scratchFolder("cli-data-flag")])
+        XCTAssertEqual(preview.status, 0, preview.stderr)
+        let both = try genlab(["data", "describe", faces, "--data", faces])
+        XCTAssertEqual(both.status, 64)
+        XCTAssertTrue(both.stderr.contains("not both"), both.stderr)
+        let jets = repositoryRoot + "/Datasets/jets/top_test.h5"
+        let scored = try genlab([
+            "score", "--checkpoint", AnomalyScorerTests.checkpoint, "--data", jets, "--out", scratchFolder("cli-score"),
+            "--json",
+        ])
+        XCTAssertEqual(scored.status, 0, scored.stderr)
+        let none = try genlab(["score", "--checkpoint", AnomalyScorerTests.checkpoint, "--out", scratchFolder("s")])
+        XCTAssertEqual(none.status, 64)
+        XCTAssertTrue(none.stderr.contains("--data FILE"), none.stderr)
+    }
+
     func testJSONIsOneObjectOnStdoutAndQuietIsSilent() throws {
         let faces = repositoryRoot + "/Datasets/faces"
         let described = try genlab(["data", "describe", faces, "--json"])
