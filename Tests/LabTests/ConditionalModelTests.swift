@@ -171,7 +171,7 @@ final class ConditionalModelTests: XCTestCase {
         let reference = try SafeTensors.read(r.reference).tensors
         XCTAssertEqual(reference["class_onehot"]?.shape, [4, 2])
         XCTAssertThrowsError(try ONNXExport.export(checkpoint: ckpt, part: .discriminator, to: folder + "/d.onnx")) {
-            XCTAssertTrue("\($0)".contains("class-conditional"), "\($0)")
+            XCTAssertTrue("\($0)".contains("class-conditional") && "\($0)".contains(ckpt), "\($0)")
         }
         // The PyTorch module takes the class beside the noise and projects it in the discriminator.
         _ = try PyTorchExport.export(checkpoint: ckpt, to: folder + "/model.py")

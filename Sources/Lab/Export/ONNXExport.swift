@@ -49,7 +49,10 @@ public enum ONNXExport {
     ) throws -> Result {
         let ckpt = try Checkpoint.load(checkpoint)
         let available = Part.parts(of: ckpt.modelKind)
-        guard let part = requested ?? available.first else {
+        // A class-conditional VAE/AE exports its decoder by default: the scorer would need a class per event.
+        let conditional = DataSpec(metadata: ckpt.metadata)?.classNames != nil
+        let byDefault = conditional && available.contains(.decoder) ? .decoder : available.first
+        guard let part = requested ?? byDefault else {
             throw FormatError(
                 checkpoint, "a '\(ckpt.kind)' checkpoint has no part ONNX export knows (gan, vae, ae, tagger)")
         }
@@ -84,6 +87,9 @@ public enum ONNXExport {
             reference = ["images": input, "logit": noGrad { model(input) }]
         } else {
             let loaded = try LoadedModel.load(checkpoint, rawWeights: rawWeights)
+            if part != .generator, part != .decoder {
+                try loaded.requireUnconditional(checkpoint, for: "ONNX export of the \(part.rawValue)")
+            }
             metadata[DataSpec.metadataKey] = try loaded.spec.metadataValue()
             metadata["genlab.scaling"] = loaded.spec.scaling.rawValue
             metadata["genlab.preprocessing"] = loaded.spec.preprocessing
@@ -116,9 +122,6 @@ public enum ONNXExport {
         let images = Tensor.uniform([batch, spec.channels, spec.imageSize, spec.imageSize], rng: &rng)
         let modelImages = ImageSet(images: images, source: "").scaled(spec.scaling).images
         let classes = spec.classNames?.count ?? 0
-        if classes > 0, part != .generator, part != .decoder {
-            try model.requireUnconditional(spec.source, for: "ONNX export of the \(part.rawValue)")
-        }
         // A conditional generator or decoder takes a second input, the one-hot class, read after the noise.
         func latentInput(_ width: Int) -> String {
             let z = g.input("z", [ONNXGraph.batch, width])
