@@ -28,4 +28,10 @@ public enum ClassConditioning {
     public static func cycle(count: Int, classes: Int) -> [Int] {
         (0..<count).map { $0 * classes / Swift.max(count, 1) }
     }
+
+    /// The classes `count` samples are drawn for: `chosen`, else every class in turn; nil for an
+    /// unconditional model (`classes` 0).
+    public static func labels(_ chosen: [Int]?, count: Int, classes: Int) -> [Int]? {
+        classes > 0 ? chosen ?? cycle(count: count, classes: classes) : nil
+    }
 }

@@ -12,6 +12,8 @@ public enum ModelLimits {
     public static let channels = 1...4
     public static let latentDims = 1...4096
     public static let widths = 1...8192
+    /// Classes a conditional model may have (0: unconditional).
+    public static let classes = 0...1000
     /// Parameters a model may have (≈ 4 bytes each, four times over with Adam's moments and the gradient).
     public static let maxParameters = 64_000_000
     /// Multiply-adds one decoy fit may take (about a hundred times the shipped detector's): a
@@ -39,7 +41,9 @@ extension DCGAN.Config: CheckedConfig {
         if !ModelLimits.latentDims.contains(latentDim) {
             p.append("latent dimension \(latentDim) is outside \(ModelLimits.latentDims)")
         }
-        if !(0...1000).contains(classes) { p.append("classes \(classes) is outside 0...1000") }
+        if !ModelLimits.classes.contains(classCount) {
+            p.append("classes \(classCount) is outside \(ModelLimits.classes)")
+        }
         for (name, f) in [("generator", generatorFeatures), ("discriminator", discriminatorFeatures)]
         where !(1...1024).contains(f) {
             p.append("\(name) features \(f) is outside 1...1024")
@@ -49,8 +53,8 @@ extension DCGAN.Config: CheckedConfig {
         let plan = UpsamplingPlan(size: imageSize)
         let widest = Double(max(generatorFeatures, discriminatorFeatures)) * Double(1 << min(plan.doublings, 20))
         let estimate =
-            2 * 16 * widest * widest * 4 / 3 + Double(latentDim + classes) * widest * Double(plan.start * plan.start)
-            + Double(classes) * widest * 16
+            2 * 16 * widest * widest * 4 / 3 + Double(latentDim + classCount) * widest * Double(plan.start * plan.start)
+            + Double(classCount) * widest * 16
         if estimate > Double(ModelLimits.maxParameters) {
             p.append(
                 String(
@@ -80,7 +84,9 @@ extension VAE.Config: CheckedConfig {
         if architecture == .conv && hidden.count > 2 {
             p.append("a conv VAE takes one or two hidden widths, not \(hidden.count)")
         }
-        if !(0...1000).contains(classCount) { p.append("classes \(classCount) is outside 0...1000") }
+        if !ModelLimits.classes.contains(classCount) {
+            p.append("classes \(classCount) is outside \(ModelLimits.classes)")
+        }
         if !(sigma.isFinite && sigma > 0) { p.append("σ \(sigma) must be positive and finite") }
         if !(beta.isFinite && beta >= 0) { p.append("β \(beta) must be non-negative and finite") }
         guard p.isEmpty else { return p }

@@ -30,8 +30,11 @@ public final class DCGAN {
         public var spectralNorm: Bool = false
         /// Classes of a class-conditional GAN (0: unconditional). The generator reads its noise
         /// followed by the class as a one-hot vector; the discriminator is a projection
-        /// discriminator (Miyato & Koyama 2018): its logit gains ⟨embed(class), φ(x)⟩.
-        public var classes: Int = 0
+        /// discriminator (Miyato & Koyama 2018): its logit gains ⟨embed(class), φ(x)⟩. Nil (absent
+        /// from older and unconditional configs) or 0: unconditional.
+        public var classes: Int?
+        /// The number of classes (0 when unconditional).
+        public var classCount: Int { classes ?? 0 }
 
         public enum Normalization: String, NamedChoice { case batch, none }
 
@@ -62,27 +65,12 @@ public final class DCGAN {
             minibatchStd = try c.decodeIfPresent(Bool.self, forKey: .minibatchStd) ?? true
             discriminatorNorm = try c.decodeIfPresent(Normalization.self, forKey: .discriminatorNorm) ?? .batch
             spectralNorm = try c.decodeIfPresent(Bool.self, forKey: .spectralNorm) ?? false
-            classes = try c.decodeIfPresent(Int.self, forKey: .classes) ?? 0
-        }
-
-        // `classes` only when conditional: an unconditional model's config reads as it always has.
-        public func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(imageSize, forKey: .imageSize)
-            try c.encode(channels, forKey: .channels)
-            try c.encode(latentDim, forKey: .latentDim)
-            try c.encode(generatorFeatures, forKey: .generatorFeatures)
-            try c.encode(discriminatorFeatures, forKey: .discriminatorFeatures)
-            try c.encode(output, forKey: .output)
-            try c.encode(minibatchStd, forKey: .minibatchStd)
-            try c.encode(discriminatorNorm, forKey: .discriminatorNorm)
-            try c.encode(spectralNorm, forKey: .spectralNorm)
-            if classes > 0 { try c.encode(classes, forKey: .classes) }
+            classes = try c.decodeIfPresent(Int.self, forKey: .classes)
         }
     }
 
     public let config: Config
-    public var isConditional: Bool { config.classes > 0 }
+    public var isConditional: Bool { config.classCount > 0 }
     public let generator: Generator
     public let discriminator: Discriminator
 
@@ -124,7 +112,7 @@ public final class DCGAN {
             plan = UpsamplingPlan(size: c.imageSize)
             output = c.output
             width = c.generatorFeatures << (plan.doublings - 1)
-            project = Linear(c.latentDim + c.classes, width * plan.start * plan.start, bias: false, rng: &rng)
+            project = Linear(c.latentDim + c.classCount, width * plan.start * plan.start, bias: false, rng: &rng)
             bn0 = BatchNorm2d(width)
             var blocks: [Module] = []
             var ch = width
@@ -186,8 +174,8 @@ public final class DCGAN {
             let features = (ch + (c.minibatchStd ? 1 : 0)) * size * size
             let linear = Linear(features, 1, rng: &rng)
             classify = c.spectralNorm ? SpectralNorm(linear, rng: &rng) : linear
-            if c.classes > 0 {
-                let table = Linear(c.classes, features, bias: false, rng: &rng)
+            if c.classCount > 0 {
+                let table = Linear(c.classCount, features, bias: false, rng: &rng)
                 embed = c.spectralNorm ? SpectralNorm(table, rng: &rng) : table
             } else {
                 embed = nil
@@ -230,6 +218,6 @@ extension DCGAN {
     /// The generator's input: noise [N, latentDim] followed by the one-hot classes (unchanged for an
     /// unconditional model, which takes no labels).
     public func conditioned(_ z: Tensor, labels: [Int]?) -> Tensor {
-        ClassConditioning.append(to: z, labels: labels, classes: config.classes, model: "DCGAN")
+        ClassConditioning.append(to: z, labels: labels, classes: config.classCount, model: "DCGAN")
     }
 }

@@ -134,7 +134,7 @@ public enum ONNXExport {
             let noise = Tensor.normal([batch, width], rng: &rng)
             guard classes > 0 else { return (["z": noise], noise) }
             let onehot = ClassConditioning.oneHot(
-                ClassConditioning.cycle(count: batch, classes: classes), classes: classes)
+                ClassConditioning.labels(nil, count: batch, classes: classes)!, classes: classes)
             return (["z": noise, "class_onehot": onehot], Tensor.concat([noise, onehot], axis: 1))
         }
         switch (model, part) {

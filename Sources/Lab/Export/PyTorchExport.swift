@@ -146,7 +146,7 @@ public enum PyTorchExport {
         }
         let g = gan.generator, d = gan.discriminator
         // A conditional model reads the one-hot class after the noise, and projects it on the features.
-        let k = c.classes
+        let k = c.classCount
         let onehotNote = k > 0 ? " and one-hot classes [N, \(k)]" : ""
         let conditionNoise = k > 0 ? "\n        z = torch.cat([z, class_onehot], dim=1)" : ""
         let embedLayer = d.embed.map { "\n        self.embed = \(python($0, indent: 8))" } ?? ""

@@ -54,7 +54,7 @@ public final class GANTask: ImageTrainingTask {
         // A conditional model's grid shows every class in turn.
         fixedNoise = gan.conditioned(
             Tensor.normal([64, config.latentDim], rng: &fixed),
-            labels: config.classes > 0 ? ClassConditioning.cycle(count: 64, classes: config.classes) : nil)
+            labels: ClassConditioning.labels(nil, count: 64, classes: config.classCount))
     }
 
     public var metricNames: [String] {
@@ -78,7 +78,7 @@ public final class GANTask: ImageTrainingTask {
         let z =
             parallel?.normal([n, gan.config.latentDim], rng: &noise)
             ?? Tensor.normal([n, gan.config.latentDim], rng: &noise)
-        let classes = gan.isConditional ? ClassConditioning.oneHot(labels ?? [], classes: gan.config.classes) : nil
+        let classes = gan.isConditional ? ClassConditioning.oneHot(labels ?? [], classes: gan.config.classCount) : nil
         let fake = gan.generator(gan.conditioned(z, labels: labels))
         // What the discriminator sees: both kinds of image through the same random augmentation.
         func view(_ x: Tensor) -> Tensor {

@@ -156,7 +156,7 @@ public enum TrainingSetup {
         // no differentiable backward here).
         if recipe.differentiatesCritic { c.discriminatorNorm = .none }
         c.spectralNorm = model.spectralNorm ?? false
-        c.classes = spec.classNames?.count ?? 0
+        c.classes = spec.classNames?.count
         try check(c, path: path, batch: options.batchSize)
         let task = GANTask(
             c, images: TrainingImages(set, spec: spec), lr: options.learningRate ?? 2e-4, seed: options.seed,

@@ -39,7 +39,7 @@ public final class VAETask: ImageTrainingTask {
         // A conditional model's grid shows every class in turn.
         prior = vae.conditioned(
             Tensor.normal([64, config.latentDim], rng: &fixed),
-            labels: config.classCount > 0 ? ClassConditioning.cycle(count: 64, classes: config.classCount) : nil)
+            labels: ClassConditioning.labels(nil, count: 64, classes: config.classCount))
     }
 
     public var metricNames: [String] {

@@ -39,7 +39,7 @@ public enum LoadedModel {
         switch ckpt.modelKind {
         case .gan:
             let config = try ckpt.decodeConfig(DCGAN.Config.self, file: path, problems: \.problems)
-            try agree(config.imageSize, config.channels, classes: config.classes)
+            try agree(config.imageSize, config.channels, classes: config.classCount)
             let gan = DCGAN(config, rng: &rng)
             try ckpt.restore(into: gan.module, file: path)
             let average = GANTask.average(in: ckpt)
@@ -94,19 +94,17 @@ public enum LoadedModel {
     /// The class index of NAME (a class name, or its index), or an error listing the classes.
     public func classIndex(_ name: String) throws -> Int {
         guard let names = classNames else {
-            throw FormatError(spec.source, "--class: this model is not class-conditional (train it with --conditional)")
+            throw FormatError("--class", "this model is not class-conditional (train it with --conditional)")
         }
         if let i = names.firstIndex(of: name) { return i }
         if let i = Int(name), names.indices.contains(i) { return i }
-        throw FormatError(
-            spec.source, "--class: '\(name)' is not one of the model's classes: \(names.joined(separator: ", "))")
+        throw FormatError("--class", "'\(name)' is not one of the model's classes: \(names.joined(separator: ", "))")
     }
 
     /// Latent points → images in model space; a conditional model draws each row for its class in
     /// `labels` (nil: every class in turn).
     public func generate(_ z: Tensor, labels: [Int]? = nil) -> Tensor {
-        let classes = classNames?.count ?? 0
-        let labels = classes > 0 ? labels ?? ClassConditioning.cycle(count: z.shape[0], classes: classes) : nil
+        let labels = ClassConditioning.labels(labels, count: z.shape[0], classes: classNames?.count ?? 0)
         return noGrad {
             switch self {
             case let .gan(g, _): return g.generator(g.conditioned(z, labels: labels))
@@ -136,8 +134,8 @@ public enum Sampler {
     public static func sample(_ model: LoadedModel, count: Int, seed: UInt64, labels: [Int]? = nil) -> Tensor {
         var rng = PRNG(seed: seed)
         let noise = Tensor.normal([count, model.latentDim], rng: &rng)
-        let classes = model.classNames?.count ?? 0
-        let labels = classes > 0 ? labels ?? ClassConditioning.cycle(count: count, classes: classes) : nil
+        // Chosen once for all the chunks, so that "every class in turn" spans the whole sample.
+        let labels = ClassConditioning.labels(labels, count: count, classes: model.classNames?.count ?? 0)
         // In chunks: the generator's activations for thousands of images at once would take
         // gigabytes. Eval-mode layers treat images independently, so the images are the same.
         let chunk = 256
@@ -189,9 +187,9 @@ public enum Interpolator {
         return frames
     }
 
-    /// Writes frame_000.png … and walk.gif into `folder`; returns the number of frames.
+    /// Writes frame_000.png … and walk.gif into `folder`; returns the number of frames. A
+    /// conditional model walks within the class `label` (nil: its first class).
     @discardableResult
-    /// A conditional model walks within the class `label` (nil: its first class).
     public static func render(
         _ model: LoadedModel, frames: [[Float]], folder: String, scale: Int = 4, label: Int? = nil
     ) throws -> Int {
