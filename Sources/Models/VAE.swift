@@ -4,7 +4,8 @@ import NN
 
 /// A variational autoencoder (Kingma & Welling 2014), MLP or convolutional, with the
 /// reparameterisation trick, a KL weight β (with warm-up in the trainer), and a Bernoulli or
-/// Gaussian decoder likelihood. `plain` turns it into a deterministic autoencoder (no KL, z = μ).
+/// Gaussian decoder likelihood. `plain` makes it a deterministic autoencoder instead: the same
+/// encoder and decoder, a code head and no log-variance head, no sampling, no KL term.
 public final class VAE: Module {
     /// MLP or convolutional encoder and decoder.
     public enum Architecture: String, NamedChoice { case mlp, conv }
@@ -21,7 +22,7 @@ public final class VAE: Module {
         public var likelihood: Likelihood = .bernoulli
         public var sigma: Float = 0.1
         public var beta: Float = 1
-        /// An autoencoder: no sampling, no KL term.
+        /// An autoencoder: no log-variance head, no sampling, no KL term.
         public var plain: Bool = false
         /// Classes of a class-conditional VAE (nil or 0: unconditional): the encoder's features and
         /// the decoder's code are each followed by the one-hot class (Sohn et al. 2015's CVAE).
@@ -43,8 +44,10 @@ public final class VAE: Module {
 
     public let config: Config
     public let encoder: Sequential
+    /// The code head: the posterior mean of a VAE, the code of an autoencoder.
     public let mu: Linear
-    public let logVar: Linear
+    /// log σ² of q(z | x); nil for an autoencoder, which has no posterior width.
+    public let logVar: Linear?
     public let decoder: Sequential
     let pixels: Int
 
@@ -80,11 +83,25 @@ public final class VAE: Module {
             ])
         }
         mu = Linear(features + c.classCount, c.latentDim, rng: &rng)
-        logVar = Linear(features + c.classCount, c.latentDim, rng: &rng)
+        // Built last, so an autoencoder's other weights draw the same numbers a VAE's do.
+        logVar = c.plain ? nil : Linear(features + c.classCount, c.latentDim, rng: &rng)
     }
 
-    /// (μ, log σ²) of q(z | x) — of q(z | x, class) for a conditional VAE, given the images' labels.
-    public func encode(_ x: Tensor, labels: [Int]? = nil) -> (mu: Tensor, logVar: Tensor) {
+    /// The keys of the log-variance head that autoencoder checkpoints written before the head was
+    /// dropped carry (weights nothing read; left out when such a checkpoint is loaded).
+    static let legacyAutoencoderKeys = ["logVar.weight", "logVar.bias"]
+
+    /// Loads a checkpoint of this model (and the optimiser's state), naming `file` in errors. An
+    /// autoencoder checkpoint from before the autoencoder lost its log-variance head still loads.
+    public func load(_ checkpoint: Checkpoint, optimizer: Optimizer? = nil, file: String) throws {
+        var checkpoint = checkpoint
+        if config.plain { for key in Self.legacyAutoencoderKeys { checkpoint.model[key] = nil } }
+        try checkpoint.restore(into: self, optimizer: optimizer, file: file)
+    }
+
+    /// (μ, log σ²) of q(z | x) — of q(z | x, class) for a conditional VAE, given the images' labels;
+    /// (code, nil) for an autoencoder.
+    public func encode(_ x: Tensor, labels: [Int]? = nil) -> (mu: Tensor, logVar: Tensor?) {
         guard x.rank == 4, x.shape[1] == config.channels, x.shape[2] == config.imageSize, x.shape[3] == config.imageSize
         else {
             shapeFailure(
@@ -93,7 +110,7 @@ public final class VAE: Module {
         }
         let h = ClassConditioning.append(
             to: encoder(x), labels: labels, classes: config.classCount, model: "VAE.encode")
-        return (mu(h), logVar(h).clamp(min: -20, max: 20))
+        return (mu(h), logVar.map { $0(h).clamp(min: -20, max: 20) })
     }
 
     /// The decoder's input: codes [N, latentDim] followed by the one-hot classes (the codes
@@ -119,15 +136,21 @@ public final class VAE: Module {
         decode(conditioned(encode(x, labels: labels).mu, labels: labels))
     }
 
-    /// z = μ + σ·ε with ε from the given stream (the reparameterisation trick); μ for a plain AE.
-    public func sample(mu: Tensor, logVar: Tensor, rng: inout PRNG) -> Tensor {
+    /// z = μ + σ·ε with ε from the given stream (the reparameterisation trick); μ for an autoencoder.
+    public func sample(mu: Tensor, logVar: Tensor?, rng: inout PRNG) -> Tensor {
         sample(mu: mu, logVar: logVar) { Tensor.normal($0, rng: &rng) }
     }
 
-    /// z = μ + σ·ε with ε = noise(shape of μ); μ for a plain AE (noise is not called).
-    public func sample(mu: Tensor, logVar: Tensor, noise: ([Int]) -> Tensor) -> Tensor {
-        if config.plain { return mu }
+    /// z = μ + σ·ε with ε = noise(shape of μ); μ for an autoencoder (noise is not called).
+    public func sample(mu: Tensor, logVar: Tensor?, noise: ([Int]) -> Tensor) -> Tensor {
+        guard let logVar else { return mu }
         return mu + (logVar * 0.5).exp() * noise(mu.shape)
+    }
+
+    /// KL(q(z | x) ‖ N(0, I)) per example; zeros for an autoencoder.
+    public func kl(mu: Tensor, logVar: Tensor?) -> Tensor {
+        guard let logVar else { return Tensor.zeros([mu.shape[0]]) }
+        return Loss.gaussianKL(mu: mu, logVar: logVar, reduction: .none)
     }
 
     /// Per-example terms of the negative ELBO: reconstruction −log p(x | z) and KL(q ‖ p), each [N].
@@ -149,8 +172,7 @@ public final class VAE: Module {
         let (m, lv) = encode(x, labels: labels)
         let z = sample(mu: m, logVar: lv, noise: noise)
         let recon = reconstructionNLL(decodeRaw(conditioned(z, labels: labels)), x)
-        let kl = config.plain ? Tensor.zeros([x.shape[0]]) : Loss.gaussianKL(mu: m, logVar: lv, reduction: .none)
-        return (recon, kl, m)
+        return (recon, kl(mu: m, logVar: lv), m)
     }
 
     /// −log p(x | decoder output), summed over pixels, one value per example.

@@ -253,6 +253,11 @@ struct Train: ParsableCommand {
         policy.gradClip = gradClip
         if policy != OptimizerPolicy() { options.optimizer = policy }
         options.keepBest = keepBest
+        if kind == .ae, let old = keepBest, let new = VAETask.autoencoderRenamedMetrics[old] {
+            // An autoencoder logs its held-out loss as val_loss since it stopped being a VAE.
+            Deprecation.note("--keep-best \(old) for an autoencoder", use: "--keep-best \(new)")
+            options.keepBest = new
+        }
         return options
     }
 

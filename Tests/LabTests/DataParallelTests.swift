@@ -108,6 +108,11 @@ final class DataParallelTests: XCTestCase {
             XCTAssertLessThan(worst, 1e-5, "\(kind): parameters after 3 steps differ by \(worst)")
             let meta = try Checkpoint.load(two + "/checkpoint.safetensors").metadata
             XCTAssertEqual(meta["genlab.ranks"], "2")
+            // The same optimiser state either way (an autoencoder has no unused head whose zero
+            // gradients only a data-parallel run would average).
+            XCTAssertEqual(
+                Set(try Checkpoint.load(one + "/checkpoint.safetensors").optimizer?.keys ?? [:].keys),
+                Set(try Checkpoint.load(two + "/checkpoint.safetensors").optimizer?.keys ?? [:].keys), kind)
             let options =
                 try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: two + "/options.json")))
                 as? [String: Any]

@@ -218,10 +218,7 @@ public final class AnomalyScorer {
                 let se = (d * d).reshape([n, -1])
                 let mse = se.mean(axes: [1]).scalars
                 let energy = (x * x).reshape([n, -1]).sum(axes: [1]).scalars, sse = se.sum(axes: [1]).scalars
-                let kl =
-                    v.config.plain
-                    ? [Float](repeating: 0, count: n)
-                    : Loss.gaussianKL(mu: mu, logVar: logVar, reduction: .none).scalars
+                let kl = v.kl(mu: mu, logVar: logVar).scalars
                 let nll = v.reconstructionNLL(raw, x).scalars
                 let dist = (mu * mu).sum(axes: [1]).sqrt().scalars
                 for i in 0..<n where valid[i] {

@@ -156,10 +156,14 @@ public enum ONNXExport {
         case let (.vae(vae, _), .encoder):
             let x = g.input("images", imageShape)
             let (mu, logVar) = try encode(vae, x, g)
-            g.output(mu, as: "mu"); g.output(logVar, as: "log_var")
+            // An autoencoder's encoder has one output, its code (still called mu).
+            g.output(mu, as: "mu")
+            if let logVar { g.output(logVar, as: "log_var") }
             metadata["genlab.input"] = "images in model space (\(spec.scaling.rawValue))"
             let (m, lv) = noGrad { vae.encode(modelImages) }
-            return ["images": modelImages, "mu": m, "log_var": lv]
+            var reference = ["images": modelImages, "mu": m]
+            reference["log_var"] = lv
+            return reference
         case let (.vae(vae, _), .decoder):
             let z = latentInput(vae.config.latentDim)
             g.output(try decode(vae, z, g), as: "images")
@@ -222,10 +226,12 @@ public enum ONNXExport {
         return g.reshape(try g.emit(d.classify, flat, key: "discriminator.classify"), [ONNXGraph.batch])
     }
 
-    static func encode(_ vae: VAE, _ x: String, _ g: ONNXGraph) throws -> (mu: String, logVar: String) {
+    /// μ and log σ² of the encoder (an autoencoder: its code, and no log σ²).
+    static func encode(_ vae: VAE, _ x: String, _ g: ONNXGraph) throws -> (mu: String, logVar: String?) {
         let h = try g.emit(vae.encoder, x, key: "encoder")
         let mu = try g.emit(vae.mu, h, key: "mu")
-        let lv = try g.emit(vae.logVar, h, key: "logVar")
+        guard let logVar = vae.logVar else { return (mu, nil) }
+        let lv = try g.emit(logVar, h, key: "logVar")
         return (
             mu, g.node("Clip", [lv, g.constant("min", scalar: -20), g.constant("max", scalar: 20)], shape: g.shape(lv))
         )
@@ -260,15 +266,15 @@ public enum ONNXExport {
             "Div", g.reduce("ReduceSum", se, axes: [1, 2, 3], keepDims: false),
             g.binary("Max", energy, g.constant("tiny", scalar: 1e-12)))
         let kl: String
-        if vae.config.plain {
-            kl = g.binary("Mul", mse, g.constant("zero", scalar: 0))
-        } else {
+        if let logVar {
             // −½ Σ (1 + log σ² − μ² − σ²)
             let terms = g.binary(
                 "Sub", g.binary("Sub", g.binary("Add", logVar, g.constant("one", scalar: 1)), g.binary("Mul", mu, mu)),
                 g.unary("Exp", logVar))
             kl = g.binary(
                 "Mul", g.reduce("ReduceSum", terms, axes: [1], keepDims: false), g.constant("minus_half", scalar: -0.5))
+        } else {
+            kl = g.binary("Mul", mse, g.constant("zero", scalar: 0))
         }
         let nll: String
         if vae.config.likelihood == .bernoulli {

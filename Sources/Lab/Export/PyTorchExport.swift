@@ -206,28 +206,37 @@ public enum PyTorchExport {
         let features = k > 0 ? "torch.cat([self.encoder(x), class_onehot], dim=1)" : "self.encoder(x)"
         let codes = k > 0 ? "torch.cat([z, class_onehot], dim=1)" : "z"
         let classNote = k > 0 ? " Class-conditional: every call also takes one-hot classes [N, \(k)]." : ""
+        // An autoencoder has no log-variance head: its encode returns the code alone.
+        let head: (layer: String, encoded: String, code: String)
+        if let logVar = vae.logVar {
+            head = (
+                "\n        self.logVar = \(python(logVar, indent: 8))",
+                "self.mu(h), torch.clamp(self.logVar(h), -20, 20)", "self.encode(x, class_onehot)[0]"
+            )
+        } else {
+            head = ("", "self.mu(h)", "self.encode(x, class_onehot)")
+        }
         return """
             class \(name)(nn.Module):
                 \"\"\"GenLab's \(c.plain ? "autoencoder" : "VAE") (\(c.architecture), \(c.likelihood) likelihood):
                 images in model space [N, \(c.channels), \(c.imageSize), \(c.imageSize)]; forward returns the
-                reconstruction from z = μ.\(classNote)\"\"\"
+                reconstruction from \(c.plain ? "the code" : "z = μ").\(classNote)\"\"\"
                 def __init__(self):
                     super().__init__()
                     self.encoder = \(python(vae.encoder, indent: 8))
-                    self.mu = \(python(vae.mu, indent: 8))
-                    self.logVar = \(python(vae.logVar, indent: 8))
+                    self.mu = \(python(vae.mu, indent: 8))\(head.layer)
                     self.decoder = \(python(vae.decoder, indent: 8))
 
                 def encode(self, x, class_onehot=None):
                     h = \(features)
-                    return self.mu(h), torch.clamp(self.logVar(h), -20, 20)
+                    return \(head.encoded)
 
                 def decode(self, z, class_onehot=None):
                     raw = self.decoder(\(codes))
                     return torch.sigmoid(raw) if \(c.likelihood == .bernoulli ? "True" : "False") else raw
 
                 def forward(self, x, class_onehot=None):
-                    return self.decode(self.encode(x, class_onehot)[0], class_onehot)
+                    return self.decode(\(head.code), class_onehot)
             """
     }
 

@@ -142,11 +142,12 @@ public final class LatentInspector {
                 let x = set.images.slice(axis: 0, start: start, end: min(n, start + 256)).detach()
                 let (m, lv) = noGrad { model.encode(x) }
                 let rows = x.shape[0]
-                let mp = m.storage.pointer, lp = lv.storage.pointer
+                let mp = m.storage.pointer
                 for j in 0..<d {
                     for i in 0..<rows {
                         fileMu[j].append(Double(mp[i * d + j]))
-                        fileSigma[j].append(Foundation.exp(0.5 * Double(lp[i * d + j])))
+                        // An autoencoder has no posterior width (sigma is left out below).
+                        fileSigma[j].append(lv.map { Foundation.exp(0.5 * Double($0.storage.pointer[i * d + j])) } ?? 0)
                     }
                 }
             }

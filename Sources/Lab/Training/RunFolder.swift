@@ -124,13 +124,26 @@ public final class MetricsLog {
     private let fd: Int32
 
     /// Opens `path`; when `keepRowsUpToStep` is given (resuming), rows after that step are dropped.
+    /// Kept rows are matched to `columns` by the old header's names (a run written by a version
+    /// that logged other figures keeps its values under their names, and leaves the others empty).
     public init(_ path: String, columns: [String], keepRowsUpToStep: Int? = nil) throws {
         self.path = path
         self.columns = columns
         var kept = columns.joined(separator: ",") + "\n"
         if let limit = keepRowsUpToStep, let old = try? String(contentsOfFile: path, encoding: .utf8) {
-            for line in old.split(separator: "\n").dropFirst() {
-                if let step = Int(line.split(separator: ",").first ?? ""), step <= limit { kept += line + "\n" }
+            let lines = old.split(separator: "\n")
+            let header = lines.first.map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+            let sameColumns = header == columns
+            for line in lines.dropFirst() {
+                guard let step = Int(line.split(separator: ",").first ?? ""), step <= limit else { continue }
+                guard !sameColumns, let header else {
+                    kept += line + "\n"
+                    continue
+                }
+                let cells = line.split(separator: ",", omittingEmptySubsequences: false)
+                let byName = Dictionary(
+                    zip(header, cells).map { ($0, String($1)) }, uniquingKeysWith: { first, _ in first })
+                kept += columns.map { byName[$0] ?? "" }.joined(separator: ",") + "\n"
             }
         }
         try AtomicFile.write(Data(kept.utf8), to: path)

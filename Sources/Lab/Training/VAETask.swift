@@ -6,7 +6,8 @@ import NN
 
 /// VAE (or plain autoencoder) training: Adam, loss = mean over the batch of reconstruction
 /// NLL + β·KL, with β ramped linearly from 0 over `warmupSteps`; a held-out split gives the
-/// validation negative ELBO each epoch.
+/// validation negative ELBO each epoch. An autoencoder's loss is the reconstruction NLL alone, and
+/// it logs `loss` and `val_loss` only.
 public final class VAETask: ImageTrainingTask {
     public var kind: ModelKind { vae.config.plain ? .ae : .vae }
     public let vae: VAE
@@ -43,11 +44,17 @@ public final class VAETask: ImageTrainingTask {
     }
 
     public var metricNames: [String] {
-        ["loss", "reconstruction", "kl", "beta", "val_neg_elbo", "val_reconstruction", "val_kl"]
+        vae.config.plain
+            ? ["loss", "val_loss"]
+            : ["loss", "reconstruction", "kl", "beta", "val_neg_elbo", "val_reconstruction", "val_kl"]
     }
     public var plottedMetrics: [String] {
-        vae.config.plain ? ["loss", "val_neg_elbo"] : ["loss", "reconstruction", "kl", "val_neg_elbo"]
+        vae.config.plain ? ["loss", "val_loss"] : ["loss", "reconstruction", "kl", "val_neg_elbo"]
     }
+
+    /// Figures an autoencoder logged under a VAE's names before it became its own model, by their
+    /// name now (`--keep-best` takes the old spellings with a note).
+    public static let autoencoderRenamedMetrics = ["val_neg_elbo": "val_loss", "val_reconstruction": "val_loss"]
 
     public var exampleCount: Int { images.set.count }
     public var reportRows: [(String, String)] { images.reportRows }
@@ -77,6 +84,7 @@ public final class VAETask: ImageTrainingTask {
         parallel?.averageGradients(optimizer.parameters)
         policy.prepare(optimizer, base: baseRate, step: step)
         optimizer.step()
+        if vae.config.plain { return ["loss": Double(loss.item())] }
         return [
             "loss": Double(loss.item()), "reconstruction": Double(recon.item()), "kl": Double(kl.item()),
             "beta": Double(b),
@@ -97,6 +105,7 @@ public final class VAETask: ImageTrainingTask {
                 let t = vae.terms(x, labels: validationLabels.map { Array($0[start..<end]) }, rng: &noise)
                 recon += Double(t.reconstruction.sum().item()); kl += Double(t.kl.sum().item())
             }
+            if vae.config.plain { return ["val_loss": recon / Double(n)] }
             return [
                 "val_neg_elbo": (recon + kl) / Double(n), "val_reconstruction": recon / Double(n),
                 "val_kl": kl / Double(n),
@@ -143,6 +152,6 @@ public final class VAETask: ImageTrainingTask {
 
     public func restore(_ checkpoint: Checkpoint, file: String) throws {
         try images.checkResumable(checkpoint, file: file)
-        try checkpoint.restore(into: vae, optimizer: optimizer, file: file)
+        try vae.load(checkpoint, optimizer: optimizer, file: file)
     }
 }

@@ -57,7 +57,7 @@ public enum LoadedModel {
             let config = try ckpt.decodeConfig(VAE.Config.self, file: path, problems: \.problems)
             try agree(config.imageSize, config.channels, classes: config.classCount)
             let vae = VAE(config, rng: &rng)
-            try ckpt.restore(into: vae, file: path)
+            try vae.load(ckpt, file: path)
             vae.eval()
             return .vae(vae, spec)
         case .tagger, .symmetry, .flow, nil:
