@@ -127,6 +127,13 @@ enum ExplorePage {
         let inFlight = false, pending = null, decodes = 0, movedAt = null;
 
         function showError(message) { $("error").textContent = message || ""; }
+        // A conditional model decodes (and encodes) for the chosen class.
+        function chosenClass() { return $("class") ? $("class").value : null; }
+        function classParam(first) {
+          const c = chosenClass();
+          return c === null ? "" : (first ? "?" : "&") + "class=" + encodeURIComponent(c);
+        }
+        function decodeURL(point) { return "/api/decode?z=" + point.map(v => v.toFixed(4)).join(",") + classParam(); }
 
         async function getJSON(url, options) {
           const response = await fetch(url, options);
@@ -146,7 +153,7 @@ enum ExplorePage {
           const point = pending, since = movedAt; pending = null; movedAt = null; inFlight = true;
           const started = performance.now();
           try {
-            const response = await fetch("/api/decode?z=" + point.map(v => v.toFixed(4)).join(","));
+            const response = await fetch(decodeURL(point));
             if (!response.ok) throw new Error(await response.text());
             const blob = await response.blob();
             const old = $("decoded").src;
@@ -206,13 +213,13 @@ enum ExplorePage {
           if (ends.a && ends.b) walk();
         }
         async function decodedURL(point) {
-          const r = await fetch("/api/decode?z=" + point.map(v => v.toFixed(4)).join(","));
+          const r = await fetch(decodeURL(point));
           return URL.createObjectURL(await r.blob());
         }
 
         async function upload(which, file) {
           try {
-            const result = await getJSON("/api/encode", { method: "POST", body: file });
+            const result = await getJSON("/api/encode" + classParam(true), { method: "POST", body: file });
             setEnd(which, result.z, URL.createObjectURL(file));
           } catch (e) { showError(e.message); }
         }
@@ -277,13 +284,14 @@ enum ExplorePage {
           $("model").textContent = model.kind.toUpperCase() + " · " + model.latentDim + " latent dimensions · " +
             model.channels + "×" + model.imageSize + "² · " + model.checkpoint;
           $("ranked").textContent = "(ordered by " + model.rankedBy + ")";
-          $("classes").textContent = model.classes.length ? "" : "Unconditional model: no classes to choose.";
+          $("classes").textContent = model.classes.length ? "Class " : "Unconditional model: no classes to choose.";
           if (model.classes.length) {
             const select = document.createElement("select"); select.id = "class";
-            for (const c of model.classes) {
+            model.classes.forEach((c, i) => {
               const o = document.createElement("option");
-              o.textContent = c; select.appendChild(o);
-            }
+              o.textContent = c; o.value = i; select.appendChild(o);
+            });
+            select.addEventListener("change", requestDecode);
             $("classes").appendChild(select);
           }
           $("uploads").hidden = !model.hasEncoder;
@@ -297,7 +305,9 @@ enum ExplorePage {
               if (!model.hasEncoder) { setPoint(z); return; }
               const which = ev.shiftKey ? "b" : "a";
               try {
-                const point = await getJSON("/api/gallery/" + i + "/latent");
+                const point = await getJSON("/api/gallery/" + i + "/latent" + classParam(true));
+                // A labelled gallery image is encoded as its own class: the walk takes that class.
+                if (point.class !== undefined && point.class !== null && $("class")) $("class").value = point.class;
                 document.querySelectorAll("#gallery img." + which).forEach(x => x.classList.remove(which));
                 img.classList.add(which);
                 setEnd(which, point.z, img.src);
@@ -317,7 +327,9 @@ enum ExplorePage {
         $("zero").addEventListener("click", () => setPoint(new Array(model.latentDim).fill(0)));
         $("keep").addEventListener("click", async () => {
           try {
-            const r = await getJSON("/api/save", { method: "POST", body: JSON.stringify({ z: z }) });
+            const c = chosenClass();
+            const body = c === null ? { z: z } : { z: z, class: +c };
+            const r = await getJSON("/api/save", { method: "POST", body: JSON.stringify(body) });
             showError("kept as " + r.saved);
           } catch (e) { showError(e.message); }
         });

@@ -56,7 +56,8 @@ public struct ExploreServer: Sendable {
         }
         router.get("/api/decode") { request, _ in
             let z = try Self.latent(request.uri.queryParameters["z"], for: explorer)
-            return Self.respond(try Self.answer { try explorer.decodePNG(z) }, type: "image/png")
+            let chosen = try Self.classIndex(request, for: explorer)
+            return Self.respond(try Self.answer { try explorer.decodePNG(z, classIndex: chosen) }, type: "image/png")
         }
         router.get("/api/random") { request, _ in
             let seed = try Self.integer(request.uri.queryParameters["seed"], name: "seed", default: 0)
@@ -66,15 +67,21 @@ public struct ExploreServer: Sendable {
             let index = try context.parameters.require("index", as: Int.self)
             return Self.respond(try Self.answer { try explorer.galleryPNG(index) }, type: "image/png")
         }
-        router.get("/api/gallery/:index/latent") { _, context in
+        router.get("/api/gallery/:index/latent") { request, context in
             let index = try context.parameters.require("index", as: Int.self)
-            return try Self.json(Point(z: try Self.answer { try explorer.galleryLatent(index) }))
+            let chosen = try Self.classIndex(request, for: explorer)
+            let (z, used) = try Self.answer { try explorer.galleryLatent(index, classIndex: chosen) }
+            return try Self.json(Point(z: z, classIndex: used))
         }
         router.post("/api/encode") { request, _ in
+            let chosen = try Self.classIndex(request, for: explorer)
             var request = request
             let body = try await request.collectBody(upTo: LatentExplorer.maxUploadBytes)
             let data = Data(buffer: body)
-            return try Self.json(Point(z: try Self.answer { try explorer.encode(upload: data) }))
+            return try Self.json(
+                Point(
+                    z: try Self.answer { try explorer.encode(upload: data, classIndex: chosen) },
+                    classIndex: explorer.effectiveClass(chosen)))
         }
         router.post("/api/save") { request, _ in
             guard let folder = options.saveFolder else {
@@ -83,9 +90,13 @@ public struct ExploreServer: Sendable {
             var request = request
             let body = try await request.collectBody(upTo: Self.maxQueryBytes)
             guard let point = try? JSONDecoder().decode(Point.self, from: Data(buffer: body)) else {
-                throw HTTPError(.badRequest, message: "the body must be {\"z\": [numbers]}")
+                throw HTTPError(
+                    .badRequest, message: "the body must be {\"z\": [numbers], \"class\": index (optional)}")
             }
-            let name = try Self.answer { try ExploreSaves.save(point.z, explorer: explorer, folder: folder) }
+            let chosen = try Self.answer { try explorer.classIndex(point.classIndex.map(String.init)) }
+            let name = try Self.answer {
+                try ExploreSaves.save(point.z, classIndex: chosen, explorer: explorer, folder: folder)
+            }
             return try Self.json(["saved": name])
         }
         router.get("/api/runs") { _, _ in try Self.json(RunListing(root: options.runsRoot).runs) }
@@ -103,8 +114,22 @@ public struct ExploreServer: Sendable {
         return router
     }
 
-    /// `{"z": [...]}` both ways.
-    struct Point: Codable { var z: [Float] }
+    /// `{"z": [...]}` both ways, with `"class": index` for a conditional model.
+    struct Point: Codable {
+        var z: [Float]
+        var classIndex: Int?
+        enum CodingKeys: String, CodingKey {
+            case z
+            case classIndex = "class"
+        }
+    }
+
+    /// The request's `class=` (an index or a class name), checked against the model.
+    static func classIndex(_ request: Request, for explorer: LatentExplorer) throws -> Int? {
+        let text = request.uri.queryParameters["class"].map(String.init)
+        guard (text?.utf8.count ?? 0) <= 256 else { throw HTTPError(.badRequest, message: "class is too long") }
+        return try answer { try explorer.classIndex(text) }
+    }
 
     /// The explorer's refusals as HTTP errors (400 / 404); other failures are 500 with the message.
     static func answer<T>(_ body: () throws -> T) throws -> T {

@@ -12,7 +12,10 @@ struct Explore: ParsableCommand {
             Serves a page on http://127.0.0.1:PORT/ (loopback only unless --host says otherwise) until \
             Ctrl-C. Sliders follow the latent dimensions, most active first (a VAE with --data is \
             ranked as `genlab inspect` ranks it); --data also gives the training images to walk \
-            between. The Runs tab lists the run folders under --runs with their curves and pictures.
+            between. A class-conditional model (train --conditional) gets a class menu: images are \
+            drawn and encoded for the chosen class, and a labelled training image picked as an end \
+            chooses its own class. The Runs tab lists the run folders under --runs with their curves \
+            and pictures.
             """)
     @Option(help: "A GAN, VAE or AE checkpoint written by genlab train.") var checkpoint: String
     @Option(

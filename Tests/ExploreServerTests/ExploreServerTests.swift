@@ -22,6 +22,25 @@ final class ExploreServerTests: XCTestCase {
         let vae: String
         let gan: String
         let faces: String
+        /// A class-conditional VAE, and its data: 16×16 grey images bright in the top or the bottom
+        /// half, in class sub-folders `bottom/` (class 0) and `top/` (class 1).
+        let conditional: String
+        let halves: String
+    }
+
+    /// The class folder the conditional fixture trains on (even images bottom, odd ones top).
+    static func halvesFolder(_ root: String, count: Int = 64) throws -> String {
+        let folder = root + "/halves"
+        var rng = PRNG(seed: 11)
+        let noise = Tensor.uniform([count * 256], rng: &rng).scalars
+        for i in 0..<count {
+            let top = i % 2 == 1
+            let sub = folder + (top ? "/top" : "/bottom")
+            try FileManager.default.createDirectory(atPath: sub, withIntermediateDirectories: true)
+            let pixels = (0..<256).map { p in ((p / 16 < 8) == top ? 0.8 : 0.1) + 0.15 * noise[i * 256 + p] }
+            try Image(width: 16, height: 16, channels: 1, pixels: pixels).writePNG(sub + String(format: "/%03d.png", i))
+        }
+        return folder
     }
 
     /// Trains the two tiny models once for the whole class.
@@ -37,9 +56,13 @@ final class ExploreServerTests: XCTestCase {
         try TrainingSetup.make(kind: .vae, data: faces, out: root + "/runs/vae", options: o, model: m).train()
         o.epochs = 1; o.latentDim = 8; o.maxSteps = 2
         try TrainingSetup.make(kind: .gan, data: faces, out: root + "/runs/gan", options: o, model: .init()).train()
+        let halves = try halvesFolder(root)
+        o.epochs = 100; o.latentDim = 4; o.maxSteps = 500; o.batchSize = 32; o.learningRate = 3e-3
+        m.conditional = true; m.hidden = [64]
+        try TrainingSetup.make(kind: .vae, data: halves, out: root + "/conditional", options: o, model: m).train()
         let made = Fixtures(
             root: root, vae: root + "/runs/vae/checkpoint.safetensors", gan: root + "/runs/gan/checkpoint.safetensors",
-            faces: faces)
+            faces: faces, conditional: root + "/conditional/checkpoint.safetensors", halves: halves)
         fixtures = made
         return made
     }
@@ -50,7 +73,8 @@ final class ExploreServerTests: XCTestCase {
         _ body: (Fixtures, String) async throws -> Void
     ) async throws {
         let f = try Self.prepared()
-        let explorer = try LatentExplorer(checkpoint: f[keyPath: checkpoint], data: data ? f.faces : nil)
+        let explorer = try LatentExplorer(
+            checkpoint: f[keyPath: checkpoint], data: data ? (checkpoint == \.conditional ? f.halves : f.faces) : nil)
         var options = ExploreServer.Options()
         options.port = 0; options.runsRoot = f.root + "/runs"; options.saveFolder = save; options.quiet = true
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
@@ -264,6 +288,63 @@ final class ExploreServerTests: XCTestCase {
             XCTAssertEqual(statuses.filter { $0 == 400 }.count, 50)
             let (after, _, _) = try await fetch(base + "/api/model")
             XCTAssertEqual(after, 200)
+        }
+    }
+
+    /// A conditional VAE: the summary lists its classes, `class=` (index or name) chooses what is
+    /// decoded, a labelled gallery image is encoded as its own class, Keep records the class, and
+    /// a class the model lacks — or any class for an unconditional model — is a 400.
+    func testAConditionalModelDecodesTheChosenClass() async throws {
+        let keep = FileManager.default.temporaryDirectory.appendingPathComponent("genlab-keep-c-\(getpid())").path
+        try? FileManager.default.removeItem(atPath: keep)
+        try FileManager.default.createDirectory(atPath: keep, withIntermediateDirectories: true)
+        try await withServer(checkpoint: \.conditional, save: keep) { _, base in
+            let (_, json, _) = try await fetch(base + "/api/model")
+            let summary = try JSONDecoder().decode(LatentExplorer.Summary.self, from: json)
+            XCTAssertEqual(summary.classes, ["bottom", "top"])
+            XCTAssertTrue(summary.rankedBy.contains("sensitivity"), summary.rankedBy)
+            XCTAssertEqual(summary.galleryCount, 48)
+            let z = zQuery([0, 0, 0, 0])
+            /// The decoded image's top half minus its bottom half (mean brightness).
+            func topMinusBottom(_ query: String) async throws -> Float {
+                let (status, png, _) = try await fetch(base + "/api/decode?z=" + z + query)
+                XCTAssertEqual(status, 200, String(decoding: png, as: UTF8.self))
+                let path = NSTemporaryDirectory() + "/genlab-decoded-\(getpid()).png"
+                try png.write(to: URL(fileURLWithPath: path))
+                let image = try Image.read(path)
+                let half = image.pixels.count / 2
+                return image.pixels[..<half].reduce(0, +) / Float(half) - image.pixels[half...].reduce(0, +)
+                    / Float(half)
+            }
+            let top = try await topMinusBottom("&class=top"), bottom = try await topMinusBottom("&class=0")
+            XCTAssertGreaterThan(top, 0.15, "class top decodes bright above the middle")
+            XCTAssertLessThan(bottom, -0.15, "class bottom decodes bright below it")
+            let byIndex = try await topMinusBottom("&class=1"), unnamed = try await topMinusBottom("")
+            XCTAssertEqual(byIndex, top, "a class by index or by name is the same")
+            XCTAssertEqual(unnamed, bottom, "no class: the first")
+            for bad in ["left", "2", "-1", String(repeating: "x", count: 300)] {
+                let (status, message, _) = try await fetch(base + "/api/decode?z=" + z + "&class=" + bad)
+                XCTAssertEqual(status, 400, "class=\(bad.prefix(10)): \(String(decoding: message, as: UTF8.self))")
+            }
+            // Gallery files are sorted by path: bottom/… first, top/… last; each is encoded as its own class.
+            struct Point: Decodable { var z: [Float]; var `class`: Int? }
+            let (_, first, _) = try await fetch(base + "/api/gallery/0/latent?class=1")
+            let (_, last, _) = try await fetch(base + "/api/gallery/47/latent")
+            XCTAssertEqual(try JSONDecoder().decode(Point.self, from: first).class, 0)
+            XCTAssertEqual(try JSONDecoder().decode(Point.self, from: last).class, 1)
+            let (saved, _, _) = try await fetch(
+                base + "/api/save", method: "POST", body: Data(#"{"z": [0, 0, 0, 0], "class": 1}"#.utf8))
+            XCTAssertEqual(saved, 200)
+            let kept = try JSONDecoder().decode(
+                Kept.self, from: Data(contentsOf: URL(fileURLWithPath: keep + "/explore_000.json")))
+            XCTAssertEqual(kept.classIndex, 1)
+            XCTAssertEqual(kept.className, "top")
+        }
+        try await withServer { _, base in
+            let (status, message, _) = try await fetch(
+                base + "/api/decode?z=" + zQuery([0, 0, 0, 0, 0, 0]) + "&class=0")
+            XCTAssertEqual(status, 400)
+            XCTAssertTrue(String(decoding: message, as: UTF8.self).contains("not class-conditional"))
         }
     }
 

@@ -4,12 +4,15 @@
 Starts the explorer on a free port, opens the page, moves a latent slider with the mouse and checks
 that the decoded image changes (its pixels, read back from the page) within the latency target;
 walks between two training images; opens the Runs tab; then sends 1 000 concurrent requests
-from this process and checks that the server still answers. Exits non-zero on any failure.
+from this process and checks that the server still answers. Then a class-conditional VAE (trained on
+Fashion-MNIST for a few hundred steps): choosing another class in the page's menu changes the image,
+and a training image picked as A sets the menu to its own class. Exits non-zero on any failure.
 
     scripts/python/explore_browser_test.py --genlab .build/release/genlab [--checkpoint C --data D]
         [--runs DIR] [--screenshots DIR]           (relative paths are from the repository root)
 
-Without --checkpoint it trains a small VAE on Datasets/faces first (about 20 s).
+Without --checkpoint it trains a small VAE on Datasets/faces first (about 20 s); the conditional
+phase trains its own model (about 15 s; --no-conditional skips it).
 """
 import argparse
 import asyncio
@@ -94,6 +97,68 @@ def move_slider_and_measure(driver, slider, offset):
     return driven_ms, latency, shown
 
 
+def start_explorer(genlab, checkpoint, data, runs):
+    """`genlab explore` on a free port; returns the process and the page's URL."""
+    command = [genlab, "explore", "--checkpoint", checkpoint, "--data", data, "--port", "0", "--json",
+               "--runs", runs]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    line = server.stdout.readline()
+    if not line:
+        fail("genlab explore printed no address (exit %s)" % server.poll())
+    return server, json.loads(line)["url"]
+
+
+def stop(server):
+    server.terminate()
+    try:
+        server.wait(10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+
+def conditional_phase(args, scratch, driver):
+    """A conditional VAE in the page: the class menu chooses what is decoded; a labelled training image
+    picked as A sets the menu to its class."""
+    run = os.path.join(scratch, "fmnist_cvae")
+    subprocess.run(
+        [args.genlab, "train", "vae", "--data", "fashion-mnist", "--conditional", "--arch", "mlp", "--epochs", "1",
+         "--max-steps", "300", "--batch-size", "64", "--latent-dim", "8", "--quiet", "--seed", "1", "--out", run],
+        check=True, cwd=ROOT)
+    server, url = start_explorer(
+        args.genlab, os.path.join(run, "checkpoint.safetensors"), "fashion-mnist", os.path.join(scratch, "runs"))
+    try:
+        driver.get(url)
+        wait_for(driver, lambda d: decodes(d) >= 1 and d.execute_script(PIXEL_HASH) is not None, "the first image")
+        menu = wait_for(driver, lambda d: d.find_elements(By.ID, "class"), "the class menu")[0]
+        names = [o.text for o in menu.find_elements(By.TAG_NAME, "option")]
+        if len(names) != 10 or names[1] != "Trouser":
+            fail("the class menu lists %s, not Fashion-MNIST's ten classes" % names)
+        seen = {driver.execute_script(PIXEL_HASH)}
+        for index in ("1", "8", "9"):
+            before = decodes(driver)
+            driver.execute_script(
+                "const m = document.getElementById('class'); m.value = arguments[0];"
+                "m.dispatchEvent(new Event('change'));", index)
+            wait_for(driver, lambda d: decodes(d) > before and d.execute_script(PIXEL_HASH) is not None,
+                     "the image of class %s" % names[int(index)])
+            wait_for(driver, lambda d: d.execute_script("return !inFlight && pending === null"), "decodes to settle")
+            seen.add(driver.execute_script(PIXEL_HASH))
+        if len(seen) != 4:
+            fail("four classes at the same point gave %d different images" % len(seen))
+        # The first training image (an ankle boot, class 9) picked as A: the menu follows its class.
+        driver.execute_script(
+            "const m = document.getElementById('class'); m.value = '0'; m.dispatchEvent(new Event('change'));")
+        driver.find_elements(By.CSS_SELECTOR, "#gallery img")[0].click()
+        wait_for(driver, lambda d: d.find_element(By.ID, "class").get_attribute("value") == "9",
+                 "the class menu to follow the picked image's class (Ankle boot)")
+        print("conditional VAE: %d classes in the menu; the same point drew %d different images for 4 classes; "
+              "a picked training image set the class to %s" % (len(names), len(seen), names[9]))
+        if args.screenshots:
+            driver.save_screenshot(os.path.join(args.screenshots, "explore_conditional.png"))
+    finally:
+        stop(server)
+
+
 async def hammer(host, port, paths):
     """One connection per path, all at once, each one GET; returns the status codes (0: no answer)."""
     async def one(path):
@@ -117,6 +182,7 @@ def main():
     parser.add_argument("--runs")
     parser.add_argument("--screenshots", help="folder for the page's screenshots (PNG)")
     parser.add_argument("--concurrent", type=int, default=1000)
+    parser.add_argument("--no-conditional", action="store_true", help="skip the class-conditional model's phase")
     args = parser.parse_args()
 
     scratch = tempfile.mkdtemp(prefix="genlab-browser-")
@@ -127,15 +193,9 @@ def main():
             [args.genlab, "train", "vae", "--data", args.data, "--out", run, "--epochs", "30", "--latent-dim", "8",
              "--quiet", "--seed", "1"], check=True, cwd=ROOT)
         checkpoint, runs = os.path.join(run, "checkpoint.safetensors"), runs or os.path.join(scratch, "runs")
-    command = [args.genlab, "explore", "--checkpoint", checkpoint, "--data", args.data, "--port", "0", "--json",
-               "--runs", runs or os.path.join(ROOT, "Outputs")]
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=ROOT)
+    server, url = start_explorer(args.genlab, checkpoint, args.data, runs or os.path.join(ROOT, "Outputs"))
     driver = None
     try:
-        line = server.stdout.readline()
-        if not line:
-            fail("genlab explore printed no address (exit %s)" % server.poll())
-        url = json.loads(line)["url"]
         host, port = url.split("//")[1].rstrip("/").rsplit(":", 1)
         print("explorer at", url)
         driver = browser()
@@ -206,14 +266,14 @@ def main():
         if ok + bad < 0.99 * len(statuses):
             fail("only %d of %d requests were answered" % (ok + bad, len(statuses)))
         print("ok: the explorer works in headless Chromium and survives the load")
+        stop(server)
+        if not args.no_conditional:
+            conditional_phase(args, scratch, driver)
+            print("ok: a conditional model's class menu works")
     finally:
         if driver is not None:
             driver.quit()
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
         shutil.rmtree(scratch, ignore_errors=True)
 
 

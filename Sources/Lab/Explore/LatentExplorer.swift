@@ -6,7 +6,8 @@ import Models
 
 /// The latent explorer's model side (`genlab explore`): one trained GAN or VAE, its latent
 /// dimensions in the order a person wants to move them, and the calls a page makes — decode a
-/// point into a PNG, draw a point, encode an image (VAE), show the training set's images.
+/// point into a PNG, draw a point, encode an image (VAE), show the training set's images. A
+/// class-conditional model decodes and encodes for one class at a time, chosen by the page.
 /// Every call takes the one lock: the engine runs one model call at a time, on all cores.
 public final class LatentExplorer: @unchecked Sendable {
     /// One latent dimension as the page lists it.
@@ -27,7 +28,7 @@ public final class LatentExplorer: @unchecked Sendable {
         public var imageSize: Int
         public var channels: Int
         public var hasEncoder: Bool
-        /// Conditional models' classes (none of GenLab's generators is conditional yet: empty).
+        /// A class-conditional model's classes, in label order (empty: unconditional).
         public var classes: [String]
         /// Dimensions, most active first (the order of the sliders).
         public var dimensions: [Dimension]
@@ -47,7 +48,8 @@ public final class LatentExplorer: @unchecked Sendable {
     public let model: LoadedModel
     public let summary: Summary
     private let gallery: ImageSet?
-    private let galleryLatents: [[Float]]
+    /// The gallery images' classes, when the gallery data names the model's classes.
+    private let galleryClasses: [Int]?
     private let displayScale: Int
     private let lock = NSLock()
     private let scratch: String
@@ -56,8 +58,8 @@ public final class LatentExplorer: @unchecked Sendable {
     /// and, for a VAE, the ranking of its dimensions by information, as `genlab inspect` ranks them.
     public init(checkpoint: String, data: String?, galleryLimit: Int = 48) throws {
         model = try LoadedModel.load(checkpoint)
-        try model.requireUnconditional(checkpoint, for: "genlab explore")
         let spec = model.spec
+        let classes = model.classNames ?? []
         displayScale = max(1, 256 / max(spec.imageSize, 1))
         var gallery: ImageSet?
         var dimensions: [Dimension]
@@ -68,7 +70,9 @@ public final class LatentExplorer: @unchecked Sendable {
             set = try ModelInputs.usable(set, path: data, purpose: "the explorer's gallery")
             gallery = set.scaled(spec.scaling)
         }
-        if case let .vae(vae, _) = model, let data {
+        // The inspector's information ranking reads unconditional encoders; a conditional model's
+        // dimensions are ranked by how far they move the decoded image (every class in turn).
+        if case let .vae(vae, _) = model, let data, classes.isEmpty {
             let inspector = LatentInspector(model: vae, spec: spec, checkpoint: checkpoint)
             let encoded = try inspector.encode([data], observables: [], limit: 512)
             let (dims, _, by) = LatentInspector.dimensions(encoded)
@@ -82,13 +86,7 @@ public final class LatentExplorer: @unchecked Sendable {
         }
         dimensions.sort { ($0.rank ?? Int.max, -$0.score, $0.index) < ($1.rank ?? Int.max, -$1.score, $1.index) }
         self.gallery = gallery
-        if case let .vae(vae, _) = model, let gallery {
-            let (mu, _) = noGrad { vae.encode(gallery.images) }
-            let d = model.latentDim
-            galleryLatents = (0..<gallery.count).map { Array(mu.scalars[$0 * d..<($0 + 1) * d]) }
-        } else {
-            galleryLatents = []
-        }
+        galleryClasses = !classes.isEmpty && gallery?.classNames == classes ? gallery?.labels : nil
         let kind: String
         switch model {
         case .gan: kind = "gan"
@@ -98,7 +96,8 @@ public final class LatentExplorer: @unchecked Sendable {
         if case .vae = model { hasEncoder = true }
         summary = Summary(
             checkpoint: checkpoint, kind: kind, latentDim: model.latentDim, imageSize: spec.imageSize,
-            channels: spec.channels, hasEncoder: hasEncoder, classes: [], dimensions: dimensions, rankedBy: rankedBy,
+            channels: spec.channels, hasEncoder: hasEncoder, classes: classes, dimensions: dimensions,
+            rankedBy: rankedBy,
             galleryCount: gallery?.count ?? 0, gallerySource: gallery == nil ? nil : data)
         scratch = try Self.makeScratch()
     }
@@ -162,11 +161,34 @@ public final class LatentExplorer: @unchecked Sendable {
         }
     }
 
-    /// The decoded image of `z` as a PNG, enlarged to about 256 pixels a side.
-    public func decodePNG(_ z: [Float]) throws -> Data {
+    /// The class index a request names (`class=` by index or name); nil when none is named. A
+    /// conditional model decodes the first class when none is named; an unconditional one takes none.
+    public func classIndex(_ text: String?) throws -> Int? {
+        guard let text else { return nil }
+        let names = summary.classes
+        guard !names.isEmpty else {
+            throw ExploreError.badRequest("this model is not class-conditional: give no class")
+        }
+        if let i = names.firstIndex(of: text) { return i }
+        if let i = Int(text), names.indices.contains(i) { return i }
+        throw ExploreError.badRequest(
+            "class '\(text.prefix(40))' is not one of the model's classes (0…\(names.count - 1) or a name)")
+    }
+
+    /// The class a call draws or encodes as: the chosen one, the first when none is chosen; nil for
+    /// an unconditional model.
+    public func effectiveClass(_ classIndex: Int?) -> Int? {
+        summary.classes.isEmpty ? nil : classIndex ?? 0
+    }
+
+    private func labels(_ classIndex: Int?) -> [Int]? { effectiveClass(classIndex).map { [$0] } }
+
+    /// The decoded image of `z` (of class `classIndex` for a conditional model) as a PNG, enlarged
+    /// to about 256 pixels a side.
+    public func decodePNG(_ z: [Float], classIndex: Int? = nil) throws -> Data {
         try check(z)
         let image: Image = lock.withLock {
-            let x = model.generate(Tensor(shape: [1, model.latentDim], data: z))
+            let x = model.generate(Tensor(shape: [1, model.latentDim], data: z), labels: labels(classIndex))
             return model.displayable(x)[0]
         }
         return try enlarged(image).pngData()
@@ -188,16 +210,27 @@ public final class LatentExplorer: @unchecked Sendable {
         return try enlarged(image).pngData()
     }
 
-    /// The gallery image's encoding (μ), for a VAE.
-    public func galleryLatent(_ index: Int) throws -> [Float] {
-        _ = try galleryImages(index)
-        guard summary.hasEncoder else { throw ExploreError.badRequest("a GAN has no encoder: walk between draws") }
-        return galleryLatents[index].map { min(max($0, Self.latentRange.lowerBound), Self.latentRange.upperBound) }
+    /// The gallery image's encoding (μ), for a VAE, and the class it was encoded as: the image's
+    /// own when the gallery data is labelled with the model's classes, else `classIndex` (or the
+    /// first); nil for an unconditional model.
+    public func galleryLatent(_ index: Int, classIndex: Int? = nil) throws -> (z: [Float], classIndex: Int?) {
+        let gallery = try galleryImages(index)
+        guard case let .vae(vae, _) = model else {
+            throw ExploreError.badRequest("a GAN has no encoder: walk between draws")
+        }
+        let label = labels(galleryClasses?[index] ?? classIndex)
+        let mu: [Float] = lock.withLock { noGrad { vae.encode(gallery.batch([index]), labels: label).mu }.scalars }
+        return (Self.clamped(mu), label?[0])
     }
 
-    /// Encodes an uploaded PNG or JPEG (VAE): resized to the model's size as `genlab train` reads
-    /// a folder. The bytes go through the same readers as files do, with the same checks.
-    public func encode(upload: Data) throws -> [Float] {
+    private static func clamped(_ z: [Float]) -> [Float] {
+        z.map { min(max($0, latentRange.lowerBound), latentRange.upperBound) }
+    }
+
+    /// Encodes an uploaded PNG or JPEG (VAE; as `classIndex` for a conditional one): resized to the
+    /// model's size as `genlab train` reads a folder. The bytes go through the same readers as
+    /// files do, with the same checks.
+    public func encode(upload: Data, classIndex: Int? = nil) throws -> [Float] {
         guard case let .vae(vae, spec) = model else {
             throw ExploreError.badRequest("a GAN has no encoder: only a VAE or AE checkpoint encodes images")
         }
@@ -217,8 +250,10 @@ public final class LatentExplorer: @unchecked Sendable {
         } catch let error as FormatError {
             throw ExploreError.badRequest("the upload is not a readable image: \(error.problem)")
         }
-        let mu: [Float] = lock.withLock { noGrad { vae.encode(set.batch([0])).mu }.scalars }
-        return mu.map { min(max($0, Self.latentRange.lowerBound), Self.latentRange.upperBound) }
+        let mu: [Float] = lock.withLock {
+            noGrad { vae.encode(set.batch([0]), labels: labels(classIndex)).mu }.scalars
+        }
+        return Self.clamped(mu)
     }
 
     private func galleryImages(_ index: Int) throws -> ImageSet {
