@@ -62,3 +62,41 @@ extension ImageSet {
         return (labels, names)
     }
 }
+
+extension ImageSet {
+    /// Several sources as one training set (`genlab train --data A --data B`), in the order given.
+    /// They must agree in channels and size (load the later ones at the first one's size); the
+    /// labels are kept when every source has labels naming the same classes, and left out
+    /// otherwise. Jet images (with a preprocessing record) train from one file at a time.
+    public static func combined(_ sets: [ImageSet]) throws -> ImageSet {
+        guard var out = sets.first else { throw FormatError("--data", "no data given") }
+        guard sets.count > 1 else { return out }
+        for set in sets where set.jetRecord != nil {
+            throw FormatError(set.source, "holds jet images: they train from one --data file at a time")
+        }
+        for set in sets.dropFirst() where set.images.shape.dropFirst() != out.images.shape.dropFirst() {
+            throw FormatError(
+                set.source,
+                "images are \(set.channels)×\(set.height)×\(set.width) but \(out.source)'s are "
+                    + "\(out.channels)×\(out.height)×\(out.width): every --data source must agree")
+        }
+        let classes = sets.map(\.classes)
+        let labelled = classes.allSatisfy { $0 != nil && $0 == classes[0] }
+        out.images = Tensor.concat(sets.map(\.images), axis: 0).detach()
+        out.labels = labelled ? sets.flatMap { $0.labels ?? [] } : nil
+        out.classNames = labelled ? classes[0] : nil
+        out.source = sets.map(\.source).joined(separator: " + ")
+        out.skipped = sets.flatMap(\.skipped)
+        out.attributes = [:]
+        return out
+    }
+
+    /// Why `combined` left the labels out, for `--conditional`: the sources' classes, each named.
+    public static func classDisagreement(_ sets: [ImageSet]) -> String? {
+        let classes = sets.map(\.classes)
+        guard sets.count > 1, !classes.allSatisfy({ $0 != nil && $0 == classes[0] }) else { return nil }
+        return zip(sets, classes).map { set, names in
+            "\(set.source): " + (names.map { $0.joined(separator: ", ") } ?? "no labels")
+        }.joined(separator: "; ")
+    }
+}

@@ -92,7 +92,7 @@ extension Explore {
         let options = (folder.isEmpty ? "." : folder) + "/options.json"
         guard let bytes = FileManager.default.contents(atPath: options), bytes.count < 1 << 20,
             let object = try? JSONSerialization.jsonObject(with: bytes) as? [String: Any],
-            let data = object["data"] as? String, !data.isEmpty,
+            let data = object["data"] as? String ?? (object["data"] as? [String])?.first, !data.isEmpty,
             FileManager.default.fileExists(atPath: data.split(separator: ":").first.map(String.init) ?? data)
         else { return nil }
         return data

@@ -54,10 +54,22 @@ enum RunConfig {
             rest.remove(at: i)
         }
         guard let path else { return arguments }
-        let (kind, flags) = try read(path)
+        var (kind, flags) = try read(path)
+        // --data may be repeated, so a typed one would add to the file's instead of winning over them.
+        if rest.contains(where: { $0 == "--data" || $0.hasPrefix("--data=") }) { flags = withoutData(flags) }
         // The kind is the one positional argument: the command line's, else the file's.
         let typedKind = rest.first.map { !$0.hasPrefix("-") } ?? false
         return ["train"] + (typedKind || kind == nil ? [] : [kind!]) + flags + rest
+    }
+
+    /// `flags` without its `--data VALUE` pairs.
+    static func withoutData(_ flags: [String]) -> [String] {
+        var out: [String] = [], i = 0
+        while i < flags.count {
+            if flags[i] == "--data" { i += 2; continue }
+            out.append(flags[i]); i += 1
+        }
+        return out
     }
 
     /// The kind and the flags a config file stands for.
@@ -76,6 +88,11 @@ enum RunConfig {
             if value is NSNull { return }
             if switches.contains(flag) {
                 if (value as? Bool) == true { flags.append(flag) }
+                return
+            }
+            if let list = value as? [Any], flag == "--data" {
+                // Several sources: one --data each (a path may hold a comma).
+                for source in list { flags += [flag, "\(source)"] }
                 return
             }
             if let list = value as? [Any] {

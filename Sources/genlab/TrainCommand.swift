@@ -18,7 +18,11 @@ struct Train: ParsableCommand {
     @Argument(
         help: "gan, vae, ae or flow (a normalising flow on a table of event features).",
         transform: Choice.parse("model kind", among: ModelKind.generative + [.flow])) var kind: ModelKind
-    @Option(help: "Image folder, or .npy / IDX / HDF5 file (FILE.h5:/dataset names a dataset).") var data: String
+    @Option(
+        help: ArgumentHelp(
+            "Image folder, or .npy / IDX / HDF5 file (FILE.h5:/dataset names a dataset); repeat it to train on "
+                + "several sources at once (one image size; a flow or jets: one file)."))
+    var data: [String]
     @Option(help: "Run folder.") var out: String
     @Option(help: "Epochs.") var epochs = 5
     @Option(name: .customLong("batch-size"), help: "Batch size.") var batchSize = 64
@@ -165,6 +169,10 @@ struct Train: ParsableCommand {
         try Check.finite(beta, "--beta", in: 0...1e6)
         try Check.range(warmup, "--warmup", 0...100_000_000)
         if let latentDim { try Check.positive(latentDim, "--latent-dim", max: 4096) }
+        guard !data.isEmpty else { throw ValidationError("give the data: --data PATH (repeat it for several sources)") }
+        if kind == .flow, data.count > 1 {
+            throw ValidationError("a flow trains on one feature table: give --data once")
+        }
         if let imageSize { try Check.range(imageSize, "--image-size", 8...512) }
         if let channels, ![1, 3].contains(channels) {
             throw ValidationError("--channels must be 1 (grey) or 3 (RGB), not \(channels)")
@@ -263,7 +271,7 @@ struct Train: ParsableCommand {
 
     /// `train flow`: a conditional normalising flow on the rows of a feature table.
     func trainFlow() throws -> Outcome {
-        try OutputGuard.refuse(folder: out, inputs: [data])
+        try OutputGuard.refuse(folder: out, inputs: data)
         if loss != nil || lrD != nil || nCritic != nil || ema != nil || augment != nil || gp != nil || gpOneSided
             || r1 != nil || spectralNorm || imageSize != nil || channels != nil || latentDim != nil || conditional
         {
@@ -274,10 +282,10 @@ struct Train: ParsableCommand {
         }
         let options = loopOptions()
         let flow = try flowOptions()
-        let trainer = try TrainingSetup.makeFlow(data: data, out: out, options: options, flow: flow)
+        let trainer = try TrainingSetup.makeFlow(data: data[0], out: out, options: options, flow: flow)
         if let task = trainer.task as? FlowTask {
             print(
-                "training a flow (\(flow.transform)) on \(data): \(task.exampleCount) rows of "
+                "training a flow (\(flow.transform)) on \(data[0]): \(task.exampleCount) rows of "
                     + "\(flow.features.joined(separator: ", "))"
                     + (flow.context.isEmpty ? "" : " given \(flow.context.joined(separator: ", "))"))
         }
@@ -312,9 +320,16 @@ struct Train: ParsableCommand {
 
     // Long: sets the run up from the flags, trains, and reports what it did.
     func train() throws -> Outcome {
-        try OutputGuard.refuse(folder: out, inputs: [data])
+        try OutputGuard.refuse(folder: out, inputs: data)
         let options = loopOptions()
         let cluster = Cluster.world
+        if kind == .ae, beta != 1 || warmup != 0, cluster.isRoot {
+            // Kept working (scripts pass them), but said: an autoencoder has no KL term to weigh.
+            FileHandle.standardError.write(
+                Data(
+                    "genlab: note: an autoencoder has no KL term: --beta and --warmup change nothing (train vae)\n".utf8
+                ))
+        }
         var model = TrainingSetup.ModelOptions()
         model.architecture = arch; model.beta = beta; model.warmupSteps = warmup; model.likelihood = likelihood
         model.features = features.flatMap { Int($0) }; model.channels = channels
@@ -324,7 +339,7 @@ struct Train: ParsableCommand {
         model.spectralNorm = spectralNorm ? true : nil
         model.conditional = conditional ? true : nil
         model.hidden = hidden.map { h in h.split(separator: ",").compactMap { Int($0) } }
-        let trainer = try TrainingSetup.make(kind: kind, data: data, out: out, options: options, model: model)
+        let trainer = try TrainingSetup.make(kind: kind, sources: data, out: out, options: options, model: model)
         if let images = trainer.images {
             let spec = images.spec
             print(

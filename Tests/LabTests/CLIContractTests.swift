@@ -148,6 +148,39 @@ final class CLIContractTests: XCTestCase {
         XCTAssertTrue(old.stderr.contains("deprecated"), old.stderr)
     }
 
+    /// `train --data A --data B` records both in options.json, which replays them; a --data typed
+    /// beside --config replaces the file's sources instead of adding to them.
+    func testRepeatedDataTrainsOnEverySourceAndReplays() throws {
+        let faces = repositoryRoot + "/Datasets/faces"
+        let first = scratchFolder("cli-sources-a")
+        let trained = try genlab([
+            "train", "ae", "--data", faces, "--data", faces, "--out", first, "--epochs", "1", "--max-steps", "1",
+            "--arch", "mlp", "--quiet",
+        ])
+        XCTAssertEqual(trained.status, 0, trained.stderr)
+        func recorded(_ run: String) throws -> Any? {
+            let object = try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: run + "/options.json")))
+            return (object as? [String: Any])?["data"]
+        }
+        XCTAssertEqual(try recorded(first) as? [String], [faces, faces])
+        let data = try String(contentsOfFile: first + "/data.json", encoding: .utf8)
+        XCTAssertTrue(data.contains(" + "), data)
+        let second = scratchFolder("cli-sources-b")
+        let replayed = try genlab(["train", "--config", first + "/options.json", "--out", second, "--quiet"])
+        XCTAssertEqual(replayed.status, 0, replayed.stderr)
+        XCTAssertEqual(try recorded(second) as? [String], [faces, faces])
+        let third = scratchFolder("cli-sources-c")
+        let typed = try genlab([
+            "train", "--config", first + "/options.json", "--data", faces, "--out", third, "--quiet",
+        ])
+        XCTAssertEqual(typed.status, 0, typed.stderr)
+        XCTAssertEqual(try recorded(third) as? String, faces, "one source is written as before: a string")
+        let none = try genlab(["train", "vae", "--out", scratchFolder("cli-sources-d")])
+        XCTAssertEqual(none.status, 64)
+        XCTAssertTrue(none.stderr.contains("--data"), none.stderr)
+    }
+
     func testConfigReplaysARun() throws {
         let faces = repositoryRoot + "/Datasets/faces"
         let first = scratchFolder("cli-run-a"), second = scratchFolder("cli-run-b")

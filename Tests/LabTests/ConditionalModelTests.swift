@@ -191,4 +191,46 @@ final class ConditionalModelTests: XCTestCase {
                 kind: .gan, data: repositoryRoot + "/Datasets/faces", out: scratchFolder("x"), options: o, model: model)
         ) { XCTAssertTrue("\($0)".contains("needs class labels"), "\($0)") }
     }
+
+    /// `--data A --data B`: one training set in the order given, later sources at the first one's
+    /// size; labels kept when the sources name the same classes (and --conditional refused, naming
+    /// both, when they do not); jet event files one at a time.
+    func testSeveralDataSourcesTrainAsOne() throws {
+        let a = try Self.classFolder("sources-a", count: 16), b = try Self.classFolder("sources-b", count: 10)
+        let faces = repositoryRoot + "/Datasets/faces"
+        var o = TrainOptions()
+        o.epochs = 1; o.batchSize = 8; o.quiet = true; o.maxSteps = 1; o.validationFraction = 0
+        var model = TrainingSetup.ModelOptions()
+        model.conditional = true
+        model.architecture = .mlp
+        let out = scratchFolder("sources-run")
+        let trainer = try TrainingSetup.make(kind: .vae, sources: [a, b], out: out, options: o, model: model)
+        let images = try XCTUnwrap(trainer.images)
+        XCTAssertEqual(images.set.count, 26, "16 + 10 images, none held out")
+        XCTAssertEqual(images.set.labels?.count, 26)
+        XCTAssertEqual(images.spec.classNames, ["bottom", "top"])
+        XCTAssertEqual(images.spec.source, a + " + " + b)
+        try trainer.train()
+        let recipe = try XCTUnwrap(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/options.json")))
+                as? [String: Any])
+        XCTAssertEqual(recipe["data"] as? [String], [a, b])
+        // Faces (RGB 64²) after the 16² grey folder: loaded grey at 16², unlabelled, so no classes.
+        let mixed = try TrainingSetup.make(
+            kind: .vae, sources: [a, faces], out: scratchFolder("sources-mixed"), options: o, model: .init())
+        XCTAssertEqual(mixed.images?.spec.imageSize, 16)
+        XCTAssertEqual(mixed.images?.spec.channels, 1)
+        XCTAssertNil(mixed.images?.spec.classNames)
+        XCTAssertThrowsError(
+            try TrainingSetup.make(
+                kind: .vae, sources: [a, faces], out: scratchFolder("sources-c"), options: o, model: model)
+        ) {
+            XCTAssertTrue("\($0)".contains("--conditional") && "\($0)".contains("no labels"), "\($0)")
+        }
+        let jets = repositoryRoot + "/Datasets/jets/qcd_train.h5"
+        XCTAssertThrowsError(
+            try TrainingSetup.make(
+                kind: .ae, sources: [jets, jets], out: scratchFolder("sources-j"), options: o, model: .init())
+        ) { XCTAssertTrue("\($0)".contains("one --data file at a time"), "\($0)") }
+    }
 }

@@ -145,7 +145,7 @@ extension TrainingSetup {
             separator: "; ")
         let files = [
             ("config.json", try RunFolder.json(flow.config)), ("data.json", try RunFolder.json(description)),
-            ("options.json", try RunFolder.json(RunRecipe(options: options, kind: .flow, data: path, flow: flow))),
+            ("options.json", try RunFolder.json(RunRecipe(options: options, kind: .flow, data: [path], flow: flow))),
         ]
         return Trainer(task: task, run: run, options: options, setupFiles: files)
     }

@@ -52,7 +52,8 @@ public enum TrainingSetup {
     struct RunRecipe: Encodable {
         var options: TrainOptions
         var kind: ModelKind
-        var data: String
+        /// The --data sources: written as one string for one source (as ever), a list for several.
+        var data: [String]
         var model: ModelOptions?
         var flow: FlowOptions?
 
@@ -62,7 +63,7 @@ public enum TrainingSetup {
             try options.encode(to: encoder)
             var c = encoder.container(keyedBy: Keys.self)
             try c.encode(kind, forKey: .kind)
-            try c.encode(data, forKey: .data)
+            if data.count == 1 { try c.encode(data[0], forKey: .data) } else { try c.encode(data, forKey: .data) }
             try c.encodeIfPresent(model, forKey: .model)
             try c.encodeIfPresent(flow, forKey: .flow)
         }
@@ -71,6 +72,14 @@ public enum TrainingSetup {
     public static func make(
         kind: ModelKind, data path: String, out: String, options: TrainOptions, model: ModelOptions
     ) throws -> Trainer {
+        try make(kind: kind, sources: [path], out: out, options: options, model: model)
+    }
+
+    /// A trainer on several sources at once (`--data A --data B`), combined in the order given.
+    public static func make(
+        kind: ModelKind, sources: [String], out: String, options: TrainOptions, model: ModelOptions
+    ) throws -> Trainer {
+        guard let path = sources.first else { throw FormatError("--data", "give the data: --data PATH") }
         guard ModelKind.generative.contains(kind) else {
             throw FormatError(
                 out,
@@ -78,7 +87,7 @@ public enum TrainingSetup {
                     + "train)"
             )
         }
-        let (set, spec) = try images(path, kind: kind, options: options, model: model)
+        let (set, spec) = try images(sources, kind: kind, options: options, model: model)
         let run = try RunFolder(out)
         let (task, config, used) =
             kind == .gan
@@ -86,7 +95,7 @@ public enum TrainingSetup {
             : try vaeTask(set, spec, kind: kind, path: path, options: options, model: model)
         var files = [
             ("config.json", config), ("data.json", try RunFolder.json(spec)),
-            ("options.json", try RunFolder.json(RunRecipe(options: options, kind: kind, data: path, model: model))),
+            ("options.json", try RunFolder.json(RunRecipe(options: options, kind: kind, data: sources, model: model))),
         ]
         if !used.skipped.isEmpty {
             files.append(("skipped.txt", Data((used.skipped.joined(separator: "\n") + "\n").utf8)))
@@ -97,18 +106,35 @@ public enum TrainingSetup {
     /// The images, square and scaled for the model (pT fractions for jet images, [−1, 1] for a
     /// GAN, [0, 1] otherwise), and their description.
     static func images(
-        _ path: String, kind: ModelKind, options: TrainOptions, model: ModelOptions
+        _ sources: [String], kind: ModelKind, options: TrainOptions, model: ModelOptions
     ) throws
         -> (ImageSet, DataSpec)
     {
-        if let events = try ModelInputs.particlesOnly(path) {
-            if model.conditional == true {
-                throw FormatError(
-                    path, "--conditional needs class labels: a jet event file trains on its background alone")
+        var sets: [ImageSet] = []
+        for path in sources {
+            if let events = try ModelInputs.particlesOnly(path) {
+                if model.conditional == true {
+                    throw FormatError(
+                        path, "--conditional needs class labels: a jet event file trains on its background alone")
+                }
+                guard sources.count == 1 else {
+                    throw FormatError(path, "is a jet event file: jets train from one --data file at a time")
+                }
+                return try jetImages(events, kind: kind, options: options)
             }
-            return try jetImages(events, kind: kind, options: options)
+            // Later sources are loaded at the first one's size and channels.
+            let first = sets.first
+            sets.append(
+                try ImageSet.load(
+                    path,
+                    options: .init(
+                        size: options.imageSize ?? first?.height, channels: model.channels ?? first?.channels)))
         }
-        let set = try ImageSet.load(path, options: .init(size: options.imageSize, channels: model.channels))
+        if model.conditional == true, let why = ImageSet.classDisagreement(sets) {
+            throw FormatError("--conditional", "the --data sources must name the same classes: \(why)")
+        }
+        let set = try ImageSet.combined(sets)
+        let path = sources.count == 1 ? sources[0] : set.source
         guard set.width == set.height else {
             throw FormatError(path, "images are \(set.width)×\(set.height); pass --image-size to crop them square")
         }
