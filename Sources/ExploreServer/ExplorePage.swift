@@ -307,7 +307,10 @@ enum ExplorePage {
               try {
                 const point = await getJSON("/api/gallery/" + i + "/latent" + classParam(true));
                 // A labelled gallery image is encoded as its own class: the walk takes that class.
-                if (point.class !== undefined && point.class !== null && $("class")) $("class").value = point.class;
+                if (point.class !== undefined && point.class !== null && $("class")
+                    && $("class").value !== String(point.class)) {
+                  $("class").value = point.class; requestDecode();
+                }
                 document.querySelectorAll("#gallery img." + which).forEach(x => x.classList.remove(which));
                 img.classList.add(which);
                 setEnd(which, point.z, img.src);

@@ -148,9 +148,16 @@ def conditional_phase(args, scratch, driver):
         # The first training image (an ankle boot, class 9) picked as A: the menu follows its class.
         driver.execute_script(
             "const m = document.getElementById('class'); m.value = '0'; m.dispatchEvent(new Event('change'));")
+        wait_for(driver, lambda d: d.execute_script("return !inFlight && pending === null"), "decodes to settle")
+        shirt, before = driver.execute_script(PIXEL_HASH), decodes(driver)
         driver.find_elements(By.CSS_SELECTOR, "#gallery img")[0].click()
         wait_for(driver, lambda d: d.find_element(By.ID, "class").get_attribute("value") == "9",
                  "the class menu to follow the picked image's class (Ankle boot)")
+        # The image on show follows the menu: decoded again, as an ankle boot.
+        wait_for(driver, lambda d: decodes(d) > before and d.execute_script("return !inFlight && pending === null"),
+                 "the image to be decoded again for the new class")
+        if driver.execute_script(PIXEL_HASH) == shirt:
+            fail("the menu says Ankle boot but the image on show is still class 0's")
         print("conditional VAE: %d classes in the menu; the same point drew %d different images for 4 classes; "
               "a picked training image set the class to %s" % (len(names), len(seen), names[9]))
         if args.screenshots:
