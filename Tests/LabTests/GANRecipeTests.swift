@@ -242,4 +242,39 @@ final class GANRecipeTests: XCTestCase {
         XCTAssertEqual(averaged.generator.parameters().map(\.scalars), t.averaged!.parameters().map(\.scalars))
         XCTAssertEqual(raw.generator.parameters().map(\.scalars), t.gan.generator.parameters().map(\.scalars))
     }
+
+    /// A jet GAN logs `val_fpd` each epoch (the FPD `quality` reports, against training jets), the
+    /// same on a resumed run, and `--keep-best val_fpd` keeps the lowest; an image GAN has no val_fpd.
+    func testAJetGANLogsItsFPDAndKeepsTheBestEpoch() throws {
+        let jets = repositoryRoot + "/Datasets/jets/qcd_train.h5"
+        var o = TrainOptions()
+        o.epochs = 2; o.batchSize = 500; o.quiet = true; o.seed = 1; o.latentDim = 16; o.keepBest = "val_fpd"
+        var m = TrainingSetup.ModelOptions()
+        m.features = 8
+        let straight = scratchFolder("jet-fpd"), split = scratchFolder("jet-fpd-split")
+        let trainer = try TrainingSetup.make(kind: .gan, data: jets, out: straight, options: o, model: m)
+        XCTAssertTrue(trainer.task.metricNames.contains("val_fpd"))
+        try trainer.train()
+        func fpds(_ run: String) throws -> [Double] {
+            let lines = try String(contentsOfFile: run + "/metrics.csv", encoding: .utf8).split(separator: "\n")
+            let i = try XCTUnwrap(lines[0].split(separator: ",").firstIndex(of: "val_fpd"))
+            return lines.dropFirst().compactMap {
+                Double($0.split(separator: ",", omittingEmptySubsequences: false)[i])
+            }
+        }
+        let values = try fpds(straight)
+        XCTAssertEqual(values.count, 2, "one val_fpd an epoch")
+        XCTAssertTrue(values.allSatisfy { $0.isFinite && $0 > 0 }, "\(values)")
+        let best = try String(contentsOfFile: straight + "/best.json", encoding: .utf8)
+        XCTAssertTrue(best.contains("val_fpd"), best)
+        let record = try JSONDecoder().decode(BestCheckpoint.Record.self, from: Data(best.utf8))
+        XCTAssertEqual(record.value, values.min()!, accuracy: 1e-4 * values.min()!)
+        // Stopped after the first epoch and resumed: the same figures.
+        var first = o
+        first.epochs = 1
+        try TrainingSetup.make(kind: .gan, data: jets, out: split, options: first, model: m).train()
+        try TrainingSetup.make(kind: .gan, data: jets, out: split, options: o, model: m).train(resume: true)
+        XCTAssertEqual(try fpds(split), values)
+        XCTAssertFalse(try task(GANRecipe()).metricNames.contains("val_fpd"), "faces are not jets")
+    }
 }

@@ -23,6 +23,8 @@ public final class GANTask: ImageTrainingTask {
     /// The generator's weight average (`recipe.ema`); what samples are drawn from when present.
     public let averaged: DCGAN.Generator?
     var parallel: DataParallel?
+    /// Jet images: the epoch's FPD against training jets (`val_fpd`).
+    let jetFPD: JetFPDMonitor?
     /// Consecutive steps with D(fake) below 0.02, and whether the user has been told.
     var starvedSteps = 0, warnedStarved = false
 
@@ -50,6 +52,7 @@ public final class GANTask: ImageTrainingTask {
             averaged = nil
         }
         self.policy = policy
+        jetFPD = JetFPDMonitor(images: images, gan: gan)
         var fixed = PRNG(seed: seed).fork(4)
         // A conditional model's grid shows every class in turn.
         fixedNoise = gan.conditioned(
@@ -59,6 +62,13 @@ public final class GANTask: ImageTrainingTask {
 
     public var metricNames: [String] {
         ["loss_D", "loss_G", "D_real", "D_fake"] + (recipe.differentiatesCritic ? ["penalty"] : [])
+            + (jetFPD != nil ? ["val_fpd"] : [])
+    }
+
+    /// A jet GAN's FPD against training jets, from the generator it samples with (`val_fpd`).
+    public func evaluate(noise: inout PRNG) -> [String: Double] {
+        guard let jetFPD else { return [:] }
+        return ["val_fpd": jetFPD.fpd(averaged ?? gan.generator)]
     }
     public var plottedMetrics: [String] { ["loss_D", "loss_G"] }
 
