@@ -153,7 +153,8 @@ struct Train: ParsableCommand {
         name: .customLong("keep-best"),
         help: ArgumentHelp(
             "Also keep best.safetensors: the epoch with the best value of this logged figure, e.g. val_neg_elbo "
-                + "(lowest; highest for AUC, accuracy, D_real) (default: none)."))
+                + "(VAE), val_loss (AE), val_fpd (jet GAN) (lowest; highest for AUC, accuracy, D_real) (default: "
+                + "none)."))
     var keepBest: String?
     @Option(help: "Replay a run: its options.json (flags typed beside it win). (default: none)") var config: String?
     @OptionGroup var output: OutputOptions
