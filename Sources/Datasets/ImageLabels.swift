@@ -80,23 +80,27 @@ extension ImageSet {
                 "images are \(set.channels)×\(set.height)×\(set.width) but \(out.source)'s are "
                     + "\(out.channels)×\(out.height)×\(out.width): every --data source must agree")
         }
-        let classes = sets.map(\.classes)
-        let labelled = classes.allSatisfy { $0 != nil && $0 == classes[0] }
+        let shared = sharedClasses(sets)
         out.images = Tensor.concat(sets.map(\.images), axis: 0).detach()
-        out.labels = labelled ? sets.flatMap { $0.labels ?? [] } : nil
-        out.classNames = labelled ? classes[0] : nil
+        out.labels = shared != nil ? sets.flatMap { $0.labels ?? [] } : nil
+        out.classNames = shared
         out.source = sets.map(\.source).joined(separator: " + ")
         out.skipped = sets.flatMap(\.skipped)
         out.attributes = [:]
         return out
     }
 
+    /// The classes every set is labelled with, when they all name the same ones; nil otherwise.
+    static func sharedClasses(_ sets: [ImageSet]) -> [String]? {
+        guard let first = sets.first?.classes, sets.allSatisfy({ $0.classes == first }) else { return nil }
+        return first
+    }
+
     /// Why `combined` left the labels out, for `--conditional`: the sources' classes, each named.
     public static func classDisagreement(_ sets: [ImageSet]) -> String? {
-        let classes = sets.map(\.classes)
-        guard sets.count > 1, !classes.allSatisfy({ $0 != nil && $0 == classes[0] }) else { return nil }
-        return zip(sets, classes).map { set, names in
-            "\(set.source): " + (names.map { $0.joined(separator: ", ") } ?? "no labels")
+        guard sets.count > 1, sharedClasses(sets) == nil else { return nil }
+        return sets.map { set in
+            "\(set.source): " + (set.classes.map { $0.joined(separator: ", ") } ?? "no labels")
         }.joined(separator: "; ")
     }
 }

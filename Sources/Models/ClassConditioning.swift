@@ -29,6 +29,13 @@ public enum ClassConditioning {
         (0..<count).map { $0 * classes / Swift.max(count, 1) }
     }
 
+    /// The index of the class a user names, by its name or by its index; nil when `names` has no such class.
+    public static func index(of text: String, in names: [String]) -> Int? {
+        if let i = names.firstIndex(of: text) { return i }
+        if let i = Int(text), names.indices.contains(i) { return i }
+        return nil
+    }
+
     /// The classes `count` samples are drawn for: `chosen`, else every class in turn; nil for an
     /// unconditional model (`classes` 0).
     public static func labels(_ chosen: [Int]?, count: Int, classes: Int) -> [Int]? {

@@ -169,8 +169,7 @@ public final class LatentExplorer: @unchecked Sendable {
         guard !names.isEmpty else {
             throw ExploreError.badRequest("this model is not class-conditional: give no class")
         }
-        if let i = names.firstIndex(of: text) { return i }
-        if let i = Int(text), names.indices.contains(i) { return i }
+        if let i = ClassConditioning.index(of: text, in: names) { return i }
         throw ExploreError.badRequest(
             "class '\(text.prefix(40))' is not one of the model's classes (0…\(names.count - 1) or a name)")
     }

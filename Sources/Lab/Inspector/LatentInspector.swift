@@ -142,12 +142,12 @@ public final class LatentInspector {
                 let x = set.images.slice(axis: 0, start: start, end: min(n, start + 256)).detach()
                 let (m, lv) = noGrad { model.encode(x) }
                 let rows = x.shape[0]
-                let mp = m.storage.pointer
+                // An autoencoder has no posterior width: its sigma is left out of the result below.
+                let mp = m.storage.pointer, lp = lv?.storage.pointer
                 for j in 0..<d {
                     for i in 0..<rows {
                         fileMu[j].append(Double(mp[i * d + j]))
-                        // An autoencoder has no posterior width (sigma is left out below).
-                        fileSigma[j].append(lv.map { Foundation.exp(0.5 * Double($0.storage.pointer[i * d + j])) } ?? 0)
+                        fileSigma[j].append(lp.map { Foundation.exp(0.5 * Double($0[i * d + j])) } ?? 0)
                     }
                 }
             }

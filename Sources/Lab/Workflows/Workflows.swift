@@ -96,8 +96,7 @@ public enum LoadedModel {
         guard let names = classNames else {
             throw FormatError("--class", "this model is not class-conditional (train it with --conditional)")
         }
-        if let i = names.firstIndex(of: name) { return i }
-        if let i = Int(name), names.indices.contains(i) { return i }
+        if let i = ClassConditioning.index(of: name, in: names) { return i }
         throw FormatError("--class", "'\(name)' is not one of the model's classes: \(names.joined(separator: ", "))")
     }
 
