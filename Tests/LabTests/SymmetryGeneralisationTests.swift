@@ -115,9 +115,9 @@ final class SymmetryGeneralisationTests: XCTestCase {
             let r = (x * x + y * y).squareRoot(), t = atan2(y, x)
             return r < 0.55 + 0.12 * cos(3 * t) + 0.1 * cos(t + 1) + 0.08 * sin(2 * t)
         }
-        let exact = SymmetryGeometry.orientation(triangle, size: n)
+        let exact = SymmetryDetector.measured(triangle)
         XCTAssertNil(SymmetryDetector.overruling(.discreteRotation, exact), "\(exact.bestOrderAgreement)")
-        let lopsided = SymmetryGeometry.orientation(blob, size: n)
+        let lopsided = SymmetryDetector.measured(blob)
         XCTAssertNotNil(SymmetryDetector.overruling(.discreteRotation, lopsided), "\(lopsided.bestOrderAgreement)")
         XCTAssertEqual(SymmetryDetector.overruling(.discreteRotation, lopsided)?.verdict, SymmetryClass.none)
         XCTAssertNil(SymmetryDetector.overruling(.reflection, lopsided), "one mirror is never taken away")
@@ -129,18 +129,18 @@ final class SymmetryGeneralisationTests: XCTestCase {
             (abs(x) < 0.6 && abs(y) < 0.1) || (x > 0.35 && x < 0.6 && y > 0 && y < 0.55)
                 || (x < -0.35 && x > -0.6 && y < 0 && y > -0.55)
         }
-        XCTAssertNil(SymmetryDetector.overruling(.reflectionBoth, SymmetryGeometry.orientation(ellipse, size: n)))
-        let halfTurn = SymmetryGeometry.orientation(hookedBar, size: n)
+        XCTAssertNil(SymmetryDetector.overruling(.reflectionBoth, SymmetryDetector.measured(ellipse)))
+        let halfTurn = SymmetryDetector.measured(hookedBar)
         XCTAssertNotNil(SymmetryDetector.overruling(.reflectionBoth, halfTurn), "\(halfTurn.bestAxisAgreement)")
         // A `none` verdict on a clear mirror image becomes that mirror; on two, both.
         let heart = grid(n) { x, y in
             let u = abs(x), v = y + 0.1
             return (u - 0.28) * (u - 0.28) + (v - 0.2) * (v - 0.2) < 0.09 || (v <= 0.2 && v > -0.65 + 1.2 * u)
         }
-        let mirrored = SymmetryGeometry.orientation(heart, size: n)
+        let mirrored = SymmetryDetector.measured(heart)
         XCTAssertEqual(SymmetryDetector.overruling(.none, mirrored)?.verdict, .reflection, "\(mirrored)")
         XCTAssertEqual(
-            SymmetryDetector.overruling(.none, SymmetryGeometry.orientation(ellipse, size: n))?.verdict, .reflectionBoth
+            SymmetryDetector.overruling(.none, SymmetryDetector.measured(ellipse))?.verdict, .reflectionBoth
         )
     }
 

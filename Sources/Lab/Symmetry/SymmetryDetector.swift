@@ -102,6 +102,13 @@ public final class SymmetryDetector {
     /// (`SymmetryRun`): finer than the classifier's 32 × 32, where 45° turns blur into the grid.
     public static let geometrySize = 64
 
+    /// What a file's fine two-colour image (`geometrySize`², canonical) measures: every agreement
+    /// relative to the pixel grid's own (`SymmetryGeometry.gridCeiling`), so that a fine pattern's
+    /// exact symmetry reads about 1 as a coarse one's does. The verdict rules (`overruling`) read this.
+    public static func measured(_ geometry: [Float]) -> SymmetryGeometry.Orientation {
+        SymmetryGeometry.orientation(geometry, size: geometrySize, relativeToGrid: true)
+    }
+
     /// The "which way" fields of a score for `symmetry`, from what the pixels say.
     static func whichWay(
         _ symmetry: SymmetryClass, _ o: SymmetryGeometry.Orientation
@@ -166,10 +173,12 @@ public final class SymmetryDetector {
 
     /// What the fine image measured says instead of the classifier's `verdict`, and why; nil when
     /// the verdict stands. A clear symmetry the pixels show is the verdict, the largest first: a
-    /// round image (`roundAgreement`) is `rotation`, a clear turn by 360°/n (`clearTurnAgreement`)
-    /// `discrete_rotation`, clear perpendicular mirrors (`clearMirrorAgreement`) turn `none` or
-    /// `reflection` into `reflection_both`, a clear mirror turns `none` into `reflection`. A
-    /// symmetry the pixels do not show is taken away: a discrete rotation without its turn
+    /// round image (`roundAgreement`) is `rotation` (unless the classifier said `discrete_rotation`
+    /// and the turn is clear: a heptagon's turns by 23°, 61° and 113° agree about 0.8), a clear
+    /// turn by 360°/n (`clearTurnAgreement`) `discrete_rotation`, clear perpendicular mirrors
+    /// (`clearMirrorAgreement`) turn `none` or `reflection` into `reflection_both`, a clear mirror
+    /// turns `none` into `reflection`. A symmetry the pixels do not show is taken away: a discrete
+    /// rotation without its turn
     /// (`rotationAgreementFloor`), two mirrors where no axis reaches `SymmetryGeometry.threshold`,
     /// stripes that do not agree with their shifts (`translationAgreementFloor`). One mirror is never
     /// taken away: drawn one-mirror figures (sketches, stick figures) often agree less than 0.75 with
@@ -190,12 +199,14 @@ public final class SymmetryDetector {
         let turn = String(
             format: "its turn by 360°/%d agrees %.2f", m.bestOrder, m.bestOrderAgreement)
         let result: (SymmetryClass, String)?
-        if m.roundness >= roundAgreement {
+        let clearTurn = m.bestOrderAgreement >= clearTurnAgreement
+        // A many-sided polygon is nearly round: the classifier's Cₙ stands where its turn is clear.
+        if m.roundness >= roundAgreement, !(verdict == .discreteRotation && clearTurn) {
             result = (
                 .rotation,
                 String(format: "its turns by 23°, 61° and 113° all agree ≥ %.2f (≥ %.2f)", m.roundness, roundAgreement)
             )
-        } else if m.bestOrderAgreement >= clearTurnAgreement {
+        } else if clearTurn {
             result = (.discreteRotation, turn + String(format: " (≥ %.2f)", clearTurnAgreement))
         } else {
             switch verdict {
@@ -307,7 +318,7 @@ public final class SymmetryDetector {
         }
         return images.indices.map { i in
             let measured =
-                geometry.map { SymmetryGeometry.orientation($0[i], size: Self.geometrySize) }
+                geometry.map { Self.measured($0[i]) }
                 ?? SymmetryGeometry.orientation(canonical(images[i]), size: size)
             // Only where a file's fine image was measured is a verdict checked: at the classifier's
             // 32 px a true Cₙ's turn loses too much to the pixel grid to overrule anything.

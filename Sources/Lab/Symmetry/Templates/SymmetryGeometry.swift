@@ -249,7 +249,8 @@ public enum SymmetryGeometry {
     /// about (cx, cy) in pixel units, over `region`: 1 − mean |f − f∘g| / (2 m (1 − m)), m the
     /// region's fill — 1 when the map is a symmetry, about 0 for an unrelated image of the same
     /// fill. Both are read bilinearly on a turned lattice of one point per pixel (`latticeTurn`).
-    /// In a `window` a map that keeps less than half of the image inside it agrees 0.
+    /// In a `window` a map that keeps less than half of the image inside it agrees 0, and so does
+    /// one whose kept part is a single colour.
     public static func agreement(
         _ p: [Float], size n: Int, centre: (Double, Double), region: Region = .disc,
         _ map: (Double, Double) -> (Double, Double)
@@ -287,7 +288,9 @@ public enum SymmetryGeometry {
         }
         guard count > 0, region == .disc || count >= 0.5 * Double(n * n) else { return 0 }
         let m = fill / count
-        guard m > 0, m < 1 else { return 1 }
+        // One colour all over the region: a shape's disc agrees with itself; a window that keeps
+        // none of a pattern (a turn about a far centre can leave only background) shows nothing.
+        guard m > 0, m < 1 else { return region == .disc ? 1 : 0 }
         return min(1, 1 - (diff / count) / (2 * m * (1 - m)))
     }
 
@@ -323,21 +326,28 @@ public enum SymmetryGeometry {
     /// pattern that reaches the border (`isTexture`) in the `window`, about the best centre near
     /// the middle for each turn and the best offset for each mirror axis (the centroid of a cut-off
     /// pattern is not its centre).
-    public static func orientation(_ binary: [Float], size n: Int) -> Orientation {
+    ///
+    /// With `relativeToGrid` every agreement is divided by the image's `gridCeiling`, so that an
+    /// exact symmetry measures about 1 however fine the pattern is (reported values are capped at 1).
+    public static func orientation(_ binary: [Float], size n: Int, relativeToGrid: Bool = false) -> Orientation {
         let (p, centre) = prepared(binary, n)
         let texture = isTexture(binary, size: n)
         let region: Region = texture ? .window : .disc
+        let ceiling = relativeToGrid ? gridCeiling(p, n, centre: texture ? nil : centre) : 1
         func turn(_ degrees: Double) -> (agreement: Double, centre: (Double, Double)) {
-            texture
+            let best: (agreement: Double, centre: (Double, Double)) =
+                texture
                 ? bestCentre(p, n) { rotationAgreement(p, size: n, centre: $0, degrees: degrees, region: .window) }
                 : (rotationAgreement(p, size: n, centre: centre, degrees: degrees), centre)
+            return (best.agreement / ceiling, best.centre)
         }
         let round = turn(61)
         let roundness = min(
             round.agreement,
-            [23.0, 113.0].map { rotationAgreement(p, size: n, centre: round.centre, degrees: $0, region: region) }
-                .min()!)
-        let (scan, axes) = mirrorScan(p, n, centre, texture: texture)
+            [23.0, 113.0].map {
+                rotationAgreement(p, size: n, centre: round.centre, degrees: $0, region: region) / ceiling
+            }.min()!)
+        let (scan, axes) = mirrorScan(p, n, centre, texture: texture, ceiling: ceiling)
         let (direction, coherence) = stripeDirection(p, size: n)
         let orders = (3...12).map { (n: $0, agreement: turn(360 / Double($0)).agreement) }
         // Among orders that agree almost as well as the best, the largest (C₆ also passes C₃'s test).
@@ -354,13 +364,38 @@ public enum SymmetryGeometry {
         let best = bestDegree(scan)
         let perpendicular = (-10...10).map { (best + 90 + $0 + 180) % 180 }.max { scan[$0] < scan[$1] }!
         func tenth(_ v: Double) -> Double { (v * 10).rounded() / 10 }
+        // Relative to the grid a symmetry can measure a little over 1; it is reported as 1.
+        func capped(_ v: Double) -> Double { min(1, v) }
         return Orientation(
             order: order, mirrorAxes: roundness >= threshold ? [] : axes.map { tenth($0.angle) },
-            translationDirection: tenth(direction), translationCoherence: coherence, roundness: roundness,
-            bestOrder: bestOrder, bestOrderAgreement: bestOrderAgreement,
-            bestAxis: tenth(bestAxis(axes, scan)), bestAxisAgreement: scan[best],
-            perpendicularAxis: Double(perpendicular), perpendicularAxisAgreement: scan[perpendicular],
-            translationAgreement: shiftAgreement(p, n, degrees: direction))
+            translationDirection: tenth(direction), translationCoherence: coherence, roundness: capped(roundness),
+            bestOrder: bestOrder, bestOrderAgreement: capped(bestOrderAgreement),
+            bestAxis: tenth(bestAxis(axes, scan)), bestAxisAgreement: capped(scan[best]),
+            perpendicularAxis: Double(perpendicular), perpendicularAxisAgreement: capped(scan[perpendicular]),
+            translationAgreement: capped(shiftAgreement(p, n, degrees: direction) / ceiling))
+    }
+
+    /// The shift, in pixels, whose agreement is the pixel grid's own ceiling (`gridCeiling`): half a
+    /// pixel, about what rasterising costs an exact symmetry (its edges are off by up to ½ px at a
+    /// point and, independently, at its image: on average ⅓ px across the edge, which a shift by
+    /// (π/2)·⅓ ≈ 0.52 px in a random direction matches).
+    static let gridShift = 0.5
+
+    /// The agreement of a blurred image with itself moved by `gridShift` px (the mean over four
+    /// directions), at least ½: what the pixel grid alone costs an exact symmetry. An edge sits up to
+    /// half a pixel from the figure's true outline, independently at a point and at its image under
+    /// a symmetry, so a fine pattern (thin lines, motifs a few pixels across) agrees with its exact
+    /// symmetries well below 1, a coarse one barely below; measured against this ceiling both come
+    /// out near 1. A shape is measured over the disc about its `centre`, a texture (nil) in the window.
+    static func gridCeiling(_ p: [Float], _ n: Int, centre: (Double, Double)?) -> Double {
+        let mid = Double(n) / 2
+        let shifts = [0.0, 45, 90, 135].map { degrees in
+            let (dx, dy) = (gridShift * cos(degrees * .pi / 180), gridShift * sin(degrees * .pi / 180))
+            return agreement(p, size: n, centre: centre ?? (mid, mid), region: centre == nil ? .window : .disc) {
+                x, y in (x + dx, y + dy)
+            }
+        }
+        return max(0.5, shifts.reduce(0, +) / Double(shifts.count))
     }
 
     /// Agreement under shifts along `degrees` by 15 % and 30 % of the side, the smaller, in the window.
@@ -421,7 +456,7 @@ public enum SymmetryGeometry {
     /// through `centre`; a texture's through any point within `searchReach` of the middle (each
     /// angle's best offset, every 2 px, then every half pixel for the best angles).
     static func mirrorScan(
-        _ p: [Float], _ n: Int, _ centre: (Double, Double), texture: Bool = false
+        _ p: [Float], _ n: Int, _ centre: (Double, Double), texture: Bool = false, ceiling: Double = 1
     ) -> (scan: [Double], axes: [(angle: Double, agreement: Double)]) {
         var scan: [Double]
         if texture {
@@ -449,6 +484,7 @@ public enum SymmetryGeometry {
         } else {
             scan = (0..<180).map { mirrorAgreement(p, size: n, centre: centre, degrees: Double($0)) }
         }
+        scan = scan.map { $0 / ceiling }
         var axes: [(angle: Double, agreement: Double)] = []
         for k in 0..<180 where scan[k] >= threshold && scan[k] >= scan[(k + 179) % 180] && scan[k] > scan[(k + 1) % 180]
         {
