@@ -316,10 +316,16 @@ public final class SymmetryDetector {
             let (p, e) = Self.predict(model, features)
             for (k, fit) in part.enumerated() { probs[fit.image].append(p[k]); eps[fit.image].append(e[k]) }
         }
+        // The images' measurements are independent (and a texture's search costs about as much as
+        // its twenty fits): shared out over the threads.
+        var fine = [SymmetryGeometry.Orientation?](repeating: nil, count: images.count)
+        if let geometry {
+            fine.withUnsafeMutableBufferPointer { out in
+                parallelFor(images.count, grain: 1) { range in for i in range { out[i] = Self.measured(geometry[i]) } }
+            }
+        }
         return images.indices.map { i in
-            let measured =
-                geometry.map { Self.measured($0[i]) }
-                ?? SymmetryGeometry.orientation(canonical(images[i]), size: size)
+            let measured = fine[i] ?? SymmetryGeometry.orientation(canonical(images[i]), size: size)
             // Only where a file's fine image was measured is a verdict checked: at the classifier's
             // 32 px a true Cₙ's turn loses too much to the pixel grid to overrule anything.
             return Self.summary(
