@@ -178,11 +178,11 @@ public final class SymmetryDetector {
     /// turn by 360°/n (`clearTurnAgreement`) `discrete_rotation`, clear perpendicular mirrors
     /// (`clearMirrorAgreement`) turn `none` or `reflection` into `reflection_both`, a clear mirror
     /// turns `none` into `reflection`. A symmetry the pixels do not show is taken away: a discrete
-    /// rotation without its turn
-    /// (`rotationAgreementFloor`), two mirrors where no axis reaches `SymmetryGeometry.threshold`,
-    /// stripes that do not agree with their shifts (`translationAgreementFloor`). One mirror is never
-    /// taken away: drawn one-mirror figures (sketches, stick figures) often agree less than 0.75 with
-    /// their mirror image at 64 px, and are still mirrors.
+    /// rotation without its turn (`rotationAgreementFloor`), two mirrors where no axis reaches
+    /// `SymmetryGeometry.threshold`, stripes that do not agree with their shifts
+    /// (`translationAgreementFloor`). One mirror is never taken away: drawn one-mirror figures
+    /// (sketches, stick figures) often agree less than 0.75 with their mirror image at 64 px, and
+    /// are still mirrors.
     static func overruling(
         _ verdict: SymmetryClass, _ m: SymmetryGeometry.Orientation
     ) -> (verdict: SymmetryClass, why: String)? {
