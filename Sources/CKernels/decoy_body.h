@@ -2,6 +2,12 @@
 // defines ISA(name) (a suffix for every function here) and wraps this file in a target pragma.
 // Everything works on `vf`, 16 floats: one zmm register with AVX-512, two ymm with AVX2.
 
+// Rows (or inputs) whose accumulators a register-blocked loop keeps at once: half the registers,
+// so that the weights and the broadcasts still have room — eight with AVX-512's 32 zmm, four with
+// AVX2's 16 ymm (eight would spill), two with SSE2. The sums' order is the same for any ROWS.
+#undef ROWS
+#define ROWS (ISA_REGISTERS / 2 / (16 / ISA_LANES))
+
 static inline vf ISA(vtanh)(vf x) {
     // The engine's Fn.Tanh, lane by lane: Eigen's 13/6 rational on [−7.9988, 7.9988], x itself near 0.
     const float c = 7.99881172180175781f;
@@ -37,19 +43,19 @@ static void ISA(first_forward)(const float *x, const vf *W, const vf *b, vf *out
     }
 }
 
-// out[r] = tanh(b + a[r]·W), a: [BLOCK, k] floats, W: [k, nv] vectors. Eight rows share each load
-// of W, and their eight independent accumulators keep both FMA pipes busy.
+// out[r] = tanh(b + a[r]·W), a: [BLOCK, k] floats, W: [k, nv] vectors. ROWS rows share each load
+// of W, and their independent accumulators keep both FMA pipes busy.
 static void ISA(hidden_forward)(const float *a, int k, const vf *W, const vf *b, vf *out, int nv) {
-    for (int r = 0; r < BLOCK; r += 8) {
+    for (int r = 0; r < BLOCK; r += ROWS) {
         const float *ar = a + r * k;
         for (int j = 0; j < nv; j++) {
-            vf c[8];
-            for (int u = 0; u < 8; u++) c[u] = b[j];
+            vf c[ROWS];
+            for (int u = 0; u < ROWS; u++) c[u] = b[j];
             for (int i = 0; i < k; i++) {
                 vf w = W[i * nv + j];
-                for (int u = 0; u < 8; u++) c[u] += ar[u * k + i] * w;
+                for (int u = 0; u < ROWS; u++) c[u] += ar[u * k + i] * w;
             }
-            for (int u = 0; u < 8; u++) out[(r + u) * nv + j] = ISA(vtanh)(c[u]);
+            for (int u = 0; u < ROWS; u++) out[(r + u) * nv + j] = ISA(vtanh)(c[u]);
         }
     }
 }
@@ -71,16 +77,16 @@ static void ISA(accumulate)(const float *a, int k, const vf *dz, vf *gW, vf *gb,
         gb[j] = s;
     }
     int i = 0;
-    for (; i + 8 <= k; i += 8) {
+    for (; i + ROWS <= k; i += ROWS) {
         for (int j = 0; j < nv; j++) {
-            vf g[8];
-            for (int u = 0; u < 8; u++) g[u] = gW[(i + u) * nv + j];
+            vf g[ROWS];
+            for (int u = 0; u < ROWS; u++) g[u] = gW[(i + u) * nv + j];
             for (int r = 0; r < BLOCK; r++) {
                 vf d = dz[r * nv + j];
                 const float *ar = a + r * k + i;
-                for (int u = 0; u < 8; u++) g[u] += ar[u] * d;
+                for (int u = 0; u < ROWS; u++) g[u] += ar[u] * d;
             }
-            for (int u = 0; u < 8; u++) gW[(i + u) * nv + j] = g[u];
+            for (int u = 0; u < ROWS; u++) gW[(i + u) * nv + j] = g[u];
         }
     }
     for (; i < k; i++) {
@@ -95,16 +101,16 @@ static void ISA(accumulate)(const float *a, int k, const vf *dz, vf *gW, vf *gb,
 // da[r] = (dz[r]·Wᵀ) ⊙ (1 − a[r]²): the next layer's gradient through W (given as Wᵀ: [n, kv]
 // vectors, n = the layer's padded output width) and this layer's tanh.
 static void ISA(hidden_backward)(const float *dz, int n, const vf *WT, const vf *a, vf *da, int kv) {
-    for (int r = 0; r < BLOCK; r += 8) {
+    for (int r = 0; r < BLOCK; r += ROWS) {
         const float *dr = dz + r * n;
         for (int j = 0; j < kv; j++) {
-            vf c[8];
-            for (int u = 0; u < 8; u++) c[u] = 0;
+            vf c[ROWS];
+            for (int u = 0; u < ROWS; u++) c[u] = 0;
             for (int i = 0; i < n; i++) {
                 vf w = WT[i * kv + j];
-                for (int u = 0; u < 8; u++) c[u] += dr[u * n + i] * w;
+                for (int u = 0; u < ROWS; u++) c[u] += dr[u * n + i] * w;
             }
-            for (int u = 0; u < 8; u++) {
+            for (int u = 0; u < ROWS; u++) {
                 vf t = a[(r + u) * kv + j];
                 da[(r + u) * kv + j] = c[u] * (1 - t * t);
             }

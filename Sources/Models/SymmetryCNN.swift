@@ -151,7 +151,19 @@ public enum SymmetryProbes {
         let t = taps(side: side)
         let (disc, taps) = (t.disc, t.lists)
         let src = x.storage.pointer, plane = side * side
-        for i in 0..<n {
+        // Images are independent and cost alike: one contiguous share per thread.
+        out.withUnsafeMutableBufferPointer { out in
+            parallelFor(n, grain: 1) { images in correlations(images, src, c, plane, disc, taps, into: out) }
+        }
+        return Tensor(shape: [n, c * count], data: out)
+    }
+
+    /// `correlations` of the images in `range`, written into `out` ([n, c · count]).
+    static func correlations(
+        _ range: Range<Int>, _ src: UnsafeMutablePointer<Float>, _ c: Int, _ plane: Int, _ disc: [Int],
+        _ taps: [[(Int, Float)]], into out: UnsafeMutableBufferPointer<Float>
+    ) {
+        for i in range {
             for ch in 0..<c {
                 let base = src + (i * c + ch) * plane
                 var mean: Float = 0
@@ -174,6 +186,5 @@ public enum SymmetryProbes {
                 }
             }
         }
-        return Tensor(shape: [n, c * count], data: out)
     }
 }

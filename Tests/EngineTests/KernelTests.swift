@@ -167,6 +167,23 @@ final class KernelTests: XCTestCase {
         }
     }
 
+    /// Every index once, whatever the count, and inside another parallel loop (where the work
+    /// runs on the calling thread) as well.
+    func testParallelForEachVisitsEveryIndexOnce() {
+        for count in [0, 1, 2, 7, 1000] {
+            var visits = [Int](repeating: 0, count: count)
+            visits.withUnsafeMutableBufferPointer { v in parallelForEach(count) { v[$0] += 1 } }
+            XCTAssertEqual(visits, [Int](repeating: 1, count: count), "count \(count)")
+        }
+        var nested = [Int](repeating: 0, count: 4 * 50)
+        nested.withUnsafeMutableBufferPointer { v in
+            parallelFor(4, grain: 1) { outer in
+                for o in outer { parallelForEach(50) { v[o * 50 + $0] += o + 1 } }
+            }
+        }
+        XCTAssertEqual(nested, (0..<4).flatMap { [Int](repeating: $0 + 1, count: 50) })
+    }
+
     func testBroadcastPathsAgree() {
         var rng = PRNG(seed: 9)
         let a = Tensor.uniform([3, 1, 5, 1], rng: &rng), b = Tensor.uniform([4, 1, 6], rng: &rng)

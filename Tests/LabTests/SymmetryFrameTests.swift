@@ -28,6 +28,24 @@ final class SymmetryFrameTests: XCTestCase {
 
     /// Odd Cₙ textures that fill the square, off the middle and turned: the corners a turn moves out
     /// of the frame do not count against it, and the order is found.
+    /// The measurements' fast bilinear read against the reference `sample`, bit for bit: inside
+    /// the image, on its edges, in the zero border the raster keeps, and far beyond it.
+    func testBilinearRasterReadsAsTheReferenceSample() {
+        var rng = PRNG(seed: 40)
+        let side = 13
+        let image = (0..<(side * side)).map { _ in rng.nextFloat() < 0.4 ? Float(1) : rng.nextFloat() }
+        let raster = BilinearRaster(image, size: side)
+        var points: [(Double, Double)] = (0..<4000).map { _ in
+            (Double(rng.nextFloat()) * 30 - 8, Double(rng.nextFloat()) * 30 - 8)
+        }
+        points += [(0.5, 0.5), (12.5, 12.5), (13, 13), (-2.5, 6), (0, 0), (-0.0, 3), (16.4999, 2), (-3.5001, 2)]
+        points += (-8...20).map { (Double($0), Double($0) + 0.5) }
+        for (x, y) in points {
+            let fast = raster.read(x: x, y: y), reference = SymmetryGeometry.sample(image, side, x: x, y: y)
+            XCTAssertEqual(fast.bitPattern, reference.bitPattern, "at (\(x), \(y)): \(fast) vs \(reference)")
+        }
+    }
+
     func testOddRotationTexturesAgreeWithTheirTurn() {
         for (order, turn) in [(3, 17.0), (5, 101.0), (7, 230.0)] {
             let texture = image(turned: turn, centre: (0.12, -0.08)) { u, v in

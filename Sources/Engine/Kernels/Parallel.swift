@@ -46,3 +46,26 @@ private struct ChunkJob {
     let count: Int
     let chunks: Int
 }
+
+/// Runs `body(i)` for every i in 0..<count, each index its own piece of work, taken in turn by
+/// whichever thread is free: for items of uneven cost (a texture's symmetry measurement costs many
+/// times a shape's), where `parallelFor`'s one contiguous chunk per thread would leave a thread
+/// idle while the other works through the expensive half. Nested calls run on the calling thread.
+public func parallelForEach(_ count: Int, _ body: (Int) -> Void) {
+    guard count > 1, Threads.count > 1 else {
+        for i in 0..<count { body(i) }
+        return
+    }
+    genlab_pool_start(Int32(Threads.count))
+    withoutActuallyEscaping(body) { body in
+        var job = EachJob(body: body)
+        withUnsafeMutablePointer(to: &job) { ptr in
+            genlab_pool_run(
+                count, { context, i in context!.assumingMemoryBound(to: EachJob.self).pointee.body(Int(i)) }, ptr)
+        }
+    }
+}
+
+private struct EachJob {
+    let body: (Int) -> Void
+}

@@ -299,7 +299,11 @@ public final class SymmetryDetector {
             geometry == nil || geometry!.count == images.count,
             "SymmetryDetector.score: \(geometry!.count) geometry images for \(images.count)")
         // Each image brought to the decoy's form once, not once per fit.
-        let prepared = images.map(config.representation.classifierForm)
+        var prepared = [[Float]](repeating: [], count: images.count)
+        let representation = config.representation
+        prepared.withUnsafeMutableBufferPointer { out in
+            parallelForEach(images.count) { out[$0] = representation.classifierForm(images[$0]) }
+        }
         var probs = [[[Double]]](repeating: [], count: images.count),
             eps = [[Double]](repeating: [], count: images.count)
         // Every (seed, image) fit in one list, seed-major, fitted a few decoy batches at a time: a
@@ -317,11 +321,11 @@ public final class SymmetryDetector {
             for (k, fit) in part.enumerated() { probs[fit.image].append(p[k]); eps[fit.image].append(e[k]) }
         }
         // The images' measurements are independent (and a texture's search costs about as much as
-        // its twenty fits): shared out over the threads.
+        // its twenty fits): each taken by whichever thread is free.
         var fine = [SymmetryGeometry.Orientation?](repeating: nil, count: images.count)
         if let geometry {
             fine.withUnsafeMutableBufferPointer { out in
-                parallelFor(images.count, grain: 1) { range in for i in range { out[i] = Self.measured(geometry[i]) } }
+                parallelForEach(images.count) { out[$0] = Self.measured(geometry[$0]) }
             }
         }
         return images.indices.map { i in

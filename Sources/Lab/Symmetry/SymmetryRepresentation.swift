@@ -126,20 +126,17 @@ public struct SymmetryRepresentation: Codable, Equatable, Sendable {
                 accuracy += net.fit(Tensor(shape: [chunk.count, p], data: chunk.flatMap { $0 }), size: size)
             }
             let hidden = noGrad { net.representation(net.coordinates(size: size)) }
-            let width = hidden.shape[2]
-            for (b, im) in chunk.enumerated() {
-                let (scores, fractions) = PCA.scores(
-                    hidden.storage.pointer + b * p * width, rows: p, features: width, k: components)
-                explained.append(fractions)
-                let mean = Double(im.reduce(0, +)) / Double(p)
-                for s in scores {
-                    let corr = zip(s, im).reduce(0.0) { $0 + $1.0 * (Double($1.1) - mean) } / Double(p)
-                    let skew = s.reduce(0.0) { $0 + $1 * $1 * $1 }
-                    let sign: Double = abs(corr) > 0.05 ? (corr > 0 ? 1 : -1) : (skew >= 0 ? 1 : -1)
-                    out += s.map { Float(sign * $0) }
+            let width = hidden.shape[2], pointer = hidden.storage.pointer
+            // Each decoy's PCA on its own (they cost alike): one share of the batch per thread.
+            var pieces = [(channels: [Float], explained: [Double])](repeating: ([], []), count: chunk.count)
+            pieces.withUnsafeMutableBufferPointer { pieces in
+                parallelFor(chunk.count, grain: 1) { decoys in
+                    for b in decoys { pieces[b] = pcaChannels(pointer + b * p * width, width: width, image: chunk[b]) }
                 }
-                for _ in scores.count..<components { out += [Float](repeating: 0, count: p) }
-                if withImage == true { out += im.map { 2 * $0 - 1 } }
+            }
+            for piece in pieces {
+                out += piece.channels
+                explained.append(piece.explained)
             }
             progress?(min(images.count, start + batch))
         }
@@ -156,5 +153,27 @@ public struct SymmetryRepresentation: Codable, Equatable, Sendable {
         return Output(
             images: Tensor(shape: [images.count, channels, size, size], data: out),
             decoyAccuracy: input == .pca ? accuracy : nil, explained: explained)
+    }
+
+    /// One decoy's channels: the PCA images of its hidden layer (`hidden`: [size², width]), each
+    /// signed to agree with the image (or, where it barely correlates, to skew positive), zeros for
+    /// missing components, then the image itself as ±1 when `withImage`.
+    func pcaChannels(
+        _ hidden: UnsafePointer<Float>, width: Int, image im: [Float]
+    ) -> (channels: [Float], explained: [Double]) {
+        let p = size * size
+        let (scores, fractions) = PCA.scores(hidden, rows: p, features: width, k: components)
+        var out = [Float]()
+        out.reserveCapacity(channels * p)
+        let mean = Double(im.reduce(0, +)) / Double(p)
+        for s in scores {
+            let corr = zip(s, im).reduce(0.0) { $0 + $1.0 * (Double($1.1) - mean) } / Double(p)
+            let skew = s.reduce(0.0) { $0 + $1 * $1 * $1 }
+            let sign: Double = abs(corr) > 0.05 ? (corr > 0 ? 1 : -1) : (skew >= 0 ? 1 : -1)
+            out += s.map { Float(sign * $0) }
+        }
+        for _ in scores.count..<components { out += [Float](repeating: 0, count: p) }
+        if withImage == true { out += im.map { 2 * $0 - 1 } }
+        return (out, fractions)
     }
 }

@@ -255,6 +255,15 @@ public enum SymmetryGeometry {
         _ p: [Float], size n: Int, centre: (Double, Double), region: Region = .disc,
         _ map: (Double, Double) -> (Double, Double)
     ) -> Double {
+        agreement(BilinearRaster(p, size: n), centre: centre, region: region, map)
+    }
+
+    /// `agreement` on an image already made a `BilinearRaster` (the measurements make it once).
+    static func agreement(
+        _ raster: BilinearRaster, centre: (Double, Double), region: Region = .disc,
+        _ map: (Double, Double) -> (Double, Double)
+    ) -> Double {
+        let n = raster.size
         let (cx, cy) = centre
         let radius = min(min(cx, Double(n) - cx), min(cy, Double(n) - cy))
         // In a window, far enough to reach every corner.
@@ -281,8 +290,8 @@ public enum SymmetryGeometry {
                 }
                 let (u, v) = map(x, y)
                 if region == .window, !inside(cx + u, cy - v) { continue }
-                let value = sample(p, n, x: cx + x, y: cy - y)
-                diff += abs(value - sample(p, n, x: cx + u, y: cy - v))
+                let value = raster.read(x: cx + x, y: cy - y)
+                diff += abs(value - raster.read(x: cx + u, y: cy - v))
                 fill += value; count += 1
             }
         }
@@ -294,7 +303,8 @@ public enum SymmetryGeometry {
         return min(1, 1 - (diff / count) / (2 * m * (1 - m)))
     }
 
-    /// Bilinear read at pixel-unit coordinates (outside the image: 0, the background).
+    /// Bilinear read at pixel-unit coordinates (outside the image: 0, the background): the
+    /// reference for `BilinearRaster.read`, which the measurements use.
     static func sample(_ p: [Float], _ n: Int, x: Double, y: Double) -> Double {
         let fx = x - 0.5, fy = y - 0.5
         let x0 = Int(fx.rounded(.down)), y0 = Int(fy.rounded(.down))
@@ -308,16 +318,28 @@ public enum SymmetryGeometry {
     public static func rotationAgreement(
         _ p: [Float], size n: Int, centre: (Double, Double), degrees: Double, region: Region = .disc
     ) -> Double {
+        rotationAgreement(BilinearRaster(p, size: n), centre: centre, degrees: degrees, region: region)
+    }
+
+    static func rotationAgreement(
+        _ raster: BilinearRaster, centre: (Double, Double), degrees: Double, region: Region = .disc
+    ) -> Double {
         let a = degrees * .pi / 180, (co, si) = (cos(a), sin(a))
-        return agreement(p, size: n, centre: centre, region: region) { x, y in (co * x - si * y, si * x + co * y) }
+        return agreement(raster, centre: centre, region: region) { x, y in (co * x - si * y, si * x + co * y) }
     }
 
     /// Agreement under the mirror in the axis through the centre at `degrees`.
     public static func mirrorAgreement(
         _ p: [Float], size n: Int, centre: (Double, Double), degrees: Double, region: Region = .disc
     ) -> Double {
+        mirrorAgreement(BilinearRaster(p, size: n), centre: centre, degrees: degrees, region: region)
+    }
+
+    static func mirrorAgreement(
+        _ raster: BilinearRaster, centre: (Double, Double), degrees: Double, region: Region = .disc
+    ) -> Double {
         let a = 2 * degrees * .pi / 180, (co, si) = (cos(a), sin(a))
-        return agreement(p, size: n, centre: centre, region: region) { x, y in (co * x + si * y, si * x - co * y) }
+        return agreement(raster, centre: centre, region: region) { x, y in (co * x + si * y, si * x - co * y) }
     }
 
     /// How a square binary image (in canonical form: the shape's centroid near the centre) is
@@ -331,23 +353,24 @@ public enum SymmetryGeometry {
     /// exact symmetry measures about 1 however fine the pattern is (reported values are capped at 1).
     public static func orientation(_ binary: [Float], size n: Int, relativeToGrid: Bool = false) -> Orientation {
         let (p, centre) = prepared(binary, n)
+        let raster = BilinearRaster(p, size: n)
         let texture = isTexture(binary, size: n)
         let region: Region = texture ? .window : .disc
-        let ceiling = relativeToGrid ? gridCeiling(p, n, centre: texture ? nil : centre) : 1
+        let ceiling = relativeToGrid ? gridCeiling(raster, centre: texture ? nil : centre) : 1
         func turn(_ degrees: Double) -> (agreement: Double, centre: (Double, Double)) {
             let best: (agreement: Double, centre: (Double, Double)) =
                 texture
-                ? bestCentre(p, n) { rotationAgreement(p, size: n, centre: $0, degrees: degrees, region: .window) }
-                : (rotationAgreement(p, size: n, centre: centre, degrees: degrees), centre)
+                ? bestCentre(n) { rotationAgreement(raster, centre: $0, degrees: degrees, region: .window) }
+                : (rotationAgreement(raster, centre: centre, degrees: degrees), centre)
             return (best.agreement / ceiling, best.centre)
         }
         let round = turn(61)
         let roundness = min(
             round.agreement,
             [23.0, 113.0].map {
-                rotationAgreement(p, size: n, centre: round.centre, degrees: $0, region: region) / ceiling
+                rotationAgreement(raster, centre: round.centre, degrees: $0, region: region) / ceiling
             }.min()!)
-        let (scan, axes) = mirrorScan(p, n, centre, texture: texture, ceiling: ceiling)
+        let (scan, axes) = mirrorScan(raster, centre, texture: texture, ceiling: ceiling)
         let (direction, coherence) = stripeDirection(p, size: n)
         let orders = (3...12).map { (n: $0, agreement: turn(360 / Double($0)).agreement) }
         // Among orders that agree almost as well as the best, the largest (C₆ also passes C₃'s test).
@@ -372,7 +395,7 @@ public enum SymmetryGeometry {
             bestOrder: bestOrder, bestOrderAgreement: capped(bestOrderAgreement),
             bestAxis: tenth(bestAxis(axes, scan)), bestAxisAgreement: capped(scan[best]),
             perpendicularAxis: Double(perpendicular), perpendicularAxisAgreement: capped(scan[perpendicular]),
-            translationAgreement: capped(shiftAgreement(p, n, degrees: direction) / ceiling))
+            translationAgreement: capped(shiftAgreement(raster, degrees: direction) / ceiling))
     }
 
     /// The shift, in pixels, whose agreement is the pixel grid's own ceiling (`gridCeiling`): half a
@@ -387,11 +410,11 @@ public enum SymmetryGeometry {
     /// a symmetry, so a fine pattern (thin lines, motifs a few pixels across) agrees with its exact
     /// symmetries well below 1, a coarse one barely below; measured against this ceiling both come
     /// out near 1. A shape is measured over the disc about its `centre`, a texture (nil) in the window.
-    static func gridCeiling(_ p: [Float], _ n: Int, centre: (Double, Double)?) -> Double {
-        let mid = Double(n) / 2
+    static func gridCeiling(_ raster: BilinearRaster, centre: (Double, Double)?) -> Double {
+        let mid = Double(raster.size) / 2
         let shifts = [0.0, 45, 90, 135].map { degrees in
             let (dx, dy) = (gridShift * cos(degrees * .pi / 180), gridShift * sin(degrees * .pi / 180))
-            return agreement(p, size: n, centre: centre ?? (mid, mid), region: centre == nil ? .window : .disc) {
+            return agreement(raster, centre: centre ?? (mid, mid), region: centre == nil ? .window : .disc) {
                 x, y in (x + dx, y + dy)
             }
         }
@@ -399,10 +422,11 @@ public enum SymmetryGeometry {
     }
 
     /// Agreement under shifts along `degrees` by 15 % and 30 % of the side, the smaller, in the window.
-    static func shiftAgreement(_ p: [Float], _ n: Int, degrees: Double) -> Double {
+    static func shiftAgreement(_ raster: BilinearRaster, degrees: Double) -> Double {
+        let n = raster.size
         let (dx, dy) = (cos(degrees * .pi / 180), sin(degrees * .pi / 180)), mid = Double(n) / 2
         return [0.15, 0.3].map { f in
-            agreement(p, size: n, centre: (mid, mid), region: .window) { x, y in
+            agreement(raster, centre: (mid, mid), region: .window) { x, y in
                 (x + f * Double(n) * dx, y + f * Double(n) * dy)
             }
         }.min()!
@@ -424,7 +448,7 @@ public enum SymmetryGeometry {
     /// The best of `agreement` over centres within `searchReach` of the middle: a grid every
     /// 3 px, then every pixel about the best.
     static func bestCentre(
-        _ p: [Float], _ n: Int, _ agreement: ((Double, Double)) -> Double
+        _ n: Int, _ agreement: ((Double, Double)) -> Double
     ) -> (agreement: Double, centre: (Double, Double)) {
         let mid = Double(n) / 2, reach = Int((searchReach * Double(n)).rounded())
         var best = (agreement: -Double.infinity, centre: (mid, mid))
@@ -456,8 +480,9 @@ public enum SymmetryGeometry {
     /// through `centre`; a texture's through any point within `searchReach` of the middle (each
     /// angle's best offset, every 2 px, then every half pixel for the best angles).
     static func mirrorScan(
-        _ p: [Float], _ n: Int, _ centre: (Double, Double), texture: Bool = false, ceiling: Double = 1
+        _ raster: BilinearRaster, _ centre: (Double, Double), texture: Bool = false, ceiling: Double = 1
     ) -> (scan: [Double], axes: [(angle: Double, agreement: Double)]) {
+        let n = raster.size
         var scan: [Double]
         if texture {
             let mid = Double(n) / 2, reach = searchReach * Double(n)
@@ -465,7 +490,7 @@ public enum SymmetryGeometry {
                 // The axis through the middle moved by `offset` along its normal (y up).
                 let a = Double(degrees) * .pi / 180
                 let c = (mid - offset * sin(a), mid - offset * cos(a))
-                return mirrorAgreement(p, size: n, centre: c, degrees: Double(degrees), region: .window)
+                return mirrorAgreement(raster, centre: c, degrees: Double(degrees), region: .window)
             }
             var offsets = [Double](repeating: 0, count: 180)
             scan = (0..<180).map { k in
@@ -482,7 +507,7 @@ public enum SymmetryGeometry {
                 }
             }
         } else {
-            scan = (0..<180).map { mirrorAgreement(p, size: n, centre: centre, degrees: Double($0)) }
+            scan = (0..<180).map { mirrorAgreement(raster, centre: centre, degrees: Double($0)) }
         }
         scan = scan.map { $0 / ceiling }
         var axes: [(angle: Double, agreement: Double)] = []
@@ -508,7 +533,7 @@ public enum SymmetryGeometry {
     /// `orientation(binary, size: n).bestAxis`, without the rest of the measurement.
     public static func bestMirrorAxis(_ binary: [Float], size n: Int) -> Double {
         let (p, centre) = prepared(binary, n)
-        let (scan, axes) = mirrorScan(p, n, centre, texture: isTexture(binary, size: n))
+        let (scan, axes) = mirrorScan(BilinearRaster(p, size: n), centre, texture: isTexture(binary, size: n))
         return (bestAxis(axes, scan) * 10).rounded() / 10
     }
 
