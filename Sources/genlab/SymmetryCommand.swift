@@ -255,6 +255,7 @@ struct Symmetry: ParsableCommand {
         )
         var seeds =
             Self.defaults.heldOutSeeds
+        @Option(name: .customLong("first-decoy-seed"), help: firstDecoySeedHelp) var firstDecoySeed: UInt64 = 0
         @Option(help: "Seed of the held-out templates; the sweeps use seed + 1000.") var seed = SymmetrySeeds.heldOut
         @Option(
             name: .customLong("stability-images"),
@@ -279,6 +280,10 @@ struct Symmetry: ParsableCommand {
 
         func validate() throws {
             try Check.range(seeds, "--decoy-fits (--seeds)", 1...1000)
+            try checkFirstDecoySeed(firstDecoySeed)
+            guard firstDecoySeed == 0 || !images.isEmpty else {
+                throw ValidationError("--first-decoy-seed applies to labelled images (--images); templates start at 0")
+            }
             try Check.range(heldOutPerClass, "--held-out-per-class", 0...5_000)
             try Check.range(sweepsPerClass, "--sweeps-per-class", 0...1_000)
             try Check.range(stabilityImages, "--stability-images", 0...1_000)
@@ -342,14 +347,17 @@ struct Symmetry: ParsableCommand {
                             + "\(unlabelled[0])\n").utf8))
             }
             let r = try SymmetryImageEvaluation.evaluate(
-                labelled, detector: detector, checkpoint: path, seeds: seeds, out: out, quiet: quiet || json)
+                labelled, detector: detector, checkpoint: path, seeds: seeds, firstSeed: firstDecoySeed, out: out,
+                quiet: quiet || json)
             if json { print(String(decoding: try RunFolder.json(r), as: UTF8.self)); return }
+            // The seeds are named only when they are not the default's 0 …
+            let which = firstDecoySeed == 0 ? "" : " (seeds \(firstDecoySeed)–\(firstDecoySeed + UInt64(seeds) - 1))"
             print(
                 String(
                     format:
-                        "%@: %d labelled images, mean of %d decoy fits: accuracy %.1f %%; class unchanged when "
+                        "%@: %d labelled images, mean of %d decoy fits%@: accuracy %.1f %%; class unchanged when "
                         + "inverted %.1f %%",
-                    path, r.images, r.seeds, 100 * r.accuracy, 100 * r.polarityUnchanged))
+                    path, r.images, r.seeds, which, 100 * r.accuracy, 100 * r.polarityUnchanged))
             for name in SymmetryClass.allCases.map(\.name) {
                 guard let a = r.perClass[name] else { continue }
                 print(
@@ -482,6 +490,7 @@ struct Symmetry: ParsableCommand {
             help: "Decoy fits per image, each from its own seed (--seeds: the older name); the score is their mean.")
         var seeds = SymmetryDetector
             .defaultFits
+        @Option(name: .customLong("first-decoy-seed"), help: firstDecoySeedHelp) var firstDecoySeed: UInt64 = 0
         @Option(help: "Folder for the report pictures.") var out = "Outputs/symmetry_scores"
         @Flag(help: "Print the scores as JSON.") var json = false
         @Flag(help: "Print nothing but errors (with --json: only the JSON).") var quiet = false
@@ -491,6 +500,7 @@ struct Symmetry: ParsableCommand {
         func validate() throws {
             guard !images.isEmpty else { throw ValidationError("give the images to score (IMAGES … or --data FILE)") }
             try Check.positive(seeds, "--decoy-fits (--seeds)", max: 1000)
+            try checkFirstDecoySeed(firstDecoySeed)
         }
 
         func run() throws {
@@ -501,7 +511,8 @@ struct Symmetry: ParsableCommand {
             let path = try checkpointPath(checkpoint)
             let detector = try SymmetryDetector(checkpoint: path)
             detector.fillsHoles = !keepHoles
-            var scores = try SymmetryRun.score(images, detector: detector, seeds: seeds, out: out)
+            var scores = try SymmetryRun.score(
+                images, detector: detector, seeds: seeds, firstSeed: firstDecoySeed, out: out)
             for i in scores.indices { scores[i].image = images[i] }
             if json { print(String(decoding: try RunFolder.json(scores), as: UTF8.self)); return }
             for s in scores {
@@ -516,6 +527,14 @@ struct Symmetry: ParsableCommand {
             print("report pictures in \(out)/")
         }
     }
+}
+
+/// `--first-decoy-seed` (score, evaluate --images): the one place its meaning and its bound are written.
+private let firstDecoySeedHelp = ArgumentHelp(
+    "The first decoy fit's seed: the fits use seeds S, S + 1, …, so a run with another S measures how much a "
+        + "verdict depends on the decoys (default: 0).")
+private func checkFirstDecoySeed(_ s: UInt64) throws {
+    guard s <= 1_000_000_000 else { throw ValidationError("--first-decoy-seed must be at most 1000000000, got \(s)") }
 }
 
 /// `--keep-holes` (score, evaluate --images): the one place its meaning is written.

@@ -124,6 +124,19 @@ final class CLIContractTests: XCTestCase {
         XCTAssertTrue(none.stderr.contains("--data FILE"), none.stderr)
     }
 
+    /// --first-decoy-seed: bounded, and refused where it would mean nothing (drawn templates).
+    func testFirstDecoySeedIsCheckedBeforeAnyWork() throws {
+        let face = repositoryRoot + "/Datasets/faces/face_000.png"
+        let huge = try genlab([
+            "symmetry", "score", face, "--first-decoy-seed", "2000000000", "--out", scratchFolder("s"),
+        ])
+        XCTAssertEqual(huge.status, 64)
+        XCTAssertTrue(huge.stderr.contains("--first-decoy-seed"), huge.stderr)
+        let templates = try genlab(["symmetry", "evaluate", "--first-decoy-seed", "3", "--out", scratchFolder("e")])
+        XCTAssertEqual(templates.status, 64)
+        XCTAssertTrue(templates.stderr.contains("--images"), templates.stderr)
+    }
+
     func testJSONIsOneObjectOnStdoutAndQuietIsSilent() throws {
         let faces = repositoryRoot + "/Datasets/faces"
         let described = try genlab(["data", "describe", faces, "--json"])

@@ -304,6 +304,12 @@ final class ShippedSymmetryDetectorTests: XCTestCase {
         XCTAssertEqual(scores.count, 1)
         XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/face_000_report.png"))
         XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/scores.json"))
+        // Fits from the second seed on are the two-seed run's second fit.
+        let later = try SymmetryRun.score(
+            [repositoryRoot + "/Datasets/faces/face_000.png"], detector: detector, seeds: 1, firstSeed: 1,
+            out: scratchFolder("symmetry-score-seed1"))
+        XCTAssertEqual(scores[0].seedScores.count, 2)
+        XCTAssertEqual(later[0].seedScores, [scores[0].seedScores[1]])
         // A blank image, a corrupt file and a wrong checkpoint are errors naming the file.
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         try Image(width: 8, height: 8, channels: 1, pixels: Array(repeating: 0.5, count: 64)).writePNG(
@@ -314,6 +320,12 @@ final class ShippedSymmetryDetectorTests: XCTestCase {
                 XCTAssertTrue("\($0)".contains(bad), "\($0)")
             }
         }
+        // Among good files (read side by side), the first bad one in order is the error.
+        let face = repositoryRoot + "/Datasets/faces/face_000.png"
+        XCTAssertThrowsError(
+            try SymmetryRun.score(
+                [face, out + "/broken.png", face, out + "/blank.png"], detector: detector, seeds: 1, out: out)
+        ) { XCTAssertTrue("\($0)".contains(out + "/broken.png"), "\($0)") }
         XCTAssertThrowsError(try SymmetryDetector(checkpoint: out + "/scores.json")) {
             XCTAssertTrue("\($0)".contains("scores.json"), "\($0)")
         }

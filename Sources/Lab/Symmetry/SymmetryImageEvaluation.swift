@@ -1,5 +1,6 @@
 import Cluster
 import Datasets
+import Engine
 import Formats
 import Foundation
 
@@ -33,6 +34,9 @@ public enum SymmetryImageEvaluation {
         public var checkpoint: String
         public var images: Int
         public var seeds: Int
+        /// The first decoy seed: the fits used seeds firstSeed ..< firstSeed + seeds (absent in results
+        /// written before it could be chosen, which started at 0).
+        public var firstSeed: UInt64? = nil
         public var accuracy: Double
         public var perClass: [String: Double]
         public var perClassCount: [String: Int]
@@ -81,7 +85,7 @@ public enum SymmetryImageEvaluation {
     // Long: scores, inverted-colour scores, which-way checks and the files, in one pass over the images.
     public static func evaluate(
         _ labelled: [(String, SymmetryTruth)], detector: SymmetryDetector, checkpoint: String, seeds: Int,
-        out: String, quiet: Bool = false, cluster: Cluster = .world
+        firstSeed: UInt64 = 0, out: String, quiet: Bool = false, cluster: Cluster = .world
     ) throws -> Result {
         let start = Date()
         let n = SymmetryDetector.geometrySize
@@ -94,19 +98,36 @@ public enum SymmetryImageEvaluation {
                     image, size: n, canonical: true, fillHoles: detector.fillsHoles, source: source
                 ).pixels
         }
-        for (i, (path, _)) in labelled.enumerated() {
-            let image = try Image.read(path).grey()
-            let p = try detector.prepare(image, source: path)
-            prepared.append(p); geometry.append(try fine(image, path, p))
-            // An inverted image whose two-colour form is the original's gets the same decoys and so
-            // the same score (both are deterministic in the pixels and seeds): only the others are fitted.
-            let negative = Image(
-                width: image.width, height: image.height, channels: 1, pixels: image.pixels.map { 1 - $0 })
-            // Cut (and filled) once for both the classifier's form and the fine one.
-            let inverted = try detector.prepare(negative, source: path + " (inverted)")
-            if inverted.pixels != p.pixels {
-                extra.append(i); extraPixels.append(inverted.pixels);
-                extraGeometry.append(try fine(negative, path + " (inverted)", inverted))
+        // Each image read and prepared (with its colours inverted too) side by side; the first bad
+        // file, in order, is the error.
+        typealias Forms = (p: SymmetryDetector.Prepared, fine: [Float], inverted: (pixels: [Float], fine: [Float])?)
+        var forms = [Swift.Result<Forms, Error>?](repeating: nil, count: labelled.count)
+        forms.withUnsafeMutableBufferPointer { out in
+            parallelForEach(labelled.count) { i in
+                let path = labelled[i].0
+                out[i] = Swift.Result {
+                    let image = try Image.read(path).grey()
+                    let p = try detector.prepare(image, source: path)
+                    // An inverted image whose two-colour form is the original's gets the same decoys and
+                    // so the same score (both are deterministic in the pixels and seeds): only the others
+                    // are fitted.
+                    let negative = Image(
+                        width: image.width, height: image.height, channels: 1, pixels: image.pixels.map { 1 - $0 })
+                    // Cut (and filled) once for both the classifier's form and the fine one.
+                    let inverted = try detector.prepare(negative, source: path + " (inverted)")
+                    return (
+                        p, try fine(image, path, p),
+                        inverted.pixels == p.pixels
+                            ? nil : (inverted.pixels, try fine(negative, path + " (inverted)", inverted))
+                    )
+                }
+            }
+        }
+        for (i, form) in forms.enumerated() {
+            let f = try form!.get()
+            prepared.append(f.p); geometry.append(f.fine)
+            if let inverted = f.inverted {
+                extra.append(i); extraPixels.append(inverted.pixels); extraGeometry.append(inverted.fine)
             }
         }
         let all = prepared.map(\.pixels) + extraPixels
@@ -114,7 +135,7 @@ public enum SymmetryImageEvaluation {
         bar.quiet = quiet
         // Under mpirun the decoy fits are shared out over the ranks; rank 0 writes.
         let scores = detector.score(
-            all, seeds: (0..<UInt64(seeds)).map { $0 }, geometry: geometry + extraGeometry,
+            all, seeds: (firstSeed..<firstSeed + UInt64(seeds)).map { $0 }, geometry: geometry + extraGeometry,
             cluster: cluster
         ) { bar.update($0, items: $0) }
         bar.finish(
@@ -170,7 +191,7 @@ public enum SymmetryImageEvaluation {
         let right = (0..<names.count).reduce(0) { $0 + confusion[$1][$1] }
         func fraction(_ hits: Int, _ total: Int) -> Double? { total > 0 ? Double(hits) / Double(total) : nil }
         let result = Result(
-            checkpoint: checkpoint, images: labelled.count, seeds: seeds,
+            checkpoint: checkpoint, images: labelled.count, seeds: seeds, firstSeed: firstSeed,
             accuracy: Double(right) / Double(max(labelled.count, 1)),
             perClass: perClass, perClassCount: perClassCount, confusion: confusion,
             polarityUnchanged: Double(samePolarity) / Double(max(labelled.count, 1)),

@@ -6,9 +6,10 @@ import Foundation
 /// Scoring image files end to end (what `genlab symmetry score` and the demo do): read, binarise,
 /// score under several seeds, and write one report picture per image.
 public enum SymmetryRun {
-    /// Under mpirun the images' decoy fits are shared out over the ranks; rank 0 writes.
+    /// Each image is fitted under the decoy seeds firstSeed ..< firstSeed + seeds. Under mpirun the
+    /// images' decoy fits are shared out over the ranks; rank 0 writes.
     public static func score(
-        _ paths: [String], detector: SymmetryDetector, seeds: Int, out: String,
+        _ paths: [String], detector: SymmetryDetector, seeds: Int, firstSeed: UInt64 = 0, out: String,
         cluster: Cluster = .world
     ) throws -> [SymmetryDetector.Score] {
         // Each decoded file is dropped once prepared: only its small forms and the report's
@@ -31,7 +32,8 @@ public enum SymmetryRun {
         let prepared = files.map(\.0), thumbnails = files.map(\.1)
         let geometry = prepared.allSatisfy { $0.geometry != nil } ? prepared.map { $0.geometry! } : nil
         var scores = detector.score(
-            prepared.map(\.pixels), seeds: (0..<UInt64(seeds)).map { $0 }, geometry: geometry, cluster: cluster)
+            prepared.map(\.pixels), seeds: (firstSeed..<firstSeed + UInt64(seeds)).map { $0 }, geometry: geometry,
+            cluster: cluster)
         guard cluster.isRoot else { return scores }
         let run = try RunFolder(out)
         for i in paths.indices {
@@ -43,7 +45,7 @@ public enum SymmetryRun {
         figures.withUnsafeMutableBufferPointer { out in
             parallelForEach(paths.count) { i in
                 out[i] = detector.reportFigure(
-                    original: thumbnails[i], binary: prepared[i].shape, seed: 0, score: scores[i])
+                    original: thumbnails[i], binary: prepared[i].shape, seed: firstSeed, score: scores[i])
             }
         }
         for i in paths.indices {
