@@ -124,28 +124,33 @@ extension SymmetryGeometry {
     public static func rotationAgreement(
         _ p: [Float], size n: Int, centre: (Double, Double), degrees: Double, region: Region = .disc
     ) -> Double {
-        rotationAgreement(BilinearRaster(p, size: n), centre: centre, degrees: degrees, region: region)
-    }
-
-    static func rotationAgreement(
-        _ raster: BilinearRaster, centre: (Double, Double), degrees: Double, region: Region = .disc
-    ) -> Double {
-        let a = degrees * .pi / 180, (co, si) = (cos(a), sin(a))
-        return agreement(raster, centre: centre, region: region) { x, y in (co * x - si * y, si * x + co * y) }
+        isometryAgreement(.turn, BilinearRaster(p, size: n), centre: centre, degrees: degrees, region: region)
     }
 
     /// Agreement under the mirror in the axis through the centre at `degrees`.
     public static func mirrorAgreement(
         _ p: [Float], size n: Int, centre: (Double, Double), degrees: Double, region: Region = .disc
     ) -> Double {
-        mirrorAgreement(BilinearRaster(p, size: n), centre: centre, degrees: degrees, region: region)
+        isometryAgreement(.mirror, BilinearRaster(p, size: n), centre: centre, degrees: degrees, region: region)
     }
 
-    static func mirrorAgreement(
-        _ raster: BilinearRaster, centre: (Double, Double), degrees: Double, region: Region = .disc
+    /// The maps the measurements probe about a centre: a turn by an angle, or the mirror in the axis
+    /// at an angle.
+    enum Isometry { case turn, mirror }
+
+    /// `rotationAgreement` or `mirrorAgreement` on an image already made a `BilinearRaster`.
+    static func isometryAgreement(
+        _ kind: Isometry, _ raster: BilinearRaster, centre: (Double, Double), degrees: Double,
+        region: Region = .disc
     ) -> Double {
-        let a = 2 * degrees * .pi / 180, (co, si) = (cos(a), sin(a))
-        return agreement(raster, centre: centre, region: region) { x, y in (co * x + si * y, si * x - co * y) }
+        switch kind {
+        case .turn:
+            let a = degrees * .pi / 180, (co, si) = (cos(a), sin(a))
+            return agreement(raster, centre: centre, region: region) { x, y in (co * x - si * y, si * x + co * y) }
+        case .mirror:
+            let a = 2 * degrees * .pi / 180, (co, si) = (cos(a), sin(a))
+            return agreement(raster, centre: centre, region: region) { x, y in (co * x + si * y, si * x - co * y) }
+        }
     }
 
     /// How a square binary image (in canonical form: the shape's centroid near the centre) is
@@ -166,15 +171,15 @@ extension SymmetryGeometry {
         func turn(_ degrees: Double) -> (agreement: Double, centre: (Double, Double)) {
             let best: (agreement: Double, centre: (Double, Double)) =
                 texture
-                ? bestCentre(n) { rotationAgreement(raster, centre: $0, degrees: degrees, region: .window) }
-                : (rotationAgreement(raster, centre: centre, degrees: degrees), centre)
+                ? bestCentre(n) { isometryAgreement(.turn, raster, centre: $0, degrees: degrees, region: .window) }
+                : (isometryAgreement(.turn, raster, centre: centre, degrees: degrees), centre)
             return (best.agreement / ceiling, best.centre)
         }
         let round = turn(61)
         let roundness = min(
             round.agreement,
             [23.0, 113.0].map {
-                rotationAgreement(raster, centre: round.centre, degrees: $0, region: region) / ceiling
+                isometryAgreement(.turn, raster, centre: round.centre, degrees: $0, region: region) / ceiling
             }.min()!)
         let (scan, axes) = mirrorScan(raster, centre, texture: texture, ceiling: ceiling)
         let (direction, coherence) = stripeDirection(p, size: n)
@@ -296,7 +301,7 @@ extension SymmetryGeometry {
                 // The axis through the middle moved by `offset` along its normal (y up).
                 let a = Double(degrees) * .pi / 180
                 let c = (mid - offset * sin(a), mid - offset * cos(a))
-                return mirrorAgreement(raster, centre: c, degrees: Double(degrees), region: .window)
+                return isometryAgreement(.mirror, raster, centre: c, degrees: Double(degrees), region: .window)
             }
             var offsets = [Double](repeating: 0, count: 180)
             scan = (0..<180).map { k in
@@ -313,7 +318,7 @@ extension SymmetryGeometry {
                 }
             }
         } else {
-            scan = (0..<180).map { mirrorAgreement(raster, centre: centre, degrees: Double($0)) }
+            scan = (0..<180).map { isometryAgreement(.mirror, raster, centre: centre, degrees: Double($0)) }
         }
         scan = scan.map { $0 / ceiling }
         var axes: [(angle: Double, agreement: Double)] = []
