@@ -153,38 +153,32 @@ public enum SymmetryProbes {
         let src = x.storage.pointer, plane = side * side
         // Images are independent and cost alike: one contiguous share per thread.
         out.withUnsafeMutableBufferPointer { out in
-            parallelFor(n, grain: 1) { images in correlations(images, src, c, plane, disc, taps, into: out) }
-        }
-        return Tensor(shape: [n, c * count], data: out)
-    }
-
-    /// `correlations` of the images in `range`, written into `out` ([n, c · count]).
-    static func correlations(
-        _ range: Range<Int>, _ src: UnsafeMutablePointer<Float>, _ c: Int, _ plane: Int, _ disc: [Int],
-        _ taps: [[(Int, Float)]], into out: UnsafeMutableBufferPointer<Float>
-    ) {
-        for i in range {
-            for ch in 0..<c {
-                let base = src + (i * c + ch) * plane
-                var mean: Float = 0
-                for k in disc { mean += base[k] }
-                mean /= Float(disc.count)
-                for (m, list) in taps.enumerated() {
-                    var dot: Float = 0, aa: Float = 0, bb: Float = 0, value: Float = 0, p = 0
-                    for (index, w) in list {
-                        if index == -2 {
-                            let a = base[disc[p]] - mean, b = value - mean
-                            dot += a * b; aa += a * a; bb += b * b
-                            value = 0; p += 1
-                        } else if index >= 0 {
-                            value += w * base[index]
-                        } else {
-                            value += w * mean  // outside the image: the disc's mean, which adds nothing
+            parallelFor(n, grain: 1) { images in
+                for i in images {
+                    for ch in 0..<c {
+                        let base = src + (i * c + ch) * plane
+                        var mean: Float = 0
+                        for k in disc { mean += base[k] }
+                        mean /= Float(disc.count)
+                        for (m, list) in taps.enumerated() {
+                            var dot: Float = 0, aa: Float = 0, bb: Float = 0, value: Float = 0, p = 0
+                            for (index, w) in list {
+                                if index == -2 {
+                                    let a = base[disc[p]] - mean, b = value - mean
+                                    dot += a * b; aa += a * a; bb += b * b
+                                    value = 0; p += 1
+                                } else if index >= 0 {
+                                    value += w * base[index]
+                                } else {
+                                    value += w * mean  // outside the image: the disc's mean, which adds nothing
+                                }
+                            }
+                            out[(i * c + ch) * count + m] = aa > 0 && bb > 0 ? dot / (aa * bb).squareRoot() : 0
                         }
                     }
-                    out[(i * c + ch) * count + m] = aa > 0 && bb > 0 ? dot / (aa * bb).squareRoot() : 0
                 }
             }
         }
+        return Tensor(shape: [n, c * count], data: out)
     }
 }

@@ -280,7 +280,7 @@ struct Symmetry: ParsableCommand {
 
         func validate() throws {
             try Check.range(seeds, "--decoy-fits (--seeds)", 1...1000)
-            try checkFirstDecoySeed(firstDecoySeed)
+            try Check.range(firstDecoySeed, "--first-decoy-seed", firstDecoySeeds)
             guard firstDecoySeed == 0 || !images.isEmpty else {
                 throw ValidationError("--first-decoy-seed applies to labelled images (--images); templates start at 0")
             }
@@ -350,7 +350,7 @@ struct Symmetry: ParsableCommand {
                 labelled, detector: detector, checkpoint: path, seeds: seeds, firstSeed: firstDecoySeed, out: out,
                 quiet: quiet || json)
             if json { print(String(decoding: try RunFolder.json(r), as: UTF8.self)); return }
-            // The seeds are named only when they are not the default's 0 …
+            // The seeds are named only when they do not start at the default's 0.
             let which = firstDecoySeed == 0 ? "" : " (seeds \(firstDecoySeed)–\(firstDecoySeed + UInt64(seeds) - 1))"
             print(
                 String(
@@ -500,7 +500,7 @@ struct Symmetry: ParsableCommand {
         func validate() throws {
             guard !images.isEmpty else { throw ValidationError("give the images to score (IMAGES … or --data FILE)") }
             try Check.positive(seeds, "--decoy-fits (--seeds)", max: 1000)
-            try checkFirstDecoySeed(firstDecoySeed)
+            try Check.range(firstDecoySeed, "--first-decoy-seed", firstDecoySeeds)
         }
 
         func run() throws {
@@ -533,9 +533,7 @@ struct Symmetry: ParsableCommand {
 private let firstDecoySeedHelp = ArgumentHelp(
     "The first decoy fit's seed: the fits use seeds S, S + 1, …, so a run with another S measures how much a "
         + "verdict depends on the decoys (default: 0).")
-private func checkFirstDecoySeed(_ s: UInt64) throws {
-    guard s <= 1_000_000_000 else { throw ValidationError("--first-decoy-seed must be at most 1000000000, got \(s)") }
-}
+private let firstDecoySeeds: ClosedRange<UInt64> = 0...1_000_000_000
 
 /// `--keep-holes` (score, evaluate --images): the one place its meaning is written.
 private let keepHolesHelp = ArgumentHelp(

@@ -69,3 +69,12 @@ public func parallelForEach(_ count: Int, _ body: (Int) -> Void) {
 private struct EachJob {
     let body: (Int) -> Void
 }
+
+/// `(0..<count).map(body)` with the items shared out as `parallelForEach` does (each taken by
+/// whichever thread is free), the results in index order. A body that can fail returns a `Result`;
+/// `try results.map { try $0.get() }` then throws the first error in index order.
+public func parallelMap<T>(_ count: Int, _ body: (Int) -> T) -> [T] {
+    var out = [T?](repeating: nil, count: count)
+    out.withUnsafeMutableBufferPointer { o in parallelForEach(count) { o[$0] = body($0) } }
+    return out.map { $0! }
+}

@@ -299,11 +299,8 @@ public final class SymmetryDetector {
             geometry == nil || geometry!.count == images.count,
             "SymmetryDetector.score: \(geometry!.count) geometry images for \(images.count)")
         // Each image brought to the decoy's form once, not once per fit.
-        var prepared = [[Float]](repeating: [], count: images.count)
         let representation = config.representation
-        prepared.withUnsafeMutableBufferPointer { out in
-            parallelForEach(images.count) { out[$0] = representation.classifierForm(images[$0]) }
-        }
+        let prepared = parallelMap(images.count) { representation.classifierForm(images[$0]) }
         var probs = [[[Double]]](repeating: [], count: images.count),
             eps = [[Double]](repeating: [], count: images.count)
         // Every (seed, image) fit in one list, seed-major, fitted a few decoy batches at a time: a
@@ -322,14 +319,9 @@ public final class SymmetryDetector {
         }
         // The images' measurements are independent (and a texture's search costs about as much as
         // its twenty fits): each taken by whichever thread is free.
-        var fine = [SymmetryGeometry.Orientation?](repeating: nil, count: images.count)
-        if let geometry {
-            fine.withUnsafeMutableBufferPointer { out in
-                parallelForEach(images.count) { out[$0] = Self.measured(geometry[$0]) }
-            }
-        }
+        let fine = geometry.map { g in parallelMap(images.count) { Self.measured(g[$0]) } }
         return images.indices.map { i in
-            let measured = fine[i] ?? SymmetryGeometry.orientation(canonical(images[i]), size: size)
+            let measured = fine?[i] ?? SymmetryGeometry.orientation(canonical(images[i]), size: size)
             // Only where a file's fine image was measured is a verdict checked: at the classifier's
             // 32 px a true Cₙ's turn loses too much to the pixel grid to overrule anything.
             return Self.summary(

@@ -101,30 +101,26 @@ public enum SymmetryImageEvaluation {
         // Each image read and prepared (with its colours inverted too) side by side; the first bad
         // file, in order, is the error.
         typealias Forms = (p: SymmetryDetector.Prepared, fine: [Float], inverted: (pixels: [Float], fine: [Float])?)
-        var forms = [Swift.Result<Forms, Error>?](repeating: nil, count: labelled.count)
-        forms.withUnsafeMutableBufferPointer { out in
-            parallelForEach(labelled.count) { i in
-                let path = labelled[i].0
-                out[i] = Swift.Result {
-                    let image = try Image.read(path).grey()
-                    let p = try detector.prepare(image, source: path)
-                    // An inverted image whose two-colour form is the original's gets the same decoys and
-                    // so the same score (both are deterministic in the pixels and seeds): only the others
-                    // are fitted.
-                    let negative = Image(
-                        width: image.width, height: image.height, channels: 1, pixels: image.pixels.map { 1 - $0 })
-                    // Cut (and filled) once for both the classifier's form and the fine one.
-                    let inverted = try detector.prepare(negative, source: path + " (inverted)")
-                    return (
-                        p, try fine(image, path, p),
-                        inverted.pixels == p.pixels
-                            ? nil : (inverted.pixels, try fine(negative, path + " (inverted)", inverted))
-                    )
-                }
+        let forms = parallelMap(labelled.count) { i in
+            let path = labelled[i].0
+            return Swift.Result<Forms, Error> {
+                let image = try Image.read(path).grey()
+                let p = try detector.prepare(image, source: path)
+                // An inverted image whose two-colour form is the original's gets the same decoys and so
+                // the same score (both are deterministic in the pixels and seeds): only the others are fitted.
+                let negative = Image(
+                    width: image.width, height: image.height, channels: 1, pixels: image.pixels.map { 1 - $0 })
+                // Cut (and filled) once for both the classifier's form and the fine one.
+                let inverted = try detector.prepare(negative, source: path + " (inverted)")
+                return (
+                    p, try fine(image, path, p),
+                    inverted.pixels == p.pixels
+                        ? nil : (inverted.pixels, try fine(negative, path + " (inverted)", inverted))
+                )
             }
         }
         for (i, form) in forms.enumerated() {
-            let f = try form!.get()
+            let f = try form.get()
             prepared.append(f.p); geometry.append(f.fine)
             if let inverted = f.inverted {
                 extra.append(i); extraPixels.append(inverted.pixels); extraGeometry.append(inverted.fine)
@@ -135,7 +131,7 @@ public enum SymmetryImageEvaluation {
         bar.quiet = quiet
         // Under mpirun the decoy fits are shared out over the ranks; rank 0 writes.
         let scores = detector.score(
-            all, seeds: (firstSeed..<firstSeed + UInt64(seeds)).map { $0 }, geometry: geometry + extraGeometry,
+            all, seeds: Array(firstSeed..<firstSeed + UInt64(seeds)), geometry: geometry + extraGeometry,
             cluster: cluster
         ) { bar.update($0, items: $0) }
         bar.finish(

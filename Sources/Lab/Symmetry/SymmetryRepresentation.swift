@@ -127,12 +127,9 @@ public struct SymmetryRepresentation: Codable, Equatable, Sendable {
             }
             let hidden = noGrad { net.representation(net.coordinates(size: size)) }
             let width = hidden.shape[2], pointer = hidden.storage.pointer
-            // Each decoy's PCA on its own (they cost alike): one share of the batch per thread.
-            var pieces = [(channels: [Float], explained: [Double])](repeating: ([], []), count: chunk.count)
-            pieces.withUnsafeMutableBufferPointer { pieces in
-                parallelFor(chunk.count, grain: 1) { decoys in
-                    for b in decoys { pieces[b] = pcaChannels(pointer + b * p * width, width: width, image: chunk[b]) }
-                }
+            // Each decoy's PCA on its own, side by side.
+            let pieces = parallelMap(chunk.count) {
+                pcaChannels(pointer + $0 * p * width, width: width, image: chunk[$0])
             }
             for piece in pieces {
                 out += piece.channels

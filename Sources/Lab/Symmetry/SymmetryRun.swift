@@ -15,24 +15,19 @@ public enum SymmetryRun {
         // Each decoded file is dropped once prepared: only its small forms and the report's
         // thumbnail (the centred square at the classifier's size) are kept, whatever the files' sizes.
         // Files are read and prepared side by side; the first bad one, in order, is the error.
-        var read = [Result<(SymmetryDetector.Prepared, Image), Error>?](repeating: nil, count: paths.count)
-        read.withUnsafeMutableBufferPointer { out in
-            parallelForEach(paths.count) { i in
-                out[i] = Result {
-                    let image = try Image.read(paths[i])
-                    return (
-                        try detector.prepare(image, source: paths[i]),
-                        image.grey().centreCropSquare().resized(
-                            width: detector.size, height: detector.size, method: .area)
-                    )
-                }
+        let files = try parallelMap(paths.count) { i in
+            Result {
+                let image = try Image.read(paths[i])
+                return (
+                    try detector.prepare(image, source: paths[i]),
+                    image.grey().centreCropSquare().resized(width: detector.size, height: detector.size, method: .area)
+                )
             }
-        }
-        let files = try read.map { try $0!.get() }
+        }.map { try $0.get() }
         let prepared = files.map(\.0), thumbnails = files.map(\.1)
         let geometry = prepared.allSatisfy { $0.geometry != nil } ? prepared.map { $0.geometry! } : nil
         var scores = detector.score(
-            prepared.map(\.pixels), seeds: (firstSeed..<firstSeed + UInt64(seeds)).map { $0 }, geometry: geometry,
+            prepared.map(\.pixels), seeds: Array(firstSeed..<firstSeed + UInt64(seeds)), geometry: geometry,
             cluster: cluster)
         guard cluster.isRoot else { return scores }
         let run = try RunFolder(out)
@@ -41,16 +36,12 @@ public enum SymmetryRun {
             scores[i].threshold = Double(prepared[i].threshold)
         }
         // Each picture fits its own decoy (for the PCA panels): made side by side, written in order.
-        var figures = [PanelFigure?](repeating: nil, count: paths.count)
-        figures.withUnsafeMutableBufferPointer { out in
-            parallelForEach(paths.count) { i in
-                out[i] = detector.reportFigure(
-                    original: thumbnails[i], binary: prepared[i].shape, seed: firstSeed, score: scores[i])
-            }
+        let figures = parallelMap(paths.count) { i in
+            detector.reportFigure(original: thumbnails[i], binary: prepared[i].shape, seed: firstSeed, score: scores[i])
         }
         for i in paths.indices {
             let name = URL(fileURLWithPath: paths[i]).deletingPathExtension().lastPathComponent
-            try figures[i]!.write(run.file("\(name)_report.png"))
+            try figures[i].write(run.file("\(name)_report.png"))
         }
         try run.writeJSON(scores, to: "scores.json")
         var page = RunReport(title: "GenLab symmetry scores — \(out)")

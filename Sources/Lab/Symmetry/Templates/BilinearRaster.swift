@@ -2,8 +2,8 @@
 /// the background (0) outside it: the hot inner read of every agreement (millions per texture).
 ///
 /// The values are kept in Double with a zero border of `pad` pixels, so a read near the image needs
-/// no per-corner bounds test and no call to `floor`; reads farther out take the reference path
-/// (`SymmetryGeometry.sample`), whose digits every read here reproduces exactly.
+/// no per-corner bounds test and no call to `floor`; a read farther out has all four corners off the
+/// image and is 0. Every read reproduces the reference `SymmetryGeometry.sample` bit for bit.
 struct BilinearRaster: Sendable {
     /// Zero pixels kept around the image: every read of the measurements lands within it (a disc's
     /// points and images lie within half a pixel of the image, a grid shift adds half a pixel).
@@ -11,8 +11,6 @@ struct BilinearRaster: Sendable {
     let size: Int
     let width: Int
     let values: [Double]
-    /// The image itself, for reads beyond the border.
-    let pixels: [Float]
 
     init(_ p: [Float], size n: Int) {
         precondition(p.count == n * n, "BilinearRaster: \(p.count) values for a \(n)×\(n) image")
@@ -21,7 +19,7 @@ struct BilinearRaster: Sendable {
         for r in 0..<n {
             for c in 0..<n { v[(r + Self.pad) * w + c + Self.pad] = Double(p[r * n + c]) }
         }
-        size = n; width = w; values = v; pixels = p
+        size = n; width = w; values = v
     }
 
     /// The bilinear read at (x, y), pixel centres at half-integers: `SymmetryGeometry.sample`'s value.
@@ -33,9 +31,8 @@ struct BilinearRaster: Sendable {
         if Double(x0) > fx { x0 -= 1 }
         if Double(y0) > fy { y0 -= 1 }
         let pad = Self.pad
-        guard x0 >= -pad, y0 >= -pad, x0 < size + pad - 1, y0 < size + pad - 1 else {
-            return SymmetryGeometry.sample(pixels, size, x: x, y: y)
-        }
+        // Beyond the border both columns (or both rows) of the read lie off the image.
+        guard x0 >= -pad, y0 >= -pad, x0 < size + pad - 1, y0 < size + pad - 1 else { return 0 }
         let ax = fx - Double(x0), ay = fy - Double(y0), w = width
         return values.withUnsafeBufferPointer { v in
             let k = (y0 + pad) * w + x0 + pad
