@@ -24,6 +24,11 @@ public final class ConditionalFlow: Module {
         public var bins: Int = 8
         public var tailBound: Float = 4
         public var scaling: Scaling = .logit
+        /// The logit's range is the training data's widened by this fraction of it on each side
+        /// (nil: 0.05, what checkpoints without the key were fitted with). A small margin sends a
+        /// hard edge of the data (a density that stops at a bound, like |m_J2 − m_J1| at 0) far into
+        /// the logit's tail, where the flow need not model a step.
+        public var logitMargin: Float?
         public var featureNames: [String] = []
         public var contextNames: [String] = []
 
@@ -63,7 +68,8 @@ public final class ConditionalFlow: Module {
     // MARK: input scaling
 
     /// Fits the input scaling to training features [N, D] and contexts [N, C]: the logit's range
-    /// is the data's range widened by 5 % on each side, so held-out data a little outside it stays finite.
+    /// is the data's range widened by `config.logitMargin` of it on each side (held-out data a
+    /// little outside it is clamped, so it stays finite).
     public func fitScaling(features x: Tensor, context: Tensor?) {
         let n = x.shape[0], d = config.features
         let v = x.scalars
@@ -72,7 +78,7 @@ public final class ConditionalFlow: Module {
             for j in 0..<d {
                 var lo = Float.infinity, hi = -Float.infinity
                 for i in 0..<n { lo = Swift.min(lo, v[i * d + j]); hi = Swift.max(hi, v[i * d + j]) }
-                let margin = Swift.max((hi - lo) * 0.05, 1e-6)
+                let margin = Swift.max((hi - lo) * (config.logitMargin ?? 0.05), 1e-6)
                 low[j] = lo - margin; high[j] = hi + margin
             }
         }

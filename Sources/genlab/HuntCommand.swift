@@ -34,9 +34,17 @@ struct Hunt: ParsableCommand {
         name: .customLong("classifier-seeds"), help: "Classifier trainings per method, for the spread (default: 3).")
     var classifierSeeds: Int?
     @Option(name: .customLong("classifier-epochs"), help: "Classifier epochs (default: 20).") var classifierEpochs: Int?
+    @Option(
+        name: .customLong("classifier-ensemble"),
+        help: "Each classifier's best epochs (by validation loss) whose outputs are averaged (default: 1).")
+    var classifierEnsemble: Int?
     @Option(name: .customLong("flow-epochs"), help: "Flow epochs (default: 30).") var flowEpochs: Int?
     @Option(help: "Flow: spline or affine (default: spline).", transform: Choice.parse("--transform"))
     var transform: ConditionalFlow.Transform?
+    @Option(
+        name: .customLong("logit-margin"),
+        help: "Flows: the logit's range is the data's widened by this fraction on each side (default: 0.0001).")
+    var logitMargin: Float?
     @Option(help: "CATHODE: flow samples per signal-region data event (default: 4).") var oversampling: Int?
     @Option(
         name: .customLong("flow-lr-schedule"),
@@ -79,11 +87,13 @@ struct Hunt: ParsableCommand {
             try Check.positive(classifierEpochs, "--classifier-epochs", max: 10_000)
             o.classifier.epochs = classifierEpochs
         }
+        if let classifierEnsemble { o.classifier.keptEpochs = classifierEnsemble }
         if let flowEpochs {
             try Check.positive(flowEpochs, "--flow-epochs", max: 10_000)
             o.flowEpochs = flowEpochs
         }
         if let transform { o.flow.transform = transform }
+        if let logitMargin { o.flow.logitMargin = logitMargin }
         if let oversampling { o.oversampling = oversampling }
         if let flowEnsemble { o.flowEnsemble = flowEnsemble }
         if let flowSchedule { o.flowSchedule = flowSchedule }

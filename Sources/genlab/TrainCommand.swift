@@ -67,6 +67,10 @@ struct Train: ParsableCommand {
         help: "Flow: input scaling, logit (of the range, then standardised) or standard (default: logit).",
         transform: Choice.parse("--scaling"))
     var scaling: ConditionalFlow.Scaling?
+    @Option(
+        name: .customLong("logit-margin"),
+        help: "Flow: the logit's range is the data's widened by this fraction on each side (default: 0.05).")
+    var logitMargin: Float?
     @Option(help: "Flow: train on rows with LOW <= NAME < HIGH, as NAME:LOW:HIGH; repeatable (default: all rows).")
     var keep: [String] = []
     @Option(help: "Flow: leave out rows with LOW <= NAME < HIGH (a signal region, e.g. mjj:3.3:3.7) (default: none).")
@@ -183,12 +187,12 @@ struct Train: ParsableCommand {
             try Check.positive(f, "--features", max: 1024)
         }
         if kind != .flow,
-            context != nil || transform != nil || blocks != nil || bins != nil || scaling != nil || !keep.isEmpty
-                || !exclude.isEmpty || backgroundOnly
+            context != nil || transform != nil || blocks != nil || bins != nil || scaling != nil
+                || logitMargin != nil || !keep.isEmpty || !exclude.isEmpty || backgroundOnly
         {
             throw ValidationError(
-                "--context, --transform, --blocks, --bins, --scaling, --keep, --exclude and --background-only are "
-                    + "flow options")
+                "--context, --transform, --blocks, --bins, --scaling, --logit-margin, --keep, --exclude and "
+                    + "--background-only are flow options")
         }
         if kind == .flow, let problems = try? flowOptions().problems, !problems.isEmpty {
             throw ValidationError(problems.joined(separator: "; "))
@@ -241,6 +245,7 @@ struct Train: ParsableCommand {
         if let blocks { f.blocks = blocks }
         if let bins { f.bins = bins }
         if let scaling { f.scaling = scaling }
+        if let logitMargin { f.logitMargin = logitMargin }
         if let hidden, kind == .flow { f.hidden = hidden.split(separator: ",").compactMap { Int($0) } }
         f.keep = try keep.map { try RangeCut(parsing: $0, flag: "--keep") }
         f.exclude = try exclude.map { try RangeCut(parsing: $0, flag: "--exclude") }

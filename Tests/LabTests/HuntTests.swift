@@ -64,6 +64,11 @@ final class HuntTests: XCTestCase {
         XCTAssertLessThan(sic(null, .iad), 2)
         // The supervised classifier does not need injected signal.
         XCTAssertGreaterThan(sic(null, .supervised), 3.5)
+        // The side-band flow's samples in the SR are close to the true SR background: a classifier
+        // told to separate them does little better than a coin.
+        let fidelity = try XCTUnwrap(null.flowFidelityAUC)
+        XCTAssertGreaterThan(fidelity, 0.45)
+        XCTAssertLessThan(fidelity, 0.6)
 
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hunt-\(UUID())").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -72,6 +77,8 @@ final class HuntTests: XCTestCase {
         for name in ["report.json", "report.html", "max_sic_vs_sb.png", "mjj_after_cuts_cathode_sb0.2000.png"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/" + name), name)
         }
+        let html = try String(contentsOfFile: folder + "/report.html", encoding: .utf8)
+        XCTAssertTrue(html.contains("a classifier&#39;s AUC") || html.contains("a classifier's AUC"))
         let json = try JSONSerialization.jsonObject(
             with: Data(contentsOf: URL(fileURLWithPath: folder + "/report.json")))
         let document = try XCTUnwrap(json as? [String: Any])
@@ -155,5 +162,41 @@ final class HuntTests: XCTestCase {
         XCTAssertEqual(pooled[0].dataSeeds, [0, 1])
         XCTAssertEqual(pooled[0].interpolationW1?["mJ1"] ?? 0, 0.01, accuracy: 1e-12)
         XCTAssertEqual(HuntExperiment.pooled([[experiment(0.01, [3])]], seeds: [5])[0].dataSeeds, nil)
+    }
+
+    /// Keeping several epochs changes what the members say, not how they train: the validation
+    /// losses are the same, the outputs are the mean over the kept epochs, and no more epochs are
+    /// kept than were run.
+    func testClassifiersAverageTheirBestEpochsWithoutTrainingDifferently() {
+        var rng = PRNG(seed: 3)
+        let n = 2000
+        let x = Tensor.normal([n, 2], rng: &rng)
+        // Class 1 is shifted along the first feature: a weak, learnable difference.
+        let labels = (0..<n).map { $0 % 2 }
+        for i in 0..<n where labels[i] == 1 { x.storage.pointer[2 * i] += 0.8 }
+        let members = (0..<2).map { k in
+            ClassifierEnsemble.Member(
+                training: Array(stride(from: k, to: 1500, by: 1)), validation: Array(1500..<n), seed: UInt64(k))
+        }
+        func ensemble(epochs: Int, kept: Int) -> ClassifierEnsemble {
+            var c = ClassifierEnsemble.Config()
+            c.hidden = [16]; c.epochs = epochs; c.keptEpochs = kept; c.batchSize = 32
+            return ClassifierEnsemble(config: c, inputs: x, labels: labels, members: members)
+        }
+        let one = ensemble(epochs: 6, kept: 1), four = ensemble(epochs: 6, kept: 4)
+        XCTAssertEqual(one.bestLoss, four.bestLoss)
+        XCTAssertEqual(one.bestEpoch, four.bestEpoch)
+        let test = Tensor.normal([400, 2], rng: &rng)
+        let p1 = one.probability(test, members: [0, 1]), p4 = four.probability(test, members: [0, 1])
+        XCTAssertNotEqual(p1, p4)
+        // Both separate the classes, the averaged one no worse than a little below the best epoch's.
+        let scores = one.probability(x, members: [0]), averaged = four.probability(x, members: [0])
+        let auc1 = ROC(scores: scores, labels: labels).auc, auc4 = ROC(scores: averaged, labels: labels).auc
+        XCTAssertGreaterThan(auc1, 0.65)
+        XCTAssertGreaterThan(auc4, auc1 - 0.02)
+        // One epoch run: every kept count is that epoch alone.
+        XCTAssertEqual(
+            ensemble(epochs: 1, kept: 1).probability(test, members: [1]),
+            ensemble(epochs: 1, kept: 5).probability(test, members: [1]))
     }
 }

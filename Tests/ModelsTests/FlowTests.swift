@@ -137,4 +137,31 @@ final class FlowTests: XCTestCase {
         let low = flow.featureLow.value.scalars, high = flow.featureHigh.value.scalars
         for (i, v) in samples.enumerated() { XCTAssertTrue(v > low[i % 2] && v < high[i % 2], "\(v)") }
     }
+
+    /// The logit's range is the data's widened by the margin; a configuration written before the
+    /// margin existed reads as the 5 % it was fitted with.
+    func testLogitMarginWidensTheRangeAndOldConfigurationsKeepFivePercent() throws {
+        var rng = PRNG(seed: 4)
+        let x = Tensor.uniform([300, 1], low: 0, high: 2, rng: &rng)
+        let v = x.scalars, lo = v.min()!, hi = v.max()!
+        for (margin, expected) in [(nil, Float(0.05)), (Float(1e-4), 1e-4), (Float(0), 0)] as [(Float?, Float)] {
+            var c = ConditionalFlow.Config(features: 1, contextFeatures: 0)
+            c.blocks = 1; c.hiddenFeatures = 4; c.logitMargin = margin
+            let flow = ConditionalFlow(c, rng: &rng)
+            flow.fitScaling(features: x, context: nil)
+            let width = max((hi - lo) * expected, 1e-6)
+            XCTAssertEqual(flow.featureLow.value.scalars[0], lo - width, accuracy: 1e-6)
+            XCTAssertEqual(flow.featureHigh.value.scalars[0], hi + width, accuracy: 1e-6)
+            // The data's own extremes stay finite in the density.
+            let lp = noGrad { flow.logProbability(x, context: nil) }.scalars
+            XCTAssertTrue(lp.allSatisfy(\.isFinite))
+        }
+        var old =
+            try JSONSerialization.jsonObject(
+                with: JSONEncoder().encode(ConditionalFlow.Config(features: 2, contextFeatures: 1))) as! [String: Any]
+        old.removeValue(forKey: "logitMargin")
+        let decoded = try JSONDecoder().decode(
+            ConditionalFlow.Config.self, from: JSONSerialization.data(withJSONObject: old))
+        XCTAssertNil(decoded.logitMargin)
+    }
 }

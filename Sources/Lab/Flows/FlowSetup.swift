@@ -38,6 +38,8 @@ public struct FlowOptions: Codable, Sendable, Equatable {
     public var hidden = [64, 64]
     public var bins = 8
     public var scaling = ConditionalFlow.Scaling.logit
+    /// The logit's margin, a fraction of each feature's range (`ConditionalFlow.Config.logitMargin`).
+    public var logitMargin: Float = 0.05
     /// Rows kept: inside every `keep` cut, outside every `exclude` cut (a signal region).
     public var keep: [RangeCut] = []
     public var exclude: [RangeCut] = []
@@ -48,7 +50,7 @@ public struct FlowOptions: Codable, Sendable, Equatable {
     public var config: ConditionalFlow.Config {
         var c = ConditionalFlow.Config(features: features.count, contextFeatures: context.count)
         c.transform = transform; c.blocks = blocks; c.hiddenFeatures = hidden.first ?? 64
-        c.hiddenLayers = hidden.count; c.bins = bins; c.scaling = scaling
+        c.hiddenLayers = hidden.count; c.bins = bins; c.scaling = scaling; c.logitMargin = logitMargin
         c.featureNames = features; c.contextNames = context
         return c
     }
@@ -81,6 +83,7 @@ public struct FlowOptions: Codable, Sendable, Equatable {
         if !(c.tailBound.isFinite && c.tailBound > 0 && c.tailBound <= 100) {
             p.append("the spline's tail bound must be in (0, 100]")
         }
+        if let m = c.logitMargin, !(m >= 0 && m <= 1) { p.append("the logit's margin must be in [0, 1], not \(m)") }
         if !c.featureNames.isEmpty && c.featureNames.count != c.features {
             p.append("feature names do not match the feature count")
         }

@@ -8,14 +8,17 @@ import NN
 ///
 /// Each member: inputs standardised, `hidden` ReLU layers, one logit; binary cross-entropy with
 /// optional per-row weights, the two classes then weighted to equal total weight; Adam; after
-/// every epoch the loss on the member's validation rows decides whether its weights are kept (the
-/// best epoch wins).
+/// every epoch the loss on the member's validation rows decides whether its weights are kept: the
+/// member is the mean of its `keptEpochs` best epochs (CATHODE's ensemble, which smooths the
+/// epoch-to-epoch wobble of a classifier trained on a weak, noisy label).
 public final class ClassifierEnsemble {
     public struct Config: Codable, Sendable, Equatable {
         public var hidden = [64, 64, 64]
         public var epochs = 20
         public var batchSize = 256
         public var learningRate: Float = 1e-3
+        /// Each member's best epochs (by validation loss) whose outputs are averaged.
+        public var keptEpochs = 1
         public init() {}
     }
 
@@ -37,6 +40,10 @@ public final class ClassifierEnsemble {
     /// Best validation loss of every member, and the epoch it was reached.
     public private(set) var bestLoss: [Double]
     public private(set) var bestEpoch: [Int]
+    /// Copies of every parameter; member k's slices of `kept[s]` hold one of its best epochs for
+    /// each s < `keptCount[k]`.
+    private var kept: [[Tensor]] = []
+    private var keptCount: [Int] = []
 
     /// Trains every member on rows of `inputs` [N, D] with `labels` (0/1) and returns the ensemble
     /// holding each member's best-epoch weights; `weights` (one per row, > 0) weigh rows within
@@ -102,7 +109,11 @@ public final class ClassifierEnsemble {
             return (total / (2 * max(zeros, 1e-12)), total / (2 * max(ones, 1e-12)))
         }
         let steps = max(1, members.map(\.training.count).max()! / batch)
-        let best = parameters.map { $0.1.copy() }
+        let slots = max(1, min(config.keptEpochs, config.epochs))
+        kept = (0..<slots).map { _ in parameters.map { $0.1.copy() } }
+        keptCount = Array(repeating: 0, count: count)
+        // Each member's kept epochs: (validation loss, slot), best first.
+        var ranking: [[(Double, Int)]] = Array(repeating: [], count: count)
         for epoch in 0..<config.epochs {
             let permutations = members.indices.map { orders[$0].permutation(members[$0].training.count) }
             for step in 0..<steps {
@@ -128,17 +139,39 @@ public final class ClassifierEnsemble {
             }
             let validation = validationLoss(
                 x, labels: labels, rowWeights: rowWeights, members: members, weights: classWeights)
-            for k in 0..<count where validation[k] < bestLoss[k] {
-                bestLoss[k] = validation[k]
-                bestEpoch[k] = epoch + 1
+            for k in 0..<count where validation[k].isFinite {
+                if validation[k] < bestLoss[k] { bestLoss[k] = validation[k]; bestEpoch[k] = epoch + 1 }
+                let slot: Int
+                if ranking[k].count < slots {
+                    slot = ranking[k].count
+                } else if validation[k] < ranking[k].last!.0 {
+                    slot = ranking[k].removeLast().1
+                } else {
+                    continue
+                }
+                ranking[k].append((validation[k], slot))
+                ranking[k].sort { $0.0 < $1.0 }
                 for (j, p) in parameters.enumerated() {
                     let per = p.1.count / count
-                    (best[j].storage.pointer + k * per).update(from: p.1.storage.pointer + k * per, count: per)
+                    (kept[slot][j].storage.pointer + k * per).update(from: p.1.storage.pointer + k * per, count: per)
                 }
             }
             progress?(epoch + 1, config.epochs)
         }
-        for (j, p) in parameters.enumerated() { p.1.assign(best[j]) }
+        // Slots in order of loss, so slot 0 is every member's best epoch and the parameters hold it.
+        let reordered = kept.map { $0.map { $0.copy() } }
+        for k in 0..<count {
+            keptCount[k] = ranking[k].count
+            for (rank, (_, slot)) in ranking[k].enumerated() {
+                for j in parameters.indices {
+                    let per = kept[slot][j].count / count
+                    (reordered[rank][j].storage.pointer + k * per).update(
+                        from: kept[slot][j].storage.pointer + k * per, count: per)
+                }
+            }
+        }
+        kept = reordered
+        for (j, p) in parameters.enumerated() { p.1.assign(kept[0][j]) }
     }
 
     /// Each member's class-weighted loss on its validation rows (its training rows when it has none).
@@ -164,28 +197,36 @@ public final class ClassifierEnsemble {
         }
     }
 
-    /// Member k's logits for standardised rows x [N, D].
-    func memberLogits(_ k: Int, _ x: Tensor) -> Tensor {
+    /// Member k's logits for standardised rows x [N, D], with the weights of its `rank`-th best epoch
+    /// (the parameters as they stand when nil: during training, the epoch just finished).
+    func memberLogits(_ k: Int, _ x: Tensor, rank: Int? = nil) -> Tensor {
         var h = x
         for (i, layer) in layers.enumerated() {
-            let w = layer.weight.slice(axis: 0, start: k, end: k + 1).reshape([layer.inFeatures, layer.outFeatures])
-            let b = layer.bias.slice(axis: 0, start: k, end: k + 1).reshape([layer.outFeatures])
+            let weight = rank.map { kept[$0][2 * i] } ?? layer.weight
+            let bias = rank.map { kept[$0][2 * i + 1] } ?? layer.bias
+            let w = weight.slice(axis: 0, start: k, end: k + 1).reshape([layer.inFeatures, layer.outFeatures])
+            let b = bias.slice(axis: 0, start: k, end: k + 1).reshape([layer.outFeatures])
             h = h.matmul(w) + b
             if i < layers.count - 1 { h = h.relu() }
         }
         return h.reshape([x.shape[0]])
     }
 
-    /// The mean over `members` of their sigmoid outputs for raw rows x [N, D].
+    /// The mean over `members` of their sigmoid outputs for raw rows x [N, D]; each member's output
+    /// is the mean over its kept epochs.
     public func probability(_ x: Tensor, members: [Int]) -> [Double] {
         noGrad {
             let n = x.shape[0]
             var sum = [Double](repeating: 0, count: n)
             let xs = standardised(x)
             for k in members {
-                for start in stride(from: 0, to: n, by: 16_384) {
-                    let z = memberLogits(k, xs.slice(axis: 0, start: start, end: min(n, start + 16_384))).scalars
-                    for (i, s) in z.enumerated() { sum[start + i] += 1 / (1 + exp(-Double(s))) }
+                let epochs = max(keptCount[k], 1)
+                for rank in 0..<epochs {
+                    for start in stride(from: 0, to: n, by: 16_384) {
+                        let part = xs.slice(axis: 0, start: start, end: min(n, start + 16_384))
+                        let z = memberLogits(k, part, rank: keptCount[k] > 0 ? rank : nil).scalars
+                        for (i, s) in z.enumerated() { sum[start + i] += 1 / (1 + exp(-Double(s))) / Double(epochs) }
+                    }
                 }
             }
             return sum.map { $0 / Double(max(members.count, 1)) }

@@ -86,6 +86,13 @@ public enum HuntReport {
             if let nll = e.flowValidationNLL {
                 rows.append(("side-band flow held-out nll", String(format: "%.4f", nll)))
             }
+            if let model = e.interpolationW1, let truth = e.truthW1 {
+                var check = options.features.map {
+                    String(format: "%@ %.4f (truth %.4f)", $0, model[$0] ?? .nan, truth[$0] ?? .nan)
+                }.joined(separator: ", ")
+                if let auc = e.flowFidelityAUC { check = String(format: "a classifier's AUC %.4f; W1 ", auc) + check }
+                rows.append(("side-band flow in the SR vs true SR background", check))
+            }
             for r in e.results {
                 rows.append(
                     (

@@ -88,6 +88,7 @@ public final class HuntRunner {
                 let samples = try cathodeSamples(sidebandFlow!, dataSR: dataSR)
                 (experiment.interpolationW1, experiment.truthW1) = interpolationCheck(
                     samples, background: referenceSR + sample.testBackground)
+                experiment.flowFidelityAUC = fidelityAUC(samples, truth: referenceSR)
                 result = classify(
                     method, positives: .rows(dataSR), negatives: .values(samples), test: test, testLabels: testLabels,
                     data: sample.data)
@@ -239,6 +240,35 @@ public final class HuntRunner {
             }
         }
         return samples.indexSelect(axis: 0, indices: kept)
+    }
+
+    /// The flow's samples against true SR background in all features at once: the AUC of a
+    /// classifier (the hunt's, one seed, k-fold, every event scored by the member that did not see
+    /// it) told to separate them. 0.5 is a perfect background model; what CATHODE's classifier can
+    /// learn from the flow's mismodelling grows with the distance from it.
+    func fidelityAUC(_ samples: Tensor, truth: [Int]) -> Double {
+        let inputs = Tensor.concat([x.indexSelect(axis: 0, indices: truth), samples], axis: 0)
+        let labels = Array(repeating: 1, count: truth.count) + Array(repeating: 0, count: samples.shape[0])
+        let k = options.folds
+        var rng = PRNG(seed: options.seed).fork(41)
+        var fold = [Int](repeating: 0, count: labels.count)
+        for (i, r) in rng.permutation(labels.count).enumerated() { fold[r] = i % k }
+        let members = (0..<k).map { f in
+            ClassifierEnsemble.Member(
+                training: labels.indices.filter { fold[$0] != f && fold[$0] != (f + 1) % k },
+                validation: labels.indices.filter { fold[$0] == (f + 1) % k }, seed: options.seed &+ 4000 &+ UInt64(f))
+        }
+        let ensemble = ClassifierEnsemble(config: options.classifier, inputs: inputs, labels: labels, members: members)
+        var scores = [Double](repeating: 0, count: labels.count)
+        for f in 0..<k {
+            let rows = labels.indices.filter { fold[$0] == f }
+            for (i, p) in zip(rows, ensemble.probability(inputs.indexSelect(axis: 0, indices: rows), members: [f])) {
+                scores[i] = p
+            }
+        }
+        let auc = ROC(scores: scores, labels: labels).auc
+        log(String(format: "SB flow in the SR vs true SR background, a classifier's AUC: %.4f (0.5 = perfect)", auc))
+        return auc
     }
 
     /// W1 per feature: flow samples vs true SR background, and one half of that truth vs the other

@@ -59,6 +59,10 @@ public struct HuntOptions: Codable, Sendable, Equatable {
         flow.transform = .spline
         flow.blocks = 8
         flow.hidden = [64, 64]
+        // |m_J2 − m_J1| has its highest density at its bound 0: a wide logit margin leaves that a
+        // step the flow smooths, and CATHODE's classifier learns the step instead of the signal
+        // (measured in docs/hunt.md).
+        flow.logitMargin = 1e-4
     }
 
     /// What is wrong with the options, in words.
@@ -71,6 +75,7 @@ public struct HuntOptions: Codable, Sendable, Equatable {
         if !(2...20).contains(folds) { p.append("--folds must be 2…20") }
         if !(1...20).contains(classifierSeeds) { p.append("--classifier-seeds must be 1…20") }
         if !(1...100).contains(oversampling) { p.append("--oversampling must be 1…100") }
+        if !(1...100).contains(classifier.keptEpochs) { p.append("--classifier-ensemble must be 1…100") }
         if !(1...50).contains(flowEnsemble) { p.append("--flow-ensemble must be 1…50") }
         if !(sidebandWidth > 0 && sidebandWidth < 10) { p.append("--sideband-width must be in (0, 10) TeV") }
         return p + flow.problems
@@ -153,6 +158,9 @@ public struct HuntExperiment: Codable, Sendable {
     /// true SR background (the spread a perfect model would show).
     public var interpolationW1: [String: Double]?
     public var truthW1: [String: Double]?
+    /// The AUC of a classifier between the SB flow's samples in the SR and true SR background (0.5:
+    /// indistinguishable).
+    public var flowFidelityAUC: Double?
     /// The data seeds (split, injection, flows) pooled into this result; nil for one.
     public var dataSeeds: [UInt64]?
 
@@ -201,6 +209,8 @@ public struct HuntExperiment: Codable, Sendable {
             }
             e.interpolationW1 = meanMap(\.interpolationW1)
             e.truthW1 = meanMap(\.truthW1)
+            let fidelity = all.compactMap(\.flowFidelityAUC)
+            e.flowFidelityAUC = fidelity.isEmpty ? nil : fidelity.reduce(0, +) / Double(fidelity.count)
             e.results = all[0].results.map { r in
                 let same = all.compactMap { $0.results.first { $0.method == r.method } }
                 var pooled = HuntMethodResult(
