@@ -25,10 +25,12 @@ public final class ConditionalFlow: Module {
         public var tailBound: Float = 4
         public var scaling: Scaling = .logit
         /// The logit's range is the training data's widened by this fraction of it on each side
-        /// (nil: 0.05, what checkpoints without the key were fitted with). A small margin sends a
+        /// (nil: `defaultLogitMargin`, what checkpoints without the key were fitted with). A small margin sends a
         /// hard edge of the data (a density that stops at a bound, like |m_J2 − m_J1| at 0) far into
         /// the logit's tail, where the flow need not model a step.
         public var logitMargin: Float?
+        /// The margin of checkpoints written before it was configurable, and of `genlab train flow`.
+        public static let defaultLogitMargin: Float = 0.05
         public var featureNames: [String] = []
         public var contextNames: [String] = []
 
@@ -78,7 +80,7 @@ public final class ConditionalFlow: Module {
             for j in 0..<d {
                 var lo = Float.infinity, hi = -Float.infinity
                 for i in 0..<n { lo = Swift.min(lo, v[i * d + j]); hi = Swift.max(hi, v[i * d + j]) }
-                let margin = Swift.max((hi - lo) * (config.logitMargin ?? 0.05), 1e-6)
+                let margin = Swift.max((hi - lo) * (config.logitMargin ?? Config.defaultLogitMargin), 1e-6)
                 low[j] = lo - margin; high[j] = hi + margin
             }
         }

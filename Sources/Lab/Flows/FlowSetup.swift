@@ -39,7 +39,7 @@ public struct FlowOptions: Codable, Sendable, Equatable {
     public var bins = 8
     public var scaling = ConditionalFlow.Scaling.logit
     /// The logit's margin, a fraction of each feature's range (`ConditionalFlow.Config.logitMargin`).
-    public var logitMargin: Float = 0.05
+    public var logitMargin = ConditionalFlow.Config.defaultLogitMargin
     /// Rows kept: inside every `keep` cut, outside every `exclude` cut (a signal region).
     public var keep: [RangeCut] = []
     public var exclude: [RangeCut] = []

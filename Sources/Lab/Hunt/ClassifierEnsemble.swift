@@ -40,13 +40,14 @@ public final class ClassifierEnsemble {
     /// Best validation loss of every member, and the epoch it was reached.
     public private(set) var bestLoss: [Double]
     public private(set) var bestEpoch: [Int]
-    /// Copies of every parameter; member k's slices of `kept[s]` hold one of its best epochs for
-    /// each s < `keptCount[k]`.
+    /// Copies of every parameter, one per slot; member k's slices of `kept[s]` hold one of its best
+    /// epochs for each slot s in `keptSlots[k]` (best first). A member whose validation loss was
+    /// never finite has none, and answers with slot 0's copy of its initial weights.
     private var kept: [[Tensor]] = []
-    private var keptCount: [Int] = []
+    private var keptSlots: [[Int]] = []
 
     /// Trains every member on rows of `inputs` [N, D] with `labels` (0/1) and returns the ensemble
-    /// holding each member's best-epoch weights; `weights` (one per row, > 0) weigh rows within
+    /// holding each member's best epochs' weights; `weights` (one per row, > 0) weigh rows within
     /// their class. `progress` is told (epoch, epochs) as it goes.
     public init(
         config: Config, inputs: Tensor, labels: [Int], weights: [Float]? = nil, members: [Member],
@@ -111,7 +112,6 @@ public final class ClassifierEnsemble {
         let steps = max(1, members.map(\.training.count).max()! / batch)
         let slots = max(1, min(config.keptEpochs, config.epochs))
         kept = (0..<slots).map { _ in parameters.map { $0.1.copy() } }
-        keptCount = Array(repeating: 0, count: count)
         // Each member's kept epochs: (validation loss, slot), best first.
         var ranking: [[(Double, Int)]] = Array(repeating: [], count: count)
         for epoch in 0..<config.epochs {
@@ -158,20 +158,7 @@ public final class ClassifierEnsemble {
             }
             progress?(epoch + 1, config.epochs)
         }
-        // Slots in order of loss, so slot 0 is every member's best epoch and the parameters hold it.
-        let reordered = kept.map { $0.map { $0.copy() } }
-        for k in 0..<count {
-            keptCount[k] = ranking[k].count
-            for (rank, (_, slot)) in ranking[k].enumerated() {
-                for j in parameters.indices {
-                    let per = kept[slot][j].count / count
-                    (reordered[rank][j].storage.pointer + k * per).update(
-                        from: kept[slot][j].storage.pointer + k * per, count: per)
-                }
-            }
-        }
-        kept = reordered
-        for (j, p) in parameters.enumerated() { p.1.assign(kept[0][j]) }
+        keptSlots = ranking.map { $0.map(\.1) }
     }
 
     /// Each member's class-weighted loss on its validation rows (its training rows when it has none).
@@ -197,13 +184,13 @@ public final class ClassifierEnsemble {
         }
     }
 
-    /// Member k's logits for standardised rows x [N, D], with the weights of its `rank`-th best epoch
-    /// (the parameters as they stand when nil: during training, the epoch just finished).
-    func memberLogits(_ k: Int, _ x: Tensor, rank: Int? = nil) -> Tensor {
+    /// Member k's logits for standardised rows x [N, D], with the weights kept in `slot` (the
+    /// parameters as they stand when nil: during training, the epoch just finished).
+    func memberLogits(_ k: Int, _ x: Tensor, slot: Int? = nil) -> Tensor {
         var h = x
         for (i, layer) in layers.enumerated() {
-            let weight = rank.map { kept[$0][2 * i] } ?? layer.weight
-            let bias = rank.map { kept[$0][2 * i + 1] } ?? layer.bias
+            let weight = slot.map { kept[$0][2 * i] } ?? layer.weight
+            let bias = slot.map { kept[$0][2 * i + 1] } ?? layer.bias
             let w = weight.slice(axis: 0, start: k, end: k + 1).reshape([layer.inFeatures, layer.outFeatures])
             let b = bias.slice(axis: 0, start: k, end: k + 1).reshape([layer.outFeatures])
             h = h.matmul(w) + b
@@ -220,12 +207,14 @@ public final class ClassifierEnsemble {
             var sum = [Double](repeating: 0, count: n)
             let xs = standardised(x)
             for k in members {
-                let epochs = max(keptCount[k], 1)
-                for rank in 0..<epochs {
+                let slots = keptSlots[k].isEmpty ? [0] : keptSlots[k]
+                for slot in slots {
                     for start in stride(from: 0, to: n, by: 16_384) {
                         let part = xs.slice(axis: 0, start: start, end: min(n, start + 16_384))
-                        let z = memberLogits(k, part, rank: keptCount[k] > 0 ? rank : nil).scalars
-                        for (i, s) in z.enumerated() { sum[start + i] += 1 / (1 + exp(-Double(s))) / Double(epochs) }
+                        let z = memberLogits(k, part, slot: slot).scalars
+                        for (i, s) in z.enumerated() {
+                            sum[start + i] += 1 / (1 + exp(-Double(s))) / Double(slots.count)
+                        }
                     }
                 }
             }

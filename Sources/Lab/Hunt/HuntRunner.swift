@@ -249,18 +249,11 @@ public final class HuntRunner {
     func fidelityAUC(_ samples: Tensor, truth: [Int]) -> Double {
         let inputs = Tensor.concat([x.indexSelect(axis: 0, indices: truth), samples], axis: 0)
         let labels = Array(repeating: 1, count: truth.count) + Array(repeating: 0, count: samples.shape[0])
-        let k = options.folds
-        var rng = PRNG(seed: options.seed).fork(41)
-        var fold = [Int](repeating: 0, count: labels.count)
-        for (i, r) in rng.permutation(labels.count).enumerated() { fold[r] = i % k }
-        let members = (0..<k).map { f in
-            ClassifierEnsemble.Member(
-                training: labels.indices.filter { fold[$0] != f && fold[$0] != (f + 1) % k },
-                validation: labels.indices.filter { fold[$0] == (f + 1) % k }, seed: options.seed &+ 4000 &+ UInt64(f))
-        }
+        let fold = folds(labels.count, fork: 41)
+        let members = foldMembers(fold, seeds: 1, seedBase: options.seed &+ 4000)
         let ensemble = ClassifierEnsemble(config: options.classifier, inputs: inputs, labels: labels, members: members)
         var scores = [Double](repeating: 0, count: labels.count)
-        for f in 0..<k {
+        for f in 0..<options.folds {
             let rows = labels.indices.filter { fold[$0] == f }
             for (i, p) in zip(rows, ensemble.probability(inputs.indexSelect(axis: 0, indices: rows), members: [f])) {
                 scores[i] = p
@@ -332,20 +325,8 @@ public final class HuntRunner {
         let labels = Array(repeating: 1, count: p.shape[0]) + Array(repeating: 0, count: n.shape[0])
         let tableRow = pRows + nRows
         let k = options.folds
-        var rng = PRNG(seed: options.seed).fork(31 + UInt64(HuntMethod.allCases.firstIndex(of: method)!))
-        var fold = [Int](repeating: 0, count: labels.count)
-        for (i, r) in rng.permutation(labels.count).enumerated() { fold[r] = i % k }
-        var members: [ClassifierEnsemble.Member] = []
-        for s in 0..<options.classifierSeeds {
-            for f in 0..<k {
-                let v = (f + 1) % k
-                members.append(
-                    .init(
-                        training: labels.indices.filter { fold[$0] != f && fold[$0] != v },
-                        validation: labels.indices.filter { fold[$0] == v },
-                        seed: options.seed &+ UInt64(1000 * (s + 1) + f)))
-            }
-        }
+        let fold = folds(labels.count, fork: 31 + UInt64(HuntMethod.allCases.firstIndex(of: method)!))
+        let members = foldMembers(fold, seeds: options.classifierSeeds, seedBase: options.seed &+ 1000)
         let weights = negativeWeights.map { Array(repeating: 1, count: p.shape[0]) + $0 }
         let ensemble = ClassifierEnsemble(
             config: options.classifier, inputs: inputs, labels: labels, weights: weights, members: members)
@@ -375,6 +356,28 @@ public final class HuntRunner {
         after["all"] = data.filter { truth[$0] == 0 }.map { Double(mjj[$0]) }
         return HuntMethodResult(
             method: method, maxSIC: maxSIC, auc: auc, sicCurve: curve, backgroundMjjAfterCuts: after, seconds: 0)
+    }
+
+    /// Each of `count` rows' fold (0..<folds), dealt round a seeded permutation.
+    func folds(_ count: Int, fork: UInt64) -> [Int] {
+        var rng = PRNG(seed: options.seed).fork(fork)
+        var fold = [Int](repeating: 0, count: count)
+        for (i, r) in rng.permutation(count).enumerated() { fold[r] = i % options.folds }
+        return fold
+    }
+
+    /// `seeds` × folds members, seed s and fold f at index s · folds + f: each trains on the other
+    /// folds but f + 1, which decides its best epochs; its seed is seedBase + 1000 s + f.
+    func foldMembers(_ fold: [Int], seeds: Int, seedBase: UInt64) -> [ClassifierEnsemble.Member] {
+        let k = options.folds
+        return (0..<seeds).flatMap { s in
+            (0..<k).map { f in
+                ClassifierEnsemble.Member(
+                    training: fold.indices.filter { fold[$0] != f && fold[$0] != (f + 1) % k },
+                    validation: fold.indices.filter { fold[$0] == (f + 1) % k },
+                    seed: seedBase &+ UInt64(1000 * s + f))
+            }
+        }
     }
 
     func dataScores(_ ensemble: ClassifierEnsemble, rows: [Int], foldOf: [Int: Int]) -> [Double] {
