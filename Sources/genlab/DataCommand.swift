@@ -102,7 +102,8 @@ struct DataCommand: ParsableCommand {
         /// The PNG to write: --out itself (deprecated .png form), or preview.png / mean.png in the folder.
         func target() throws -> String {
             if out.lowercased().hasSuffix(".png") {
-                Deprecation.note("--out FILE.png", use: "--out DIR (it gets \(mean ? "mean" : "preview").png)")
+                Deprecation.note(
+                    "--out FILE.png", use: "--out DIR (it gets \(mean ? "mean" : "preview").png)", quiet: output.quiet)
                 return out
             }
             return try RunFolder(out).file(mean ? "mean.png" : "preview.png")

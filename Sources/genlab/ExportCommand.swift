@@ -48,8 +48,12 @@ struct Export: ParsableCommand {
 
     // Long: the two formats, each with its own summary line.
     func export() throws -> Outcome {
-        if onnx != nil { Deprecation.note("--onnx FILE", use: "--out DIR (it gets model.onnx and model.py)") }
-        if pytorch != nil { Deprecation.note("--pytorch FILE", use: "--out DIR (it gets model.onnx and model.py)") }
+        if onnx != nil {
+            Deprecation.note("--onnx FILE", use: "--out DIR (it gets model.onnx and model.py)", quiet: output.quiet)
+        }
+        if pytorch != nil {
+            Deprecation.note("--pytorch FILE", use: "--out DIR (it gets model.onnx and model.py)", quiet: output.quiet)
+        }
         if let out {
             try OutputGuard.refuse(outputs: [out], inputs: [checkpoint])
             try OutputPath.makeFolder(out, for: out + "/model.onnx")

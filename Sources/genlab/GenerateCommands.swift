@@ -121,7 +121,8 @@ struct Sample: ParsableCommand {
         }
         let grid = imageGrid(images, padding: 1, range: model.spec.displayRange, normalizeEach: model.spec.isJetImages)
         if out.lowercased().hasSuffix(".png") {
-            Deprecation.note("--out FILE.png", use: "--out DIR (it gets sample_000.png … and grid.png)")
+            Deprecation.note(
+                "--out FILE.png", use: "--out DIR (it gets sample_000.png … and grid.png)", quiet: output.quiet)
             try grid.writePNG(out)
             print("wrote \(out): a grid of \(count) samples")
             return Outcome(command: "sample", out: out, files: [out])

@@ -67,9 +67,10 @@ struct Outcome: Encodable {
     var figures: [String: Double] = [:]
 }
 
-/// Old spellings keep working; each use says once, on stderr, what replaces it.
+/// Old spellings keep working; each use says once, on stderr, what replaces it (not under --quiet).
 enum Deprecation {
-    static func note(_ old: String, use new: String) {
+    static func note(_ old: String, use new: String, quiet: Bool) {
+        guard !quiet else { return }
         FileHandle.standardError.write(
             Data("genlab: note: \(old) is deprecated and keeps working; use \(new)\n".utf8))
     }

@@ -148,7 +148,8 @@ struct QualityCommand: ParsableCommand {
     /// quality.json in --out (or the deprecated --out FILE.json).
     func save(_ report: Quality.Report) throws {
         if let out, outFolder == nil {
-            Deprecation.note("--out FILE.json", use: "--out DIR (it gets quality.json beside the pictures)")
+            Deprecation.note(
+                "--out FILE.json", use: "--out DIR (it gets quality.json beside the pictures)", quiet: output.quiet)
             try AtomicFile.write(try RunFolder.json(report), to: out)
         } else if let outFolder {
             let run = try RunFolder(outFolder)

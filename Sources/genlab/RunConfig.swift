@@ -16,6 +16,7 @@ enum RunConfig {
         "syncBatchNorm": "--sync-batchnorm", "data": "--data", "keepBest": "--keep-best",
         // How a run was displayed or split, not what it trained.
         "quiet": nil, "ranks": nil, "validationFraction": nil, "kind": nil, "model": nil, "optimizer": nil,
+        "flow": nil,
     ]
     static let model: [String: String] = [
         "architecture": "--arch", "beta": "--beta", "warmupSteps": "--warmup", "likelihood": "--likelihood",
@@ -27,15 +28,24 @@ enum RunConfig {
         "schedule": "--lr-schedule", "warmupSteps": "--warmup-steps", "weightDecay": "--weight-decay",
         "gradClip": "--grad-clip", "plannedSteps": nil,
     ]
+    /// A flow run's `flow` section (`FlowOptions`); `keep`/`exclude` and `context` are read by `flowFlags`.
+    static let flow: [String: String] = [
+        "features": "--features", "transform": "--transform", "blocks": "--blocks", "hidden": "--hidden",
+        "bins": "--bins", "scaling": "--scaling", "logitMargin": "--logit-margin",
+        "backgroundOnly": "--background-only",
+    ]
     /// Flags a hand-written config may name directly.
     static let flagNames: Set<String> = [
         "data", "epochs", "batch-size", "lr", "latent-dim", "image-size", "channels", "seed", "arch", "hidden", "beta",
         "warmup", "likelihood", "features", "max-steps", "sample-every", "sync-batchnorm", "lr-schedule",
         "warmup-steps", "weight-decay", "grad-clip", "keep-best", "loss", "lr-d", "n-critic", "ema", "augment", "gp",
-        "gp-one-sided", "r1", "spectral-norm", "conditional",
+        "gp-one-sided", "r1", "spectral-norm", "conditional", "context", "transform", "blocks", "bins", "scaling",
+        "logit-margin", "background-only",
     ]
     /// Flags that take no value: present when the config's value is true.
-    static let switches: Set<String> = ["--sync-batchnorm", "--gp-one-sided", "--spectral-norm", "--conditional"]
+    static let switches: Set<String> = [
+        "--sync-batchnorm", "--gp-one-sided", "--spectral-norm", "--conditional", "--background-only",
+    ]
     /// The largest config file read.
     static let maxBytes = 1 << 20
 
@@ -124,8 +134,47 @@ enum RunConfig {
                 if let flag = entry { try add(flag, v, key: section + "." + key) }
             }
         }
+        if let value = object["flow"], !(value is NSNull) {
+            // Two statements: `add` appends to `flags` itself, which `+=` would hold exclusively.
+            let cuts = try flowFlags(value, path: path, add: add)
+            flags += cuts
+        }
         let kind = object["kind"] as? String
         return (kind, flags)
+    }
+
+    /// The flags of a flow run's `flow` section: the plain keys through `add`, the context (empty:
+    /// `none`) and each `keep`/`exclude` cut ({column, low, high}) as its own `--keep COLUMN:LOW:HIGH`.
+    static func flowFlags(
+        _ value: Any, path: String, add: (String, Any, String) throws -> Void
+    ) throws -> [String] {
+        guard let inner = value as? [String: Any] else { throw FormatError(path, "'flow' is not an object") }
+        var flags: [String] = []
+        for (key, v) in inner.sorted(by: { $0.key < $1.key }) {
+            switch key {
+            case "context":
+                guard let names = v as? [Any] else {
+                    throw FormatError(path, "'flow.context' is not a list of columns")
+                }
+                flags += ["--context", names.isEmpty ? "none" : names.map { "\($0)" }.joined(separator: ",")]
+            case "keep", "exclude":
+                guard let cuts = v as? [Any] else { throw FormatError(path, "'flow.\(key)' is not a list of cuts") }
+                for cut in cuts {
+                    guard let c = cut as? [String: Any], let column = c["column"] as? String,
+                        let low = (c["low"] as? NSNumber)?.doubleValue, let high = (c["high"] as? NSNumber)?.doubleValue
+                    else {
+                        throw FormatError(path, "'flow.\(key)' holds a cut that is not {column, low, high}")
+                    }
+                    flags += ["--" + key, "\(column):\(low):\(high)"]
+                }
+            default:
+                guard let flag = flow[key] else {
+                    throw FormatError(path, "key 'flow.\(key)' is not a genlab train option")
+                }
+                try add(flag, v, "flow." + key)
+            }
+        }
+        return flags
     }
 
     /// A TOML config as the JSON object it stands for (the same keys; `[model]` and `[optimizer]`

@@ -269,7 +269,7 @@ struct Train: ParsableCommand {
         options.keepBest = keepBest
         if kind == .ae, let old = keepBest, let new = VAETask.autoencoderRenamedMetrics[old] {
             // An autoencoder logs its held-out loss as val_loss since it stopped being a VAE.
-            Deprecation.note("--keep-best \(old) for an autoencoder", use: "--keep-best \(new)")
+            Deprecation.note("--keep-best \(old) for an autoencoder", use: "--keep-best \(new)", quiet: output.quiet)
             options.keepBest = new
         }
         return options
@@ -329,7 +329,7 @@ struct Train: ParsableCommand {
         try OutputGuard.refuse(folder: out, inputs: data)
         let options = loopOptions()
         let cluster = Cluster.world
-        if kind == .ae, beta != 1 || warmup != 0, cluster.isRoot {
+        if kind == .ae, beta != 1 || warmup != 0, cluster.isRoot, !output.quiet {
             // Kept working (scripts pass them), but said: an autoencoder has no KL term to weigh.
             FileHandle.standardError.write(
                 Data(

@@ -159,6 +159,36 @@ final class CLIContractTests: XCTestCase {
         XCTAssertEqual(old.status, 0, old.stderr)
         XCTAssertTrue(FileManager.default.fileExists(atPath: file))
         XCTAssertTrue(old.stderr.contains("deprecated"), old.stderr)
+        // …and under --quiet without one: stderr carries errors alone.
+        let quietOld = try genlab(["data", "preview", faces, "--out", scratchFolder("cli-old-q") + ".png", "--quiet"])
+        XCTAssertEqual(quietOld.status, 0, quietOld.stderr)
+        XCTAssertEqual(quietOld.stderr, "")
+    }
+
+    /// A flow run's options.json (its `flow` section: features, context, cuts, margin) replays the
+    /// same flow; a malformed cut is refused by its key.
+    func testConfigReplaysAFlowRun() throws {
+        let toy = repositoryRoot + "/Tests/LabTests/Fixtures/hunt_toy.h5"
+        let first = scratchFolder("cli-flow-a"), second = scratchFolder("cli-flow-b")
+        let trained = try genlab([
+            "train", "flow", "--data", toy, "--exclude", "mjj:3.3:3.7", "--context", "mjj", "--blocks", "2",
+            "--logit-margin", "0.01", "--epochs", "1", "--max-steps", "3", "--out", first, "--quiet",
+        ])
+        XCTAssertEqual(trained.status, 0, trained.stderr)
+        let replayed = try genlab(["train", "--config", first + "/options.json", "--out", second, "--quiet"])
+        XCTAssertEqual(replayed.status, 0, replayed.stderr)
+        let a = try Data(contentsOf: URL(fileURLWithPath: first + "/checkpoint.safetensors"))
+        let b = try Data(contentsOf: URL(fileURLWithPath: second + "/checkpoint.safetensors"))
+        XCTAssertEqual(a, b, "a replayed flow run ends with the same checkpoint")
+        XCTAssertEqual(
+            try String(contentsOfFile: first + "/options.json", encoding: .utf8),
+            try String(contentsOfFile: second + "/options.json", encoding: .utf8))
+        let bad = scratchFolder("cli-flow-bad") + ".json"
+        try Data(#"{"kind": "flow", "data": "\#(toy)", "flow": {"exclude": [{"column": "mjj"}]}}"#.utf8).write(
+            to: URL(fileURLWithPath: bad))
+        let refused = try genlab(["train", "--config", bad, "--out", scratchFolder("cli-flow-c")])
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.stderr.contains("'flow.exclude'"), refused.stderr)
     }
 
     /// `train --data A --data B` records both in options.json, which replays them; a --data typed
