@@ -161,6 +161,7 @@ struct Hunt: ParsableCommand {
                         + e.results.map {
                             String(format: "%@ %.2f ± %.2f", $0.method.rawValue, $0.maxSICMean, $0.maxSICSpread)
                         }.joined(separator: ", "))
+                if let line = e.nullTestLine { log("pooled " + line) }
             }
         }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)

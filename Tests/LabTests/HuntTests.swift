@@ -64,6 +64,9 @@ final class HuntTests: XCTestCase {
         XCTAssertLessThan(sic(null, .iad), 2)
         // The supervised classifier does not need injected signal.
         XCTAssertGreaterThan(sic(null, .supervised), 3.5)
+        // The null test is judged where no signal was injected, for the weakly supervised methods alone.
+        for r in null.results { XCTAssertEqual(r.nullTestClean == nil, r.method == .supervised, "\(r.method)") }
+        XCTAssertTrue(signal.results.allSatisfy { $0.nullTestClean == nil })
         // The side-band flow's samples in the SR are close to the true SR background: a classifier
         // told to separate them does little better than a coin.
         let fidelity = try XCTUnwrap(null.flowFidelityAUC)
@@ -162,6 +165,40 @@ final class HuntTests: XCTestCase {
         XCTAssertEqual(pooled[0].dataSeeds, [0, 1])
         XCTAssertEqual(pooled[0].interpolationW1?["mJ1"] ?? 0, 0.01, accuracy: 1e-12)
         XCTAssertEqual(HuntExperiment.pooled([[experiment(0.01, [3])]], seeds: [5])[0].dataSeeds, nil)
+    }
+
+    /// The null test's verdict: a method clean by max SIC but whose classifier ranks signal above
+    /// background with nothing to learn from fails it, as does one above the max-SIC limit; the
+    /// supervised classifier and experiments with signal get no verdict; the verdict survives
+    /// report.json and pooling.
+    func testTheNullTestFlagsAMethodThatFindsSignalWhereThereIsNone() throws {
+        func result(_ m: HuntMethod, _ sics: [Double], _ aucs: [Double]) -> HuntMethodResult {
+            HuntMethodResult(
+                method: m, maxSIC: sics, auc: aucs, sicCurve: ([0, 1], [0, 1]), backgroundMjjAfterCuts: [:], seconds: 1)
+        }
+        func experiment(injected: Int) -> HuntExperiment {
+            var e = HuntExperiment(
+                requestedFraction: 0, signalOverBackground: 0, significance: 0, injected: injected,
+                injectedInRegion: injected, dataEvents: 100, dataInRegion: 20, testBackground: 30, testSignal: 5,
+                results: [
+                    result(.iad, [1.02, 1.06], [0.5, 0.52]), result(.cwola, [1.1, 1.2], [0.77, 0.8]),
+                    result(.cathode, [1.4, 1.3], [0.55, 0.5]), result(.supervised, [9, 9], [0.99, 0.99]),
+                ], flowValidationNLL: nil)
+            e.judgeNullTest()
+            return e
+        }
+        let null = experiment(injected: 0)
+        XCTAssertEqual(null.results.map(\.nullTestClean), [true, false, false, nil])
+        XCTAssertEqual(null.nullTestFailures.count, 2)
+        XCTAssertTrue(
+            null.nullTestLine?.contains("FAILED: cwola (max SIC 1.15, AUC 0.785)") ?? false,
+            "\(null.nullTestLine ?? "")")
+        XCTAssertTrue(experiment(injected: 3).results.allSatisfy { $0.nullTestClean == nil })
+        XCTAssertNil(experiment(injected: 3).nullTestLine)
+        let decoded = try JSONDecoder().decode(HuntExperiment.self, from: JSONEncoder().encode(null))
+        XCTAssertEqual(decoded.results.map(\.nullTestClean), [true, false, false, nil])
+        let pooled = HuntExperiment.pooled([[null], [null]], seeds: [0, 1])
+        XCTAssertEqual(pooled[0].results.map(\.nullTestClean), [true, false, false, nil])
     }
 
     /// Keeping several epochs changes what the members say, not how they train: the validation

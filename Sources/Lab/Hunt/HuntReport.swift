@@ -72,6 +72,7 @@ public enum HuntReport {
                 + "deviation over \(spreadOver) (ANODE: signal-region flows)"
                 + (seeds > 1 ? "; counts are the data seeds' means, curves and cuts the first seed's." : "."))
         for e in experiments {
+            if let line = e.nullTestLine, !e.nullTestFailures.isEmpty { report.notes.append(line + ".") }
             var rows: [(String, String)] = [
                 (
                     "S/B in the SR",
@@ -94,12 +95,20 @@ public enum HuntReport {
                 rows.append(("side-band flow in the SR vs true SR background", check))
             }
             for r in e.results {
+                let verdict =
+                    r.nullTestClean.map {
+                        $0
+                            ? "; null test: clean"
+                            : String(
+                                format: "; null test FAILED (limits: max SIC ≤ %.2f, AUC ≤ %.2f)",
+                                HuntMethodResult.nullMaxSIC, HuntMethodResult.nullAUC)
+                    } ?? ""
                 rows.append(
                     (
                         r.method.rawValue,
                         String(
                             format: "max SIC %.2f ± %.2f, AUC %.3f, %.0f s", r.maxSICMean, r.maxSICSpread,
-                            r.auc.first ?? .nan, r.seconds)
+                            r.meanAUC, r.seconds) + verdict
                     ))
             }
             report.table(String(format: "S/B = %.2f %%", 100 * e.signalOverBackground), rows)

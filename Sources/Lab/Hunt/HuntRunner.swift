@@ -145,6 +145,8 @@ public final class HuntRunner {
                     result.maxSICSpread, result.auc.first ?? .nan, result.seconds))
             experiment.results.append(result)
         }
+        experiment.judgeNullTest()
+        if let line = experiment.nullTestLine { log(line) }
         return experiment
     }
 

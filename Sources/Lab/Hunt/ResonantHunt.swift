@@ -95,9 +95,29 @@ public struct HuntMethodResult: Codable, Sendable {
     /// m_jj of the data's background events passing the cut at 10 % and 1 % of the data kept (for sculpting).
     public var backgroundMjjAfterCuts: [String: [Double]]
     public var seconds: Double
+    /// Where no signal was injected (a null test) and the method is weakly supervised: whether it
+    /// stayed at "no gain" (`passesNullTest`); nil otherwise.
+    public var nullTestClean: Bool?
+
+    /// The null test's limits: with nothing to learn but background, a method whose mean max SIC
+    /// exceeds `nullMaxSIC`, or whose classifier ranks the test signal above background (mean AUC above
+    /// `nullAUC`), has learned a difference between its two classes that is not signal — it would
+    /// claim one where there is none. Clean methods (the IAD's 1.03 ± 0.03 over nine seeds, docs/hunt.md)
+    /// sit well inside both.
+    public static let nullMaxSIC = 1.25
+    public static let nullAUC = 0.6
+
+    /// Whether this result, taken with no signal injected, is within the null test's limits.
+    public var passesNullTest: Bool { maxSICMean <= Self.nullMaxSIC && meanAUC <= Self.nullAUC }
+
+    /// The mean AUC over seeds (0.5 when none is finite).
+    public var meanAUC: Double {
+        let finite = auc.filter(\.isFinite)
+        return finite.isEmpty ? 0.5 : finite.reduce(0, +) / Double(finite.count)
+    }
 
     enum CodingKeys: String, CodingKey {
-        case method, maxSIC, maxSICMean, maxSICSpread, auc, curveSignalEfficiency, curveSIC, seconds
+        case method, maxSIC, maxSICMean, maxSICSpread, auc, curveSignalEfficiency, curveSIC, seconds, nullTestClean
     }
     public init(
         method: HuntMethod, maxSIC: [Double], auc: [Double], sicCurve: ([Double], [Double]),
@@ -124,6 +144,7 @@ public struct HuntMethodResult: Codable, Sendable {
         )
         backgroundMjjAfterCuts = [:]
         seconds = try c.decode(Double.self, forKey: .seconds)
+        nullTestClean = try c.decodeIfPresent(Bool.self, forKey: .nullTestClean)
     }
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -135,6 +156,7 @@ public struct HuntMethodResult: Codable, Sendable {
         try c.encode(sicCurve.signalEfficiency, forKey: .curveSignalEfficiency)
         try c.encode(sicCurve.sic, forKey: .curveSIC)
         try c.encode(seconds, forKey: .seconds)
+        try c.encodeIfPresent(nullTestClean, forKey: .nullTestClean)
     }
 }
 
@@ -175,6 +197,33 @@ public struct HuntExperiment: Codable, Sendable {
         self.dataEvents = dataEvents; self.dataInRegion = dataInRegion; self.testBackground = testBackground
         self.testSignal = testSignal; self.results = results; self.flowValidationNLL = flowValidationNLL
         self.interpolationW1 = interpolationW1; self.truthW1 = truthW1; self.dataSeeds = dataSeeds
+    }
+
+    /// Sets each weakly supervised result's null-test verdict when no signal was injected (the
+    /// supervised classifier learns from labelled signal, so it has no null test).
+    public mutating func judgeNullTest() {
+        for i in results.indices {
+            results[i].nullTestClean =
+                injectedInRegion == 0 && results[i].method != .supervised ? results[i].passesNullTest : nil
+        }
+    }
+
+    /// The methods that failed the null test, as "name (max SIC m, AUC a)"; empty when all passed.
+    public var nullTestFailures: [String] {
+        results.filter { $0.nullTestClean == false }.map {
+            String(format: "%@ (max SIC %.2f, AUC %.3f)", $0.method.rawValue, $0.maxSICMean, $0.meanAUC)
+        }
+    }
+
+    /// One line on the null test where it was taken: which methods failed it, or that all passed.
+    public var nullTestLine: String? {
+        guard results.contains(where: { $0.nullTestClean != nil }) else { return nil }
+        let failed = nullTestFailures
+        return failed.isEmpty
+            ? "null test (no signal injected): every method stays at no gain"
+            : "null test (no signal injected) FAILED: " + failed.joined(separator: ", ")
+                + " — it ranks signal above background with none to learn from; its figures with signal are "
+                + "partly that artefact"
     }
 
     /// The experiments of several data seeds (`runs[k]` the k-th seed's, in the same S/B order)
@@ -220,6 +269,7 @@ public struct HuntExperiment: Codable, Sendable {
                 return pooled
             }
             e.dataSeeds = seeds
+            e.judgeNullTest()
             return e
         }
     }
