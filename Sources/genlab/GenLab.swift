@@ -83,7 +83,7 @@ struct GenLab: ParsableCommand {
     static func sharesWork(_ command: ParsableCommand) -> Bool {
         if let evaluate = command as? Symmetry.EvaluateDetector { return !evaluate.images.isEmpty }
         return command is Train || command is Score || command is Classify.TrainTagger || command is Inspect
-            || command is Symmetry.ScoreImages || command is Symmetry.TrainDetector
+            || command is Symmetry.ScoreImages || command is Symmetry.TrainDetector || command is Hunt
     }
 
     /// One rank of an `mpirun` job. Rank 0 speaks; the others keep their standard output and

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Cluster
 import Datasets
 import Formats
 import Foundation
@@ -132,10 +133,17 @@ struct Hunt: ParsableCommand {
     }
 
     func hunt() throws -> Outcome {
-        try OutputGuard.refuse(folder: out, inputs: [data])
         let o = try options()
-        if !overwrite, FileManager.default.fileExists(atPath: (out as NSString).appendingPathComponent("report.json")) {
-            throw FormatError(out, "already holds a hunt (report.json); choose a new --out, or pass --overwrite")
+        // Under mpirun every rank runs the hunt, its trainings data-parallel; rank 0 checks and writes.
+        let cluster = Cluster.world
+        _ = try cluster.onRoot {
+            try OutputGuard.refuse(folder: out, inputs: [data])
+            if !overwrite,
+                FileManager.default.fileExists(atPath: (out as NSString).appendingPathComponent("report.json"))
+            {
+                throw FormatError(out, "already holds a hunt (report.json); choose a new --out, or pass --overwrite")
+            }
+            return Data()
         }
         let seeds = try dataSeeds()
         let table = try FeatureTable.reading([data], quiet: output.quiet)
@@ -150,6 +158,7 @@ struct Hunt: ParsableCommand {
             seeded.seed = s
             let runner = try HuntRunner(table: table, options: seeded)
             runner.log = log
+            if cluster.isDistributed { runner.parallel = DataParallel(cluster) }
             if seeds.count > 1 { log("data seed \(s) (\(k + 1)/\(seeds.count))") }
             runs.append(try runner.run())
         }
@@ -164,6 +173,7 @@ struct Hunt: ParsableCommand {
                 if let line = e.nullTestLine { log("pooled " + line) }
             }
         }
+        guard cluster.isRoot else { throw FollowerDone() }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let files = try HuntReport.write(experiments, options: o, sources: table.sources, folder: out)
         log(String(format: "done in %.0f s; report: %@/report.html", Date().timeIntervalSince(started), out))

@@ -171,6 +171,58 @@ final class DataParallelTests: XCTestCase {
         XCTAssertLessThan(worst, 1e-5, "tagger parameters after one epoch differ by \(worst)")
     }
 
+    /// `train flow` on two ranks equals one process with the whole batch.
+    func testFlowOnTwoRanksEqualsOneProcess() throws {
+        let toy = repositoryRoot + "/Tests/LabTests/Fixtures/hunt_toy.h5"
+        let one = scratchFolder("dp-flow-1"), two = scratchFolder("dp-flow-2")
+        for (out, ranks) in [(one, nil), (two, 2)] as [(String, Int?)] {
+            try Launch.succeed(
+                [
+                    "train", "flow", "--data", toy, "--exclude", "mjj:3.3:3.7", "--epochs", "1", "--batch-size", "64",
+                    "--max-steps", "5", "--out", out, "--quiet",
+                ], ranks: ranks)
+        }
+        let (worst, _) = try compare(one + "/checkpoint.safetensors", two + "/checkpoint.safetensors")
+        XCTAssertLessThan(worst, 1e-5, "flow parameters after 5 steps differ by \(worst)")
+    }
+
+    /// `hunt` on two ranks: the flows and the classifier ensembles train data-parallel, rank 0
+    /// alone speaks and writes, and the figures are one process's — the classifiers' to float
+    /// tolerance, the flows' (and so CATHODE's and ANODE's) within what a change of thread count
+    /// alone moves them on this toy.
+    func testHuntTrainsItsFlowsAndClassifiersOverRanks() throws {
+        let toy = repositoryRoot + "/Tests/LabTests/Fixtures/hunt_toy.h5"
+        let one = scratchFolder("dp-hunt-1"), two = scratchFolder("dp-hunt-2")
+        var outputs: [String] = []
+        for (out, ranks) in [(one, nil), (two, 2)] as [(String, Int?)] {
+            outputs.append(
+                try Launch.succeed(
+                    [
+                        "hunt", "--data", toy, "--signal-fraction", "0.1", "--flow-epochs", "3", "--classifier-epochs",
+                        "4", "--classifier-seeds", "1", "--method", "cathode,cwola,iad", "--out", out,
+                    ], ranks: ranks))
+        }
+        XCTAssertEqual(outputs[1].components(separatedBy: "done in").count - 1, 1, outputs[1])
+        XCTAssertFalse(outputs[1].contains("rank 0 runs it alone"), outputs[1])
+        func experiment(_ folder: String) throws -> [String: Any] {
+            let json = try JSONSerialization.jsonObject(
+                with: Data(contentsOf: URL(fileURLWithPath: folder + "/report.json")))
+            return try XCTUnwrap(((json as? [String: Any])?["experiments"] as? [[String: Any]])?.first)
+        }
+        let a = try experiment(one), b = try experiment(two)
+        func sic(_ e: [String: Any], _ method: String) -> Double {
+            ((e["results"] as? [[String: Any]])?.first { $0["method"] as? String == method }?["maxSICMean"] as? Double)
+                ?? .nan
+        }
+        for method in ["cwola", "iad"] {
+            XCTAssertEqual(sic(a, method), sic(b, method), accuracy: 1e-3 * sic(a, method), method)
+        }
+        XCTAssertEqual(sic(a, "cathode"), sic(b, "cathode"), accuracy: 0.15 * sic(a, "cathode"))
+        let nllA = try XCTUnwrap(a["flowValidationNLL"] as? Double),
+            nllB = try XCTUnwrap(b["flowValidationNLL"] as? Double)
+        XCTAssertEqual(nllA, nllB, accuracy: 0.03)
+    }
+
     /// Sharded scoring: three ranks over three files (whole chunks each, so some ranks take parts
     /// of two files and one none of a file) write what one process writes, byte for byte, with
     /// the same threads per process (GenLab's kernels split reductions by thread count).

@@ -48,10 +48,13 @@ public final class ClassifierEnsemble {
 
     /// Trains every member on rows of `inputs` [N, D] with `labels` (0/1) and returns the ensemble
     /// holding each member's best epochs' weights; `weights` (one per row, > 0) weigh rows within
-    /// their class. `progress` is told (epoch, epochs) as it goes.
+    /// their class. `progress` is told (epoch, epochs) as it goes. With `parallel` (an mpirun job,
+    /// every rank holding the same inputs and members) each rank trains on its share of every
+    /// member's batch and the gradients are averaged before each step, so all ranks keep the same
+    /// weights and the same best epochs.
     public init(
         config: Config, inputs: Tensor, labels: [Int], weights: [Float]? = nil, members: [Member],
-        progress: ((Int, Int) -> Void)? = nil
+        parallel: DataParallel? = nil, progress: ((Int, Int) -> Void)? = nil
     ) {
         precondition(inputs.rank == 2 && labels.count == inputs.shape[0] && !members.isEmpty)
         precondition(weights == nil || weights!.count == labels.count)
@@ -75,7 +78,8 @@ public final class ClassifierEnsemble {
         bestEpoch = Array(repeating: 0, count: members.count)
         train(
             inputs: standardised(inputs), labels: labels,
-            rowWeights: weights ?? Array(repeating: 1, count: labels.count), members: members, progress: progress)
+            rowWeights: weights ?? Array(repeating: 1, count: labels.count), members: members, parallel: parallel,
+            progress: progress)
     }
 
     func standardised(_ x: Tensor) -> Tensor {
@@ -97,7 +101,8 @@ public final class ClassifierEnsemble {
     }
 
     private func train(
-        inputs x: Tensor, labels: [Int], rowWeights: [Float], members: [Member], progress: ((Int, Int) -> Void)?
+        inputs x: Tensor, labels: [Int], rowWeights: [Float], members: [Member], parallel: DataParallel?,
+        progress: ((Int, Int) -> Void)?
     ) {
         let count = members.count, batch = config.batchSize
         let optimizer = Adam(parameters, lr: config.learningRate)
@@ -117,24 +122,36 @@ public final class ClassifierEnsemble {
         for epoch in 0..<config.epochs {
             let permutations = members.indices.map { orders[$0].permutation(members[$0].training.count) }
             for step in 0..<steps {
+                // This rank's positions in every member's batch (all of them in one process).
+                let share = parallel?.begin(batch: Array(0..<batch)) ?? Array(0..<batch)
+                guard !share.isEmpty else {
+                    // No rows here in a batch smaller than the ranks: still join the gradient average.
+                    optimizer.zeroGrad()
+                    for p in optimizer.parameters.map(\.1) { p.grad = Tensor.zeros(p.shape) }
+                    parallel?.averageGradients(optimizer.parameters)
+                    optimizer.step()
+                    continue
+                }
                 // Member m's batch: the next rows of its own permutation (wrapping for smaller members).
                 var rows: [Int] = [], targets: [Float] = [], weights: [Float] = []
-                rows.reserveCapacity(count * batch)
+                rows.reserveCapacity(count * share.count)
                 for (k, member) in members.enumerated() {
                     let perm = permutations[k], size = perm.count
-                    for b in 0..<batch {
+                    for b in share {
                         let r = member.training[perm[(step * batch + b) % size]]
                         rows.append(r)
                         targets.append(Float(labels[r]))
                         weights.append(rowWeights[r] * (labels[r] == 1 ? classWeights[k].1 : classWeights[k].0))
                     }
                 }
-                let xb = x.indexSelect(axis: 0, indices: rows).reshape([count, batch, features])
-                let t = Tensor(shape: [count, batch], data: targets), w = Tensor(shape: [count, batch], data: weights)
+                let local = share.count
+                let xb = x.indexSelect(axis: 0, indices: rows).reshape([count, local, features])
+                let t = Tensor(shape: [count, local], data: targets), w = Tensor(shape: [count, local], data: weights)
                 // Sum over members of each member's mean loss: every member's gradient is its own.
-                let loss = (logits(xb).binaryCrossEntropyWithLogits(t) * w).sum() / Float(batch)
+                let loss = (logits(xb).binaryCrossEntropyWithLogits(t) * w).sum() / Float(local)
                 optimizer.zeroGrad()
                 loss.backward()
+                parallel?.averageGradients(optimizer.parameters)
                 optimizer.step()
             }
             let validation = validationLoss(

@@ -11,6 +11,10 @@ public final class HuntRunner {
     public let options: HuntOptions
     /// Told what is happening, one line at a time.
     public var log: (String) -> Void = { print($0) }
+    /// Under mpirun: the flows and the classifiers train data-parallel over the ranks (each rank
+    /// runs the whole hunt on the same table and seeds, so every sample, score and figure is the same
+    /// on every rank; the caller lets rank 0 alone write).
+    public var parallel: DataParallel?
     let x: Tensor
     let mjj: [Float]
     /// The table's labels (truth: 1 signal), for the background m_jj after cuts.
@@ -173,6 +177,7 @@ public final class HuntRunner {
         let task = FlowTask(
             flowOptions.config, data: training, validation: validation, lr: options.flowLearningRate, seed: seed,
             policy: policy)
+        if let parallel { task.useDataParallel(parallel, synchroniseBatchNorm: false) }
         var order = PRNG(seed: seed).fork(6), noise = PRNG(seed: seed).fork(7)
         // The best epochs so far, (held-out nll, state), best first.
         var best: [(Double, [String: Tensor])] = []
@@ -180,9 +185,10 @@ public final class HuntRunner {
         for epoch in 0..<options.flowEpochs {
             let perm = order.permutation(training.count)
             for b in 0..<steps {
+                let rows = Array(perm[(b * batch)..<min(training.count, (b + 1) * batch)])
                 _ = task.step(
-                    Array(perm[(b * batch)..<min(training.count, (b + 1) * batch)]),
-                    at: StepPosition(step: step, epoch: epoch), data: &order, noise: &noise)
+                    parallel?.begin(batch: rows) ?? rows, at: StepPosition(step: step, epoch: epoch), data: &order,
+                    noise: &noise)
                 step += 1
             }
             let nll = task.negativeLogLikelihood(validation)
@@ -253,7 +259,8 @@ public final class HuntRunner {
         let labels = Array(repeating: 1, count: truth.count) + Array(repeating: 0, count: samples.shape[0])
         let fold = folds(labels.count, fork: 41)
         let members = foldMembers(fold, seeds: 1, seedBase: options.seed &+ 4000)
-        let ensemble = ClassifierEnsemble(config: options.classifier, inputs: inputs, labels: labels, members: members)
+        let ensemble = ClassifierEnsemble(
+            config: options.classifier, inputs: inputs, labels: labels, members: members, parallel: parallel)
         var scores = [Double](repeating: 0, count: labels.count)
         for f in 0..<options.folds {
             let rows = labels.indices.filter { fold[$0] == f }
@@ -331,7 +338,8 @@ public final class HuntRunner {
         let members = foldMembers(fold, seeds: options.classifierSeeds, seedBase: options.seed &+ 1000)
         let weights = negativeWeights.map { Array(repeating: 1, count: p.shape[0]) + $0 }
         let ensemble = ClassifierEnsemble(
-            config: options.classifier, inputs: inputs, labels: labels, weights: weights, members: members)
+            config: options.classifier, inputs: inputs, labels: labels, weights: weights, members: members,
+            parallel: parallel)
         var maxSIC: [Double] = [], auc: [Double] = []
         var curve: ([Double], [Double]) = ([], [])
         let nb = testLabels.filter { $0 == 0 }.count
