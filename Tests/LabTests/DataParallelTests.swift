@@ -158,31 +158,34 @@ final class DataParallelTests: XCTestCase {
             perRank.farFraction, 5 * synced.farFraction, "per-rank statistics should differ: \(perRank) vs \(synced)")
     }
 
-    func testTaggerOnTwoRanksEqualsOneProcess() throws {
-        let one = scratchFolder("dp-tagger-1"), two = scratchFolder("dp-tagger-2")
+    /// Runs `arguments` (without --out) on one process and on two ranks; the largest relative
+    /// difference of the two checkpoints' model tensors.
+    func oneAgainstTwoRanks(_ name: String, _ arguments: [String]) throws -> Float {
+        let one = scratchFolder("dp-\(name)-1"), two = scratchFolder("dp-\(name)-2")
         for (out, ranks) in [(one, nil), (two, 2)] as [(String, Int?)] {
-            try Launch.succeed(
-                [
-                    "classify", "train", "--signal", jets + "/top_train.h5", "--background", jets + "/qcd_train.h5",
-                    "--out", out, "--epochs", "1", "--quiet",
-                ], ranks: ranks)
+            try Launch.succeed(arguments + ["--out", out, "--quiet"], ranks: ranks)
         }
-        let (worst, _) = try compare(one + "/checkpoint.safetensors", two + "/checkpoint.safetensors")
+        return try compare(one + "/checkpoint.safetensors", two + "/checkpoint.safetensors").worst
+    }
+
+    func testTaggerOnTwoRanksEqualsOneProcess() throws {
+        let worst = try oneAgainstTwoRanks(
+            "tagger",
+            [
+                "classify", "train", "--signal", jets + "/top_train.h5", "--background", jets + "/qcd_train.h5",
+                "--epochs", "1",
+            ])
         XCTAssertLessThan(worst, 1e-5, "tagger parameters after one epoch differ by \(worst)")
     }
 
     /// `train flow` on two ranks equals one process with the whole batch.
     func testFlowOnTwoRanksEqualsOneProcess() throws {
-        let toy = repositoryRoot + "/Tests/LabTests/Fixtures/hunt_toy.h5"
-        let one = scratchFolder("dp-flow-1"), two = scratchFolder("dp-flow-2")
-        for (out, ranks) in [(one, nil), (two, 2)] as [(String, Int?)] {
-            try Launch.succeed(
-                [
-                    "train", "flow", "--data", toy, "--exclude", "mjj:3.3:3.7", "--epochs", "1", "--batch-size", "64",
-                    "--max-steps", "5", "--out", out, "--quiet",
-                ], ranks: ranks)
-        }
-        let (worst, _) = try compare(one + "/checkpoint.safetensors", two + "/checkpoint.safetensors")
+        let worst = try oneAgainstTwoRanks(
+            "flow",
+            [
+                "train", "flow", "--data", repositoryRoot + "/Tests/LabTests/Fixtures/hunt_toy.h5", "--exclude",
+                "mjj:3.3:3.7", "--epochs", "1", "--batch-size", "64", "--max-steps", "5",
+            ])
         XCTAssertLessThan(worst, 1e-5, "flow parameters after 5 steps differ by \(worst)")
     }
 
