@@ -222,8 +222,9 @@ public struct HuntExperiment: Codable, Sendable {
         return failed.isEmpty
             ? "null test (no signal injected): every method stays at no gain"
             : "null test (no signal injected) FAILED: " + failed.joined(separator: ", ")
-                + " — it ranks signal above background with none to learn from; its figures with signal are "
-                + "partly that artefact"
+                + " — with no signal to learn it ranks signal above background (a learned m_jj dependence, or the "
+                + "data's own fluctuations where the signal sits in a sparse tail: the IAD shows their size); its "
+                + "figures with signal are partly that"
     }
 
     /// The experiments of several data seeds (`runs[k]` the k-th seed's, in the same S/B order)
