@@ -28,11 +28,11 @@ enum RunConfig {
         "schedule": "--lr-schedule", "warmupSteps": "--warmup-steps", "weightDecay": "--weight-decay",
         "gradClip": "--grad-clip", "plannedSteps": nil,
     ]
-    /// A flow run's `flow` section (`FlowOptions`); `keep`/`exclude` and `context` are read by `flowFlags`.
-    static let flow: [String: String] = [
+    /// A flow run's `flow` section (`FlowOptions`); its context and cuts are read by `flowSelectionFlags`.
+    static let flow: [String: String?] = [
         "features": "--features", "transform": "--transform", "blocks": "--blocks", "hidden": "--hidden",
         "bins": "--bins", "scaling": "--scaling", "logitMargin": "--logit-margin",
-        "backgroundOnly": "--background-only",
+        "backgroundOnly": "--background-only", "context": nil, "keep": nil, "exclude": nil,
     ]
     /// Flags a hand-written config may name directly.
     static let flagNames: Set<String> = [
@@ -124,7 +124,8 @@ enum RunConfig {
                 throw FormatError(path, "key '\(key)' is not a genlab train option")
             }
         }
-        for (section, table) in [("model", model.mapValues { Optional($0) }), ("optimizer", optimizer)] {
+        for (section, table) in [("model", model.mapValues { Optional($0) }), ("optimizer", optimizer), ("flow", flow)]
+        {
             guard let value = object[section], !(value is NSNull) else { continue }
             guard let inner = value as? [String: Any] else { throw FormatError(path, "'\(section)' is not an object") }
             for (key, v) in inner.sorted(by: { $0.key < $1.key }) {
@@ -134,44 +135,31 @@ enum RunConfig {
                 if let flag = entry { try add(flag, v, key: section + "." + key) }
             }
         }
-        if let value = object["flow"], !(value is NSNull) {
-            // Two statements: `add` appends to `flags` itself, which `+=` would hold exclusively.
-            let cuts = try flowFlags(value, path: path, add: add)
-            flags += cuts
-        }
+        if let section = object["flow"] as? [String: Any] { flags += try flowSelectionFlags(section, path: path) }
         let kind = object["kind"] as? String
         return (kind, flags)
     }
 
-    /// The flags of a flow run's `flow` section: the plain keys through `add`, the context (empty:
-    /// `none`) and each `keep`/`exclude` cut ({column, low, high}) as its own `--keep COLUMN:LOW:HIGH`.
-    static func flowFlags(
-        _ value: Any, path: String, add: (String, Any, String) throws -> Void
-    ) throws -> [String] {
-        guard let inner = value as? [String: Any] else { throw FormatError(path, "'flow' is not an object") }
+    /// The flags of a flow run's row selection: its context (empty: `none`) and each `keep`/`exclude`
+    /// cut ({column, low, high}) as its own `--keep COLUMN:LOW:HIGH`.
+    static func flowSelectionFlags(_ section: [String: Any], path: String) throws -> [String] {
         var flags: [String] = []
-        for (key, v) in inner.sorted(by: { $0.key < $1.key }) {
-            switch key {
-            case "context":
-                guard let names = v as? [Any] else {
-                    throw FormatError(path, "'flow.context' is not a list of columns")
+        if let value = section["context"], !(value is NSNull) {
+            guard let names = value as? [Any] else {
+                throw FormatError(path, "'flow.context' is not a list of columns")
+            }
+            flags += ["--context", names.isEmpty ? "none" : names.map { "\($0)" }.joined(separator: ",")]
+        }
+        for key in ["keep", "exclude"] {
+            guard let value = section[key], !(value is NSNull) else { continue }
+            guard let cuts = value as? [Any] else { throw FormatError(path, "'flow.\(key)' is not a list of cuts") }
+            for cut in cuts {
+                guard let c = cut as? [String: Any], let column = c["column"] as? String,
+                    let low = (c["low"] as? NSNumber)?.doubleValue, let high = (c["high"] as? NSNumber)?.doubleValue
+                else {
+                    throw FormatError(path, "'flow.\(key)' holds a cut that is not {column, low, high}")
                 }
-                flags += ["--context", names.isEmpty ? "none" : names.map { "\($0)" }.joined(separator: ",")]
-            case "keep", "exclude":
-                guard let cuts = v as? [Any] else { throw FormatError(path, "'flow.\(key)' is not a list of cuts") }
-                for cut in cuts {
-                    guard let c = cut as? [String: Any], let column = c["column"] as? String,
-                        let low = (c["low"] as? NSNumber)?.doubleValue, let high = (c["high"] as? NSNumber)?.doubleValue
-                    else {
-                        throw FormatError(path, "'flow.\(key)' holds a cut that is not {column, low, high}")
-                    }
-                    flags += ["--" + key, "\(column):\(low):\(high)"]
-                }
-            default:
-                guard let flag = flow[key] else {
-                    throw FormatError(path, "key 'flow.\(key)' is not a genlab train option")
-                }
-                try add(flag, v, "flow." + key)
+                flags += ["--" + key, "\(column):\(low):\(high)"]
             }
         }
         return flags

@@ -124,33 +124,29 @@ public final class ClassifierEnsemble {
             for step in 0..<steps {
                 // This rank's positions in every member's batch (all of them in one process).
                 let share = parallel?.begin(batch: Array(0..<batch)) ?? Array(0..<batch)
-                guard !share.isEmpty else {
-                    // No rows here in a batch smaller than the ranks: still join the gradient average.
-                    optimizer.zeroGrad()
-                    for p in optimizer.parameters.map(\.1) { p.grad = Tensor.zeros(p.shape) }
-                    parallel?.averageGradients(optimizer.parameters)
-                    optimizer.step()
-                    continue
-                }
-                // Member m's batch: the next rows of its own permutation (wrapping for smaller members).
-                var rows: [Int] = [], targets: [Float] = [], weights: [Float] = []
-                rows.reserveCapacity(count * share.count)
-                for (k, member) in members.enumerated() {
-                    let perm = permutations[k], size = perm.count
-                    for b in share {
-                        let r = member.training[perm[(step * batch + b) % size]]
-                        rows.append(r)
-                        targets.append(Float(labels[r]))
-                        weights.append(rowWeights[r] * (labels[r] == 1 ? classWeights[k].1 : classWeights[k].0))
-                    }
-                }
-                let local = share.count
-                let xb = x.indexSelect(axis: 0, indices: rows).reshape([count, local, features])
-                let t = Tensor(shape: [count, local], data: targets), w = Tensor(shape: [count, local], data: weights)
-                // Sum over members of each member's mean loss: every member's gradient is its own.
-                let loss = (logits(xb).binaryCrossEntropyWithLogits(t) * w).sum() / Float(local)
                 optimizer.zeroGrad()
-                loss.backward()
+                // A batch smaller than the ranks leaves some without rows; they still join the average.
+                if !share.isEmpty {
+                    // Member m's batch: the next rows of its own permutation (wrapping for smaller members).
+                    var rows: [Int] = [], targets: [Float] = [], weights: [Float] = []
+                    rows.reserveCapacity(count * share.count)
+                    for (k, member) in members.enumerated() {
+                        let perm = permutations[k], size = perm.count
+                        for b in share {
+                            let r = member.training[perm[(step * batch + b) % size]]
+                            rows.append(r)
+                            targets.append(Float(labels[r]))
+                            weights.append(rowWeights[r] * (labels[r] == 1 ? classWeights[k].1 : classWeights[k].0))
+                        }
+                    }
+                    let local = share.count
+                    let xb = x.indexSelect(axis: 0, indices: rows).reshape([count, local, features])
+                    let t = Tensor(shape: [count, local], data: targets)
+                    let w = Tensor(shape: [count, local], data: weights)
+                    // Sum over members of each member's mean loss: every member's gradient is its own.
+                    let loss = (logits(xb).binaryCrossEntropyWithLogits(t) * w).sum() / Float(local)
+                    loss.backward()
+                }
                 parallel?.averageGradients(optimizer.parameters)
                 optimizer.step()
             }
