@@ -250,11 +250,14 @@ struct Symmetry: ParsableCommand {
         var sweepsPerClass = Self.defaults.sweepsPerClass
         @Option(
             name: [.customLong("decoy-fits"), .customLong("seeds")],
-            help:
-                "Decoy fits per template (--seeds: the older name); the score is their mean, as in `symmetry score`."
+            help: ArgumentHelp(
+                "Decoy fits per template or image (--seeds: the older name); the score is their mean, as in `symmetry "
+                    + "score` (default: \(Self.defaults.heldOutSeeds) per template; with --images, as `symmetry score` "
+                    + "does, up to \(SymmetryDetector.defaultFits) per image, fewer once its verdict is settled).")
         )
-        var seeds =
-            Self.defaults.heldOutSeeds
+        var decoyFits: Int?
+        /// Fits per template, or the most an image gets.
+        var seeds: Int { decoyFits ?? Self.defaults.heldOutSeeds }
         @Option(name: .customLong("first-decoy-seed"), help: firstDecoySeedHelp) var firstDecoySeed: UInt64 = 0
         @Option(help: "Seed of the held-out templates; the sweeps use seed + 1000.") var seed = SymmetrySeeds.heldOut
         @Option(
@@ -347,17 +350,18 @@ struct Symmetry: ParsableCommand {
                             + "\(unlabelled[0])\n").utf8))
             }
             let r = try SymmetryImageEvaluation.evaluate(
-                labelled, detector: detector, checkpoint: path, seeds: seeds, firstSeed: firstDecoySeed, out: out,
-                quiet: quiet || json)
+                labelled, detector: detector, checkpoint: path, seeds: seeds, firstSeed: firstDecoySeed,
+                stopping: decoyFits == nil ? .standard : nil, out: out, quiet: quiet || json)
             if json { print(String(decoding: try RunFolder.json(r), as: UTF8.self)); return }
             // The seeds are named only when they do not start at the default's 0.
             let which = firstDecoySeed == 0 ? "" : " (seeds \(firstDecoySeed)–\(firstDecoySeed + UInt64(seeds) - 1))"
             print(
                 String(
                     format:
-                        "%@: %d labelled images, mean of %d decoy fits%@: accuracy %.1f %%; class unchanged when "
+                        "%@: %d labelled images, mean of %@ decoy fits%@: accuracy %.1f %%; class unchanged when "
                         + "inverted %.1f %%",
-                    path, r.images, r.seeds, which, 100 * r.accuracy, 100 * r.polarityUnchanged))
+                    path, r.images, r.meanFits.map { String(format: "%.1f (at most %d)", $0, r.seeds) } ?? "\(r.seeds)",
+                    which, 100 * r.accuracy, 100 * r.polarityUnchanged))
             for name in SymmetryClass.allCases.map(\.name) {
                 guard let a = r.perClass[name] else { continue }
                 print(
@@ -487,9 +491,12 @@ struct Symmetry: ParsableCommand {
             String?
         @Option(
             name: [.customLong("decoy-fits"), .customLong("seeds")],
-            help: "Decoy fits per image, each from its own seed (--seeds: the older name); the score is their mean.")
-        var seeds = SymmetryDetector
-            .defaultFits
+            help: ArgumentHelp(
+                "Decoy fits per image, each from its own seed (--seeds: the older name); the score is their mean "
+                    + "(default: up to \(SymmetryDetector.defaultFits), fewer once the image's verdict is settled — "
+                    + "\(DecoyFitStopping.standard.first) first, then \(DecoyFitStopping.standard.round) at a time; a "
+                    + "number gives every image exactly that many)."))
+        var decoyFits: Int?
         @Option(name: .customLong("first-decoy-seed"), help: firstDecoySeedHelp) var firstDecoySeed: UInt64 = 0
         @Option(help: "Folder for the report pictures.") var out = "Outputs/symmetry_scores"
         @Flag(help: "Print the scores as JSON.") var json = false
@@ -499,7 +506,7 @@ struct Symmetry: ParsableCommand {
 
         func validate() throws {
             guard !images.isEmpty else { throw ValidationError("give the images to score (IMAGES … or --data FILE)") }
-            try Check.positive(seeds, "--decoy-fits (--seeds)", max: 1000)
+            if let decoyFits { try Check.positive(decoyFits, "--decoy-fits (--seeds)", max: 1000) }
             try Check.range(firstDecoySeed, "--first-decoy-seed", firstDecoySeeds)
         }
 
@@ -512,7 +519,8 @@ struct Symmetry: ParsableCommand {
             let detector = try SymmetryDetector(checkpoint: path)
             detector.fillsHoles = !keepHoles
             var scores = try SymmetryRun.score(
-                images, detector: detector, seeds: seeds, firstSeed: firstDecoySeed, out: out)
+                images, detector: detector, seeds: decoyFits ?? SymmetryDetector.defaultFits, firstSeed: firstDecoySeed,
+                stopping: decoyFits == nil ? .standard : nil, out: out)
             for i in scores.indices { scores[i].image = images[i] }
             if json { print(String(decoding: try RunFolder.json(scores), as: UTF8.self)); return }
             for s in scores {

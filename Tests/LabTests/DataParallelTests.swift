@@ -277,6 +277,11 @@ final class DataParallelTests: XCTestCase {
         for (out, ranks) in [(one, nil), (two, 2)] as [(String, Int?)] {
             try Launch.succeed(["symmetry", "score"] + images + ["--seeds", "2", "--out", out], ranks: ranks)
         }
+        // By default fits stop once a verdict is settled: every rank must stop the same images alike.
+        let early1 = scratchFolder("dp-sym-early-1"), early2 = scratchFolder("dp-sym-early-2")
+        for (out, ranks) in [(early1, nil), (early2, 2)] as [(String, Int?)] {
+            try Launch.succeed(["symmetry", "score"] + images + ["--out", out], ranks: ranks)
+        }
         func scores(_ folder: String) throws -> [[String: Any]] {
             try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder + "/scores.json")))
                 as! [[String: Any]]
@@ -287,6 +292,11 @@ final class DataParallelTests: XCTestCase {
             XCTAssertEqual(x["symmetry"] as? String, y["symmetry"] as? String)
             XCTAssertEqual(x["score"] as! Double, y["score"] as! Double, accuracy: 1e-4)
             XCTAssertEqual(x["epsilon"] as! Double, y["epsilon"] as! Double, accuracy: 1e-4)
+        }
+        for (x, y) in zip(try scores(early1), try scores(early2)) {
+            XCTAssertEqual(x["seeds"] as? Int, y["seeds"] as? Int, "fits per image on one process and two ranks")
+            XCTAssertEqual(x["mostLikely"] as? String, y["mostLikely"] as? String)
+            XCTAssertEqual(x["score"] as! Double, y["score"] as! Double, accuracy: 1e-4)
         }
         // symmetry train shares its decoy batches whole: the same checkpoint, byte for byte.
         let t1 = scratchFolder("dp-symtrain-1"), t2 = scratchFolder("dp-symtrain-2")

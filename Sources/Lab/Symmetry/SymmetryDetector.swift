@@ -285,14 +285,15 @@ public final class SymmetryDetector {
 
     public var size: Int { config.representation.size }
 
-    /// Scores two-colour images (size² values of 0/1 each), each under every seed; `progress` is
-    /// told how many decoy fits (images × seeds) are done. Which way is measured on `geometry`
-    /// (`geometrySize`² canonical images, from `prepare`) where given, else on the images themselves.
-    /// With a distributed `cluster` the decoy batches are shared out over its ranks (whole batches,
-    /// so the same digits as one process) and every rank returns every score.
+    /// Scores two-colour images (size² values of 0/1 each), each under the seeds in order: all of
+    /// them, or with `stopping` as many as its verdict needs. `progress` is told how many decoy fits
+    /// are done and how many the run now plans (fewer as images settle). Which way is measured on
+    /// `geometry` (`geometrySize`² canonical images, from `prepare`) where given, else on the images
+    /// themselves. With a distributed `cluster` the decoy batches are shared out over its ranks
+    /// (whole batches, so the same digits as one process) and every rank returns every score.
     public func score(
-        _ images: [[Float]], seeds: [UInt64], geometry: [[Float]]? = nil, cluster: Cluster? = nil,
-        progress: ((Int) -> Void)? = nil
+        _ images: [[Float]], seeds: [UInt64], stopping: DecoyFitStopping? = nil, geometry: [[Float]]? = nil,
+        cluster: Cluster? = nil, progress: ((_ done: Int, _ planned: Int) -> Void)? = nil
     ) -> [Score] {
         precondition(!seeds.isEmpty, "SymmetryDetector.score: no seeds")
         precondition(
@@ -301,32 +302,60 @@ public final class SymmetryDetector {
         // Each image brought to the decoy's form once, not once per fit.
         let representation = config.representation
         let prepared = parallelMap(images.count) { representation.classifierForm(images[$0]) }
-        var probs = [[[Double]]](repeating: [], count: images.count),
-            eps = [[Double]](repeating: [], count: images.count)
-        // Every (seed, image) fit in one list, seed-major, fitted a few decoy batches at a time: a
-        // single image's fits then share batches instead of running one small batch per seed.
-        let fits = seeds.flatMap { s in images.indices.map { (seed: s, image: $0) } }
-        // Chunks stay whole multiples of a batch, so sharing them over ranks changes no batch.
-        let chunk = 8 * config.representation.batch * (cluster?.size ?? 1)
-        for start in stride(from: 0, to: fits.count, by: chunk) {
-            let part = fits[start..<min(fits.count, start + chunk)]
-            let features = config.representation.make(
-                part.map { prepared[$0.image] }, seeds: part.map(\.seed), prepared: true,
-                progress: { progress?(start + $0) }, cluster: cluster
-            ).images
-            let (p, e) = Self.predict(model, features)
-            for (k, fit) in part.enumerated() { probs[fit.image].append(p[k]); eps[fit.image].append(e[k]) }
-        }
         // The images' measurements are independent (and a texture's search costs about as much as
         // its twenty fits): each taken by whichever thread is free.
         let fine = geometry.map { g in parallelMap(images.count) { Self.measured(g[$0]) } }
+        let measured = images.indices.map {
+            fine?[$0] ?? SymmetryGeometry.orientation(canonical(images[$0]), size: size)
+        }
+        // Only where a file's fine image was measured is a verdict checked: at the classifier's
+        // 32 px a true Cₙ's turn loses too much to the pixel grid to overrule anything.
+        let checked = geometry != nil
+        var probs = [[[Double]]](repeating: [], count: images.count),
+            eps = [[Double]](repeating: [], count: images.count)
+        var active = Array(images.indices), fitted = 0, done = 0
+        while !active.isEmpty {
+            let upto = stopping.map { min(seeds.count, fitted == 0 ? $0.first : fitted + $0.round) } ?? seeds.count
+            // This round's fits in one list, seed-major, fitted a few decoy batches at a time: a
+            // single image's fits then share batches instead of running one small batch per seed.
+            let fits = seeds[fitted..<upto].flatMap { s in active.map { (seed: s, image: $0) } }
+            let planned = done + active.count * (seeds.count - fitted)
+            // Chunks stay whole multiples of a batch, so sharing them over ranks changes no batch.
+            let chunk = 8 * config.representation.batch * (cluster?.size ?? 1)
+            for start in stride(from: 0, to: fits.count, by: chunk) {
+                let part = fits[start..<min(fits.count, start + chunk)]
+                let features = config.representation.make(
+                    part.map { prepared[$0.image] }, seeds: part.map(\.seed), prepared: true,
+                    progress: { progress?(done + start + $0, planned) }, cluster: cluster
+                ).images
+                let (p, e) = Self.predict(model, features)
+                for (k, fit) in part.enumerated() { probs[fit.image].append(p[k]); eps[fit.image].append(e[k]) }
+            }
+            done += fits.count
+            fitted = upto
+            guard let stopping, fitted < seeds.count else { break }
+            active = active.filter { i in
+                !stopping.isSettled(
+                    probs[i], scores: zip(probs[i], eps[i]).map { Self.score(probabilities: $0, epsilon: $1) },
+                    verdicts: Self.verdicts(measured[i], checked: checked))
+            }
+        }
+        progress?(done, done)
         return images.indices.map { i in
-            let measured = fine?[i] ?? SymmetryGeometry.orientation(canonical(images[i]), size: size)
-            // Only where a file's fine image was measured is a verdict checked: at the classifier's
-            // 32 px a true Cₙ's turn loses too much to the pixel grid to overrule anything.
-            return Self.summary(
-                probabilities: probs[i], epsilons: eps[i], measured: measured, checked: geometry != nil,
+            Self.summary(
+                probabilities: probs[i], epsilons: eps[i], measured: measured[i], checked: checked,
                 fill: Double(images[i].reduce(0, +)) / Double(max(images[i].count, 1)))
+        }
+    }
+
+    /// The class the classifier reads from its mean probabilities (the last of equal ones).
+    static func leadingClass(_ mean: [Double]) -> Int { mean.indices.max { mean[$0] < mean[$1] }! }
+
+    /// What an image's verdict would be for each class the classifier could read (the pixel rules'
+    /// overruling applied where they apply), by class index.
+    static func verdicts(_ measured: SymmetryGeometry.Orientation, checked: Bool) -> [Int] {
+        SymmetryClass.allCases.map { c in
+            checked ? (overruling(c, measured)?.verdict.rawValue ?? c.rawValue) : c.rawValue
         }
     }
 
@@ -342,7 +371,7 @@ public final class SymmetryDetector {
             let (m, s) = Statistics.meanAndSpread(probs.map { $0[c] })
             mean[c] = m; spread[c] = s
         }
-        let classifierBest = mean.indices.max { mean[$0] < mean[$1] }!
+        let classifierBest = leadingClass(mean)
         let overruled = checked ? overruling(SymmetryClass(rawValue: classifierBest)!, measured) : nil
         let best = overruled?.verdict.rawValue ?? classifierBest
         // An overruled class's probability counts as the new verdict's in the score too, so that the

@@ -72,7 +72,7 @@ public enum SymmetryEvaluation {
         _ detector: SymmetryDetector, _ templates: [SymmetryTemplates.Template], seeds: [UInt64],
         progress: ((Int) -> Void)? = nil
     ) -> Evaluation {
-        let scored = detector.score(templates.map(\.pixels), seeds: seeds, progress: progress)
+        let scored = detector.score(templates.map(\.pixels), seeds: seeds) { done, _ in progress?(done) }
         let names = SymmetryClass.allCases.map(\.name)
         var e = summarise(
             templates, probabilities: scored.map { s in names.map { s.probabilities[$0] ?? 0 } },
@@ -136,7 +136,7 @@ public enum SymmetryEvaluation {
         seeds: [UInt64], progress: ((Int) -> Void)? = nil
     ) -> SweepEvaluation {
         let flat = sweeps.flatMap { $0 }
-        let scores = detector.score(flat.map(\.pixels), seeds: seeds, progress: progress).map(\.score)
+        let scores = detector.score(flat.map(\.pixels), seeds: seeds) { done, _ in progress?(done) }.map(\.score)
         let steps = sweeps.first?.count ?? 0
         var rhos: [Double] = [], perClass: [String: [Double]] = [:], mean = [Double](repeating: 0, count: steps)
         for (i, sweep) in sweeps.enumerated() {
@@ -214,7 +214,9 @@ public enum SymmetryEvaluation {
     ) -> Stability? {
         let input = detector.config.representation.input
         guard !images.isEmpty, r > 0, input != .raw else { return nil }
-        let scores = detector.score(images, seeds: SymmetrySeeds.reportedFits(3 * r, input: input), progress: progress)
+        let scores = detector.score(images, seeds: SymmetrySeeds.reportedFits(3 * r, input: input)) { done, _ in
+            progress?(done)
+        }
         let n = Double(max(scores.count, 1))
         return Stability(
             images: images.count, fits: r, perFit: scores.map(\.scoreSpread).reduce(0, +) / n,

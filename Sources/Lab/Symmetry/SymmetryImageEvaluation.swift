@@ -37,6 +37,10 @@ public enum SymmetryImageEvaluation {
         /// The first decoy seed: the fits used seeds firstSeed ..< firstSeed + seeds (absent in results
         /// written before it could be chosen, which started at 0).
         public var firstSeed: UInt64? = nil
+        /// Where fits stopped once a verdict was settled, the rule (`seeds` is then the most an
+        /// image got) and the mean number of fits an image got; absent where every image got `seeds`.
+        public var stopping: DecoyFitStopping? = nil
+        public var meanFits: Double? = nil
         public var accuracy: Double
         public var perClass: [String: Double]
         public var perClassCount: [String: Int]
@@ -85,7 +89,8 @@ public enum SymmetryImageEvaluation {
     // Long: scores, inverted-colour scores, which-way checks and the files, in one pass over the images.
     public static func evaluate(
         _ labelled: [(String, SymmetryTruth)], detector: SymmetryDetector, checkpoint: String, seeds: Int,
-        firstSeed: UInt64 = 0, out: String, quiet: Bool = false, cluster: Cluster = .world
+        firstSeed: UInt64 = 0, stopping: DecoyFitStopping? = nil, out: String, quiet: Bool = false,
+        cluster: Cluster = .world
     ) throws -> Result {
         let start = Date()
         let n = SymmetryDetector.geometrySize
@@ -131,11 +136,17 @@ public enum SymmetryImageEvaluation {
         bar.quiet = quiet
         // Under mpirun the decoy fits are shared out over the ranks; rank 0 writes.
         let scores = detector.score(
-            all, seeds: Array(firstSeed..<firstSeed + UInt64(seeds)), geometry: geometry + extraGeometry,
-            cluster: cluster
-        ) { bar.update($0, items: $0) }
-        bar.finish(
-            quiet ? "" : "\(labelled.count) images (\(extra.count) changed when inverted), \(seeds) decoy fits each")
+            all, seeds: Array(firstSeed..<firstSeed + UInt64(seeds)), stopping: stopping,
+            geometry: geometry + extraGeometry, cluster: cluster
+        ) { done, planned in
+            bar.total = planned
+            bar.update(done, items: done)
+        }
+        let meanFits = Double(scores.reduce(0) { $0 + $1.seeds }) / Double(max(scores.count, 1))
+        let fitsEach =
+            stopping == nil
+            ? "\(seeds) decoy fits each" : String(format: "%.1f decoy fits each (at most %d)", meanFits, seeds)
+        bar.finish(quiet ? "" : "\(labelled.count) images (\(extra.count) changed when inverted), " + fitsEach)
         var invertedScore = Array(scores.prefix(labelled.count))
         for (k, i) in extra.enumerated() { invertedScore[i] = scores[labelled.count + k] }
 
@@ -187,8 +198,8 @@ public enum SymmetryImageEvaluation {
         let right = (0..<names.count).reduce(0) { $0 + confusion[$1][$1] }
         func fraction(_ hits: Int, _ total: Int) -> Double? { total > 0 ? Double(hits) / Double(total) : nil }
         let result = Result(
-            checkpoint: checkpoint, images: labelled.count, seeds: seeds, firstSeed: firstSeed,
-            accuracy: Double(right) / Double(max(labelled.count, 1)),
+            checkpoint: checkpoint, images: labelled.count, seeds: seeds, firstSeed: firstSeed, stopping: stopping,
+            meanFits: stopping == nil ? nil : meanFits, accuracy: Double(right) / Double(max(labelled.count, 1)),
             perClass: perClass, perClassCount: perClassCount, confusion: confusion,
             polarityUnchanged: Double(samePolarity) / Double(max(labelled.count, 1)),
             orderCorrect: fraction(orderHits, orderTotal), orderImages: orderTotal,

@@ -6,10 +6,12 @@ import Foundation
 /// Scoring image files end to end (what `genlab symmetry score` and the demo do): read, binarise,
 /// score under several seeds, and write one report picture per image.
 public enum SymmetryRun {
-    /// Each image is fitted under the decoy seeds firstSeed ..< firstSeed + seeds. Under mpirun the
-    /// images' decoy fits are shared out over the ranks; rank 0 writes.
+    /// Each image is fitted under the decoy seeds firstSeed ..< firstSeed + seeds: all of them, or
+    /// with `stopping` as many as its verdict needs. Under mpirun the images' decoy fits are shared
+    /// out over the ranks; rank 0 writes.
     public static func score(
-        _ paths: [String], detector: SymmetryDetector, seeds: Int, firstSeed: UInt64 = 0, out: String,
+        _ paths: [String], detector: SymmetryDetector, seeds: Int, firstSeed: UInt64 = 0,
+        stopping: DecoyFitStopping? = nil, out: String,
         cluster: Cluster = .world
     ) throws -> [SymmetryDetector.Score] {
         // Each decoded file is dropped once prepared: only its small forms and the report's
@@ -27,8 +29,8 @@ public enum SymmetryRun {
         let prepared = files.map(\.0), thumbnails = files.map(\.1)
         let geometry = prepared.allSatisfy { $0.geometry != nil } ? prepared.map { $0.geometry! } : nil
         var scores = detector.score(
-            prepared.map(\.pixels), seeds: Array(firstSeed..<firstSeed + UInt64(seeds)), geometry: geometry,
-            cluster: cluster)
+            prepared.map(\.pixels), seeds: Array(firstSeed..<firstSeed + UInt64(seeds)), stopping: stopping,
+            geometry: geometry, cluster: cluster)
         guard cluster.isRoot else { return scores }
         let run = try RunFolder(out)
         for i in paths.indices {
@@ -46,7 +48,9 @@ public enum SymmetryRun {
         try run.writeJSON(scores, to: "scores.json")
         var page = RunReport(title: "GenLab symmetry scores — \(out)")
         page.table(
-            "Scores (mean of \(seeds) decoy fits)",
+            stopping == nil
+                ? "Scores (mean of \(seeds) decoy fits)"
+                : "Scores (mean of each image's decoy fits: at most \(seeds), fewer once its verdict is settled)",
             scores.map {
                 (
                     $0.image ?? "",

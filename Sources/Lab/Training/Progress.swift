@@ -3,7 +3,8 @@ import Foundation
 /// A one-line progress bar on standard error: position, rate, ETA and the latest figures.
 /// On a terminal it redraws in place; otherwise it prints a line every few seconds.
 public final class ProgressBar {
-    let total: Int
+    /// What `done` counts up to; a job whose work shrinks as it goes (decoy fits that stop early) lowers it.
+    public var total: Int
     let label: String
     let unit: String
     let start = Date()

@@ -110,7 +110,8 @@ public enum Demo {
             datasets + "/symmetry/" + $0
         }
         let scores = try SymmetryRun.score(
-            images, detector: detector, seeds: SymmetryDetector.defaultFits, out: root + "/symmetry")
+            images, detector: detector, seeds: SymmetryDetector.defaultFits, stopping: .standard,
+            out: root + "/symmetry")
         steps.append(
             Step(
                 title: "Symmetry detector (shipped checkpoint)",
