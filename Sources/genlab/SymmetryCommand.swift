@@ -351,7 +351,7 @@ struct Symmetry: ParsableCommand {
             }
             let r = try SymmetryImageEvaluation.evaluate(
                 labelled, detector: detector, checkpoint: path, seeds: seeds, firstSeed: firstDecoySeed,
-                stopping: decoyFits == nil ? .standard : nil, out: out, quiet: quiet || json)
+                stopping: decoyFitStopping(decoyFits), out: out, quiet: quiet || json)
             if json { print(String(decoding: try RunFolder.json(r), as: UTF8.self)); return }
             // The seeds are named only when they do not start at the default's 0.
             let which = firstDecoySeed == 0 ? "" : " (seeds \(firstDecoySeed)–\(firstDecoySeed + UInt64(seeds) - 1))"
@@ -520,7 +520,7 @@ struct Symmetry: ParsableCommand {
             detector.fillsHoles = !keepHoles
             var scores = try SymmetryRun.score(
                 images, detector: detector, seeds: decoyFits ?? SymmetryDetector.defaultFits, firstSeed: firstDecoySeed,
-                stopping: decoyFits == nil ? .standard : nil, out: out)
+                stopping: decoyFitStopping(decoyFits), out: out)
             for i in scores.indices { scores[i].image = images[i] }
             if json { print(String(decoding: try RunFolder.json(scores), as: UTF8.self)); return }
             for s in scores {
@@ -542,6 +542,10 @@ private let firstDecoySeedHelp = ArgumentHelp(
     "The first decoy fit's seed: the fits use seeds S, S + 1, …, so a run with another S measures how much a "
         + "verdict depends on the decoys (default: 0).")
 private let firstDecoySeeds: ClosedRange<UInt64> = 0...1_000_000_000
+
+/// `--decoy-fits` (score, evaluate --images): a number gives every image exactly that many fits; left
+/// out, an image's fits stop once its verdict is settled (the one place that policy is chosen).
+private func decoyFitStopping(_ decoyFits: Int?) -> DecoyFitStopping? { decoyFits == nil ? .standard : nil }
 
 /// `--keep-holes` (score, evaluate --images): the one place its meaning is written.
 private let keepHolesHelp = ArgumentHelp(

@@ -33,20 +33,20 @@ public struct DecoyFitStopping: Codable, Equatable, Sendable {
     public func isSettled(_ probabilities: [[Double]], scores: [Double], verdicts: [Int]) -> Bool {
         let n = probabilities.count
         guard n >= 2, scores.count == n, let k = probabilities.first?.count, verdicts.count == k else { return false }
-        guard Self.standardError(scores) <= scoreError else { return false }
+        guard Self.meanAndError(scores).error <= scoreError else { return false }
         let mean = (0..<k).map { c in probabilities.reduce(0) { $0 + $1[c] } / Double(n) }
         let top = SymmetryDetector.leadingClass(mean)
         for c in 0..<k where verdicts[c] != verdicts[top] {
-            let lead = probabilities.map { $0[top] - $0[c] }
-            guard lead.reduce(0, +) / Double(n) > z * Self.standardError(lead) else { return false }
+            let lead = Self.meanAndError(probabilities.map { $0[top] - $0[c] })
+            guard lead.mean > z * lead.error else { return false }
         }
         return true
     }
 
-    /// The standard error of a mean, from the sample variance: the fits are a sample of the decoys
-    /// this image could get.
-    static func standardError(_ x: [Double]) -> Double {
-        let n = Double(x.count), m = x.reduce(0, +) / n
-        return (x.reduce(0) { $0 + ($1 - m) * ($1 - m) } / (n - 1) / n).squareRoot()
+    /// The mean and its standard error from the sample variance (the fits are a sample of the decoys
+    /// this image could get): `meanAndSpread`'s spread divides by n, so the error is spread / √(n − 1).
+    static func meanAndError(_ x: [Double]) -> (mean: Double, error: Double) {
+        let (mean, spread) = Statistics.meanAndSpread(x)
+        return (mean, spread / Double(x.count - 1).squareRoot())
     }
 }

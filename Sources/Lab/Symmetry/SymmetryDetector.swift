@@ -313,6 +313,9 @@ public final class SymmetryDetector {
         let checked = geometry != nil
         var probs = [[[Double]]](repeating: [], count: images.count),
             eps = [[Double]](repeating: [], count: images.count)
+        // What each image's verdict would be for each class the classifier could read: fixed by its
+        // pixels, so worked out once, not once per round.
+        let verdicts = stopping == nil ? [] : measured.map { Self.verdicts($0, checked: checked) }
         var active = Array(images.indices), fitted = 0, done = 0
         while !active.isEmpty {
             let upto = stopping.map { min(seeds.count, fitted == 0 ? $0.first : fitted + $0.round) } ?? seeds.count
@@ -337,7 +340,7 @@ public final class SymmetryDetector {
             active = active.filter { i in
                 !stopping.isSettled(
                     probs[i], scores: zip(probs[i], eps[i]).map { Self.score(probabilities: $0, epsilon: $1) },
-                    verdicts: Self.verdicts(measured[i], checked: checked))
+                    verdicts: verdicts[i])
             }
         }
         progress?(done, done)

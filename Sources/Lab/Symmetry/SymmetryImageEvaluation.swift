@@ -38,7 +38,8 @@ public enum SymmetryImageEvaluation {
         /// written before it could be chosen, which started at 0).
         public var firstSeed: UInt64? = nil
         /// Where fits stopped once a verdict was settled, the rule (`seeds` is then the most an
-        /// image got) and the mean number of fits an image got; absent where every image got `seeds`.
+        /// image got) and the mean number of fits an image got (an inverted twin that was fitted
+        /// counting as one); absent where every image got `seeds`.
         public var stopping: DecoyFitStopping? = nil
         public var meanFits: Double? = nil
         public var accuracy: Double
